@@ -1,0 +1,30 @@
+//! # passregion-core
+//!
+//! The PASS'Région domain, free of I/O: the server and the apps (Tauri and
+//! uniffi) call these rules; none of them re-implements one.
+//!
+//! - [`money`]: euros with two decimals (`rust_decimal`), French formatting.
+//! - [`season`]: 1 June → 31 May seasons, in the Region's time zone.
+//! - [`public`]: publics, tracks, partner categories, eligibility.
+//! - [`catalogue`]: the avantage catalogue, loaded from data files and validated.
+//! - [`debit`]: the debit rule (partial debit, *reste à payer*) and the refund rule.
+//! - [`card`]: card numbers and the card life cycle.
+//! - [`ledger`]: balances derived from append-only movements.
+//! - [`clock`]: the clock behind a trait.
+
+pub mod card;
+pub mod catalogue;
+pub mod clock;
+pub mod debit;
+pub mod ledger;
+pub mod money;
+pub mod public;
+pub mod season;
+
+pub use card::{CardError, CardNumber, CardState, CardStatus};
+pub use catalogue::{Avantage, Catalogue, CatalogueError, Entitlement};
+pub use clock::{Clock, FixedClock, SystemClock};
+pub use debit::{AvantageKind, DebitError, DebitOutcome, Quantity, RefundError, RefundPolicy};
+pub use money::{Money, MoneyError};
+pub use public::{PartnerCategory, Profile, Public, Track};
+pub use season::Season;
