@@ -15,10 +15,12 @@
 pub mod card;
 pub mod catalogue;
 pub mod clock;
+pub mod credential;
 pub mod debit;
 pub mod ledger;
 pub mod money;
 pub mod public;
+pub mod qr;
 pub mod season;
 
 pub use card::{CardError, CardNumber, CardState, CardStatus};

@@ -1,0 +1,8 @@
+//! QR codes: rendering (SVG, PNG) and scanning camera frames.
+//! See `docs/adr/0011-qr-scanner.md`.
+
+pub mod render;
+pub mod scan;
+
+pub use render::{QrMatrix, QrUse, RenderError, matrix, render_png, render_svg};
+pub use scan::{MAX_FRAME_SIDE, ScanError, scan_luma};
