@@ -5,4 +5,6 @@ pub mod render;
 pub mod scan;
 
 pub use render::{QrMatrix, QrUse, RenderError, matrix, render_png, render_svg};
-pub use scan::{MAX_FRAME_SIDE, ScanError, scan_luma};
+pub use scan::{
+    MAX_FRAME_SIDE, PIPELINE, ScanError, Strategy, scan_luma, scan_luma_with, scan_once,
+};
