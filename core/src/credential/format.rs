@@ -200,7 +200,16 @@ impl AppCredential {
         if claims.limits.per_transaction_max_cents > claims.limits.allowance_cents {
             return Err(CredentialError::BadLimits);
         }
-        let mut bytes = [0u8; CREDENTIAL_LEN];
+        AppCredential::issue_unchecked_for_vectors(issuer, claims)
+    }
+
+    /// Signs claims without the issuing checks (72 h, limits). Only to build
+    /// conformance vectors of what a faulty issuer could sign.
+    #[doc(hidden)]
+    pub fn issue_unchecked_for_vectors(
+        issuer: &IssuerKey,
+        claims: &AppCredentialClaims,
+    ) -> Result<AppCredential, CredentialError> {
         let mut v = Vec::with_capacity(CREDENTIAL_LEN);
         v.extend_from_slice(claims.credential_id.as_bytes());
         v.extend_from_slice(claims.card_id.as_bytes());
@@ -213,7 +222,8 @@ impl AppCredential {
         v.extend_from_slice(&issuer.kid().0);
         let sig = issuer.sign_raw(&tagged(CREDENTIAL_TAG, &v));
         v.extend_from_slice(&sig);
-        bytes.copy_from_slice(&v);
+        let bytes = <[u8; CREDENTIAL_LEN]>::try_from(v.as_slice())
+            .map_err(|_| CredentialError::Malformed)?;
         Ok(AppCredential { bytes })
     }
 

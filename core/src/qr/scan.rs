@@ -31,8 +31,10 @@ pub enum ScanError {
 /// One decoding pass.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Strategy {
-    /// ZXing's hybrid (local-threshold) binarizer on the frame.
+    /// ZXing's hybrid (local-threshold) binarizer on the frame, fast mode.
     Hybrid,
+    /// The same with ZXing's "try harder" (denser finder-pattern search).
+    HybridHarder,
     /// ZXing's global-histogram binarizer on the frame.
     GlobalHistogram,
     /// Hybrid binarizer on a 3×3 box-smoothed frame.
@@ -42,24 +44,25 @@ pub enum Strategy {
 }
 
 /// The default pipeline.
-pub const PIPELINE: [Strategy; 4] = [
+pub const PIPELINE: [Strategy; 5] = [
     Strategy::Hybrid,
+    Strategy::HybridHarder,
     Strategy::GlobalHistogram,
     Strategy::Smoothed,
     Strategy::Upscaled,
 ];
 
-fn hints() -> DecodeHints {
+fn hints(try_harder: bool) -> DecodeHints {
     DecodeHints {
         PossibleFormats: Some(HashSet::from([BarcodeFormat::QR_CODE])),
-        TryHarder: Some(true),
+        TryHarder: Some(try_harder),
         ..DecodeHints::default()
     }
 }
 
-fn decode_with<B: Binarizer>(binarizer: B) -> Option<String> {
+fn decode_with<B: Binarizer>(binarizer: B, try_harder: bool) -> Option<String> {
     let mut bitmap = BinaryBitmap::new(binarizer);
-    let hints = hints();
+    let hints = hints(try_harder);
     // ZXing-C++'s detector (ported in rxing) first, then the classic one,
     // as rxing's MultiFormatReader does.
     QrReader
@@ -116,28 +119,30 @@ fn upscale2(luma: &[u8], w: usize, h: usize) -> Vec<u8> {
 pub fn scan_once(luma: &[u8], width: u32, height: u32, strategy: Strategy) -> Option<String> {
     let (w, h) = (width as usize, height as usize);
     match strategy {
-        Strategy::Hybrid => {
-            decode_with(HybridBinarizer::new(source(luma.to_vec(), width, height)?))
-        }
-        Strategy::GlobalHistogram => decode_with(GlobalHistogramBinarizer::new(source(
-            luma.to_vec(),
-            width,
-            height,
-        )?)),
-        Strategy::Smoothed => decode_with(HybridBinarizer::new(source(
-            smooth(luma, w, h),
-            width,
-            height,
-        )?)),
+        Strategy::Hybrid => decode_with(
+            HybridBinarizer::new(source(luma.to_vec(), width, height)?),
+            false,
+        ),
+        Strategy::HybridHarder => decode_with(
+            HybridBinarizer::new(source(luma.to_vec(), width, height)?),
+            true,
+        ),
+        Strategy::GlobalHistogram => decode_with(
+            GlobalHistogramBinarizer::new(source(luma.to_vec(), width, height)?),
+            true,
+        ),
+        Strategy::Smoothed => decode_with(
+            HybridBinarizer::new(source(smooth(luma, w, h), width, height)?),
+            true,
+        ),
         Strategy::Upscaled => {
             if w * h > 1280 * 720 {
                 return None;
             }
-            decode_with(HybridBinarizer::new(source(
-                upscale2(luma, w, h),
-                width * 2,
-                height * 2,
-            )?))
+            decode_with(
+                HybridBinarizer::new(source(upscale2(luma, w, h), width * 2, height * 2)?),
+                true,
+            )
         }
     }
 }
