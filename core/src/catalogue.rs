@@ -78,6 +78,7 @@ struct RawAvantage {
     kind: AvantageKind,
     amount: Option<Spanned<String>>,
     entries: Option<Spanned<u32>>,
+    entry_value: Option<Spanned<String>>,
     #[serde(default)]
     doubled_for_disability: bool,
     categories: Spanned<Vec<PartnerCategory>>,
@@ -120,6 +121,8 @@ pub struct Avantage {
     pub kind: AvantageKind,
     /// What a youth receives when no rule matches (none: only rules give it).
     pub base: Option<Quantity>,
+    /// For an entries avantage: what the Region reimburses the partner per entry.
+    pub entry_value: Option<Money>,
     /// Amount doubled for youths with a recognised disability.
     pub doubled_for_disability: bool,
     /// Partner categories that may debit it.
@@ -153,6 +156,18 @@ impl Avantage {
             Some(double(q).unwrap_or(q))
         } else {
             Some(q)
+        }
+    }
+
+    /// The euro value the Region reimburses for a debited quantity: the amount
+    /// itself for a credit, entries × entry value for entries.
+    pub fn reimbursed_value(&self, q: Quantity) -> Money {
+        match q {
+            Quantity::Credit { amount } => amount,
+            Quantity::Entries { count } => self
+                .entry_value
+                .and_then(|v| v.checked_mul(count).ok())
+                .unwrap_or(Money::ZERO),
         }
     }
 
@@ -405,12 +420,47 @@ impl Validator<'_> {
             {
                 return Err(self.err(start, path, "the doubled amount is too large"));
             }
+            let entry_value = match (a.kind, a.entry_value) {
+                (AvantageKind::Entries, Some(v)) => {
+                    let m = Money::parse(v.get_ref()).map_err(|e| {
+                        self.err(
+                            v.span().start,
+                            format!("{path}.entry_value"),
+                            &e.to_string(),
+                        )
+                    })?;
+                    if m.is_zero() {
+                        return Err(self.err(
+                            v.span().start,
+                            format!("{path}.entry_value"),
+                            "an entry value must be greater than zero",
+                        ));
+                    }
+                    Some(m)
+                }
+                (AvantageKind::Entries, None) => {
+                    return Err(self.err(
+                        start,
+                        format!("{path}.entry_value"),
+                        "an entries avantage needs the value reimbursed per entry",
+                    ));
+                }
+                (AvantageKind::Credit, Some(v)) => {
+                    return Err(self.err(
+                        v.span().start,
+                        format!("{path}.entry_value"),
+                        "only an entries avantage has an entry value",
+                    ));
+                }
+                (AvantageKind::Credit, None) => None,
+            };
             avantages.push(Avantage {
                 code: a.code.into_inner(),
                 label: a.label.into_inner(),
                 description: a.description,
                 kind: a.kind,
                 base,
+                entry_value,
                 doubled_for_disability: a.doubled_for_disability,
                 categories: a.categories.into_inner(),
                 publics: a.publics.into_inner(),

@@ -1,1 +1,124 @@
-fn main() {}
+//! `passregion-server`: runs the server, or prints the season's catalogue.
+
+use clap::{Parser, Subcommand};
+use passregion_core::{Catalogue, Season};
+use passregion_server::{Config, Server, load_catalogues};
+
+#[derive(Parser)]
+#[command(name = "passregion-server", version, about = "PASS'Région server")]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    #[command(flatten)]
+    config: Config,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the HTTP server (the default).
+    Serve,
+    /// Print the current season and its catalogue of avantages (or check a catalogue file).
+    Catalogue {
+        /// Season to print (default: the current one).
+        #[arg(long)]
+        season: Option<Season>,
+        /// A catalogue file to validate and print instead of the built-in one.
+        #[arg(long)]
+        file: Option<std::path::PathBuf>,
+    },
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,tower_http=warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let result = match cli.command {
+        Some(Command::Catalogue { season, file }) => print_catalogue(season, file),
+        None | Some(Command::Serve) => serve(cli.config),
+    };
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("erreur : {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+#[allow(clippy::print_stdout)]
+fn print_catalogue(season: Option<Season>, file: Option<std::path::PathBuf>) -> anyhow::Result<()> {
+    let cat = match file {
+        Some(f) => {
+            let text = std::fs::read_to_string(&f)?;
+            Catalogue::parse(&text).map_err(|e| anyhow::anyhow!("{}: {e}", f.display()))?
+        }
+        None => {
+            let season = season.unwrap_or_else(|| Season::of_instant(chrono::Utc::now()));
+            load_catalogues(&[])?
+                .get(season)
+                .cloned()
+                .ok_or_else(|| anyhow::anyhow!("aucun catalogue pour la saison {season}"))?
+        }
+    };
+    println!(
+        "Saison en cours : {} (du {} au {})",
+        cat.season,
+        cat.season.first_day().format("%d/%m/%Y"),
+        cat.season.last_day().format("%d/%m/%Y")
+    );
+    print!("{cat}");
+    Ok(())
+}
+
+#[allow(clippy::print_stdout)]
+fn serve(config: Config) -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async move {
+        let (server, demo) = Server::build(config.clone()).await?;
+        let base = format!("http://{}", server.addr);
+        println!("PASS'Région — serveur prêt sur {base}");
+        println!("  API : {base}/api/openapi.json   santé : {base}/health");
+        if config.web_dir.is_some() {
+            println!("  Application jeune : {base}/#/jeune   Application partenaire : {base}/#/partenaire");
+        }
+        if let Some(d) = demo {
+            println!("  Données de démonstration créées. Mot de passe de tous les comptes : {}", passregion_server::demo::DEMO_PASSWORD);
+            for (role, email) in &d.logins {
+                println!("    {role:<40} {email}");
+            }
+            if let Some((number, birth)) = d.featured_card {
+                println!("  Carte de Léa pour le débit web : {number} (née le {})", birth.format("%d/%m/%Y"));
+            }
+        }
+        server.run(shutdown_signal()).await
+    })
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("arrêt demandé : fin des requêtes en cours");
+}

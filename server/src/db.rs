@@ -1,0 +1,321 @@
+//! SQLite plumbing: pragmas, numbered migrations, one writer thread with group
+//! commit, and a pool of read connections.
+//!
+//! Every write is a closure run by the single writer thread inside a savepoint.
+//! The writer takes all the closures waiting at that moment, runs them in one
+//! SQLite transaction (each in its own savepoint, so one failure does not undo
+//! the others), commits once with `synchronous=FULL`, and only then answers
+//! each caller. A debit is therefore durable when acknowledged, and writes are
+//! serialised, so no two debits on one card can race.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::sync::mpsc::{Receiver, SyncSender, TryRecvError, sync_channel};
+use std::thread::JoinHandle;
+
+use rusqlite::{Connection, OpenFlags};
+
+use crate::error::ServiceError;
+
+/// The numbered migrations; `PRAGMA user_version` is the number applied.
+pub const MIGRATIONS: &[(&str, &str)] =
+    &[("0001_init", include_str!("../migrations/0001_init.sql"))];
+
+/// Most write closures committed together.
+const MAX_GROUP: usize = 512;
+
+type Completion = Box<dyn FnOnce(bool) + Send>;
+type Job = Box<dyn FnOnce(&Connection) -> (bool, Completion) + Send>;
+
+/// The database: a writer thread and read connections.
+pub struct Db {
+    sender: Mutex<Option<SyncSender<Job>>>,
+    writer: Mutex<Option<JoinHandle<()>>>,
+    readers: Mutex<Vec<Connection>>,
+    path: PathBuf,
+}
+
+/// Applies the connection pragmas every connection needs.
+fn configure(conn: &Connection) -> rusqlite::Result<()> {
+    conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    conn.execute_batch(
+        "PRAGMA journal_mode = WAL;
+         PRAGMA synchronous = FULL;
+         PRAGMA foreign_keys = ON;
+         PRAGMA temp_store = MEMORY;",
+    )
+}
+
+/// Brings a database to the latest schema, one numbered migration at a time,
+/// each in its own transaction.
+pub fn migrate(conn: &mut Connection) -> Result<(), ServiceError> {
+    let current: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    let latest = MIGRATIONS.len() as i64;
+    if current > latest {
+        return Err(ServiceError::Internal(format!(
+            "database schema version {current} is newer than this server ({latest})"
+        )));
+    }
+    for (i, (_, sql)) in MIGRATIONS.iter().enumerate().skip(current as usize) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", (i + 1) as i64)?;
+        tx.commit()?;
+    }
+    Ok(())
+}
+
+impl Db {
+    /// Opens (creating and migrating if needed) the database file.
+    pub fn open(path: &Path) -> Result<Db, ServiceError> {
+        let mut conn = Connection::open(path)?;
+        configure(&conn)?;
+        migrate(&mut conn)?;
+        let (sender, receiver) = sync_channel::<Job>(4096);
+        let writer = std::thread::Builder::new()
+            .name("db-writer".into())
+            .spawn(move || writer_loop(conn, receiver))
+            .map_err(|e| ServiceError::Internal(format!("cannot start writer: {e}")))?;
+        Ok(Db {
+            sender: Mutex::new(Some(sender)),
+            writer: Mutex::new(Some(writer)),
+            readers: Mutex::new(Vec::new()),
+            path: path.to_owned(),
+        })
+    }
+
+    /// Runs `f` in the writer thread, inside a transaction. `Ok(Ok(v))` commits
+    /// and returns `v`; `Err(e)` rolls back `f`'s changes; `Ok(Err(e))` commits
+    /// what `f` wrote and still answers `e` (a wrong birth date must count).
+    /// Returns once the commit is durable.
+    pub fn write_outcome<T, F>(&self, f: F) -> Result<T, ServiceError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<Result<T, ServiceError>, ServiceError> + Send + 'static,
+    {
+        let (tx, rx) = sync_channel::<Result<T, ServiceError>>(1);
+        let job: Job = Box::new(move |conn| {
+            let result = f(conn);
+            let keep = result.is_ok();
+            let done: Completion = Box::new(move |committed| {
+                let out = match result {
+                    Ok(inner) if committed => inner,
+                    Ok(_) => Err(ServiceError::Unavailable),
+                    Err(e) => Err(e),
+                };
+                let _ = tx.send(out);
+            });
+            (keep, done)
+        });
+        let sender = self
+            .sender
+            .lock()
+            .map_err(|_| ServiceError::Unavailable)?
+            .clone()
+            .ok_or(ServiceError::Unavailable)?;
+        sender.send(job).map_err(|_| ServiceError::Unavailable)?;
+        rx.recv().map_err(|_| ServiceError::Unavailable)?
+    }
+
+    /// Runs `f` in the writer thread; any error rolls back `f`'s changes.
+    pub fn write<T, F>(&self, f: F) -> Result<T, ServiceError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, ServiceError> + Send + 'static,
+    {
+        self.write_outcome(move |c| f(c).map(Ok))
+    }
+
+    /// Runs `f` on a read connection (a consistent snapshot for its duration).
+    pub fn read<T>(
+        &self,
+        f: impl FnOnce(&Connection) -> Result<T, ServiceError>,
+    ) -> Result<T, ServiceError> {
+        let conn = {
+            let mut pool = self.readers.lock().map_err(|_| ServiceError::Unavailable)?;
+            pool.pop()
+        };
+        let conn = match conn {
+            Some(c) => c,
+            None => {
+                let c = Connection::open_with_flags(
+                    &self.path,
+                    OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+                )?;
+                c.busy_timeout(std::time::Duration::from_secs(10))?;
+                c.execute_batch("PRAGMA foreign_keys = ON; PRAGMA query_only = ON;")?;
+                c
+            }
+        };
+        conn.execute_batch("BEGIN DEFERRED")?;
+        let out = f(&conn);
+        let _ = conn.execute_batch("COMMIT");
+        if let Ok(mut pool) = self.readers.lock()
+            && pool.len() < 16
+        {
+            pool.push(conn);
+        }
+        out
+    }
+
+    /// Stops the writer after the jobs already queued, and waits for it.
+    pub fn close(&self) {
+        if let Ok(mut s) = self.sender.lock() {
+            s.take();
+        }
+        if let Ok(mut w) = self.writer.lock()
+            && let Some(handle) = w.take()
+        {
+            let _ = handle.join();
+        }
+    }
+}
+
+impl Drop for Db {
+    fn drop(&mut self) {
+        self.close();
+    }
+}
+
+fn writer_loop(conn: Connection, receiver: Receiver<Job>) {
+    while let Ok(first) = receiver.recv() {
+        let mut jobs = vec![first];
+        while jobs.len() < MAX_GROUP {
+            match receiver.try_recv() {
+                Ok(j) => jobs.push(j),
+                Err(TryRecvError::Empty | TryRecvError::Disconnected) => break,
+            }
+        }
+        if conn.execute_batch("BEGIN IMMEDIATE").is_err() {
+            tracing::error!("cannot begin a write transaction");
+            // Dropping the jobs drops their reply channels: callers get Unavailable.
+            continue;
+        }
+        let mut completions = Vec::with_capacity(jobs.len());
+        for job in jobs {
+            if conn.execute_batch("SAVEPOINT job").is_err() {
+                continue;
+            }
+            match catch_unwind(AssertUnwindSafe(|| job(&conn))) {
+                Ok((keep, done)) => {
+                    let end = if keep {
+                        "RELEASE job"
+                    } else {
+                        "ROLLBACK TO job; RELEASE job"
+                    };
+                    if conn.execute_batch(end).is_ok() {
+                        completions.push(done);
+                    }
+                }
+                Err(_) => {
+                    tracing::error!("a write job panicked; its changes were rolled back");
+                    let _ = conn.execute_batch("ROLLBACK TO job; RELEASE job");
+                }
+            }
+        }
+        let committed = conn.execute_batch("COMMIT").is_ok();
+        if !committed {
+            tracing::error!("commit failed; the group was rolled back");
+            let _ = conn.execute_batch("ROLLBACK");
+        }
+        for done in completions {
+            done(committed);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn schema(conn: &Connection) -> Vec<(String, String, String)> {
+        let mut stmt = conn
+            .prepare(
+                "SELECT type, name, COALESCE(sql, '') FROM sqlite_master
+                 WHERE name NOT LIKE 'sqlite_%' ORDER BY type, name",
+            )
+            .unwrap();
+        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap()
+    }
+
+    #[test]
+    fn migrated_database_equals_fresh_one() {
+        let dir = tempfile::tempdir().unwrap();
+        // Fresh: every migration at once.
+        let mut fresh = Connection::open(dir.path().join("fresh.db")).unwrap();
+        migrate(&mut fresh).unwrap();
+        // Migrated: one version at a time, reopening in between, as upgrades do.
+        let path = dir.path().join("stepwise.db");
+        for v in 1..=MIGRATIONS.len() {
+            let mut c = Connection::open(&path).unwrap();
+            let tx = c.transaction().unwrap();
+            tx.execute_batch(MIGRATIONS[v - 1].1).unwrap();
+            tx.pragma_update(None, "user_version", v as i64).unwrap();
+            tx.commit().unwrap();
+        }
+        let mut stepwise = Connection::open(&path).unwrap();
+        migrate(&mut stepwise).unwrap();
+        assert_eq!(schema(&fresh), schema(&stepwise));
+        let version = |c: &Connection| -> i64 {
+            c.query_row("PRAGMA user_version", [], |r| r.get(0))
+                .unwrap()
+        };
+        assert_eq!(version(&fresh), MIGRATIONS.len() as i64);
+        assert_eq!(version(&stepwise), version(&fresh));
+        // A database from a newer server is refused, not damaged.
+        fresh.pragma_update(None, "user_version", 999_i64).unwrap();
+        assert!(migrate(&mut fresh).is_err());
+    }
+
+    #[test]
+    fn pragmas_are_set() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open(&dir.path().join("p.db")).unwrap();
+        let mode: String = db
+            .write(|c| Ok(c.query_row("PRAGMA journal_mode", [], |r| r.get(0))?))
+            .unwrap();
+        assert_eq!(mode, "wal");
+        let fk: i64 = db
+            .write(|c| Ok(c.query_row("PRAGMA foreign_keys", [], |r| r.get(0))?))
+            .unwrap();
+        assert_eq!(fk, 1);
+    }
+
+    #[test]
+    fn a_failed_job_does_not_undo_its_neighbours() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = std::sync::Arc::new(Db::open(&dir.path().join("g.db")).unwrap());
+        let mut handles = Vec::new();
+        for i in 0..50 {
+            let db = db.clone();
+            handles.push(std::thread::spawn(move || {
+                db.write(move |c| {
+                    c.execute(
+                        "INSERT INTO establishments VALUES (?1, 'x', 'lycee', 'Lyon', '69001')",
+                        [format!("e{i}")],
+                    )?;
+                    if i % 2 == 0 {
+                        Err(ServiceError::Forbidden)
+                    } else {
+                        Ok(())
+                    }
+                })
+            }));
+        }
+        let ok = handles
+            .into_iter()
+            .filter(|_| true)
+            .map(|h| h.join().unwrap().is_ok())
+            .filter(|ok| *ok)
+            .count();
+        assert_eq!(ok, 25);
+        let n: i64 = db
+            .read(|c| Ok(c.query_row("SELECT COUNT(*) FROM establishments", [], |r| r.get(0))?))
+            .unwrap();
+        assert_eq!(n, 25);
+    }
+}

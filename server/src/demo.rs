@@ -1,0 +1,574 @@
+//! Demo data: a small region that a new user can log into at once.
+//! Deterministic (fixed seed), created only in an empty database, through the
+//! same store operations as real traffic (orders, validations, debits).
+
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use passregion_core::season::region_date;
+use passregion_core::{Money, PartnerCategory, Public, Track};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use rusqlite::params;
+
+use crate::error::ServiceError;
+use crate::model::*;
+use crate::store::{CardRef, Channel, Idempotency, NewAccount, SqliteStore, Store, sha256_hex, ts};
+
+/// The password of every demo account.
+pub const DEMO_PASSWORD: &str = "demo1234";
+
+/// Demo logins printed at start.
+pub struct DemoSummary {
+    /// (role, e-mail) pairs worth trying.
+    pub logins: Vec<(String, String)>,
+    /// The featured youth's card number and birth date (for the web debit form).
+    pub featured_card: Option<(String, NaiveDate)>,
+}
+
+const ESTABLISHMENTS: &[(&str, &str, &str, &str, &str)] = &[
+    ("etab-ampere", "Lycée Ampère", "lycee", "Lyon", "69002"),
+    (
+        "etab-champollion",
+        "Lycée Champollion",
+        "lycee",
+        "Grenoble",
+        "38000",
+    ),
+    (
+        "etab-pascal",
+        "Lycée Blaise-Pascal",
+        "lycee",
+        "Clermont-Ferrand",
+        "63000",
+    ),
+    (
+        "etab-jverne",
+        "Lycée professionnel Jules-Verne",
+        "lycee",
+        "Chambéry",
+        "73000",
+    ),
+    (
+        "etab-cfa-btp",
+        "CFA du BTP de la Loire",
+        "cfa",
+        "Saint-Étienne",
+        "42000",
+    ),
+    (
+        "etab-ml-lyon",
+        "Mission locale de Lyon",
+        "mission_locale",
+        "Lyon",
+        "69003",
+    ),
+    (
+        "etab-ime-tilleuls",
+        "IME Les Tilleuls",
+        "ime",
+        "Annecy",
+        "74000",
+    ),
+    (
+        "etab-ifsi-valence",
+        "Institut de formation en soins infirmiers",
+        "formation_sanitaire_sociale",
+        "Valence",
+        "26000",
+    ),
+];
+
+const CITIES: &[(&str, &str, f64, f64)] = &[
+    ("Lyon", "69001", 45.7640, 4.8357),
+    ("Grenoble", "38000", 45.1885, 5.7245),
+    ("Clermont-Ferrand", "63000", 45.7772, 3.0870),
+    ("Saint-Étienne", "42000", 45.4397, 4.3872),
+    ("Annecy", "74000", 45.8992, 6.1294),
+    ("Chambéry", "73000", 45.5646, 5.9178),
+    ("Valence", "26000", 44.9334, 4.8924),
+    ("Bourg-en-Bresse", "01000", 46.2052, 5.2255),
+    ("Le Puy-en-Velay", "43000", 45.0434, 3.8858),
+    ("Aurillac", "15000", 44.9264, 2.4397),
+    ("Moulins", "03000", 46.5646, 3.3326),
+    ("Privas", "07000", 44.7353, 4.5992),
+];
+
+const PARTNER_NAMES: &[(PartnerCategory, &[&str])] = &[
+    (
+        PartnerCategory::Librairie,
+        &[
+            "Librairie du Parc",
+            "La Page Blanche",
+            "Au Fil des Mots",
+            "Librairie des Alpes",
+            "Le Bouquiniste",
+            "BD & Compagnie",
+        ],
+    ),
+    (
+        PartnerCategory::ClubSportif,
+        &[
+            "Union sportive de la Croix-Rousse",
+            "Grenoble Escalade Club",
+            "Handball Club Clermontois",
+            "Aviron Annécien",
+            "Judo Club Stéphanois",
+        ],
+    ),
+    (
+        PartnerCategory::SalleDeSpectacle,
+        &[
+            "Théâtre des Célestins",
+            "La Comédie de Valence",
+            "Le Fil",
+            "Opéra-Théâtre",
+            "Salle des Rancy",
+        ],
+    ),
+    (
+        PartnerCategory::Cinema,
+        &[
+            "Cinéma Le Zola",
+            "Le Méliès",
+            "Cinéma Le Rio",
+            "Les 400 Coups",
+        ],
+    ),
+    (
+        PartnerCategory::Musee,
+        &[
+            "Musée des Confluences",
+            "Musée de Grenoble",
+            "Musée d'art Roger-Quilliot",
+        ],
+    ),
+    (
+        PartnerCategory::EquipementPro,
+        &["Outillage Pro Rhône", "Tenues & Métiers", "Équip'Apprentis"],
+    ),
+    (
+        PartnerCategory::ChassePeche,
+        &[
+            "Fédération de pêche du Rhône",
+            "Fédération des chasseurs de l'Isère",
+        ],
+    ),
+];
+
+const FIRST_NAMES: &[&str] = &[
+    "Léa", "Hugo", "Chloé", "Lucas", "Manon", "Nathan", "Inès", "Enzo", "Camille", "Louis", "Jade",
+    "Yanis", "Sarah", "Théo", "Lina", "Mathis", "Emma", "Rayan", "Zoé", "Noah",
+];
+const LAST_NAMES: &[&str] = &[
+    "Martin", "Bernard", "Dubois", "Thomas", "Robert", "Richard", "Petit", "Durand", "Leroy",
+    "Moreau", "Simon", "Laurent", "Lefebvre", "Michel", "Garcia", "Fournier", "Girard", "Bonnet",
+];
+
+fn principal(account_id: &str, role: Role) -> Principal {
+    Principal {
+        account_id: account_id.to_owned(),
+        role,
+        partner: None,
+        establishment_id: None,
+    }
+}
+
+/// Whether the database has no account yet.
+fn is_empty(store: &SqliteStore) -> Result<bool, ServiceError> {
+    store.db().read(|c| {
+        let n: i64 = c.query_row("SELECT COUNT(*) FROM accounts", [], |r| r.get(0))?;
+        Ok(n == 0)
+    })
+}
+
+/// Seeds the demo region when the database is empty.
+pub fn seed(
+    store: &SqliteStore,
+    youths: usize,
+    now: DateTime<Utc>,
+) -> Result<Option<DemoSummary>, ServiceError> {
+    if !is_empty(store)? {
+        return Ok(None);
+    }
+    let mut rng = StdRng::seed_from_u64(2017);
+    let hash = crate::auth::hash_password(DEMO_PASSWORD)
+        .map_err(|e| ServiceError::Internal(e.to_string()))?;
+    let mut logins = Vec::new();
+    let today = region_date(now);
+    // Demo history stays within the current season.
+    let days_in = (today - passregion_core::Season::of_date(today).first_day()).num_days();
+    let ago = |d: i64| now - Duration::days(d.min(days_in));
+
+    // Établissements and their staff.
+    store.db().write(|c| {
+        for (id, name, kind, city, cp) in ESTABLISHMENTS {
+            c.execute(
+                "INSERT INTO establishments (id, name, kind, city, postal_code) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![id, name, kind, city, cp],
+            )?;
+        }
+        Ok(())
+    })?;
+    let mut etab_staff = Vec::new();
+    for (id, name, _, _, _) in ESTABLISHMENTS {
+        let email = format!("{}@demo.passregion.fr", id.trim_start_matches("etab-"));
+        let account = store.create_account(NewAccount {
+            email: email.clone(),
+            password_hash: hash.clone(),
+            role: Role::Establishment,
+            display_name: format!("Secrétariat — {name}"),
+            partner_id: None,
+            establishment_id: Some((*id).to_owned()),
+        })?;
+        etab_staff.push(Principal {
+            establishment_id: Some((*id).to_owned()),
+            ..principal(&account, Role::Establishment)
+        });
+        if etab_staff.len() == 1 {
+            logins.push(("Établissement".to_owned(), email));
+        }
+    }
+    store.create_account(NewAccount {
+        email: "region@demo.passregion.fr".into(),
+        password_hash: hash.clone(),
+        role: Role::Region,
+        display_name: "Agent de la Région".into(),
+        partner_id: None,
+        establishment_id: None,
+    })?;
+    logins.push(("Région".to_owned(), "region@demo.passregion.fr".to_owned()));
+
+    // Partners, their staff and their bons plans.
+    let mut partners: Vec<(Principal, PartnerCategory)> = Vec::new();
+    let mut seq = 0;
+    for (category, names) in PARTNER_NAMES {
+        for (i, name) in names.iter().enumerate() {
+            seq += 1;
+            let (city, cp, lat, lon) = CITIES[(seq * 7 + i) % CITIES.len()];
+            let lat = lat + rng.random_range(-0.03..0.03);
+            let lon = lon + rng.random_range(-0.04..0.04);
+            let pid = format!("partner-{seq:03}");
+            let street = format!(
+                "{} rue {}",
+                rng.random_range(1..120),
+                [
+                    "de la République",
+                    "Victor-Hugo",
+                    "des Arts",
+                    "du Lycée",
+                    "Pasteur"
+                ][seq % 5]
+            );
+            let (pid2, name2, city2, cp2, street2) = (
+                pid.clone(),
+                (*name).to_owned(),
+                city.to_owned(),
+                cp.to_owned(),
+                street.clone(),
+            );
+            let code = category.code().to_owned();
+            store.db().write(move |c| {
+                c.execute(
+                    "INSERT INTO partners (id, name, category, address, city, postal_code, latitude, longitude,
+                     status, convention_signed_at, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'validated', ?9, ?9)",
+                    params![pid2, name2, code, street2, city2, cp2, lat, lon, ts(now - Duration::days(200))],
+                )?;
+                Ok(())
+            })?;
+            let email = if i == 0 {
+                format!("{}@demo.passregion.fr", category.code().replace('_', "-"))
+            } else {
+                format!(
+                    "{}-{}@demo.passregion.fr",
+                    category.code().replace('_', "-"),
+                    i + 1
+                )
+            };
+            let account = store.create_account(NewAccount {
+                email: email.clone(),
+                password_hash: hash.clone(),
+                role: Role::Partner,
+                display_name: format!("Accueil — {name}"),
+                partner_id: Some(pid.clone()),
+                establishment_id: None,
+            })?;
+            if i == 0 {
+                logins.push((format!("Partenaire ({})", category.label_fr()), email));
+            }
+            let p = Principal {
+                partner: Some((pid.clone(), *category, true)),
+                ..principal(&account, Role::Partner)
+            };
+            for (k, (title, text)) in bons_plans_for(*category, name).into_iter().enumerate() {
+                let plan = store.submit_bon_plan(
+                    &p,
+                    BonPlanRequest {
+                        title,
+                        description: text,
+                        valid_until: Some(passregion_core::Season::of_date(today).last_day()),
+                    },
+                    ago(30 - k as i64),
+                )?;
+                if !(seq % 6 == 0 && k == 1) {
+                    store.moderate_bon_plan(
+                        &plan.id,
+                        ModerationRequest {
+                            validate: true,
+                            reason: None,
+                        },
+                    )?;
+                }
+            }
+            partners.push((p, *category));
+        }
+    }
+
+    // Youths: orders, validations, activations.
+    let mut featured = None;
+    for n in 0..youths {
+        let first = FIRST_NAMES[n % FIRST_NAMES.len()];
+        let last = LAST_NAMES[(n * 7 + n / 3) % LAST_NAMES.len()];
+        let email = if n == 0 {
+            "lea@demo.passregion.fr".to_owned()
+        } else {
+            format!("jeune{n:03}@demo.passregion.fr")
+        };
+        let account = store.create_account(NewAccount {
+            email: email.clone(),
+            password_hash: hash.clone(),
+            role: Role::Youth,
+            display_name: format!("{first} {last}"),
+            partner_id: None,
+            establishment_id: None,
+        })?;
+        let etab_index = if n == 0 {
+            0
+        } else {
+            rng.random_range(0..ESTABLISHMENTS.len())
+        };
+        let (eid, _, kind, city, cp) = ESTABLISHMENTS[etab_index];
+        let (public, track) = match kind {
+            "lycee" if etab_index == 3 => {
+                (Public::Lyceen, Some([Track::Cap, Track::BacPro][n % 2]))
+            }
+            "lycee" => (
+                Public::Lyceen,
+                Some([Track::Seconde, Track::Premiere, Track::Terminale][n % 3]),
+            ),
+            "cfa" => (
+                Public::Apprenti,
+                Some([Track::Cap, Track::BacPro, Track::Bp][n % 3]),
+            ),
+            "mission_locale" => (Public::MissionLocale, None),
+            "ime" => (Public::ImeImpro, None),
+            _ => (Public::FormationSanitaireSociale, None),
+        };
+        let age = match public {
+            Public::Lyceen => rng.random_range(15..19),
+            Public::ImeImpro => rng.random_range(14..19),
+            _ => rng.random_range(17..24),
+        };
+        let birth =
+            today - Duration::days(age * 365 + rng.random_range(10..350)) + Duration::days(0);
+        let birth = if n == 0 {
+            NaiveDate::from_ymd_opt(2010, 3, 14).unwrap_or(birth)
+        } else {
+            birth
+        };
+        let youth = principal(&account, Role::Youth);
+        let order = store.create_order(
+            &youth,
+            OrderRequest {
+                first_name: first.to_owned(),
+                last_name: last.to_owned(),
+                birth_date: birth,
+                public,
+                track,
+                disabled: n % 23 == 5,
+                establishment_id: eid.to_owned(),
+                address: format!("{} avenue des Lilas", 1 + n % 90),
+                postal_code: cp.to_owned(),
+                city: city.to_owned(),
+            },
+            ago(60),
+        )?;
+        if n == 0 {
+            logins.insert(0, ("Jeune".to_owned(), email));
+        }
+        // About 1 in 15 stays pending, 1 in 40 is refused, the rest is validated.
+        let staff = &etab_staff[etab_index];
+        if n != 0 && n % 15 == 7 {
+            continue;
+        }
+        if n != 0 && n % 40 == 13 {
+            store.decide_order(
+                staff,
+                &order.id,
+                OrderDecision {
+                    validate: false,
+                    reason: Some("Inscription dans l'établissement non confirmée.".into()),
+                },
+                ago(55),
+            )?;
+            continue;
+        }
+        store.decide_order(
+            staff,
+            &order.id,
+            OrderDecision {
+                validate: true,
+                reason: None,
+            },
+            ago(55),
+        )?;
+        if n % 10 != 9 {
+            store.activate_card(&youth, ago(50))?;
+        }
+        if n == 0 {
+            let card = store.my_card(&youth, now)?;
+            featured = Some((card.number, birth));
+        }
+    }
+
+    // Some history: debits at partners, one refund.
+    let cards: Vec<(String, String)> = store.db().read(|c| {
+        let mut stmt = c.prepare(
+            "SELECT id, number FROM cards WHERE status = 'active' ORDER BY created_at LIMIT 80 OFFSET 1",
+        )?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    })?;
+    for (i, (card_id, _)) in cards.iter().enumerate() {
+        let (partner, category) = &partners[i % partners.len()];
+        let (avantage, price, entries) = match category {
+            PartnerCategory::Librairie => (
+                "lecture_loisir",
+                Some(Money::from_cents(rng.random_range(500..2500))?),
+                None,
+            ),
+            PartnerCategory::ClubSportif => (
+                "licence_sportive",
+                Some(Money::from_cents(rng.random_range(2000..9000))?),
+                None,
+            ),
+            PartnerCategory::SalleDeSpectacle | PartnerCategory::Musee => (
+                "spectacles",
+                Some(Money::from_cents(rng.random_range(800..2500))?),
+                None,
+            ),
+            PartnerCategory::Cinema => ("cinema", None, Some(rng.random_range(1..3))),
+            PartnerCategory::EquipementPro => (
+                "premier_equipement_pro",
+                Some(Money::from_cents(rng.random_range(5000..20000))?),
+                None,
+            ),
+            PartnerCategory::ChassePeche => ("chasse_peche", Some(Money::from_cents(3000)?), None),
+        };
+        let req = DebitRequest {
+            card: CardSelector {
+                card_number: None,
+                birth_date: None,
+                qr: None,
+            },
+            avantage: avantage.to_owned(),
+            price,
+            entries,
+        };
+        let idem = Idempotency {
+            account_id: partner.account_id.clone(),
+            key: format!("demo-{i}"),
+            request_hash: sha256_hex(format!("demo-{i}").as_bytes()),
+        };
+        // Not every card has every avantage (e.g. premier équipement): skip refusals.
+        let _ = store.debit(
+            partner,
+            CardRef::Id(card_id.clone()),
+            req,
+            Channel::Qr,
+            idem,
+            ago(40 - (i as i64 % 30)),
+        );
+    }
+    Ok(Some(DemoSummary {
+        logins,
+        featured_card: featured,
+    }))
+}
+
+fn bons_plans_for(category: PartnerCategory, name: &str) -> Vec<(String, String)> {
+    let (a, b) = match category {
+        PartnerCategory::Librairie => (
+            (
+                "-5 % sur les romans",
+                "Sur présentation du PASS'Région, 5 % de remise sur tous les romans et BD.",
+            ),
+            (
+                "Rencontre d'auteur",
+                "Une rencontre-dédicace réservée aux porteurs du PASS, sur inscription.",
+            ),
+        ),
+        PartnerCategory::ClubSportif => (
+            (
+                "Séance découverte offerte",
+                "Venez essayer une séance gratuite avant de prendre votre licence.",
+            ),
+            (
+                "Stage de vacances -20 %",
+                "20 % de réduction sur nos stages de vacances scolaires.",
+            ),
+        ),
+        PartnerCategory::SalleDeSpectacle => (
+            (
+                "Répétition ouverte",
+                "Assistez à une répétition et rencontrez les artistes.",
+            ),
+            (
+                "2e place à 5 €",
+                "Pour une place achetée, la deuxième à 5 € pour un ami porteur du PASS.",
+            ),
+        ),
+        PartnerCategory::Cinema => (
+            (
+                "Avant-première",
+                "Une avant-première par mois réservée aux porteurs du PASS.",
+            ),
+            (
+                "Pop-corn offert",
+                "Un petit pop-corn offert pour toute place achetée avec le PASS.",
+            ),
+        ),
+        PartnerCategory::Musee => (
+            (
+                "Visite guidée jeunes",
+                "Une visite guidée gratuite le premier mercredi du mois.",
+            ),
+            (
+                "Atelier photo",
+                "Un atelier photo dans les collections, réservé aux porteurs du PASS.",
+            ),
+        ),
+        PartnerCategory::EquipementPro => (
+            (
+                "Marquage offert",
+                "Le marquage de votre tenue professionnelle offert.",
+            ),
+            (
+                "-10 % sur l'outillage",
+                "10 % de remise sur l'outillage au-delà du premier équipement.",
+            ),
+        ),
+        PartnerCategory::ChassePeche => (
+            (
+                "Initiation à la pêche",
+                "Une matinée d'initiation encadrée par un guide.",
+            ),
+            (
+                "Sortie nature",
+                "Une sortie découverte de la faune locale avec un technicien.",
+            ),
+        ),
+    };
+    [a, b]
+        .into_iter()
+        .map(|(t, d)| (t.to_owned(), format!("{d} ({name})")))
+        .collect()
+}

@@ -1,0 +1,496 @@
+//! Errors, on two levels: [`ServiceError`] (internal, `thiserror`) and
+//! [`ApiError`] (public: HTTP status, stable machine code, French message).
+//! [`From<ServiceError> for ApiError`] is the one place that maps them.
+//! No personal data ever goes into either.
+
+use axum::Json;
+use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use passregion_core::card::CardNumberError;
+use passregion_core::public::EligibilityError;
+use passregion_core::{CardError, DebitError, MoneyError, RefundError};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// Internal error of the service and storage layers.
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    /// SQLite failed.
+    #[error("database error: {0}")]
+    Db(#[from] rusqlite::Error),
+    /// The writer thread or the pool is gone (shutting down).
+    #[error("storage unavailable")]
+    Unavailable,
+    /// Something that should not happen (bad stored data, broken invariant).
+    #[error("internal error: {0}")]
+    Internal(String),
+    /// No or expired session.
+    #[error("not authenticated")]
+    Unauthenticated,
+    /// Wrong e-mail or password.
+    #[error("bad login")]
+    BadLogin,
+    /// Authenticated, but this role or owner may not do that.
+    #[error("forbidden")]
+    Forbidden,
+    /// No such resource (or not visible to the caller).
+    #[error("not found: {0}")]
+    NotFound(&'static str),
+    /// A field failed validation.
+    #[error("invalid field {field}")]
+    Invalid {
+        /// Field name as in the request.
+        field: &'static str,
+        /// French explanation.
+        message: String,
+    },
+    /// Amount parsing.
+    #[error(transparent)]
+    Money(#[from] MoneyError),
+    /// The debit rule refused.
+    #[error(transparent)]
+    Debit(#[from] DebitError),
+    /// The refund rule refused.
+    #[error(transparent)]
+    Refund(#[from] RefundError),
+    /// The card cannot be used or changed.
+    #[error(transparent)]
+    Card(#[from] CardError),
+    /// A typed card number is malformed.
+    #[error(transparent)]
+    CardNumber(#[from] CardNumberError),
+    /// The youth is not eligible.
+    #[error(transparent)]
+    Eligibility(#[from] EligibilityError),
+    /// Card number and birth date do not match (uniform: also for unknown cards).
+    #[error("card or birth date mismatch")]
+    CardOrBirthDate,
+    /// Too many wrong birth dates on this card.
+    #[error("card locked")]
+    CardLocked,
+    /// Too many failed attempts from this address or account.
+    #[error("too many attempts")]
+    TooManyAttempts,
+    /// The partner's category may not debit this avantage.
+    #[error("avantage not allowed for this partner")]
+    AvantageNotAllowed,
+    /// The avantage is not in the card's catalogue.
+    #[error("unknown avantage")]
+    UnknownAvantage,
+    /// The youth already has a live order or a card for the season.
+    #[error("duplicate order")]
+    DuplicateOrder,
+    /// The order was already validated or refused.
+    #[error("order already decided")]
+    OrderAlreadyDecided,
+    /// The partner's convention is not (or no longer) in force.
+    #[error("partner not validated")]
+    PartnerNotValidated,
+    /// Same Idempotency-Key, different request.
+    #[error("idempotency key reused with another request")]
+    IdempotencyMismatch,
+    /// A money-moving POST without Idempotency-Key.
+    #[error("missing idempotency key")]
+    IdempotencyKeyMissing,
+    /// The QR code could not be used.
+    #[error("invalid QR code: {0}")]
+    Qr(String),
+    /// No catalogue for the card's season.
+    #[error("no catalogue for the season")]
+    NoCatalogue,
+}
+
+/// The public error: what every non-2xx response carries
+/// (`application/problem+json`).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ApiError {
+    /// HTTP status, repeated in the body.
+    pub status: u16,
+    /// Stable machine code (snake_case, French), e.g. `credit_epuise`.
+    pub code: &'static str,
+    /// Message for people, in French.
+    pub message: String,
+    /// The request field at fault, when there is one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<&'static str>,
+}
+
+impl ApiError {
+    /// Builds an error.
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> ApiError {
+        ApiError {
+            status: status.as_u16(),
+            code,
+            message: message.into(),
+            field: None,
+        }
+    }
+
+    fn field(mut self, field: &'static str) -> ApiError {
+        self.field = Some(field);
+        self
+    }
+
+    /// 404 for unknown routes.
+    pub fn route_not_found() -> ApiError {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "route_inconnue",
+            "Cette adresse n'existe pas.",
+        )
+    }
+
+    /// 405 for known routes with the wrong method.
+    pub fn method_not_allowed() -> ApiError {
+        ApiError::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "methode_non_autorisee",
+            "Cette méthode n'est pas acceptée ici.",
+        )
+    }
+}
+
+impl From<ServiceError> for ApiError {
+    fn from(e: ServiceError) -> ApiError {
+        use ServiceError as S;
+        use StatusCode as H;
+        match e {
+            S::Db(_) | S::Internal(_) => {
+                tracing::error!(error = %e, "internal error");
+                ApiError::new(
+                    H::INTERNAL_SERVER_ERROR,
+                    "erreur_interne",
+                    "Une erreur interne est survenue. Réessayez plus tard.",
+                )
+            }
+            S::Unavailable => ApiError::new(
+                H::SERVICE_UNAVAILABLE,
+                "service_indisponible",
+                "Le service est momentanément indisponible.",
+            ),
+            S::Unauthenticated => ApiError::new(
+                H::UNAUTHORIZED,
+                "non_authentifie",
+                "Connectez-vous pour continuer.",
+            ),
+            S::BadLogin => ApiError::new(
+                H::UNAUTHORIZED,
+                "identifiants_invalides",
+                "Adresse e-mail ou mot de passe incorrect.",
+            ),
+            S::Forbidden => ApiError::new(
+                H::FORBIDDEN,
+                "acces_refuse",
+                "Vous n'avez pas accès à cette ressource.",
+            ),
+            S::NotFound(what) => ApiError::new(
+                H::NOT_FOUND,
+                "introuvable",
+                format!("{} introuvable.", what),
+            ),
+            S::Invalid { field, message } => {
+                ApiError::new(H::UNPROCESSABLE_ENTITY, "champ_invalide", message).field(field)
+            }
+            S::Money(m) => {
+                let (code, msg) = match m {
+                    MoneyError::Empty => ("montant_vide", "Indiquez un montant."),
+                    MoneyError::Malformed => (
+                        "montant_invalide",
+                        "Le montant doit être un nombre comme 12,50.",
+                    ),
+                    MoneyError::TooManyDecimals => (
+                        "montant_trop_de_decimales",
+                        "Le montant a au plus deux chiffres après la virgule.",
+                    ),
+                    MoneyError::Negative => {
+                        ("montant_negatif", "Le montant ne peut pas être négatif.")
+                    }
+                    MoneyError::TooLarge => ("montant_trop_grand", "Le montant est trop élevé."),
+                };
+                ApiError::new(H::UNPROCESSABLE_ENTITY, code, msg).field("price")
+            }
+            S::Debit(d) => match d {
+                DebitError::ZeroPrice => ApiError::new(
+                    H::UNPROCESSABLE_ENTITY,
+                    "montant_nul",
+                    "Le montant à débiter doit être supérieur à zéro.",
+                )
+                .field("price"),
+                DebitError::NothingLeft => ApiError::new(
+                    H::CONFLICT,
+                    "credit_epuise",
+                    "Il ne reste plus de crédit sur cet avantage.",
+                ),
+                DebitError::KindMismatch => ApiError::new(
+                    H::UNPROCESSABLE_ENTITY,
+                    "type_avantage_incorrect",
+                    "Cet avantage se débite en entrées, pas en euros (ou l'inverse).",
+                ),
+            },
+            S::Refund(r) => match r {
+                RefundError::AlreadyRefunded => ApiError::new(
+                    H::CONFLICT,
+                    "deja_rembourse",
+                    "Cette transaction a déjà été annulée.",
+                ),
+                RefundError::ExceedsDebit => ApiError::new(
+                    H::UNPROCESSABLE_ENTITY,
+                    "annulation_superieure_au_debit",
+                    "On ne peut pas annuler plus que le montant débité.",
+                )
+                .field("amount"),
+                RefundError::Zero => ApiError::new(
+                    H::UNPROCESSABLE_ENTITY,
+                    "montant_nul",
+                    "Le montant à annuler doit être supérieur à zéro.",
+                )
+                .field("amount"),
+                RefundError::WindowClosed => ApiError::new(
+                    H::CONFLICT,
+                    "delai_annulation_depasse",
+                    "Le délai d'annulation de cette transaction est dépassé.",
+                ),
+                RefundError::KindMismatch => ApiError::new(
+                    H::UNPROCESSABLE_ENTITY,
+                    "type_avantage_incorrect",
+                    "L'annulation doit être du même type que le débit.",
+                ),
+            },
+            S::Card(c) => match c {
+                CardError::NotActivated => ApiError::new(
+                    H::CONFLICT,
+                    "carte_non_activee",
+                    "Cette carte n'a pas encore été activée par son titulaire.",
+                ),
+                CardError::Suspended => ApiError::new(
+                    H::CONFLICT,
+                    "carte_suspendue",
+                    "Cette carte est suspendue par l'établissement.",
+                ),
+                CardError::Expired => ApiError::new(
+                    H::CONFLICT,
+                    "carte_expiree",
+                    "Cette carte a expiré le 31 mai : elle doit être revalidée par l'établissement.",
+                ),
+                CardError::NotYetValid => ApiError::new(
+                    H::CONFLICT,
+                    "carte_pas_encore_valide",
+                    "La saison de cette carte n'a pas encore commencé.",
+                ),
+                CardError::InvalidTransition => ApiError::new(
+                    H::CONFLICT,
+                    "changement_impossible",
+                    "Ce changement n'est pas possible dans l'état actuel de la carte.",
+                ),
+                CardError::AlreadyRevalidated => ApiError::new(
+                    H::CONFLICT,
+                    "deja_revalidee",
+                    "Cette carte est déjà revalidée pour cette saison.",
+                ),
+            },
+            S::CardNumber(n) => match n {
+                CardNumberError::Malformed => ApiError::new(
+                    H::UNPROCESSABLE_ENTITY,
+                    "numero_carte_invalide",
+                    "Le numéro de carte comporte 16 chiffres.",
+                )
+                .field("card_number"),
+                CardNumberError::BadCheckDigit => ApiError::new(
+                    H::UNPROCESSABLE_ENTITY,
+                    "numero_carte_errone",
+                    "Ce numéro de carte contient une erreur de saisie.",
+                )
+                .field("card_number"),
+            },
+            S::Eligibility(e) => {
+                let (code, msg, field) = match e {
+                    EligibilityError::TrackRequired => (
+                        "filiere_requise",
+                        "Indiquez votre classe ou votre diplôme préparé.",
+                        "track",
+                    ),
+                    EligibilityError::TrackNotAllowed => (
+                        "filiere_incompatible",
+                        "Cette classe ou ce diplôme ne correspond pas à votre situation.",
+                        "track",
+                    ),
+                    EligibilityError::BirthDateInFuture => (
+                        "date_naissance_invalide",
+                        "La date de naissance est dans le futur.",
+                        "birth_date",
+                    ),
+                    EligibilityError::TooYoung => (
+                        "trop_jeune",
+                        "Vous n'avez pas encore l'âge requis pour ce dispositif.",
+                        "birth_date",
+                    ),
+                    EligibilityError::TooOld => (
+                        "age_depasse",
+                        "Vous avez dépassé l'âge limite pour ce dispositif.",
+                        "birth_date",
+                    ),
+                };
+                ApiError::new(H::UNPROCESSABLE_ENTITY, code, msg).field(field)
+            }
+            S::CardOrBirthDate => ApiError::new(
+                H::UNPROCESSABLE_ENTITY,
+                "carte_ou_date_incorrecte",
+                "Numéro de carte ou date de naissance incorrect.",
+            ),
+            S::CardLocked => ApiError::new(
+                H::LOCKED,
+                "carte_bloquee",
+                "Trop d'essais : cette carte est bloquée pendant quelques minutes.",
+            ),
+            S::TooManyAttempts => ApiError::new(
+                H::TOO_MANY_REQUESTS,
+                "trop_de_tentatives",
+                "Trop de tentatives. Réessayez dans quelques minutes.",
+            ),
+            S::AvantageNotAllowed => ApiError::new(
+                H::FORBIDDEN,
+                "avantage_non_autorise",
+                "Votre type de partenariat ne permet pas de débiter cet avantage.",
+            )
+            .field("avantage"),
+            S::UnknownAvantage => ApiError::new(
+                H::UNPROCESSABLE_ENTITY,
+                "avantage_inconnu",
+                "Cet avantage n'existe pas pour la saison de la carte.",
+            )
+            .field("avantage"),
+            S::DuplicateOrder => ApiError::new(
+                H::CONFLICT,
+                "commande_existante",
+                "Vous avez déjà une commande ou une carte pour cette saison.",
+            ),
+            S::OrderAlreadyDecided => ApiError::new(
+                H::CONFLICT,
+                "commande_deja_traitee",
+                "Cette commande a déjà été traitée.",
+            ),
+            S::PartnerNotValidated => ApiError::new(
+                H::FORBIDDEN,
+                "partenariat_inactif",
+                "Votre convention de partenariat n'est pas en vigueur.",
+            ),
+            S::IdempotencyMismatch => ApiError::new(
+                H::UNPROCESSABLE_ENTITY,
+                "cle_idempotence_reutilisee",
+                "Cette clé d'idempotence a déjà servi pour une autre demande.",
+            ),
+            S::IdempotencyKeyMissing => ApiError::new(
+                H::BAD_REQUEST,
+                "cle_idempotence_manquante",
+                "L'en-tête Idempotency-Key (1 à 128 caractères) est obligatoire.",
+            ),
+            S::Qr(_) => ApiError::new(
+                H::UNPROCESSABLE_ENTITY,
+                "qr_invalide",
+                "Ce QR code n'est pas une carte PASS'Région valide.",
+            )
+            .field("qr"),
+            S::NoCatalogue => ApiError::new(
+                H::CONFLICT,
+                "saison_non_ouverte",
+                "Les avantages de cette saison ne sont pas encore publiés.",
+            ),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let mut res = (status, Json(self)).into_response();
+        res.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        );
+        res
+    }
+}
+
+impl IntoResponse for ServiceError {
+    fn into_response(self) -> Response {
+        ApiError::from(self).into_response()
+    }
+}
+
+impl From<JsonRejection> for ApiError {
+    fn from(r: JsonRejection) -> ApiError {
+        let status = r.status();
+        match r {
+            JsonRejection::MissingJsonContentType(_) => ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "type_contenu_invalide",
+                "Le corps de la requête doit être du JSON (Content-Type: application/json).",
+            ),
+            JsonRejection::JsonSyntaxError(_) => ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "json_invalide",
+                "Le corps de la requête n'est pas du JSON valide.",
+            ),
+            JsonRejection::JsonDataError(e) => ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "donnees_invalides",
+                format!("Données invalides : {}", describe_serde(&e.body_text())),
+            ),
+            _ if status == StatusCode::PAYLOAD_TOO_LARGE => ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "corps_trop_volumineux",
+                "Le corps de la requête est trop volumineux.",
+            ),
+            _ => ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "requete_invalide",
+                "La requête n'a pas pu être lue.",
+            ),
+        }
+    }
+}
+
+/// Keeps serde's explanation of a type error (field name, expected type) but
+/// never echoes the submitted value back, and bounds its length.
+pub fn describe_serde(text: &str) -> String {
+    let t = text.split_once(": ").map(|(_, rest)| rest).unwrap_or(text);
+    // Drop quoted values (they may be what the person typed).
+    let mut out = String::new();
+    let mut quote: Option<char> = None;
+    for c in t.chars().take(300).filter(|c| !c.is_control()) {
+        match quote {
+            Some(q) if c == q => {
+                quote = None;
+                out.push('…');
+            }
+            Some(_) => {}
+            None if c == '"' => quote = Some('"'),
+            None => out.push(c),
+        }
+    }
+    if let Some(i) = out.find(" at line") {
+        out.truncate(i);
+    }
+    out
+}
+
+impl From<PathRejection> for ApiError {
+    fn from(_: PathRejection) -> ApiError {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "introuvable",
+            "Identifiant invalide ou introuvable.",
+        )
+    }
+}
+
+impl From<QueryRejection> for ApiError {
+    fn from(_: QueryRejection) -> ApiError {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "parametres_invalides",
+            "Les paramètres de la requête sont invalides.",
+        )
+    }
+}
