@@ -374,3 +374,124 @@ impl OfflineLimits {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::FixedClock;
+    use crate::credential::format::{AppCredential, CardQr};
+    use crate::credential::keys::{IssuerKey, SoftwareDeviceKey};
+    use crate::credential::trust::TrustedKey;
+    use chrono::TimeZone;
+    use proptest::prelude::*;
+
+    fn setup() -> (IssuerKey, TrustList, FixedClock) {
+        let issuer = IssuerKey::from_seed(&[2; 32]).unwrap();
+        let t0 = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+        let t1 = Utc.with_ymd_and_hms(2028, 1, 1, 0, 0, 0).unwrap();
+        let trust = TrustList {
+            version: 1,
+            issued_at: t0,
+            expires_at: t1,
+            keys: vec![TrustedKey::for_issuer(&issuer, t0, t1)],
+        };
+        let clock = FixedClock::new(Utc.with_ymd_and_hms(2026, 9, 1, 10, 0, 0).unwrap());
+        (issuer, trust, clock)
+    }
+
+    #[test]
+    fn dynamic_roundtrip_then_replay() {
+        let (issuer, trust, clock) = setup();
+        let device = SoftwareDeviceKey::from_seed(&[5; 32]).unwrap();
+        let now = clock.now();
+        let claims = AppCredentialClaims {
+            credential_id: Uuid::from_u128(1),
+            card_id: Uuid::from_u128(2),
+            device_key: device.public_key(),
+            limits: OfflineLimits {
+                allowance_cents: 3000,
+                per_transaction_max_cents: 1500,
+                max_count: 5,
+            },
+            issued_at: now - Duration::hours(1),
+            expires_at: now + Duration::hours(71),
+        };
+        let cred = AppCredential::issue(&issuer, &claims).unwrap();
+        let text = cred.dynamic_qr(&device, now, 1).unwrap();
+        assert!(text.len() <= MAX_TEXT_LEN);
+        let mut replay = MemoryReplayState::new();
+        let deny = DenyList::new();
+        let v = verify(&text, &trust, &deny, &mut replay, &clock).unwrap();
+        assert!(matches!(v, Verified::App(ref a) if a.counter == 1 && a.limits == claims.limits));
+        assert_eq!(
+            verify(&text, &trust, &deny, &mut replay, &clock),
+            Err(Reason::Replayed)
+        );
+        let next = cred.dynamic_qr(&device, now, 2).unwrap();
+        assert!(verify(&next, &trust, &deny, &mut replay, &clock).is_ok());
+        assert_eq!(claims.limits.check_debit(1500, 1000, 1), Ok(()));
+        assert_eq!(
+            claims.limits.check_debit(1501, 0, 0),
+            Err(LimitError::PerTransaction)
+        );
+        assert_eq!(
+            claims.limits.check_debit(1500, 1600, 0),
+            Err(LimitError::Allowance)
+        );
+        assert_eq!(claims.limits.check_debit(10, 0, 5), Err(LimitError::Count));
+    }
+
+    #[test]
+    fn issuing_refuses_long_validity() {
+        let (issuer, _, clock) = setup();
+        let now = clock.now();
+        let claims = AppCredentialClaims {
+            credential_id: Uuid::from_u128(1),
+            card_id: Uuid::from_u128(2),
+            device_key: issuer.public_key(),
+            limits: OfflineLimits {
+                allowance_cents: 10,
+                per_transaction_max_cents: 10,
+                max_count: 1,
+            },
+            issued_at: now,
+            expires_at: now + Duration::hours(73),
+        };
+        assert!(AppCredential::issue(&issuer, &claims).is_err());
+    }
+
+    proptest! {
+        #[test]
+        fn arbitrary_text_never_panics(s in ".{0,400}") {
+            let (_, trust, clock) = setup();
+            let mut replay = MemoryReplayState::new();
+            let _ = verify(&s, &trust, &DenyList::new(), &mut replay, &clock);
+            let _ = verify(&format!("PR1:{s}"), &trust, &DenyList::new(), &mut replay, &clock);
+        }
+
+        #[test]
+        fn arbitrary_payload_bytes_never_verify(bytes in proptest::collection::vec(any::<u8>(), 0..260), dynamic in any::<bool>()) {
+            let (_, trust, clock) = setup();
+            let mut replay = MemoryReplayState::new();
+            let prefix = if dynamic { "PD1:" } else { "PR1:" };
+            let text = format!("{prefix}{}", base45::encode(&bytes));
+            prop_assert!(verify(&text, &trust, &DenyList::new(), &mut replay, &clock).is_err());
+        }
+
+        #[test]
+        fn any_single_bit_flip_of_a_card_is_rejected(byte in 0usize..94, bit in 0u8..8) {
+            let (issuer, trust, clock) = setup();
+            let card = CardQr {
+                card_id: Uuid::from_u128(7),
+                card_version: 1,
+                season: Season::starting(2026).unwrap(),
+            };
+            let text = card.sign(&issuer).unwrap();
+            let mut bytes = base45::decode(&text[4..]).unwrap();
+            bytes[byte] ^= 1 << bit;
+            let altered = format!("PR1:{}", base45::encode(&bytes));
+            let mut replay = MemoryReplayState::new();
+            prop_assert!(verify(&altered, &trust, &DenyList::new(), &mut replay, &clock).is_err());
+        }
+    }
+}

@@ -177,3 +177,38 @@ pub fn scan_luma_with(
 pub fn scan_luma(luma: &[u8], width: u32, height: u32) -> Result<Vec<String>, ScanError> {
     scan_luma_with(luma, width, height, &PIPELINE)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn clean_render_decodes() {
+        let m = crate::qr::render::matrix("PR1:TEST", crate::qr::QrUse::PrintedCard).unwrap();
+        let px = 4;
+        let side = (m.width + 8) * px;
+        let mut luma = vec![255u8; side * side];
+        for y in 0..side {
+            for x in 0..side {
+                let (mx, my) = ((x / px).wrapping_sub(4), (y / px).wrapping_sub(4));
+                if m.is_dark(mx, my) {
+                    luma[y * side + x] = 0;
+                }
+            }
+        }
+        let s = side as u32;
+        assert_eq!(scan_luma(&luma, s, s).unwrap(), vec!["PR1:TEST".to_owned()]);
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+        #[test]
+        fn random_frames_never_panic(w in 1u32..96, h in 1u32..96, seed in any::<u64>()) {
+            let mut x = seed | 1;
+            let luma: Vec<u8> = (0..w * h).map(|_| { x ^= x << 13; x ^= x >> 7; x ^= x << 17; x as u8 }).collect();
+            prop_assert!(scan_luma(&luma, w, h).is_ok());
+            prop_assert!(scan_luma(&luma, w + 1, h).is_err());
+        }
+    }
+}
