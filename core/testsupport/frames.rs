@@ -5,7 +5,7 @@
 //! placed with a random scale (module ≥ 3 px), any rotation and a perspective
 //! jitter of the corners, 2×2 supersampled, then low contrast, an optional
 //! glare blob, Gaussian blur (σ ≤ 1 px) and Gaussian noise (σ ≤ 10).
-#![allow(dead_code)]
+#![allow(dead_code, clippy::needless_range_loop)]
 
 use chrono::{TimeZone, Utc};
 use passregion_core::Season;
@@ -67,7 +67,7 @@ pub struct Frame {
 pub fn project_code(rng: &mut Rng, index: usize) -> (String, QrMatrix) {
     let issuer = IssuerKey::from_seed(&[0x11; 32]).expect("fixed seed");
     let card_id = uuid::Builder::from_random_bytes(rng.bytes16()).into_uuid();
-    let (text, usage) = if index % 2 == 0 {
+    let (text, usage) = if index.is_multiple_of(2) {
         let card = CardQr {
             card_id,
             card_version: (rng.below(5) + 1) as u32,
