@@ -5,7 +5,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::season::Season;
@@ -263,19 +263,27 @@ impl CardState {
         }
     }
 
-    /// The établissement revalidates the card for `target` (the season after
-    /// the card's). A suspended card stays suspended.
-    pub fn revalidate(self, target: Season) -> Result<CardState, CardError> {
-        if target <= self.season {
-            return Err(CardError::AlreadyRevalidated);
+    /// The season a revalidation on `today` moves the card to: the current
+    /// season for a card of a past season; the next one for a card of the
+    /// current season, from 1 April on (revalidation for the coming school
+    /// year); otherwise the card is already valid. A suspended card stays
+    /// suspended.
+    pub fn revalidation_target(self, today: NaiveDate) -> Result<Season, CardError> {
+        let current = Season::of_date(today);
+        if self.season < current {
+            return Ok(current);
         }
-        if target != self.season.next() {
-            return Err(CardError::InvalidTransition);
+        let spring = today.month() >= 4 && today.month() <= 5;
+        if self.season == current && spring {
+            return Ok(current.next());
         }
-        Ok(CardState {
-            season: target,
-            ..self
-        })
+        Err(CardError::AlreadyRevalidated)
+    }
+
+    /// Revalidates the card on `today` (see [`CardState::revalidation_target`]).
+    pub fn revalidate(self, today: NaiveDate) -> Result<CardState, CardError> {
+        let season = self.revalidation_target(today)?;
+        Ok(CardState { season, ..self })
     }
 }
 
@@ -338,15 +346,28 @@ mod tests {
             Err(CardError::Suspended)
         );
         assert_eq!(suspended.reactivate(), Ok(active));
-        let next = active.revalidate(s.next()).unwrap();
-        assert_eq!(next.check_usable(d(2027, 6, 1)), Ok(()));
+        // During the season: too early to revalidate.
         assert_eq!(
-            next.revalidate(s.next()),
+            active.revalidate(d(2026, 11, 1)),
             Err(CardError::AlreadyRevalidated)
         );
+        // From April: for the next season.
+        let next = active.revalidate(d(2027, 4, 2)).unwrap();
+        assert_eq!(next.season, s.next());
+        assert_eq!(next.check_usable(d(2027, 6, 1)), Ok(()));
         assert_eq!(
-            active.revalidate(s.next().next()),
-            Err(CardError::InvalidTransition)
+            next.revalidate(d(2027, 5, 2)),
+            Err(CardError::AlreadyRevalidated)
+        );
+        // After expiry, or years later: for the current season.
+        assert_eq!(active.revalidate(d(2027, 9, 1)).unwrap().season, s.next());
+        assert_eq!(
+            active.revalidate(d(2029, 9, 1)).unwrap().season,
+            Season::starting(2029).unwrap()
+        );
+        assert_eq!(
+            suspended.revalidate(d(2027, 9, 1)).unwrap().status,
+            CardStatus::Suspendue
         );
     }
 

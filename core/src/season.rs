@@ -178,7 +178,7 @@ mod tests {
     proptest! {
         #[test]
         fn every_date_is_in_exactly_its_season(days in 0i64..(150 * 366)) {
-            let date = d(2001, 1, 1) + chrono::Duration::days(days);
+            let date = d(2001, 6, 1) + chrono::Duration::days(days);
             let s = Season::of_date(date);
             prop_assert!(s.contains(date));
             prop_assert!(s.first_day() <= date && date <= s.last_day());

@@ -96,6 +96,9 @@ pub enum ServiceError {
     /// The QR code could not be used.
     #[error("invalid QR code: {0}")]
     Qr(String),
+    /// An account already uses this e-mail.
+    #[error("e-mail taken")]
+    EmailTaken,
     /// No catalogue for the card's season.
     #[error("no catalogue for the season")]
     NoCatalogue,
@@ -391,6 +394,12 @@ impl From<ServiceError> for ApiError {
                 "Ce QR code n'est pas une carte PASS'Région valide.",
             )
             .field("qr"),
+            S::EmailTaken => ApiError::new(
+                H::CONFLICT,
+                "email_deja_utilise",
+                "Un compte existe déjà avec cette adresse e-mail.",
+            )
+            .field("email"),
             S::NoCatalogue => ApiError::new(
                 H::CONFLICT,
                 "saison_non_ouverte",

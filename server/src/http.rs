@@ -319,6 +319,83 @@ pub async fn login(
     }))
 }
 
+/// A youth creates an account (then logs in and orders the PASS).
+#[utoipa::path(post, path = "/api/auth/register", request_body = RegisterRequest,
+    responses((status = 201, body = LoginResponse), (status = 409, body = ApiError), (status = 422, body = ApiError)))]
+pub async fn register(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    Body(body): Body,
+) -> Result<(StatusCode, Json<LoginResponse>), ApiError> {
+    let (req, _) = parse_json::<RegisterRequest>(&headers, &body)?;
+    let email = req.email.trim().to_lowercase();
+    let valid_email = email.len() <= 254
+        && email.split_once('@').is_some_and(|(a, b)| {
+            !a.is_empty() && b.contains('.') && !b.starts_with('.') && !b.ends_with('.')
+        })
+        && !email.chars().any(|c| c.is_whitespace() || c.is_control());
+    if !valid_email {
+        return Err(ServiceError::Invalid {
+            field: "email",
+            message: "Adresse e-mail invalide.".into(),
+        }
+        .into());
+    }
+    let n = req.password.chars().count();
+    if !(8..=200).contains(&n) {
+        return Err(ServiceError::Invalid {
+            field: "password",
+            message: "Le mot de passe doit comporter de 8 à 200 caractères.".into(),
+        }
+        .into());
+    }
+    let name = req.display_name.trim().to_owned();
+    if name.is_empty() || name.chars().count() > 80 || name.chars().any(char::is_control) {
+        return Err(ServiceError::Invalid {
+            field: "display_name",
+            message: "Indiquez votre nom (80 caractères au plus).".into(),
+        }
+        .into());
+    }
+    let password = req.password;
+    let hash = blocking(move || {
+        crate::auth::hash_password(&password).map_err(|e| ServiceError::Internal(e.to_string()))
+    })
+    .await?;
+    let store = s.store.clone();
+    let new = crate::store::NewAccount {
+        email: email.clone(),
+        password_hash: hash,
+        role: Role::Youth,
+        display_name: name.clone(),
+        partner_id: None,
+        establishment_id: None,
+    };
+    let id = blocking(move || store.create_account(new)).await?;
+    let token = crate::auth::new_token();
+    let now = s.clock.now();
+    let expires_at = now + s.session_ttl;
+    let store = s.store.clone();
+    let (hash, aid) = (sha256_hex(token.as_bytes()), id.clone());
+    blocking(move || store.create_session(hash, aid, expires_at)).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(LoginResponse {
+            token,
+            expires_at,
+            account: AccountView {
+                id,
+                email,
+                role: Role::Youth,
+                display_name: name,
+                partner_id: None,
+                partner_category: None,
+                establishment_id: None,
+            },
+        }),
+    ))
+}
+
 /// Log out (ends the session).
 #[utoipa::path(post, path = "/api/auth/logout", responses((status = 204)), security(("bearer" = [])))]
 pub async fn logout(
@@ -868,7 +945,7 @@ pub async fn moderate_bon_plan(
 #[openapi(
     info(title = "PASS'Région API", description = "The Region's source of truth: accounts, orders, cards, avantages, the ledger, debits and reimbursements. Errors are application/problem+json bodies with a stable `code` and a French `message`."),
     paths(
-        health, login, logout, catalogue, establishments, partners, bons_plans, me,
+        health, login, register, logout, catalogue, establishments, partners, bons_plans, me,
         create_order, my_orders, my_card, activate_card, my_transactions,
         establishment_orders, decide_order, establishment_cards, suspend_card, reactivate_card, revalidate_card,
         inspect_card, debit, refund, partner_transactions, partner_reimbursements, partner_bons_plans, submit_bon_plan,
@@ -906,6 +983,7 @@ pub fn router(state: AppState) -> Router {
         .route("/health", get(health))
         .route("/api/openapi.json", get(openapi))
         .route("/api/auth/login", post(login))
+        .route("/api/auth/register", post(register))
         .route("/api/auth/logout", post(logout))
         .route("/api/me", get(me))
         .route("/api/catalogue", get(catalogue))

@@ -67,6 +67,18 @@ pub struct LoginRequest {
     pub password: String,
 }
 
+/// `POST /api/auth/register`: a youth creates an account before ordering.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RegisterRequest {
+    /// E-mail (the login).
+    pub email: String,
+    /// Password, 8 characters or more.
+    pub password: String,
+    /// Name shown in the app.
+    pub display_name: String,
+}
+
 /// An account as shown to its owner.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct AccountView {

@@ -996,6 +996,17 @@ impl Store for SqliteStore {
     fn create_account(&self, a: NewAccount) -> Result<String, ServiceError> {
         self.db.write(move |c| {
             let id = new_id();
+            let taken: bool = c
+                .query_row(
+                    "SELECT 1 FROM accounts WHERE email = ?1",
+                    [&a.email],
+                    |_| Ok(true),
+                )
+                .optional()?
+                .unwrap_or(false);
+            if taken {
+                return Err(ServiceError::EmailTaken);
+            }
             c.execute(
                 "INSERT INTO accounts (id, email, password_hash, role, display_name, partner_id,
                  establishment_id, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
@@ -1384,27 +1395,12 @@ impl Store for SqliteStore {
                 CardChange::Suspend(_) => state.suspend()?,
                 CardChange::Reactivate => state.reactivate()?,
                 CardChange::Revalidate => {
-                    let current = Season::of_instant(now);
-                    // Revalidation targets the season after the card's, and is
-                    // possible from the last three months of the card's season on.
-                    let target = card.season.next();
-                    if target > current.next() {
-                        return Err(ServiceError::Card(
-                            passregion_core::CardError::AlreadyRevalidated,
-                        ));
-                    }
-                    if target < current {
-                        // A card several seasons old is revalidated for the current one.
-                        let mut s = state;
-                        while s.season < current {
-                            s = s.revalidate(s.season.next())?;
-                        }
-                        check_eligibility(&card.profile, card.birth_date, region_date(now))?;
-                        s
-                    } else {
-                        check_eligibility(&card.profile, card.birth_date, target.first_day())?;
-                        state.revalidate(target)?
-                    }
+                    let today = region_date(now);
+                    let next = state.revalidate(today)?;
+                    // Still eligible on the first day it is used in the new season.
+                    let on = next.season.first_day().max(today);
+                    check_eligibility(&card.profile, card.birth_date, on)?;
+                    next
                 }
             };
             c.execute(

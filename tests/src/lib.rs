@@ -1,1 +1,277 @@
+//! Test harness: spawns the real `passregion-server` binary on a free port with
+//! a temporary data directory, and talks to it over HTTP.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+/// Path of a workspace binary (built by `cargo test --workspace`, since the
+/// server package has integration tests of its own).
+pub fn binary(name: &str) -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let dir = exe.parent().and_then(Path::parent).unwrap();
+    let path = dir.join(name);
+    assert!(
+        path.exists(),
+        "{} is missing: run `cargo build -p passregion-server` (or `cargo test --workspace`) first",
+        path.display()
+    );
+    path
+}
+
+/// A running server process.
+pub struct TestServer {
+    /// `http://127.0.0.1:PORT`.
+    pub base: String,
+    /// Data directory (kept across restarts).
+    pub data_dir: PathBuf,
+    child: Option<Child>,
+    _tmp: Option<tempfile::TempDir>,
+}
+
+impl TestServer {
+    /// Starts a server with the demo region (`youths` demo youths) and extra flags.
+    pub fn start(youths: usize, extra: &[&str]) -> TestServer {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().to_owned();
+        let mut s = TestServer::start_in(&dir, youths, extra);
+        s._tmp = Some(tmp);
+        s
+    }
+
+    /// Starts a server on an existing data directory.
+    pub fn start_in(dir: &Path, youths: usize, extra: &[&str]) -> TestServer {
+        let mut child = Command::new(binary("passregion-server"))
+            .arg("--data-dir")
+            .arg(dir)
+            .args(["--bind", "127.0.0.1:0", "--demo", "--demo-youths"])
+            .arg(youths.to_string())
+            .args(extra)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut lines = BufReader::new(stdout).lines();
+            let mut sent = false;
+            while let Some(Ok(line)) = lines.next() {
+                if !sent && let Some(i) = line.find("http://") {
+                    let url: String = line[i..].split_whitespace().next().unwrap().to_owned();
+                    tx.send(url).unwrap();
+                    sent = true;
+                }
+            }
+        });
+        let base = rx
+            .recv_timeout(Duration::from_secs(120))
+            .expect("the server did not start");
+        TestServer {
+            base,
+            data_dir: dir.to_owned(),
+            child: Some(child),
+            _tmp: None,
+        }
+    }
+
+    /// Kills the process at once (SIGKILL), as a crash would.
+    pub fn kill(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    /// Full URL of a path.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    /// A client with no session.
+    pub fn client(&self) -> Client {
+        Client {
+            base: self.base.clone(),
+            http: reqwest::Client::new(),
+            token: None,
+        }
+    }
+
+    /// A client logged in with a demo account.
+    pub async fn login(&self, email: &str) -> Client {
+        let mut c = self.client();
+        let r = c
+            .post(
+                "/api/auth/login",
+                &json!({"email": email, "password": "demo1234"}),
+            )
+            .await;
+        assert_eq!(r.status, 200, "login {email}: {}", r.body);
+        c.token = Some(r.body["token"].as_str().unwrap().to_owned());
+        c
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// A response: status and JSON body.
+#[derive(Debug, Clone)]
+pub struct Resp {
+    /// HTTP status.
+    pub status: u16,
+    /// Parsed JSON (Null when the body is not JSON).
+    pub body: Value,
+    /// Content-Type.
+    pub content_type: String,
+}
+
+impl Resp {
+    /// The machine error code.
+    pub fn code(&self) -> &str {
+        self.body["code"].as_str().unwrap_or("")
+    }
+}
+
+/// An HTTP client, maybe logged in.
+#[derive(Clone)]
+pub struct Client {
+    base: String,
+    /// Underlying client.
+    pub http: reqwest::Client,
+    /// Bearer token.
+    pub token: Option<String>,
+}
+
+impl Client {
+    async fn send(&self, rb: reqwest::RequestBuilder) -> Resp {
+        let rb = match &self.token {
+            Some(t) => rb.bearer_auth(t),
+            None => rb,
+        };
+        let r = rb.send().await.expect("request failed");
+        let status = r.status().as_u16();
+        let content_type = r
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_owned();
+        let text = r.text().await.unwrap_or_default();
+        Resp {
+            status,
+            body: serde_json::from_str(&text).unwrap_or(Value::Null),
+            content_type,
+        }
+    }
+
+    /// GET.
+    pub async fn get(&self, path: &str) -> Resp {
+        self.send(self.http.get(format!("{}{}", self.base, path)))
+            .await
+    }
+
+    /// POST JSON.
+    pub async fn post(&self, path: &str, body: &Value) -> Resp {
+        self.send(self.http.post(format!("{}{}", self.base, path)).json(body))
+            .await
+    }
+
+    /// POST JSON with an Idempotency-Key.
+    pub async fn post_idem(&self, path: &str, key: &str, body: &Value) -> Resp {
+        self.send(
+            self.http
+                .post(format!("{}{}", self.base, path))
+                .header("Idempotency-Key", key)
+                .json(body),
+        )
+        .await
+    }
+
+    /// POST raw bytes with a content type.
+    pub async fn post_raw(&self, path: &str, content_type: &str, body: Vec<u8>) -> Resp {
+        self.send(
+            self.http
+                .post(format!("{}{}", self.base, path))
+                .header("content-type", content_type)
+                .header("Idempotency-Key", uuid::Uuid::new_v4().to_string())
+                .body(body),
+        )
+        .await
+    }
+
+    /// Debits with a fresh idempotency key.
+    pub async fn debit(&self, body: &Value) -> Resp {
+        self.post_idem(
+            "/api/partner/debits",
+            &uuid::Uuid::new_v4().to_string(),
+            body,
+        )
+        .await
+    }
+}
+
+/// A new youth with an active card: registers, orders at `establishment`
+/// (`etab-ampere` by default), gets validated by `etab` and activates.
+/// Returns the youth client and the card JSON.
+pub async fn youth_with_card(server: &TestServer, etab: &Client, name: &str) -> (Client, Value) {
+    let mut youth = server.client();
+    let email = format!("{}-{}@example.org", name, uuid::Uuid::new_v4());
+    let r = youth
+        .post(
+            "/api/auth/register",
+            &json!({"email": email, "password": "motdepasse", "display_name": name}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    youth.token = Some(r.body["token"].as_str().unwrap().to_owned());
+    let r = youth
+        .post("/api/youth/orders", &order_body(name, "2010-03-14"))
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let order_id = r.body["id"].as_str().unwrap().to_owned();
+    let r = etab
+        .post(
+            &format!("/api/establishment/orders/{order_id}/decision"),
+            &json!({"validate": true}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let r = youth.post("/api/youth/card/activate", &json!({})).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    (youth, r.body)
+}
+
+/// A valid order body for a lycéen in seconde at Lycée Ampère.
+pub fn order_body(first_name: &str, birth_date: &str) -> Value {
+    json!({
+        "first_name": first_name,
+        "last_name": "Testeur",
+        "birth_date": birth_date,
+        "public": "lyceen",
+        "track": "seconde",
+        "establishment_id": "etab-ampere",
+        "address": "3 rue des Tests",
+        "postal_code": "69002",
+        "city": "Lyon"
+    })
+}
+
+/// The remaining balance of an avantage on a card JSON.
+pub fn remaining(card: &Value, avantage: &str) -> String {
+    card["balances"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| b["avantage"] == avantage)
+        .map(|b| b["remaining"].as_str().unwrap().to_owned())
+        .unwrap_or_default()
+}
