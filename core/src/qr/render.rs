@@ -2,7 +2,7 @@
 //!
 //! Error correction (ADR 0011): **Q** (25 %) for the printed card, which gets
 //! scratched, bent and dirty over a season and has a short payload (≈ 140
-//! characters: version 7); **M** (15 %) for the phone screen, a clean emissive
+//! characters: version 8); **M** (15 %) for the phone screen, a clean emissive
 //! surface showing a longer payload (≈ 340 characters): M keeps it at
 //! version 11 (61 modules) instead of 13 at Q, so modules are ≈ 12 % larger
 //! at the same on-screen size, which matters more for blur and distance.
@@ -99,4 +99,34 @@ pub fn render_png(text: &str, usage: QrUse, module_px: u32) -> Result<Vec<u8>, R
     img.write_to(&mut std::io::Cursor::new(&mut out), image::ImageFormat::Png)
         .map_err(|_| RenderError::Png)?;
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The sizes ADR 0011 relies on: a `PR1:` text (145 chars) at Q and a
+    /// `PD1:` text (343 chars) at M.
+    #[test]
+    fn symbol_sizes() {
+        let card = format!("PR1:{}", "A".repeat(141));
+        let app = format!("PD1:{}", "A".repeat(339));
+        let c = matrix(&card, QrUse::PrintedCard).unwrap();
+        let a = matrix(&app, QrUse::PhoneScreen).unwrap();
+        assert_eq!((c.width - 17) / 4, 8, "card version");
+        assert_eq!((a.width - 17) / 4, 11, "app version");
+        let app_q = matrix(&app, QrUse::PrintedCard).unwrap();
+        assert_eq!((app_q.width - 17) / 4, 13, "app version at Q");
+        assert!(
+            render_png(&card, QrUse::PrintedCard, 4)
+                .unwrap()
+                .starts_with(b"\x89PNG")
+        );
+        assert!(
+            render_svg(&app, QrUse::PhoneScreen, 200)
+                .unwrap()
+                .contains("<svg")
+        );
+        assert!(render_png(&card, QrUse::PrintedCard, 0).is_err());
+    }
 }
