@@ -19,8 +19,13 @@ use rusqlite::{Connection, OpenFlags};
 use crate::error::ServiceError;
 
 /// The numbered migrations; `PRAGMA user_version` is the number applied.
-pub const MIGRATIONS: &[(&str, &str)] =
-    &[("0001_init", include_str!("../migrations/0001_init.sql"))];
+pub const MIGRATIONS: &[(&str, &str)] = &[
+    ("0001_init", include_str!("../migrations/0001_init.sql")),
+    (
+        "0002_credentials",
+        include_str!("../migrations/0002_credentials.sql"),
+    ),
+];
 
 /// Most write closures committed together.
 const MAX_GROUP: usize = 512;

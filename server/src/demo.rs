@@ -481,7 +481,10 @@ pub fn seed(
         // Not every card has every avantage (e.g. premier équipement): skip refusals.
         let _ = store.debit(
             partner,
-            CardRef::Id(card_id.clone()),
+            CardRef::Scanned(crate::qr::ScannedCard {
+                card_id: card_id.clone(),
+                used: None,
+            }),
             req,
             Channel::Qr,
             idem,

@@ -388,11 +388,28 @@ impl From<ServiceError> for ApiError {
                 "cle_idempotence_manquante",
                 "L'en-tête Idempotency-Key (1 à 128 caractères) est obligatoire.",
             ),
-            S::Qr(_) => ApiError::new(
-                H::UNPROCESSABLE_ENTITY,
-                "qr_invalide",
-                "Ce QR code n'est pas une carte PASS'Région valide.",
-            )
+            S::Qr(reason) => match reason.as_str() {
+                "Replayed" => ApiError::new(
+                    H::CONFLICT,
+                    "qr_deja_utilise",
+                    "Ce QR code a déjà servi : demandez au jeune d'afficher un nouveau code.",
+                ),
+                "StepOutOfWindow" => ApiError::new(
+                    H::UNPROCESSABLE_ENTITY,
+                    "qr_expire",
+                    "Ce QR code a expiré : demandez au jeune d'afficher le code à jour.",
+                ),
+                "Revoked" | "revoked" => ApiError::new(
+                    H::CONFLICT,
+                    "qr_revoque",
+                    "Cette carte ou ce téléphone a été révoqué.",
+                ),
+                _ => ApiError::new(
+                    H::UNPROCESSABLE_ENTITY,
+                    "qr_invalide",
+                    "Ce QR code n'est pas une carte PASS'Région valide.",
+                ),
+            }
             .field("qr"),
             S::EmailTaken => ApiError::new(
                 H::CONFLICT,

@@ -17,6 +17,10 @@ use axum::{Json, Router};
 use base64::Engine;
 use chrono::{DateTime, Duration, Utc};
 use passregion_core::card::CardNumber;
+use passregion_core::credential::{
+    AppCredential, AppCredentialClaims, CardQr, OfflineLimits, PublicKey,
+};
+use passregion_core::qr::QrUse;
 use passregion_core::{Catalogue, Clock, PartnerCategory, Season};
 use serde::de::DeserializeOwned;
 use utoipa::OpenApi;
@@ -44,6 +48,10 @@ pub struct AppState {
     pub qr: Arc<dyn QrResolver>,
     /// Session lifetime.
     pub session_ttl: Duration,
+    /// Signing keys and trust list.
+    pub keys: Arc<crate::keys::ServerKeys>,
+    /// Offline limits of new app credentials.
+    pub offline: crate::store::OfflineDefaults,
 }
 
 /// Counts failures per key over a sliding window (anti brute force).
@@ -558,6 +566,148 @@ pub async fn my_transactions(
     blocking(move || store.my_transactions(&p)).await.map(Json)
 }
 
+/// The card's signed QR (`PR1:`), as text and SVG, for the youth's screen.
+#[utoipa::path(get, path = "/api/youth/card/qr", responses((status = 200, body = CardQrView)), security(("bearer" = [])))]
+pub async fn my_card_qr(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+) -> Result<Json<CardQrView>, ApiError> {
+    let text = card_qr_text(&s, p, None).await?;
+    let svg = passregion_core::qr::render_svg(&text, QrUse::PhoneScreen, 256)
+        .map_err(|e| ServiceError::Internal(e.to_string()))?;
+    Ok(Json(CardQrView { text, svg }))
+}
+
+/// The card's signed QR as an SVG image.
+#[utoipa::path(get, path = "/api/youth/card/qr.svg", responses((status = 200, content_type = "image/svg+xml")), security(("bearer" = [])))]
+pub async fn my_card_qr_svg(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+) -> Result<Response, ApiError> {
+    let text = card_qr_text(&s, p, None).await?;
+    let svg = passregion_core::qr::render_svg(&text, QrUse::PhoneScreen, 256)
+        .map_err(|e| ServiceError::Internal(e.to_string()))?;
+    Ok(([(header::CONTENT_TYPE, "image/svg+xml")], svg).into_response())
+}
+
+/// The card's signed QR as a PNG image (for the youth, or for printing).
+#[utoipa::path(get, path = "/api/youth/card/qr.png", responses((status = 200, content_type = "image/png")), security(("bearer" = [])))]
+pub async fn my_card_qr_png(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+) -> Result<Response, ApiError> {
+    let text = card_qr_text(&s, p, None).await?;
+    png(&text)
+}
+
+/// The QR to print on a card of the établissement (PNG, error correction Q).
+#[utoipa::path(get, path = "/api/establishment/cards/{id}/qr.png", params(("id" = String, Path)),
+    responses((status = 200, content_type = "image/png")), security(("bearer" = [])))]
+pub async fn establishment_card_qr(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let text = card_qr_text(&s, p, Some(id)).await?;
+    png(&text)
+}
+
+fn png(text: &str) -> Result<Response, ApiError> {
+    let bytes = passregion_core::qr::render_png(text, QrUse::PrintedCard, 8)
+        .map_err(|e| ServiceError::Internal(e.to_string()))?;
+    Ok(([(header::CONTENT_TYPE, "image/png")], bytes).into_response())
+}
+
+async fn card_qr_text(
+    s: &AppState,
+    p: Principal,
+    card_id: Option<String>,
+) -> Result<String, ApiError> {
+    let store = s.store.clone();
+    let (id, version, season) =
+        blocking(move || store.card_qr_data(&p, card_id.as_deref())).await?;
+    let card_id =
+        uuid::Uuid::parse_str(&id).map_err(|_| ServiceError::Internal("card id".into()))?;
+    CardQr {
+        card_id,
+        card_version: version,
+        season,
+    }
+    .sign(s.keys.issuer())
+    .map_err(|e| ServiceError::Internal(e.to_string()).into())
+}
+
+/// Issues an app credential bound to the device's public key: the app then
+/// shows dynamic QR codes (`PD1:`) signed by the device, even offline.
+#[utoipa::path(post, path = "/api/youth/credentials", request_body = CredentialRequest,
+    responses((status = 201, body = CredentialResponse), (status = 409, body = ApiError)), security(("bearer" = [])))]
+pub async fn issue_credential(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    headers: HeaderMap,
+    Body(body): Body,
+) -> Result<(StatusCode, Json<CredentialResponse>), ApiError> {
+    require(&p, Role::Youth)?;
+    let (req, _) = parse_json::<CredentialRequest>(&headers, &body)?;
+    let device_key = PublicKey::from_base64(req.device_public_key.trim()).map_err(|_| {
+        ServiceError::Invalid {
+            field: "device_public_key",
+            message: "Clé publique de l'appareil invalide (Ed25519, 32 octets en base64url)."
+                .into(),
+        }
+    })?;
+    let (store, now, defaults) = (s.store.clone(), s.clock.now(), s.offline);
+    let pk = device_key.to_base64();
+    let cred = blocking(move || store.register_credential(&p, pk, defaults, now)).await?;
+    let claims = AppCredentialClaims {
+        credential_id: uuid::Uuid::parse_str(&cred.credential_id)
+            .map_err(|_| ServiceError::Internal("id".into()))?,
+        card_id: uuid::Uuid::parse_str(&cred.card_id)
+            .map_err(|_| ServiceError::Internal("id".into()))?,
+        device_key,
+        limits: OfflineLimits {
+            allowance_cents: u32::try_from(cred.allowance_cents).unwrap_or(0),
+            per_transaction_max_cents: u32::try_from(cred.per_transaction_max_cents).unwrap_or(0),
+            max_count: cred.max_count,
+        },
+        issued_at: cred.issued_at,
+        expires_at: cred.expires_at,
+    };
+    let signed = AppCredential::issue(s.keys.issuer(), &claims)
+        .map_err(|e| ServiceError::Internal(e.to_string()))?;
+    let money = |c: i64| passregion_core::Money::from_cents(c).unwrap_or_default();
+    Ok((
+        StatusCode::CREATED,
+        Json(CredentialResponse {
+            credential: signed.to_base64(),
+            credential_id: cred.credential_id,
+            card_id: cred.card_id,
+            allowance: money(cred.allowance_cents),
+            per_transaction_max: money(cred.per_transaction_max_cents),
+            max_count: cred.max_count,
+            issued_at: cred.issued_at,
+            expires_at: cred.expires_at,
+            server_time: now,
+        }),
+    ))
+}
+
+/// The signed trust list of issuer keys (for partner apps verifying offline).
+#[utoipa::path(get, path = "/api/trust-list", responses((status = 200, description = "Signed trust list")))]
+pub async fn trust_list(State(s): State<AppState>) -> Response {
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        s.keys.signed.to_json(),
+    )
+        .into_response()
+}
+
+/// The root public key that signs the trust list (base64url).
+#[utoipa::path(get, path = "/api/trust-root", responses((status = 200)))]
+pub async fn trust_root(State(s): State<AppState>) -> Json<serde_json::Value> {
+    Json(serde_json::json!({ "root_public_key": s.keys.root_public_key().to_base64() }))
+}
+
 // ----------------------------------------------------------- establishment
 
 /// Orders to validate.
@@ -664,8 +814,8 @@ async fn card_ref(s: &AppState, sel: &CardSelector) -> Result<(CardRef, Channel)
             let qr = s.qr.clone();
             let text = text.clone();
             let now = s.clock.now();
-            let id = blocking(move || qr.card_id(&text, now)).await?;
-            Ok((CardRef::Id(id), Channel::Qr))
+            let scanned = blocking(move || qr.resolve(&text, now)).await?;
+            Ok((CardRef::Scanned(scanned), Channel::Qr))
         }
         (None, Some(number), Some(birth)) => {
             let number = CardNumber::parse(number).map_err(ServiceError::from)?;
@@ -946,7 +1096,8 @@ pub async fn moderate_bon_plan(
     info(title = "PASS'Région API", description = "The Region's source of truth: accounts, orders, cards, avantages, the ledger, debits and reimbursements. Errors are application/problem+json bodies with a stable `code` and a French `message`."),
     paths(
         health, login, register, logout, catalogue, establishments, partners, bons_plans, me,
-        create_order, my_orders, my_card, activate_card, my_transactions,
+        create_order, my_orders, my_card, activate_card, my_transactions, my_card_qr, my_card_qr_svg, my_card_qr_png,
+        issue_credential, trust_list, trust_root, establishment_card_qr,
         establishment_orders, decide_order, establishment_cards, suspend_card, reactivate_card, revalidate_card,
         inspect_card, debit, refund, partner_transactions, partner_reimbursements, partner_bons_plans, submit_bon_plan,
         region_transactions, region_batches, close_batches, pay_batch, ledger_check, pending_bons_plans, moderate_bon_plan,
@@ -993,6 +1144,16 @@ pub fn router(state: AppState) -> Router {
         .route("/api/youth/orders", post(create_order).get(my_orders))
         .route("/api/youth/card", get(my_card))
         .route("/api/youth/card/activate", post(activate_card))
+        .route("/api/youth/card/qr", get(my_card_qr))
+        .route("/api/youth/card/qr.svg", get(my_card_qr_svg))
+        .route("/api/youth/card/qr.png", get(my_card_qr_png))
+        .route("/api/youth/credentials", post(issue_credential))
+        .route(
+            "/api/establishment/cards/{id}/qr.png",
+            get(establishment_card_qr),
+        )
+        .route("/api/trust-list", get(trust_list))
+        .route("/api/trust-root", get(trust_root))
         .route("/api/youth/transactions", get(my_transactions))
         .route("/api/establishment/orders", get(establishment_orders))
         .route(

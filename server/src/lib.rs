@@ -9,6 +9,7 @@ pub mod db;
 pub mod demo;
 pub mod error;
 pub mod http;
+pub mod keys;
 pub mod model;
 pub mod qr;
 pub mod store;
@@ -35,7 +36,12 @@ use crate::store::{Catalogues, Policy, SqliteStore};
 #[derive(Debug, Clone, clap::Args)]
 pub struct Config {
     /// Directory holding the database and the keys.
-    #[arg(long, env = "PASSREGION_DATA_DIR", default_value = "data")]
+    #[arg(
+        long,
+        env = "PASSREGION_DATA_DIR",
+        default_value = "data",
+        global = true
+    )]
     pub data_dir: PathBuf,
     /// Address to listen on.
     #[arg(long, env = "PASSREGION_BIND", default_value = "127.0.0.1:8080")]
@@ -158,7 +164,12 @@ impl Server {
         } else {
             None
         };
+        let keys = Arc::new(keys::ServerKeys::load_or_create(&config.data_dir, now)?);
+        let store_dyn: Arc<dyn store::Store> = store.clone();
         let state = AppState {
+            qr: Arc::new(qr::CredentialResolver::new(keys.clone(), store_dyn)),
+            keys,
+            offline: store::OfflineDefaults::default(),
             store: store.clone(),
             clock,
             catalogues,
@@ -166,7 +177,6 @@ impl Server {
                 config.max_lookup_failures.max(1),
                 Duration::minutes(10),
             )),
-            qr: Arc::new(qr::PlainCardId),
             session_ttl: policy.session_ttl,
         };
         let listener = tokio::net::TcpListener::bind(config.bind)

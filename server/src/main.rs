@@ -17,6 +17,9 @@ struct Cli {
 enum Command {
     /// Run the HTTP server (the default).
     Serve,
+    /// Add a new issuer key (it signs new cards and credentials from the next
+    /// start on; older keys stay trusted so printed cards keep working).
+    RotateIssuerKey,
     /// Print the current season and its catalogue of avantages (or check a catalogue file).
     Catalogue {
         /// Season to print (default: the current one).
@@ -39,6 +42,11 @@ fn main() -> std::process::ExitCode {
         .init();
     let result = match cli.command {
         Some(Command::Catalogue { season, file }) => print_catalogue(season, file),
+        Some(Command::RotateIssuerKey) => passregion_server::keys::ServerKeys::rotate_issuer(
+            &cli.config.data_dir,
+            chrono::Utc::now(),
+        )
+        .map(|path| eprintln!("nouvelle clé d'émission : {}", path.display())),
         None | Some(Command::Serve) => serve(cli.config),
     };
     match result {

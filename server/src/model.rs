@@ -518,3 +518,45 @@ pub struct Health {
     /// Current season.
     pub season: String,
 }
+
+/// The card's signed QR.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CardQrView {
+    /// The `PR1:` text.
+    pub text: String,
+    /// The QR as SVG.
+    pub svg: String,
+}
+
+/// `POST /api/youth/credentials`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CredentialRequest {
+    /// The device's Ed25519 public key (32 bytes, base64url).
+    pub device_public_key: String,
+}
+
+/// A signed app credential and its offline limits.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CredentialResponse {
+    /// The credential (154 bytes, base64url): the app puts it in its `PD1:` codes.
+    pub credential: String,
+    /// Its id.
+    pub credential_id: String,
+    /// The card.
+    pub card_id: String,
+    /// Total the youth may spend offline with it.
+    #[schema(value_type = String)]
+    pub allowance: Money,
+    /// Largest offline debit.
+    #[schema(value_type = String)]
+    pub per_transaction_max: Money,
+    /// Most offline debits.
+    pub max_count: u16,
+    /// Issued at.
+    pub issued_at: DateTime<Utc>,
+    /// Expires at.
+    pub expires_at: DateTime<Utc>,
+    /// Server time (phones correct their clock with it).
+    pub server_time: DateTime<Utc>,
+}

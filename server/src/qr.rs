@@ -1,27 +1,109 @@
-//! Reading a card QR code into a card id: the one function the QR debit calls.
+//! Reading a card QR code: the one place where the server calls the shared
+//! verifier (`passregion_core::credential::verify`), for inspections and
+//! online QR debits alike.
+
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
+use passregion_core::clock::FixedClock;
+use passregion_core::credential::{DenyList, ReplayState, Verified, verify};
+use uuid::Uuid;
 
 use crate::error::ServiceError;
+use crate::keys::ServerKeys;
+use crate::store::Store;
 
-/// Turns the text read from a QR code into a card id.
-pub trait QrResolver: Send + Sync + 'static {
-    /// The card id carried by `text`, or why it is refused.
-    fn card_id(&self, text: &str, now: DateTime<Utc>) -> Result<String, ServiceError>;
+/// A dynamic QR's counter, consumed by the debit that uses it.
+#[derive(Debug, Clone)]
+pub struct UsedQr {
+    /// App credential id.
+    pub credential_id: String,
+    /// Counter of the QR.
+    pub counter: u32,
+    /// Credential expiry (the counter row can be pruned after it).
+    pub expires_at: DateTime<Utc>,
 }
 
-/// Accepts a bare card id (a UUID). The signed credential formats of the card
-/// and the app plug in here (see ADR 0010).
-#[derive(Debug, Default)]
-pub struct PlainCardId;
+/// What a scanned QR designates.
+#[derive(Debug, Clone)]
+pub struct ScannedCard {
+    /// The card.
+    pub card_id: String,
+    /// For a dynamic app QR: the counter the debit consumes.
+    pub used: Option<UsedQr>,
+}
 
-impl QrResolver for PlainCardId {
-    fn card_id(&self, text: &str, _now: DateTime<Utc>) -> Result<String, ServiceError> {
-        if text.len() > 512 {
-            return Err(ServiceError::Qr("too long".into()));
+/// Turns the text read from a QR code into a card.
+pub trait QrResolver: Send + Sync + 'static {
+    /// The card designated by `text` at `now`, or why it is refused.
+    fn resolve(&self, text: &str, now: DateTime<Utc>) -> Result<ScannedCard, ServiceError>;
+}
+
+/// Verifies `PR1:` (printed card) and `PD1:` (app) codes against the server's
+/// trust list; the replay state is the counters already consumed by debits.
+pub struct CredentialResolver {
+    keys: Arc<ServerKeys>,
+    store: Arc<dyn Store>,
+}
+
+impl CredentialResolver {
+    /// A resolver over the server's keys and storage.
+    pub fn new(keys: Arc<ServerKeys>, store: Arc<dyn Store>) -> CredentialResolver {
+        CredentialResolver { keys, store }
+    }
+}
+
+struct StoredCounters<'a> {
+    store: &'a dyn Store,
+}
+
+impl ReplayState for StoredCounters<'_> {
+    fn last_counter(&self, credential_id: &Uuid) -> Option<u32> {
+        self.store
+            .last_qr_counter(&credential_id.to_string())
+            .unwrap_or(Some(u32::MAX))
+    }
+
+    fn record(&mut self, _credential_id: Uuid, _counter: u32, _expires_at: DateTime<Utc>) {
+        // Consumed by the debit's own transaction (see `Store::debit`), so that a
+        // refused debit does not burn the QR.
+    }
+}
+
+impl QrResolver for CredentialResolver {
+    fn resolve(&self, text: &str, now: DateTime<Utc>) -> Result<ScannedCard, ServiceError> {
+        let mut replay = StoredCounters {
+            store: self.store.as_ref(),
+        };
+        let clock = FixedClock::new(now);
+        let verified = verify(
+            text.trim(),
+            &self.keys.trust,
+            &DenyList::default(),
+            &mut replay,
+            &clock,
+        )
+        .map_err(|r| ServiceError::Qr(format!("{r:?}")))?;
+        match verified {
+            Verified::Card(c) => Ok(ScannedCard {
+                card_id: c.card_id.to_string(),
+                used: None,
+            }),
+            Verified::App(a) => {
+                let id = a.credential_id.to_string();
+                // Only credentials this server issued, and not revoked.
+                if !self.store.credential_usable(&id)? {
+                    return Err(ServiceError::Qr("revoked".into()));
+                }
+                Ok(ScannedCard {
+                    card_id: a.card_id.to_string(),
+                    used: Some(UsedQr {
+                        credential_id: id,
+                        counter: a.counter,
+                        expires_at: a.expires_at,
+                    }),
+                })
+            }
         }
-        uuid::Uuid::parse_str(text.trim())
-            .map(|u| u.to_string())
-            .map_err(|_| ServiceError::Qr("not a card id".into()))
     }
 }

@@ -57,8 +57,8 @@ pub enum Channel {
 pub enum CardRef {
     /// Card number + birth date (checked, with lockout).
     Number(CardNumber, NaiveDate),
-    /// Card id from a verified QR code.
-    Id(String),
+    /// A verified QR code.
+    Scanned(crate::qr::ScannedCard),
 }
 
 /// Tunable rules of the server.
@@ -237,11 +237,74 @@ pub trait Store: Send + Sync + 'static {
     /// Publishes or refuses a bon plan.
     fn moderate_bon_plan(&self, id: &str, req: ModerationRequest) -> Result<BonPlan, ServiceError>;
 
+    /// The last QR counter consumed by a debit for an app credential.
+    fn last_qr_counter(&self, credential_id: &str) -> Result<Option<u32>, ServiceError>;
+    /// Whether an app credential was issued here and is not revoked.
+    fn credential_usable(&self, credential_id: &str) -> Result<bool, ServiceError>;
+    /// The youth's card as signed-QR material: (card id, version, season).
+    fn card_qr_data(
+        &self,
+        who: &Principal,
+        card_id: Option<&str>,
+    ) -> Result<(String, u32, Season), ServiceError>;
+    /// Records an app credential for the youth's active card; returns the
+    /// claims to sign (limits decided from the card's balances and `defaults`).
+    fn register_credential(
+        &self,
+        who: &Principal,
+        device_public_key: String,
+        defaults: OfflineDefaults,
+        now: DateTime<Utc>,
+    ) -> Result<NewCredential, ServiceError>;
+
     /// End of the last closed reimbursement period.
     fn last_period_end(&self) -> Result<Option<DateTime<Utc>>, ServiceError>;
 
     /// Loads the avantages of every card whose season has started and is not loaded yet.
     fn load_due_seasons(&self, now: DateTime<Utc>) -> Result<usize, ServiceError>;
+}
+
+/// Default offline limits of app credentials.
+#[derive(Debug, Clone, Copy)]
+pub struct OfflineDefaults {
+    /// Total a youth may spend offline per credential (cents).
+    pub allowance_cents: i64,
+    /// Largest offline debit (cents).
+    pub per_transaction_max_cents: i64,
+    /// Most offline debits per credential.
+    pub max_count: u16,
+    /// Credential lifetime.
+    pub validity: Duration,
+}
+
+impl Default for OfflineDefaults {
+    fn default() -> Self {
+        OfflineDefaults {
+            allowance_cents: 3000,
+            per_transaction_max_cents: 1500,
+            max_count: 3,
+            validity: Duration::hours(72),
+        }
+    }
+}
+
+/// An app credential recorded, to be signed by the issuer key.
+#[derive(Debug, Clone)]
+pub struct NewCredential {
+    /// Credential id.
+    pub credential_id: String,
+    /// Card id.
+    pub card_id: String,
+    /// Offline allowance (cents).
+    pub allowance_cents: i64,
+    /// Per-transaction maximum (cents).
+    pub per_transaction_max_cents: i64,
+    /// Most offline debits.
+    pub max_count: u16,
+    /// Issued at.
+    pub issued_at: DateTime<Utc>,
+    /// Expires at.
+    pub expires_at: DateTime<Utc>,
 }
 
 /// A new account.
@@ -835,8 +898,8 @@ fn resolve_card(
     now: DateTime<Utc>,
 ) -> Result<Result<CardRow, ServiceError>, ServiceError> {
     match card {
-        CardRef::Id(id) => {
-            Ok(card_by(conn, "id", id)?.ok_or(ServiceError::Qr("unknown card".into())))
+        CardRef::Scanned(scan) => {
+            Ok(card_by(conn, "id", &scan.card_id)?.ok_or(ServiceError::Qr("unknown card".into())))
         }
         CardRef::Number(number, birth) => {
             let Some(row) = card_by(conn, "number", number.as_str())? else {
@@ -1516,6 +1579,17 @@ impl Store for SqliteStore {
                     Ok(o) => o,
                     Err(e) => return Ok(Err(e.into())),
                 };
+                if let CardRef::Scanned(crate::qr::ScannedCard { used: Some(u), .. }) = &card {
+                    let n = c.execute(
+                        "INSERT INTO qr_counters (credential_id, last_counter, expires_at) VALUES (?1, ?2, ?3)
+                         ON CONFLICT (credential_id) DO UPDATE SET last_counter = excluded.last_counter
+                         WHERE excluded.last_counter > qr_counters.last_counter",
+                        params![u.credential_id, u.counter, ts(u.expires_at)],
+                    )?;
+                    if n == 0 {
+                        return Ok(Err(ServiceError::Qr("Replayed".into())));
+                    }
+                }
                 let value = avantage.reimbursed_value(outcome.debited);
                 let id = new_id();
                 c.execute(
@@ -1927,6 +2001,122 @@ impl Store for SqliteStore {
                 });
             }
             Ok(plan)
+        })
+    }
+
+    fn last_qr_counter(&self, credential_id: &str) -> Result<Option<u32>, ServiceError> {
+        let id = credential_id.to_owned();
+        self.db.read(move |c| {
+            Ok(c.query_row(
+                "SELECT last_counter FROM qr_counters WHERE credential_id = ?1",
+                [id],
+                |r| r.get::<_, u32>(0),
+            )
+            .optional()?)
+        })
+    }
+
+    fn credential_usable(&self, credential_id: &str) -> Result<bool, ServiceError> {
+        let id = credential_id.to_owned();
+        self.db.read(move |c| {
+            Ok(c.query_row(
+                "SELECT revoked_at IS NULL FROM app_credentials WHERE id = ?1",
+                [id],
+                |r| r.get::<_, bool>(0),
+            )
+            .optional()?
+            .unwrap_or(false))
+        })
+    }
+
+    fn card_qr_data(
+        &self,
+        who: &Principal,
+        card_id: Option<&str>,
+    ) -> Result<(String, u32, Season), ServiceError> {
+        let (column, value) = match (who.role, card_id) {
+            (Role::Youth, None) => ("account_id", who.account_id.clone()),
+            (Role::Establishment, Some(id)) => ("id", id.to_owned()),
+            _ => return Err(ServiceError::Forbidden),
+        };
+        let etab = who.establishment_id.clone();
+        self.db.read(move |c| {
+            let sql = format!(
+                "SELECT id, version, season, establishment_id FROM cards WHERE {column} = ?1"
+            );
+            let row = c
+                .query_row(&sql, [value], |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, u32>(1)?,
+                        r.get::<_, i32>(2)?,
+                        r.get::<_, String>(3)?,
+                    ))
+                })
+                .optional()?;
+            match row {
+                Some((id, version, season, e)) if etab.is_none() || etab.as_deref() == Some(&e) => {
+                    Ok((
+                        id,
+                        version,
+                        Season::starting(season)
+                            .map_err(|_| ServiceError::Internal("season".into()))?,
+                    ))
+                }
+                _ => Err(ServiceError::NotFound("Carte")),
+            }
+        })
+    }
+
+    fn register_credential(
+        &self,
+        who: &Principal,
+        device_public_key: String,
+        defaults: OfflineDefaults,
+        now: DateTime<Utc>,
+    ) -> Result<NewCredential, ServiceError> {
+        require_role(who, Role::Youth)?;
+        let account = who.account_id.clone();
+        let cats = self.catalogues.clone();
+        self.db.write(move |c| {
+            let card = card_by(c, "account_id", &account)?.ok_or(ServiceError::NotFound("Carte"))?;
+            CardState {
+                status: card.status,
+                season: card.season,
+            }
+            .check_usable(region_date(now))?;
+            // The offline allowance never exceeds what the card holds in euros.
+            let mut credit = 0i64;
+            if let Some(cat) = cats.get(card.season) {
+                for a in cat.avantages.iter().filter(|a| a.kind == AvantageKind::Credit) {
+                    credit += totals(c, &card.id, card.season, &a.code)?.balance();
+                }
+            }
+            let allowance = defaults.allowance_cents.min(credit).max(0);
+            let cred = NewCredential {
+                credential_id: uuid::Uuid::new_v4().to_string(),
+                card_id: card.id.clone(),
+                allowance_cents: allowance,
+                per_transaction_max_cents: defaults.per_transaction_max_cents.min(allowance),
+                max_count: defaults.max_count,
+                issued_at: now,
+                expires_at: now + defaults.validity,
+            };
+            c.execute(
+                "INSERT INTO app_credentials (id, card_id, device_public_key, allowance_cents, per_tx_max_cents,
+                 max_count, issued_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                params![
+                    cred.credential_id,
+                    cred.card_id,
+                    device_public_key,
+                    cred.allowance_cents,
+                    cred.per_transaction_max_cents,
+                    cred.max_count,
+                    ts(cred.issued_at),
+                    ts(cred.expires_at)
+                ],
+            )?;
+            Ok(cred)
         })
     }
 

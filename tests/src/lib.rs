@@ -221,7 +221,7 @@ impl Client {
 
 /// A new youth with an active card: registers, orders at `establishment`
 /// (`etab-ampere` by default), gets validated by `etab` and activates.
-/// Returns the youth client and the card JSON.
+/// Returns the youth client and the card JSON (plus `qr`: its signed `PR1:` text).
 pub async fn youth_with_card(server: &TestServer, etab: &Client, name: &str) -> (Client, Value) {
     let mut youth = server.client();
     let email = format!("{}-{}@example.org", name, uuid::Uuid::new_v4());
@@ -247,7 +247,11 @@ pub async fn youth_with_card(server: &TestServer, etab: &Client, name: &str) -> 
     assert_eq!(r.status, 200, "{}", r.body);
     let r = youth.post("/api/youth/card/activate", &json!({})).await;
     assert_eq!(r.status, 200, "{}", r.body);
-    (youth, r.body)
+    let mut card = r.body;
+    let qr = youth.get("/api/youth/card/qr").await;
+    assert_eq!(qr.status, 200, "{}", qr.body);
+    card["qr"] = qr.body["text"].clone();
+    (youth, card)
 }
 
 /// A valid order body for a lycéen in seconde at Lycée Ampère.

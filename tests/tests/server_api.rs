@@ -35,7 +35,7 @@ async fn whole_journey_order_to_reimbursement() {
 
     // Price above the credit: the card goes to zero, the youth pays the rest.
     let r = partner
-        .debit(&json!({"qr": card["id"], "avantage": "lecture_loisir", "price": "10"}))
+        .debit(&json!({"qr": card["qr"], "avantage": "lecture_loisir", "price": "10"}))
         .await;
     assert_eq!(r.status, 201, "{}", r.body);
     assert_eq!(r.body["debited"], "2.50");
@@ -45,7 +45,7 @@ async fn whole_journey_order_to_reimbursement() {
 
     // Nothing left.
     let r = partner
-        .debit(&json!({"qr": card["id"], "avantage": "lecture_loisir", "price": "1"}))
+        .debit(&json!({"qr": card["qr"], "avantage": "lecture_loisir", "price": "1"}))
         .await;
     assert_eq!((r.status, r.code()), (409, "credit_epuise"));
 
@@ -178,7 +178,7 @@ async fn roles_and_ownership_are_enforced() {
     let other_etab = server.login(CHAMPOLLION).await;
     let anonymous = server.client();
 
-    let body = json!({"qr": card["id"], "avantage": "lecture_loisir", "price": "5"});
+    let body = json!({"qr": card["qr"], "avantage": "lecture_loisir", "price": "5"});
     assert_eq!(anonymous.debit(&body).await.status, 401);
     assert_eq!(youth.debit(&body).await.status, 403);
     assert_eq!(etab.debit(&body).await.status, 403);
@@ -259,7 +259,7 @@ async fn idempotency_keys_replay_and_conflict() {
     let etab = server.login(AMPERE).await;
     let (youth, card) = youth_with_card(&server, &etab, "Hugo").await;
     let partner = server.login(LIBRAIRIE).await;
-    let body = json!({"qr": card["id"], "avantage": "lecture_loisir", "price": "4.00"});
+    let body = json!({"qr": card["qr"], "avantage": "lecture_loisir", "price": "4.00"});
     let a = partner
         .post_idem("/api/partner/debits", "same-key", &body)
         .await;
@@ -275,7 +275,7 @@ async fn idempotency_keys_replay_and_conflict() {
         "11.00",
         "debited once"
     );
-    let other = json!({"qr": card["id"], "avantage": "lecture_loisir", "price": "5.00"});
+    let other = json!({"qr": card["qr"], "avantage": "lecture_loisir", "price": "5.00"});
     let r = partner
         .post_idem("/api/partner/debits", "same-key", &other)
         .await;
@@ -288,7 +288,7 @@ async fn idempotency_keys_replay_and_conflict() {
     let futures: Vec<_> = (0..20)
         .map(|_| {
             let p = partner.clone();
-            let body = json!({"qr": card["id"], "avantage": "lecture_loisir", "price": "1.00"});
+            let body = json!({"qr": card["qr"], "avantage": "lecture_loisir", "price": "1.00"});
             async move { p.post_idem("/api/partner/debits", "burst-key", &body).await }
         })
         .collect();
@@ -311,7 +311,7 @@ async fn concurrent_debits_never_overdraw() {
     let futures: Vec<_> = (0..200)
         .map(|i| {
             let p = if i % 2 == 0 { p1.clone() } else { p2.clone() };
-            let body = json!({"qr": card["id"], "avantage": "lecture_loisir", "price": "0.10"});
+            let body = json!({"qr": card["qr"], "avantage": "lecture_loisir", "price": "0.10"});
             async move { p.debit(&body).await }
         })
         .collect();
@@ -430,18 +430,18 @@ async fn hostile_input_gets_clear_errors_and_changes_nothing() {
         (json!("999999999"), "donnees_invalides"),
     ] {
         let r = partner
-            .debit(&json!({"qr": card["id"], "avantage": "lecture_loisir", "price": price}))
+            .debit(&json!({"qr": card["qr"], "avantage": "lecture_loisir", "price": price}))
             .await;
         assert_eq!(r.code(), code, "price {price}: {}", r.body);
         assert!(r.status == 422, "{price}");
     }
     let r = partner
-        .debit(&json!({"qr": card["id"], "avantage": "licence_inexistante", "price": "1"}))
+        .debit(&json!({"qr": card["qr"], "avantage": "licence_inexistante", "price": "1"}))
         .await;
     assert_eq!(r.code(), "avantage_inconnu");
     let r = partner
         .debit(
-            &json!({"qr": card["id"], "avantage": "lecture_loisir", "price": "1", "extra": true}),
+            &json!({"qr": card["qr"], "avantage": "lecture_loisir", "price": "1", "extra": true}),
         )
         .await;
     assert_eq!(r.code(), "donnees_invalides");
@@ -449,7 +449,7 @@ async fn hostile_input_gets_clear_errors_and_changes_nothing() {
         .debit(&json!({"qr": "PR1:garbage", "avantage": "lecture_loisir", "price": "1"}))
         .await;
     assert_eq!(r.code(), "qr_invalide");
-    let huge = vec![b' '; 2 * 1024 * 1024];
+    let huge = vec![b' '; 100 * 1024];
     let r = partner
         .post_raw("/api/partner/debits", "application/json", huge)
         .await;
@@ -517,6 +517,7 @@ async fn suspension_refunds_window_and_entries() {
     let etab = server.login(AMPERE).await;
     let (youth, card) = youth_with_card(&server, &etab, "Emma").await;
     let id = card["id"].as_str().unwrap();
+    let qr = card["qr"].as_str().unwrap();
     let partner = server.login(LIBRAIRIE).await;
     let r = etab
         .post(
@@ -526,7 +527,7 @@ async fn suspension_refunds_window_and_entries() {
         .await;
     assert_eq!(r.body["status"], "suspendue");
     let r = partner
-        .debit(&json!({"qr": id, "avantage": "lecture_loisir", "price": "1"}))
+        .debit(&json!({"qr": qr, "avantage": "lecture_loisir", "price": "1"}))
         .await;
     assert_eq!((r.status, r.code()), (409, "carte_suspendue"));
     let c = youth.get("/api/youth/card").await;
@@ -539,7 +540,7 @@ async fn suspension_refunds_window_and_entries() {
         .await;
     assert_eq!(r.body["status"], "active");
     let r = partner
-        .debit(&json!({"qr": id, "avantage": "lecture_loisir", "price": "1"}))
+        .debit(&json!({"qr": qr, "avantage": "lecture_loisir", "price": "1"}))
         .await;
     assert_eq!(r.status, 201);
     // Refund window of 0 days: already closed.
@@ -556,14 +557,14 @@ async fn suspension_refunds_window_and_entries() {
     // Entries: cinema places.
     let cinema = server.login("cinema@demo.passregion.fr").await;
     let r = cinema
-        .debit(&json!({"qr": id, "avantage": "cinema", "entries": 7}))
+        .debit(&json!({"qr": qr, "avantage": "cinema", "entries": 7}))
         .await;
     assert_eq!(r.status, 201, "{}", r.body);
     assert_eq!(r.body["debited"], "5");
     assert_eq!(r.body["reste_a_payer"], "2");
     assert_eq!(r.body["reimbursed_amount"], "32.50");
     let r = cinema
-        .debit(&json!({"qr": id, "avantage": "cinema", "price": "7"}))
+        .debit(&json!({"qr": qr, "avantage": "cinema", "price": "7"}))
         .await;
     assert_eq!(r.code(), "champ_invalide");
 }
@@ -571,7 +572,7 @@ async fn suspension_refunds_window_and_entries() {
 #[tokio::test]
 async fn seasons_expire_and_revalidation_loads_the_next_one() {
     let dir = tempfile::tempdir().unwrap();
-    let (card_id, number);
+    let (card_id, number, qr);
     {
         // 31 May 2027, 23:00 in Paris: still usable.
         let server = TestServer::start_in(dir.path(), 2, &["--start-time", "2027-05-31T21:00:00Z"]);
@@ -579,9 +580,10 @@ async fn seasons_expire_and_revalidation_loads_the_next_one() {
         let (_, card) = youth_with_card(&server, &etab, "Camille").await;
         card_id = card["id"].as_str().unwrap().to_owned();
         number = card["number"].as_str().unwrap().to_owned();
+        qr = card["qr"].as_str().unwrap().to_owned();
         let partner = server.login(LIBRAIRIE).await;
         let r = partner
-            .debit(&json!({"qr": card_id, "avantage": "lecture_loisir", "price": "5"}))
+            .debit(&json!({"qr": qr, "avantage": "lecture_loisir", "price": "5"}))
             .await;
         assert_eq!(r.status, 201, "{}", r.body);
     }
@@ -613,7 +615,7 @@ async fn seasons_expire_and_revalidation_loads_the_next_one() {
         .await;
     assert_eq!(r.code(), "deja_revalidee");
     let r = partner
-        .debit(&json!({"qr": card_id, "avantage": "lecture_loisir", "price": "5"}))
+        .debit(&json!({"qr": qr, "avantage": "lecture_loisir", "price": "5"}))
         .await;
     assert_eq!(r.status, 201);
     assert_eq!(r.body["balance"], "10.00");
@@ -626,7 +628,7 @@ async fn killed_during_a_debit_burst_loses_no_acknowledged_debit() {
     let etab = server.login(AMPERE).await;
     let (_, card) = youth_with_card(&server, &etab, "Louis").await;
     let partner = server.login(LIBRAIRIE).await;
-    let card_id = card["id"].as_str().unwrap().to_owned();
+    let card_id = card["qr"].as_str().unwrap().to_owned();
     let tasks: Vec<_> = (0..300)
         .map(|i| {
             let p = partner.clone();
@@ -643,10 +645,10 @@ async fn killed_during_a_debit_burst_loses_no_acknowledged_debit() {
     server.kill();
     let mut acknowledged = Vec::new();
     for t in tasks {
-        if let Ok((key, r)) = std::panic::AssertUnwindSafe(t).await.map_err(|_| ()) {
-            if r.status == 201 {
-                acknowledged.push((key, r.body["id"].as_str().unwrap().to_owned()));
-            }
+        if let Ok((key, r)) = t.await
+            && r.status == 201
+        {
+            acknowledged.push((key, r.body["id"].as_str().unwrap().to_owned()));
         }
     }
     let server = TestServer::start_in(dir.path(), 2, &[]);

@@ -1,0 +1,153 @@
+//! The server's signing keys, kept in `DATA_DIR/keys/` (created on first
+//! start, readable by the server only, never logged), and the trust list it
+//! publishes. Rotation adds a new issuer key; older ones stay in the trust
+//! list so the cards already printed keep verifying.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use chrono::{DateTime, Duration, Utc};
+use passregion_core::credential::{
+    IssuerKey, PublicKey, RootKey, SignedTrustList, TrustList, TrustedKey,
+};
+use ring::rand::SystemRandom;
+
+/// How long a published trust list stays fresh for offline partners.
+pub const TRUST_LIST_VALIDITY: Duration = Duration::days(30);
+/// How long an issuer key is trusted after it was created.
+pub const ISSUER_KEY_VALIDITY: Duration = Duration::days(365 * 6);
+
+/// The keys and the signed trust list.
+pub struct ServerKeys {
+    /// Signs the trust list.
+    root: RootKey,
+    /// The newest issuer key: signs cards and credentials.
+    issuer: IssuerKey,
+    /// The list (every issuer key, newest last).
+    pub trust: TrustList,
+    /// The list as published.
+    pub signed: SignedTrustList,
+}
+
+impl std::fmt::Debug for ServerKeys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServerKeys")
+            .field("root", &self.root.kid())
+            .field("issuer", &self.issuer.kid())
+            .finish_non_exhaustive()
+    }
+}
+
+fn write_secret(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    let tmp = path.with_extension("tmp");
+    {
+        use std::io::Write;
+        let mut opts = std::fs::OpenOptions::new();
+        opts.write(true).create(true).truncate(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            opts.mode(0o600);
+        }
+        let mut f = opts.open(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+    }
+    std::fs::rename(&tmp, path)?;
+    Ok(())
+}
+
+fn issuer_files(dir: &Path) -> anyhow::Result<Vec<(PathBuf, DateTime<Utc>)>> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        // issuer-<unix seconds>.pk8: the creation instant orders the keys.
+        if let Some(ts) = name
+            .strip_prefix("issuer-")
+            .and_then(|n| n.strip_suffix(".pk8"))
+            .and_then(|n| n.parse::<i64>().ok())
+            .and_then(|s| DateTime::from_timestamp(s, 0))
+        {
+            out.push((path, ts));
+        }
+    }
+    out.sort_by_key(|(_, t)| *t);
+    Ok(out)
+}
+
+impl ServerKeys {
+    /// Loads the keys of `data_dir`, creating the root and a first issuer key
+    /// if there are none, and signs a fresh trust list.
+    pub fn load_or_create(data_dir: &Path, now: DateTime<Utc>) -> anyhow::Result<ServerKeys> {
+        let dir = data_dir.join("keys");
+        std::fs::create_dir_all(&dir)
+            .with_context(|| format!("cannot create {}", dir.display()))?;
+        let rng = SystemRandom::new();
+        let root_path = dir.join("root.pk8");
+        let root = if root_path.exists() {
+            RootKey::from_pkcs8(&std::fs::read(&root_path)?)
+                .map_err(|e| anyhow::anyhow!("root key unreadable: {e}"))?
+        } else {
+            let k = RootKey::generate(&rng).map_err(|e| anyhow::anyhow!("{e}"))?;
+            write_secret(&root_path, k.to_pkcs8())?;
+            k
+        };
+        if issuer_files(&dir)?.is_empty() {
+            Self::rotate_issuer(data_dir, now)?;
+        }
+        let mut keys = Vec::new();
+        let mut newest = None;
+        for (path, created) in issuer_files(&dir)? {
+            let k = IssuerKey::from_pkcs8(&std::fs::read(&path)?)
+                .map_err(|e| anyhow::anyhow!("issuer key unreadable: {e}"))?;
+            keys.push(TrustedKey::for_issuer(
+                &k,
+                created - Duration::days(1),
+                created + ISSUER_KEY_VALIDITY,
+            ));
+            newest = Some(k);
+        }
+        let issuer = newest.ok_or_else(|| anyhow::anyhow!("no issuer key"))?;
+        let trust = TrustList {
+            version: u64::try_from(now.timestamp()).unwrap_or(0),
+            issued_at: now,
+            expires_at: now + TRUST_LIST_VALIDITY,
+            keys,
+        };
+        let signed = trust
+            .sign(&root)
+            .map_err(|e| anyhow::anyhow!("cannot sign the trust list: {e}"))?;
+        Ok(ServerKeys {
+            root,
+            issuer,
+            trust,
+            signed,
+        })
+    }
+
+    /// Adds a new issuer key (it signs from the next start on).
+    pub fn rotate_issuer(data_dir: &Path, now: DateTime<Utc>) -> anyhow::Result<PathBuf> {
+        let dir = data_dir.join("keys");
+        std::fs::create_dir_all(&dir)?;
+        let k = IssuerKey::generate(&SystemRandom::new()).map_err(|e| anyhow::anyhow!("{e}"))?;
+        let mut secs = now.timestamp();
+        let mut path = dir.join(format!("issuer-{secs}.pk8"));
+        while path.exists() {
+            secs += 1;
+            path = dir.join(format!("issuer-{secs}.pk8"));
+        }
+        write_secret(&path, k.to_pkcs8())?;
+        Ok(path)
+    }
+
+    /// The signing issuer key.
+    pub fn issuer(&self) -> &IssuerKey {
+        &self.issuer
+    }
+
+    /// The root public key (apps pin it at enrolment).
+    pub fn root_public_key(&self) -> PublicKey {
+        self.root.public_key()
+    }
+}
