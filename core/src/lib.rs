@@ -22,6 +22,7 @@ pub mod money;
 pub mod public;
 pub mod qr;
 pub mod season;
+pub mod sync;
 
 pub use card::{CardError, CardNumber, CardState, CardStatus};
 pub use catalogue::{Avantage, Catalogue, CatalogueError, Entitlement};
