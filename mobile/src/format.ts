@@ -1,0 +1,92 @@
+// Display helpers (French). No arithmetic on money: the server's decimal
+// strings are only re-punctuated.
+
+/** "1234.5" → "1 234,50 €" */
+export function euros(amount: string | null | undefined): string {
+  if (amount === null || amount === undefined || amount === '') return '—';
+  const neg = amount.trim().startsWith('-');
+  const [intRaw, fracRaw = ''] = amount.trim().replace(/^[-+]/, '').split('.');
+  const int = intRaw.replace(/^0+(?=\d)/, '').replace(/\B(?=(\d{3})+(?!\d))/g, '\u202f');
+  const frac = (fracRaw + '00').slice(0, 2);
+  return `${neg ? '−' : ''}${int},${frac}\u00a0€`;
+}
+
+/** "5" → "5 entrées", "1" → "1 entrée" */
+export function entries(n: string | number): string {
+  const s = String(n).replace(/\.0+$/, '');
+  return `${s}\u00a0${s === '1' || s === '0' ? 'entrée' : 'entrées'}`;
+}
+
+export function amount(kind: 'credit' | 'entries', value: string): string {
+  return kind === 'entries' ? entries(value) : euros(value);
+}
+
+export function date(iso: string | null | undefined): string {
+  if (!iso) return '—';
+  const d = /^\d{4}-\d{2}-\d{2}$/.test(iso) ? new Date(`${iso}T12:00:00`) : new Date(iso);
+  return d.toLocaleDateString('fr-FR', { day: 'numeric', month: 'long', year: 'numeric' });
+}
+
+export function dateTime(iso: string | number | Date): string {
+  const d = new Date(iso);
+  return d.toLocaleString('fr-FR', { day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit' });
+}
+
+/** "1234567812345678" → "1234 5678 1234 5678" */
+export function groupBy4(number: string): string {
+  return number.replace(/\s+/g, '').replace(/(.{4})(?=.)/g, '$1 ');
+}
+
+/** What a cashier types ("12,5" or "12.50 €") → the decimal string the API expects ("12.5"). */
+export function parseEurosInput(text: string): string | null {
+  const s = text.replace(/[\s\u00a0\u202f€]/g, '').replace(',', '.');
+  return /^\d{1,7}(\.\d{1,2})?$/.test(s) ? s : null;
+}
+
+export const CATEGORIES: Record<string, string> = {
+  librairie: 'Librairie',
+  club_sportif: 'Club sportif',
+  salle_de_spectacle: 'Salle de spectacle',
+  cinema: 'Cinéma',
+  musee: 'Musée',
+  equipement_pro: 'Équipement professionnel',
+  chasse_peche: 'Chasse et pêche',
+};
+
+export const PUBLICS: { value: string; label: string; tracks: string[] }[] = [
+  { value: 'lyceen', label: 'Lycéen', tracks: ['seconde', 'premiere', 'terminale', 'cap', 'bac_pro'] },
+  { value: 'apprenti', label: 'Apprenti', tracks: ['cap', 'bac_pro', 'bp', 'autre_apprentissage'] },
+  { value: 'bts', label: 'Étudiant en BTS', tracks: [] },
+  { value: 'mission_locale', label: 'Jeune en mission locale', tracks: [] },
+  { value: 'ime_impro', label: 'Jeune en IME/IMPRO', tracks: [] },
+  { value: 'formation_sanitaire_sociale', label: 'Formation sanitaire et sociale', tracks: [] },
+];
+
+export const TRACKS: Record<string, string> = {
+  seconde: 'Seconde',
+  premiere: 'Première',
+  terminale: 'Terminale',
+  cap: 'CAP',
+  bac_pro: 'Bac pro',
+  bp: 'Brevet professionnel',
+  autre_apprentissage: 'Autre diplôme en apprentissage',
+};
+
+export const ORDER_STATUS: Record<string, string> = {
+  en_attente: 'En attente de validation par l’établissement',
+  validee: 'Validée — carte expédiée',
+  refusee: 'Refusée',
+};
+
+export const CARD_STATUS: Record<string, string> = {
+  expediee: 'Expédiée',
+  active: 'Active',
+  suspendue: 'Suspendue',
+};
+
+export const REIMBURSEMENT_STATUS: Record<string, string> = {
+  en_attente: 'En attente',
+  en_cours_de_remboursement: 'En cours de remboursement',
+  rembourse: 'Remboursé',
+  'remboursé': 'Remboursé',
+};

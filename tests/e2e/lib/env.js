@@ -1,0 +1,125 @@
+// Starts the server binary and Chromium for the end-to-end tests.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, existsSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+export const SERVER_BIN = process.env.PASSREGION_SERVER ?? join(ROOT, 'target', 'debug', 'passregion-server');
+export const WEB_DIR = join(ROOT, 'mobile', 'dist');
+export const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
+export const PASSWORD = 'demo1234';
+
+const temps = [];
+export function tempDir(prefix) {
+  const d = mkdtempSync(join(tmpdir(), prefix));
+  temps.push(d);
+  return d;
+}
+export function cleanupTemps() {
+  for (const d of temps.splice(0)) rmSync(d, { recursive: true, force: true });
+}
+
+/** Starts the demo server; resolves with {url, lines, proc, stop}. */
+export async function startServer() {
+  for (const [what, path] of [
+    ['server binary (cargo build -p passregion-server)', SERVER_BIN],
+    ['frontend build (npm run build in mobile/)', join(WEB_DIR, 'index.html')],
+  ])
+    if (!existsSync(path)) throw new Error(`missing ${what}: ${path}`);
+  const dataDir = tempDir('pr-e2e-data-');
+  const proc = spawn(SERVER_BIN, ['--demo', '--demo-youths', '5', '--data-dir', dataDir, '--bind', '127.0.0.1:0', '--web-dir', WEB_DIR], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, RUST_LOG: process.env.RUST_LOG ?? 'warn' },
+  });
+  const lines = [];
+  let stderr = '';
+  proc.stderr.on('data', (d) => (stderr += d));
+  const url = await new Promise((resolveUrl, reject) => {
+    const timer = setTimeout(() => reject(new Error(`server did not start in 60 s\n${stderr}`)), 60_000);
+    let buf = '';
+    proc.stdout.on('data', (d) => {
+      buf += d;
+      let i;
+      while ((i = buf.indexOf('\n')) >= 0) {
+        const line = buf.slice(0, i);
+        buf = buf.slice(i + 1);
+        lines.push(line);
+        const m = /serveur prêt sur (http:\/\/\S+)/.exec(line);
+        if (m) {
+          clearTimeout(timer);
+          resolveUrl(m[1]);
+        }
+      }
+    });
+    proc.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`server exited (${code})\n${stderr}`));
+    });
+  });
+  // let the banner (demo logins) arrive
+  await new Promise((r) => setTimeout(r, 300));
+  return {
+    url,
+    lines,
+    proc,
+    stop: async () => {
+      if (proc.exitCode !== null) return;
+      proc.kill('SIGTERM');
+      await new Promise((r) => {
+        const t = setTimeout(() => (proc.kill('SIGKILL'), r()), 5000);
+        proc.on('exit', () => (clearTimeout(t), r()));
+      });
+    },
+  };
+}
+
+const BASE_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+/** A phone-sized Chromium context (optionally with a fake camera fed by a Y4M file). */
+export async function launchPhone({ fakeVideo } = {}) {
+  if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM} (apt-get install -y chromium)`);
+  const args = [...BASE_ARGS];
+  if (fakeVideo)
+    args.push('--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream', `--use-file-for-fake-video-capture=${fakeVideo}`);
+  const context = await chromium.launchPersistentContext(tempDir('pr-e2e-profile-'), {
+    executablePath: CHROMIUM,
+    headless: true,
+    args,
+    viewport: { width: 360, height: 740 },
+    deviceScaleFactor: 2,
+    locale: 'fr-FR',
+    timezoneId: 'Europe/Paris',
+    isMobile: false,
+    hasTouch: true,
+  });
+  return context;
+}
+
+/** Direct API calls (for checks made outside the UI). */
+export async function apiLogin(url, email) {
+  const res = await fetch(`${url}/api/auth/login`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ email, password: PASSWORD }),
+  });
+  if (!res.ok) throw new Error(`login ${email}: ${res.status}`);
+  const { token } = await res.json();
+  return async (path) => {
+    const r = await fetch(`${url}${path}`, { headers: { Authorization: `Bearer ${token}` } });
+    if (!r.ok) throw new Error(`${path}: ${r.status} ${await r.text()}`);
+    return r.json();
+  };
+}
