@@ -158,6 +158,8 @@ export const api = {
   myCard: () => request<Card>('GET', '/api/youth/card'),
   activateCard: () => request<Card>('POST', '/api/youth/card/activate', { body: {} }),
   myTransactions: () => request<Transaction[]>('GET', '/api/youth/transactions'),
+  /** The card's static signed QR (`PR1:`): text and SVG. */
+  cardQr: () => request<{ text: string; svg: string }>('GET', '/api/youth/card/qr'),
   cardQrSvg: () => request<string>('GET', '/api/youth/card/qr.svg', { raw: true }),
   credential: (device_public_key: string) =>
     request<Credential>('POST', '/api/youth/credentials', { body: { device_public_key } }),

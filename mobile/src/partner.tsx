@@ -8,7 +8,7 @@ import { startScanner, Scanner } from './scanner';
 import { dismiss, enqueue, flush, onOutboxChange, OutboxItem, outboxItems, startOutbox } from './outbox';
 
 const TABS: Tab[] = [
-  { hash: '#/partenaire', label: 'Encaisser', icon: '⎙' },
+  { hash: '#/partenaire', label: 'Encaisser', icon: '▦' },
   { hash: '#/partenaire/transactions', label: 'Transactions', icon: '≡' },
   { hash: '#/partenaire/remboursements', label: 'Remboursements', icon: '€' },
 ];
@@ -18,7 +18,7 @@ export function PartnerApp({ hash, onLogout }: { hash: string; onLogout: () => v
   const route = hash.split('?')[0];
   const current = TABS.find((t) => t.hash === route)?.hash ?? '#/partenaire';
   return (
-    <Layout title="PASS'Région Partenaire" tabs={TABS} current={current} onLogout={onLogout}>
+    <Layout title="Espace partenaire" tabs={TABS} current={current} onLogout={onLogout}>
       <Outbox />
       {route === '#/partenaire/transactions' ? (
         <Transactions />

@@ -12,7 +12,7 @@ const TABS: Tab[] = [
   { hash: '#/jeune/solde', label: 'Solde', icon: '€' },
   { hash: '#/jeune/historique', label: 'Historique', icon: '≡' },
   { hash: '#/jeune/bons-plans', label: 'Bons plans', icon: '★' },
-  { hash: '#/jeune/partenaires', label: 'Partenaires', icon: '⌖' },
+  { hash: '#/jeune/partenaires', label: 'Partenaires', icon: '◎' },
 ];
 
 export function YouthApp({ hash, onLogout }: { hash: string; onLogout: () => void }) {

@@ -73,6 +73,9 @@ test('youth logs in and shows her QR', async () => {
   const number = await youthPage.getByTestId('card-number').textContent();
   assert.match(number, /^\d{4}( \d{4})+/, 'card number grouped by 4');
   assert.equal(number.replace(/\s/g, ''), leaCard.number.replace(/\s/g, ''));
+  // The server issues app credentials: the QR is the device-signed PD1 code.
+  assert.equal(await qr.getAttribute('data-qr-mode'), 'dynamic');
+  assert.match(await youthPage.locator('.qr-box figcaption').textContent(), /Nouveau code dans \d+ s/);
   await shot(youthPage, 'youth-card');
 
   const png = await qr.screenshot();
@@ -117,6 +120,20 @@ test('the youth balance shows 2,50 €', async () => {
   await youthPage.getByTestId('transaction').first().waitFor();
   assert.match(await youthPage.getByTestId('transaction').first().textContent(), /12,50/);
   await shot(youthPage, 'youth-history');
+});
+
+test('youth: offline, the card and QR still show from the cache', async () => {
+  await youth.setOffline(true);
+  try {
+    await youthPage.goto(`${server.url}/#/jeune`); // same document: hash change only
+    await youthPage.getByTestId('offline-banner').filter({ hasText: /Hors ligne — données du/ }).waitFor();
+    const qr = youthPage.getByTestId('card-qr');
+    await qr.locator('svg').waitFor();
+    assert.equal(await qr.getAttribute('data-qr-mode'), 'dynamic');
+    await shot(youthPage, 'youth-offline');
+  } finally {
+    await youth.setOffline(false);
+  }
 });
 
 test('youth: bons plans and partner map (tiles unavailable offline)', async () => {
@@ -192,4 +209,32 @@ test('partner: transactions and reimbursements', async () => {
   await shot(partnerPage, 'partner-transactions');
   await partnerPage.goto(`${server.url}/#/partenaire/remboursements`);
   await partnerPage.getByRole('heading', { name: 'Remboursements' }).waitFor();
+});
+
+test('without Ed25519 in WebCrypto, the static signed card code (PR1) is shown and scans', async () => {
+  const youth2 = await launchPhone();
+  let partner2;
+  try {
+    await youth2.addInitScript(() => {
+      const orig = crypto.subtle.generateKey.bind(crypto.subtle);
+      crypto.subtle.generateKey = (alg, ...rest) =>
+        (alg && (alg === 'Ed25519' || alg.name === 'Ed25519') ? Promise.reject(new DOMException('unsupported', 'NotSupportedError')) : orig(alg, ...rest));
+    });
+    const page = youth2.pages()[0] ?? (await youth2.newPage());
+    await login(page, YOUTH);
+    const qr = page.getByTestId('card-qr');
+    await qr.locator('svg').waitFor({ timeout: 15_000 });
+    assert.equal(await qr.getAttribute('data-qr-mode'), 'static');
+    const y4m = join(tempDir('pr-e2e-video-'), 'static.y4m');
+    writeFileSync(y4m, pngToY4m(await qr.screenshot()));
+    partner2 = await launchPhone({ fakeVideo: y4m });
+    const ppage = partner2.pages()[0] ?? (await partner2.newPage());
+    await login(ppage, PARTNER);
+    await ppage.getByTestId('inspection').waitFor({ timeout: 30_000 });
+    assert.match(await ppage.getByTestId('holder').textContent(), /Léa/);
+    assert.match(await ppage.getByTestId('usable').textContent(), /Carte utilisable/);
+  } finally {
+    await youth2.close().catch(() => {});
+    await partner2?.close().catch(() => {});
+  }
 });

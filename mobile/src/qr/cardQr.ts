@@ -6,8 +6,11 @@ import { deviceKey, dynamicQrText, nextCounter, STEP_SECONDS, stepOf } from './d
 
 export interface QrFrame {
   text: string;
-  /** `dynamic`: PD1 refreshed every 30 s; `card`: the card id (until the server issues credentials). */
-  mode: 'dynamic' | 'card';
+  /**
+   * `dynamic`: PD1 signed by this device, refreshed every 30 s;
+   * `static`: the card's signed PR1 code; `card`: the bare card id (old servers).
+   */
+  mode: 'dynamic' | 'static' | 'card';
   /** When to show a new one (ms since epoch), null if it never changes. */
   refreshAt: number | null;
 }
@@ -16,12 +19,12 @@ export interface QrSource { next(): Promise<QrFrame> }
 
 const CRED_KEY = 'pr.credential';
 
-interface StoredCredential extends Credential { cardId: string; skewMs: number }
+interface StoredCredential extends Credential { cardId: string; devicePub: string; skewMs: number }
 
-function storedCredential(cardId: string): StoredCredential | null {
+function storedCredential(cardId: string, devicePub: string): StoredCredential | null {
   try {
     const c = JSON.parse(localStorage.getItem(CRED_KEY) || 'null') as StoredCredential | null;
-    if (c && c.cardId === cardId && Date.parse(c.expires_at) > Date.now() + 60_000) return c;
+    if (c && c.cardId === cardId && c.devicePub === devicePub && Date.parse(c.expires_at) > Date.now() + 60_000) return c;
   } catch {
     /* ignore */
   }
@@ -37,11 +40,12 @@ async function dynamicSource(card: Card): Promise<QrSource | null> {
   } catch {
     return null; // no Ed25519 here
   }
-  let cred = storedCredential(card.id);
+  const devicePub = base64UrlEncode(key.publicRaw);
+  let cred = storedCredential(card.id, devicePub);
   if (!cred || Date.parse(cred.expires_at) - Date.now() < 24 * 3600_000) {
     try {
-      const c = await api.credential(base64UrlEncode(key.publicRaw));
-      cred = { ...c, cardId: card.id, skewMs: Date.parse(c.server_time) - Date.now() };
+      const c = await api.credential(devicePub);
+      cred = { ...c, cardId: card.id, devicePub, skewMs: Date.parse(c.server_time) - Date.now() };
       localStorage.setItem(CRED_KEY, JSON.stringify(cred));
     } catch (e) {
       // 404/405: the server does not issue credentials yet.
@@ -62,12 +66,38 @@ async function dynamicSource(card: Card): Promise<QrSource | null> {
   };
 }
 
-/** Fallback: the bare card id, which the server accepts in `qr` today. */
+const STATIC_KEY = 'pr.cardQr';
+
+/** The card's static signed code (`PR1:`), cached for offline use. */
+async function staticSource(card: Card): Promise<QrSource | null> {
+  let text: string | null = null;
+  try {
+    text = (await api.cardQr()).text;
+    localStorage.setItem(STATIC_KEY, JSON.stringify({ cardId: card.id, text }));
+  } catch (e) {
+    if (e instanceof ApiError && (e.status === 404 || e.status === 405)) return null;
+    try {
+      const c = JSON.parse(localStorage.getItem(STATIC_KEY) || 'null') as { cardId: string; text: string } | null;
+      if (c && c.cardId === card.id) text = c.text;
+    } catch {
+      /* ignore */
+    }
+  }
+  if (!text) return null;
+  const t = text;
+  return { next: async () => ({ text: t, mode: 'static', refreshAt: null }) };
+}
+
+/** Last resort for servers without signed codes: the bare card id. */
 function cardIdSource(card: Card): QrSource {
   return { next: async () => ({ text: card.id, mode: 'card', refreshAt: null }) };
 }
 
-/** THE switch: dynamic signed QR when available, else the card id. */
+/**
+ * THE switch: the device-signed dynamic code when WebCrypto has Ed25519 and
+ * the server issues credentials, else the card's static signed code, else the
+ * card id.
+ */
 export async function cardQrSource(card: Card): Promise<QrSource> {
-  return (await dynamicSource(card)) ?? cardIdSource(card);
+  return (await dynamicSource(card)) ?? (await staticSource(card)) ?? cardIdSource(card);
 }
