@@ -101,7 +101,9 @@ CREATE TABLE transactions (
     avantage       TEXT NOT NULL,
     unit_kind      TEXT NOT NULL CHECK (unit_kind IN ('credit', 'entries')),
     price_units    INTEGER NOT NULL CHECK (price_units >= 0),
-    units          INTEGER NOT NULL CHECK (units > 0),
+    -- Taken from the card; 0 for an offline debit accepted on a card that
+    -- turned out to be empty (the Region carries it, the card is flagged).
+    units          INTEGER NOT NULL CHECK (units >= 0),
     reste_units    INTEGER NOT NULL CHECK (reste_units >= 0),
     -- Euro value reimbursed to the partner (negative for a refund).
     amount_cents   INTEGER NOT NULL,

@@ -1,5 +1,5 @@
--- Version 2: app credentials issued to youth devices, and the QR counters
--- already used in debits (a screenshot of a dynamic QR cannot debit twice).
+-- Version 2: app credentials issued to youth devices, and the dynamic QR codes
+-- already used by a debit (a screenshot of a code cannot debit twice).
 
 CREATE TABLE app_credentials (
     id                 TEXT PRIMARY KEY,
@@ -14,8 +14,9 @@ CREATE TABLE app_credentials (
 );
 CREATE INDEX app_credentials_card ON app_credentials(card_id, expires_at);
 
-CREATE TABLE qr_counters (
-    credential_id TEXT PRIMARY KEY,
-    last_counter  INTEGER NOT NULL,
-    expires_at    TEXT NOT NULL
+CREATE TABLE qr_uses (
+    credential_id  TEXT NOT NULL,
+    counter        INTEGER NOT NULL,
+    transaction_id TEXT NOT NULL REFERENCES transactions(id),
+    PRIMARY KEY (credential_id, counter)
 );

@@ -96,6 +96,9 @@ pub enum ServiceError {
     /// The QR code could not be used.
     #[error("invalid QR code: {0}")]
     Qr(String),
+    /// The card was flagged for offline overspend: online only.
+    #[error("card flagged")]
+    CardFlagged,
     /// An account already uses this e-mail.
     #[error("e-mail taken")]
     EmailTaken,
@@ -399,6 +402,11 @@ impl From<ServiceError> for ApiError {
                     "qr_expire",
                     "Ce QR code a expiré : demandez au jeune d'afficher le code à jour.",
                 ),
+                "static card offline" => ApiError::new(
+                    H::UNPROCESSABLE_ENTITY,
+                    "carte_statique_hors_ligne",
+                    "Une carte imprimée ne peut pas être débitée hors ligne.",
+                ),
                 "Revoked" | "revoked" => ApiError::new(
                     H::CONFLICT,
                     "qr_revoque",
@@ -411,6 +419,11 @@ impl From<ServiceError> for ApiError {
                 ),
             }
             .field("qr"),
+            S::CardFlagged => ApiError::new(
+                H::CONFLICT,
+                "carte_signalee",
+                "Cette carte ne peut plus être utilisée hors ligne : les débits passent en ligne.",
+            ),
             S::EmailTaken => ApiError::new(
                 H::CONFLICT,
                 "email_deja_utilise",

@@ -25,6 +25,11 @@ use passregion_core::{Catalogue, Clock, PartnerCategory, Season};
 use serde::de::DeserializeOwned;
 use utoipa::OpenApi;
 
+use axum::extract::DefaultBodyLimit;
+use passregion_core::sync::{
+    EnrolRequest, EnrolResponse, MAX_PUSH_ITEMS, PullResponse, PushRequest, PushResponse,
+};
+
 use crate::error::{ApiError, ServiceError};
 use crate::model::*;
 use crate::qr::QrResolver;
@@ -32,6 +37,7 @@ use crate::store::{
     CardChange, CardRef, Catalogues, Channel, DebitReceipt, Idempotency, Store, StoredResponse,
     sha256_hex,
 };
+use crate::sync_store::CardFlag;
 
 /// Shared state of every handler.
 #[derive(Clone)]
@@ -52,6 +58,10 @@ pub struct AppState {
     pub keys: Arc<crate::keys::ServerKeys>,
     /// Offline limits of new app credentials.
     pub offline: crate::store::OfflineDefaults,
+    /// Storage of the sync protocol.
+    pub sync: Arc<dyn crate::sync_store::SyncStore>,
+    /// Offline caps given to enrolled partner devices.
+    pub partner_caps: passregion_core::sync::PartnerCaps,
 }
 
 /// Counts failures per key over a sliding window (anti brute force).
@@ -1090,6 +1100,143 @@ pub async fn moderate_bon_plan(
         .map(Json)
 }
 
+// -------------------------------------------------------------------- sync
+
+/// Enrol a partner phone (its key signs every offline debit).
+#[utoipa::path(post, path = "/api/partner/devices", request_body = serde_json::Value,
+    responses((status = 201, description = "EnrolResponse")), security(("bearer" = [])))]
+pub async fn enrol_device(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    headers: HeaderMap,
+    Body(body): Body,
+) -> Result<(StatusCode, Json<EnrolResponse>), ApiError> {
+    require(&p, Role::Partner)?;
+    let (req, _) = parse_json::<EnrolRequest>(&headers, &body)?;
+    PublicKey::from_base64(req.device_public_key.trim()).map_err(|_| ServiceError::Invalid {
+        field: "device_public_key",
+        message: "Clé publique de l'appareil invalide (Ed25519, 32 octets en base64url).".into(),
+    })?;
+    let (sync, now) = (s.sync.clone(), s.clock.now());
+    let who = p.clone();
+    let device_id = blocking(move || sync.enrol_device(&who, &req, now)).await?;
+    let (partner_id, category, _) = p.partner.clone().ok_or(ServiceError::Forbidden)?;
+    Ok((
+        StatusCode::CREATED,
+        Json(EnrolResponse {
+            device_id,
+            partner_id,
+            category,
+            caps: s.partner_caps,
+            root_public_key: s.keys.root_public_key().to_base64(),
+            server_time: now,
+        }),
+    ))
+}
+
+/// Push offline debits (at most 500): one result per item, in order.
+#[utoipa::path(post, path = "/api/sync/push", request_body = serde_json::Value,
+    responses((status = 200, description = "PushResponse")), security(("bearer" = [])))]
+pub async fn sync_push(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    headers: HeaderMap,
+    Body(body): Body,
+) -> Result<Json<PushResponse>, ApiError> {
+    require(&p, Role::Partner)?;
+    let (req, _) = parse_json::<PushRequest>(&headers, &body)?;
+    if req.items.len() > MAX_PUSH_ITEMS {
+        return Err(ServiceError::Invalid {
+            field: "items",
+            message: format!("Au plus {MAX_PUSH_ITEMS} débits par envoi."),
+        }
+        .into());
+    }
+    let (partner_id, _, _) = p.partner.clone().ok_or(ServiceError::Forbidden)?;
+    let sync = s.sync.clone();
+    let devices: HashMap<String, PublicKey> = blocking(move || sync.partner_devices(&partner_id))
+        .await?
+        .into_iter()
+        .filter(|(_, _, revoked)| !revoked)
+        .filter_map(|(id, key, _)| PublicKey::from_base64(&key).ok().map(|k| (id, k)))
+        .collect();
+    let (keys, now) = (s.keys.clone(), s.clock.now());
+    let checked = blocking(move || {
+        Ok(req
+            .items
+            .into_iter()
+            .map(|item| crate::sync_check::check(item, &devices, &keys, now))
+            .collect::<Vec<_>>())
+    })
+    .await?;
+    let sync = s.sync.clone();
+    let results = blocking(move || sync.apply_offline(&p, checked, now)).await?;
+    Ok(Json(PushResponse {
+        results,
+        server_time: now,
+    }))
+}
+
+/// Changes after a cursor: partner directory, revoked cards and credentials,
+/// and the trust list on the first pull.
+#[utoipa::path(get, path = "/api/sync/pull", params(("cursor" = Option<i64>, Query), ("limit" = Option<u32>, Query)),
+    responses((status = 200, description = "PullResponse")), security(("bearer" = [])))]
+pub async fn sync_pull(
+    State(s): State<AppState>,
+    Auth(_): Auth,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<Json<PullResponse>, ApiError> {
+    let parse = |k: &str, default: i64| -> Result<i64, ApiError> {
+        q.get(k).map_or(Ok(default), |v| {
+            v.parse::<i64>().map_err(|_| {
+                ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    "parametres_invalides",
+                    "Les paramètres de la requête sont invalides.",
+                )
+            })
+        })
+    };
+    let cursor = parse("cursor", 0)?.max(0);
+    let limit = u32::try_from(parse("limit", 5000)?.clamp(1, 10_000)).unwrap_or(5000);
+    let sync = s.sync.clone();
+    let page = blocking(move || sync.changes(cursor, limit)).await?;
+    Ok(Json(PullResponse {
+        cursor: page.cursor,
+        more: page.more,
+        partners: page.partners,
+        revoked_cards: page.revoked_cards,
+        revoked_credentials: page.revoked_credentials,
+        restored_cards: page.restored_cards,
+        trust_list: (cursor == 0).then(|| s.keys.signed.to_json()),
+        server_time: s.clock.now(),
+    }))
+}
+
+/// Cards flagged for offline overspend (the Region carries the amount).
+#[utoipa::path(get, path = "/api/region/flags", responses((status = 200, body = Vec<CardFlag>)), security(("bearer" = [])))]
+pub async fn region_flags(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+) -> Result<Json<Vec<CardFlag>>, ApiError> {
+    require(&p, Role::Region)?;
+    let sync = s.sync.clone();
+    blocking(move || sync.flags()).await.map(Json)
+}
+
+/// Adds the server time to every response, so phones correct their clocks.
+pub async fn server_time(
+    State(s): State<AppState>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let mut res = next.run(req).await;
+    if let Ok(v) = axum::http::HeaderValue::from_str(&s.clock.now().to_rfc3339()) {
+        res.headers_mut().insert("x-server-time", v);
+    }
+    res
+}
+
 /// The API document.
 #[derive(OpenApi)]
 #[openapi(
@@ -1101,6 +1248,7 @@ pub async fn moderate_bon_plan(
         establishment_orders, decide_order, establishment_cards, suspend_card, reactivate_card, revalidate_card,
         inspect_card, debit, refund, partner_transactions, partner_reimbursements, partner_bons_plans, submit_bon_plan,
         region_transactions, region_batches, close_batches, pay_batch, ledger_check, pending_bons_plans, moderate_bon_plan,
+        enrol_device, sync_push, sync_pull, region_flags,
     ),
     components(schemas(ApiError, DebitReceipt)),
     modifiers(&BearerAuth),
@@ -1189,8 +1337,19 @@ pub fn router(state: AppState) -> Router {
             "/api/region/bons-plans/{id}/decision",
             post(moderate_bon_plan),
         )
+        .route("/api/partner/devices", post(enrol_device))
+        .route(
+            "/api/sync/push",
+            post(sync_push).layer(DefaultBodyLimit::max(4 * 1024 * 1024)),
+        )
+        .route("/api/sync/pull", get(sync_pull))
+        .route("/api/region/flags", get(region_flags))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            server_time,
+        ))
         .with_state(state)
 }
 

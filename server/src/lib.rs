@@ -13,6 +13,8 @@ pub mod keys;
 pub mod model;
 pub mod qr;
 pub mod store;
+pub mod sync_check;
+pub mod sync_store;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -170,6 +172,8 @@ impl Server {
             qr: Arc::new(qr::CredentialResolver::new(keys.clone(), store_dyn)),
             keys,
             offline: store::OfflineDefaults::default(),
+            sync: store.clone(),
+            partner_caps: passregion_core::sync::PartnerCaps::default(),
             store: store.clone(),
             clock,
             catalogues,

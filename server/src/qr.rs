@@ -53,38 +53,41 @@ impl CredentialResolver {
     }
 }
 
-struct StoredCounters<'a> {
-    store: &'a dyn Store,
+/// On the server, a dynamic QR is consumed by the debit that uses it, in the
+/// debit's own transaction (table `qr_uses`, see `Store::debit`): a refused
+/// debit does not burn the code, and a code seen offline by one partner and
+/// online by another is still caught. The verifier's replay state is
+/// therefore empty here.
+struct ConsumedByDebits;
+
+impl ReplayState for ConsumedByDebits {
+    fn last_counter(&self, _credential_id: &Uuid) -> Option<u32> {
+        None
+    }
+
+    fn record(&mut self, _credential_id: Uuid, _counter: u32, _expires_at: DateTime<Utc>) {}
 }
 
-impl ReplayState for StoredCounters<'_> {
-    fn last_counter(&self, credential_id: &Uuid) -> Option<u32> {
-        self.store
-            .last_qr_counter(&credential_id.to_string())
-            .unwrap_or(Some(u32::MAX))
-    }
-
-    fn record(&mut self, _credential_id: Uuid, _counter: u32, _expires_at: DateTime<Utc>) {
-        // Consumed by the debit's own transaction (see `Store::debit`), so that a
-        // refused debit does not burn the QR.
-    }
+/// Verifies a QR text at `at` (an online scan's now, or an offline scan's
+/// recorded instant).
+pub fn verify_at(
+    keys: &ServerKeys,
+    text: &str,
+    at: DateTime<Utc>,
+) -> Result<Verified, ServiceError> {
+    verify(
+        text.trim(),
+        &keys.trust,
+        &DenyList::default(),
+        &mut ConsumedByDebits,
+        &FixedClock::new(at),
+    )
+    .map_err(|r| ServiceError::Qr(format!("{r:?}")))
 }
 
 impl QrResolver for CredentialResolver {
     fn resolve(&self, text: &str, now: DateTime<Utc>) -> Result<ScannedCard, ServiceError> {
-        let mut replay = StoredCounters {
-            store: self.store.as_ref(),
-        };
-        let clock = FixedClock::new(now);
-        let verified = verify(
-            text.trim(),
-            &self.keys.trust,
-            &DenyList::default(),
-            &mut replay,
-            &clock,
-        )
-        .map_err(|r| ServiceError::Qr(format!("{r:?}")))?;
-        match verified {
+        match verify_at(&self.keys, text, now)? {
             Verified::Card(c) => Ok(ScannedCard {
                 card_id: c.card_id.to_string(),
                 used: None,

@@ -237,8 +237,6 @@ pub trait Store: Send + Sync + 'static {
     /// Publishes or refuses a bon plan.
     fn moderate_bon_plan(&self, id: &str, req: ModerationRequest) -> Result<BonPlan, ServiceError>;
 
-    /// The last QR counter consumed by a debit for an app credential.
-    fn last_qr_counter(&self, credential_id: &str) -> Result<Option<u32>, ServiceError>;
     /// Whether an app credential was issued here and is not revoked.
     fn credential_usable(&self, credential_id: &str) -> Result<bool, ServiceError>;
     /// The youth's card as signed-QR material: (card id, version, season).
@@ -353,9 +351,9 @@ impl Catalogues {
 
 /// The SQLite implementation.
 pub struct SqliteStore {
-    db: Arc<Db>,
-    catalogues: Arc<Catalogues>,
-    policy: Policy,
+    pub(crate) db: Arc<Db>,
+    pub(crate) catalogues: Arc<Catalogues>,
+    pub(crate) policy: Policy,
 }
 
 impl SqliteStore {
@@ -381,13 +379,13 @@ pub fn ts(t: DateTime<Utc>) -> String {
     t.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
 }
 
-fn parse_ts(s: &str) -> Result<DateTime<Utc>, ServiceError> {
+pub(crate) fn parse_ts(s: &str) -> Result<DateTime<Utc>, ServiceError> {
     DateTime::parse_from_rfc3339(s)
         .map(|d| d.with_timezone(&Utc))
         .map_err(|_| ServiceError::Internal("bad stored timestamp".into()))
 }
 
-fn parse_date(s: &str) -> Result<NaiveDate, ServiceError> {
+pub(crate) fn parse_date(s: &str) -> Result<NaiveDate, ServiceError> {
     NaiveDate::parse_from_str(s, "%Y-%m-%d")
         .map_err(|_| ServiceError::Internal("bad stored date".into()))
 }
@@ -399,12 +397,12 @@ fn enum_code<T: Serialize>(v: &T) -> String {
         .unwrap_or_default()
 }
 
-fn enum_from<T: serde::de::DeserializeOwned>(s: &str) -> Result<T, ServiceError> {
+pub(crate) fn enum_from<T: serde::de::DeserializeOwned>(s: &str) -> Result<T, ServiceError> {
     serde_json::from_value(serde_json::Value::String(s.to_owned()))
         .map_err(|_| ServiceError::Internal("bad stored code".into()))
 }
 
-fn kind_code(k: AvantageKind) -> &'static str {
+pub(crate) fn kind_code(k: AvantageKind) -> &'static str {
     match k {
         AvantageKind::Credit => "credit",
         AvantageKind::Entries => "entries",
@@ -420,7 +418,7 @@ fn kind_from(s: &str) -> Result<AvantageKind, ServiceError> {
 }
 
 /// Formats ledger units: `15.00` for euros, `5` for entries.
-fn units_text(kind: AvantageKind, units: i64) -> String {
+pub(crate) fn units_text(kind: AvantageKind, units: i64) -> String {
     match kind {
         AvantageKind::Credit => Money::from_cents(units.abs())
             .map(|m| {
@@ -435,7 +433,7 @@ fn units_text(kind: AvantageKind, units: i64) -> String {
     }
 }
 
-fn new_id() -> String {
+pub(crate) fn new_id() -> String {
     uuid::Uuid::now_v7().to_string()
 }
 
@@ -443,7 +441,11 @@ fn random_u64() -> u64 {
     rand::random()
 }
 
-fn require_text(field: &'static str, value: &str, max: usize) -> Result<String, ServiceError> {
+pub(crate) fn require_text(
+    field: &'static str,
+    value: &str,
+    max: usize,
+) -> Result<String, ServiceError> {
     let v = value.trim();
     if v.is_empty() || v.chars().count() > max || v.chars().any(char::is_control) {
         return Err(ServiceError::Invalid {
@@ -454,7 +456,7 @@ fn require_text(field: &'static str, value: &str, max: usize) -> Result<String, 
     Ok(v.to_owned())
 }
 
-fn require_role(who: &Principal, role: Role) -> Result<(), ServiceError> {
+pub(crate) fn require_role(who: &Principal, role: Role) -> Result<(), ServiceError> {
     if who.role == role {
         Ok(())
     } else {
@@ -462,7 +464,7 @@ fn require_role(who: &Principal, role: Role) -> Result<(), ServiceError> {
     }
 }
 
-fn partner_of(who: &Principal) -> Result<(&str, PartnerCategory), ServiceError> {
+pub(crate) fn partner_of(who: &Principal) -> Result<(&str, PartnerCategory), ServiceError> {
     require_role(who, Role::Partner)?;
     match &who.partner {
         Some((id, cat, true)) => Ok((id.as_str(), *cat)),
@@ -480,19 +482,19 @@ fn establishment_of(who: &Principal) -> Result<&str, ServiceError> {
 
 /// A card row.
 #[derive(Debug, Clone)]
-struct CardRow {
-    id: String,
-    number: String,
-    establishment_id: String,
-    season: Season,
-    status: CardStatus,
-    profile: Profile,
-    first_name: String,
-    last_name: String,
-    birth_date: NaiveDate,
-    status_reason: Option<String>,
-    failed_attempts: i64,
-    locked_until: Option<DateTime<Utc>>,
+pub(crate) struct CardRow {
+    pub(crate) id: String,
+    pub(crate) number: String,
+    pub(crate) establishment_id: String,
+    pub(crate) season: Season,
+    pub(crate) status: CardStatus,
+    pub(crate) profile: Profile,
+    pub(crate) first_name: String,
+    pub(crate) last_name: String,
+    pub(crate) birth_date: NaiveDate,
+    pub(crate) status_reason: Option<String>,
+    pub(crate) failed_attempts: i64,
+    pub(crate) locked_until: Option<DateTime<Utc>>,
 }
 
 const CARD_COLS: &str = "id, number, establishment_id, season, status, public, track, disabled,
@@ -530,14 +532,18 @@ fn card_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Result<CardRow, Serv
     Ok(build())
 }
 
-fn card_by(conn: &Connection, column: &str, value: &str) -> Result<Option<CardRow>, ServiceError> {
+pub(crate) fn card_by(
+    conn: &Connection,
+    column: &str,
+    value: &str,
+) -> Result<Option<CardRow>, ServiceError> {
     let sql = format!("SELECT {CARD_COLS} FROM cards WHERE {column} = ?1");
     conn.query_row(&sql, [value], card_from_row)
         .optional()?
         .transpose()
 }
 
-fn totals(
+pub(crate) fn totals(
     conn: &Connection,
     card_id: &str,
     season: Season,
@@ -737,7 +743,7 @@ fn tx_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Result<Transaction, Se
     Ok(build())
 }
 
-fn transactions_where(
+pub(crate) fn transactions_where(
     conn: &Connection,
     clause: &str,
     args: &[&dyn rusqlite::ToSql],
@@ -881,7 +887,10 @@ fn idempotent(
     Ok(out)
 }
 
-fn json_response<T: Serialize>(status: u16, v: &T) -> Result<StoredResponse, ServiceError> {
+pub(crate) fn json_response<T: Serialize>(
+    status: u16,
+    v: &T,
+) -> Result<StoredResponse, ServiceError> {
     Ok(StoredResponse {
         status,
         body: serde_json::to_string(v).map_err(|e| ServiceError::Internal(e.to_string()))?,
@@ -932,6 +941,22 @@ fn resolve_card(
             Ok(Ok(row))
         }
     }
+}
+
+/// Whether a dynamic QR (credential + counter) already served a debit.
+pub(crate) fn qr_used(
+    conn: &Connection,
+    credential_id: &str,
+    counter: u32,
+) -> Result<bool, ServiceError> {
+    Ok(conn
+        .query_row(
+            "SELECT 1 FROM qr_uses WHERE credential_id = ?1 AND counter = ?2",
+            params![credential_id, counter],
+            |_| Ok(()),
+        )
+        .optional()?
+        .is_some())
 }
 
 /// The receipt of a debit.
@@ -1579,16 +1604,14 @@ impl Store for SqliteStore {
                     Ok(o) => o,
                     Err(e) => return Ok(Err(e.into())),
                 };
-                if let CardRef::Scanned(crate::qr::ScannedCard { used: Some(u), .. }) = &card {
-                    let n = c.execute(
-                        "INSERT INTO qr_counters (credential_id, last_counter, expires_at) VALUES (?1, ?2, ?3)
-                         ON CONFLICT (credential_id) DO UPDATE SET last_counter = excluded.last_counter
-                         WHERE excluded.last_counter > qr_counters.last_counter",
-                        params![u.credential_id, u.counter, ts(u.expires_at)],
-                    )?;
-                    if n == 0 {
-                        return Ok(Err(ServiceError::Qr("Replayed".into())));
-                    }
+                let used_qr = match &card {
+                    CardRef::Scanned(crate::qr::ScannedCard { used: Some(u), .. }) => Some(u.clone()),
+                    _ => None,
+                };
+                if let Some(u) = &used_qr
+                    && qr_used(c, &u.credential_id, u.counter)?
+                {
+                    return Ok(Err(ServiceError::Qr("Replayed".into())));
                 }
                 let value = avantage.reimbursed_value(outcome.debited);
                 let id = new_id();
@@ -1628,6 +1651,12 @@ impl Store for SqliteStore {
                         ts(now)
                     ],
                 )?;
+                if let Some(u) = &used_qr {
+                    c.execute(
+                        "INSERT INTO qr_uses (credential_id, counter, transaction_id) VALUES (?1, ?2, ?3)",
+                        params![u.credential_id, u.counter, id],
+                    )?;
+                }
                 let mut tx = transactions_where(c, "t.id = ?1", &[&id])?
                     .into_iter()
                     .next()
@@ -1951,7 +1980,7 @@ impl Store for SqliteStore {
             // every non-load ledger row belongs to a transaction of the same kind.
             let orphans: i64 = c.query_row(
                 "SELECT
-                   (SELECT COUNT(*) FROM transactions t WHERE NOT EXISTS (
+                   (SELECT COUNT(*) FROM transactions t WHERE t.units > 0 AND NOT EXISTS (
                       SELECT 1 FROM ledger l WHERE l.transaction_id = t.id AND l.units = t.units
                       AND l.movement = t.kind AND l.card_id = t.card_id))
                  + (SELECT COUNT(*) FROM ledger l WHERE l.movement <> 'load' AND NOT EXISTS (
@@ -2001,18 +2030,6 @@ impl Store for SqliteStore {
                 });
             }
             Ok(plan)
-        })
-    }
-
-    fn last_qr_counter(&self, credential_id: &str) -> Result<Option<u32>, ServiceError> {
-        let id = credential_id.to_owned();
-        self.db.read(move |c| {
-            Ok(c.query_row(
-                "SELECT last_counter FROM qr_counters WHERE credential_id = ?1",
-                [id],
-                |r| r.get::<_, u32>(0),
-            )
-            .optional()?)
         })
     }
 
@@ -2085,6 +2102,13 @@ impl Store for SqliteStore {
                 season: card.season,
             }
             .check_usable(region_date(now))?;
+            let flagged: bool = c
+                .query_row("SELECT 1 FROM card_flags WHERE card_id = ?1 LIMIT 1", [&card.id], |_| Ok(true))
+                .optional()?
+                .unwrap_or(false);
+            if flagged {
+                return Err(ServiceError::CardFlagged);
+            }
             // The offline allowance never exceeds what the card holds in euros.
             let mut credit = 0i64;
             if let Some(cat) = cats.get(card.season) {

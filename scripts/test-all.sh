@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Runs every check and test of the project (what CI runs):
+#   formatting, clippy (warnings are errors), the Rust tests of the whole
+#   workspace (unit, property, conformance vectors, the real server binary
+#   over HTTP, the offline clients against it), a bounded fuzz run, and the
+#   browser end-to-end tests of the apps in headless Chromium.
+# Needs: the Rust toolchain, Node.js/npm, Debian's chromium (see .ci/run).
+# FUZZ_SECONDS=0 skips fuzzing; E2E=0 skips the browser tests.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+echo "== cargo fmt --check"
+cargo fmt --all -- --check
+echo "== cargo clippy"
+cargo clippy --workspace --all-targets --all-features -- -D warnings
+echo "== cargo test"
+cargo test --workspace --all-features
+if [ "${FUZZ_SECONDS:-30}" != "0" ]; then
+  echo "== fuzz smoke"
+  scripts/fuzz-smoke.sh "${FUZZ_SECONDS:-30}"
+fi
+if [ "${E2E:-1}" != "0" ]; then
+  echo "== browser end-to-end tests"
+  cargo build -p passregion-server
+  tests/e2e/run.sh
+fi
+echo "== all checks passed"

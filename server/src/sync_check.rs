@@ -1,0 +1,93 @@
+//! Checks of pushed offline debits that need no database: the partner device
+//! signature, the outcome of the debit rule, the scan time, and the QR
+//! verified at its scan time with the shared verifier. They run on the
+//! request's thread, outside the single writer.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Duration, Utc};
+use passregion_core::credential::{PublicKey, Verified};
+use passregion_core::sync::{ItemStatus, OfflineDebit};
+
+use crate::error::ServiceError;
+use crate::keys::ServerKeys;
+use crate::store::sha256_hex;
+use crate::sync_store::{CheckedItem, PushItem, refused};
+
+/// How far in the future a scan time may be (phone clock drift).
+const MAX_FUTURE: Duration = Duration::minutes(5);
+
+fn reject(item: &OfflineDebit, code: &'static str, message: &str) -> PushItem {
+    PushItem::Refused(passregion_core::sync::ItemResult {
+        id: item.id,
+        status: ItemStatus::Rejected,
+        http_status: 422,
+        code: Some(code.to_owned()),
+        message: Some(message.to_owned()),
+        transaction_id: None,
+        overspend: false,
+    })
+}
+
+/// Checks one item against the partner's device keys.
+pub fn check(
+    item: OfflineDebit,
+    devices: &HashMap<String, PublicKey>,
+    keys: &ServerKeys,
+    now: DateTime<Utc>,
+) -> PushItem {
+    let Some(device_key) = devices.get(&item.device_id) else {
+        return reject(
+            &item,
+            "appareil_inconnu",
+            "Cet appareil n'est pas enrôlé pour ce partenaire.",
+        );
+    };
+    let sig = base64::Engine::decode(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+        item.signature.as_bytes(),
+    );
+    if !sig.is_ok_and(|s| device_key.verify(&item.signing_bytes(), &s)) {
+        return reject(
+            &item,
+            "signature_invalide",
+            "La signature de l'appareil est invalide.",
+        );
+    }
+    if !item.is_consistent() {
+        return reject(
+            &item,
+            "montant_incoherent",
+            "Le montant débité et le reste à payer ne correspondent pas au prix.",
+        );
+    }
+    if item.scanned_at > now + MAX_FUTURE {
+        return reject(
+            &item,
+            "horodatage_invalide",
+            "L'heure du débit est dans le futur.",
+        );
+    }
+    let verified = match crate::qr::verify_at(keys, &item.qr, item.scanned_at) {
+        Ok(v) => v,
+        Err(e) => return PushItem::Refused(refused(item.id, ItemStatus::Rejected, e)),
+    };
+    let Verified::App(app) = verified else {
+        return PushItem::Refused(refused(
+            item.id,
+            ItemStatus::Rejected,
+            ServiceError::Qr("static card offline".into()),
+        ));
+    };
+    let body_hash = sha256_hex(serde_json::to_string(&item).unwrap_or_default().as_bytes());
+    let hash = item.hash();
+    PushItem::Checked(Box::new(CheckedItem {
+        body_hash,
+        hash,
+        card_id: app.card_id.to_string(),
+        credential_id: app.credential_id.to_string(),
+        counter: app.counter,
+        limits: app.limits,
+        item,
+    }))
+}
