@@ -11,9 +11,13 @@
 //! - [`card`]: card numbers and the card life cycle.
 //! - [`ledger`]: balances derived from append-only movements.
 //! - [`clock`]: the clock behind a trait.
+//! - `client` (feature `client`): the offline-capable app core (local store,
+//!   HTTP transport, youth and partner clients, sync engine).
 
 pub mod card;
 pub mod catalogue;
+#[cfg(feature = "client")]
+pub mod client;
 pub mod clock;
 pub mod credential;
 pub mod debit;
