@@ -25,6 +25,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0002_credentials",
         include_str!("../migrations/0002_credentials.sql"),
     ),
+    (
+        "0003_offline_sync",
+        include_str!("../migrations/0003_offline_sync.sql"),
+    ),
 ];
 
 /// Most write closures committed together.

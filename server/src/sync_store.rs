@@ -176,23 +176,25 @@ fn chain_ok(c: &Connection, it: &CheckedItem) -> Result<bool, ServiceError> {
     if seq == 1 && it.item.prev_hash != GENESIS_HASH {
         return Ok(false);
     }
-    let at = |s: i64| -> Result<Option<(String, String)>, ServiceError> {
+    // Any record the device signed is part of its chain, applied or not.
+    let at = |s: i64, applied_only: bool| -> Result<Option<(String, String)>, ServiceError> {
         Ok(c.query_row(
-            "SELECT prev_hash, hash FROM offline_debits WHERE device_id = ?1 AND seq = ?2 AND status = 'applied'",
-            params![it.item.device_id, s],
+            "SELECT prev_hash, hash FROM offline_debits WHERE device_id = ?1 AND seq = ?2
+             AND (?3 = 0 OR status = 'applied') ORDER BY status = 'applied' DESC LIMIT 1",
+            params![it.item.device_id, s, applied_only as i64],
             |r| Ok((r.get(0)?, r.get(1)?)),
         )
         .optional()?)
     };
-    if at(seq)?.is_some() {
+    if at(seq, true)?.is_some() {
         return Ok(false);
     }
-    if let Some((_, prev)) = at(seq - 1)?
+    if let Some((_, prev)) = at(seq - 1, false)?
         && prev != it.item.prev_hash
     {
         return Ok(false);
     }
-    if let Some((next_prev, _)) = at(seq + 1)?
+    if let Some((next_prev, _)) = at(seq + 1, false)?
         && next_prev != it.hash
     {
         return Ok(false);

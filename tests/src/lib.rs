@@ -13,8 +13,12 @@ use serde_json::{Value, json};
 /// server package has integration tests of its own).
 pub fn binary(name: &str) -> PathBuf {
     let exe = std::env::current_exe().unwrap();
-    let dir = exe.parent().and_then(Path::parent).unwrap();
-    let path = dir.join(name);
+    // A test runs from target/<profile>/deps/, a bench binary from target/<profile>/.
+    let here = exe.parent().unwrap();
+    let path = [here.join(name), here.parent().unwrap().join(name)]
+        .into_iter()
+        .find(|p| p.exists())
+        .unwrap_or_else(|| here.join(name));
     assert!(
         path.exists(),
         "{} is missing: run `cargo build -p passregion-server` (or `cargo test --workspace`) first",
