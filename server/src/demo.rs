@@ -464,11 +464,9 @@ pub fn seed(
             PartnerCategory::ChassePeche => ("chasse_peche", Some(Money::from_cents(3000)?), None),
         };
         let req = DebitRequest {
-            card: CardSelector {
-                card_number: None,
-                birth_date: None,
-                qr: None,
-            },
+            card_number: None,
+            birth_date: None,
+            qr: None,
             avantage: avantage.to_owned(),
             price,
             entries,

@@ -54,6 +54,8 @@ pub struct AppState {
     pub qr: Arc<dyn QrResolver>,
     /// Session lifetime.
     pub session_ttl: Duration,
+    /// Recently resolved sessions.
+    pub sessions: Arc<SessionCache>,
     /// Signing keys and trust list.
     pub keys: Arc<crate::keys::ServerKeys>,
     /// Offline limits of new app credentials.
@@ -62,6 +64,41 @@ pub struct AppState {
     pub sync: Arc<dyn crate::sync_store::SyncStore>,
     /// Offline caps given to enrolled partner devices.
     pub partner_caps: passregion_core::sync::PartnerCaps,
+}
+
+/// A short-lived cache of resolved sessions, so that a busy counter does not
+/// read the sessions table on every request. An entry lives 30 seconds: a
+/// logout removes it at once; a change of role or of partner status is seen
+/// within 30 seconds.
+#[derive(Debug, Default)]
+pub struct SessionCache {
+    map: Mutex<HashMap<String, (Principal, DateTime<Utc>)>>,
+}
+
+impl SessionCache {
+    const TTL: Duration = Duration::seconds(30);
+
+    fn get(&self, token_hash: &str, now: DateTime<Utc>) -> Option<Principal> {
+        let map = self.map.lock().ok()?;
+        map.get(token_hash)
+            .filter(|(_, at)| now - *at < Self::TTL && *at <= now)
+            .map(|(p, _)| p.clone())
+    }
+
+    fn put(&self, token_hash: String, p: Principal, now: DateTime<Utc>) {
+        if let Ok(mut map) = self.map.lock() {
+            if map.len() > 50_000 {
+                map.retain(|_, (_, at)| now - *at < Self::TTL);
+            }
+            map.insert(token_hash, (p, now));
+        }
+    }
+
+    fn remove(&self, token_hash: &str) {
+        if let Ok(mut map) = self.map.lock() {
+            map.remove(token_hash);
+        }
+    }
 }
 
 /// Counts failures per key over a sliding window (anti brute force).
@@ -133,11 +170,20 @@ impl FromRequestParts<AppState> for Auth {
             .filter(|t| !t.is_empty() && t.len() <= 128)
             .ok_or(ServiceError::Unauthenticated)?;
         let hash = sha256_hex(token.as_bytes());
-        let store = state.store.clone();
         let now = state.clock.now();
-        let p = blocking(move || store.principal(&hash, now)).await?;
-        p.map(Auth)
-            .ok_or_else(|| ServiceError::Unauthenticated.into())
+        if let Some(p) = state.sessions.get(&hash, now) {
+            return Ok(Auth(p));
+        }
+        let store = state.store.clone();
+        let key = hash.clone();
+        let p = blocking(move || store.principal(&key, now)).await?;
+        match p {
+            Some(p) => {
+                state.sessions.put(hash, p.clone(), now);
+                Ok(Auth(p))
+            }
+            None => Err(ServiceError::Unauthenticated.into()),
+        }
     }
 }
 
@@ -428,8 +474,10 @@ pub async fn logout(
         .unwrap_or("")
         .trim()
         .to_owned();
+    let hash = sha256_hex(token.as_bytes());
+    s.sessions.remove(&hash);
     let store = s.store.clone();
-    blocking(move || store.delete_session(sha256_hex(token.as_bytes()))).await?;
+    blocking(move || store.delete_session(hash)).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -906,7 +954,7 @@ pub async fn debit(
     let idem = idempotency(&headers, &p, "debit", &hash)?;
     let keys = failure_keys(&p, &connect);
     check_failures(&s, &keys)?;
-    let (card, channel) = card_ref(&s, &req.card).await?;
+    let (card, channel) = card_ref(&s, &req.card()).await?;
     let (store, now) = (s.store.clone(), s.clock.now());
     let r = blocking(move || store.debit(&p, card, req, channel, idem, now)).await;
     note_failure(&s, &keys, &r);

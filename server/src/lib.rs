@@ -182,6 +182,7 @@ impl Server {
                 Duration::minutes(10),
             )),
             session_ttl: policy.session_ttl,
+            sessions: Arc::new(http::SessionCache::default()),
         };
         let listener = tokio::net::TcpListener::bind(config.bind)
             .await

@@ -258,6 +258,17 @@ pub struct CardView {
     pub balances: Vec<Balance>,
 }
 
+impl DebitRequest {
+    /// The card part of the request.
+    pub fn card(&self) -> CardSelector {
+        CardSelector {
+            card_number: self.card_number.clone(),
+            birth_date: self.birth_date,
+            qr: self.qr.clone(),
+        }
+    }
+}
+
 /// Which card a partner debits.
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -274,9 +285,12 @@ pub struct CardSelector {
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DebitRequest {
-    /// The card.
-    #[serde(flatten)]
-    pub card: CardSelector,
+    /// Card number typed on the web form…
+    pub card_number: Option<String>,
+    /// …with the holder's birth date (used as a PIN).
+    pub birth_date: Option<NaiveDate>,
+    /// Or the text read from the card's QR code.
+    pub qr: Option<String>,
     /// Avantage code.
     pub avantage: String,
     /// Price of the service in euros ("12.50"), for a credit avantage.
