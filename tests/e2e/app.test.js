@@ -238,3 +238,55 @@ test('without Ed25519 in WebCrypto, the static signed card code (PR1) is shown a
     await partner2?.close().catch(() => {});
   }
 });
+
+test('a new youth registers, orders (field errors shown), the établissement validates, she activates her card', async () => {
+  const c = await launchPhone();
+  const e = await launchPhone();
+  try {
+    const page = c.pages()[0] ?? (await c.newPage());
+    await page.goto(`${server.url}/#/connexion`);
+    await page.getByRole('button', { name: /Créer un compte/ }).click();
+    await page.getByLabel('Prénom et nom').fill('Inès Durand');
+    await page.getByLabel('Adresse e-mail').fill('ines@example.org');
+    await page.getByLabel('Mot de passe').fill('motdepasse1');
+    await page.getByRole('button', { name: 'Créer mon compte' }).click();
+    await page.getByRole('link', { name: 'Commander mon PASS' }).click();
+    await page.getByLabel('Prénom', { exact: true }).fill('Inès');
+    await page.getByLabel('Nom', { exact: true }).fill('Durand');
+    await page.getByLabel('Date de naissance').fill('1990-01-01');
+    await page.getByLabel('Je suis', { exact: true }).selectOption('lyceen');
+    await page.getByLabel('Classe ou diplôme préparé').selectOption('premiere');
+    await page.getByLabel('Rechercher mon établissement').fill('Ampère');
+    await page.getByLabel('Établissement', { exact: true }).locator('option', { hasText: 'Lycée Ampère' }).waitFor({ state: 'attached' });
+    await page.getByLabel('Établissement', { exact: true }).selectOption({ label: 'Lycée Ampère (Lyon)' });
+    await page.getByLabel('Adresse postale').fill('3 rue de la République');
+    await page.getByLabel('Code postal').fill('69002');
+    await page.getByLabel('Ville').fill('Lyon');
+    await page.getByRole('button', { name: 'Envoyer ma commande' }).click();
+    // The server's field error is shown under the birth date.
+    const err = page.locator('#o-birth_date-error');
+    await err.waitFor();
+    assert.match(await err.textContent(), /âge/);
+    assert.equal(await page.getByLabel('Date de naissance').getAttribute('aria-invalid'), 'true');
+    await shot(page, 'youth-order-error');
+    await page.getByLabel('Date de naissance').fill('2010-03-15');
+    await page.getByRole('button', { name: 'Envoyer ma commande' }).click();
+    await page.getByRole('heading', { name: 'Commande envoyée' }).waitFor();
+    await page.getByRole('link', { name: 'Suivre ma commande' }).click();
+    await page.getByTestId('order').filter({ hasText: 'En attente' }).waitFor();
+
+    const ep = e.pages()[0] ?? (await e.newPage());
+    await login(ep, 'ampere@demo.passregion.fr');
+    await ep.waitForURL(/#\/etablissement$/);
+    const row = ep.locator('li', { hasText: 'Inès Durand' });
+    await row.getByRole('button', { name: 'Valider' }).click();
+    await row.waitFor({ state: 'detached' });
+
+    await page.getByRole('button', { name: /Actualiser/ }).click();
+    await page.getByRole('button', { name: 'J’ai reçu ma carte' }).click();
+    await page.getByTestId('card-qr').locator('svg').waitFor();
+  } finally {
+    await c.close().catch(() => {});
+    await e.close().catch(() => {});
+  }
+});
