@@ -3,7 +3,7 @@ import { useEffect, useMemo, useState } from 'preact/hooks';
 import { api, ApiError, BonPlan, Card, Establishment, Order, OrderRequest, Transaction } from './api';
 import { cached } from './sync';
 import { amount, CARD_STATUS, CATEGORIES, date, dateTime, euros, groupBy4, ORDER_STATUS, PUBLICS, TRACKS } from './format';
-import { ErrorBox, Field, Layout, OfflineBanner, Tab, errorText, go, useLoad, usePullToRefresh } from './ui';
+import { ErrorBox, Field, Layout, OfflineBanner, Tab, go, useLoad, usePullToRefresh } from './ui';
 import { CardQr } from './qrview';
 import { PartnerMap } from './map';
 
@@ -340,6 +340,8 @@ function OrderForm() {
             setDone(await api.createOrder({ ...form, track: tracks.length ? form.track : null }));
           } catch (err) {
             setError(err);
+            // Take the user to the field at fault.
+            if (err instanceof ApiError && err.field) setTimeout(() => document.getElementById(`o-${err.field}`)?.focus(), 0);
           } finally {
             setBusy(false);
           }
@@ -385,7 +387,6 @@ function OrderForm() {
         {input('postal_code', 'Code postal', 'text', 'postal-code')}
         {input('city', 'Ville', 'text', 'address-level2')}
         <ErrorBox error={generalError} />
-        {generalError === null && error !== null && <p class="error" role="alert">{errorText(error)}</p>}
         <button type="submit" class="primary" disabled={busy}>
           {busy ? 'Envoi…' : 'Envoyer ma commande'}
         </button>

@@ -268,6 +268,8 @@ test('a new youth registers, orders (field errors shown), the établissement val
     await err.waitFor();
     assert.match(await err.textContent(), /âge/);
     assert.equal(await page.getByLabel('Date de naissance').getAttribute('aria-invalid'), 'true');
+    assert.equal(await page.locator('.error[role=alert]').count(), 0, 'the field error is not repeated');
+    await err.scrollIntoViewIfNeeded();
     await shot(page, 'youth-order-error');
     await page.getByLabel('Date de naissance').fill('2010-03-15');
     await page.getByRole('button', { name: 'Envoyer ma commande' }).click();
