@@ -128,7 +128,8 @@ mod tests {
                 cmd: "scan_frame".into(),
                 callback: tauri::ipc::CallbackFn(0),
                 error: tauri::ipc::CallbackFn(1),
-                url: "http://tauri.localhost".parse().expect("url"),
+                // The local origin of the webview on Linux/macOS/iOS.
+                url: "tauri://localhost".parse().expect("url"),
                 body: InvokeBody::Raw(rgba),
                 headers,
                 invoke_key: INVOKE_KEY.to_string(),
