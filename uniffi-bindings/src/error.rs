@@ -167,3 +167,51 @@ pub(crate) fn invalid(detail: &str) -> PassRegionError {
 pub(crate) fn money(text: &str) -> Result<passregion_core::Money, PassRegionError> {
     Ok(passregion_core::Money::parse(text)?)
 }
+
+#[cfg(test)]
+mod tests {
+    use passregion_core::credential::Reason;
+
+    use super::*;
+
+    #[test]
+    fn client_errors_map_to_their_variant() {
+        let e: PassRegionError = ClientError::Refused {
+            status: 409,
+            code: "solde_insuffisant".into(),
+            message: "Solde insuffisant".into(),
+            field: None,
+        }
+        .into();
+        assert_eq!(
+            e,
+            PassRegionError::Refused {
+                status: 409,
+                code: "solde_insuffisant".into(),
+                user_message: "Solde insuffisant".into(),
+                field: None,
+            }
+        );
+        assert_eq!(
+            PassRegionError::from(ClientError::InvalidCode(Reason::Replayed)),
+            PassRegionError::InvalidCode {
+                reason: CodeRejection::Replayed
+            }
+        );
+        assert_eq!(
+            PassRegionError::from(ClientError::Offline),
+            PassRegionError::Offline
+        );
+    }
+
+    #[test]
+    fn amounts_are_validated_strings() {
+        assert_eq!(money("12,5").map(|m| m.to_string()), Ok("12.50".into()));
+        for bad in ["1e3", "12.345", "-1", "NaN", ""] {
+            assert!(
+                matches!(money(bad), Err(PassRegionError::InvalidAmount { .. })),
+                "{bad}"
+            );
+        }
+    }
+}

@@ -11,8 +11,8 @@ use passregion_core::client::{self as core, ReqwestTransport, Store};
 use crate::callbacks::{DeviceSigner, ListenerHandle, SyncListener, core_listener, shared_signer};
 use crate::error::{PassRegionError, invalid};
 use crate::records::{
-    Balance, BonPlan, Card, CredentialInfo, HomeScreen, OrderStatus, Partner, PartnerCategory,
-    PartnerQuery, PullSummary, SyncState, Transaction,
+    Balance, BonPlan, Card, CredentialInfo, HomeScreen, OrderForm, OrderStatus, Partner,
+    PartnerCategory, PartnerQuery, PullSummary, SyncState, Transaction,
 };
 
 /// HTTP timeout of the clients.
@@ -90,6 +90,11 @@ impl YouthClient {
             *u = url;
         }
         Ok(())
+    }
+
+    /// Orders the PASS.
+    pub fn order_pass(&self, form: OrderForm) -> Result<OrderStatus, PassRegionError> {
+        Ok(self.inner.order_pass(&form.try_into()?)?.into())
     }
 
     /// The youth's orders.

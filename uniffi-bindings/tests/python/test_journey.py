@@ -151,3 +151,28 @@ def test_signer_failure_is_a_typed_error(tmp_path):
         assert signer.sign_calls == 1
     finally:
         server.kill()
+
+
+def test_orders_bons_plans_and_directory(tmp_path, server):
+    youth = pr.YouthClient(server.url, str(tmp_path / "youth"), None)
+    youth.login(YOUTH, PASSWORD)
+    orders = youth.orders()
+    assert orders and orders[0].status
+    form = pr.OrderForm(
+        first_name="Léa", last_name="Martin", birth_date="14/03/2010",
+        public=pr.Public.LYCEEN, track=pr.Track.SECONDE, disabled=False,
+        establishment_id="x", address="1 rue A", postal_code="69001", city="Lyon",
+    )
+    with pytest.raises(pr.PassRegionError.InvalidArgument):
+        youth.order_pass(form)  # the date is checked at the boundary
+    form.birth_date = "2010-03-14"
+    with pytest.raises(pr.PassRegionError.Refused) as e:
+        youth.order_pass(form)  # already ordered this season: the server says why
+    assert e.value.code and e.value.user_message
+    assert youth.refresh_bons_plans() > 0
+    plans = youth.bons_plans(pr.PartnerCategory.LIBRAIRIE)
+    assert plans and all(p.category == pr.PartnerCategory.LIBRAIRIE for p in plans)
+    assert youth.pull().partners > 0
+    hits = youth.search_partners(pr.PartnerQuery(category=pr.PartnerCategory.LIBRAIRIE, limit=3))
+    assert 0 < len(hits) <= 3
+    assert all(h.category == pr.PartnerCategory.LIBRAIRIE for h in hits)
