@@ -36,7 +36,7 @@ export function CardQr({ card }: { card: Card }) {
         if (f.refreshAt) timer = setTimeout(show, Math.max(500, f.refreshAt - Date.now()));
       };
       await show();
-    })().catch((e) => live && setError(String(e)));
+    })().catch((e) => live && setError(e instanceof Error ? e.message : String(e)));
     const tick = setInterval(() => setNow(Date.now()), 1000);
     return () => {
       live = false;

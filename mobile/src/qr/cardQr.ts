@@ -68,14 +68,14 @@ async function dynamicSource(card: Card): Promise<QrSource | null> {
 
 const STATIC_KEY = 'pr.cardQr';
 
-/** The card's static signed code (`PR1:`), cached for offline use. */
-async function staticSource(card: Card): Promise<QrSource | null> {
+/** The card's static signed code (`PR1:`), cached for offline use; 'unsupported' on old servers. */
+async function staticSource(card: Card): Promise<QrSource | null | 'unsupported'> {
   let text: string | null = null;
   try {
     text = (await api.cardQr()).text;
     localStorage.setItem(STATIC_KEY, JSON.stringify({ cardId: card.id, text }));
   } catch (e) {
-    if (e instanceof ApiError && (e.status === 404 || e.status === 405)) return null;
+    if (e instanceof ApiError && (e.status === 404 || e.status === 405)) return 'unsupported';
     try {
       const c = JSON.parse(localStorage.getItem(STATIC_KEY) || 'null') as { cardId: string; text: string } | null;
       if (c && c.cardId === card.id) text = c.text;
@@ -99,5 +99,10 @@ function cardIdSource(card: Card): QrSource {
  * card id.
  */
 export async function cardQrSource(card: Card): Promise<QrSource> {
-  return (await dynamicSource(card)) ?? (await staticSource(card)) ?? cardIdSource(card);
+  const dynamic = await dynamicSource(card);
+  if (dynamic) return dynamic;
+  const fixed = await staticSource(card);
+  if (fixed === 'unsupported') return cardIdSource(card);
+  if (fixed) return fixed;
+  throw new Error('connectez-vous une première fois à Internet pour obtenir le code de votre carte, ou donnez le numéro de carte au partenaire.');
 }
