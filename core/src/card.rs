@@ -30,7 +30,7 @@ pub enum CardNumberError {
     BadCheckDigit,
 }
 
-fn luhn_check_digit(digits: &[u8]) -> u8 {
+pub(crate) fn luhn_check_digit(digits: &[u8]) -> u8 {
     let sum: u32 = digits
         .iter()
         .rev()

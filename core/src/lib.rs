@@ -23,6 +23,7 @@ pub mod credential;
 pub mod debit;
 pub mod ledger;
 pub mod money;
+pub mod partner;
 pub mod public;
 pub mod qr;
 pub mod season;

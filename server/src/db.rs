@@ -29,6 +29,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0003_offline_sync",
         include_str!("../migrations/0003_offline_sync.sql"),
     ),
+    (
+        "0004_onboarding",
+        include_str!("../migrations/0004_onboarding.sql"),
+    ),
 ];
 
 /// Most write closures committed together.

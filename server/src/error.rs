@@ -99,6 +99,15 @@ pub enum ServiceError {
     /// The card was flagged for offline overspend: online only.
     #[error("card flagged")]
     CardFlagged,
+    /// The convention is already signed.
+    #[error("convention already signed")]
+    ConventionAlreadySigned,
+    /// Validation needs the signed convention.
+    #[error("convention not signed")]
+    ConventionNotSigned,
+    /// The SMS code was refused.
+    #[error(transparent)]
+    Code(#[from] passregion_core::partner::CodeError),
     /// An account already uses this e-mail.
     #[error("e-mail taken")]
     EmailTaken,
@@ -424,6 +433,34 @@ impl From<ServiceError> for ApiError {
                 "carte_signalee",
                 "Cette carte ne peut plus être utilisée hors ligne : les débits passent en ligne.",
             ),
+            S::ConventionAlreadySigned => ApiError::new(
+                H::CONFLICT,
+                "convention_deja_signee",
+                "La convention de partenariat est déjà signée.",
+            ),
+            S::ConventionNotSigned => ApiError::new(
+                H::CONFLICT,
+                "convention_non_signee",
+                "Le partenaire n'a pas encore signé sa convention.",
+            ),
+            S::Code(c) => match c {
+                passregion_core::partner::CodeError::Wrong => ApiError::new(
+                    H::UNPROCESSABLE_ENTITY,
+                    "code_incorrect",
+                    "Code incorrect. Vérifiez le SMS reçu.",
+                ),
+                passregion_core::partner::CodeError::Expired => ApiError::new(
+                    H::UNPROCESSABLE_ENTITY,
+                    "code_expire",
+                    "Ce code a expiré : demandez-en un nouveau.",
+                ),
+                passregion_core::partner::CodeError::TooManyAttempts => ApiError::new(
+                    H::TOO_MANY_REQUESTS,
+                    "trop_de_tentatives",
+                    "Trop d'essais : demandez un nouveau code.",
+                ),
+            }
+            .field("code"),
             S::EmailTaken => ApiError::new(
                 H::CONFLICT,
                 "email_deja_utilise",

@@ -64,6 +64,10 @@ pub struct AppState {
     pub sync: Arc<dyn crate::sync_store::SyncStore>,
     /// Offline caps given to enrolled partner devices.
     pub partner_caps: passregion_core::sync::PartnerCaps,
+    /// Storage of partner onboarding and referents.
+    pub onboarding: Arc<dyn crate::onboarding::OnboardingStore>,
+    /// Sends the convention signature codes.
+    pub sms: Arc<dyn crate::onboarding::SmsSender>,
 }
 
 /// A short-lived cache of resolved sessions, so that a busy counter does not
@@ -145,7 +149,8 @@ impl FailureWindow {
     }
 }
 
-async fn blocking<T: Send + 'static>(
+/// Runs blocking storage work off the async threads.
+pub async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, ServiceError> + Send + 'static,
 ) -> Result<T, ApiError> {
     tokio::task::spawn_blocking(f)
@@ -198,7 +203,7 @@ pub struct Query<T>(pub T);
 pub struct Path<T>(pub T);
 
 /// The request body as bytes, with our error shape on failure (413…).
-pub struct Body(Bytes);
+pub struct Body(pub Bytes);
 
 impl<S: Send + Sync> FromRequest<S> for Body {
     type Rejection = ApiError;
@@ -230,7 +235,7 @@ impl From<BytesRejection> for ApiError {
 }
 
 /// Parses a JSON body; returns the value and a canonical hash of it.
-fn parse_json<T: DeserializeOwned>(
+pub fn parse_json<T: DeserializeOwned>(
     headers: &HeaderMap,
     body: &[u8],
 ) -> Result<(T, String), ApiError> {
@@ -371,16 +376,53 @@ pub async fn login(
         s.failures.record(&mail_key, now);
         return Err(ServiceError::BadLogin.into());
     };
+    open_session(&s, account).await.map(Json)
+}
+
+/// Checks the e-mail and password of a new account.
+pub fn check_new_account(email: &str, password: &str) -> Result<(), ServiceError> {
+    let email = email.trim().to_lowercase();
+    let valid_email = email.len() <= 254
+        && email.split_once('@').is_some_and(|(a, b)| {
+            !a.is_empty() && b.contains('.') && !b.starts_with('.') && !b.ends_with('.')
+        })
+        && !email.chars().any(|c| c.is_whitespace() || c.is_control());
+    if !valid_email {
+        return Err(ServiceError::Invalid {
+            field: "email",
+            message: "Adresse e-mail invalide.".into(),
+        });
+    }
+    let n = password.chars().count();
+    if !(8..=200).contains(&n) {
+        return Err(ServiceError::Invalid {
+            field: "password",
+            message: "Le mot de passe doit comporter de 8 à 200 caractères.".into(),
+        });
+    }
+    Ok(())
+}
+
+/// Opens a session for an account that just proved who it is.
+pub async fn open_session(s: &AppState, account: AccountView) -> Result<LoginResponse, ApiError> {
     let token = crate::auth::new_token();
-    let expires_at = now + s.session_ttl;
+    let expires_at = s.clock.now() + s.session_ttl;
     let store = s.store.clone();
     let (hash, id) = (sha256_hex(token.as_bytes()), account.id.clone());
     blocking(move || store.create_session(hash, id, expires_at)).await?;
-    Ok(Json(LoginResponse {
+    Ok(LoginResponse {
         token,
         expires_at,
         account,
-    }))
+    })
+}
+
+/// Parses a JSON body (other modules' handlers).
+pub fn parse_json_body<T: DeserializeOwned>(
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<(T, String), ApiError> {
+    parse_json(headers, body)
 }
 
 /// A youth creates an account (then logs in and orders the PASS).
@@ -393,26 +435,7 @@ pub async fn register(
 ) -> Result<(StatusCode, Json<LoginResponse>), ApiError> {
     let (req, _) = parse_json::<RegisterRequest>(&headers, &body)?;
     let email = req.email.trim().to_lowercase();
-    let valid_email = email.len() <= 254
-        && email.split_once('@').is_some_and(|(a, b)| {
-            !a.is_empty() && b.contains('.') && !b.starts_with('.') && !b.ends_with('.')
-        })
-        && !email.chars().any(|c| c.is_whitespace() || c.is_control());
-    if !valid_email {
-        return Err(ServiceError::Invalid {
-            field: "email",
-            message: "Adresse e-mail invalide.".into(),
-        }
-        .into());
-    }
-    let n = req.password.chars().count();
-    if !(8..=200).contains(&n) {
-        return Err(ServiceError::Invalid {
-            field: "password",
-            message: "Le mot de passe doit comporter de 8 à 200 caractères.".into(),
-        }
-        .into());
-    }
+    check_new_account(&email, &req.password)?;
     let name = req.display_name.trim().to_owned();
     if name.is_empty() || name.chars().count() > 80 || name.chars().any(char::is_control) {
         return Err(ServiceError::Invalid {
@@ -436,28 +459,20 @@ pub async fn register(
         establishment_id: None,
     };
     let id = blocking(move || store.create_account(new)).await?;
-    let token = crate::auth::new_token();
-    let now = s.clock.now();
-    let expires_at = now + s.session_ttl;
-    let store = s.store.clone();
-    let (hash, aid) = (sha256_hex(token.as_bytes()), id.clone());
-    blocking(move || store.create_session(hash, aid, expires_at)).await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(LoginResponse {
-            token,
-            expires_at,
-            account: AccountView {
-                id,
-                email,
-                role: Role::Youth,
-                display_name: name,
-                partner_id: None,
-                partner_category: None,
-                establishment_id: None,
-            },
-        }),
-    ))
+    let session = open_session(
+        &s,
+        AccountView {
+            id,
+            email,
+            role: Role::Youth,
+            display_name: name,
+            partner_id: None,
+            partner_category: None,
+            establishment_id: None,
+        },
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(session)))
 }
 
 /// Log out (ends the session).
@@ -1297,6 +1312,8 @@ pub async fn server_time(
         inspect_card, debit, refund, partner_transactions, partner_reimbursements, partner_bons_plans, submit_bon_plan,
         region_transactions, region_batches, close_batches, pay_batch, ledger_check, pending_bons_plans, moderate_bon_plan,
         enrol_device, sync_push, sync_pull, region_flags,
+        crate::onboarding::apply, crate::onboarding::resend_code, crate::onboarding::sign, crate::onboarding::my_status,
+        crate::onboarding::region_partners, crate::onboarding::decide, crate::onboarding::add_referent, crate::onboarding::referents,
     ),
     components(schemas(ApiError, DebitReceipt)),
     modifiers(&BearerAuth),
@@ -1392,6 +1409,29 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/api/sync/pull", get(sync_pull))
         .route("/api/region/flags", get(region_flags))
+        .route("/api/partners/applications", post(crate::onboarding::apply))
+        .route(
+            "/api/partner/convention/code",
+            post(crate::onboarding::resend_code),
+        )
+        .route(
+            "/api/partner/convention/sign",
+            post(crate::onboarding::sign),
+        )
+        .route("/api/partner/status", get(crate::onboarding::my_status))
+        .route(
+            "/api/region/partners",
+            get(crate::onboarding::region_partners),
+        )
+        .route(
+            "/api/region/partners/{id}/decision",
+            post(crate::onboarding::decide),
+        )
+        .route(
+            "/api/establishment/referents",
+            post(crate::onboarding::add_referent),
+        )
+        .route("/api/referents", get(crate::onboarding::referents))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::middleware::from_fn_with_state(

@@ -11,6 +11,7 @@ pub mod error;
 pub mod http;
 pub mod keys;
 pub mod model;
+pub mod onboarding;
 pub mod qr;
 pub mod store;
 pub mod sync_check;
@@ -174,6 +175,10 @@ impl Server {
             offline: store::OfflineDefaults::default(),
             sync: store.clone(),
             partner_caps: passregion_core::sync::PartnerCaps::default(),
+            onboarding: store.clone(),
+            sms: Arc::new(onboarding::FileSms::new(
+                config.data_dir.join("sms-outbox.log"),
+            )),
             store: store.clone(),
             clock,
             catalogues,
