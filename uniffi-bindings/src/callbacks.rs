@@ -101,3 +101,98 @@ impl ListenerHandle {
         }
     }
 }
+
+/// An HTTP method.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum HttpMethod {
+    /// GET.
+    Get,
+    /// POST.
+    Post,
+}
+
+/// An HTTP header.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct HttpHeader {
+    /// Name.
+    pub name: String,
+    /// Value.
+    pub value: String,
+}
+
+/// A request for the platform's HTTP stack: absolute URL, headers, JSON body.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct HttpRequest {
+    /// Method.
+    pub method: HttpMethod,
+    /// Absolute URL.
+    pub url: String,
+    /// Headers.
+    pub headers: Vec<HttpHeader>,
+    /// Body (JSON bytes).
+    pub body: Option<Vec<u8>>,
+}
+
+/// A response, whatever its status (4xx and 5xx included).
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct HttpResponse {
+    /// Status code.
+    pub status: u16,
+    /// Headers.
+    pub headers: Vec<HttpHeader>,
+    /// Body.
+    pub body: Vec<u8>,
+}
+
+/// The platform's HTTP stack (OkHttp, URLSession…: its TLS, proxies and
+/// certificate pinning). Return every HTTP answer as a response; raise
+/// `PassRegionError.Offline` when no answer came (no network, timeout).
+/// Without it, the clients use the built-in plain-HTTP transport.
+#[uniffi::export(with_foreign)]
+pub trait HttpTransport: Send + Sync {
+    /// Sends one request and waits for the whole answer.
+    fn send(&self, request: HttpRequest) -> Result<HttpResponse, PassRegionError>;
+}
+
+/// Adapts a foreign [`HttpTransport`] to the core trait.
+struct ForeignTransport(Arc<dyn HttpTransport>);
+
+fn headers(h: Vec<(String, String)>) -> Vec<HttpHeader> {
+    h.into_iter()
+        .map(|(name, value)| HttpHeader { name, value })
+        .collect()
+}
+
+impl core::Transport for ForeignTransport {
+    fn send(&self, req: core::HttpRequest) -> Result<core::HttpResponse, core::TransportError> {
+        let request = HttpRequest {
+            method: match req.method {
+                core::Method::Get => HttpMethod::Get,
+                core::Method::Post => HttpMethod::Post,
+            },
+            url: req.url,
+            headers: headers(req.headers),
+            body: req.body,
+        };
+        match self.0.send(request) {
+            Ok(r) => Ok(core::HttpResponse {
+                status: r.status,
+                headers: r.headers.into_iter().map(|h| (h.name, h.value)).collect(),
+                body: r.body,
+            }),
+            Err(PassRegionError::Offline) => Err(core::TransportError::Connect),
+            Err(_) => Err(core::TransportError::Broken),
+        }
+    }
+}
+
+/// The foreign transport, or the built-in one (reqwest, plain HTTP).
+pub(crate) fn transport(
+    foreign: Option<Arc<dyn HttpTransport>>,
+    timeout: std::time::Duration,
+) -> Result<Arc<dyn core::Transport>, PassRegionError> {
+    Ok(match foreign {
+        Some(t) => Arc::new(ForeignTransport(t)),
+        None => Arc::new(core::ReqwestTransport::new(timeout).map_err(core::ClientError::from)?),
+    })
+}

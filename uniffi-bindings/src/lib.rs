@@ -13,7 +13,8 @@
 //! - [`PassRegionError`]: the one public error, mapped from the core client
 //!   error in one place (`error.rs`).
 //! - [`DeviceSigner`]: a callback interface, so that the platform keystore
-//!   signs the dynamic QR; [`SyncListener`]: the sync state callback.
+//!   signs the dynamic QR; [`SyncListener`]: the sync state callback;
+//!   [`HttpTransport`]: the platform's HTTP stack (TLS), optional.
 //! - Money crosses the boundary as a decimal string (`"12.50"`), validated
 //!   with [`passregion_core::Money::parse`]; never as a float.
 
@@ -26,7 +27,10 @@ mod partner;
 mod records;
 mod youth;
 
-pub use callbacks::{DeviceSigner, ListenerHandle, SyncListener};
+pub use callbacks::{
+    DeviceSigner, HttpHeader, HttpMethod, HttpRequest, HttpResponse, HttpTransport, ListenerHandle,
+    SyncListener,
+};
 pub use domain::{core_version, format_money, parse_money, partner_category_label, season_of};
 pub use error::PassRegionError;
 pub use partner::PartnerClient;

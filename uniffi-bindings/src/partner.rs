@@ -7,13 +7,15 @@ use passregion_core::client as core;
 use passregion_core::credential::PublicKey;
 use uuid::Uuid;
 
-use crate::callbacks::{DeviceSigner, ListenerHandle, SyncListener, core_listener, shared_signer};
+use crate::callbacks::{
+    self, DeviceSigner, HttpTransport, ListenerHandle, SyncListener, core_listener, shared_signer,
+};
 use crate::error::{PassRegionError, invalid, money};
 use crate::records::{
     DebitReceipt, DeviceInfo, OutboxItem, PullSummary, PushReport, Reimbursements, ScanResult,
     SyncState, Transaction,
 };
-use crate::youth::{open_store, transport};
+use crate::youth::{HTTP_TIMEOUT, open_store};
 
 fn count(n: usize) -> u64 {
     u64::try_from(n).unwrap_or(u64::MAX)
@@ -31,15 +33,18 @@ pub struct PartnerClient {
 impl PartnerClient {
     /// Opens (or creates) the local store in `data_dir`. `signer`: the
     /// platform keystore's device key; `None` keeps a software key in the store.
-    #[uniffi::constructor(default(signer = None))]
+    /// `transport`: the platform's HTTP stack; `None` uses the built-in
+    /// plain-HTTP one (development, tests).
+    #[uniffi::constructor(default(signer = None, transport = None))]
     pub fn new(
         server_url: String,
         data_dir: String,
         signer: Option<Arc<dyn DeviceSigner>>,
+        transport: Option<Arc<dyn HttpTransport>>,
     ) -> Result<Arc<Self>, PassRegionError> {
         let inner = core::PartnerClient::with_store(
             open_store(&data_dir, "partner.sqlite3")?,
-            transport()?,
+            callbacks::transport(transport, HTTP_TIMEOUT)?,
             Arc::new(SystemClock),
             shared_signer(signer)?,
         )?;

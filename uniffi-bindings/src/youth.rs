@@ -6,9 +6,11 @@ use std::time::Duration;
 
 use chrono::Utc;
 use passregion_core::SystemClock;
-use passregion_core::client::{self as core, ReqwestTransport, Store};
+use passregion_core::client::{self as core, Store};
 
-use crate::callbacks::{DeviceSigner, ListenerHandle, SyncListener, core_listener, shared_signer};
+use crate::callbacks::{
+    self, DeviceSigner, HttpTransport, ListenerHandle, SyncListener, core_listener, shared_signer,
+};
 use crate::error::{PassRegionError, invalid};
 use crate::records::{
     Balance, BonPlan, Card, CredentialInfo, HomeScreen, OrderForm, OrderStatus, Partner,
@@ -31,11 +33,6 @@ pub(crate) fn open_store(data_dir: &str, file: &str) -> Result<Arc<Store>, PassR
     Ok(Arc::new(store))
 }
 
-pub(crate) fn transport() -> Result<Arc<ReqwestTransport>, PassRegionError> {
-    let t = ReqwestTransport::new(HTTP_TIMEOUT).map_err(core::ClientError::from)?;
-    Ok(Arc::new(t))
-}
-
 fn limit(n: u32) -> usize {
     usize::try_from(n).unwrap_or(usize::MAX)
 }
@@ -52,15 +49,18 @@ pub struct YouthClient {
 impl YouthClient {
     /// Opens (or creates) the local store in `data_dir`. `signer`: the
     /// platform keystore's device key; `None` keeps a software key in the store.
-    #[uniffi::constructor(default(signer = None))]
+    /// `transport`: the platform's HTTP stack; `None` uses the built-in
+    /// plain-HTTP one (development, tests).
+    #[uniffi::constructor(default(signer = None, transport = None))]
     pub fn new(
         server_url: String,
         data_dir: String,
         signer: Option<Arc<dyn DeviceSigner>>,
+        transport: Option<Arc<dyn HttpTransport>>,
     ) -> Result<Arc<Self>, PassRegionError> {
         let inner = core::YouthClient::with_store(
             open_store(&data_dir, "youth.sqlite3")?,
-            transport()?,
+            callbacks::transport(transport, HTTP_TIMEOUT)?,
             Arc::new(SystemClock),
             shared_signer(signer)?,
         )?;

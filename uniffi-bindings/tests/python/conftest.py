@@ -7,6 +7,8 @@ import re
 import subprocess
 import sys
 import threading
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -57,6 +59,37 @@ class Recorder(pr.SyncListener):
 
     def on_state(self, state):
         self.states.append(state)
+
+
+class UrllibTransport(pr.HttpTransport):
+    """The platform's HTTP stack, played by urllib (no proxy)."""
+
+    def __init__(self):
+        self.calls = 0
+        self._opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+    def send(self, request):
+        self.calls += 1
+        method = "GET" if request.method == pr.HttpMethod.GET else "POST"
+        body = bytes(request.body) if request.body is not None else None
+        req = urllib.request.Request(request.url, data=body, method=method)
+        for h in request.headers:
+            req.add_header(h.name, h.value)
+        try:
+            with self._opener.open(req, timeout=10) as r:
+                return self._response(r.status, r.getheaders(), r.read())
+        except urllib.error.HTTPError as e:  # 4xx, 5xx: still an answer
+            return self._response(e.code, e.headers.items(), e.read())
+        except (urllib.error.URLError, OSError):
+            raise pr.PassRegionError.Offline()
+
+    @staticmethod
+    def _response(status, headers, body):
+        return pr.HttpResponse(
+            status=status,
+            headers=[pr.HttpHeader(name=k, value=v) for k, v in headers],
+            body=body,
+        )
 
 
 class Server:

@@ -6,7 +6,9 @@ it, debits online, goes offline (server killed), debits again, comes back
 import pytest
 
 import passregion_uniffi as pr
-from conftest import PARTNER, PASSWORD, YOUTH, Recorder, Server, SoftwareSigner
+from conftest import (
+    PARTNER, PASSWORD, YOUTH, Recorder, Server, SoftwareSigner, UrllibTransport,
+)
 
 AVANTAGE = "lecture_loisir"
 
@@ -23,10 +25,15 @@ def cents(amount):
     return int(euros) * 100 + int(dec)
 
 
-def test_youth_and_partner_online_offline_and_back(tmp_path, server):
+@pytest.mark.parametrize("http", ["builtin", "python"])
+def test_youth_and_partner_online_offline_and_back(tmp_path, server, http):
+    # The built-in HTTP transport, or the platform's one (a Python callback).
+    youth_http = UrllibTransport() if http == "python" else None
+    partner_http = UrllibTransport() if http == "python" else None
+
     # --- Youth: log in, sync, show a dynamic QR signed by the Python signer.
     signer = SoftwareSigner()
-    youth = pr.YouthClient(server.url, str(tmp_path / "youth"), signer)
+    youth = pr.YouthClient(server.url, str(tmp_path / "youth"), signer, youth_http)
     assert signer.public_calls >= 1, "the public key is read from the foreign signer"
     youth_states = Recorder()
     youth_handle = youth.add_listener(youth_states)
@@ -52,7 +59,7 @@ def test_youth_and_partner_online_offline_and_back(tmp_path, server):
     assert signer.sign_calls == 1, "the dynamic QR is signed by the foreign signer"
 
     # --- Partner: log in, enrol, verify the youth's QR.
-    partner = pr.PartnerClient(server.url, str(tmp_path / "partner"), None)
+    partner = pr.PartnerClient(server.url, str(tmp_path / "partner"), transport=partner_http)
     partner_states = Recorder()
     partner.add_listener(partner_states)
     with pytest.raises(pr.PassRegionError.Missing):
@@ -136,6 +143,8 @@ def test_youth_and_partner_online_offline_and_back(tmp_path, server):
     youth_handle.cancel()
     youth.sync()
     assert len(youth_states.states) == seen
+    if http == "python":
+        assert youth_http.calls > 0 and partner_http.calls > 0
 
 
 def test_signer_failure_is_a_typed_error(tmp_path):
