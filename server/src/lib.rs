@@ -81,6 +81,25 @@ pub struct Config {
     /// Days of the month (Region time) on which reimbursement batches close.
     #[arg(long, env = "PASSREGION_REIMBURSEMENT_DAYS", value_delimiter = ',', default_values_t = [1u32, 16])]
     pub reimbursement_days: Vec<u32>,
+    /// Offline allowance of a new app credential, in cents (capped by the card's credit).
+    #[arg(
+        long,
+        env = "PASSREGION_OFFLINE_ALLOWANCE_CENTS",
+        default_value_t = 3000
+    )]
+    pub offline_allowance_cents: i64,
+    /// Largest offline debit of an app credential, in cents.
+    #[arg(long, env = "PASSREGION_OFFLINE_PER_TX_CENTS", default_value_t = 1500)]
+    pub offline_per_tx_cents: i64,
+    /// Most offline debits per app credential and partner.
+    #[arg(long, env = "PASSREGION_OFFLINE_MAX_COUNT", default_value_t = 3)]
+    pub offline_max_count: u16,
+    /// Largest offline debit a partner device accepts, in cents.
+    #[arg(long, default_value_t = 1500)]
+    pub partner_per_tx_cents: i64,
+    /// Most a partner device accepts offline per day, in cents.
+    #[arg(long, default_value_t = 30_000)]
+    pub partner_daily_cents: i64,
     /// Run the clock from this instant instead of now (tests and demos of
     /// season changes); it then advances in real time.
     #[arg(long, env = "PASSREGION_START_TIME")]
@@ -172,9 +191,21 @@ impl Server {
         let state = AppState {
             qr: Arc::new(qr::CredentialResolver::new(keys.clone(), store_dyn)),
             keys,
-            offline: store::OfflineDefaults::default(),
+            offline: store::OfflineDefaults {
+                allowance_cents: config.offline_allowance_cents.max(0),
+                per_transaction_max_cents: config.offline_per_tx_cents.max(0),
+                max_count: config.offline_max_count,
+                ..store::OfflineDefaults::default()
+            },
             sync: store.clone(),
-            partner_caps: passregion_core::sync::PartnerCaps::default(),
+            partner_caps: passregion_core::sync::PartnerCaps {
+                per_transaction_max: passregion_core::Money::from_cents(
+                    config.partner_per_tx_cents,
+                )
+                .map_err(|e| anyhow::anyhow!("--partner-per-tx-cents: {e}"))?,
+                daily_max: passregion_core::Money::from_cents(config.partner_daily_cents)
+                    .map_err(|e| anyhow::anyhow!("--partner-daily-cents: {e}"))?,
+            },
             onboarding: store.clone(),
             sms: Arc::new(onboarding::FileSms::new(
                 config.data_dir.join("sms-outbox.log"),
