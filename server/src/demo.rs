@@ -322,6 +322,71 @@ pub fn seed(
         }
     }
 
+    // A structure that applied online and signed its convention: waiting for
+    // the Region's decision. And the établissements' thematic referents.
+    {
+        use crate::onboarding::{ApplicationRequest, OnboardingStore, Referent};
+        let req = ApplicationRequest {
+            name: "Cinéma Les Alizés".into(),
+            category: PartnerCategory::Cinema,
+            siret: "73282932000074".into(),
+            address: "214 avenue Franklin-Roosevelt".into(),
+            city: "Bron".into(),
+            postal_code: "69500".into(),
+            latitude: Some(45.7386),
+            longitude: Some(4.9128),
+            contact_name: "Karim Benali".into(),
+            email: "candidature@demo.passregion.fr".into(),
+            phone: "0611223344".into(),
+            password: DEMO_PASSWORD.into(),
+            accept_conditions: true,
+        };
+        let (pid, _) = store.apply(
+            &req,
+            req.siret.clone(),
+            "+33611223344".into(),
+            hash.clone(),
+            "000000",
+            ago(3),
+        )?;
+        store.db().write(move |c| {
+            c.execute(
+                "UPDATE partners SET convention_signed_at = ?2 WHERE id = ?1",
+                params![pid, ts(now)],
+            )?;
+            c.execute("DELETE FROM convention_codes WHERE partner_id = ?1", [&pid])?;
+            Ok(())
+        })?;
+        logins.push((
+            "Partenaire candidat (en instruction)".to_owned(),
+            req.email.clone(),
+        ));
+        for (staff, (theme, name)) in etab_staff.iter().zip([
+            ("culture", "Mme Perrin"),
+            ("sport", "M. Lambert"),
+            ("sante", "Mme Colin"),
+            ("administratif", "M. Roche"),
+            ("culture", "Mme Faure"),
+        ]) {
+            store.add_referent(
+                staff,
+                &Referent {
+                    id: String::new(),
+                    establishment_id: String::new(),
+                    establishment_name: String::new(),
+                    theme: theme.into(),
+                    name: name.into(),
+                    email: format!(
+                        "{}@etab.demo.passregion.fr",
+                        name.to_lowercase().replace(['.', ' '], "")
+                    ),
+                    phone: None,
+                },
+                now,
+            )?;
+        }
+    }
+
     // Youths: orders, validations, activations.
     let mut featured = None;
     for n in 0..youths {
