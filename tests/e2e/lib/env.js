@@ -19,7 +19,13 @@ export function tempDir(prefix) {
   return d;
 }
 export function cleanupTemps() {
-  for (const d of temps.splice(0)) rmSync(d, { recursive: true, force: true });
+  for (const d of temps.splice(0)) {
+    try {
+      rmSync(d, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 });
+    } catch {
+      /* a browser still writing its cache: left to the OS */
+    }
+  }
 }
 
 /** Starts the demo server; resolves with {url, lines, proc, stop}. */

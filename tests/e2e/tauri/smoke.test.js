@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { ROOT, PASSWORD, startServer, cleanupTemps } from '../lib/env.js';
+import { ROOT, PASSWORD, startServer, cleanupTemps, tempDir } from '../lib/env.js';
 
 const APP = process.env.PASSREGION_TAURI_APP ?? join(ROOT, 'mobile', 'src-tauri', 'target', 'debug', 'passregion-app');
 const DRIVER = '/usr/bin/WebKitWebDriver';
@@ -60,7 +60,13 @@ before(async () => {
   server = await startServer();
   const port = await freePort();
   base = `http://127.0.0.1:${port}`;
-  driver = spawn(DRIVER, [`--port=${port}`], { env: { ...process.env, TAURI_WEBVIEW_AUTOMATION: 'true' }, stdio: 'ignore' });
+  // A fresh webview profile each run (WebKit's cache can serve a previous
+  // build's assets for tauri:// after a rebuild).
+  const profile = tempDir('pr-tauri-profile-');
+  driver = spawn(DRIVER, [`--port=${port}`], {
+    env: { ...process.env, TAURI_WEBVIEW_AUTOMATION: 'true', XDG_DATA_HOME: join(profile, 'data'), XDG_CACHE_HOME: join(profile, 'cache') },
+    stdio: 'ignore',
+  });
   await waitFor('WebKitWebDriver', async () => (await fetch(`${base}/status`)).ok, 15_000);
   const s = await wd('POST', '/session', {
     capabilities: { alwaysMatch: { 'webkitgtk:browserOptions': { binary: APP, args: [] } } },
@@ -70,12 +76,18 @@ before(async () => {
 
 after(async () => {
   if (session) await wd('DELETE', `/session/${session}`).catch(() => {});
-  driver?.kill();
+  if (driver && driver.exitCode === null) {
+    driver.kill();
+    await new Promise((r) => driver.once('exit', r));
+  }
   await server?.stop();
   cleanupTemps();
 });
 
 test('the Tauri window shows the login screen, then the youth home', { skip: missing ?? false }, async () => {
+  // The webview's storage persists between runs: start logged out.
+  await waitFor('app', () => run("return document.querySelector('#app')?.childElementCount ?? 0"));
+  await run("localStorage.clear(); indexedDB.deleteDatabase('passregion'); location.hash = '#/connexion'; location.reload();");
   await waitFor('login screen', () => run("return document.querySelector('h1.brand')?.textContent ?? ''"));
   assert.match(await run("return document.querySelector('h1.brand').textContent"), /PASS’Région/);
   assert.equal(await run("return typeof window.__TAURI_INTERNALS__"), 'object', 'running inside Tauri');
