@@ -131,6 +131,12 @@ test('youth: offline, the card and QR still show from the cache', async () => {
     await qr.locator('svg').waitFor();
     assert.equal(await qr.getAttribute('data-qr-mode'), 'dynamic');
     await shot(youthPage, 'youth-offline');
+    // The app itself opens offline (service worker), from the cached data.
+    await youthPage.reload();
+    await youthPage.getByTestId('card-number').waitFor();
+    await youthPage.getByTestId('offline-banner').waitFor();
+    await youthPage.getByTestId('card-qr').locator('svg').waitFor();
+    assert.equal(await youthPage.getByTestId('card-qr').getAttribute('data-qr-mode'), 'dynamic', 'from the cached credential');
   } finally {
     await youth.setOffline(false);
   }
