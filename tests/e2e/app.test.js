@@ -213,6 +213,13 @@ test('partner: transactions and reimbursements', async () => {
   await partnerPage.getByTestId('partner-transaction').first().waitFor();
   await partnerPage.getByTestId('totals').waitFor();
   await shot(partnerPage, 'partner-transactions');
+  // Refund the last debit (0,50 €) in full.
+  const last = partnerPage.getByTestId('partner-transaction').first();
+  assert.match(await last.textContent(), /0,50/);
+  await last.getByRole('button', { name: 'Annuler ce débit' }).click();
+  await last.getByRole('button', { name: 'Confirmer l’annulation' }).click();
+  await partnerPage.getByTestId('partner-transaction').first().filter({ hasText: 'Annulation' }).waitFor();
+  assert.equal(await leaBalance(), '1.50');
   await partnerPage.goto(`${server.url}/#/partenaire/remboursements`);
   await partnerPage.getByRole('heading', { name: 'Remboursements' }).waitFor();
 });
