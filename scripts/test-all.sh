@@ -5,7 +5,7 @@
 #   over HTTP, the offline clients against it), a bounded fuzz run, and the
 #   browser end-to-end tests of the apps in headless Chromium.
 # Needs: the Rust toolchain, Node.js/npm, Debian's chromium (see .ci/run).
-# FUZZ_SECONDS=0 skips fuzzing; E2E=0 skips the browser tests.
+# FUZZ_SECONDS=0 skips fuzzing; E2E=0, UNIFFI=0, TAURI=0 skip those parts.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -23,5 +23,15 @@ if [ "${E2E:-1}" != "0" ]; then
   echo "== browser end-to-end tests"
   cargo build -p passregion-server
   tests/e2e/run.sh
+fi
+if [ "${UNIFFI:-1}" != "0" ]; then
+  echo "== uniffi bindings (Python journey, Kotlin smoke)"
+  uniffi-bindings/test.sh
+fi
+if [ "${TAURI:-1}" != "0" ]; then
+  echo "== Tauri desktop app (build, command tests, window under Xvfb)"
+  mobile/build-tauri.sh test
+  mobile/build-tauri.sh desktop
+  tests/e2e/run-tauri.sh
 fi
 echo "== all checks passed"

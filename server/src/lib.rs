@@ -104,6 +104,11 @@ pub struct Config {
     /// season changes); it then advances in real time.
     #[arg(long, env = "PASSREGION_START_TIME")]
     pub start_time: Option<DateTime<Utc>>,
+    /// Origins allowed to call the API from another origin (the Tauri app's
+    /// webview); the web apps served by this server need none.
+    #[arg(long = "cors-origin", env = "PASSREGION_CORS_ORIGINS", value_delimiter = ',',
+          default_values_t = ["tauri://localhost".to_owned(), "http://tauri.localhost".to_owned(), "https://tauri.localhost".to_owned()])]
+    pub cors_origins: Vec<String>,
     /// Directory of the web apps to serve at `/` (built frontend).
     #[arg(long, env = "PASSREGION_WEB_DIR")]
     pub web_dir: Option<PathBuf>,
@@ -147,6 +152,7 @@ pub struct Server {
     listener: tokio::net::TcpListener,
     web_dir: Option<PathBuf>,
     reimbursement_days: Vec<u32>,
+    cors_origins: Vec<String>,
 }
 
 impl Server {
@@ -231,6 +237,7 @@ impl Server {
                 db,
                 listener,
                 web_dir: config.web_dir,
+                cors_origins: config.cors_origins,
                 reimbursement_days: config.reimbursement_days,
             },
             summary,
@@ -253,6 +260,7 @@ impl Server {
                 use axum::response::IntoResponse;
                 error::ApiError::from(error::ServiceError::Internal("panic".into())).into_response()
             }))
+            .layer(cors(&self.cors_origins))
             .layer(TraceLayer::new_for_http());
         let ticker = tokio::spawn(background(
             self.state.clone(),
@@ -269,6 +277,23 @@ impl Server {
         tokio::task::spawn_blocking(move || db.close()).await?;
         Ok(())
     }
+}
+
+fn cors(origins: &[String]) -> tower_http::cors::CorsLayer {
+    use axum::http::{HeaderName, HeaderValue, Method, header};
+    let origins: Vec<HeaderValue> = origins
+        .iter()
+        .filter_map(|o| HeaderValue::from_str(o).ok())
+        .collect();
+    tower_http::cors::CorsLayer::new()
+        .allow_origin(origins)
+        .allow_methods([Method::GET, Method::POST])
+        .allow_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            HeaderName::from_static("idempotency-key"),
+        ])
+        .expose_headers([HeaderName::from_static("x-server-time")])
 }
 
 /// Once a minute: load the avantages of seasons that started, and close

@@ -21,6 +21,7 @@ use rusqlite::{OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::db::Cached;
 use crate::error::{ApiError, ServiceError};
 use crate::http::{AppState, Auth, Body, Path, Query, parse_json_body};
 use crate::model::{LoginResponse, Principal, Role};
@@ -336,19 +337,19 @@ impl OnboardingStore for SqliteStore {
                 return Err(ServiceError::EmailTaken);
             }
             let pid = new_id();
-            c.execute(
+            c.exec(
                 "INSERT INTO partners (id, name, category, address, city, postal_code, latitude, longitude,
                  status, created_at, siret, phone, contact_name)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'pending', ?9, ?10, ?11, ?12)",
                 params![pid, name, category, address, city, postal, lat, lon, ts(now), siret, phone, contact],
             )?;
             let aid = new_id();
-            c.execute(
+            c.exec(
                 "INSERT INTO accounts (id, email, password_hash, role, display_name, partner_id, created_at)
                  VALUES (?1, ?2, ?3, 'partner', ?4, ?5, ?6)",
                 params![aid, email, password_hash, contact, pid, ts(now)],
             )?;
-            c.execute(
+            c.exec(
                 "INSERT INTO convention_codes (partner_id, code_hash, expires_at) VALUES (?1, ?2, ?3)",
                 params![pid, code_hash, ts(now + CODE_VALIDITY)],
             )?;
@@ -365,7 +366,7 @@ impl OnboardingStore for SqliteStore {
         let pid = own_partner(who)?;
         let code_hash = sha256_hex(code.as_bytes());
         self.db.write(move |c| {
-            let (phone, signed): (Option<String>, Option<String>) = c.query_row(
+            let (phone, signed): (Option<String>, Option<String>) = c.one(
                 "SELECT phone, convention_signed_at FROM partners WHERE id = ?1",
                 [&pid],
                 |r| Ok((r.get(0)?, r.get(1)?)),
@@ -374,7 +375,7 @@ impl OnboardingStore for SqliteStore {
                 return Err(ServiceError::ConventionAlreadySigned);
             }
             let phone = phone.ok_or(ServiceError::NotFound("Téléphone"))?;
-            c.execute(
+            c.exec(
                 "INSERT INTO convention_codes (partner_id, code_hash, expires_at) VALUES (?1, ?2, ?3)
                  ON CONFLICT (partner_id) DO UPDATE SET code_hash = excluded.code_hash,
                  expires_at = excluded.expires_at, attempts = 0",
@@ -394,7 +395,7 @@ impl OnboardingStore for SqliteStore {
         let typed = sha256_hex(code.trim().as_bytes());
         self.db.write_outcome(move |c| {
             let signed: Option<String> =
-                c.query_row("SELECT convention_signed_at FROM partners WHERE id = ?1", [&pid], |r| r.get(0))?;
+                c.one("SELECT convention_signed_at FROM partners WHERE id = ?1", [&pid], |r| r.get(0))?;
             if signed.is_some() {
                 return Ok(Err(ServiceError::ConventionAlreadySigned));
             }
@@ -410,14 +411,14 @@ impl OnboardingStore for SqliteStore {
             };
             let expires = crate::store::parse_ts(&expires)?;
             if let Err(e) = check_code(&typed, &expected, expires, attempts, now) {
-                c.execute(
+                c.exec(
                     "UPDATE convention_codes SET attempts = attempts + 1 WHERE partner_id = ?1",
                     [&pid],
                 )?;
                 return Ok(Err(ServiceError::Code(e)));
             }
-            c.execute("UPDATE partners SET convention_signed_at = ?2 WHERE id = ?1", params![pid, ts(now)])?;
-            c.execute("DELETE FROM convention_codes WHERE partner_id = ?1", [&pid])?;
+            c.exec("UPDATE partners SET convention_signed_at = ?2 WHERE id = ?1", params![pid, ts(now)])?;
+            c.exec("DELETE FROM convention_codes WHERE partner_id = ?1", [&pid])?;
             Ok(statuses(c, "p.id = ?3", &pid, now)?
                 .into_iter()
                 .next()
@@ -483,7 +484,7 @@ impl OnboardingStore for SqliteStore {
             if validate && signed.is_none() {
                 return Err(ServiceError::ConventionNotSigned);
             }
-            c.execute(
+            c.exec(
                 "UPDATE partners SET status = ?2, decision_reason = ?3 WHERE id = ?1",
                 params![id, if validate { "validated" } else { "rejected" }, reason],
             )?;
@@ -527,12 +528,12 @@ impl OnboardingStore for SqliteStore {
         let theme = r.theme.clone();
         self.db.write(move |c| {
             let id = new_id();
-            c.execute(
+            c.exec(
                 "INSERT INTO referents (id, establishment_id, theme, name, email, phone, created_at)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
                 params![id, eid, theme, name, email, phone, ts(now)],
             )?;
-            let establishment_name: String = c.query_row(
+            let establishment_name: String = c.one(
                 "SELECT name FROM establishments WHERE id = ?1",
                 [&eid],
                 |r| r.get(0),

@@ -19,6 +19,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
+use crate::db::Cached;
 use crate::db::Db;
 use crate::error::ServiceError;
 use crate::model::*;
@@ -538,7 +539,7 @@ pub(crate) fn card_by(
     value: &str,
 ) -> Result<Option<CardRow>, ServiceError> {
     let sql = format!("SELECT {CARD_COLS} FROM cards WHERE {column} = ?1");
-    conn.query_row(&sql, [value], card_from_row)
+    conn.one(&sql, [value], card_from_row)
         .optional()?
         .transpose()
 }
@@ -631,7 +632,7 @@ fn load_season(
     };
     let mut n = 0;
     for e in cat.entitlements(&card.profile) {
-        n += conn.execute(
+        n += conn.exec(
             "INSERT OR IGNORE INTO ledger (card_id, season, avantage, unit_kind, movement, units, created_at)
              VALUES (?1, ?2, ?3, ?4, 'load', ?5, ?6)",
             params![
@@ -871,7 +872,7 @@ fn idempotent(
     }
     let out = op(conn)?;
     if let Ok(resp) = &out {
-        conn.execute(
+        conn.exec(
             "INSERT INTO idempotency (account_id, key, request_hash, status, body, created_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             params![
@@ -920,20 +921,20 @@ fn resolve_card(
             if row.birth_date != *birth {
                 let failures = row.failed_attempts + 1;
                 if failures >= policy.max_birth_date_failures {
-                    conn.execute(
+                    conn.exec(
                         "UPDATE cards SET failed_attempts = 0, locked_until = ?2 WHERE id = ?1",
                         params![row.id, ts(now + policy.lockout)],
                     )?;
                     return Ok(Err(ServiceError::CardLocked));
                 }
-                conn.execute(
+                conn.exec(
                     "UPDATE cards SET failed_attempts = ?2 WHERE id = ?1",
                     params![row.id, failures],
                 )?;
                 return Ok(Err(ServiceError::CardOrBirthDate));
             }
             if row.failed_attempts > 0 || row.locked_until.is_some() {
-                conn.execute(
+                conn.exec(
                     "UPDATE cards SET failed_attempts = 0, locked_until = NULL WHERE id = ?1",
                     [&row.id],
                 )?;
@@ -975,7 +976,7 @@ impl Store for SqliteStore {
     fn account_by_email(&self, email: &str) -> Result<Option<AccountRecord>, ServiceError> {
         let email = email.trim().to_owned();
         self.db.read(move |c| {
-            c.query_row(
+            c.one(
                 "SELECT a.id, a.email, a.role, a.display_name, a.partner_id, p.category,
                         a.establishment_id, a.password_hash
                  FROM accounts a LEFT JOIN partners p ON p.id = a.partner_id WHERE a.email = ?1",
@@ -1020,7 +1021,7 @@ impl Store for SqliteStore {
         expires_at: DateTime<Utc>,
     ) -> Result<(), ServiceError> {
         self.db.write(move |c| {
-            c.execute(
+            c.exec(
                 "INSERT INTO sessions (token_hash, account_id, expires_at) VALUES (?1, ?2, ?3)",
                 params![token_hash, account_id, ts(expires_at)],
             )?;
@@ -1076,7 +1077,7 @@ impl Store for SqliteStore {
 
     fn delete_session(&self, token_hash: String) -> Result<(), ServiceError> {
         self.db.write(move |c| {
-            c.execute("DELETE FROM sessions WHERE token_hash = ?1", [token_hash])?;
+            c.exec("DELETE FROM sessions WHERE token_hash = ?1", [token_hash])?;
             Ok(())
         })
     }
@@ -1095,7 +1096,7 @@ impl Store for SqliteStore {
             if taken {
                 return Err(ServiceError::EmailTaken);
             }
-            c.execute(
+            c.exec(
                 "INSERT INTO accounts (id, email, password_hash, role, display_name, partner_id,
                  establishment_id, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
                 params![
@@ -1232,7 +1233,7 @@ impl Store for SqliteStore {
                 return Err(ServiceError::DuplicateOrder);
             }
             let id = new_id();
-            let res = c.execute(
+            let res = c.exec(
                 "INSERT INTO orders (id, account_id, season, establishment_id, public, track, disabled,
                  first_name, last_name, birth_date, address, postal_code, city, status, created_at)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, 'en_attente', ?14)",
@@ -1302,7 +1303,7 @@ impl Store for SqliteStore {
                 season: card.season,
             }
             .activate()?;
-            c.execute(
+            c.exec(
                 "UPDATE cards SET status = ?2 WHERE id = ?1",
                 params![card.id, next.status.code()],
             )?;
@@ -1368,13 +1369,13 @@ impl Store for SqliteStore {
                 return Err(ServiceError::OrderAlreadyDecided);
             }
             let status = if decision.validate { "validee" } else { "refusee" };
-            c.execute(
+            c.exec(
                 "UPDATE orders SET status = ?2, reason = ?3, decided_at = ?4 WHERE id = ?1",
                 params![order_id, status, reason, ts(now)],
             )?;
             if decision.validate {
                 let account: String =
-                    c.query_row("SELECT account_id FROM orders WHERE id = ?1", [&order_id], |r| r.get(0))?;
+                    c.one("SELECT account_id FROM orders WHERE id = ?1", [&order_id], |r| r.get(0))?;
                 let season: Season = order.season.parse().map_err(|_| ServiceError::Internal("season".into()))?;
                 let card = CardRow {
                     id: uuid::Uuid::new_v4().to_string(),
@@ -1394,7 +1395,7 @@ impl Store for SqliteStore {
                     failed_attempts: 0,
                     locked_until: None,
                 };
-                let res = c.execute(
+                let res = c.exec(
                     "INSERT INTO cards (id, number, account_id, order_id, establishment_id, season, status,
                      public, track, disabled, first_name, last_name, birth_date, created_at)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'expediee', ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
@@ -1491,7 +1492,7 @@ impl Store for SqliteStore {
                     next
                 }
             };
-            c.execute(
+            c.exec(
                 "UPDATE cards SET status = ?2, season = ?3, status_reason = ?4 WHERE id = ?1",
                 params![
                     card.id,
@@ -1615,7 +1616,7 @@ impl Store for SqliteStore {
                 }
                 let value = avantage.reimbursed_value(outcome.debited);
                 let id = new_id();
-                c.execute(
+                c.exec(
                     "INSERT INTO transactions (id, kind, card_id, partner_id, account_id, season, avantage,
                      unit_kind, price_units, units, reste_units, amount_cents, channel, created_at)
                      VALUES (?1, 'debit', ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
@@ -1638,7 +1639,7 @@ impl Store for SqliteStore {
                         ts(now)
                     ],
                 )?;
-                c.execute(
+                c.exec(
                     "INSERT INTO ledger (card_id, season, avantage, unit_kind, movement, units, transaction_id, created_at)
                      VALUES (?1, ?2, ?3, ?4, 'debit', ?5, ?6, ?7)",
                     params![
@@ -1652,7 +1653,7 @@ impl Store for SqliteStore {
                     ],
                 )?;
                 if let Some(u) = &used_qr {
-                    c.execute(
+                    c.exec(
                         "INSERT INTO qr_uses (credential_id, counter, transaction_id) VALUES (?1, ?2, ?3)",
                         params![u.credential_id, u.counter, id],
                     )?;
@@ -1704,7 +1705,7 @@ impl Store for SqliteStore {
                         message: "Seul un débit peut être annulé.".into(),
                     }));
                 }
-                let (card_id, season, units): (String, i32, i64) = c.query_row(
+                let (card_id, season, units): (String, i32, i64) = c.one(
                     "SELECT card_id, season, units FROM transactions WHERE id = ?1",
                     [&tx_id],
                     |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
@@ -1734,7 +1735,7 @@ impl Store for SqliteStore {
                     .map(|a| a.reimbursed_value(amount))
                     .ok_or(ServiceError::NoCatalogue)?;
                 let id = new_id();
-                c.execute(
+                c.exec(
                     "INSERT INTO transactions (id, kind, card_id, partner_id, account_id, season, avantage,
                      unit_kind, price_units, units, reste_units, amount_cents, refund_of, channel, created_at)
                      VALUES (?1, 'refund', ?2, ?3, ?4, ?5, ?6, ?7, 0, ?8, 0, ?9, ?10, ?11, ?12)",
@@ -1753,7 +1754,7 @@ impl Store for SqliteStore {
                         ts(now)
                     ],
                 )?;
-                c.execute(
+                c.exec(
                     "INSERT INTO ledger (card_id, season, avantage, unit_kind, movement, units, transaction_id, created_at)
                      VALUES (?1, ?2, ?3, ?4, 'refund', ?5, ?6, ?7)",
                     params![
@@ -1817,7 +1818,7 @@ impl Store for SqliteStore {
                      LEFT JOIN reimbursement_batches b ON b.id = i.batch_id
                      WHERE t.partner_id = ?1 AND {clause}"
                 );
-                let cents: i64 = c.query_row(&sql, [&pid], |r| r.get(0))?;
+                let cents: i64 = c.one(&sql, [&pid], |r| r.get(0))?;
                 Ok(Money::from_cents(cents.max(0))?)
             };
             Ok(ReimbursementSummary {
@@ -1841,7 +1842,7 @@ impl Store for SqliteStore {
         let description = require_text("description", &req.description, 2000)?;
         self.db.write(move |c| {
             let id = new_id();
-            c.execute(
+            c.exec(
                 "INSERT INTO bons_plans (id, partner_id, title, description, status, valid_until, created_at)
                  VALUES (?1, ?2, ?3, ?4, 'soumis', ?5, ?6)",
                 params![
@@ -1898,12 +1899,12 @@ impl Store for SqliteStore {
             let mut ids = Vec::new();
             for (pid, total) in partners {
                 let id = new_id();
-                c.execute(
+                c.exec(
                     "INSERT INTO reimbursement_batches (id, partner_id, period_end, total_cents, status, created_at)
                      VALUES (?1, ?2, ?3, ?4, 'en_cours', ?5)",
                     params![id, pid, ts(period_end), total, ts(now)],
                 )?;
-                c.execute(
+                c.exec(
                     "INSERT INTO reimbursement_items (transaction_id, batch_id)
                      SELECT t.id, ?1 FROM transactions t
                      LEFT JOIN reimbursement_items i ON i.transaction_id = t.id
@@ -1923,7 +1924,7 @@ impl Store for SqliteStore {
     fn pay_batch(&self, batch_id: &str, now: DateTime<Utc>) -> Result<Batch, ServiceError> {
         let id = batch_id.to_owned();
         self.db.write(move |c| {
-            let n = c.execute(
+            let n = c.exec(
                 "UPDATE reimbursement_batches SET status = 'rembourse', paid_at = ?2
                  WHERE id = ?1 AND status = 'en_cours'",
                 params![id, ts(now)],
@@ -1978,7 +1979,7 @@ impl Store for SqliteStore {
             }
             // Every transaction has exactly one ledger row with the same units, and
             // every non-load ledger row belongs to a transaction of the same kind.
-            let orphans: i64 = c.query_row(
+            let orphans: i64 = c.one(
                 "SELECT
                    (SELECT COUNT(*) FROM transactions t WHERE t.units > 0 AND NOT EXISTS (
                       SELECT 1 FROM ledger l WHERE l.transaction_id = t.id AND l.units = t.units
@@ -2015,7 +2016,7 @@ impl Store for SqliteStore {
         let id = id.to_owned();
         self.db.write(move |c| {
             let status = if req.validate { "valide" } else { "refuse" };
-            let n = c.execute(
+            let n = c.exec(
                 "UPDATE bons_plans SET status = ?2, reason = ?3 WHERE id = ?1 AND status = 'soumis'",
                 params![id, status, reason],
             )?;
@@ -2036,7 +2037,7 @@ impl Store for SqliteStore {
     fn credential_usable(&self, credential_id: &str) -> Result<bool, ServiceError> {
         let id = credential_id.to_owned();
         self.db.read(move |c| {
-            Ok(c.query_row(
+            Ok(c.one(
                 "SELECT revoked_at IS NULL FROM app_credentials WHERE id = ?1",
                 [id],
                 |r| r.get::<_, bool>(0),
@@ -2126,7 +2127,7 @@ impl Store for SqliteStore {
                 issued_at: now,
                 expires_at: now + defaults.validity,
             };
-            c.execute(
+            c.exec(
                 "INSERT INTO app_credentials (id, card_id, device_public_key, allowance_cents, per_tx_max_cents,
                  max_count, issued_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
                 params![
@@ -2146,7 +2147,7 @@ impl Store for SqliteStore {
 
     fn last_period_end(&self) -> Result<Option<DateTime<Utc>>, ServiceError> {
         self.db.read(|c| {
-            let v: Option<String> = c.query_row(
+            let v: Option<String> = c.one(
                 "SELECT MAX(period_end) FROM reimbursement_batches",
                 [],
                 |r| r.get(0),

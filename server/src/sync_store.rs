@@ -17,6 +17,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use crate::db::Cached;
 use crate::error::{ApiError, ServiceError};
 use crate::model::Principal;
 use crate::store::{SqliteStore, card_by, kind_code, new_id, partner_of, require_text, totals, ts};
@@ -144,7 +145,7 @@ fn store_evidence(
     now: DateTime<Utc>,
 ) -> Result<(), ServiceError> {
     let json = serde_json::to_string(result).map_err(|e| ServiceError::Internal(e.to_string()))?;
-    c.execute(
+    c.exec(
         "INSERT INTO offline_debits (id, device_id, seq, prev_hash, hash, body_hash, credential_id, counter,
          debited_cents, status, result, transaction_id, received_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
@@ -178,7 +179,7 @@ fn chain_ok(c: &Connection, it: &CheckedItem) -> Result<bool, ServiceError> {
     }
     // Any record the device signed is part of its chain, applied or not.
     let at = |s: i64, applied_only: bool| -> Result<Option<(String, String)>, ServiceError> {
-        Ok(c.query_row(
+        Ok(c.one(
             "SELECT prev_hash, hash FROM offline_debits WHERE device_id = ?1 AND seq = ?2
              AND (?3 = 0 OR status = 'applied') ORDER BY status = 'applied' DESC LIMIT 1",
             params![it.item.device_id, s, applied_only as i64],
@@ -296,7 +297,7 @@ impl SqliteStore {
             return Ok(r);
         }
         // The credential's limits, as seen by this partner.
-        let (spent, count): (i64, u32) = c.query_row(
+        let (spent, count): (i64, u32) = c.one(
             "SELECT COALESCE(SUM(o.debited_cents), 0), COUNT(*) FROM offline_debits o
              JOIN partner_devices d ON d.id = o.device_id
              WHERE o.credential_id = ?1 AND o.status = 'applied' AND d.partner_id = ?2",
@@ -322,7 +323,7 @@ impl SqliteStore {
         let t = totals(c, &card.id, card.season, &avantage.code)?;
         let on_card = t.balance().clamp(0, it.item.debited.cents());
         let tx_id = new_id();
-        c.execute(
+        c.exec(
             "INSERT INTO transactions (id, kind, card_id, partner_id, account_id, season, avantage,
              unit_kind, price_units, units, reste_units, amount_cents, channel, created_at)
              VALUES (?1, 'debit', ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, 'offline', ?12)",
@@ -342,19 +343,19 @@ impl SqliteStore {
             ],
         )?;
         if on_card > 0 {
-            c.execute(
+            c.exec(
                 "INSERT INTO ledger (card_id, season, avantage, unit_kind, movement, units, transaction_id, created_at)
                  VALUES (?1, ?2, ?3, 'credit', 'debit', ?4, ?5, ?6)",
                 params![card.id, card.season.start_year(), avantage.code, on_card, tx_id, ts(now)],
             )?;
         }
-        c.execute(
+        c.exec(
             "INSERT INTO qr_uses (credential_id, counter, transaction_id) VALUES (?1, ?2, ?3)",
             params![it.credential_id, it.counter, tx_id],
         )?;
         // Overspend: the card could not pay it all, or the credential was spent
         // beyond its allowance across partners.
-        let total_offline: i64 = c.query_row(
+        let total_offline: i64 = c.one(
             "SELECT COALESCE(SUM(debited_cents), 0) FROM offline_debits
              WHERE credential_id = ?1 AND status = 'applied'",
             [&it.credential_id],
@@ -370,11 +371,11 @@ impl SqliteStore {
             } else {
                 "allocation hors ligne dépensée chez plusieurs partenaires"
             };
-            c.execute(
+            c.exec(
                 "INSERT INTO card_flags (card_id, reason, amount_cents, created_at) VALUES (?1, ?2, ?3, ?4)",
                 params![card.id, reason, over_allowance.max(shortfall), ts(now)],
             )?;
-            c.execute(
+            c.exec(
                 "UPDATE app_credentials SET revoked_at = ?2 WHERE card_id = ?1 AND revoked_at IS NULL",
                 params![card.id, ts(now)],
             )?;
@@ -409,7 +410,7 @@ impl SyncStore for SqliteStore {
         );
         self.db.write(move |c| {
             let id = new_id();
-            c.execute(
+            c.exec(
                 "INSERT INTO partner_devices (id, partner_id, account_id, public_key, label, created_at)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
                 params![id, pid, account, key, label, ts(now)],
@@ -527,7 +528,7 @@ impl SyncStore for SqliteStore {
                         }
                     }
                     "card" => {
-                        let blocked: bool = c.query_row(
+                        let blocked: bool = c.one(
                             "SELECT status = 'suspendue' OR EXISTS (SELECT 1 FROM card_flags f WHERE f.card_id = cards.id)
                              FROM cards WHERE id = ?1",
                             [&id],

@@ -700,6 +700,31 @@ async fn public_endpoints_openapi_and_bons_plans() {
     let c = server.client();
     let h = c.get("/health").await;
     assert_eq!(h.body["status"], "ok");
+    // The Tauri webview (another origin) may call the API; other origins may not.
+    let pre = reqwest::Client::new()
+        .request(reqwest::Method::OPTIONS, server.url("/api/partner/debits"))
+        .header("Origin", "tauri://localhost")
+        .header("Access-Control-Request-Method", "POST")
+        .header(
+            "Access-Control-Request-Headers",
+            "authorization,content-type,idempotency-key",
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        pre.headers()
+            .get("access-control-allow-origin")
+            .and_then(|v| v.to_str().ok()),
+        Some("tauri://localhost")
+    );
+    let other = reqwest::Client::new()
+        .get(server.url("/health"))
+        .header("Origin", "https://evil.example")
+        .send()
+        .await
+        .unwrap();
+    assert!(other.headers().get("access-control-allow-origin").is_none());
     let doc = c.get("/api/openapi.json").await;
     assert_eq!(doc.status, 200);
     assert!(doc.body["paths"]["/api/partner/debits"]["post"].is_object());
