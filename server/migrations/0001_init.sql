@@ -124,8 +124,16 @@ CREATE TABLE ledger (
     movement       TEXT NOT NULL CHECK (movement IN ('load', 'debit', 'refund')),
     units          INTEGER NOT NULL CHECK (units > 0),
     transaction_id TEXT REFERENCES transactions(id),
+    -- Running totals of this card × season × avantage after this row: the
+    -- balance is derived from the last row (loaded − debited + refunded)
+    -- without summing the history, and can never go negative.
+    loaded_total   INTEGER NOT NULL,
+    debited_total  INTEGER NOT NULL,
+    refunded_total INTEGER NOT NULL,
     created_at     TEXT NOT NULL,
-    CHECK ((movement = 'load') = (transaction_id IS NULL))
+    CHECK ((movement = 'load') = (transaction_id IS NULL)),
+    CHECK (loaded_total - debited_total + refunded_total >= 0),
+    CHECK (refunded_total <= debited_total)
 );
 CREATE INDEX ledger_card ON ledger(card_id, season, avantage);
 CREATE UNIQUE INDEX ledger_one_load ON ledger(card_id, season, avantage) WHERE movement = 'load';

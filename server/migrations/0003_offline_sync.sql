@@ -31,7 +31,17 @@ CREATE TABLE offline_debits (
 );
 -- One applied record per position of a device's chain.
 CREATE UNIQUE INDEX offline_debits_chain ON offline_debits(device_id, seq) WHERE status = 'applied';
-CREATE INDEX offline_debits_credential ON offline_debits(credential_id, status);
+CREATE INDEX offline_debits_device_seq ON offline_debits(device_id, seq);
+
+-- Running totals of applied offline debits per credential and partner (the
+-- limits are checked against them without scanning every record).
+CREATE TABLE offline_spent (
+    credential_id TEXT NOT NULL,
+    partner_id    TEXT NOT NULL REFERENCES partners(id),
+    cents         INTEGER NOT NULL,
+    count         INTEGER NOT NULL,
+    PRIMARY KEY (credential_id, partner_id)
+);
 
 CREATE TABLE card_flags (
     id         INTEGER PRIMARY KEY AUTOINCREMENT,

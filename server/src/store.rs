@@ -550,24 +550,59 @@ pub(crate) fn totals(
     season: Season,
     avantage: &str,
 ) -> Result<Totals, ServiceError> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT movement, SUM(units) FROM ledger
-         WHERE card_id = ?1 AND season = ?2 AND avantage = ?3 GROUP BY movement",
+    Ok(conn
+        .one(
+            "SELECT loaded_total, debited_total, refunded_total FROM ledger
+             WHERE card_id = ?1 AND season = ?2 AND avantage = ?3 ORDER BY id DESC LIMIT 1",
+            params![card_id, season.start_year(), avantage],
+            |r| {
+                Ok(Totals {
+                    loaded: r.get(0)?,
+                    debited: r.get(1)?,
+                    refunded: r.get(2)?,
+                })
+            },
+        )
+        .optional()?
+        .unwrap_or_default())
+}
+
+/// Appends one movement to the ledger, with the running totals after it
+/// (checked by `passregion_core::ledger::Totals::apply`). Returns the totals.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn append_ledger(
+    conn: &Connection,
+    card_id: &str,
+    season: Season,
+    avantage: &str,
+    unit_kind: AvantageKind,
+    movement: MovementKind,
+    units: i64,
+    transaction_id: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<Totals, ServiceError> {
+    let after = totals(conn, card_id, season, avantage)?
+        .apply(movement, units)
+        .map_err(|e| ServiceError::Internal(format!("ledger: {e}")))?;
+    conn.exec(
+        "INSERT INTO ledger (card_id, season, avantage, unit_kind, movement, units, transaction_id,
+         loaded_total, debited_total, refunded_total, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+        params![
+            card_id,
+            season.start_year(),
+            avantage,
+            kind_code(unit_kind),
+            movement.code(),
+            units,
+            transaction_id,
+            after.loaded,
+            after.debited,
+            after.refunded,
+            ts(now)
+        ],
     )?;
-    let rows = stmt.query_map(params![card_id, season.start_year(), avantage], |r| {
-        Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
-    })?;
-    let mut t = Totals::default();
-    for row in rows {
-        let (m, units) = row?;
-        match MovementKind::from_code(&m) {
-            Some(MovementKind::Load) => t.loaded = units,
-            Some(MovementKind::Debit) => t.debited = units,
-            Some(MovementKind::Refund) => t.refunded = units,
-            None => return Err(ServiceError::Internal("bad movement".into())),
-        }
-    }
-    Ok(t)
+    Ok(after)
 }
 
 fn balances(
@@ -632,18 +667,22 @@ fn load_season(
     };
     let mut n = 0;
     for e in cat.entitlements(&card.profile) {
-        n += conn.exec(
-            "INSERT OR IGNORE INTO ledger (card_id, season, avantage, unit_kind, movement, units, created_at)
-             VALUES (?1, ?2, ?3, ?4, 'load', ?5, ?6)",
-            params![
-                card.id,
-                card.season.start_year(),
-                e.code,
-                kind_code(e.quantity.kind()),
-                e.quantity.units(),
-                ts(now)
-            ],
+        // Once per card, season and avantage (a unique index enforces it too).
+        if totals(conn, &card.id, card.season, &e.code)?.loaded > 0 {
+            continue;
+        }
+        append_ledger(
+            conn,
+            &card.id,
+            card.season,
+            &e.code,
+            e.quantity.kind(),
+            MovementKind::Load,
+            e.quantity.units(),
+            None,
+            now,
         )?;
+        n += 1;
     }
     Ok(n)
 }
@@ -1639,18 +1678,16 @@ impl Store for SqliteStore {
                         ts(now)
                     ],
                 )?;
-                c.exec(
-                    "INSERT INTO ledger (card_id, season, avantage, unit_kind, movement, units, transaction_id, created_at)
-                     VALUES (?1, ?2, ?3, ?4, 'debit', ?5, ?6, ?7)",
-                    params![
-                        row.id,
-                        row.season.start_year(),
-                        avantage.code,
-                        kind_code(avantage.kind),
-                        outcome.debited.units(),
-                        id,
-                        ts(now)
-                    ],
+                append_ledger(
+                    c,
+                    &row.id,
+                    row.season,
+                    &avantage.code,
+                    avantage.kind,
+                    MovementKind::Debit,
+                    outcome.debited.units(),
+                    Some(&id),
+                    now,
                 )?;
                 if let Some(u) = &used_qr {
                     c.exec(
@@ -1754,20 +1791,17 @@ impl Store for SqliteStore {
                         ts(now)
                     ],
                 )?;
-                c.exec(
-                    "INSERT INTO ledger (card_id, season, avantage, unit_kind, movement, units, transaction_id, created_at)
-                     VALUES (?1, ?2, ?3, ?4, 'refund', ?5, ?6, ?7)",
-                    params![
-                        card_id,
-                        season.start_year(),
-                        original.avantage,
-                        kind_code(original.unit_kind),
-                        amount.units(),
-                        id,
-                        ts(now)
-                    ],
+                let t = append_ledger(
+                    c,
+                    &card_id,
+                    season,
+                    &original.avantage,
+                    original.unit_kind,
+                    MovementKind::Refund,
+                    amount.units(),
+                    Some(&id),
+                    now,
                 )?;
-                let t = totals(c, &card_id, season, &original.avantage)?;
                 let mut tx = transactions_where(c, "t.id = ?1", &[&id])?
                     .into_iter()
                     .next()
@@ -1949,12 +1983,17 @@ impl Store for SqliteStore {
 
     fn check_ledger(&self) -> Result<LedgerCheck, ServiceError> {
         self.db.read(|c| {
+            // The sums of the movements must equal the running totals of the
+            // last row, and obey the invariants.
             let mut stmt = c.prepare(
-                "SELECT card_id, season, avantage,
-                   SUM(CASE movement WHEN 'load' THEN units ELSE 0 END),
-                   SUM(CASE movement WHEN 'debit' THEN units ELSE 0 END),
-                   SUM(CASE movement WHEN 'refund' THEN units ELSE 0 END)
-                 FROM ledger GROUP BY card_id, season, avantage",
+                "SELECT l.card_id, l.season, l.avantage,
+                   SUM(CASE l.movement WHEN 'load' THEN l.units ELSE 0 END),
+                   SUM(CASE l.movement WHEN 'debit' THEN l.units ELSE 0 END),
+                   SUM(CASE l.movement WHEN 'refund' THEN l.units ELSE 0 END),
+                   (SELECT loaded_total || ',' || debited_total || ',' || refunded_total FROM ledger x
+                    WHERE x.card_id = l.card_id AND x.season = l.season AND x.avantage = l.avantage
+                    ORDER BY x.id DESC LIMIT 1)
+                 FROM ledger l GROUP BY l.card_id, l.season, l.avantage",
             )?;
             let rows = stmt.query_map([], |r| {
                 Ok((
@@ -1966,15 +2005,22 @@ impl Store for SqliteStore {
                         debited: r.get(4)?,
                         refunded: r.get(5)?,
                     },
+                    r.get::<_, String>(6)?,
                 ))
             })?;
             let mut lines = 0;
             let mut inconsistencies = Vec::new();
             for row in rows {
-                let (card, season, avantage, t) = row?;
+                let (card, season, avantage, t, last) = row?;
                 lines += 1;
                 if let Err(e) = t.check() {
                     inconsistencies.push(format!("{card}/{season}/{avantage}: {e}"));
+                }
+                let running = format!("{},{},{}", t.loaded, t.debited, t.refunded);
+                if running != last {
+                    inconsistencies.push(format!(
+                        "{card}/{season}/{avantage}: running totals {last} differ from the movements {running}"
+                    ));
                 }
             }
             // Every transaction has exactly one ledger row with the same units, and

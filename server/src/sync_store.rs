@@ -297,13 +297,14 @@ impl SqliteStore {
             return Ok(r);
         }
         // The credential's limits, as seen by this partner.
-        let (spent, count): (i64, u32) = c.one(
-            "SELECT COALESCE(SUM(o.debited_cents), 0), COUNT(*) FROM offline_debits o
-             JOIN partner_devices d ON d.id = o.device_id
-             WHERE o.credential_id = ?1 AND o.status = 'applied' AND d.partner_id = ?2",
-            params![it.credential_id, partner_id],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )?;
+        let (spent, count): (i64, u32) = c
+            .one(
+                "SELECT cents, count FROM offline_spent WHERE credential_id = ?1 AND partner_id = ?2",
+                params![it.credential_id, partner_id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?
+            .unwrap_or((0, 0));
         let debited = u32::try_from(it.item.debited.cents()).unwrap_or(u32::MAX);
         if it
             .limits
@@ -343,10 +344,16 @@ impl SqliteStore {
             ],
         )?;
         if on_card > 0 {
-            c.exec(
-                "INSERT INTO ledger (card_id, season, avantage, unit_kind, movement, units, transaction_id, created_at)
-                 VALUES (?1, ?2, ?3, 'credit', 'debit', ?4, ?5, ?6)",
-                params![card.id, card.season.start_year(), avantage.code, on_card, tx_id, ts(now)],
+            crate::store::append_ledger(
+                c,
+                &card.id,
+                card.season,
+                &avantage.code,
+                AvantageKind::Credit,
+                passregion_core::ledger::MovementKind::Debit,
+                on_card,
+                Some(&tx_id),
+                now,
             )?;
         }
         c.exec(
@@ -355,14 +362,18 @@ impl SqliteStore {
         )?;
         // Overspend: the card could not pay it all, or the credential was spent
         // beyond its allowance across partners.
+        c.exec(
+            "INSERT INTO offline_spent (credential_id, partner_id, cents, count) VALUES (?1, ?2, ?3, 1)
+             ON CONFLICT (credential_id, partner_id) DO UPDATE SET
+             cents = cents + excluded.cents, count = count + 1",
+            params![it.credential_id, partner_id, it.item.debited.cents()],
+        )?;
         let total_offline: i64 = c.one(
-            "SELECT COALESCE(SUM(debited_cents), 0) FROM offline_debits
-             WHERE credential_id = ?1 AND status = 'applied'",
+            "SELECT COALESCE(SUM(cents), 0) FROM offline_spent WHERE credential_id = ?1",
             [&it.credential_id],
             |r| r.get(0),
         )?;
-        let over_allowance =
-            (total_offline + it.item.debited.cents() - i64::from(it.limits.allowance_cents)).max(0);
+        let over_allowance = (total_offline - i64::from(it.limits.allowance_cents)).max(0);
         let shortfall = it.item.debited.cents() - on_card;
         let overspend = over_allowance > 0 || shortfall > 0;
         if overspend {
