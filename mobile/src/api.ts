@@ -59,7 +59,13 @@ export interface Credential { credential: string; expires_at: string; server_tim
 
 /** The card, by QR text or by number + birth date (web form). */
 export type CardSelector = { qr: string } | { card_number: string; birth_date: string };
-export type DebitBody = CardSelector & { avantage: string; price?: string; entries?: number };
+export type DebitBody = CardSelector & {
+  avantage: string;
+  price?: string;
+  entries?: number;
+  /** When the QR was scanned, for a debit queued while offline (ISO 8601). */
+  scanned_at?: string;
+};
 
 /** An error answered by the server: `{status, code, message, field?}`. */
 export class ApiError extends Error {

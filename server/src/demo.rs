@@ -535,6 +535,7 @@ pub fn seed(
             avantage: avantage.to_owned(),
             price,
             entries,
+            scanned_at: None,
         };
         let idem = Idempotency {
             account_id: partner.account_id.clone(),

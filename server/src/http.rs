@@ -881,12 +881,27 @@ pub async fn revalidate_card(
 
 /// Turns the card selector of a request into a card reference, checking the
 /// per-IP and per-account failure limits for typed numbers.
-async fn card_ref(s: &AppState, sel: &CardSelector) -> Result<(CardRef, Channel), ApiError> {
+async fn card_ref(
+    s: &AppState,
+    sel: &CardSelector,
+    scanned_at: Option<DateTime<Utc>>,
+) -> Result<(CardRef, Channel), ApiError> {
     match (&sel.qr, &sel.card_number, sel.birth_date) {
         (Some(text), None, None) => {
             let qr = s.qr.clone();
             let text = text.clone();
             let now = s.clock.now();
+            let now = match scanned_at {
+                None => now,
+                Some(t) if t <= now + Duration::minutes(5) && t >= now - Duration::hours(72) => t,
+                Some(_) => {
+                    return Err(ServiceError::Invalid {
+                        field: "scanned_at",
+                        message: "L'heure du scan doit dater de moins de 72 heures.".into(),
+                    }
+                    .into());
+                }
+            };
             let scanned = blocking(move || qr.resolve(&text, now)).await?;
             Ok((CardRef::Scanned(scanned), Channel::Qr))
         }
@@ -944,7 +959,7 @@ pub async fn inspect_card(
     let (sel, _) = parse_json::<CardSelector>(&headers, &body)?;
     let keys = failure_keys(&p, &connect);
     check_failures(&s, &keys)?;
-    let (card, _) = card_ref(&s, &sel).await?;
+    let (card, _) = card_ref(&s, &sel, None).await?;
     let (store, now) = (s.store.clone(), s.clock.now());
     let r = blocking(move || store.inspect_card(&p, card, now)).await;
     note_failure(&s, &keys, &r);
@@ -969,7 +984,7 @@ pub async fn debit(
     let idem = idempotency(&headers, &p, "debit", &hash)?;
     let keys = failure_keys(&p, &connect);
     check_failures(&s, &keys)?;
-    let (card, channel) = card_ref(&s, &req.card()).await?;
+    let (card, channel) = card_ref(&s, &req.card(), req.scanned_at).await?;
     let (store, now) = (s.store.clone(), s.clock.now());
     let r = blocking(move || store.debit(&p, card, req, channel, idem, now)).await;
     note_failure(&s, &keys, &r);

@@ -298,6 +298,10 @@ pub struct DebitRequest {
     pub price: Option<Money>,
     /// Number of entries, for an entries avantage.
     pub entries: Option<u32>,
+    /// When the QR was scanned, for a debit the partner's app queued while
+    /// offline: the code is verified at that instant (at most 72 hours ago),
+    /// the debit itself is decided now.
+    pub scanned_at: Option<DateTime<Utc>>,
 }
 
 /// `POST /api/partner/cards/inspect`: what a partner may do with a card.

@@ -213,3 +213,43 @@ async fn key_rotation_keeps_printed_cards_working() {
         assert_eq!(r.status, 201, "{}", r.body);
     }
 }
+
+#[tokio::test]
+async fn a_debit_queued_offline_is_checked_at_its_scan_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let cred;
+    let key = device_key(17);
+    {
+        let server = TestServer::start_in(dir.path(), 2, &[]);
+        let etab = server.login("ampere@demo.passregion.fr").await;
+        let (youth, _) = youth_with_card(&server, &etab, "Manon").await;
+        let r = youth
+            .post("/api/youth/credentials", &json!({"device_public_key": passregion_core::credential::DeviceSigner::public_key(&key).to_base64()}))
+            .await;
+        cred = AppCredential::from_base64(r.body["credential"].as_str().unwrap()).unwrap();
+    }
+    // The partner scanned the code 5 minutes after it was issued, while offline,
+    // and its queued debit reaches the server 15 minutes later.
+    let scanned = Utc::now() + Duration::minutes(5);
+    let qr = cred.dynamic_qr(&key, scanned, 1).unwrap();
+    let later = (Utc::now() + Duration::minutes(20)).to_rfc3339();
+    let server = TestServer::start_in(dir.path(), 2, &["--start-time", &later]);
+    let partner = server.login("librairie@demo.passregion.fr").await;
+    let r = partner
+        .debit(&json!({"qr": qr, "avantage": "lecture_loisir", "price": "1.00"}))
+        .await;
+    assert_eq!(
+        r.code(),
+        "qr_expire",
+        "without its scan time the code is stale"
+    );
+    let r = partner
+        .debit(&json!({"qr": qr, "avantage": "lecture_loisir", "price": "1.00", "scanned_at": scanned}))
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert_eq!(r.body["balance"], "14.00");
+    let r = partner
+        .debit(&json!({"qr": qr, "avantage": "lecture_loisir", "price": "1.00", "scanned_at": Utc::now() - Duration::days(4)}))
+        .await;
+    assert_eq!(r.body["field"], "scanned_at");
+}
