@@ -42,7 +42,7 @@ export function onOutboxChange(f: () => void): () => void {
 export function enqueue(key: string, body: DebitBody, label: string): OutboxItem {
   // A scanned code is checked by the server at the instant it was scanned,
   // however late the debit arrives (within the code's validity).
-  const queued: DebitBody = body.qr ? { ...body, scanned_at: new Date().toISOString() } : body;
+  const queued: DebitBody = 'qr' in body ? { ...body, scanned_at: new Date().toISOString() } : body;
   const item: OutboxItem = { key, body: queued, label, createdAt: Date.now(), attempts: 0, nextAt: Date.now() + 2000, state: 'pending' };
   save([...load().filter((i) => i.key !== key), item]);
   return item;
