@@ -108,7 +108,7 @@ CREATE TABLE transactions (
     -- Euro value reimbursed to the partner (negative for a refund).
     amount_cents   INTEGER NOT NULL,
     refund_of      TEXT UNIQUE REFERENCES transactions(id),
-    channel        TEXT NOT NULL CHECK (channel IN ('web', 'qr', 'offline')),
+    channel        TEXT NOT NULL CHECK (channel IN ('web', 'qr', 'offline', 'collective')),
     created_at     TEXT NOT NULL
 );
 CREATE INDEX transactions_partner ON transactions(partner_id, seq);

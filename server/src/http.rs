@@ -68,6 +68,8 @@ pub struct AppState {
     pub onboarding: Arc<dyn crate::onboarding::OnboardingStore>,
     /// Sends the convention signature codes.
     pub sms: Arc<dyn crate::onboarding::SmsSender>,
+    /// Storage of collective bookings.
+    pub collective: Arc<dyn crate::collective::CollectiveStore>,
 }
 
 /// A short-lived cache of resolved sessions, so that a busy counter does not
@@ -277,7 +279,7 @@ pub fn parse_json<T: DeserializeOwned>(
 }
 
 /// Reads the `Idempotency-Key` header.
-fn idempotency(
+pub(crate) fn idempotency(
     headers: &HeaderMap,
     who: &Principal,
     route: &str,
@@ -296,7 +298,7 @@ fn idempotency(
     })
 }
 
-fn stored(resp: StoredResponse) -> Response {
+pub(crate) fn stored(resp: StoredResponse) -> Response {
     let status = StatusCode::from_u16(resp.status).unwrap_or(StatusCode::OK);
     (
         status,
@@ -1329,6 +1331,7 @@ pub async fn server_time(
         enrol_device, sync_push, sync_pull, region_flags,
         crate::onboarding::apply, crate::onboarding::resend_code, crate::onboarding::sign, crate::onboarding::my_status,
         crate::onboarding::region_partners, crate::onboarding::decide, crate::onboarding::add_referent, crate::onboarding::referents,
+        crate::collective::collective_debit,
     ),
     components(schemas(ApiError, DebitReceipt)),
     modifiers(&BearerAuth),
@@ -1447,6 +1450,10 @@ pub fn router(state: AppState) -> Router {
             post(crate::onboarding::add_referent),
         )
         .route("/api/referents", get(crate::onboarding::referents))
+        .route(
+            "/api/establishment/collective-debits",
+            post(crate::collective::collective_debit),
+        )
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::middleware::from_fn_with_state(

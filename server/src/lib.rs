@@ -5,6 +5,7 @@
 //! SQLite. See `ARCHITECTURE.md` for the map and the flow of a debit.
 
 pub mod auth;
+pub mod collective;
 pub mod db;
 pub mod demo;
 pub mod error;
@@ -213,6 +214,7 @@ impl Server {
                     .map_err(|e| anyhow::anyhow!("--partner-daily-cents: {e}"))?,
             },
             onboarding: store.clone(),
+            collective: store.clone(),
             sms: Arc::new(onboarding::FileSms::new(
                 config.data_dir.join("sms-outbox.log"),
             )),

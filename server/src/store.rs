@@ -890,7 +890,7 @@ fn bons_plans_where(
 /// Runs an idempotent write: replays the stored answer of a known key, refuses
 /// a known key with another request, otherwise runs `op` and stores its answer
 /// in the same transaction.
-fn idempotent(
+pub(crate) fn idempotent(
     conn: &Connection,
     idem: &Idempotency,
     now: DateTime<Utc>,
@@ -981,6 +981,121 @@ fn resolve_card(
             Ok(Ok(row))
         }
     }
+}
+
+/// Who debits, how and when.
+pub(crate) struct DebitAt<'a> {
+    pub(crate) partner_id: &'a str,
+    pub(crate) category: PartnerCategory,
+    pub(crate) account_id: &'a str,
+    pub(crate) channel: &'static str,
+    pub(crate) now: DateTime<Utc>,
+}
+
+/// Debits one card (already identified) with the core debit rule: the card
+/// must be usable, the avantage allowed for the partner's category; writes the
+/// transaction, the ledger row and the consumed QR. `Ok(Err(..))` is a refusal.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn apply_debit(
+    c: &Connection,
+    cats: &Catalogues,
+    at: &DebitAt<'_>,
+    row: &CardRow,
+    avantage_code: &str,
+    price: Option<Money>,
+    entries: Option<u32>,
+    used_qr: Option<&crate::qr::UsedQr>,
+) -> Result<Result<(Transaction, String), ServiceError>, ServiceError> {
+    let state = CardState {
+        status: row.status,
+        season: row.season,
+    };
+    if let Err(e) = state.check_usable(region_date(at.now)) {
+        return Ok(Err(e.into()));
+    }
+    let Some(cat) = cats.get(row.season) else {
+        return Ok(Err(ServiceError::NoCatalogue));
+    };
+    let Some(avantage) = cat.avantage(avantage_code) else {
+        return Ok(Err(ServiceError::UnknownAvantage));
+    };
+    if !avantage.allows(at.category) {
+        return Ok(Err(ServiceError::AvantageNotAllowed));
+    }
+    let price = match (avantage.kind, price, entries) {
+        (AvantageKind::Credit, Some(p), None) => Quantity::Credit { amount: p },
+        (AvantageKind::Entries, None, Some(n)) if n <= 100 => Quantity::Entries { count: n },
+        (AvantageKind::Credit, _, _) => {
+            return Ok(Err(ServiceError::Invalid {
+                field: "price",
+                message: "Indiquez le prix (en euros) de la prestation, sans nombre d'entrées."
+                    .into(),
+            }));
+        }
+        (AvantageKind::Entries, _, _) => {
+            return Ok(Err(ServiceError::Invalid {
+                field: "entries",
+                message: "Indiquez le nombre d'entrées (1 à 100), sans prix.".into(),
+            }));
+        }
+    };
+    let t = totals(c, &row.id, row.season, &avantage.code)?;
+    let available = Quantity::from_units(avantage.kind, t.balance())?;
+    let outcome = match passregion_core::debit::debit(available, price) {
+        Ok(o) => o,
+        Err(e) => return Ok(Err(e.into())),
+    };
+    if let Some(u) = used_qr
+        && qr_used(c, &u.credential_id, u.counter)?
+    {
+        return Ok(Err(ServiceError::Qr("Replayed".into())));
+    }
+    let value = avantage.reimbursed_value(outcome.debited);
+    let id = new_id();
+    c.exec(
+        "INSERT INTO transactions (id, kind, card_id, partner_id, account_id, season, avantage,
+             unit_kind, price_units, units, reste_units, amount_cents, channel, created_at)
+             VALUES (?1, 'debit', ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+        params![
+            id,
+            row.id,
+            at.partner_id,
+            at.account_id,
+            row.season.start_year(),
+            avantage.code,
+            kind_code(avantage.kind),
+            price.units(),
+            outcome.debited.units(),
+            outcome.reste_a_payer.units(),
+            value.cents(),
+            at.channel,
+            ts(at.now)
+        ],
+    )?;
+    append_ledger(
+        c,
+        &row.id,
+        row.season,
+        &avantage.code,
+        avantage.kind,
+        MovementKind::Debit,
+        outcome.debited.units(),
+        Some(&id),
+        at.now,
+    )?;
+    if let Some(u) = used_qr {
+        c.exec(
+            "INSERT INTO qr_uses (credential_id, counter, transaction_id) VALUES (?1, ?2, ?3)",
+            params![u.credential_id, u.counter, id],
+        )?;
+    }
+    let mut tx = transactions_where(c, "t.id = ?1", &[&id])?
+        .into_iter()
+        .next()
+        .ok_or(ServiceError::Internal("debit not found".into()))?;
+    let balance = units_text(avantage.kind, outcome.new_balance.units());
+    tx.balance_after = Some(balance.clone());
+    Ok(Ok((tx, balance)))
 }
 
 /// Whether a dynamic QR (credential + counter) already served a debit.
@@ -1606,101 +1721,35 @@ impl Store for SqliteStore {
                     Ok(r) => r,
                     Err(e) => return Ok(Err(e)),
                 };
-                let state = CardState {
-                    status: row.status,
-                    season: row.season,
-                };
-                if let Err(e) = state.check_usable(region_date(now)) {
-                    return Ok(Err(e.into()));
-                }
-                let Some(cat) = cats.get(row.season) else {
-                    return Ok(Err(ServiceError::NoCatalogue));
-                };
-                let Some(avantage) = cat.avantage(&req.avantage) else {
-                    return Ok(Err(ServiceError::UnknownAvantage));
-                };
-                if !avantage.allows(category) {
-                    return Ok(Err(ServiceError::AvantageNotAllowed));
-                }
-                let price = match (avantage.kind, req.price, req.entries) {
-                    (AvantageKind::Credit, Some(p), None) => Quantity::Credit { amount: p },
-                    (AvantageKind::Entries, None, Some(n)) if n <= 100 => Quantity::Entries { count: n },
-                    (AvantageKind::Credit, _, _) => {
-                        return Ok(Err(ServiceError::Invalid {
-                            field: "price",
-                            message: "Indiquez le prix (en euros) de la prestation, sans nombre d'entrées.".into(),
-                        }));
-                    }
-                    (AvantageKind::Entries, _, _) => {
-                        return Ok(Err(ServiceError::Invalid {
-                            field: "entries",
-                            message: "Indiquez le nombre d'entrées (1 à 100), sans prix.".into(),
-                        }));
-                    }
-                };
-                let t = totals(c, &row.id, row.season, &avantage.code)?;
-                let available = Quantity::from_units(avantage.kind, t.balance())?;
-                let outcome = match passregion_core::debit::debit(available, price) {
-                    Ok(o) => o,
-                    Err(e) => return Ok(Err(e.into())),
-                };
                 let used_qr = match &card {
-                    CardRef::Scanned(crate::qr::ScannedCard { used: Some(u), .. }) => Some(u.clone()),
+                    CardRef::Scanned(crate::qr::ScannedCard { used: Some(u), .. }) => {
+                        Some(u.clone())
+                    }
                     _ => None,
                 };
-                if let Some(u) = &used_qr
-                    && qr_used(c, &u.credential_id, u.counter)?
-                {
-                    return Ok(Err(ServiceError::Qr("Replayed".into())));
-                }
-                let value = avantage.reimbursed_value(outcome.debited);
-                let id = new_id();
-                c.exec(
-                    "INSERT INTO transactions (id, kind, card_id, partner_id, account_id, season, avantage,
-                     unit_kind, price_units, units, reste_units, amount_cents, channel, created_at)
-                     VALUES (?1, 'debit', ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
-                    params![
-                        id,
-                        row.id,
-                        partner_id,
-                        account,
-                        row.season.start_year(),
-                        avantage.code,
-                        kind_code(avantage.kind),
-                        price.units(),
-                        outcome.debited.units(),
-                        outcome.reste_a_payer.units(),
-                        value.cents(),
-                        match channel {
-                            Channel::Web => "web",
-                            Channel::Qr => "qr",
-                        },
-                        ts(now)
-                    ],
-                )?;
-                append_ledger(
-                    c,
-                    &row.id,
-                    row.season,
-                    &avantage.code,
-                    avantage.kind,
-                    MovementKind::Debit,
-                    outcome.debited.units(),
-                    Some(&id),
+                let at = DebitAt {
+                    partner_id: &partner_id,
+                    category,
+                    account_id: &account,
+                    channel: match channel {
+                        Channel::Web => "web",
+                        Channel::Qr => "qr",
+                    },
                     now,
-                )?;
-                if let Some(u) = &used_qr {
-                    c.exec(
-                        "INSERT INTO qr_uses (credential_id, counter, transaction_id) VALUES (?1, ?2, ?3)",
-                        params![u.credential_id, u.counter, id],
-                    )?;
-                }
-                let mut tx = transactions_where(c, "t.id = ?1", &[&id])?
-                    .into_iter()
-                    .next()
-                    .ok_or(ServiceError::Internal("debit not found".into()))?;
-                let balance = units_text(avantage.kind, outcome.new_balance.units());
-                tx.balance_after = Some(balance.clone());
+                };
+                let (tx, balance) = match apply_debit(
+                    c,
+                    &cats,
+                    &at,
+                    &row,
+                    &req.avantage,
+                    req.price,
+                    req.entries,
+                    used_qr.as_ref(),
+                )? {
+                    Ok(v) => v,
+                    Err(e) => return Ok(Err(e)),
+                };
                 let initial: String = row.last_name.chars().take(1).collect();
                 Ok(json_response(
                     201,

@@ -227,6 +227,16 @@ impl Client {
 /// (`etab-ampere` by default), gets validated by `etab` and activates.
 /// Returns the youth client and the card JSON (plus `qr`: its signed `PR1:` text).
 pub async fn youth_with_card(server: &TestServer, etab: &Client, name: &str) -> (Client, Value) {
+    youth_with_card_at(server, etab, name, "etab-ampere").await
+}
+
+/// [`youth_with_card`] at another établissement (`etab` must be its staff).
+pub async fn youth_with_card_at(
+    server: &TestServer,
+    etab: &Client,
+    name: &str,
+    establishment_id: &str,
+) -> (Client, Value) {
     let mut youth = server.client();
     let email = format!("{}-{}@example.org", name, uuid::Uuid::new_v4());
     let r = youth
@@ -237,9 +247,9 @@ pub async fn youth_with_card(server: &TestServer, etab: &Client, name: &str) -> 
         .await;
     assert_eq!(r.status, 201, "{}", r.body);
     youth.token = Some(r.body["token"].as_str().unwrap().to_owned());
-    let r = youth
-        .post("/api/youth/orders", &order_body(name, "2010-03-14"))
-        .await;
+    let mut order = order_body(name, "2010-03-14");
+    order["establishment_id"] = json!(establishment_id);
+    let r = youth.post("/api/youth/orders", &order).await;
     assert_eq!(r.status, 201, "{}", r.body);
     let order_id = r.body["id"].as_str().unwrap().to_owned();
     let r = etab
