@@ -687,6 +687,25 @@ fn load_season(
     Ok(n)
 }
 
+/// Maps a row to a value, or to the reason its stored data is unreadable.
+type FromRow<T> = fn(&rusqlite::Row<'_>) -> rusqlite::Result<Result<T, ServiceError>>;
+
+/// Runs a query through the statement cache and maps every row.
+fn select_all<T>(
+    conn: &Connection,
+    sql: &str,
+    args: &[&dyn rusqlite::ToSql],
+    from_row: FromRow<T>,
+) -> Result<Vec<T>, ServiceError> {
+    let mut stmt = conn.prepare_cached(sql)?;
+    let rows = stmt.query_map(args, from_row)?;
+    let mut out = Vec::new();
+    for r in rows {
+        out.push(r??);
+    }
+    Ok(out)
+}
+
 const ORDER_COLS: &str = "id, season, status, reason, establishment_id, first_name, last_name,
     birth_date, public, track, disabled, created_at, decided_at";
 
@@ -727,13 +746,7 @@ fn orders_where(
     let sql = format!(
         "SELECT {ORDER_COLS} FROM orders WHERE {clause} ORDER BY created_at DESC LIMIT 1000"
     );
-    let mut stmt = conn.prepare(&sql)?;
-    let rows = stmt.query_map(args, order_from_row)?;
-    let mut out = Vec::new();
-    for r in rows {
-        out.push(r??);
-    }
-    Ok(out)
+    select_all(conn, &sql, args, order_from_row)
 }
 
 const TX_SELECT: &str = "SELECT t.id, t.seq, t.kind, t.partner_id, p.name, c.number, t.avantage,
@@ -788,14 +801,12 @@ pub(crate) fn transactions_where(
     clause: &str,
     args: &[&dyn rusqlite::ToSql],
 ) -> Result<Vec<Transaction>, ServiceError> {
-    let sql = format!("{TX_SELECT} WHERE {clause}");
-    let mut stmt = conn.prepare_cached(&sql)?;
-    let rows = stmt.query_map(args, tx_from_row)?;
-    let mut out = Vec::new();
-    for r in rows {
-        out.push(r??);
-    }
-    Ok(out)
+    select_all(
+        conn,
+        &format!("{TX_SELECT} WHERE {clause}"),
+        args,
+        tx_from_row,
+    )
 }
 
 fn page(items: Vec<Transaction>, after: i64) -> TransactionPage {
@@ -836,14 +847,12 @@ fn batches_where(
     clause: &str,
     args: &[&dyn rusqlite::ToSql],
 ) -> Result<Vec<Batch>, ServiceError> {
-    let sql = format!("{BATCH_SELECT} WHERE {clause} ORDER BY b.created_at DESC, b.id");
-    let mut stmt = conn.prepare(&sql)?;
-    let rows = stmt.query_map(args, batch_from_row)?;
-    let mut out = Vec::new();
-    for r in rows {
-        out.push(r??);
-    }
-    Ok(out)
+    select_all(
+        conn,
+        &format!("{BATCH_SELECT} WHERE {clause} ORDER BY b.created_at DESC, b.id"),
+        args,
+        batch_from_row,
+    )
 }
 
 const BON_PLAN_SELECT: &str = "SELECT b.id, b.partner_id, p.name, p.category, p.city, b.title,
@@ -877,14 +886,12 @@ fn bons_plans_where(
     clause: &str,
     args: &[&dyn rusqlite::ToSql],
 ) -> Result<Vec<BonPlan>, ServiceError> {
-    let sql = format!("{BON_PLAN_SELECT} WHERE {clause} ORDER BY b.created_at DESC LIMIT 500");
-    let mut stmt = conn.prepare(&sql)?;
-    let rows = stmt.query_map(args, bon_plan_from_row)?;
-    let mut out = Vec::new();
-    for r in rows {
-        out.push(r??);
-    }
-    Ok(out)
+    select_all(
+        conn,
+        &format!("{BON_PLAN_SELECT} WHERE {clause} ORDER BY b.created_at DESC LIMIT 500"),
+        args,
+        bon_plan_from_row,
+    )
 }
 
 /// Runs an idempotent write: replays the stored answer of a known key, refuses
