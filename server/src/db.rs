@@ -86,7 +86,9 @@ fn configure(conn: &Connection) -> rusqlite::Result<()> {
         "PRAGMA journal_mode = WAL;
          PRAGMA synchronous = FULL;
          PRAGMA foreign_keys = ON;
-         PRAGMA temp_store = MEMORY;",
+         PRAGMA temp_store = MEMORY;
+         PRAGMA cache_size = -32768;
+         PRAGMA mmap_size = 268435456;",
     )
 }
 
@@ -188,7 +190,10 @@ impl Db {
                 )?;
                 c.busy_timeout(std::time::Duration::from_secs(10))?;
                 c.set_prepared_statement_cache_capacity(256);
-                c.execute_batch("PRAGMA foreign_keys = ON; PRAGMA query_only = ON;")?;
+                c.execute_batch(
+                    "PRAGMA foreign_keys = ON; PRAGMA query_only = ON;
+                     PRAGMA cache_size = -16384; PRAGMA mmap_size = 268435456;",
+                )?;
                 c
             }
         };
