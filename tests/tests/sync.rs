@@ -238,6 +238,29 @@ fn offline_debits_at_two_partners_survive_a_server_restart_and_sync_once() {
             .any(|t| t.channel == "offline")
     );
     assert!(p1.reimbursements().unwrap().is_some());
+    // A refund marks the cached debit as refunded, on the partner and the youth.
+    let debit_id = p1
+        .transactions(20)
+        .unwrap()
+        .into_iter()
+        .find(|t| t.channel == "offline")
+        .unwrap()
+        .id;
+    let refund = p1.refund(&debit_id, None, uuid::Uuid::now_v7()).unwrap();
+    assert_eq!(refund.kind, "refund");
+    assert!(
+        p1.transactions(20)
+            .unwrap()
+            .iter()
+            .any(|t| t.id == debit_id && t.refunded)
+    );
+    y.refresh().unwrap();
+    assert!(
+        y.history(50)
+            .unwrap()
+            .iter()
+            .any(|h| h.id == debit_id && h.refunded)
+    );
     assert_ledger_ok(&server2);
 }
 

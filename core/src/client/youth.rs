@@ -200,6 +200,9 @@ pub(crate) struct TransactionJson {
     pub reste_a_payer: String,
     #[serde(default)]
     pub refunded: bool,
+    /// For a refund: the debit it cancels.
+    #[serde(default)]
+    pub refund_of: Option<String>,
     #[serde(default)]
     pub channel: String,
     pub created_at: String,
@@ -642,6 +645,13 @@ pub(crate) fn insert_history(
             body
         ],
     )?;
+    // A refund pulled after its debit marks the cached debit as refunded.
+    if let Some(original) = &t.refund_of {
+        tx.execute(
+            "UPDATE history SET refunded = 1 WHERE id = ?1",
+            params![original],
+        )?;
+    }
     Ok(())
 }
 
