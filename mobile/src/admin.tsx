@@ -168,7 +168,7 @@ function RegionTransactions() {
               </span>
             </div>
             <small>
-              {dateTime(t.created_at)} · {t.avantage} · {t.channel} · {t.reimbursement_status}
+              {dateTime(t.created_at)} · {t.avantage_label ?? t.avantage} · {t.channel} · {t.reimbursement_status}
             </small>
           </li>
         ))}

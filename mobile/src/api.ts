@@ -32,7 +32,7 @@ export interface Card {
 }
 export interface Transaction {
   id: string; seq: number; kind: 'debit' | 'refund'; partner_id: string; partner_name: string; card: string;
-  avantage: string; unit_kind: 'credit' | 'entries'; price: string; debited: string; reste_a_payer: string;
+  avantage: string; avantage_label?: string; season?: string; unit_kind: 'credit' | 'entries'; price: string; debited: string; reste_a_payer: string;
   balance_after?: string; reimbursed_amount: string; refund_of: string | null; refunded: boolean; channel: string;
   reimbursement_status: string; created_at: string;
 }

@@ -422,7 +422,7 @@ function PartnerTx({ t, onChanged }: { t: Transaction; onChanged: () => void }) 
         </span>
       </div>
       <small>
-        {dateTime(t.created_at)} · {t.avantage} · prix {amount(t.unit_kind, t.price)} · remboursement partenaire {euros(t.reimbursed_amount)} ·{' '}
+        {dateTime(t.created_at)} · {t.avantage_label ?? t.avantage} · prix {amount(t.unit_kind, t.price)} · remboursement partenaire {euros(t.reimbursed_amount)} ·{' '}
         <span class={`badge r-${t.reimbursement_status}`}>{REIMBURSEMENT_STATUS[t.reimbursement_status] ?? t.reimbursement_status}</span>
         {t.refunded && ' · annulé'}
       </small>

@@ -184,7 +184,7 @@ function TransactionItem({ t }: { t: Transaction }) {
         </span>
       </div>
       <small>
-        {dateTime(t.created_at)} · {t.kind === 'refund' ? 'Remboursement' : 'Débit'} · {t.avantage}
+        {dateTime(t.created_at)} · {t.kind === 'refund' ? 'Remboursement' : 'Débit'} · {t.avantage_label ?? t.avantage}
         {t.unit_kind === 'credit' && t.kind === 'debit' && t.reste_a_payer !== '0.00' && ` · reste payé ${euros(t.reste_a_payer)}`}
         {t.refunded && ' · annulé'}
       </small>

@@ -340,6 +340,10 @@ pub struct Transaction {
     pub card: String,
     /// Avantage code.
     pub avantage: String,
+    /// Avantage label (French), from the season's catalogue.
+    pub avantage_label: String,
+    /// Season of the card when debited (`2026-2027`).
+    pub season: String,
     /// `credit` or `entries`.
     #[schema(value_type = String)]
     pub unit_kind: AvantageKind,

@@ -752,7 +752,7 @@ fn orders_where(
 const TX_SELECT: &str = "SELECT t.id, t.seq, t.kind, t.partner_id, p.name, c.number, t.avantage,
     t.unit_kind, t.price_units, t.units, t.reste_units, t.amount_cents, t.refund_of,
     EXISTS (SELECT 1 FROM transactions r WHERE r.refund_of = t.id), t.channel,
-    b.status, t.created_at
+    b.status, t.created_at, t.season
     FROM transactions t
     JOIN partners p ON p.id = t.partner_id
     JOIN cards c ON c.id = t.card_id
@@ -764,6 +764,7 @@ fn tx_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Result<Transaction, Se
     let number: String = r.get(5)?;
     let batch_status: Option<String> = r.get(15)?;
     let created: String = r.get(16)?;
+    let season: i32 = r.get(17)?;
     let amount: i64 = r.get(11)?;
     let build = || -> Result<Transaction, ServiceError> {
         let kind = kind_from(&unit_kind)?;
@@ -775,6 +776,10 @@ fn tx_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Result<Transaction, Se
             partner_name: r.get(4)?,
             card: format!("•••• {}", number.get(12..).unwrap_or("")),
             avantage: r.get(6)?,
+            avantage_label: String::new(),
+            season: Season::starting(season)
+                .map(|s| s.to_string())
+                .unwrap_or_default(),
             unit_kind: kind,
             price: units_text(kind, r.get(8)?),
             debited: units_text(kind, r.get(9)?),
@@ -794,6 +799,20 @@ fn tx_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Result<Transaction, Se
         })
     };
     Ok(build())
+}
+
+/// Fills each transaction's avantage label from its season's catalogue.
+pub(crate) fn with_labels(cats: &Catalogues, mut items: Vec<Transaction>) -> Vec<Transaction> {
+    for t in &mut items {
+        t.avantage_label = t
+            .season
+            .parse::<Season>()
+            .ok()
+            .and_then(|s| cats.get(s))
+            .and_then(|c| c.avantage(&t.avantage))
+            .map_or_else(|| t.avantage.clone(), |a| a.label.clone());
+    }
+    items
 }
 
 pub(crate) fn transactions_where(
@@ -1096,7 +1115,7 @@ pub(crate) fn apply_debit(
             params![u.credential_id, u.counter, id],
         )?;
     }
-    let mut tx = transactions_where(c, "t.id = ?1", &[&id])?
+    let mut tx = with_labels(cats, transactions_where(c, "t.id = ?1", &[&id])?)
         .into_iter()
         .next()
         .ok_or(ServiceError::Internal("debit not found".into()))?;
@@ -1476,12 +1495,14 @@ impl Store for SqliteStore {
     fn my_transactions(&self, who: &Principal) -> Result<Vec<Transaction>, ServiceError> {
         require_role(who, Role::Youth)?;
         let id = who.account_id.clone();
+        let cats = self.catalogues.clone();
         self.db.read(move |c| {
             transactions_where(
                 c,
                 "t.card_id = (SELECT id FROM cards WHERE account_id = ?1) ORDER BY t.seq DESC LIMIT 500",
                 &[&id],
             )
+            .map(|items| with_labels(&cats, items))
         })
     }
 
@@ -1858,7 +1879,7 @@ impl Store for SqliteStore {
                     Some(&id),
                     now,
                 )?;
-                let mut tx = transactions_where(c, "t.id = ?1", &[&id])?
+                let mut tx = with_labels(&cats, transactions_where(c, "t.id = ?1", &[&id])?)
                     .into_iter()
                     .next()
                     .ok_or(ServiceError::Internal("refund not found".into()))?;
@@ -1880,13 +1901,14 @@ impl Store for SqliteStore {
             .as_ref()
             .map(|p| p.0.clone())
             .ok_or(ServiceError::Forbidden)?;
+        let cats = self.catalogues.clone();
         self.db.read(move |c| {
             let items = transactions_where(
                 c,
                 "t.partner_id = ?1 AND t.seq > ?2 ORDER BY t.seq LIMIT ?3",
                 &[&pid, &after, &limit],
             )?;
-            Ok(page(items, after))
+            Ok(page(with_labels(&cats, items), after))
         })
     }
 
@@ -1963,10 +1985,11 @@ impl Store for SqliteStore {
     }
 
     fn region_transactions(&self, after: i64, limit: u32) -> Result<TransactionPage, ServiceError> {
+        let cats = self.catalogues.clone();
         self.db.read(move |c| {
             let items =
                 transactions_where(c, "t.seq > ?1 ORDER BY t.seq LIMIT ?2", &[&after, &limit])?;
-            Ok(page(items, after))
+            Ok(page(with_labels(&cats, items), after))
         })
     }
 

@@ -31,6 +31,8 @@ async fn whole_journey_order_to_reimbursement() {
     assert_eq!(r.body["debited"], "12.50");
     assert_eq!(r.body["reste_a_payer"], "0.00");
     assert_eq!(r.body["balance"], "2.50");
+    assert_eq!(r.body["avantage_label"], "Lecture loisir");
+    assert_eq!(r.body["season"], "2026-2027");
     let first = r.body["id"].as_str().unwrap().to_owned();
 
     // Price above the credit: the card goes to zero, the youth pays the rest.
