@@ -30,6 +30,7 @@ use passregion_core::season::REGION_TZ;
 use passregion_core::{Catalogue, Clock, RefundPolicy, SystemClock};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::services::ServeDir;
+use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::db::Db;
@@ -263,6 +264,18 @@ impl Server {
                 error::ApiError::from(error::ServiceError::Internal("panic".into())).into_response()
             }))
             .layer(cors(&self.cors_origins))
+            .layer(SetResponseHeaderLayer::if_not_present(
+                axum::http::header::X_CONTENT_TYPE_OPTIONS,
+                axum::http::HeaderValue::from_static("nosniff"),
+            ))
+            .layer(SetResponseHeaderLayer::if_not_present(
+                axum::http::header::X_FRAME_OPTIONS,
+                axum::http::HeaderValue::from_static("DENY"),
+            ))
+            .layer(SetResponseHeaderLayer::if_not_present(
+                axum::http::header::REFERRER_POLICY,
+                axum::http::HeaderValue::from_static("no-referrer"),
+            ))
             .layer(TraceLayer::new_for_http());
         let ticker = tokio::spawn(background(
             self.state.clone(),
@@ -308,6 +321,7 @@ async fn background(state: AppState, days: Vec<u32>) {
         let store = state.store.clone();
         let days = days.clone();
         let res = tokio::task::spawn_blocking(move || -> Result<(), error::ServiceError> {
+            store.prune(now, Duration::days(30))?;
             let loaded = store.load_due_seasons(now)?;
             if loaded > 0 {
                 tracing::info!(loaded, "season avantages loaded");

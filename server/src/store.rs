@@ -256,6 +256,10 @@ pub trait Store: Send + Sync + 'static {
         now: DateTime<Utc>,
     ) -> Result<NewCredential, ServiceError>;
 
+    /// Deletes expired sessions and idempotency records older than `keep`
+    /// (a client retries within minutes; a month is generous).
+    fn prune(&self, now: DateTime<Utc>, keep: Duration) -> Result<usize, ServiceError>;
+
     /// End of the last closed reimbursement period.
     fn last_period_end(&self) -> Result<Option<DateTime<Utc>>, ServiceError>;
 
@@ -2267,6 +2271,17 @@ impl Store for SqliteStore {
                 ],
             )?;
             Ok(cred)
+        })
+    }
+
+    fn prune(&self, now: DateTime<Utc>, keep: Duration) -> Result<usize, ServiceError> {
+        self.db.write(move |c| {
+            let sessions = c.exec("DELETE FROM sessions WHERE expires_at < ?1", [ts(now)])?;
+            let keys = c.exec(
+                "DELETE FROM idempotency WHERE created_at < ?1",
+                [ts(now - keep)],
+            )?;
+            Ok(sessions + keys)
         })
     }
 

@@ -727,6 +727,11 @@ async fn public_endpoints_openapi_and_bons_plans() {
         .await
         .unwrap();
     assert!(other.headers().get("access-control-allow-origin").is_none());
+    assert_eq!(
+        other.headers().get("x-content-type-options").unwrap(),
+        "nosniff"
+    );
+    assert_eq!(other.headers().get("x-frame-options").unwrap(), "DENY");
     let doc = c.get("/api/openapi.json").await;
     assert_eq!(doc.status, 200);
     assert!(doc.body["paths"]["/api/partner/debits"]["post"].is_object());
