@@ -585,7 +585,36 @@ pub(crate) fn append_ledger(
     transaction_id: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<Totals, ServiceError> {
-    let after = totals(conn, card_id, season, avantage)?
+    let before = totals(conn, card_id, season, avantage)?;
+    append_ledger_after(
+        conn,
+        card_id,
+        season,
+        avantage,
+        unit_kind,
+        movement,
+        units,
+        transaction_id,
+        before,
+        now,
+    )
+}
+
+/// [`append_ledger`] when the caller has just read the totals (same transaction).
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn append_ledger_after(
+    conn: &Connection,
+    card_id: &str,
+    season: Season,
+    avantage: &str,
+    unit_kind: AvantageKind,
+    movement: MovementKind,
+    units: i64,
+    transaction_id: Option<&str>,
+    before: Totals,
+    now: DateTime<Utc>,
+) -> Result<Totals, ServiceError> {
+    let after = before
         .apply(movement, units)
         .map_err(|e| ServiceError::Internal(format!("ledger: {e}")))?;
     conn.exec(
@@ -1102,7 +1131,7 @@ pub(crate) fn apply_debit(
             ts(at.now)
         ],
     )?;
-    append_ledger(
+    append_ledger_after(
         c,
         &row.id,
         row.season,
@@ -1111,6 +1140,7 @@ pub(crate) fn apply_debit(
         MovementKind::Debit,
         outcome.debited.units(),
         Some(&id),
+        t,
         at.now,
     )?;
     if let Some(u) = used_qr {
