@@ -18,6 +18,8 @@ pub const DEMO_PASSWORD: &str = "demo1234";
 
 /// Demo logins printed at start.
 pub struct DemoSummary {
+    /// Whether the demo data was created by this start (else it was already there).
+    pub created: bool,
     /// (role, e-mail) pairs worth trying.
     pub logins: Vec<(String, String)>,
     /// The featured youth's card number and birth date (for the web debit form).
@@ -187,7 +189,7 @@ pub fn seed(
     now: DateTime<Utc>,
 ) -> Result<Option<DemoSummary>, ServiceError> {
     if !is_empty(store)? {
-        return Ok(None);
+        return existing_summary(store).map(Some);
     }
     let mut rng = StdRng::seed_from_u64(2017);
     let hash = crate::auth::hash_password(DEMO_PASSWORD)
@@ -556,9 +558,60 @@ pub fn seed(
         );
     }
     Ok(Some(DemoSummary {
+        created: true,
         logins,
         featured_card: featured,
     }))
+}
+
+/// The demo logins of a database seeded by an earlier start.
+fn existing_summary(store: &SqliteStore) -> Result<DemoSummary, ServiceError> {
+    let mut wanted: Vec<(String, String)> = vec![
+        ("Jeune".into(), "lea@demo.passregion.fr".into()),
+        ("Établissement".into(), "ampere@demo.passregion.fr".into()),
+        ("Région".into(), "region@demo.passregion.fr".into()),
+    ];
+    for c in PartnerCategory::ALL {
+        wanted.push((
+            format!("Partenaire ({})", c.label_fr()),
+            format!("{}@demo.passregion.fr", c.code().replace('_', "-")),
+        ));
+    }
+    wanted.push((
+        "Partenaire candidat (en instruction)".into(),
+        "candidature@demo.passregion.fr".into(),
+    ));
+    store.db().read(move |c| {
+        let mut logins = Vec::new();
+        for (role, email) in wanted {
+            let exists: bool = c
+                .query_row("SELECT 1 FROM accounts WHERE email = ?1", [&email], |_| {
+                    Ok(true)
+                })
+                .unwrap_or(false);
+            if exists {
+                logins.push((role, email));
+            }
+        }
+        let featured = c
+            .query_row(
+                "SELECT c.number, c.birth_date FROM cards c JOIN accounts a ON a.id = c.account_id
+                 WHERE a.email = 'lea@demo.passregion.fr'",
+                [],
+                |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)),
+            )
+            .ok()
+            .and_then(|(n, b)| {
+                NaiveDate::parse_from_str(&b, "%Y-%m-%d")
+                    .ok()
+                    .map(|d| (n, d))
+            });
+        Ok(DemoSummary {
+            created: false,
+            logins,
+            featured_card: featured,
+        })
+    })
 }
 
 fn bons_plans_for(category: PartnerCategory, name: &str) -> Vec<(String, String)> {

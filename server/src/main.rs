@@ -97,7 +97,8 @@ fn serve(config: Config) -> anyhow::Result<()> {
             println!("  Application jeune : {base}/#/jeune   Application partenaire : {base}/#/partenaire");
         }
         if let Some(d) = demo {
-            println!("  Données de démonstration créées. Mot de passe de tous les comptes : {}", passregion_server::demo::DEMO_PASSWORD);
+            let state = if d.created { "créées" } else { "déjà présentes" };
+            println!("  Données de démonstration {state}. Mot de passe de tous les comptes : {}", passregion_server::demo::DEMO_PASSWORD);
             for (role, email) in &d.logins {
                 println!("    {role:<40} {email}");
             }
