@@ -383,18 +383,7 @@ pub async fn login(
 
 /// Checks the e-mail and password of a new account.
 pub fn check_new_account(email: &str, password: &str) -> Result<(), ServiceError> {
-    let email = email.trim().to_lowercase();
-    let valid_email = email.len() <= 254
-        && email.split_once('@').is_some_and(|(a, b)| {
-            !a.is_empty() && b.contains('.') && !b.starts_with('.') && !b.ends_with('.')
-        })
-        && !email.chars().any(|c| c.is_whitespace() || c.is_control());
-    if !valid_email {
-        return Err(ServiceError::Invalid {
-            field: "email",
-            message: "Adresse e-mail invalide.".into(),
-        });
-    }
+    crate::store::check_email("email", email)?;
     let n = password.chars().count();
     if !(8..=200).contains(&n) {
         return Err(ServiceError::Invalid {

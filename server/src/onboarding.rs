@@ -513,13 +513,7 @@ impl OnboardingStore for SqliteStore {
             });
         }
         let name = require_text("name", &r.name, 80)?;
-        let email = require_text("email", &r.email, 254)?;
-        if !email.contains('@') {
-            return Err(ServiceError::Invalid {
-                field: "email",
-                message: "Adresse e-mail invalide.".into(),
-            });
-        }
+        let email = crate::store::check_email("email", &r.email)?;
         let phone = r
             .phone
             .as_deref()

@@ -502,6 +502,32 @@ pub(crate) struct CardRow {
     pub(crate) locked_until: Option<DateTime<Utc>>,
 }
 
+impl CardRow {
+    /// `Léa M.`: what a partner sees of the holder to check identity.
+    pub(crate) fn holder(&self) -> String {
+        let initial: String = self.last_name.chars().take(1).collect();
+        format!("{} {}.", self.first_name, initial)
+    }
+}
+
+/// Checks an e-mail address (accounts, referents): one rule for the server.
+pub(crate) fn check_email(field: &'static str, email: &str) -> Result<String, ServiceError> {
+    let email = email.trim().to_lowercase();
+    let valid = email.len() <= 254
+        && email.split_once('@').is_some_and(|(a, b)| {
+            !a.is_empty() && b.contains('.') && !b.starts_with('.') && !b.ends_with('.')
+        })
+        && !email.chars().any(|c| c.is_whitespace() || c.is_control());
+    if valid {
+        Ok(email)
+    } else {
+        Err(ServiceError::Invalid {
+            field,
+            message: "Adresse e-mail invalide.".into(),
+        })
+    }
+}
+
 const CARD_COLS: &str = "id, number, establishment_id, season, status, public, track, disabled,
     first_name, last_name, birth_date, status_reason, failed_attempts, locked_until";
 
@@ -1750,10 +1776,9 @@ impl Store for SqliteStore {
                 .as_ref()
                 .err()
                 .map(|e| crate::error::ApiError::from(ServiceError::Card(e.clone())).message);
-            let initial: String = row.last_name.chars().take(1).collect();
             Ok(Ok(CardInspection {
                 card_id: row.id.clone(),
-                holder: format!("{} {}.", row.first_name, initial),
+                holder: row.holder(),
                 status: row.status.code().to_owned(),
                 season: row.season.to_string(),
                 usable: usable.is_ok(),
@@ -1812,13 +1837,12 @@ impl Store for SqliteStore {
                     Ok(v) => v,
                     Err(e) => return Ok(Err(e)),
                 };
-                let initial: String = row.last_name.chars().take(1).collect();
                 Ok(json_response(
                     201,
                     &DebitReceipt {
                         transaction: tx,
                         balance,
-                        holder: format!("{} {}.", row.first_name, initial),
+                        holder: row.holder(),
                     },
                 ))
             })
