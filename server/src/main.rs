@@ -2,7 +2,8 @@
 
 use clap::{Parser, Subcommand};
 use passregion_core::{Catalogue, Season};
-use passregion_server::{Config, Server, load_catalogues};
+use passregion_server::config::load_catalogues;
+use passregion_server::{Config, Server};
 
 #[derive(Parser)]
 #[command(name = "passregion-server", version, about = "PASS'Région server")]
@@ -42,11 +43,13 @@ fn main() -> std::process::ExitCode {
         .init();
     let result = match cli.command {
         Some(Command::Catalogue { season, file }) => print_catalogue(season, file),
-        Some(Command::RotateIssuerKey) => passregion_server::keys::ServerKeys::rotate_issuer(
-            &cli.config.data_dir,
-            chrono::Utc::now(),
-        )
-        .map(|path| eprintln!("nouvelle clé d'émission : {}", path.display())),
+        Some(Command::RotateIssuerKey) => {
+            passregion_server::platform::keys::ServerKeys::rotate_issuer(
+                &cli.config.data_dir,
+                chrono::Utc::now(),
+            )
+            .map(|path| eprintln!("nouvelle clé d'émission : {}", path.display()))
+        }
         None | Some(Command::Serve) => serve(cli.config),
     };
     match result {

@@ -1,17 +1,17 @@
-//! Reading a card QR code: the one place where the server calls the shared
-//! verifier (`passregion_core::credential::verify`), for inspections and
-//! online QR debits alike.
+//! Card QR codes read at a counter: verified by the shared core verifier against the server's trust list.
 
-use std::sync::Arc;
-
-use chrono::{DateTime, Utc};
+use chrono::DateTime;
+use chrono::Utc;
 use passregion_core::clock::FixedClock;
-use passregion_core::credential::{DenyList, ReplayState, Verified, verify};
+use passregion_core::credential::DenyList;
+use passregion_core::credential::ReplayState;
+use passregion_core::credential::Verified;
+use passregion_core::credential::verify;
+use std::sync::Arc;
 use uuid::Uuid;
 
 use crate::error::ServiceError;
-use crate::keys::ServerKeys;
-use crate::store::Store;
+use crate::platform::keys::ServerKeys;
 
 /// A dynamic QR's counter, consumed by the debit that uses it.
 #[derive(Debug, Clone)]
@@ -43,12 +43,15 @@ pub trait QrResolver: Send + Sync + 'static {
 /// trust list; the replay state is the counters already consumed by debits.
 pub struct CredentialResolver {
     keys: Arc<ServerKeys>,
-    store: Arc<dyn Store>,
+    store: Arc<dyn crate::debits::repo::DebitsRepo>,
 }
 
 impl CredentialResolver {
     /// A resolver over the server's keys and storage.
-    pub fn new(keys: Arc<ServerKeys>, store: Arc<dyn Store>) -> CredentialResolver {
+    pub fn new(
+        keys: Arc<ServerKeys>,
+        store: Arc<dyn crate::debits::repo::DebitsRepo>,
+    ) -> CredentialResolver {
         CredentialResolver { keys, store }
     }
 }
@@ -58,7 +61,7 @@ impl CredentialResolver {
 /// debit does not burn the code, and a code seen offline by one partner and
 /// online by another is still caught. The verifier's replay state is
 /// therefore empty here.
-struct ConsumedByDebits;
+pub(crate) struct ConsumedByDebits;
 
 impl ReplayState for ConsumedByDebits {
     fn last_counter(&self, _credential_id: &Uuid) -> Option<u32> {

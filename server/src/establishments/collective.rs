@@ -1,83 +1,34 @@
-//! Collective bookings paid remotely by an établissement (FAQ §14): a class
-//! goes to a show; the établissement debits, at that partner, the avantage of
-//! each of its youths taking part. Each card goes through the same debit rule
-//! as at a counter (`store::apply_debit`); one card refused does not stop the
-//! others; the whole request is idempotent.
+//! Collective bookings paid remotely by an établissement (FAQ §14): each card goes through the same debit rule as at a counter.
 
-use axum::extract::State;
-use axum::http::HeaderMap;
-use axum::response::Response;
-use chrono::{DateTime, Utc};
-use passregion_core::{Money, PartnerCategory};
+use crate::platform::db::Cached;
+
+use chrono::DateTime;
+use chrono::Utc;
+use passregion_core::PartnerCategory;
 use rusqlite::OptionalExtension;
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 
-use crate::db::Cached;
-use crate::error::{ApiError, ServiceError};
-use crate::http::{AppState, Auth, Body, blocking, parse_json_body};
-use crate::model::{Principal, Role};
-use crate::store::{
-    DebitAt, Idempotency, SqliteStore, StoredResponse, apply_debit, card_by, enum_from,
-    json_response, require_role,
-};
+use crate::accounts::model::Principal;
+use crate::accounts::model::Role;
+use crate::accounts::require_role;
+use crate::debits::card::card_by;
+use crate::debits::service::DebitAt;
+use crate::debits::service::apply_debit;
+use crate::error::ServiceError;
+use crate::establishments::model::CollectiveLine;
+use crate::establishments::model::CollectiveRequest;
+use crate::establishments::model::CollectiveResponse;
+use crate::platform::idempotency::Idempotency;
+use crate::platform::idempotency::StoredResponse;
+use crate::platform::idempotency::json_response;
+use crate::platform::sql::enum_from;
+use crate::platform::store::SqliteStore;
+use crate::web::problem::ApiError;
 
 /// Most cards in one collective booking.
 pub const MAX_CARDS: usize = 100;
 
-/// `POST /api/establishment/collective-debits`.
-#[derive(Debug, Clone, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct CollectiveRequest {
-    /// The partner (validated convention).
-    pub partner_id: String,
-    /// Avantage code.
-    pub avantage: String,
-    /// Price per youth in euros, for a credit avantage.
-    #[schema(value_type = Option<String>)]
-    pub price_per_youth: Option<Money>,
-    /// Entries per youth, for an entries avantage.
-    pub entries_per_youth: Option<u32>,
-    /// Cards of the établissement's youths taking part (1 to 100).
-    pub card_ids: Vec<String>,
-}
-
-/// One card's outcome.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct CollectiveLine {
-    /// Card id.
-    pub card_id: String,
-    /// `debite` or `refuse`.
-    pub status: &'static str,
-    /// Transaction (when debited).
-    pub transaction_id: Option<String>,
-    /// Taken from the card.
-    pub debited: Option<String>,
-    /// Left for the youth (or the établissement) to pay.
-    pub reste_a_payer: Option<String>,
-    /// Balance left on the avantage.
-    pub balance: Option<String>,
-    /// Machine code of a refusal.
-    pub code: Option<&'static str>,
-    /// French message of a refusal.
-    pub message: Option<String>,
-}
-
-/// The booking's outcome.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct CollectiveResponse {
-    /// Partner.
-    pub partner_id: String,
-    /// Avantage.
-    pub avantage: String,
-    /// Per card, in request order.
-    pub lines: Vec<CollectiveLine>,
-    /// Cards debited.
-    pub debited_cards: usize,
-}
-
 /// Storage of collective bookings.
-pub trait CollectiveStore: Send + Sync + 'static {
+pub trait CollectiveRepo: Send + Sync + 'static {
     /// Debits every card of the request (idempotent).
     fn collective_debit(
         &self,
@@ -88,7 +39,7 @@ pub trait CollectiveStore: Send + Sync + 'static {
     ) -> Result<StoredResponse, ServiceError>;
 }
 
-impl CollectiveStore for SqliteStore {
+impl CollectiveRepo for SqliteStore {
     fn collective_debit(
         &self,
         who: &Principal,
@@ -114,7 +65,7 @@ impl CollectiveStore for SqliteStore {
         let account = who.account_id.clone();
         let cats = self.catalogues.clone();
         self.db.write_outcome(move |c| {
-            crate::store::idempotent(c, &idem, now, |c| {
+            crate::platform::idempotency::idempotent(c, &idem, now, |c| {
                 let partner: Option<(String, String)> = c
                     .one(
                         "SELECT category, status FROM partners WHERE id = ?1",
@@ -202,24 +153,4 @@ impl CollectiveStore for SqliteStore {
             })
         })
     }
-}
-
-/// Pay a group booking at a partner with the avantages of the établissement's
-/// youths taking part. Requires an `Idempotency-Key` header.
-#[utoipa::path(post, path = "/api/establishment/collective-debits", request_body = CollectiveRequest,
-    params(("Idempotency-Key" = String, Header)),
-    responses((status = 201, body = CollectiveResponse), (status = 422, body = ApiError)), security(("bearer" = [])))]
-pub async fn collective_debit(
-    State(s): State<AppState>,
-    Auth(p): Auth,
-    headers: HeaderMap,
-    Body(body): Body,
-) -> Result<Response, ApiError> {
-    require_role(&p, Role::Establishment)?;
-    let (req, hash) = parse_json_body::<CollectiveRequest>(&headers, &body)?;
-    let idem = crate::http::idempotency(&headers, &p, "collective", &hash)?;
-    let (store, now) = (s.collective.clone(), s.clock.now());
-    blocking(move || store.collective_debit(&p, req, idem, now))
-        .await
-        .map(crate::http::stored)
 }

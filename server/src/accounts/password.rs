@@ -1,7 +1,11 @@
-//! Passwords (argon2id) and session tokens.
+//! Password hashing (argon2) and session tokens.
 
 use argon2::Argon2;
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::password_hash::PasswordHash;
+use argon2::password_hash::PasswordHasher;
+use argon2::password_hash::PasswordVerifier;
+use argon2::password_hash::SaltString;
+use base64::Engine;
 use rand::RngCore;
 
 /// Hashes a password (argon2id, default parameters, random salt).
@@ -36,7 +40,12 @@ pub fn burn_time(password: &str) {
 pub fn new_token() -> String {
     let mut bytes = [0u8; 32];
     rand::rng().fill_bytes(&mut bytes);
-    crate::http::encode_token(&bytes)
+    crate::accounts::password::encode_token(&bytes)
+}
+
+/// A random session token (256 bits, URL-safe base64).
+pub fn encode_token(bytes: &[u8]) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }
 
 #[cfg(test)]

@@ -1,45 +1,43 @@
-//! SQLite plumbing: pragmas, numbered migrations, one writer thread with group
-//! commit, and a pool of read connections.
-//!
-//! Every write is a closure run by the single writer thread inside a savepoint.
-//! The writer takes all the closures waiting at that moment, runs them in one
-//! SQLite transaction (each in its own savepoint, so one failure does not undo
-//! the others), commits once with `synchronous=FULL`, and only then answers
-//! each caller. A debit is therefore durable when acknowledged, and writes are
-//! serialised, so no two debits on one card can race.
+//! SQLite plumbing: pragmas, numbered migrations, one writer thread with group commit, and a pool of read connections.
 
-use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::path::{Path, PathBuf};
+use rusqlite::Connection;
+use rusqlite::OpenFlags;
+use std::panic::AssertUnwindSafe;
+use std::panic::catch_unwind;
+use std::path::Path;
+use std::path::PathBuf;
 use std::sync::Mutex;
-use std::sync::mpsc::{Receiver, SyncSender, TryRecvError, sync_channel};
+use std::sync::mpsc::Receiver;
+use std::sync::mpsc::SyncSender;
+use std::sync::mpsc::TryRecvError;
+use std::sync::mpsc::sync_channel;
 use std::thread::JoinHandle;
-
-use rusqlite::{Connection, OpenFlags};
 
 use crate::error::ServiceError;
 
 /// The numbered migrations; `PRAGMA user_version` is the number applied.
 pub const MIGRATIONS: &[(&str, &str)] = &[
-    ("0001_init", include_str!("../migrations/0001_init.sql")),
+    ("0001_init", include_str!("../../migrations/0001_init.sql")),
     (
         "0002_credentials",
-        include_str!("../migrations/0002_credentials.sql"),
+        include_str!("../../migrations/0002_credentials.sql"),
     ),
     (
         "0003_offline_sync",
-        include_str!("../migrations/0003_offline_sync.sql"),
+        include_str!("../../migrations/0003_offline_sync.sql"),
     ),
     (
         "0004_onboarding",
-        include_str!("../migrations/0004_onboarding.sql"),
+        include_str!("../../migrations/0004_onboarding.sql"),
     ),
 ];
 
 /// Most write closures committed together.
-const MAX_GROUP: usize = 512;
+pub(crate) const MAX_GROUP: usize = 512;
 
-type Completion = Box<dyn FnOnce(bool) + Send>;
-type Job = Box<dyn FnOnce(&Connection) -> (bool, Completion) + Send>;
+pub(crate) type Completion = Box<dyn FnOnce(bool) + Send>;
+
+pub(crate) type Job = Box<dyn FnOnce(&Connection) -> (bool, Completion) + Send>;
 
 /// The database: a writer thread and read connections.
 pub struct Db {
@@ -79,7 +77,7 @@ impl Cached for Connection {
 }
 
 /// Applies the connection pragmas every connection needs.
-fn configure(conn: &Connection) -> rusqlite::Result<()> {
+pub(crate) fn configure(conn: &Connection) -> rusqlite::Result<()> {
     conn.busy_timeout(std::time::Duration::from_secs(10))?;
     conn.set_prepared_statement_cache_capacity(256);
     conn.execute_batch(
@@ -227,7 +225,7 @@ impl Drop for Db {
     }
 }
 
-fn writer_loop(conn: Connection, receiver: Receiver<Job>) {
+pub(crate) fn writer_loop(conn: Connection, receiver: Receiver<Job>) {
     while let Ok(first) = receiver.recv() {
         let mut jobs = vec![first];
         while jobs.len() < MAX_GROUP {

@@ -1,17 +1,47 @@
-//! Demo data: a small region that a new user can log into at once.
-//! Deterministic (fixed seed), created only in an empty database, through the
-//! same store operations as real traffic (orders, validations, debits).
+//! The demo region: établissements, youths, partners, bons plans and some history.
 
-use chrono::{DateTime, Duration, NaiveDate, Utc};
+use crate::accounts::repo::AccountsRepo;
+use crate::bons_plans::repo::BonsPlansRepo;
+use crate::cards::orders::OrdersRepo;
+use crate::cards::repo::CardsRepo;
+use crate::debits::repo::DebitsRepo;
+
+use chrono::DateTime;
+use chrono::Duration;
+use chrono::NaiveDate;
+use chrono::Utc;
+use passregion_core::Money;
+use passregion_core::PartnerCategory;
+use passregion_core::Public;
+use passregion_core::Track;
 use passregion_core::season::region_date;
-use passregion_core::{Money, PartnerCategory, Public, Track};
+use rand::Rng;
+use rand::SeedableRng;
 use rand::rngs::StdRng;
-use rand::{Rng, SeedableRng};
 use rusqlite::params;
 
+use crate::accounts::model::Principal;
+use crate::accounts::model::Role;
+use crate::accounts::repo::NewAccount;
+use crate::bons_plans::model::BonPlanRequest;
+use crate::bons_plans::model::ModerationRequest;
+use crate::cards::model::OrderDecision;
+use crate::cards::model::OrderRequest;
+use crate::debits::card::CardRef;
+use crate::debits::card::Channel;
+use crate::debits::model::DebitRequest;
+use crate::demo::data::CITIES;
+use crate::demo::data::ESTABLISHMENTS;
+use crate::demo::data::FIRST_NAMES;
+use crate::demo::data::LAST_NAMES;
+use crate::demo::data::PARTNER_NAMES;
 use crate::error::ServiceError;
-use crate::model::*;
-use crate::store::{CardRef, Channel, Idempotency, NewAccount, SqliteStore, Store, sha256_hex, ts};
+use crate::platform::idempotency::Idempotency;
+use crate::platform::sql::sha256_hex;
+use crate::platform::sql::ts;
+use crate::platform::store::SqliteStore;
+
+mod data;
 
 /// The password of every demo account.
 pub const DEMO_PASSWORD: &str = "demo1234";
@@ -26,146 +56,7 @@ pub struct DemoSummary {
     pub featured_card: Option<(String, NaiveDate)>,
 }
 
-const ESTABLISHMENTS: &[(&str, &str, &str, &str, &str)] = &[
-    ("etab-ampere", "Lycée Ampère", "lycee", "Lyon", "69002"),
-    (
-        "etab-champollion",
-        "Lycée Champollion",
-        "lycee",
-        "Grenoble",
-        "38000",
-    ),
-    (
-        "etab-pascal",
-        "Lycée Blaise-Pascal",
-        "lycee",
-        "Clermont-Ferrand",
-        "63000",
-    ),
-    (
-        "etab-jverne",
-        "Lycée professionnel Jules-Verne",
-        "lycee",
-        "Chambéry",
-        "73000",
-    ),
-    (
-        "etab-cfa-btp",
-        "CFA du BTP de la Loire",
-        "cfa",
-        "Saint-Étienne",
-        "42000",
-    ),
-    (
-        "etab-ml-lyon",
-        "Mission locale de Lyon",
-        "mission_locale",
-        "Lyon",
-        "69003",
-    ),
-    (
-        "etab-ime-tilleuls",
-        "IME Les Tilleuls",
-        "ime",
-        "Annecy",
-        "74000",
-    ),
-    (
-        "etab-ifsi-valence",
-        "Institut de formation en soins infirmiers",
-        "formation_sanitaire_sociale",
-        "Valence",
-        "26000",
-    ),
-];
-
-const CITIES: &[(&str, &str, f64, f64)] = &[
-    ("Lyon", "69001", 45.7640, 4.8357),
-    ("Grenoble", "38000", 45.1885, 5.7245),
-    ("Clermont-Ferrand", "63000", 45.7772, 3.0870),
-    ("Saint-Étienne", "42000", 45.4397, 4.3872),
-    ("Annecy", "74000", 45.8992, 6.1294),
-    ("Chambéry", "73000", 45.5646, 5.9178),
-    ("Valence", "26000", 44.9334, 4.8924),
-    ("Bourg-en-Bresse", "01000", 46.2052, 5.2255),
-    ("Le Puy-en-Velay", "43000", 45.0434, 3.8858),
-    ("Aurillac", "15000", 44.9264, 2.4397),
-    ("Moulins", "03000", 46.5646, 3.3326),
-    ("Privas", "07000", 44.7353, 4.5992),
-];
-
-const PARTNER_NAMES: &[(PartnerCategory, &[&str])] = &[
-    (
-        PartnerCategory::Librairie,
-        &[
-            "Librairie du Parc",
-            "La Page Blanche",
-            "Au Fil des Mots",
-            "Librairie des Alpes",
-            "Le Bouquiniste",
-            "BD & Compagnie",
-        ],
-    ),
-    (
-        PartnerCategory::ClubSportif,
-        &[
-            "Union sportive de la Croix-Rousse",
-            "Grenoble Escalade Club",
-            "Handball Club Clermontois",
-            "Aviron Annécien",
-            "Judo Club Stéphanois",
-        ],
-    ),
-    (
-        PartnerCategory::SalleDeSpectacle,
-        &[
-            "Théâtre des Célestins",
-            "La Comédie de Valence",
-            "Le Fil",
-            "Opéra-Théâtre",
-            "Salle des Rancy",
-        ],
-    ),
-    (
-        PartnerCategory::Cinema,
-        &[
-            "Cinéma Le Zola",
-            "Le Méliès",
-            "Cinéma Le Rio",
-            "Les 400 Coups",
-        ],
-    ),
-    (
-        PartnerCategory::Musee,
-        &[
-            "Musée des Confluences",
-            "Musée de Grenoble",
-            "Musée d'art Roger-Quilliot",
-        ],
-    ),
-    (
-        PartnerCategory::EquipementPro,
-        &["Outillage Pro Rhône", "Tenues & Métiers", "Équip'Apprentis"],
-    ),
-    (
-        PartnerCategory::ChassePeche,
-        &[
-            "Fédération de pêche du Rhône",
-            "Fédération des chasseurs de l'Isère",
-        ],
-    ),
-];
-
-const FIRST_NAMES: &[&str] = &[
-    "Léa", "Hugo", "Chloé", "Lucas", "Manon", "Nathan", "Inès", "Enzo", "Camille", "Louis", "Jade",
-    "Yanis", "Sarah", "Théo", "Lina", "Mathis", "Emma", "Rayan", "Zoé", "Noah",
-];
-const LAST_NAMES: &[&str] = &[
-    "Martin", "Bernard", "Dubois", "Thomas", "Robert", "Richard", "Petit", "Durand", "Leroy",
-    "Moreau", "Simon", "Laurent", "Lefebvre", "Michel", "Garcia", "Fournier", "Girard", "Bonnet",
-];
-
-fn principal(account_id: &str, role: Role) -> Principal {
+pub(crate) fn principal(account_id: &str, role: Role) -> Principal {
     Principal {
         account_id: account_id.to_owned(),
         role,
@@ -175,7 +66,7 @@ fn principal(account_id: &str, role: Role) -> Principal {
 }
 
 /// Whether the database has no account yet.
-fn is_empty(store: &SqliteStore) -> Result<bool, ServiceError> {
+pub(crate) fn is_empty(store: &SqliteStore) -> Result<bool, ServiceError> {
     store.db().read(|c| {
         let n: i64 = c.query_row("SELECT COUNT(*) FROM accounts", [], |r| r.get(0))?;
         Ok(n == 0)
@@ -192,7 +83,7 @@ pub fn seed(
         return existing_summary(store).map(Some);
     }
     let mut rng = StdRng::seed_from_u64(2017);
-    let hash = crate::auth::hash_password(DEMO_PASSWORD)
+    let hash = crate::accounts::password::hash_password(DEMO_PASSWORD)
         .map_err(|e| ServiceError::Internal(e.to_string()))?;
     let mut logins = Vec::new();
     let today = region_date(now);
@@ -327,7 +218,10 @@ pub fn seed(
     // A structure that applied online and signed its convention: waiting for
     // the Region's decision. And the établissements' thematic referents.
     {
-        use crate::onboarding::{ApplicationRequest, OnboardingStore, Referent};
+        use crate::establishments::model::Referent;
+        use crate::establishments::repo::ReferentsRepo;
+        use crate::partners::model::ApplicationRequest;
+        use crate::partners::repo::PartnersRepo;
         let req = ApplicationRequest {
             name: "Cinéma Les Alizés".into(),
             category: PartnerCategory::Cinema,
@@ -547,7 +441,7 @@ pub fn seed(
         // Not every card has every avantage (e.g. premier équipement): skip refusals.
         let _ = store.debit(
             partner,
-            CardRef::Scanned(crate::qr::ScannedCard {
+            CardRef::Scanned(crate::debits::qr::ScannedCard {
                 card_id: card_id.clone(),
                 used: None,
             }),
@@ -565,7 +459,7 @@ pub fn seed(
 }
 
 /// The demo logins of a database seeded by an earlier start.
-fn existing_summary(store: &SqliteStore) -> Result<DemoSummary, ServiceError> {
+pub(crate) fn existing_summary(store: &SqliteStore) -> Result<DemoSummary, ServiceError> {
     let mut wanted: Vec<(String, String)> = vec![
         ("Jeune".into(), "lea@demo.passregion.fr".into()),
         ("Établissement".into(), "ampere@demo.passregion.fr".into()),
@@ -614,7 +508,7 @@ fn existing_summary(store: &SqliteStore) -> Result<DemoSummary, ServiceError> {
     })
 }
 
-fn bons_plans_for(category: PartnerCategory, name: &str) -> Vec<(String, String)> {
+pub(crate) fn bons_plans_for(category: PartnerCategory, name: &str) -> Vec<(String, String)> {
     let (a, b) = match category {
         PartnerCategory::Librairie => (
             (

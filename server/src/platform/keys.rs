@@ -1,19 +1,22 @@
-//! The server's signing keys, kept in `DATA_DIR/keys/` (created on first
-//! start, readable by the server only, never logged), and the trust list it
-//! publishes. Rotation adds a new issuer key; older ones stay in the trust
-//! list so the cards already printed keep verifying.
-
-use std::path::{Path, PathBuf};
+//! The server's signing keys: the root key that signs the trust list and the issuer keys that sign card QR codes and app credentials.
 
 use anyhow::Context;
-use chrono::{DateTime, Duration, Utc};
-use passregion_core::credential::{
-    IssuerKey, PublicKey, RootKey, SignedTrustList, TrustList, TrustedKey,
-};
+use chrono::DateTime;
+use chrono::Duration;
+use chrono::Utc;
+use passregion_core::credential::IssuerKey;
+use passregion_core::credential::PublicKey;
+use passregion_core::credential::RootKey;
+use passregion_core::credential::SignedTrustList;
+use passregion_core::credential::TrustList;
+use passregion_core::credential::TrustedKey;
 use ring::rand::SystemRandom;
+use std::path::Path;
+use std::path::PathBuf;
 
 /// How long a published trust list stays fresh for offline partners.
 pub const TRUST_LIST_VALIDITY: Duration = Duration::days(30);
+
 /// How long an issuer key is trusted after it was created.
 pub const ISSUER_KEY_VALIDITY: Duration = Duration::days(365 * 6);
 
@@ -38,7 +41,7 @@ impl std::fmt::Debug for ServerKeys {
     }
 }
 
-fn write_secret(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+pub(crate) fn write_secret(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     let tmp = path.with_extension("tmp");
     {
         use std::io::Write;
@@ -57,7 +60,7 @@ fn write_secret(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn issuer_files(dir: &Path) -> anyhow::Result<Vec<(PathBuf, DateTime<Utc>)>> {
+pub(crate) fn issuer_files(dir: &Path) -> anyhow::Result<Vec<(PathBuf, DateTime<Utc>)>> {
     let mut out = Vec::new();
     for entry in std::fs::read_dir(dir)? {
         let path = entry?.path();

@@ -1,23 +1,25 @@
-//! Checks of pushed offline debits that need no database: the partner device
-//! signature, the outcome of the debit rule, the scan time, and the QR
-//! verified at its scan time with the shared verifier. They run on the
-//! request's thread, outside the single writer.
+//! Checks of a pushed offline debit that need no database: signatures, chain fields, the QR at its scan time.
 
+use chrono::DateTime;
+use chrono::Duration;
+use chrono::Utc;
+use passregion_core::credential::PublicKey;
+use passregion_core::credential::Verified;
+use passregion_core::sync::ItemStatus;
+use passregion_core::sync::OfflineDebit;
 use std::collections::HashMap;
 
-use chrono::{DateTime, Duration, Utc};
-use passregion_core::credential::{PublicKey, Verified};
-use passregion_core::sync::{ItemStatus, OfflineDebit};
-
 use crate::error::ServiceError;
-use crate::keys::ServerKeys;
-use crate::store::sha256_hex;
-use crate::sync_store::{CheckedItem, PushItem, refused};
+use crate::platform::keys::ServerKeys;
+use crate::platform::sql::sha256_hex;
+use crate::sync::apply::CheckedItem;
+use crate::sync::apply::PushItem;
+use crate::sync::apply::refused;
 
 /// How far in the future a scan time may be (phone clock drift).
-const MAX_FUTURE: Duration = Duration::minutes(5);
+pub(crate) const MAX_FUTURE: Duration = Duration::minutes(5);
 
-fn reject(item: &OfflineDebit, code: &'static str, message: &str) -> PushItem {
+pub(crate) fn reject(item: &OfflineDebit, code: &'static str, message: &str) -> PushItem {
     PushItem::Refused(passregion_core::sync::ItemResult {
         id: item.id,
         status: ItemStatus::Rejected,
@@ -68,7 +70,7 @@ pub fn check(
             "L'heure du débit est dans le futur.",
         );
     }
-    let verified = match crate::qr::verify_at(keys, &item.qr, item.scanned_at) {
+    let verified = match crate::debits::qr::verify_at(keys, &item.qr, item.scanned_at) {
         Ok(v) => v,
         Err(e) => return PushItem::Refused(refused(item.id, ItemStatus::Rejected, e)),
     };

@@ -1,26 +1,31 @@
-//! Storage of the sync protocol: partner devices, offline debits pushed at
-//! sync, overspend flags and the change log pulled as deltas. The checks that
-//! need no database (signatures, QR, consistency) are done before, in
-//! [`crate::sync_check`]; what needs the ledger is done here, in the writer's
-//! transaction, one savepoint per item.
+//! Applying checked offline debits in the writer's transaction, one savepoint per item.
 
-use chrono::{DateTime, Utc};
+use crate::platform::db::Cached;
+
+use crate::debits::ledger::totals;
+
+use chrono::DateTime;
+use chrono::Utc;
+use passregion_core::PartnerCategory;
 use passregion_core::credential::OfflineLimits;
 use passregion_core::debit::AvantageKind;
 use passregion_core::season::Season;
-use passregion_core::sync::{
-    DirectoryEntry, EnrolRequest, GENESIS_HASH, ItemResult, ItemStatus, OfflineDebit,
-};
-use passregion_core::{Money, PartnerCategory};
-use rusqlite::{Connection, OptionalExtension, params};
-use serde::Serialize;
-use utoipa::ToSchema;
+use passregion_core::sync::GENESIS_HASH;
+use passregion_core::sync::ItemResult;
+use passregion_core::sync::ItemStatus;
+use passregion_core::sync::OfflineDebit;
+use rusqlite::Connection;
+use rusqlite::OptionalExtension;
+use rusqlite::params;
 use uuid::Uuid;
 
-use crate::db::Cached;
-use crate::error::{ApiError, ServiceError};
-use crate::model::Principal;
-use crate::store::{SqliteStore, card_by, kind_code, new_id, partner_of, require_text, totals, ts};
+use crate::debits::card::card_by;
+use crate::debits::ledger::kind_code;
+use crate::error::ServiceError;
+use crate::platform::sql::new_id;
+use crate::platform::sql::ts;
+use crate::platform::store::SqliteStore;
+use crate::web::problem::ApiError;
 
 /// An offline debit whose signature, consistency and QR were checked.
 #[derive(Debug, Clone)]
@@ -50,66 +55,6 @@ pub enum PushItem {
     Refused(ItemResult),
 }
 
-/// A card flagged for offline overspend, for the Region.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct CardFlag {
-    /// Card id.
-    pub card_id: String,
-    /// Last four digits of the card.
-    pub card: String,
-    /// Why.
-    pub reason: String,
-    /// Euros the Region carries for it.
-    #[schema(value_type = String)]
-    pub amount: Money,
-    /// When.
-    pub created_at: DateTime<Utc>,
-}
-
-/// A page of changes.
-#[derive(Debug, Clone)]
-pub struct ChangePage {
-    /// Last change included.
-    pub cursor: i64,
-    /// Whether more changes wait.
-    pub more: bool,
-    /// Partners changed.
-    pub partners: Vec<DirectoryEntry>,
-    /// Cards to refuse.
-    pub revoked_cards: Vec<Uuid>,
-    /// Cards no longer refused.
-    pub restored_cards: Vec<Uuid>,
-    /// Credentials to refuse.
-    pub revoked_credentials: Vec<Uuid>,
-}
-
-/// Storage operations of the sync protocol.
-pub trait SyncStore: Send + Sync + 'static {
-    /// Enrols a partner phone; returns the device id.
-    fn enrol_device(
-        &self,
-        who: &Principal,
-        req: &EnrolRequest,
-        now: DateTime<Utc>,
-    ) -> Result<String, ServiceError>;
-    /// The partner's devices: (id, public key, revoked).
-    fn partner_devices(
-        &self,
-        partner_id: &str,
-    ) -> Result<Vec<(String, String, bool)>, ServiceError>;
-    /// Applies checked offline debits (one transaction, one savepoint each).
-    fn apply_offline(
-        &self,
-        who: &Principal,
-        items: Vec<PushItem>,
-        now: DateTime<Utc>,
-    ) -> Result<Vec<ItemResult>, ServiceError>;
-    /// Changes after `cursor`.
-    fn changes(&self, cursor: i64, limit: u32) -> Result<ChangePage, ServiceError>;
-    /// Cards flagged for overspend.
-    fn flags(&self) -> Result<Vec<CardFlag>, ServiceError>;
-}
-
 /// A refusal as an item result.
 pub fn refused(id: Uuid, status: ItemStatus, e: ServiceError) -> ItemResult {
     let api = ApiError::from(e);
@@ -124,7 +69,7 @@ pub fn refused(id: Uuid, status: ItemStatus, e: ServiceError) -> ItemResult {
     }
 }
 
-fn reject(id: Uuid, code: &'static str, message: &str) -> ItemResult {
+pub(crate) fn reject(id: Uuid, code: &'static str, message: &str) -> ItemResult {
     ItemResult {
         id,
         status: ItemStatus::Rejected,
@@ -136,7 +81,7 @@ fn reject(id: Uuid, code: &'static str, message: &str) -> ItemResult {
     }
 }
 
-fn store_evidence(
+pub(crate) fn store_evidence(
     c: &Connection,
     it: &CheckedItem,
     status: &str,
@@ -169,7 +114,7 @@ fn store_evidence(
 }
 
 /// The hash chain around `it` holds with the applied records already stored.
-fn chain_ok(c: &Connection, it: &CheckedItem) -> Result<bool, ServiceError> {
+pub(crate) fn chain_ok(c: &Connection, it: &CheckedItem) -> Result<bool, ServiceError> {
     let seq = i64::try_from(it.item.seq).unwrap_or(i64::MAX);
     if seq < 1 {
         return Ok(false);
@@ -204,7 +149,7 @@ fn chain_ok(c: &Connection, it: &CheckedItem) -> Result<bool, ServiceError> {
 }
 
 impl SqliteStore {
-    fn apply_one(
+    pub(crate) fn apply_one(
         &self,
         c: &Connection,
         partner_id: &str,
@@ -263,7 +208,7 @@ impl SqliteStore {
             return Ok(r);
         }
         // The same QR authorisation already paid another debit: evidence only.
-        if crate::store::qr_used(c, &it.credential_id, it.counter)? {
+        if crate::debits::service::qr_used(c, &it.credential_id, it.counter)? {
             let r = refused(id, ItemStatus::Reused, ServiceError::Qr("Replayed".into()));
             store_evidence(c, it, "reused", &r, None, now)?;
             return Ok(r);
@@ -344,7 +289,7 @@ impl SqliteStore {
             ],
         )?;
         if on_card > 0 {
-            crate::store::append_ledger(
+            crate::debits::ledger::append_ledger(
                 c,
                 &card.id,
                 card.season,
@@ -402,195 +347,5 @@ impl SqliteStore {
         };
         store_evidence(c, it, "applied", &result, Some(&tx_id), now)?;
         Ok(result)
-    }
-}
-
-impl SyncStore for SqliteStore {
-    fn enrol_device(
-        &self,
-        who: &Principal,
-        req: &EnrolRequest,
-        now: DateTime<Utc>,
-    ) -> Result<String, ServiceError> {
-        let (partner_id, _) = partner_of(who)?;
-        let label = require_text("label", &req.label, 80)?;
-        let (pid, account, key) = (
-            partner_id.to_owned(),
-            who.account_id.clone(),
-            req.device_public_key.clone(),
-        );
-        self.db.write(move |c| {
-            let id = new_id();
-            c.exec(
-                "INSERT INTO partner_devices (id, partner_id, account_id, public_key, label, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                params![id, pid, account, key, label, ts(now)],
-            )?;
-            Ok(id)
-        })
-    }
-
-    fn partner_devices(
-        &self,
-        partner_id: &str,
-    ) -> Result<Vec<(String, String, bool)>, ServiceError> {
-        let pid = partner_id.to_owned();
-        self.db.read(move |c| {
-            let mut stmt = c.prepare(
-                "SELECT id, public_key, revoked_at IS NOT NULL FROM partner_devices WHERE partner_id = ?1",
-            )?;
-            let rows = stmt.query_map([pid], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
-            Ok(rows.collect::<Result<Vec<_>, _>>()?)
-        })
-    }
-
-    fn apply_offline(
-        &self,
-        who: &Principal,
-        items: Vec<PushItem>,
-        now: DateTime<Utc>,
-    ) -> Result<Vec<ItemResult>, ServiceError> {
-        let (partner_id, category) = partner_of(who)?;
-        let partner_id = partner_id.to_owned();
-        let account = who.account_id.clone();
-        let me = SqliteStore {
-            db: self.db.clone(),
-            catalogues: self.catalogues.clone(),
-            policy: self.policy.clone(),
-        };
-        self.db.write(move |c| {
-            let mut results = Vec::with_capacity(items.len());
-            for item in items {
-                match item {
-                    PushItem::Refused(r) => results.push(r),
-                    PushItem::Checked(it) => {
-                        c.execute_batch("SAVEPOINT item")?;
-                        match me.apply_one(c, &partner_id, category, &account, &it, now) {
-                            Ok(r) => {
-                                c.execute_batch("RELEASE item")?;
-                                results.push(r);
-                            }
-                            Err(e) => {
-                                c.execute_batch("ROLLBACK TO item; RELEASE item")?;
-                                tracing::error!(error = %e, "offline item failed");
-                                results.push(refused(it.item.id, ItemStatus::Rejected, e));
-                            }
-                        }
-                    }
-                }
-            }
-            Ok(results)
-        })
-    }
-
-    fn changes(&self, cursor: i64, limit: u32) -> Result<ChangePage, ServiceError> {
-        self.db.read(move |c| {
-            let rows: Vec<(String, String, i64)> = {
-                let mut stmt = c.prepare_cached(
-                    "SELECT kind, entity_id, MAX(seq) AS s FROM change_log WHERE seq > ?1
-                     GROUP BY kind, entity_id ORDER BY s LIMIT ?2",
-                )?;
-                let rows = stmt.query_map(params![cursor, limit], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
-                rows.collect::<Result<_, _>>()?
-            };
-            let mut page = ChangePage {
-                cursor,
-                more: rows.len() as u32 == limit,
-                partners: Vec::new(),
-                revoked_cards: Vec::new(),
-                restored_cards: Vec::new(),
-                revoked_credentials: Vec::new(),
-            };
-            let mut partner_stmt = c.prepare_cached(
-                "SELECT id, name, category, address, city, postal_code, latitude, longitude, status
-                 FROM partners WHERE id = ?1",
-            )?;
-            for (kind, id, seq) in rows {
-                page.cursor = page.cursor.max(seq);
-                match kind.as_str() {
-                    "partner" => {
-                        let p = partner_stmt
-                            .query_row([&id], |r| {
-                                Ok((
-                                    r.get::<_, String>(0)?,
-                                    r.get::<_, String>(1)?,
-                                    r.get::<_, String>(2)?,
-                                    r.get::<_, String>(3)?,
-                                    r.get::<_, String>(4)?,
-                                    r.get::<_, String>(5)?,
-                                    r.get::<_, f64>(6)?,
-                                    r.get::<_, f64>(7)?,
-                                    r.get::<_, String>(8)?,
-                                ))
-                            })
-                            .optional()?;
-                        if let Some((id, name, cat, address, city, postal_code, lat, lon, status)) = p {
-                            page.partners.push(DirectoryEntry {
-                                id,
-                                name,
-                                category: crate::store::enum_from(&cat)?,
-                                address,
-                                city,
-                                postal_code,
-                                latitude: lat,
-                                longitude: lon,
-                                active: status == "validated",
-                            });
-                        }
-                    }
-                    "card" => {
-                        let blocked: bool = c.one(
-                            "SELECT status = 'suspendue' OR EXISTS (SELECT 1 FROM card_flags f WHERE f.card_id = cards.id)
-                             FROM cards WHERE id = ?1",
-                            [&id],
-                            |r| r.get(0),
-                        )?;
-                        if let Ok(u) = Uuid::parse_str(&id) {
-                            if blocked {
-                                page.revoked_cards.push(u);
-                            } else {
-                                page.restored_cards.push(u);
-                            }
-                        }
-                    }
-                    _ => {
-                        if let Ok(u) = Uuid::parse_str(&id) {
-                            page.revoked_credentials.push(u);
-                        }
-                    }
-                }
-            }
-            Ok(page)
-        })
-    }
-
-    fn flags(&self) -> Result<Vec<CardFlag>, ServiceError> {
-        self.db.read(|c| {
-            let mut stmt = c.prepare(
-                "SELECT f.card_id, c.number, f.reason, f.amount_cents, f.created_at
-                 FROM card_flags f JOIN cards c ON c.id = f.card_id ORDER BY f.id DESC LIMIT 1000",
-            )?;
-            let rows = stmt.query_map([], |r| {
-                Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, String>(2)?,
-                    r.get::<_, i64>(3)?,
-                    r.get::<_, String>(4)?,
-                ))
-            })?;
-            let mut out = Vec::new();
-            for row in rows {
-                let (card_id, number, reason, amount, created) = row?;
-                out.push(CardFlag {
-                    card_id,
-                    card: format!("•••• {}", number.get(12..).unwrap_or("")),
-                    reason,
-                    amount: Money::from_cents(amount.max(0))?,
-                    created_at: crate::store::parse_ts(&created)?,
-                });
-            }
-            Ok(out)
-        })
     }
 }

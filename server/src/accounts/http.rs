@@ -1,0 +1,168 @@
+//! Handlers of accounts: login, registration, logout, the caller.
+
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::web::extract::parse_json;
+
+use axum::Json;
+use axum::extract::ConnectInfo;
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::http::StatusCode;
+use axum::http::header;
+use std::net::SocketAddr;
+
+use crate::accounts::check_new_account;
+use crate::accounts::model::AccountView;
+use crate::accounts::model::LoginRequest;
+use crate::accounts::model::LoginResponse;
+use crate::accounts::model::RegisterRequest;
+use crate::accounts::model::Role;
+use crate::accounts::open_session;
+use crate::accounts::session::Auth;
+use crate::app::AppState;
+use crate::error::ServiceError;
+use crate::platform::sql::sha256_hex;
+use crate::web::extract::Body;
+use crate::web::extract::blocking;
+use crate::web::limits::client_ip;
+use crate::web::problem::ApiError;
+
+/// Log in.
+#[utoipa::path(post, path = "/api/auth/login", request_body = LoginRequest,
+    responses((status = 200, body = LoginResponse), (status = 401, body = ApiError), (status = 429, body = ApiError)))]
+pub async fn login(
+    State(s): State<AppState>,
+    connect: ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Body(body): Body,
+) -> Result<Json<LoginResponse>, ApiError> {
+    let (req, _) = parse_json::<LoginRequest>(&headers, &body)?;
+    let now = s.clock.now();
+    let ip_key = format!("login-ip:{}", client_ip(&connect));
+    let email = req.email.trim().to_lowercase();
+    let mail_key = format!("login-mail:{}", sha256_hex(email.as_bytes()));
+    if email.len() > 254 || req.password.len() > 1024 {
+        return Err(ServiceError::BadLogin.into());
+    }
+    if s.failures.blocked(&ip_key, now) || s.failures.blocked(&mail_key, now) {
+        return Err(ServiceError::TooManyAttempts.into());
+    }
+    let store = s.store.clone();
+    let record = blocking(move || store.account_by_email(&email)).await?;
+    let password = req.password;
+    let ok_account = blocking(move || {
+        Ok(match record {
+            Some(r) if crate::accounts::password::verify_password(&password, &r.password_hash) => {
+                Some(r.view)
+            }
+            Some(_) => None,
+            None => {
+                // Same work whether the account exists or not.
+                crate::accounts::password::burn_time(&password);
+                None
+            }
+        })
+    })
+    .await?;
+    let Some(account) = ok_account else {
+        s.failures.record(&ip_key, now);
+        s.failures.record(&mail_key, now);
+        return Err(ServiceError::BadLogin.into());
+    };
+    open_session(&s, account).await.map(Json)
+}
+
+/// A youth creates an account (then logs in and orders the PASS).
+#[utoipa::path(post, path = "/api/auth/register", request_body = RegisterRequest,
+    responses((status = 201, body = LoginResponse), (status = 409, body = ApiError), (status = 422, body = ApiError)))]
+pub async fn register(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    Body(body): Body,
+) -> Result<(StatusCode, Json<LoginResponse>), ApiError> {
+    let (req, _) = parse_json::<RegisterRequest>(&headers, &body)?;
+    let email = req.email.trim().to_lowercase();
+    check_new_account(&email, &req.password)?;
+    let name = req.display_name.trim().to_owned();
+    if name.is_empty() || name.chars().count() > 80 || name.chars().any(char::is_control) {
+        return Err(ServiceError::Invalid {
+            field: "display_name",
+            message: "Indiquez votre nom (80 caractères au plus).".into(),
+        }
+        .into());
+    }
+    let password = req.password;
+    let hash = blocking(move || {
+        crate::accounts::password::hash_password(&password)
+            .map_err(|e| ServiceError::Internal(e.to_string()))
+    })
+    .await?;
+    let store = s.store.clone();
+    let new = crate::accounts::repo::NewAccount {
+        email: email.clone(),
+        password_hash: hash,
+        role: Role::Youth,
+        display_name: name.clone(),
+        partner_id: None,
+        establishment_id: None,
+    };
+    let id = blocking(move || store.create_account(new)).await?;
+    let session = open_session(
+        &s,
+        AccountView {
+            id,
+            email,
+            role: Role::Youth,
+            display_name: name,
+            partner_id: None,
+            partner_category: None,
+            establishment_id: None,
+        },
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(session)))
+}
+
+/// Log out (ends the session).
+#[utoipa::path(post, path = "/api/auth/logout", responses((status = 204)), security(("bearer" = [])))]
+pub async fn logout(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    Auth(_): Auth,
+) -> Result<StatusCode, ApiError> {
+    let token = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or("")
+        .trim()
+        .to_owned();
+    let hash = sha256_hex(token.as_bytes());
+    s.sessions.remove(&hash);
+    let store = s.store.clone();
+    blocking(move || store.delete_session(hash)).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The caller's account.
+#[utoipa::path(get, path = "/api/me", responses((status = 200)), security(("bearer" = [])))]
+pub async fn me(Auth(p): Auth) -> Json<serde_json::Value> {
+    Json(serde_json::json!({
+        "account_id": p.account_id,
+        "role": p.role,
+        "partner_id": p.partner.as_ref().map(|x| x.0.clone()),
+        "partner_category": p.partner.as_ref().map(|x| x.1),
+        "establishment_id": p.establishment_id,
+    }))
+}
+
+/// The routes of this domain, with their OpenAPI entries.
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(login))
+        .routes(routes!(register))
+        .routes(routes!(logout))
+        .routes(routes!(me))
+}

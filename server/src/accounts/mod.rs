@@ -1,0 +1,96 @@
+//! Accounts, roles and sessions: login, registration, the caller's identity and the role checks every domain uses.
+
+use passregion_core::PartnerCategory;
+
+use crate::accounts::model::AccountView;
+use crate::accounts::model::LoginResponse;
+use crate::accounts::model::Principal;
+use crate::accounts::model::Role;
+use crate::app::AppState;
+use crate::error::ServiceError;
+use crate::platform::sql::sha256_hex;
+use crate::web::extract::blocking;
+use crate::web::problem::ApiError;
+
+pub mod http;
+pub mod model;
+pub mod password;
+pub mod repo;
+pub mod session;
+
+pub(crate) fn require(who: &Principal, role: Role) -> Result<(), ApiError> {
+    if who.role == role {
+        Ok(())
+    } else {
+        Err(ServiceError::Forbidden.into())
+    }
+}
+
+/// Checks the e-mail and password of a new account.
+pub fn check_new_account(email: &str, password: &str) -> Result<(), ServiceError> {
+    crate::accounts::check_email("email", email)?;
+    let n = password.chars().count();
+    if !(8..=200).contains(&n) {
+        return Err(ServiceError::Invalid {
+            field: "password",
+            message: "Le mot de passe doit comporter de 8 à 200 caractères.".into(),
+        });
+    }
+    Ok(())
+}
+
+/// Opens a session for an account that just proved who it is.
+pub async fn open_session(s: &AppState, account: AccountView) -> Result<LoginResponse, ApiError> {
+    let token = crate::accounts::password::new_token();
+    let expires_at = s.clock.now() + s.session_ttl;
+    let store = s.store.clone();
+    let (hash, id) = (sha256_hex(token.as_bytes()), account.id.clone());
+    blocking(move || store.create_session(hash, id, expires_at)).await?;
+    Ok(LoginResponse {
+        token,
+        expires_at,
+        account,
+    })
+}
+
+pub(crate) fn require_role(who: &Principal, role: Role) -> Result<(), ServiceError> {
+    if who.role == role {
+        Ok(())
+    } else {
+        Err(ServiceError::Forbidden)
+    }
+}
+
+pub(crate) fn partner_of(who: &Principal) -> Result<(&str, PartnerCategory), ServiceError> {
+    require_role(who, Role::Partner)?;
+    match &who.partner {
+        Some((id, cat, true)) => Ok((id.as_str(), *cat)),
+        Some((_, _, false)) => Err(ServiceError::PartnerNotValidated),
+        None => Err(ServiceError::Forbidden),
+    }
+}
+
+pub(crate) fn establishment_of(who: &Principal) -> Result<&str, ServiceError> {
+    require_role(who, Role::Establishment)?;
+    who.establishment_id
+        .as_deref()
+        .ok_or(ServiceError::Forbidden)
+}
+
+/// Checks an e-mail address (accounts, referents): one rule for the server.
+pub(crate) fn check_email(field: &'static str, email: &str) -> Result<String, ServiceError> {
+    let email = email.trim().to_lowercase();
+    let valid = email.len() <= 254
+        && email.split_once('@').is_some_and(|(a, b)| {
+            !a.is_empty() && b.contains('.') && !b.starts_with('.') && !b.ends_with('.')
+        })
+        && !email.chars().any(|c| c.is_whitespace() || c.is_control());
+    if valid {
+        Ok(email)
+    } else {
+        Err(ServiceError::Invalid {
+            field,
+            message: "Adresse e-mail invalide.".into(),
+        })
+    }
+}

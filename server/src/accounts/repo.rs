@@ -1,0 +1,226 @@
+//! Storage of accounts and sessions.
+
+use crate::platform::db::Cached;
+
+use crate::platform::sql::enum_from;
+
+use chrono::DateTime;
+use chrono::Duration;
+use chrono::Utc;
+use passregion_core::PartnerCategory;
+use rusqlite::OptionalExtension;
+use rusqlite::params;
+
+use crate::accounts::model::AccountView;
+use crate::accounts::model::Principal;
+use crate::accounts::model::Role;
+use crate::error::ServiceError;
+use crate::platform::sql::new_id;
+use crate::platform::sql::ts;
+use crate::platform::store::SqliteStore;
+
+/// A stored account, for login.
+#[derive(Debug, Clone)]
+pub struct AccountRecord {
+    /// The account as shown.
+    pub view: AccountView,
+    /// PHC string.
+    pub password_hash: String,
+}
+
+/// A new account.
+#[derive(Debug, Clone)]
+pub struct NewAccount {
+    /// E-mail.
+    pub email: String,
+    /// PHC password hash.
+    pub password_hash: String,
+    /// Role.
+    pub role: Role,
+    /// Display name.
+    pub display_name: String,
+    /// Partner (partner staff).
+    pub partner_id: Option<String>,
+    /// Établissement (établissement staff).
+    pub establishment_id: Option<String>,
+}
+
+/// Storage of accounts and sessions.
+pub trait AccountsRepo: Send + Sync + 'static {
+    /// Account by e-mail.
+    fn account_by_email(&self, email: &str) -> Result<Option<AccountRecord>, ServiceError>;
+    /// Creates a session.
+    fn create_session(
+        &self,
+        token_hash: String,
+        account_id: String,
+        expires_at: DateTime<Utc>,
+    ) -> Result<(), ServiceError>;
+    /// Resolves a session.
+    fn principal(
+        &self,
+        token_hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Principal>, ServiceError>;
+    /// Ends a session.
+    fn delete_session(&self, token_hash: String) -> Result<(), ServiceError>;
+    /// Creates an account (demo data, partner sign-up).
+    fn create_account(&self, account: NewAccount) -> Result<String, ServiceError>;
+    /// Deletes expired sessions and idempotency records older than `keep`
+    /// (a client retries within minutes; a month is generous).
+    fn prune(&self, now: DateTime<Utc>, keep: Duration) -> Result<usize, ServiceError>;
+}
+
+impl AccountsRepo for SqliteStore {
+    fn account_by_email(&self, email: &str) -> Result<Option<AccountRecord>, ServiceError> {
+        let email = email.trim().to_owned();
+        self.db.read(move |c| {
+            c.one(
+                "SELECT a.id, a.email, a.role, a.display_name, a.partner_id, p.category,
+                        a.establishment_id, a.password_hash
+                 FROM accounts a LEFT JOIN partners p ON p.id = a.partner_id WHERE a.email = ?1",
+                [email],
+                |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, String>(2)?,
+                        r.get::<_, String>(3)?,
+                        r.get::<_, Option<String>>(4)?,
+                        r.get::<_, Option<String>>(5)?,
+                        r.get::<_, Option<String>>(6)?,
+                        r.get::<_, String>(7)?,
+                    ))
+                },
+            )
+            .optional()?
+            .map(|(id, email, role, name, pid, pcat, eid, hash)| {
+                Ok(AccountRecord {
+                    view: AccountView {
+                        id,
+                        email,
+                        role: Role::from_code(&role)
+                            .ok_or_else(|| ServiceError::Internal("bad role".into()))?,
+                        display_name: name,
+                        partner_id: pid,
+                        partner_category: pcat.as_deref().map(enum_from).transpose()?,
+                        establishment_id: eid,
+                    },
+                    password_hash: hash,
+                })
+            })
+            .transpose()
+        })
+    }
+
+    fn create_session(
+        &self,
+        token_hash: String,
+        account_id: String,
+        expires_at: DateTime<Utc>,
+    ) -> Result<(), ServiceError> {
+        self.db.write(move |c| {
+            c.exec(
+                "INSERT INTO sessions (token_hash, account_id, expires_at) VALUES (?1, ?2, ?3)",
+                params![token_hash, account_id, ts(expires_at)],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn principal(
+        &self,
+        token_hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Principal>, ServiceError> {
+        self.db.read(|c| {
+            let row = c
+                .query_row(
+                    "SELECT a.id, a.role, a.partner_id, p.category, p.status, a.establishment_id
+                     FROM sessions s JOIN accounts a ON a.id = s.account_id
+                     LEFT JOIN partners p ON p.id = a.partner_id
+                     WHERE s.token_hash = ?1 AND s.expires_at > ?2",
+                    params![token_hash, ts(now)],
+                    |r| {
+                        Ok((
+                            r.get::<_, String>(0)?,
+                            r.get::<_, String>(1)?,
+                            r.get::<_, Option<String>>(2)?,
+                            r.get::<_, Option<String>>(3)?,
+                            r.get::<_, Option<String>>(4)?,
+                            r.get::<_, Option<String>>(5)?,
+                        ))
+                    },
+                )
+                .optional()?;
+            let Some((id, role, pid, pcat, pstatus, eid)) = row else {
+                return Ok(None);
+            };
+            let partner = match (pid, pcat) {
+                (Some(p), Some(cat)) => Some((
+                    p,
+                    enum_from::<PartnerCategory>(&cat)?,
+                    pstatus.as_deref() == Some("validated"),
+                )),
+                _ => None,
+            };
+            Ok(Some(Principal {
+                account_id: id,
+                role: Role::from_code(&role)
+                    .ok_or_else(|| ServiceError::Internal("bad role".into()))?,
+                partner,
+                establishment_id: eid,
+            }))
+        })
+    }
+
+    fn delete_session(&self, token_hash: String) -> Result<(), ServiceError> {
+        self.db.write(move |c| {
+            c.exec("DELETE FROM sessions WHERE token_hash = ?1", [token_hash])?;
+            Ok(())
+        })
+    }
+
+    fn create_account(&self, a: NewAccount) -> Result<String, ServiceError> {
+        self.db.write(move |c| {
+            let id = new_id();
+            let taken: bool = c
+                .query_row(
+                    "SELECT 1 FROM accounts WHERE email = ?1",
+                    [&a.email],
+                    |_| Ok(true),
+                )
+                .optional()?
+                .unwrap_or(false);
+            if taken {
+                return Err(ServiceError::EmailTaken);
+            }
+            c.exec(
+                "INSERT INTO accounts (id, email, password_hash, role, display_name, partner_id,
+                 establishment_id, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                params![
+                    id,
+                    a.email,
+                    a.password_hash,
+                    a.role.code(),
+                    a.display_name,
+                    a.partner_id,
+                    a.establishment_id,
+                    ts(Utc::now())
+                ],
+            )?;
+            Ok(id)
+        })
+    }
+
+    fn prune(&self, now: DateTime<Utc>, keep: Duration) -> Result<usize, ServiceError> {
+        self.db.write(move |c| {
+            let sessions = c.exec("DELETE FROM sessions WHERE expires_at < ?1", [ts(now)])?;
+            let keys = c.exec(
+                "DELETE FROM idempotency WHERE created_at < ?1",
+                [ts(now - keep)],
+            )?;
+            Ok(sessions + keys)
+        })
+    }
+}

@@ -1,0 +1,266 @@
+//! The application: shared state, building and running the server, the layers.
+
+use anyhow::Context;
+use axum::extract::DefaultBodyLimit;
+use chrono::Duration;
+use chrono::Utc;
+use passregion_core::Clock;
+use passregion_core::RefundPolicy;
+use passregion_core::SystemClock;
+use passregion_core::clock::OffsetClock;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::services::ServeDir;
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::accounts::session::SessionCache;
+use crate::config::Config;
+use crate::config::Policy;
+use crate::config::load_catalogues;
+use crate::debits::qr::QrResolver;
+use crate::platform::catalogues::Catalogues;
+use crate::platform::db::Db;
+use crate::platform::store::SqliteStore;
+use crate::web::limits::FailureWindow;
+
+/// Every repository, as one object: what a storage engine implements.
+pub trait Storage:
+    crate::accounts::repo::AccountsRepo
+    + crate::cards::orders::OrdersRepo
+    + crate::cards::repo::CardsRepo
+    + crate::cards::credentials::CredentialsRepo
+    + crate::debits::repo::DebitsRepo
+    + crate::reimbursements::repo::ReimbursementsRepo
+    + crate::bons_plans::repo::BonsPlansRepo
+    + crate::partners::repo::PartnersRepo
+    + crate::partners::repo::DirectoryRepo
+    + crate::establishments::repo::ReferentsRepo
+    + crate::establishments::repo::EstablishmentsRepo
+    + crate::establishments::collective::CollectiveRepo
+    + crate::region::repo::RegionRepo
+    + crate::sync::repo::SyncRepo
+{
+}
+
+impl<T> Storage for T where
+    T: crate::accounts::repo::AccountsRepo
+        + crate::cards::orders::OrdersRepo
+        + crate::cards::repo::CardsRepo
+        + crate::cards::credentials::CredentialsRepo
+        + crate::debits::repo::DebitsRepo
+        + crate::reimbursements::repo::ReimbursementsRepo
+        + crate::bons_plans::repo::BonsPlansRepo
+        + crate::partners::repo::PartnersRepo
+        + crate::partners::repo::DirectoryRepo
+        + crate::establishments::repo::ReferentsRepo
+        + crate::establishments::repo::EstablishmentsRepo
+        + crate::establishments::collective::CollectiveRepo
+        + crate::region::repo::RegionRepo
+        + crate::sync::repo::SyncRepo
+{
+}
+
+/// Shared state of every handler.
+#[derive(Clone)]
+pub struct AppState {
+    /// Storage.
+    pub store: Arc<dyn Storage>,
+    /// The clock.
+    pub clock: Arc<dyn Clock>,
+    /// Catalogues by season.
+    pub catalogues: Arc<Catalogues>,
+    /// Failed birth-date and login attempts per IP and per account.
+    pub failures: Arc<FailureWindow>,
+    /// Reads card QR codes.
+    pub qr: Arc<dyn QrResolver>,
+    /// Session lifetime.
+    pub session_ttl: Duration,
+    /// Recently resolved sessions.
+    pub sessions: Arc<SessionCache>,
+    /// Signing keys and trust list.
+    pub keys: Arc<crate::platform::keys::ServerKeys>,
+    /// Offline limits of new app credentials.
+    pub offline: crate::cards::credentials::OfflineDefaults,
+    /// Offline caps given to enrolled partner devices.
+    pub partner_caps: passregion_core::sync::PartnerCaps,
+    /// Sends the convention signature codes.
+    pub sms: Arc<dyn crate::partners::sms::SmsSender>,
+}
+
+/// A running server.
+pub struct Server {
+    /// The address actually bound.
+    pub addr: SocketAddr,
+    /// The state (for tests and tools).
+    pub state: AppState,
+    db: Arc<Db>,
+    listener: tokio::net::TcpListener,
+    web_dir: Option<PathBuf>,
+    reimbursement_days: Vec<u32>,
+    cors_origins: Vec<String>,
+}
+
+impl Server {
+    /// Opens storage, seeds the demo if asked, binds the socket.
+    pub async fn build(
+        config: Config,
+    ) -> anyhow::Result<(Server, Option<crate::demo::DemoSummary>)> {
+        std::fs::create_dir_all(&config.data_dir)
+            .with_context(|| format!("cannot create {}", config.data_dir.display()))?;
+        let catalogues = Arc::new(load_catalogues(&config.catalogues)?);
+        let db = Arc::new(
+            Db::open(&config.data_dir.join("passregion.db")).context("cannot open the database")?,
+        );
+        let policy = Policy {
+            refund: RefundPolicy {
+                window: Duration::days(config.refund_days),
+            },
+            max_birth_date_failures: config.max_birth_date_failures.max(1),
+            lockout: Duration::minutes(config.lockout_minutes),
+            session_ttl: Duration::hours(config.session_hours),
+        };
+        let store = Arc::new(SqliteStore::new(
+            db.clone(),
+            catalogues.clone(),
+            policy.clone(),
+        ));
+        let clock: Arc<dyn Clock> = match config.start_time {
+            Some(t) => Arc::new(OffsetClock::new(SystemClock, t - Utc::now())),
+            None => Arc::new(SystemClock),
+        };
+        let now = clock.now();
+        let summary = if config.demo {
+            let store = store.clone();
+            let n = config.demo_youths;
+            tokio::task::spawn_blocking(move || crate::demo::seed(&store, n, now))
+                .await
+                .context("demo seeding failed")?
+                .map_err(|e| anyhow::anyhow!("demo seeding failed: {e}"))?
+        } else {
+            None
+        };
+        let keys = Arc::new(crate::platform::keys::ServerKeys::load_or_create(
+            &config.data_dir,
+            now,
+        )?);
+        let store_dyn: Arc<dyn Storage> = store.clone();
+        let state = AppState {
+            qr: Arc::new(crate::debits::qr::CredentialResolver::new(
+                keys.clone(),
+                store_dyn,
+            )),
+            keys,
+            offline: crate::cards::credentials::OfflineDefaults {
+                allowance_cents: config.offline_allowance_cents.max(0),
+                per_transaction_max_cents: config.offline_per_tx_cents.max(0),
+                max_count: config.offline_max_count,
+                ..crate::cards::credentials::OfflineDefaults::default()
+            },
+            partner_caps: passregion_core::sync::PartnerCaps {
+                per_transaction_max: passregion_core::Money::from_cents(
+                    config.partner_per_tx_cents,
+                )
+                .map_err(|e| anyhow::anyhow!("--partner-per-tx-cents: {e}"))?,
+                daily_max: passregion_core::Money::from_cents(config.partner_daily_cents)
+                    .map_err(|e| anyhow::anyhow!("--partner-daily-cents: {e}"))?,
+            },
+            sms: Arc::new(crate::partners::sms::FileSms::new(
+                config.data_dir.join("sms-outbox.log"),
+            )),
+            store: store.clone(),
+            clock,
+            catalogues,
+            failures: Arc::new(FailureWindow::new(
+                config.max_lookup_failures.max(1),
+                Duration::minutes(10),
+            )),
+            session_ttl: policy.session_ttl,
+            sessions: Arc::new(SessionCache::default()),
+        };
+        let listener = tokio::net::TcpListener::bind(config.bind)
+            .await
+            .with_context(|| format!("cannot listen on {}", config.bind))?;
+        let addr = listener.local_addr()?;
+        Ok((
+            Server {
+                addr,
+                state,
+                db,
+                listener,
+                web_dir: config.web_dir,
+                cors_origins: config.cors_origins,
+                reimbursement_days: config.reimbursement_days,
+            },
+            summary,
+        ))
+    }
+
+    /// Serves until `shutdown` resolves, then lets in-flight requests finish
+    /// and closes the database after the queued writes.
+    pub async fn run(
+        self,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        let mut app = crate::router::router(self.state.clone());
+        if let Some(dir) = &self.web_dir {
+            app = app.fallback_service(ServeDir::new(dir).append_index_html_on_directories(true));
+        }
+        let app = app
+            .layer(DefaultBodyLimit::max(64 * 1024))
+            .layer(CatchPanicLayer::custom(|_| {
+                use axum::response::IntoResponse;
+                crate::web::problem::ApiError::from(crate::error::ServiceError::Internal(
+                    "panic".into(),
+                ))
+                .into_response()
+            }))
+            .layer(cors(&self.cors_origins))
+            .layer(SetResponseHeaderLayer::if_not_present(
+                axum::http::header::X_CONTENT_TYPE_OPTIONS,
+                axum::http::HeaderValue::from_static("nosniff"),
+            ))
+            .layer(SetResponseHeaderLayer::if_not_present(
+                axum::http::header::X_FRAME_OPTIONS,
+                axum::http::HeaderValue::from_static("DENY"),
+            ))
+            .layer(SetResponseHeaderLayer::if_not_present(
+                axum::http::header::REFERRER_POLICY,
+                axum::http::HeaderValue::from_static("no-referrer"),
+            ))
+            .layer(TraceLayer::new_for_http());
+        let ticker = tokio::spawn(crate::background::background(
+            self.state.clone(),
+            self.reimbursement_days.clone(),
+        ));
+        axum::serve(
+            self.listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown)
+        .await?;
+        ticker.abort();
+        let db = self.db.clone();
+        tokio::task::spawn_blocking(move || db.close()).await?;
+        Ok(())
+    }
+}
+
+pub(crate) fn cors(origins: &[String]) -> tower_http::cors::CorsLayer {
+    use axum::http::{HeaderName, HeaderValue, Method, header};
+    let origins: Vec<HeaderValue> = origins
+        .iter()
+        .filter_map(|o| HeaderValue::from_str(o).ok())
+        .collect();
+    tower_http::cors::CorsLayer::new()
+        .allow_origin(origins)
+        .allow_methods([Method::GET, Method::POST])
+        .allow_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            HeaderName::from_static("idempotency-key"),
+        ])
+        .expose_headers([HeaderName::from_static("x-server-time")])
+}

@@ -1,0 +1,38 @@
+//! Background work: load the avantages of seasons that started, close reimbursement batches, prune.
+
+use chrono::Duration;
+
+use crate::app::AppState;
+use crate::reimbursements::last_boundary;
+
+/// Once a minute: load the avantages of seasons that started, and close
+/// reimbursement batches on the configured days.
+pub(crate) async fn background(state: AppState, days: Vec<u32>) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
+    loop {
+        tick.tick().await;
+        let now = state.clock.now();
+        let store = state.store.clone();
+        let days = days.clone();
+        let res = tokio::task::spawn_blocking(move || -> Result<(), crate::error::ServiceError> {
+            store.prune(now, Duration::days(30))?;
+            let loaded = store.load_due_seasons(now)?;
+            if loaded > 0 {
+                tracing::info!(loaded, "season avantages loaded");
+            }
+            if let Some(boundary) = last_boundary(now, &days)
+                && store.last_period_end()?.is_none_or(|last| last < boundary)
+            {
+                let batches = store.close_reimbursements(boundary, now)?;
+                if !batches.is_empty() {
+                    tracing::info!(count = batches.len(), "reimbursement batches closed");
+                }
+            }
+            Ok(())
+        })
+        .await;
+        if let Ok(Err(e)) = res {
+            tracing::warn!(error = %e, "background task failed");
+        }
+    }
+}

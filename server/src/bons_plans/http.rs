@@ -1,0 +1,105 @@
+//! Handlers of bons plans.
+
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::accounts::require;
+use crate::web::extract::parse_json;
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::http::StatusCode;
+
+use crate::accounts::model::Role;
+use crate::accounts::session::Auth;
+use crate::app::AppState;
+use crate::bons_plans::model::BonPlan;
+use crate::bons_plans::model::BonPlanRequest;
+use crate::bons_plans::model::ModerationRequest;
+use crate::web::extract::Body;
+use crate::web::extract::Path;
+use crate::web::extract::Query;
+use crate::web::extract::SearchQuery;
+use crate::web::extract::blocking;
+use crate::web::extract::parse_category;
+use crate::web::problem::ApiError;
+
+/// Published bons plans.
+#[utoipa::path(get, path = "/api/bons-plans", params(SearchQuery), responses((status = 200, body = Vec<BonPlan>)))]
+pub async fn bons_plans(
+    State(s): State<AppState>,
+    Query(q): Query<SearchQuery>,
+) -> Result<Json<Vec<BonPlan>>, ApiError> {
+    let cat = parse_category(q.category.as_deref())?;
+    let store = s.store.clone();
+    blocking(move || store.bons_plans(cat)).await.map(Json)
+}
+
+/// The partner's bons plans.
+#[utoipa::path(get, path = "/api/partner/bons-plans", responses((status = 200, body = Vec<BonPlan>)), security(("bearer" = [])))]
+pub async fn partner_bons_plans(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+) -> Result<Json<Vec<BonPlan>>, ApiError> {
+    let store = s.store.clone();
+    blocking(move || store.partner_bons_plans(&p))
+        .await
+        .map(Json)
+}
+
+/// Submit a bon plan for moderation.
+#[utoipa::path(post, path = "/api/partner/bons-plans", request_body = BonPlanRequest,
+    responses((status = 201, body = BonPlan)), security(("bearer" = [])))]
+pub async fn submit_bon_plan(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    headers: HeaderMap,
+    Body(body): Body,
+) -> Result<(StatusCode, Json<BonPlan>), ApiError> {
+    require(&p, Role::Partner)?;
+    let (req, _) = parse_json::<BonPlanRequest>(&headers, &body)?;
+    let (store, now) = (s.store.clone(), s.clock.now());
+    let plan = blocking(move || store.submit_bon_plan(&p, req, now)).await?;
+    Ok((StatusCode::CREATED, Json(plan)))
+}
+
+/// Bons plans waiting for moderation.
+#[utoipa::path(get, path = "/api/region/bons-plans/pending", responses((status = 200, body = Vec<BonPlan>)), security(("bearer" = [])))]
+pub async fn pending_bons_plans(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+) -> Result<Json<Vec<BonPlan>>, ApiError> {
+    require(&p, Role::Region)?;
+    let store = s.store.clone();
+    blocking(move || store.bons_plans_to_moderate())
+        .await
+        .map(Json)
+}
+
+/// Publish or refuse a bon plan.
+#[utoipa::path(post, path = "/api/region/bons-plans/{id}/decision", request_body = ModerationRequest,
+    params(("id" = String, Path)), responses((status = 200, body = BonPlan)), security(("bearer" = [])))]
+pub async fn moderate_bon_plan(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    Body(body): Body,
+) -> Result<Json<BonPlan>, ApiError> {
+    require(&p, Role::Region)?;
+    let (req, _) = parse_json::<ModerationRequest>(&headers, &body)?;
+    let store = s.store.clone();
+    blocking(move || store.moderate_bon_plan(&id, req))
+        .await
+        .map(Json)
+}
+
+/// The routes of this domain, with their OpenAPI entries.
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(bons_plans))
+        .routes(routes!(partner_bons_plans, submit_bon_plan))
+        .routes(routes!(pending_bons_plans))
+        .routes(routes!(moderate_bon_plan))
+}

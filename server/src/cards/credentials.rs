@@ -1,0 +1,185 @@
+//! App credentials (offline QR codes signed by the youth's device) and the data of the printed card QR.
+
+use crate::platform::db::Cached;
+
+use crate::debits::ledger::totals;
+
+use chrono::DateTime;
+use chrono::Duration;
+use chrono::Utc;
+use passregion_core::CardState;
+use passregion_core::Season;
+use passregion_core::debit::AvantageKind;
+use passregion_core::season::region_date;
+use rusqlite::OptionalExtension;
+use rusqlite::params;
+
+use crate::accounts::model::Principal;
+use crate::accounts::model::Role;
+use crate::accounts::require_role;
+use crate::debits::card::card_by;
+use crate::error::ServiceError;
+use crate::platform::sql::ts;
+use crate::platform::store::SqliteStore;
+
+/// Default offline limits of app credentials.
+#[derive(Debug, Clone, Copy)]
+pub struct OfflineDefaults {
+    /// Total a youth may spend offline per credential (cents).
+    pub allowance_cents: i64,
+    /// Largest offline debit (cents).
+    pub per_transaction_max_cents: i64,
+    /// Most offline debits per credential.
+    pub max_count: u16,
+    /// Credential lifetime.
+    pub validity: Duration,
+}
+
+impl Default for OfflineDefaults {
+    fn default() -> Self {
+        OfflineDefaults {
+            allowance_cents: 3000,
+            per_transaction_max_cents: 1500,
+            max_count: 3,
+            validity: Duration::hours(72),
+        }
+    }
+}
+
+/// An app credential recorded, to be signed by the issuer key.
+#[derive(Debug, Clone)]
+pub struct NewCredential {
+    /// Credential id.
+    pub credential_id: String,
+    /// Card id.
+    pub card_id: String,
+    /// Offline allowance (cents).
+    pub allowance_cents: i64,
+    /// Per-transaction maximum (cents).
+    pub per_transaction_max_cents: i64,
+    /// Most offline debits.
+    pub max_count: u16,
+    /// Issued at.
+    pub issued_at: DateTime<Utc>,
+    /// Expires at.
+    pub expires_at: DateTime<Utc>,
+}
+
+/// Storage of app credentials and card QR data.
+pub trait CredentialsRepo: Send + Sync + 'static {
+    /// The youth's card as signed-QR material: (card id, version, season).
+    fn card_qr_data(
+        &self,
+        who: &Principal,
+        card_id: Option<&str>,
+    ) -> Result<(String, u32, Season), ServiceError>;
+    /// Records an app credential for the youth's active card; returns the
+    /// claims to sign (limits decided from the card's balances and `defaults`).
+    fn register_credential(
+        &self,
+        who: &Principal,
+        device_public_key: String,
+        defaults: OfflineDefaults,
+        now: DateTime<Utc>,
+    ) -> Result<NewCredential, ServiceError>;
+}
+
+impl CredentialsRepo for SqliteStore {
+    fn card_qr_data(
+        &self,
+        who: &Principal,
+        card_id: Option<&str>,
+    ) -> Result<(String, u32, Season), ServiceError> {
+        let (column, value) = match (who.role, card_id) {
+            (Role::Youth, None) => ("account_id", who.account_id.clone()),
+            (Role::Establishment, Some(id)) => ("id", id.to_owned()),
+            _ => return Err(ServiceError::Forbidden),
+        };
+        let etab = who.establishment_id.clone();
+        self.db.read(move |c| {
+            let sql = format!(
+                "SELECT id, version, season, establishment_id FROM cards WHERE {column} = ?1"
+            );
+            let row = c
+                .query_row(&sql, [value], |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, u32>(1)?,
+                        r.get::<_, i32>(2)?,
+                        r.get::<_, String>(3)?,
+                    ))
+                })
+                .optional()?;
+            match row {
+                Some((id, version, season, e)) if etab.is_none() || etab.as_deref() == Some(&e) => {
+                    Ok((
+                        id,
+                        version,
+                        Season::starting(season)
+                            .map_err(|_| ServiceError::Internal("season".into()))?,
+                    ))
+                }
+                _ => Err(ServiceError::NotFound("Carte")),
+            }
+        })
+    }
+
+    fn register_credential(
+        &self,
+        who: &Principal,
+        device_public_key: String,
+        defaults: OfflineDefaults,
+        now: DateTime<Utc>,
+    ) -> Result<NewCredential, ServiceError> {
+        require_role(who, Role::Youth)?;
+        let account = who.account_id.clone();
+        let cats = self.catalogues.clone();
+        self.db.write(move |c| {
+            let card = card_by(c, "account_id", &account)?.ok_or(ServiceError::NotFound("Carte"))?;
+            CardState {
+                status: card.status,
+                season: card.season,
+            }
+            .check_usable(region_date(now))?;
+            let flagged: bool = c
+                .query_row("SELECT 1 FROM card_flags WHERE card_id = ?1 LIMIT 1", [&card.id], |_| Ok(true))
+                .optional()?
+                .unwrap_or(false);
+            if flagged {
+                return Err(ServiceError::CardFlagged);
+            }
+            // The offline allowance never exceeds what the card holds in euros.
+            let mut credit = 0i64;
+            if let Some(cat) = cats.get(card.season) {
+                for a in cat.avantages.iter().filter(|a| a.kind == AvantageKind::Credit) {
+                    credit += totals(c, &card.id, card.season, &a.code)?.balance();
+                }
+            }
+            let allowance = defaults.allowance_cents.min(credit).max(0);
+            let cred = NewCredential {
+                credential_id: uuid::Uuid::new_v4().to_string(),
+                card_id: card.id.clone(),
+                allowance_cents: allowance,
+                per_transaction_max_cents: defaults.per_transaction_max_cents.min(allowance),
+                max_count: defaults.max_count,
+                issued_at: now,
+                expires_at: now + defaults.validity,
+            };
+            c.exec(
+                "INSERT INTO app_credentials (id, card_id, device_public_key, allowance_cents, per_tx_max_cents,
+                 max_count, issued_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                params![
+                    cred.credential_id,
+                    cred.card_id,
+                    device_public_key,
+                    cred.allowance_cents,
+                    cred.per_transaction_max_cents,
+                    cred.max_count,
+                    ts(cred.issued_at),
+                    ts(cred.expires_at)
+                ],
+            )?;
+            Ok(cred)
+        })
+    }
+}

@@ -1,0 +1,344 @@
+//! Handlers of orders, cards, card QR codes and app credentials.
+
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::accounts::require;
+use crate::web::extract::parse_json;
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::http::StatusCode;
+use axum::http::header;
+use axum::response::IntoResponse;
+use axum::response::Response;
+use passregion_core::credential::AppCredential;
+use passregion_core::credential::AppCredentialClaims;
+use passregion_core::credential::CardQr;
+use passregion_core::credential::OfflineLimits;
+use passregion_core::credential::PublicKey;
+use passregion_core::qr::QrUse;
+use std::collections::HashMap;
+
+use crate::accounts::model::Principal;
+use crate::accounts::model::Role;
+use crate::accounts::session::Auth;
+use crate::app::AppState;
+use crate::cards::CardChange;
+use crate::cards::model::CardQrView;
+use crate::cards::model::CardView;
+use crate::cards::model::CredentialRequest;
+use crate::cards::model::CredentialResponse;
+use crate::cards::model::Order;
+use crate::cards::model::OrderDecision;
+use crate::cards::model::OrderRequest;
+use crate::cards::model::ReasonRequest;
+use crate::error::ServiceError;
+use crate::web::extract::Body;
+use crate::web::extract::Path;
+use crate::web::extract::Query;
+use crate::web::extract::blocking;
+use crate::web::problem::ApiError;
+
+/// Order the PASS (bon de commande).
+#[utoipa::path(post, path = "/api/youth/orders", request_body = OrderRequest,
+    responses((status = 201, body = Order), (status = 409, body = ApiError), (status = 422, body = ApiError)), security(("bearer" = [])))]
+pub async fn create_order(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    headers: HeaderMap,
+    Body(body): Body,
+) -> Result<(StatusCode, Json<Order>), ApiError> {
+    require(&p, Role::Youth)?;
+    let (req, _) = parse_json::<OrderRequest>(&headers, &body)?;
+    let (store, now) = (s.store.clone(), s.clock.now());
+    let order = blocking(move || store.create_order(&p, req, now)).await?;
+    Ok((StatusCode::CREATED, Json(order)))
+}
+
+/// The youth's orders.
+#[utoipa::path(get, path = "/api/youth/orders", responses((status = 200, body = Vec<Order>)), security(("bearer" = [])))]
+pub async fn my_orders(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+) -> Result<Json<Vec<Order>>, ApiError> {
+    let store = s.store.clone();
+    blocking(move || store.my_orders(&p)).await.map(Json)
+}
+
+/// The youth's card and balances.
+#[utoipa::path(get, path = "/api/youth/card", responses((status = 200, body = CardView), (status = 404, body = ApiError)), security(("bearer" = [])))]
+pub async fn my_card(State(s): State<AppState>, Auth(p): Auth) -> Result<Json<CardView>, ApiError> {
+    let (store, now) = (s.store.clone(), s.clock.now());
+    blocking(move || store.my_card(&p, now)).await.map(Json)
+}
+
+/// The youth confirms the card arrived.
+#[utoipa::path(post, path = "/api/youth/card/activate", responses((status = 200, body = CardView), (status = 409, body = ApiError)), security(("bearer" = [])))]
+pub async fn activate_card(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+) -> Result<Json<CardView>, ApiError> {
+    let (store, now) = (s.store.clone(), s.clock.now());
+    blocking(move || store.activate_card(&p, now))
+        .await
+        .map(Json)
+}
+
+/// The card's signed QR (`PR1:`), as text and SVG, for the youth's screen.
+#[utoipa::path(get, path = "/api/youth/card/qr", responses((status = 200, body = CardQrView)), security(("bearer" = [])))]
+pub async fn my_card_qr(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+) -> Result<Json<CardQrView>, ApiError> {
+    let text = card_qr_text(&s, p, None).await?;
+    let svg = passregion_core::qr::render_svg(&text, QrUse::PhoneScreen, 256)
+        .map_err(|e| ServiceError::Internal(e.to_string()))?;
+    Ok(Json(CardQrView { text, svg }))
+}
+
+/// The card's signed QR as an SVG image.
+#[utoipa::path(get, path = "/api/youth/card/qr.svg", responses((status = 200, content_type = "image/svg+xml")), security(("bearer" = [])))]
+pub async fn my_card_qr_svg(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+) -> Result<Response, ApiError> {
+    let text = card_qr_text(&s, p, None).await?;
+    let svg = passregion_core::qr::render_svg(&text, QrUse::PhoneScreen, 256)
+        .map_err(|e| ServiceError::Internal(e.to_string()))?;
+    Ok(([(header::CONTENT_TYPE, "image/svg+xml")], svg).into_response())
+}
+
+/// The card's signed QR as a PNG image (for the youth, or for printing).
+#[utoipa::path(get, path = "/api/youth/card/qr.png", responses((status = 200, content_type = "image/png")), security(("bearer" = [])))]
+pub async fn my_card_qr_png(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+) -> Result<Response, ApiError> {
+    let text = card_qr_text(&s, p, None).await?;
+    png(&text)
+}
+
+/// The QR to print on a card of the établissement (PNG, error correction Q).
+#[utoipa::path(get, path = "/api/establishment/cards/{id}/qr.png", params(("id" = String, Path)),
+    responses((status = 200, content_type = "image/png")), security(("bearer" = [])))]
+pub async fn establishment_card_qr(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let text = card_qr_text(&s, p, Some(id)).await?;
+    png(&text)
+}
+
+pub(crate) fn png(text: &str) -> Result<Response, ApiError> {
+    let bytes = passregion_core::qr::render_png(text, QrUse::PrintedCard, 8)
+        .map_err(|e| ServiceError::Internal(e.to_string()))?;
+    Ok(([(header::CONTENT_TYPE, "image/png")], bytes).into_response())
+}
+
+pub(crate) async fn card_qr_text(
+    s: &AppState,
+    p: Principal,
+    card_id: Option<String>,
+) -> Result<String, ApiError> {
+    let store = s.store.clone();
+    let (id, version, season) =
+        blocking(move || store.card_qr_data(&p, card_id.as_deref())).await?;
+    let card_id =
+        uuid::Uuid::parse_str(&id).map_err(|_| ServiceError::Internal("card id".into()))?;
+    CardQr {
+        card_id,
+        card_version: version,
+        season,
+    }
+    .sign(s.keys.issuer())
+    .map_err(|e| ServiceError::Internal(e.to_string()).into())
+}
+
+/// Issues an app credential bound to the device's public key: the app then
+/// shows dynamic QR codes (`PD1:`) signed by the device, even offline.
+#[utoipa::path(post, path = "/api/youth/credentials", request_body = CredentialRequest,
+    responses((status = 201, body = CredentialResponse), (status = 409, body = ApiError)), security(("bearer" = [])))]
+pub async fn issue_credential(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    headers: HeaderMap,
+    Body(body): Body,
+) -> Result<(StatusCode, Json<CredentialResponse>), ApiError> {
+    require(&p, Role::Youth)?;
+    let (req, _) = parse_json::<CredentialRequest>(&headers, &body)?;
+    let device_key = PublicKey::from_base64(req.device_public_key.trim()).map_err(|_| {
+        ServiceError::Invalid {
+            field: "device_public_key",
+            message: "Clé publique de l'appareil invalide (Ed25519, 32 octets en base64url)."
+                .into(),
+        }
+    })?;
+    let (store, now, defaults) = (s.store.clone(), s.clock.now(), s.offline);
+    let pk = device_key.to_base64();
+    let cred = blocking(move || store.register_credential(&p, pk, defaults, now)).await?;
+    let claims = AppCredentialClaims {
+        credential_id: uuid::Uuid::parse_str(&cred.credential_id)
+            .map_err(|_| ServiceError::Internal("id".into()))?,
+        card_id: uuid::Uuid::parse_str(&cred.card_id)
+            .map_err(|_| ServiceError::Internal("id".into()))?,
+        device_key,
+        limits: OfflineLimits {
+            allowance_cents: u32::try_from(cred.allowance_cents).unwrap_or(0),
+            per_transaction_max_cents: u32::try_from(cred.per_transaction_max_cents).unwrap_or(0),
+            max_count: cred.max_count,
+        },
+        issued_at: cred.issued_at,
+        expires_at: cred.expires_at,
+    };
+    let signed = AppCredential::issue(s.keys.issuer(), &claims)
+        .map_err(|e| ServiceError::Internal(e.to_string()))?;
+    let money = |c: i64| passregion_core::Money::from_cents(c).unwrap_or_default();
+    Ok((
+        StatusCode::CREATED,
+        Json(CredentialResponse {
+            credential: signed.to_base64(),
+            credential_id: cred.credential_id,
+            card_id: cred.card_id,
+            allowance: money(cred.allowance_cents),
+            per_transaction_max: money(cred.per_transaction_max_cents),
+            max_count: cred.max_count,
+            issued_at: cred.issued_at,
+            expires_at: cred.expires_at,
+            server_time: now,
+        }),
+    ))
+}
+
+/// The signed trust list of issuer keys (for partner apps verifying offline).
+#[utoipa::path(get, path = "/api/trust-list", responses((status = 200, description = "Signed trust list")))]
+pub async fn trust_list(State(s): State<AppState>) -> Response {
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        s.keys.signed.to_json(),
+    )
+        .into_response()
+}
+
+/// The root public key that signs the trust list (base64url).
+#[utoipa::path(get, path = "/api/trust-root", responses((status = 200)))]
+pub async fn trust_root(State(s): State<AppState>) -> Json<serde_json::Value> {
+    Json(serde_json::json!({ "root_public_key": s.keys.root_public_key().to_base64() }))
+}
+
+/// Orders to validate.
+#[utoipa::path(get, path = "/api/establishment/orders", params(("status" = Option<String>, Query, description = "en_attente, validee, refusee")),
+    responses((status = 200, body = Vec<Order>)), security(("bearer" = [])))]
+pub async fn establishment_orders(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<Json<Vec<Order>>, ApiError> {
+    let store = s.store.clone();
+    let status = q.get("status").cloned();
+    blocking(move || store.establishment_orders(&p, status.as_deref()))
+        .await
+        .map(Json)
+}
+
+/// Validate (issuing the card) or refuse an order.
+#[utoipa::path(post, path = "/api/establishment/orders/{id}/decision", request_body = OrderDecision,
+    params(("id" = String, Path)), responses((status = 200, body = Order), (status = 409, body = ApiError)), security(("bearer" = [])))]
+pub async fn decide_order(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    Body(body): Body,
+) -> Result<Json<Order>, ApiError> {
+    require(&p, Role::Establishment)?;
+    let (req, _) = parse_json::<OrderDecision>(&headers, &body)?;
+    let (store, now) = (s.store.clone(), s.clock.now());
+    blocking(move || store.decide_order(&p, &id, req, now))
+        .await
+        .map(Json)
+}
+
+/// The établissement's cards.
+#[utoipa::path(get, path = "/api/establishment/cards", responses((status = 200, body = Vec<CardView>)), security(("bearer" = [])))]
+pub async fn establishment_cards(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+) -> Result<Json<Vec<CardView>>, ApiError> {
+    let (store, now) = (s.store.clone(), s.clock.now());
+    blocking(move || store.establishment_cards(&p, now))
+        .await
+        .map(Json)
+}
+
+pub(crate) async fn change_card(
+    s: AppState,
+    p: Principal,
+    id: String,
+    change: CardChange,
+) -> Result<Json<CardView>, ApiError> {
+    require(&p, Role::Establishment)?;
+    let (store, now) = (s.store.clone(), s.clock.now());
+    blocking(move || store.change_card(&p, &id, change, now))
+        .await
+        .map(Json)
+}
+
+/// Suspend a card.
+#[utoipa::path(post, path = "/api/establishment/cards/{id}/suspend", request_body = ReasonRequest,
+    params(("id" = String, Path)), responses((status = 200, body = CardView)), security(("bearer" = [])))]
+pub async fn suspend_card(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    Body(body): Body,
+) -> Result<Json<CardView>, ApiError> {
+    let (req, _) = parse_json::<ReasonRequest>(&headers, &body)?;
+    change_card(s, p, id, CardChange::Suspend(req.reason)).await
+}
+
+/// Lift a suspension.
+#[utoipa::path(post, path = "/api/establishment/cards/{id}/reactivate",
+    params(("id" = String, Path)), responses((status = 200, body = CardView)), security(("bearer" = [])))]
+pub async fn reactivate_card(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    Path(id): Path<String>,
+) -> Result<Json<CardView>, ApiError> {
+    change_card(s, p, id, CardChange::Reactivate).await
+}
+
+/// Revalidate a card for the next season.
+#[utoipa::path(post, path = "/api/establishment/cards/{id}/revalidate",
+    params(("id" = String, Path)), responses((status = 200, body = CardView)), security(("bearer" = [])))]
+pub async fn revalidate_card(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    Path(id): Path<String>,
+) -> Result<Json<CardView>, ApiError> {
+    change_card(s, p, id, CardChange::Revalidate).await
+}
+
+/// The routes of this domain, with their OpenAPI entries.
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create_order, my_orders))
+        .routes(routes!(my_card))
+        .routes(routes!(activate_card))
+        .routes(routes!(my_card_qr))
+        .routes(routes!(my_card_qr_svg))
+        .routes(routes!(my_card_qr_png))
+        .routes(routes!(issue_credential))
+        .routes(routes!(establishment_card_qr))
+        .routes(routes!(trust_list))
+        .routes(routes!(trust_root))
+        .routes(routes!(establishment_orders))
+        .routes(routes!(decide_order))
+        .routes(routes!(establishment_cards))
+        .routes(routes!(suspend_card))
+        .routes(routes!(reactivate_card))
+        .routes(routes!(revalidate_card))
+}

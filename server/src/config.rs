@@ -1,0 +1,130 @@
+//! Configuration (flags and environment) and the policy structs built from it.
+
+use anyhow::Context;
+use chrono::DateTime;
+use chrono::Duration;
+use chrono::Utc;
+use passregion_core::Catalogue;
+use passregion_core::RefundPolicy;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use crate::platform::catalogues::Catalogues;
+
+/// Server configuration (flags and environment, see `main.rs`).
+#[derive(Debug, Clone, clap::Args)]
+pub struct Config {
+    /// Directory holding the database and the keys.
+    #[arg(
+        long,
+        env = "PASSREGION_DATA_DIR",
+        default_value = "data",
+        global = true
+    )]
+    pub data_dir: PathBuf,
+    /// Address to listen on.
+    #[arg(long, env = "PASSREGION_BIND", default_value = "127.0.0.1:8080")]
+    pub bind: SocketAddr,
+    /// Seed the demo region if the database is empty.
+    #[arg(long, env = "PASSREGION_DEMO")]
+    pub demo: bool,
+    /// Number of demo youths.
+    #[arg(long, default_value_t = 300)]
+    pub demo_youths: usize,
+    /// Extra catalogue files (TOML), replacing the built-in one of the same season.
+    #[arg(
+        long = "catalogue",
+        env = "PASSREGION_CATALOGUES",
+        value_delimiter = ','
+    )]
+    pub catalogues: Vec<PathBuf>,
+    /// Days after a debit during which the partner may cancel it.
+    #[arg(long, env = "PASSREGION_REFUND_DAYS", default_value_t = 7)]
+    pub refund_days: i64,
+    /// Wrong birth dates before a card is locked.
+    #[arg(long, default_value_t = 5)]
+    pub max_birth_date_failures: i64,
+    /// Minutes a card stays locked.
+    #[arg(long, default_value_t = 15)]
+    pub lockout_minutes: i64,
+    /// Failed card look-ups (wrong number or birth date) allowed per IP and per
+    /// partner account within 10 minutes.
+    #[arg(long, default_value_t = 30)]
+    pub max_lookup_failures: usize,
+    /// Session lifetime in hours.
+    #[arg(long, default_value_t = 12)]
+    pub session_hours: i64,
+    /// Days of the month (Region time) on which reimbursement batches close.
+    #[arg(long, env = "PASSREGION_REIMBURSEMENT_DAYS", value_delimiter = ',', default_values_t = [1u32, 16])]
+    pub reimbursement_days: Vec<u32>,
+    /// Offline allowance of a new app credential, in cents (capped by the card's credit).
+    #[arg(
+        long,
+        env = "PASSREGION_OFFLINE_ALLOWANCE_CENTS",
+        default_value_t = 3000
+    )]
+    pub offline_allowance_cents: i64,
+    /// Largest offline debit of an app credential, in cents.
+    #[arg(long, env = "PASSREGION_OFFLINE_PER_TX_CENTS", default_value_t = 1500)]
+    pub offline_per_tx_cents: i64,
+    /// Most offline debits per app credential and partner.
+    #[arg(long, env = "PASSREGION_OFFLINE_MAX_COUNT", default_value_t = 3)]
+    pub offline_max_count: u16,
+    /// Largest offline debit a partner device accepts, in cents.
+    #[arg(long, default_value_t = 1500)]
+    pub partner_per_tx_cents: i64,
+    /// Most a partner device accepts offline per day, in cents.
+    #[arg(long, default_value_t = 30_000)]
+    pub partner_daily_cents: i64,
+    /// Run the clock from this instant instead of now (tests and demos of
+    /// season changes); it then advances in real time.
+    #[arg(long, env = "PASSREGION_START_TIME")]
+    pub start_time: Option<DateTime<Utc>>,
+    /// Origins allowed to call the API from another origin (the Tauri app's
+    /// webview); the web apps served by this server need none.
+    #[arg(long = "cors-origin", env = "PASSREGION_CORS_ORIGINS", value_delimiter = ',',
+          default_values_t = ["tauri://localhost".to_owned(), "http://tauri.localhost".to_owned(), "https://tauri.localhost".to_owned()])]
+    pub cors_origins: Vec<String>,
+    /// Directory of the web apps to serve at `/` (built frontend).
+    #[arg(long, env = "PASSREGION_WEB_DIR")]
+    pub web_dir: Option<PathBuf>,
+}
+
+/// Loads the built-in catalogues plus the configured files.
+pub fn load_catalogues(files: &[PathBuf]) -> anyhow::Result<Catalogues> {
+    let mut list = Catalogue::builtin()
+        .map_err(|(name, e)| anyhow::anyhow!("built-in catalogue {name}: {e}"))?;
+    for f in files {
+        let text = std::fs::read_to_string(f)
+            .with_context(|| format!("cannot read catalogue {}", f.display()))?;
+        let cat = Catalogue::parse(&text)
+            .map_err(|e| anyhow::anyhow!("catalogue {}: {e}", f.display()))?;
+        list.retain(|c| c.season != cat.season);
+        list.push(cat);
+    }
+    Ok(Catalogues::new(list))
+}
+
+/// Tunable rules of the server.
+#[derive(Debug, Clone)]
+pub struct Policy {
+    /// Refund window.
+    pub refund: RefundPolicy,
+    /// Wrong birth dates before a card is locked.
+    pub max_birth_date_failures: i64,
+    /// How long a card stays locked.
+    pub lockout: Duration,
+    /// Session lifetime.
+    pub session_ttl: Duration,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Policy {
+            refund: RefundPolicy::default(),
+            max_birth_date_failures: 5,
+            lockout: Duration::minutes(15),
+            session_ttl: Duration::hours(12),
+        }
+    }
+}

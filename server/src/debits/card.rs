@@ -1,0 +1,162 @@
+//! The card as a debit sees it, and how it is found: a verified QR, or number + birth date with the lockout.
+
+use crate::platform::db::Cached;
+
+use crate::platform::sql::enum_from;
+use crate::platform::sql::parse_ts;
+
+use chrono::DateTime;
+use chrono::NaiveDate;
+use chrono::Utc;
+use passregion_core::CardStatus;
+use passregion_core::Profile;
+use passregion_core::Public;
+use passregion_core::Season;
+use passregion_core::Track;
+use passregion_core::card::CardNumber;
+use rusqlite::Connection;
+use rusqlite::OptionalExtension;
+use rusqlite::params;
+
+use crate::config::Policy;
+use crate::error::ServiceError;
+use crate::platform::sql::parse_date;
+use crate::platform::sql::ts;
+
+/// Where a debit comes from.
+#[derive(Debug, Clone, Copy)]
+pub enum Channel {
+    /// Web form: card number + birth date.
+    Web,
+    /// Scanned QR code.
+    Qr,
+}
+
+/// Which card, once the QR text or the number is resolved.
+#[derive(Debug, Clone)]
+pub enum CardRef {
+    /// Card number + birth date (checked, with lockout).
+    Number(CardNumber, NaiveDate),
+    /// A verified QR code.
+    Scanned(crate::debits::qr::ScannedCard),
+}
+
+/// A card row.
+#[derive(Debug, Clone)]
+pub(crate) struct CardRow {
+    pub(crate) id: String,
+    pub(crate) number: String,
+    pub(crate) establishment_id: String,
+    pub(crate) season: Season,
+    pub(crate) status: CardStatus,
+    pub(crate) profile: Profile,
+    pub(crate) first_name: String,
+    pub(crate) last_name: String,
+    pub(crate) birth_date: NaiveDate,
+    pub(crate) status_reason: Option<String>,
+    pub(crate) failed_attempts: i64,
+    pub(crate) locked_until: Option<DateTime<Utc>>,
+}
+
+impl CardRow {
+    /// `Léa M.`: what a partner sees of the holder to check identity.
+    pub(crate) fn holder(&self) -> String {
+        let initial: String = self.last_name.chars().take(1).collect();
+        format!("{} {}.", self.first_name, initial)
+    }
+}
+
+pub(crate) const CARD_COLS: &str =
+    "id, number, establishment_id, season, status, public, track, disabled,
+    first_name, last_name, birth_date, status_reason, failed_attempts, locked_until";
+
+pub(crate) fn card_from_row(
+    r: &rusqlite::Row<'_>,
+) -> rusqlite::Result<Result<CardRow, ServiceError>> {
+    let season: i32 = r.get(3)?;
+    let status: String = r.get(4)?;
+    let public: String = r.get(5)?;
+    let track: Option<String> = r.get(6)?;
+    let birth: String = r.get(10)?;
+    let locked: Option<String> = r.get(13)?;
+    let build = || -> Result<CardRow, ServiceError> {
+        Ok(CardRow {
+            id: r.get(0)?,
+            number: r.get(1)?,
+            establishment_id: r.get(2)?,
+            season: Season::starting(season)
+                .map_err(|_| ServiceError::Internal("bad season".into()))?,
+            status: CardStatus::from_code(&status)
+                .ok_or_else(|| ServiceError::Internal("bad status".into()))?,
+            profile: Profile {
+                public: enum_from::<Public>(&public)?,
+                track: track.as_deref().map(enum_from::<Track>).transpose()?,
+                disabled: r.get::<_, i64>(7)? != 0,
+            },
+            first_name: r.get(8)?,
+            last_name: r.get(9)?,
+            birth_date: parse_date(&birth)?,
+            status_reason: r.get(11)?,
+            failed_attempts: r.get(12)?,
+            locked_until: locked.as_deref().map(parse_ts).transpose()?,
+        })
+    };
+    Ok(build())
+}
+
+pub(crate) fn card_by(
+    conn: &Connection,
+    column: &str,
+    value: &str,
+) -> Result<Option<CardRow>, ServiceError> {
+    let sql = format!("SELECT {CARD_COLS} FROM cards WHERE {column} = ?1");
+    conn.one(&sql, [value], card_from_row)
+        .optional()?
+        .transpose()
+}
+
+/// Finds the card of a debit or an inspection, applying the birth-date check
+/// and the lockout. Returns `Ok(Err(..))` when a failure must be recorded
+/// (committed) and still reported.
+pub(crate) fn resolve_card(
+    conn: &Connection,
+    card: &CardRef,
+    policy: &Policy,
+    now: DateTime<Utc>,
+) -> Result<Result<CardRow, ServiceError>, ServiceError> {
+    match card {
+        CardRef::Scanned(scan) => {
+            Ok(card_by(conn, "id", &scan.card_id)?.ok_or(ServiceError::Qr("unknown card".into())))
+        }
+        CardRef::Number(number, birth) => {
+            let Some(row) = card_by(conn, "number", number.as_str())? else {
+                return Ok(Err(ServiceError::CardOrBirthDate));
+            };
+            if row.locked_until.is_some_and(|t| t > now) {
+                return Ok(Err(ServiceError::CardLocked));
+            }
+            if row.birth_date != *birth {
+                let failures = row.failed_attempts + 1;
+                if failures >= policy.max_birth_date_failures {
+                    conn.exec(
+                        "UPDATE cards SET failed_attempts = 0, locked_until = ?2 WHERE id = ?1",
+                        params![row.id, ts(now + policy.lockout)],
+                    )?;
+                    return Ok(Err(ServiceError::CardLocked));
+                }
+                conn.exec(
+                    "UPDATE cards SET failed_attempts = ?2 WHERE id = ?1",
+                    params![row.id, failures],
+                )?;
+                return Ok(Err(ServiceError::CardOrBirthDate));
+            }
+            if row.failed_attempts > 0 || row.locked_until.is_some() {
+                conn.exec(
+                    "UPDATE cards SET failed_attempts = 0, locked_until = NULL WHERE id = ?1",
+                    [&row.id],
+                )?;
+            }
+            Ok(Ok(row))
+        }
+    }
+}

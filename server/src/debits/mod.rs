@@ -1,0 +1,9 @@
+//! Debits: inspect a card, debit it (QR or number + birth date), refund, and the append-only ledger they write.
+
+pub mod card;
+pub mod http;
+pub mod ledger;
+pub mod model;
+pub mod qr;
+pub mod repo;
+pub mod service;

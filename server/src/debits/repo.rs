@@ -1,0 +1,432 @@
+//! Storage of debits, refunds and transaction reads.
+
+use crate::platform::db::Cached;
+
+use crate::debits::ledger::balances;
+
+use chrono::DateTime;
+use chrono::Utc;
+use passregion_core::CardState;
+use passregion_core::Season;
+use passregion_core::debit::AvantageKind;
+use passregion_core::debit::Quantity;
+use passregion_core::ledger::MovementKind;
+use passregion_core::season::region_date;
+use rusqlite::Connection;
+use rusqlite::OptionalExtension;
+use rusqlite::params;
+
+use crate::accounts::model::Principal;
+use crate::accounts::model::Role;
+use crate::accounts::partner_of;
+use crate::accounts::require_role;
+use crate::debits::card::CardRef;
+use crate::debits::card::Channel;
+use crate::debits::card::resolve_card;
+use crate::debits::ledger::append_ledger;
+use crate::debits::ledger::kind_code;
+use crate::debits::ledger::kind_from;
+use crate::debits::ledger::units_text;
+use crate::debits::model::CardInspection;
+use crate::debits::model::DebitReceipt;
+use crate::debits::model::DebitRequest;
+use crate::debits::model::RefundRequest;
+use crate::debits::model::Transaction;
+use crate::debits::model::TransactionPage;
+use crate::debits::service::DebitAt;
+use crate::debits::service::apply_debit;
+use crate::error::ServiceError;
+use crate::platform::catalogues::Catalogues;
+use crate::platform::idempotency::Idempotency;
+use crate::platform::idempotency::StoredResponse;
+use crate::platform::idempotency::idempotent;
+use crate::platform::idempotency::json_response;
+use crate::platform::sql::new_id;
+use crate::platform::sql::parse_ts;
+use crate::platform::sql::select_all;
+use crate::platform::sql::ts;
+use crate::platform::store::SqliteStore;
+
+pub(crate) const TX_SELECT: &str =
+    "SELECT t.id, t.seq, t.kind, t.partner_id, p.name, c.number, t.avantage,
+    t.unit_kind, t.price_units, t.units, t.reste_units, t.amount_cents, t.refund_of,
+    EXISTS (SELECT 1 FROM transactions r WHERE r.refund_of = t.id), t.channel,
+    b.status, t.created_at, t.season
+    FROM transactions t
+    JOIN partners p ON p.id = t.partner_id
+    JOIN cards c ON c.id = t.card_id
+    LEFT JOIN reimbursement_items i ON i.transaction_id = t.id
+    LEFT JOIN reimbursement_batches b ON b.id = i.batch_id";
+
+pub(crate) fn tx_from_row(
+    r: &rusqlite::Row<'_>,
+) -> rusqlite::Result<Result<Transaction, ServiceError>> {
+    let unit_kind: String = r.get(7)?;
+    let number: String = r.get(5)?;
+    let batch_status: Option<String> = r.get(15)?;
+    let created: String = r.get(16)?;
+    let season: i32 = r.get(17)?;
+    let amount: i64 = r.get(11)?;
+    let build = || -> Result<Transaction, ServiceError> {
+        let kind = kind_from(&unit_kind)?;
+        Ok(Transaction {
+            id: r.get(0)?,
+            seq: r.get(1)?,
+            kind: r.get(2)?,
+            partner_id: r.get(3)?,
+            partner_name: r.get(4)?,
+            card: format!("•••• {}", number.get(12..).unwrap_or("")),
+            avantage: r.get(6)?,
+            avantage_label: String::new(),
+            season: Season::starting(season)
+                .map(|s| s.to_string())
+                .unwrap_or_default(),
+            unit_kind: kind,
+            price: units_text(kind, r.get(8)?),
+            debited: units_text(kind, r.get(9)?),
+            reste_a_payer: units_text(kind, r.get(10)?),
+            balance_after: None,
+            reimbursed_amount: units_text(AvantageKind::Credit, amount),
+            refund_of: r.get(12)?,
+            refunded: r.get::<_, i64>(13)? != 0,
+            channel: r.get(14)?,
+            reimbursement_status: match batch_status.as_deref() {
+                None => "en_attente",
+                Some("rembourse") => "rembourse",
+                Some(_) => "en_cours_de_remboursement",
+            }
+            .to_owned(),
+            created_at: parse_ts(&created)?,
+        })
+    };
+    Ok(build())
+}
+
+/// Fills each transaction's avantage label from its season's catalogue.
+pub(crate) fn with_labels(cats: &Catalogues, mut items: Vec<Transaction>) -> Vec<Transaction> {
+    for t in &mut items {
+        t.avantage_label = t
+            .season
+            .parse::<Season>()
+            .ok()
+            .and_then(|s| cats.get(s))
+            .and_then(|c| c.avantage(&t.avantage))
+            .map_or_else(|| t.avantage.clone(), |a| a.label.clone());
+    }
+    items
+}
+
+pub(crate) fn transactions_where(
+    conn: &Connection,
+    clause: &str,
+    args: &[&dyn rusqlite::ToSql],
+) -> Result<Vec<Transaction>, ServiceError> {
+    select_all(
+        conn,
+        &format!("{TX_SELECT} WHERE {clause}"),
+        args,
+        tx_from_row,
+    )
+}
+
+pub(crate) fn page(items: Vec<Transaction>, after: i64) -> TransactionPage {
+    let next_cursor = items.last().map_or(after, |t| t.seq);
+    TransactionPage { items, next_cursor }
+}
+
+/// Storage and rules of debits and refunds.
+pub trait DebitsRepo: Send + Sync + 'static {
+    /// What a partner may debit on a card.
+    fn inspect_card(
+        &self,
+        who: &Principal,
+        card: CardRef,
+        now: DateTime<Utc>,
+    ) -> Result<CardInspection, ServiceError>;
+    /// A partner debits a card (idempotent).
+    fn debit(
+        &self,
+        who: &Principal,
+        card: CardRef,
+        req: DebitRequest,
+        channel: Channel,
+        idem: Idempotency,
+        now: DateTime<Utc>,
+    ) -> Result<StoredResponse, ServiceError>;
+    /// A partner cancels a debit (idempotent).
+    fn refund(
+        &self,
+        who: &Principal,
+        transaction_id: &str,
+        req: RefundRequest,
+        idem: Idempotency,
+        now: DateTime<Utc>,
+    ) -> Result<StoredResponse, ServiceError>;
+    /// A partner's transactions.
+    fn partner_transactions(
+        &self,
+        who: &Principal,
+        after: i64,
+        limit: u32,
+    ) -> Result<TransactionPage, ServiceError>;
+    /// The youth's transactions.
+    fn my_transactions(&self, who: &Principal) -> Result<Vec<Transaction>, ServiceError>;
+    /// Whether an app credential was issued here and is not revoked.
+    fn credential_usable(&self, credential_id: &str) -> Result<bool, ServiceError>;
+    /// All transactions, as they happen.
+    fn region_transactions(&self, after: i64, limit: u32) -> Result<TransactionPage, ServiceError>;
+}
+
+impl DebitsRepo for SqliteStore {
+    fn inspect_card(
+        &self,
+        who: &Principal,
+        card: CardRef,
+        now: DateTime<Utc>,
+    ) -> Result<CardInspection, ServiceError> {
+        let (_, category) = partner_of(who)?;
+        let cats = self.catalogues.clone();
+        let policy = self.policy.clone();
+        self.db.write_outcome(move |c| {
+            let row = match resolve_card(c, &card, &policy, now)? {
+                Ok(r) => r,
+                Err(e) => return Ok(Err(e)),
+            };
+            let state = CardState {
+                status: row.status,
+                season: row.season,
+            };
+            let usable = state.check_usable(region_date(now));
+            let reason = usable.as_ref().err().map(|e| {
+                crate::web::problem::ApiError::from(ServiceError::Card(e.clone())).message
+            });
+            Ok(Ok(CardInspection {
+                card_id: row.id.clone(),
+                holder: row.holder(),
+                status: row.status.code().to_owned(),
+                season: row.season.to_string(),
+                usable: usable.is_ok(),
+                reason,
+                balances: balances(c, &cats, &row, Some(category))?,
+            }))
+        })
+    }
+
+    fn debit(
+        &self,
+        who: &Principal,
+        card: CardRef,
+        req: DebitRequest,
+        channel: Channel,
+        idem: Idempotency,
+        now: DateTime<Utc>,
+    ) -> Result<StoredResponse, ServiceError> {
+        let (partner_id, category) = partner_of(who)?;
+        let partner_id = partner_id.to_owned();
+        let account = who.account_id.clone();
+        let cats = self.catalogues.clone();
+        let policy = self.policy.clone();
+        self.db.write_outcome(move |c| {
+            idempotent(c, &idem, now, |c| {
+                let row = match resolve_card(c, &card, &policy, now)? {
+                    Ok(r) => r,
+                    Err(e) => return Ok(Err(e)),
+                };
+                let used_qr = match &card {
+                    CardRef::Scanned(crate::debits::qr::ScannedCard { used: Some(u), .. }) => {
+                        Some(u.clone())
+                    }
+                    _ => None,
+                };
+                let at = DebitAt {
+                    partner_id: &partner_id,
+                    category,
+                    account_id: &account,
+                    channel: match channel {
+                        Channel::Web => "web",
+                        Channel::Qr => "qr",
+                    },
+                    now,
+                };
+                let (tx, balance) = match apply_debit(
+                    c,
+                    &cats,
+                    &at,
+                    &row,
+                    &req.avantage,
+                    req.price,
+                    req.entries,
+                    used_qr.as_ref(),
+                )? {
+                    Ok(v) => v,
+                    Err(e) => return Ok(Err(e)),
+                };
+                Ok(json_response(
+                    201,
+                    &DebitReceipt {
+                        transaction: tx,
+                        balance,
+                        holder: row.holder(),
+                    },
+                ))
+            })
+        })
+    }
+
+    fn refund(
+        &self,
+        who: &Principal,
+        transaction_id: &str,
+        req: RefundRequest,
+        idem: Idempotency,
+        now: DateTime<Utc>,
+    ) -> Result<StoredResponse, ServiceError> {
+        let (partner_id, _) = partner_of(who)?;
+        let partner_id = partner_id.to_owned();
+        let account = who.account_id.clone();
+        let tx_id = transaction_id.to_owned();
+        let cats = self.catalogues.clone();
+        let policy = self.policy.clone();
+        self.db.write_outcome(move |c| {
+            idempotent(c, &idem, now, |c| {
+                let original = transactions_where(c, "t.id = ?1 AND t.partner_id = ?2", &[&tx_id, &partner_id])?
+                    .into_iter()
+                    .next();
+                let Some(original) = original else {
+                    return Ok(Err(ServiceError::NotFound("Transaction")));
+                };
+                if original.kind != "debit" {
+                    return Ok(Err(ServiceError::Invalid {
+                        field: "transaction_id",
+                        message: "Seul un débit peut être annulé.".into(),
+                    }));
+                }
+                let (card_id, season, units): (String, i32, i64) = c.one(
+                    "SELECT card_id, season, units FROM transactions WHERE id = ?1",
+                    [&tx_id],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                )?;
+                let debited = Quantity::from_units(original.unit_kind, units)?;
+                let requested = match (original.unit_kind, req.amount, req.entries) {
+                    (_, None, None) => None,
+                    (AvantageKind::Credit, Some(a), None) => Some(Quantity::Credit { amount: a }),
+                    (AvantageKind::Entries, None, Some(n)) => Some(Quantity::Entries { count: n }),
+                    _ => return Ok(Err(passregion_core::RefundError::KindMismatch.into())),
+                };
+                let amount = match passregion_core::debit::refund(
+                    debited,
+                    original.refunded,
+                    requested,
+                    original.created_at,
+                    now,
+                    policy.refund,
+                ) {
+                    Ok(a) => a,
+                    Err(e) => return Ok(Err(e.into())),
+                };
+                let season = Season::starting(season).map_err(|_| ServiceError::Internal("season".into()))?;
+                let value = cats
+                    .get(season)
+                    .and_then(|cat| cat.avantage(&original.avantage))
+                    .map(|a| a.reimbursed_value(amount))
+                    .ok_or(ServiceError::NoCatalogue)?;
+                let id = new_id();
+                c.exec(
+                    "INSERT INTO transactions (id, kind, card_id, partner_id, account_id, season, avantage,
+                     unit_kind, price_units, units, reste_units, amount_cents, refund_of, channel, created_at)
+                     VALUES (?1, 'refund', ?2, ?3, ?4, ?5, ?6, ?7, 0, ?8, 0, ?9, ?10, ?11, ?12)",
+                    params![
+                        id,
+                        card_id,
+                        partner_id,
+                        account,
+                        season.start_year(),
+                        original.avantage,
+                        kind_code(original.unit_kind),
+                        amount.units(),
+                        -value.cents(),
+                        tx_id,
+                        original.channel,
+                        ts(now)
+                    ],
+                )?;
+                let t = append_ledger(
+                    c,
+                    &card_id,
+                    season,
+                    &original.avantage,
+                    original.unit_kind,
+                    MovementKind::Refund,
+                    amount.units(),
+                    Some(&id),
+                    now,
+                )?;
+                let mut tx = with_labels(&cats, transactions_where(c, "t.id = ?1", &[&id])?)
+                    .into_iter()
+                    .next()
+                    .ok_or(ServiceError::Internal("refund not found".into()))?;
+                tx.balance_after = Some(units_text(original.unit_kind, t.balance()));
+                Ok(json_response(201, &tx))
+            })
+        })
+    }
+
+    fn partner_transactions(
+        &self,
+        who: &Principal,
+        after: i64,
+        limit: u32,
+    ) -> Result<TransactionPage, ServiceError> {
+        require_role(who, Role::Partner)?;
+        let pid = who
+            .partner
+            .as_ref()
+            .map(|p| p.0.clone())
+            .ok_or(ServiceError::Forbidden)?;
+        let cats = self.catalogues.clone();
+        self.db.read(move |c| {
+            let items = transactions_where(
+                c,
+                "t.partner_id = ?1 AND t.seq > ?2 ORDER BY t.seq LIMIT ?3",
+                &[&pid, &after, &limit],
+            )?;
+            Ok(page(with_labels(&cats, items), after))
+        })
+    }
+
+    fn my_transactions(&self, who: &Principal) -> Result<Vec<Transaction>, ServiceError> {
+        require_role(who, Role::Youth)?;
+        let id = who.account_id.clone();
+        let cats = self.catalogues.clone();
+        self.db.read(move |c| {
+            transactions_where(
+                c,
+                "t.card_id = (SELECT id FROM cards WHERE account_id = ?1) ORDER BY t.seq DESC LIMIT 500",
+                &[&id],
+            )
+            .map(|items| with_labels(&cats, items))
+        })
+    }
+
+    fn credential_usable(&self, credential_id: &str) -> Result<bool, ServiceError> {
+        let id = credential_id.to_owned();
+        self.db.read(move |c| {
+            Ok(c.one(
+                "SELECT revoked_at IS NULL FROM app_credentials WHERE id = ?1",
+                [id],
+                |r| r.get::<_, bool>(0),
+            )
+            .optional()?
+            .unwrap_or(false))
+        })
+    }
+
+    fn region_transactions(&self, after: i64, limit: u32) -> Result<TransactionPage, ServiceError> {
+        let cats = self.catalogues.clone();
+        self.db.read(move |c| {
+            let items =
+                transactions_where(c, "t.seq > ?1 ORDER BY t.seq LIMIT ?2", &[&after, &limit])?;
+            Ok(page(with_labels(&cats, items), after))
+        })
+    }
+}

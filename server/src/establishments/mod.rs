@@ -1,0 +1,6 @@
+//! Établissements: the directory, thematic référents handed to partners, collective bookings.
+
+pub mod collective;
+pub mod http;
+pub mod model;
+pub mod repo;

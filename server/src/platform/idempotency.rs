@@ -1,0 +1,83 @@
+//! Idempotent writes: a replayed `Idempotency-Key` gets the stored answer; a reused key with another request is refused.
+
+use crate::platform::db::Cached;
+
+use chrono::DateTime;
+use chrono::Utc;
+use rusqlite::Connection;
+use rusqlite::OptionalExtension;
+use rusqlite::params;
+use serde::Serialize;
+
+use crate::error::ServiceError;
+use crate::platform::sql::ts;
+
+/// Stored answer of an idempotent POST.
+#[derive(Debug, Clone)]
+pub struct StoredResponse {
+    /// HTTP status.
+    pub status: u16,
+    /// JSON body.
+    pub body: String,
+}
+
+/// An idempotent call: who, which key, and a hash of the request.
+#[derive(Debug, Clone)]
+pub struct Idempotency {
+    /// Caller account.
+    pub account_id: String,
+    /// `Idempotency-Key` header.
+    pub key: String,
+    /// SHA-256 of method, path and body.
+    pub request_hash: String,
+}
+
+/// Runs an idempotent write: replays the stored answer of a known key, refuses
+/// a known key with another request, otherwise runs `op` and stores its answer
+/// in the same transaction.
+pub(crate) fn idempotent(
+    conn: &Connection,
+    idem: &Idempotency,
+    now: DateTime<Utc>,
+    op: impl FnOnce(&Connection) -> Result<Result<StoredResponse, ServiceError>, ServiceError>,
+) -> Result<Result<StoredResponse, ServiceError>, ServiceError> {
+    let existing: Option<(String, u16, String)> = conn
+        .query_row(
+            "SELECT request_hash, status, body FROM idempotency WHERE account_id = ?1 AND key = ?2",
+            params![idem.account_id, idem.key],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .optional()?;
+    if let Some((hash, status, body)) = existing {
+        if hash == idem.request_hash {
+            return Ok(Ok(StoredResponse { status, body }));
+        }
+        return Ok(Err(ServiceError::IdempotencyMismatch));
+    }
+    let out = op(conn)?;
+    if let Ok(resp) = &out {
+        conn.exec(
+            "INSERT INTO idempotency (account_id, key, request_hash, status, body, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![
+                idem.account_id,
+                idem.key,
+                idem.request_hash,
+                resp.status,
+                resp.body,
+                ts(now)
+            ],
+        )?;
+    }
+    Ok(out)
+}
+
+pub(crate) fn json_response<T: Serialize>(
+    status: u16,
+    v: &T,
+) -> Result<StoredResponse, ServiceError> {
+    Ok(StoredResponse {
+        status,
+        body: serde_json::to_string(v).map_err(|e| ServiceError::Internal(e.to_string()))?,
+    })
+}

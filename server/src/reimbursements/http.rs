@@ -1,0 +1,87 @@
+//! Handlers of reimbursements.
+
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::accounts::require;
+use crate::web::extract::parse_json;
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::HeaderMap;
+
+use crate::accounts::model::Role;
+use crate::accounts::session::Auth;
+use crate::app::AppState;
+use crate::reimbursements::model::Batch;
+use crate::reimbursements::model::CloseRequest;
+use crate::reimbursements::model::ReimbursementSummary;
+use crate::web::extract::Body;
+use crate::web::extract::Path;
+use crate::web::extract::blocking;
+use crate::web::problem::ApiError;
+
+/// The partner's reimbursements: totals and batches.
+#[utoipa::path(get, path = "/api/partner/reimbursements",
+    responses((status = 200, body = ReimbursementSummary)), security(("bearer" = [])))]
+pub async fn partner_reimbursements(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+) -> Result<Json<ReimbursementSummary>, ApiError> {
+    let store = s.store.clone();
+    blocking(move || store.partner_reimbursements(&p))
+        .await
+        .map(Json)
+}
+
+/// Every reimbursement batch.
+#[utoipa::path(get, path = "/api/region/reimbursements", responses((status = 200, body = Vec<Batch>)), security(("bearer" = [])))]
+pub async fn region_batches(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+) -> Result<Json<Vec<Batch>>, ApiError> {
+    require(&p, Role::Region)?;
+    let store = s.store.clone();
+    blocking(move || store.batches()).await.map(Json)
+}
+
+/// Close a reimbursement batch per partner for the transactions before `period_end`.
+#[utoipa::path(post, path = "/api/region/reimbursements/close", request_body = CloseRequest,
+    responses((status = 200, body = Vec<Batch>)), security(("bearer" = [])))]
+pub async fn close_batches(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    headers: HeaderMap,
+    Body(body): Body,
+) -> Result<Json<Vec<Batch>>, ApiError> {
+    require(&p, Role::Region)?;
+    let (req, _) = parse_json::<CloseRequest>(&headers, &body)?;
+    let now = s.clock.now();
+    let end = req.period_end.unwrap_or(now).min(now);
+    let store = s.store.clone();
+    blocking(move || store.close_reimbursements(end, now))
+        .await
+        .map(Json)
+}
+
+/// Mark a batch as paid.
+#[utoipa::path(post, path = "/api/region/reimbursements/{id}/pay", params(("id" = String, Path)),
+    responses((status = 200, body = Batch)), security(("bearer" = [])))]
+pub async fn pay_batch(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    Path(id): Path<String>,
+) -> Result<Json<Batch>, ApiError> {
+    require(&p, Role::Region)?;
+    let (store, now) = (s.store.clone(), s.clock.now());
+    blocking(move || store.pay_batch(&id, now)).await.map(Json)
+}
+
+/// The routes of this domain, with their OpenAPI entries.
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(partner_reimbursements))
+        .routes(routes!(region_batches))
+        .routes(routes!(close_batches))
+        .routes(routes!(pay_batch))
+}

@@ -1,0 +1,6 @@
+//! Offline sync: partner devices, offline debits pushed and checked, overspend flags, the change log pulled as deltas.
+
+pub mod apply;
+pub mod check;
+pub mod http;
+pub mod repo;

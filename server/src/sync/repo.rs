@@ -1,0 +1,276 @@
+//! Storage of the sync protocol.
+
+use crate::platform::db::Cached;
+
+use chrono::DateTime;
+use chrono::Utc;
+use passregion_core::Money;
+use passregion_core::sync::DirectoryEntry;
+use passregion_core::sync::EnrolRequest;
+use passregion_core::sync::ItemResult;
+use passregion_core::sync::ItemStatus;
+use rusqlite::OptionalExtension;
+use rusqlite::params;
+use serde::Serialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::accounts::model::Principal;
+use crate::accounts::partner_of;
+use crate::error::ServiceError;
+use crate::platform::sql::new_id;
+use crate::platform::sql::require_text;
+use crate::platform::sql::ts;
+use crate::platform::store::SqliteStore;
+use crate::sync::apply::PushItem;
+use crate::sync::apply::refused;
+
+/// A card flagged for offline overspend, for the Region.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CardFlag {
+    /// Card id.
+    pub card_id: String,
+    /// Last four digits of the card.
+    pub card: String,
+    /// Why.
+    pub reason: String,
+    /// Euros the Region carries for it.
+    #[schema(value_type = String)]
+    pub amount: Money,
+    /// When.
+    pub created_at: DateTime<Utc>,
+}
+
+/// A page of changes.
+#[derive(Debug, Clone)]
+pub struct ChangePage {
+    /// Last change included.
+    pub cursor: i64,
+    /// Whether more changes wait.
+    pub more: bool,
+    /// Partners changed.
+    pub partners: Vec<DirectoryEntry>,
+    /// Cards to refuse.
+    pub revoked_cards: Vec<Uuid>,
+    /// Cards no longer refused.
+    pub restored_cards: Vec<Uuid>,
+    /// Credentials to refuse.
+    pub revoked_credentials: Vec<Uuid>,
+}
+
+/// Storage of the sync protocol.
+pub trait SyncRepo: Send + Sync + 'static {
+    /// Enrols a partner phone; returns the device id.
+    fn enrol_device(
+        &self,
+        who: &Principal,
+        req: &EnrolRequest,
+        now: DateTime<Utc>,
+    ) -> Result<String, ServiceError>;
+    /// The partner's devices: (id, public key, revoked).
+    fn partner_devices(
+        &self,
+        partner_id: &str,
+    ) -> Result<Vec<(String, String, bool)>, ServiceError>;
+    /// Applies checked offline debits (one transaction, one savepoint each).
+    fn apply_offline(
+        &self,
+        who: &Principal,
+        items: Vec<PushItem>,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<ItemResult>, ServiceError>;
+    /// Changes after `cursor`.
+    fn changes(&self, cursor: i64, limit: u32) -> Result<ChangePage, ServiceError>;
+    /// Cards flagged for overspend.
+    fn flags(&self) -> Result<Vec<CardFlag>, ServiceError>;
+}
+
+impl SyncRepo for SqliteStore {
+    fn enrol_device(
+        &self,
+        who: &Principal,
+        req: &EnrolRequest,
+        now: DateTime<Utc>,
+    ) -> Result<String, ServiceError> {
+        let (partner_id, _) = partner_of(who)?;
+        let label = require_text("label", &req.label, 80)?;
+        let (pid, account, key) = (
+            partner_id.to_owned(),
+            who.account_id.clone(),
+            req.device_public_key.clone(),
+        );
+        self.db.write(move |c| {
+            let id = new_id();
+            c.exec(
+                "INSERT INTO partner_devices (id, partner_id, account_id, public_key, label, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![id, pid, account, key, label, ts(now)],
+            )?;
+            Ok(id)
+        })
+    }
+
+    fn partner_devices(
+        &self,
+        partner_id: &str,
+    ) -> Result<Vec<(String, String, bool)>, ServiceError> {
+        let pid = partner_id.to_owned();
+        self.db.read(move |c| {
+            let mut stmt = c.prepare(
+                "SELECT id, public_key, revoked_at IS NOT NULL FROM partner_devices WHERE partner_id = ?1",
+            )?;
+            let rows = stmt.query_map([pid], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+            Ok(rows.collect::<Result<Vec<_>, _>>()?)
+        })
+    }
+
+    fn apply_offline(
+        &self,
+        who: &Principal,
+        items: Vec<PushItem>,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<ItemResult>, ServiceError> {
+        let (partner_id, category) = partner_of(who)?;
+        let partner_id = partner_id.to_owned();
+        let account = who.account_id.clone();
+        let me = SqliteStore {
+            db: self.db.clone(),
+            catalogues: self.catalogues.clone(),
+            policy: self.policy.clone(),
+        };
+        self.db.write(move |c| {
+            let mut results = Vec::with_capacity(items.len());
+            for item in items {
+                match item {
+                    PushItem::Refused(r) => results.push(r),
+                    PushItem::Checked(it) => {
+                        c.execute_batch("SAVEPOINT item")?;
+                        match me.apply_one(c, &partner_id, category, &account, &it, now) {
+                            Ok(r) => {
+                                c.execute_batch("RELEASE item")?;
+                                results.push(r);
+                            }
+                            Err(e) => {
+                                c.execute_batch("ROLLBACK TO item; RELEASE item")?;
+                                tracing::error!(error = %e, "offline item failed");
+                                results.push(refused(it.item.id, ItemStatus::Rejected, e));
+                            }
+                        }
+                    }
+                }
+            }
+            Ok(results)
+        })
+    }
+
+    fn changes(&self, cursor: i64, limit: u32) -> Result<ChangePage, ServiceError> {
+        self.db.read(move |c| {
+            let rows: Vec<(String, String, i64)> = {
+                let mut stmt = c.prepare_cached(
+                    "SELECT kind, entity_id, MAX(seq) AS s FROM change_log WHERE seq > ?1
+                     GROUP BY kind, entity_id ORDER BY s LIMIT ?2",
+                )?;
+                let rows = stmt.query_map(params![cursor, limit], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+                rows.collect::<Result<_, _>>()?
+            };
+            let mut page = ChangePage {
+                cursor,
+                more: rows.len() as u32 == limit,
+                partners: Vec::new(),
+                revoked_cards: Vec::new(),
+                restored_cards: Vec::new(),
+                revoked_credentials: Vec::new(),
+            };
+            let mut partner_stmt = c.prepare_cached(
+                "SELECT id, name, category, address, city, postal_code, latitude, longitude, status
+                 FROM partners WHERE id = ?1",
+            )?;
+            for (kind, id, seq) in rows {
+                page.cursor = page.cursor.max(seq);
+                match kind.as_str() {
+                    "partner" => {
+                        let p = partner_stmt
+                            .query_row([&id], |r| {
+                                Ok((
+                                    r.get::<_, String>(0)?,
+                                    r.get::<_, String>(1)?,
+                                    r.get::<_, String>(2)?,
+                                    r.get::<_, String>(3)?,
+                                    r.get::<_, String>(4)?,
+                                    r.get::<_, String>(5)?,
+                                    r.get::<_, f64>(6)?,
+                                    r.get::<_, f64>(7)?,
+                                    r.get::<_, String>(8)?,
+                                ))
+                            })
+                            .optional()?;
+                        if let Some((id, name, cat, address, city, postal_code, lat, lon, status)) = p {
+                            page.partners.push(DirectoryEntry {
+                                id,
+                                name,
+                                category: crate::platform::sql::enum_from(&cat)?,
+                                address,
+                                city,
+                                postal_code,
+                                latitude: lat,
+                                longitude: lon,
+                                active: status == "validated",
+                            });
+                        }
+                    }
+                    "card" => {
+                        let blocked: bool = c.one(
+                            "SELECT status = 'suspendue' OR EXISTS (SELECT 1 FROM card_flags f WHERE f.card_id = cards.id)
+                             FROM cards WHERE id = ?1",
+                            [&id],
+                            |r| r.get(0),
+                        )?;
+                        if let Ok(u) = Uuid::parse_str(&id) {
+                            if blocked {
+                                page.revoked_cards.push(u);
+                            } else {
+                                page.restored_cards.push(u);
+                            }
+                        }
+                    }
+                    _ => {
+                        if let Ok(u) = Uuid::parse_str(&id) {
+                            page.revoked_credentials.push(u);
+                        }
+                    }
+                }
+            }
+            Ok(page)
+        })
+    }
+
+    fn flags(&self) -> Result<Vec<CardFlag>, ServiceError> {
+        self.db.read(|c| {
+            let mut stmt = c.prepare(
+                "SELECT f.card_id, c.number, f.reason, f.amount_cents, f.created_at
+                 FROM card_flags f JOIN cards c ON c.id = f.card_id ORDER BY f.id DESC LIMIT 1000",
+            )?;
+            let rows = stmt.query_map([], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, i64>(3)?,
+                    r.get::<_, String>(4)?,
+                ))
+            })?;
+            let mut out = Vec::new();
+            for row in rows {
+                let (card_id, number, reason, amount, created) = row?;
+                out.push(CardFlag {
+                    card_id,
+                    card: format!("•••• {}", number.get(12..).unwrap_or("")),
+                    reason,
+                    amount: Money::from_cents(amount.max(0))?,
+                    created_at: crate::platform::sql::parse_ts(&created)?,
+                });
+            }
+            Ok(out)
+        })
+    }
+}
