@@ -2,8 +2,9 @@
 # Runs every check and test of the project (what CI runs):
 #   formatting, clippy (warnings are errors), the Rust tests of the whole
 #   workspace (unit, property, conformance vectors, the real server binary
-#   over HTTP, the offline clients against it), a bounded fuzz run, and the
-#   browser end-to-end tests of the apps in headless Chromium.
+#   over HTTP, the offline clients against it), a bounded fuzz run, the check
+#   that mobile/src/api-schema.ts matches the server's OpenAPI document, and
+#   the browser end-to-end tests of the apps in headless Chromium.
 # Needs: the Rust toolchain, Node.js/npm, Debian's chromium (see .ci/run).
 # FUZZ_SECONDS=0 skips fuzzing; E2E=0, UNIFFI=0, TAURI=0 skip those parts.
 set -euo pipefail
@@ -22,6 +23,8 @@ fi
 if [ "${E2E:-1}" != "0" ]; then
   echo "== browser end-to-end tests"
   cargo build -p passregion-server
+  echo "== web app API types up to date with the server's OpenAPI document"
+  mobile/scripts/gen-api-types.sh --check
   tests/e2e/run.sh
 fi
 if [ "${UNIFFI:-1}" != "0" ]; then

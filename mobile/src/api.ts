@@ -1,71 +1,50 @@
 // Every call to the PASS'Région server goes through this module.
+import type { components } from './api-schema';
 import { apiBase } from './config';
 
-export type Role = 'youth' | 'partner' | 'establishment' | 'region';
+// The API's types are generated from the server's OpenAPI document into
+// ./api-schema.ts (scripts/gen-api-types.sh; never edit that file). These
+// aliases keep the names the app uses.
+type Schemas = components['schemas'];
 
-export interface Account {
-  id: string;
-  email: string;
-  role: Role;
-  display_name: string;
-  partner_id: string | null;
-  partner_category: string | null;
-  establishment_id: string | null;
-}
-export interface Session { token: string; expires_at: string; account: Account }
-export interface Establishment { id: string; name: string; kind: string; city: string; postal_code: string }
-export interface Order {
-  id: string; season: string; status: string; reason: string | null; establishment_id: string;
-  first_name: string; last_name: string; birth_date: string; public: string; track: string | null;
-  disabled: boolean; created_at: string; decided_at: string | null;
-}
-export interface OrderRequest {
-  first_name: string; last_name: string; birth_date: string; public: string; track: string | null;
-  disabled: boolean; establishment_id: string; address: string; postal_code: string; city: string;
-}
-export interface Balance {
-  avantage: string; label: string; kind: 'credit' | 'entries'; loaded: string; remaining: string; categories: string[];
-}
-export interface Card {
-  id: string; number: string; status: string; status_reason: string | null; season: string; valid_until: string;
-  first_name: string; last_name: string; establishment_id: string; balances: Balance[];
-}
-export interface Transaction {
-  id: string; seq: number; kind: 'debit' | 'refund'; partner_id: string; partner_name: string; card: string;
-  avantage: string; avantage_label?: string; season?: string; unit_kind: 'credit' | 'entries'; price: string; debited: string; reste_a_payer: string;
-  balance_after?: string; reimbursed_amount: string; refund_of: string | null; refunded: boolean; channel: string;
-  reimbursement_status: string; created_at: string;
-}
-export interface DebitReceipt extends Transaction { balance: string; holder: string }
-export interface TransactionPage { items: Transaction[]; next_cursor: number }
-export interface Inspection {
-  card_id: string; holder: string; status: string; season: string; usable: boolean; reason: string | null; balances: Balance[];
-}
-export interface Batch {
-  id: string; partner_id: string; partner_name: string; period_end: string; total: string; transactions: number;
-  status: string; created_at: string; paid_at: string | null;
-}
-export interface ReimbursementSummary {
-  pending_total: string; in_progress_total: string; paid_total: string; batches: Batch[];
-}
-export interface Partner {
-  id: string; name: string; category: string; address: string; city: string; postal_code: string; latitude: number; longitude: number;
-}
-export interface BonPlan {
-  id: string; partner_id: string; partner_name: string; category: string; city: string; title: string; description: string;
-  status: string; reason: string | null; valid_until: string | null; created_at: string;
-}
-export interface Credential { credential: string; expires_at: string; server_time: string }
+export type Role = Schemas['Role'];
+export type Account = Schemas['AccountView'];
+export type Session = Schemas['LoginResponse'];
+export type Establishment = Schemas['Establishment'];
+export type Order = Schemas['Order'];
+export type OrderRequest = Schemas['OrderRequest'];
+export type Balance = Schemas['Balance'];
+export type Card = Schemas['CardView'];
+export type Transaction = Schemas['Transaction'];
+export type DebitReceipt = Schemas['DebitReceipt'];
+export type TransactionPage = Schemas['TransactionPage'];
+export type Inspection = Schemas['CardInspection'];
+export type Batch = Schemas['Batch'];
+export type ReimbursementSummary = Schemas['ReimbursementSummary'];
+export type Partner = Schemas['Partner'];
+export type BonPlan = Schemas['BonPlan'];
+export type Credential = Schemas['CredentialResponse'];
+export type Health = Schemas['Health'];
+export type CardQr = Schemas['CardQrView'];
+export type RefundRequest = Schemas['RefundRequest'];
+/** The body of every non-2xx response. */
+export type ApiErrorBody = Schemas['ApiError'];
 
-/** The card, by QR text or by number + birth date (web form). */
-export type CardSelector = { qr: string } | { card_number: string; birth_date: string };
-export type DebitBody = CardSelector & {
-  avantage: string;
-  price?: string;
-  entries?: number;
-  /** When the QR was scanned, for a debit queued while offline (ISO 8601). */
-  scanned_at?: string;
-};
+/**
+ * The card, by QR text or by number + birth date (web form). The schema's
+ * CardSelector has the three fields all optional (the server checks that one
+ * way is given); the app keeps "one or the other" as a union of its fields.
+ */
+type Selector = Schemas['CardSelector'];
+export type CardSelector =
+  | { qr: NonNullable<Selector['qr']> }
+  | { card_number: NonNullable<Selector['card_number']>; birth_date: NonNullable<Selector['birth_date']> };
+/** `POST /api/partner/debits`: a card selector and the rest of the schema's DebitRequest. */
+export type DebitBody = CardSelector & Omit<Schemas['DebitRequest'], keyof Selector>;
+// Compile-time checks: what the app sends is what the schema accepts.
+type Accepts<Schema, _Body extends Schema> = true;
+export type _SelectorFitsSchema = Accepts<Selector, CardSelector>;
+export type _DebitBodyFitsSchema = Accepts<Schemas['DebitRequest'], DebitBody>;
 
 /** An error answered by the server: `{status, code, message, field?}`. */
 export class ApiError extends Error {
@@ -129,11 +108,11 @@ async function request<T>(method: string, path: string, opts: RequestOptions = {
     data = null;
   }
   if (!res.ok) {
-    const e = (data ?? {}) as { code?: string; message?: string; field?: string };
+    const e = (data ?? {}) as Partial<ApiErrorBody>;
     if (res.status === 401 && !opts.anonymous) unauthorizedListeners.forEach((f) => f());
     // A gateway error while the server is away behaves like being offline.
     if (res.status === 502 || res.status === 503 || res.status === 504) throw new NetworkError();
-    throw new ApiError(res.status, e.code ?? 'erreur', e.message ?? `Erreur ${res.status}`, e.field);
+    throw new ApiError(res.status, e.code ?? 'erreur', e.message ?? `Erreur ${res.status}`, e.field ?? undefined);
   }
   return data as T;
 }
@@ -146,11 +125,11 @@ const qs = (params: Record<string, string | number | undefined | null>): string 
 };
 
 export const api = {
-  health: () => request<{ status: string; time: string; season: string }>('GET', '/health', { anonymous: true }),
+  health: () => request<Health>('GET', '/health', { anonymous: true }),
   login: (email: string, password: string) =>
-    request<Session>('POST', '/api/auth/login', { body: { email, password }, anonymous: true }),
+    request<Session>('POST', '/api/auth/login', { body: { email, password } satisfies Schemas['LoginRequest'], anonymous: true }),
   register: (email: string, password: string, display_name: string) =>
-    request<Session>('POST', '/api/auth/register', { body: { email, password, display_name }, anonymous: true }),
+    request<Session>('POST', '/api/auth/register', { body: { email, password, display_name } satisfies Schemas['RegisterRequest'], anonymous: true }),
   logout: () => request<void>('POST', '/api/auth/logout', { body: {} }),
 
   establishments: (q?: string) => request<Establishment[]>('GET', `/api/establishments${qs({ q })}`, { anonymous: true }),
@@ -165,28 +144,30 @@ export const api = {
   activateCard: () => request<Card>('POST', '/api/youth/card/activate', { body: {} }),
   myTransactions: () => request<Transaction[]>('GET', '/api/youth/transactions'),
   /** The card's static signed QR (`PR1:`): text and SVG. */
-  cardQr: () => request<{ text: string; svg: string }>('GET', '/api/youth/card/qr'),
+  cardQr: () => request<CardQr>('GET', '/api/youth/card/qr'),
   cardQrSvg: () => request<string>('GET', '/api/youth/card/qr.svg', { raw: true }),
   credential: (device_public_key: string) =>
-    request<Credential>('POST', '/api/youth/credentials', { body: { device_public_key } }),
+    request<Credential>('POST', '/api/youth/credentials', { body: { device_public_key } satisfies Schemas['CredentialRequest'] }),
 
   // partner
-  inspect: (sel: CardSelector) => request<Inspection>('POST', '/api/partner/cards/inspect', { body: sel }),
+  inspect: (sel: CardSelector) => request<Inspection>('POST', '/api/partner/cards/inspect', { body: sel satisfies Selector }),
   debit: (body: DebitBody, idempotencyKey: string) =>
     request<DebitReceipt>('POST', '/api/partner/debits', { body, idempotencyKey }),
   partnerTransactions: (after?: number, limit = 100) =>
     request<TransactionPage>('GET', `/api/partner/transactions${qs({ after, limit })}`),
-  refund: (id: string, body: { amount?: string; entries?: number }, idempotencyKey: string) =>
+  refund: (id: string, body: RefundRequest, idempotencyKey: string) =>
     request<Transaction>('POST', `/api/partner/transactions/${encodeURIComponent(id)}/refund`, { body, idempotencyKey }),
   reimbursements: () => request<ReimbursementSummary>('GET', '/api/partner/reimbursements'),
 
   // établissement
   establishmentOrders: (status?: string) => request<Order[]>('GET', `/api/establishment/orders${qs({ status })}`),
   decideOrder: (id: string, validate: boolean, reason?: string) =>
-    request<Order>('POST', `/api/establishment/orders/${encodeURIComponent(id)}/decision`, { body: { validate, reason: reason ?? null } }),
+    request<Order>('POST', `/api/establishment/orders/${encodeURIComponent(id)}/decision`, {
+      body: { validate, reason: reason ?? null } satisfies Schemas['OrderDecision'],
+    }),
   establishmentCards: () => request<Card[]>('GET', '/api/establishment/cards'),
   suspendCard: (id: string, reason: string) =>
-    request<Card>('POST', `/api/establishment/cards/${encodeURIComponent(id)}/suspend`, { body: { reason } }),
+    request<Card>('POST', `/api/establishment/cards/${encodeURIComponent(id)}/suspend`, { body: { reason } satisfies Schemas['ReasonRequest'] }),
   reactivateCard: (id: string) => request<Card>('POST', `/api/establishment/cards/${encodeURIComponent(id)}/reactivate`, { body: {} }),
   revalidateCard: (id: string) => request<Card>('POST', `/api/establishment/cards/${encodeURIComponent(id)}/revalidate`, { body: {} }),
 
@@ -194,11 +175,13 @@ export const api = {
   regionTransactions: (after?: number, limit = 100) =>
     request<TransactionPage>('GET', `/api/region/transactions${qs({ after, limit })}`),
   regionBatches: () => request<Batch[]>('GET', '/api/region/reimbursements'),
-  closeBatches: () => request<Batch[]>('POST', '/api/region/reimbursements/close', { body: {} }),
+  closeBatches: () => request<Batch[]>('POST', '/api/region/reimbursements/close', { body: {} satisfies Schemas['CloseRequest'] }),
   payBatch: (id: string) => request<Batch>('POST', `/api/region/reimbursements/${encodeURIComponent(id)}/pay`, { body: {} }),
   pendingBonsPlans: () => request<BonPlan[]>('GET', '/api/region/bons-plans/pending'),
   moderateBonPlan: (id: string, validate: boolean, reason?: string) =>
-    request<BonPlan>('POST', `/api/region/bons-plans/${encodeURIComponent(id)}/decision`, { body: { validate, reason: reason ?? null } }),
+    request<BonPlan>('POST', `/api/region/bons-plans/${encodeURIComponent(id)}/decision`, {
+      body: { validate, reason: reason ?? null } satisfies Schemas['ModerationRequest'],
+    }),
 };
 
 /** Reads every page of a cursor-paged list (oldest first). */

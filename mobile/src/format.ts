@@ -17,7 +17,8 @@ export function entries(n: string | number): string {
   return `${s}\u00a0${s === '1' || s === '0' ? 'entrée' : 'entrées'}`;
 }
 
-export function amount(kind: 'credit' | 'entries', value: string): string {
+/** A balance or an amount: entries when `kind` is `entries`, else euros. */
+export function amount(kind: string, value: string): string {
   return kind === 'entries' ? entries(value) : euros(value);
 }
 

@@ -30,6 +30,8 @@ enum Command {
         #[arg(long)]
         file: Option<std::path::PathBuf>,
     },
+    /// Print the OpenAPI document (JSON) to stdout, as served at `/api/openapi.json`.
+    Openapi,
 }
 
 fn main() -> std::process::ExitCode {
@@ -50,6 +52,11 @@ fn main() -> std::process::ExitCode {
             )
             .map(|path| eprintln!("nouvelle clé d'émission : {}", path.display()))
         }
+        #[allow(clippy::print_stdout)]
+        Some(Command::Openapi) => passregion_server::router::openapi_document()
+            .to_pretty_json()
+            .map(|json| println!("{json}"))
+            .map_err(Into::into),
         None | Some(Command::Serve) => serve(cli.config),
     };
     match result {

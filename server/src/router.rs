@@ -143,6 +143,7 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
+/// `GET /health`.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Health {
     /// `ok`.
