@@ -104,9 +104,23 @@ pub struct Server {
 }
 
 impl Server {
-    /// Opens storage, seeds the demo if asked, binds the socket.
+    /// Opens storage, seeds the demo if asked, binds the socket. The clock is
+    /// the system's, shifted to `--start-time` when given.
     pub async fn build(
         config: Config,
+    ) -> anyhow::Result<(Server, Option<crate::demo::DemoSummary>)> {
+        let clock: Arc<dyn Clock> = match config.start_time {
+            Some(t) => Arc::new(OffsetClock::new(SystemClock, t - Utc::now())),
+            None => Arc::new(SystemClock),
+        };
+        Server::build_with_clock(config, clock).await
+    }
+
+    /// Like [`Server::build`], with the given clock (tests use a fixed or
+    /// manually advanced clock so that time rules are tried at set instants).
+    pub async fn build_with_clock(
+        config: Config,
+        clock: Arc<dyn Clock>,
     ) -> anyhow::Result<(Server, Option<crate::demo::DemoSummary>)> {
         std::fs::create_dir_all(&config.data_dir)
             .with_context(|| format!("cannot create {}", config.data_dir.display()))?;
@@ -127,10 +141,6 @@ impl Server {
             catalogues.clone(),
             policy.clone(),
         ));
-        let clock: Arc<dyn Clock> = match config.start_time {
-            Some(t) => Arc::new(OffsetClock::new(SystemClock, t - Utc::now())),
-            None => Arc::new(SystemClock),
-        };
         let now = clock.now();
         let summary = if config.demo {
             let store = store.clone();
