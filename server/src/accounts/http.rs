@@ -1,5 +1,7 @@
 //! Handlers of accounts: login, registration, logout, the caller.
 
+use crate::accounts::error::AccountsError;
+
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -44,7 +46,7 @@ pub async fn login(
     let email = req.email.trim().to_lowercase();
     let mail_key = format!("login-mail:{}", sha256_hex(email.as_bytes()));
     if email.len() > 254 || req.password.len() > 1024 {
-        return Err(ServiceError::BadLogin.into());
+        return Err(ServiceError::Accounts(AccountsError::BadLogin).into());
     }
     if s.failures.blocked(&ip_key, now) || s.failures.blocked(&mail_key, now) {
         return Err(ServiceError::TooManyAttempts.into());
@@ -69,7 +71,7 @@ pub async fn login(
     let Some(account) = ok_account else {
         s.failures.record(&ip_key, now);
         s.failures.record(&mail_key, now);
-        return Err(ServiceError::BadLogin.into());
+        return Err(ServiceError::Accounts(AccountsError::BadLogin).into());
     };
     open_session(&s, account).await.map(Json)
 }

@@ -1,5 +1,7 @@
 //! Accounts, roles and sessions: login, registration, the caller's identity and the role checks every domain uses.
 
+use crate::partners::error::PartnersError;
+
 use passregion_core::PartnerCategory;
 
 use crate::accounts::model::AccountView;
@@ -12,19 +14,12 @@ use crate::platform::sql::sha256_hex;
 use crate::web::extract::blocking;
 use crate::web::problem::ApiError;
 
+pub mod error;
 pub mod http;
 pub mod model;
 pub mod password;
 pub mod repo;
 pub mod session;
-
-pub(crate) fn require(who: &Principal, role: Role) -> Result<(), ApiError> {
-    if who.role == role {
-        Ok(())
-    } else {
-        Err(ServiceError::Forbidden.into())
-    }
-}
 
 /// Checks the e-mail and password of a new account.
 pub fn check_new_account(email: &str, password: &str) -> Result<(), ServiceError> {
@@ -65,7 +60,7 @@ pub(crate) fn partner_of(who: &Principal) -> Result<(&str, PartnerCategory), Ser
     require_role(who, Role::Partner)?;
     match &who.partner {
         Some((id, cat, true)) => Ok((id.as_str(), *cat)),
-        Some((_, _, false)) => Err(ServiceError::PartnerNotValidated),
+        Some((_, _, false)) => Err(ServiceError::Partners(PartnersError::PartnerNotValidated)),
         None => Err(ServiceError::Forbidden),
     }
 }

@@ -1,5 +1,7 @@
 //! Storage of accounts and sessions.
 
+use crate::accounts::error::AccountsError;
+
 use crate::platform::db::Cached;
 
 use crate::platform::sql::enum_from;
@@ -193,7 +195,7 @@ impl AccountsRepo for SqliteStore {
                 .optional()?
                 .unwrap_or(false);
             if taken {
-                return Err(ServiceError::EmailTaken);
+                return Err(ServiceError::Accounts(AccountsError::EmailTaken));
             }
             c.exec(
                 "INSERT INTO accounts (id, email, password_hash, role, display_name, partner_id,

@@ -9,7 +9,7 @@ use chrono::Utc;
 use std::collections::HashMap;
 use std::sync::Mutex;
 
-use crate::accounts::model::Principal;
+use crate::accounts::model::{Principal, Role};
 use crate::app::AppState;
 use crate::error::ServiceError;
 use crate::platform::sql::sha256_hex;
@@ -83,3 +83,56 @@ impl FromRequestParts<AppState> for Auth {
         }
     }
 }
+
+/// Typed role extractors: a handler that takes one is only reached by an
+/// authenticated caller of that role (403 `acces_refuse` otherwise), so a
+/// handler cannot forget the check.
+macro_rules! role_extractor {
+    ($(#[$doc:meta])* $name:ident, $check:expr) => {
+        $(#[$doc])*
+        pub struct $name(pub Principal);
+
+        impl FromRequestParts<AppState> for $name {
+            type Rejection = ApiError;
+
+            async fn from_request_parts(
+                parts: &mut Parts,
+                state: &AppState,
+            ) -> Result<Self, ApiError> {
+                let Auth(p) = Auth::from_request_parts(parts, state).await?;
+                let check: fn(&Principal) -> Result<(), ServiceError> = $check;
+                check(&p)?;
+                Ok($name(p))
+            }
+        }
+    };
+}
+
+role_extractor!(
+    /// A youth.
+    Youth,
+    |p| crate::accounts::require_role(p, Role::Youth)
+);
+role_extractor!(
+    /// Staff of a partner, whatever the state of its convention (onboarding,
+    /// status, bons plans).
+    PartnerAccount,
+    |p| crate::accounts::require_role(p, Role::Partner)
+);
+role_extractor!(
+    /// Staff of a partner whose convention is in force: the only callers
+    /// that may inspect, debit, refund or sync (`partenaire_non_valide`
+    /// otherwise).
+    PartnerStaff,
+    |p| crate::accounts::partner_of(p).map(|_| ())
+);
+role_extractor!(
+    /// Staff of an établissement.
+    EstablishmentStaff,
+    |p| crate::accounts::require_role(p, Role::Establishment)
+);
+role_extractor!(
+    /// Region staff.
+    RegionStaff,
+    |p| crate::accounts::require_role(p, Role::Region)
+);

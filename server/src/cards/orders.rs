@@ -1,5 +1,7 @@
 //! Orders: a youth orders the PASS; the établissement validates (issuing the card) or refuses.
 
+use crate::cards::error::CardsError;
+
 use crate::platform::db::Cached;
 
 use crate::platform::sql::random_u64;
@@ -154,7 +156,7 @@ impl OrdersRepo for SqliteStore {
                 .optional()?
                 .unwrap_or(false);
             if has_card {
-                return Err(ServiceError::DuplicateOrder);
+                return Err(ServiceError::Cards(CardsError::DuplicateOrder));
             }
             let id = new_id();
             let res = c.exec(
@@ -182,7 +184,7 @@ impl OrdersRepo for SqliteStore {
                 Err(rusqlite::Error::SqliteFailure(e, _))
                     if e.code == rusqlite::ErrorCode::ConstraintViolation =>
                 {
-                    return Err(ServiceError::DuplicateOrder);
+                    return Err(ServiceError::Cards(CardsError::DuplicateOrder));
                 }
                 other => {
                     other?;
@@ -244,7 +246,7 @@ impl OrdersRepo for SqliteStore {
                 .next()
                 .ok_or(ServiceError::NotFound("Commande"))?;
             if order.status != "en_attente" {
-                return Err(ServiceError::OrderAlreadyDecided);
+                return Err(ServiceError::Cards(CardsError::OrderAlreadyDecided));
             }
             let status = if decision.validate { "validee" } else { "refusee" };
             c.exec(
@@ -297,7 +299,7 @@ impl OrdersRepo for SqliteStore {
                     Err(rusqlite::Error::SqliteFailure(e, _))
                         if e.code == rusqlite::ErrorCode::ConstraintViolation =>
                     {
-                        return Err(ServiceError::DuplicateOrder);
+                        return Err(ServiceError::Cards(CardsError::DuplicateOrder));
                     }
                     other => {
                         other?;

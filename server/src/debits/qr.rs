@@ -1,5 +1,7 @@
 //! Card QR codes read at a counter: verified by the shared core verifier against the server's trust list.
 
+use crate::debits::error::DebitsError;
+
 use chrono::DateTime;
 use chrono::Utc;
 use passregion_core::clock::FixedClock;
@@ -85,7 +87,7 @@ pub fn verify_at(
         &mut ConsumedByDebits,
         &FixedClock::new(at),
     )
-    .map_err(|r| ServiceError::Qr(format!("{r:?}")))
+    .map_err(|r| ServiceError::Debits(DebitsError::Qr(format!("{r:?}"))))
 }
 
 impl QrResolver for CredentialResolver {
@@ -99,7 +101,7 @@ impl QrResolver for CredentialResolver {
                 let id = a.credential_id.to_string();
                 // Only credentials this server issued, and not revoked.
                 if !self.store.credential_usable(&id)? {
-                    return Err(ServiceError::Qr("revoked".into()));
+                    return Err(ServiceError::Debits(DebitsError::Qr("revoked".into())));
                 }
                 Ok(ScannedCard {
                     card_id: a.card_id.to_string(),

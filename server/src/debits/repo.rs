@@ -1,5 +1,7 @@
 //! Storage of debits, refunds and transaction reads.
 
+use crate::cards::error::CardsError;
+
 use crate::platform::db::Cached;
 
 use crate::debits::ledger::balances;
@@ -198,7 +200,10 @@ impl DebitsRepo for SqliteStore {
             };
             let usable = state.check_usable(region_date(now));
             let reason = usable.as_ref().err().map(|e| {
-                crate::web::problem::ApiError::from(ServiceError::Card(e.clone())).message
+                crate::web::problem::ApiError::from(ServiceError::Cards(CardsError::Card(
+                    e.clone(),
+                )))
+                .message
             });
             Ok(Ok(CardInspection {
                 card_id: row.id.clone(),
@@ -329,7 +334,7 @@ impl DebitsRepo for SqliteStore {
                     .get(season)
                     .and_then(|cat| cat.avantage(&original.avantage))
                     .map(|a| a.reimbursed_value(amount))
-                    .ok_or(ServiceError::NoCatalogue)?;
+                    .ok_or(ServiceError::Cards(CardsError::NoCatalogue))?;
                 let id = new_id();
                 c.exec(
                     "INSERT INTO transactions (id, kind, card_id, partner_id, account_id, season, avantage,

@@ -1,5 +1,8 @@
 //! The debit of one identified card, through the core debit rule; shared by counter, collective and offline debits.
 
+use crate::cards::error::CardsError;
+use crate::debits::error::DebitsError;
+
 use crate::platform::db::Cached;
 
 use crate::debits::ledger::totals;
@@ -60,13 +63,13 @@ pub(crate) fn apply_debit(
         return Ok(Err(e.into()));
     }
     let Some(cat) = cats.get(row.season) else {
-        return Ok(Err(ServiceError::NoCatalogue));
+        return Ok(Err(ServiceError::Cards(CardsError::NoCatalogue)));
     };
     let Some(avantage) = cat.avantage(avantage_code) else {
-        return Ok(Err(ServiceError::UnknownAvantage));
+        return Ok(Err(ServiceError::Debits(DebitsError::UnknownAvantage)));
     };
     if !avantage.allows(at.category) {
-        return Ok(Err(ServiceError::AvantageNotAllowed));
+        return Ok(Err(ServiceError::Debits(DebitsError::AvantageNotAllowed)));
     }
     let price = match (avantage.kind, price, entries) {
         (AvantageKind::Credit, Some(p), None) => Quantity::Credit { amount: p },
@@ -94,7 +97,9 @@ pub(crate) fn apply_debit(
     if let Some(u) = used_qr
         && qr_used(c, &u.credential_id, u.counter)?
     {
-        return Ok(Err(ServiceError::Qr("Replayed".into())));
+        return Ok(Err(ServiceError::Debits(DebitsError::Qr(
+            "Replayed".into(),
+        ))));
     }
     let value = avantage.reimbursed_value(outcome.debited);
     let id = new_id();

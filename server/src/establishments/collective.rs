@@ -1,5 +1,7 @@
 //! Collective bookings paid remotely by an établissement (FAQ §14): each card goes through the same debit rule as at a counter.
 
+use crate::partners::error::PartnersError;
+
 use crate::platform::db::Cached;
 
 use chrono::DateTime;
@@ -75,7 +77,11 @@ impl CollectiveRepo for SqliteStore {
                     .optional()?;
                 let category: PartnerCategory = match partner {
                     Some((cat, status)) if status == "validated" => enum_from(&cat)?,
-                    Some(_) => return Ok(Err(ServiceError::PartnerNotValidated)),
+                    Some(_) => {
+                        return Ok(Err(ServiceError::Partners(
+                            PartnersError::PartnerNotValidated,
+                        )));
+                    }
                     None => return Ok(Err(ServiceError::NotFound("Partenaire"))),
                 };
                 let at = DebitAt {

@@ -10,9 +10,7 @@ use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::http::StatusCode;
 use passregion_core::partner::masked_phone;
-use passregion_core::partner::mobile_phone;
 use passregion_core::partner::signature_code;
-use passregion_core::partner::valid_siret;
 
 use crate::accounts::model::Role;
 use crate::accounts::require_role;
@@ -62,22 +60,7 @@ pub async fn apply(
     Body(body): Body,
 ) -> Result<(StatusCode, Json<ApplicationResponse>), ApiError> {
     let (req, _) = parse_json::<ApplicationRequest>(&headers, &body)?;
-    if !req.accept_conditions {
-        return Err(ServiceError::Invalid {
-            field: "accept_conditions",
-            message: "Vous devez accepter les Conditions Générales de Partenariat.".into(),
-        }
-        .into());
-    }
-    let siret = valid_siret(&req.siret).ok_or(ServiceError::Invalid {
-        field: "siret",
-        message: "Le SIRET comporte 14 chiffres (clé de contrôle invalide).".into(),
-    })?;
-    let phone = mobile_phone(&req.phone).ok_or(ServiceError::Invalid {
-        field: "phone",
-        message: "Indiquez un numéro de mobile (06 ou 07) pour recevoir le code.".into(),
-    })?;
-    crate::accounts::check_new_account(&req.email, &req.password)?;
+    let (siret, phone) = crate::partners::check_application(&req)?;
     let password = req.password.clone();
     let hash = crate::web::extract::blocking(move || {
         crate::accounts::password::hash_password(&password)

@@ -1,5 +1,9 @@
 //! Storage of partner applications, conventions and decisions.
 
+use crate::accounts::error::AccountsError;
+use crate::cards::error::CardsError;
+use crate::partners::error::PartnersError;
+
 use crate::platform::db::Cached;
 
 use chrono::DateTime;
@@ -178,7 +182,7 @@ impl PartnersRepo for SqliteStore {
                 .optional()?
                 .unwrap_or(false);
             if taken {
-                return Err(ServiceError::EmailTaken);
+                return Err(ServiceError::Accounts(AccountsError::EmailTaken));
             }
             let pid = new_id();
             c.exec(
@@ -216,7 +220,7 @@ impl PartnersRepo for SqliteStore {
                 |r| Ok((r.get(0)?, r.get(1)?)),
             )?;
             if signed.is_some() {
-                return Err(ServiceError::ConventionAlreadySigned);
+                return Err(ServiceError::Partners(PartnersError::ConventionAlreadySigned));
             }
             let phone = phone.ok_or(ServiceError::NotFound("Téléphone"))?;
             c.exec(
@@ -241,7 +245,7 @@ impl PartnersRepo for SqliteStore {
             let signed: Option<String> =
                 c.one("SELECT convention_signed_at FROM partners WHERE id = ?1", [&pid], |r| r.get(0))?;
             if signed.is_some() {
-                return Ok(Err(ServiceError::ConventionAlreadySigned));
+                return Ok(Err(ServiceError::Partners(PartnersError::ConventionAlreadySigned)));
             }
             let row: Option<(String, String, u32)> = c
                 .query_row(
@@ -251,7 +255,7 @@ impl PartnersRepo for SqliteStore {
                 )
                 .optional()?;
             let Some((expected, expires, attempts)) = row else {
-                return Ok(Err(ServiceError::Code(CodeError::Expired)));
+                return Ok(Err(ServiceError::Partners(PartnersError::Code(CodeError::Expired))));
             };
             let expires = crate::platform::sql::parse_ts(&expires)?;
             if let Err(e) = check_code(&typed, &expected, expires, attempts, now) {
@@ -259,7 +263,7 @@ impl PartnersRepo for SqliteStore {
                     "UPDATE convention_codes SET attempts = attempts + 1 WHERE partner_id = ?1",
                     [&pid],
                 )?;
-                return Ok(Err(ServiceError::Code(e)));
+                return Ok(Err(ServiceError::Partners(PartnersError::Code(e))));
             }
             c.exec("UPDATE partners SET convention_signed_at = ?2 WHERE id = ?1", params![pid, ts(now)])?;
             c.exec("DELETE FROM convention_codes WHERE partner_id = ?1", [&pid])?;
@@ -323,10 +327,10 @@ impl PartnersRepo for SqliteStore {
                 return Err(ServiceError::NotFound("Partenaire"));
             };
             if status != "pending" {
-                return Err(ServiceError::OrderAlreadyDecided);
+                return Err(ServiceError::Cards(CardsError::OrderAlreadyDecided));
             }
             if validate && signed.is_none() {
-                return Err(ServiceError::ConventionNotSigned);
+                return Err(ServiceError::Partners(PartnersError::ConventionNotSigned));
             }
             c.exec(
                 "UPDATE partners SET status = ?2, decision_reason = ?3 WHERE id = ?1",

@@ -1,5 +1,8 @@
 //! Applying checked offline debits in the writer's transaction, one savepoint per item.
 
+use crate::cards::error::CardsError;
+use crate::debits::error::DebitsError;
+
 use crate::platform::db::Cached;
 
 use crate::debits::ledger::totals;
@@ -209,7 +212,11 @@ impl SqliteStore {
         }
         // The same QR authorisation already paid another debit: evidence only.
         if crate::debits::service::qr_used(c, &it.credential_id, it.counter)? {
-            let r = refused(id, ItemStatus::Reused, ServiceError::Qr("Replayed".into()));
+            let r = refused(
+                id,
+                ItemStatus::Reused,
+                ServiceError::Debits(DebitsError::Qr("Replayed".into())),
+            );
             store_evidence(c, it, "reused", &r, None, now)?;
             return Ok(r);
         }
@@ -223,7 +230,11 @@ impl SqliteStore {
             .and_then(|cat| cat.avantage(&it.item.avantage))
             .cloned();
         let Some(avantage) = avantage else {
-            let r = refused(id, ItemStatus::Rejected, ServiceError::UnknownAvantage);
+            let r = refused(
+                id,
+                ItemStatus::Rejected,
+                ServiceError::Debits(DebitsError::UnknownAvantage),
+            );
             store_evidence(c, it, "rejected", &r, None, now)?;
             return Ok(r);
         };
@@ -231,13 +242,17 @@ impl SqliteStore {
             let r = refused(
                 id,
                 ItemStatus::Rejected,
-                ServiceError::Card(passregion_core::CardError::Expired),
+                ServiceError::Cards(CardsError::Card(passregion_core::CardError::Expired)),
             );
             store_evidence(c, it, "rejected", &r, None, now)?;
             return Ok(r);
         }
         if avantage.kind != AvantageKind::Credit || !avantage.allows(category) {
-            let r = refused(id, ItemStatus::Rejected, ServiceError::AvantageNotAllowed);
+            let r = refused(
+                id,
+                ItemStatus::Rejected,
+                ServiceError::Debits(DebitsError::AvantageNotAllowed),
+            );
             store_evidence(c, it, "rejected", &r, None, now)?;
             return Ok(r);
         }
