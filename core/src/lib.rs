@@ -27,6 +27,7 @@ pub mod partner;
 pub mod public;
 pub mod qr;
 pub mod season;
+pub mod status;
 pub mod sync;
 
 pub use card::{CardError, CardNumber, CardState, CardStatus};

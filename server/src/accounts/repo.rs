@@ -1,5 +1,7 @@
 //! Storage of accounts and sessions.
 
+use passregion_core::status::ConventionStatus;
+
 use crate::accounts::error::AccountsError;
 
 use crate::platform::db::Cached;
@@ -162,7 +164,7 @@ impl AccountsRepo for SqliteStore {
                 (Some(p), Some(cat)) => Some((
                     p,
                     enum_from::<PartnerCategory>(&cat)?,
-                    pstatus.as_deref() == Some("validated"),
+                    pstatus.as_deref() == Some(ConventionStatus::Validated.as_str()),
                 )),
                 _ => None,
             };

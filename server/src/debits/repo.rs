@@ -1,5 +1,8 @@
 //! Storage of debits, refunds and transaction reads.
 
+use passregion_core::status::BatchStatus;
+use passregion_core::status::ReimbursementStatus;
+
 use crate::cards::error::CardsError;
 
 use crate::platform::db::Cached;
@@ -92,11 +95,20 @@ pub(crate) fn tx_from_row(
             refund_of: r.get(12)?,
             refunded: r.get::<_, i64>(13)? != 0,
             channel: r.get(14)?,
-            reimbursement_status: match batch_status.as_deref() {
-                None => "en_attente",
-                Some("rembourse") => "rembourse",
-                Some(_) => "en_cours_de_remboursement",
-            }
+            reimbursement_status: ReimbursementStatus::of_batch(
+                batch_status
+                    .as_deref()
+                    .map(|s| BatchStatus::parse(s).ok_or(()))
+                    .transpose()
+                    .map_err(|()| {
+                        rusqlite::Error::InvalidColumnType(
+                            15,
+                            "status".into(),
+                            rusqlite::types::Type::Text,
+                        )
+                    })?,
+            )
+            .as_str()
             .to_owned(),
             created_at: parse_ts(&created)?,
         })

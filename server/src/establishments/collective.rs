@@ -1,5 +1,7 @@
 //! Collective bookings paid remotely by an établissement (FAQ §14): each card goes through the same debit rule as at a counter.
 
+use passregion_core::status::ConventionStatus;
+
 use crate::partners::error::PartnersError;
 
 use crate::platform::db::Cached;
@@ -76,7 +78,9 @@ impl CollectiveRepo for SqliteStore {
                     )
                     .optional()?;
                 let category: PartnerCategory = match partner {
-                    Some((cat, status)) if status == "validated" => enum_from(&cat)?,
+                    Some((cat, status)) if status == ConventionStatus::Validated.as_str() => {
+                        enum_from(&cat)?
+                    }
                     Some(_) => {
                         return Ok(Err(ServiceError::Partners(
                             PartnersError::PartnerNotValidated,

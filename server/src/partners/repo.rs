@@ -1,5 +1,7 @@
 //! Storage of partner applications, conventions and decisions.
 
+use passregion_core::status::ConventionStatus;
+
 use crate::accounts::error::AccountsError;
 use crate::cards::error::CardsError;
 use crate::partners::error::PartnersError;
@@ -188,8 +190,8 @@ impl PartnersRepo for SqliteStore {
             c.exec(
                 "INSERT INTO partners (id, name, category, address, city, postal_code, latitude, longitude,
                  status, created_at, siret, phone, contact_name)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'pending', ?9, ?10, ?11, ?12)",
-                params![pid, name, category, address, city, postal, lat, lon, ts(now), siret, phone, contact],
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?13, ?9, ?10, ?11, ?12)",
+                params![pid, name, category, address, city, postal, lat, lon, ts(now), siret, phone, contact, ConventionStatus::Pending.as_str()],
             )?;
             let aid = new_id();
             c.exec(
@@ -326,7 +328,7 @@ impl PartnersRepo for SqliteStore {
             let Some((status, signed)) = row else {
                 return Err(ServiceError::NotFound("Partenaire"));
             };
-            if status != "pending" {
+            if status != ConventionStatus::Pending.as_str() {
                 return Err(ServiceError::Cards(CardsError::OrderAlreadyDecided));
             }
             if validate && signed.is_none() {
@@ -334,7 +336,16 @@ impl PartnersRepo for SqliteStore {
             }
             c.exec(
                 "UPDATE partners SET status = ?2, decision_reason = ?3 WHERE id = ?1",
-                params![id, if validate { "validated" } else { "rejected" }, reason],
+                params![
+                    id,
+                    if validate {
+                        ConventionStatus::Validated
+                    } else {
+                        ConventionStatus::Rejected
+                    }
+                    .as_str(),
+                    reason
+                ],
             )?;
             statuses(c, "p.id = ?3", &id, now)?
                 .into_iter()
