@@ -1,5 +1,7 @@
 //! Storage of debits, refunds and transaction reads.
 
+use crate::platform::db::Outcome;
+
 use passregion_core::status::BatchStatus;
 use passregion_core::status::ReimbursementStatus;
 
@@ -203,8 +205,8 @@ impl DebitsRepo for SqliteStore {
         let policy = self.policy.clone();
         self.db.write_outcome(move |c| {
             let row = match resolve_card(c, &card, &policy, now)? {
-                Ok(r) => r,
-                Err(e) => return Ok(Err(e)),
+                Outcome::Commit(r) => r,
+                Outcome::CommitAndRefuse(e) => return Ok(Outcome::CommitAndRefuse(e)),
             };
             let state = CardState {
                 status: row.status,
@@ -217,7 +219,7 @@ impl DebitsRepo for SqliteStore {
                 )))
                 .message
             });
-            Ok(Ok(CardInspection {
+            Ok(Outcome::Commit(CardInspection {
                 card_id: row.id.clone(),
                 holder: row.holder(),
                 status: row.status.code().to_owned(),
@@ -246,8 +248,8 @@ impl DebitsRepo for SqliteStore {
         self.db.write_outcome(move |c| {
             idempotent(c, &idem, now, |c| {
                 let row = match resolve_card(c, &card, &policy, now)? {
-                    Ok(r) => r,
-                    Err(e) => return Ok(Err(e)),
+                    Outcome::Commit(r) => r,
+                    Outcome::CommitAndRefuse(e) => return Ok(Outcome::CommitAndRefuse(e)),
                 };
                 let used_qr = match &card {
                     CardRef::Scanned(crate::debits::qr::ScannedCard { used: Some(u), .. }) => {
@@ -275,17 +277,17 @@ impl DebitsRepo for SqliteStore {
                     req.entries,
                     used_qr.as_ref(),
                 )? {
-                    Ok(v) => v,
-                    Err(e) => return Ok(Err(e)),
+                    Outcome::Commit(v) => v,
+                    Outcome::CommitAndRefuse(e) => return Ok(Outcome::CommitAndRefuse(e)),
                 };
-                Ok(json_response(
+                Ok(Outcome::from(json_response(
                     201,
                     &DebitReceipt {
                         transaction: tx,
                         balance,
                         holder: row.holder(),
                     },
-                ))
+                )))
             })
         })
     }
@@ -310,10 +312,10 @@ impl DebitsRepo for SqliteStore {
                     .into_iter()
                     .next();
                 let Some(original) = original else {
-                    return Ok(Err(ServiceError::NotFound("Transaction")));
+                    return Ok(Outcome::CommitAndRefuse(ServiceError::NotFound("Transaction")));
                 };
                 if original.kind != "debit" {
-                    return Ok(Err(ServiceError::Invalid {
+                    return Ok(Outcome::CommitAndRefuse(ServiceError::Invalid {
                         field: "transaction_id",
                         message: "Seul un débit peut être annulé.".into(),
                     }));
@@ -328,7 +330,7 @@ impl DebitsRepo for SqliteStore {
                     (_, None, None) => None,
                     (AvantageKind::Credit, Some(a), None) => Some(Quantity::Credit { amount: a }),
                     (AvantageKind::Entries, None, Some(n)) => Some(Quantity::Entries { count: n }),
-                    _ => return Ok(Err(passregion_core::RefundError::KindMismatch.into())),
+                    _ => return Ok(Outcome::CommitAndRefuse(passregion_core::RefundError::KindMismatch.into())),
                 };
                 let amount = match passregion_core::debit::refund(
                     debited,
@@ -339,7 +341,7 @@ impl DebitsRepo for SqliteStore {
                     policy.refund,
                 ) {
                     Ok(a) => a,
-                    Err(e) => return Ok(Err(e.into())),
+                    Err(e) => return Ok(Outcome::CommitAndRefuse(e.into())),
                 };
                 let season = Season::starting(season).map_err(|_| ServiceError::Internal("season".into()))?;
                 let value = cats
@@ -383,7 +385,7 @@ impl DebitsRepo for SqliteStore {
                     .next()
                     .ok_or(ServiceError::Internal("refund not found".into()))?;
                 tx.balance_after = Some(units_text(original.unit_kind, t.balance()));
-                Ok(json_response(201, &tx))
+                Ok(Outcome::from(json_response(201, &tx)))
             })
         })
     }

@@ -1,5 +1,7 @@
 //! The debit of one identified card, through the core debit rule; shared by counter, collective and offline debits.
 
+use crate::platform::db::Outcome;
+
 use crate::cards::error::CardsError;
 use crate::debits::error::DebitsError;
 
@@ -43,7 +45,7 @@ pub(crate) struct DebitAt<'a> {
 
 /// Debits one card (already identified) with the core debit rule: the card
 /// must be usable, the avantage allowed for the partner's category; writes the
-/// transaction, the ledger row and the consumed QR. `Ok(Err(..))` is a refusal.
+/// transaction, the ledger row and the consumed QR. `Ok(Outcome::CommitAndRefuse(..))` is a refusal.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn apply_debit(
     c: &Connection,
@@ -54,35 +56,41 @@ pub(crate) fn apply_debit(
     price: Option<Money>,
     entries: Option<u32>,
     used_qr: Option<&crate::debits::qr::UsedQr>,
-) -> Result<Result<(Transaction, String), ServiceError>, ServiceError> {
+) -> Result<Outcome<(Transaction, String)>, ServiceError> {
     let state = CardState {
         status: row.status,
         season: row.season,
     };
     if let Err(e) = state.check_usable(region_date(at.now)) {
-        return Ok(Err(e.into()));
+        return Ok(Outcome::CommitAndRefuse(e.into()));
     }
     let Some(cat) = cats.get(row.season) else {
-        return Ok(Err(ServiceError::Cards(CardsError::NoCatalogue)));
+        return Ok(Outcome::CommitAndRefuse(ServiceError::Cards(
+            CardsError::NoCatalogue,
+        )));
     };
     let Some(avantage) = cat.avantage(avantage_code) else {
-        return Ok(Err(ServiceError::Debits(DebitsError::UnknownAvantage)));
+        return Ok(Outcome::CommitAndRefuse(ServiceError::Debits(
+            DebitsError::UnknownAvantage,
+        )));
     };
     if !avantage.allows(at.category) {
-        return Ok(Err(ServiceError::Debits(DebitsError::AvantageNotAllowed)));
+        return Ok(Outcome::CommitAndRefuse(ServiceError::Debits(
+            DebitsError::AvantageNotAllowed,
+        )));
     }
     let price = match (avantage.kind, price, entries) {
         (AvantageKind::Credit, Some(p), None) => Quantity::Credit { amount: p },
         (AvantageKind::Entries, None, Some(n)) if n <= 100 => Quantity::Entries { count: n },
         (AvantageKind::Credit, _, _) => {
-            return Ok(Err(ServiceError::Invalid {
+            return Ok(Outcome::CommitAndRefuse(ServiceError::Invalid {
                 field: "price",
                 message: "Indiquez le prix (en euros) de la prestation, sans nombre d'entrées."
                     .into(),
             }));
         }
         (AvantageKind::Entries, _, _) => {
-            return Ok(Err(ServiceError::Invalid {
+            return Ok(Outcome::CommitAndRefuse(ServiceError::Invalid {
                 field: "entries",
                 message: "Indiquez le nombre d'entrées (1 à 100), sans prix.".into(),
             }));
@@ -92,14 +100,14 @@ pub(crate) fn apply_debit(
     let available = Quantity::from_units(avantage.kind, t.balance())?;
     let outcome = match passregion_core::debit::debit(available, price) {
         Ok(o) => o,
-        Err(e) => return Ok(Err(e.into())),
+        Err(e) => return Ok(Outcome::CommitAndRefuse(e.into())),
     };
     if let Some(u) = used_qr
         && qr_used(c, &u.credential_id, u.counter)?
     {
-        return Ok(Err(ServiceError::Debits(DebitsError::Qr(
-            "Replayed".into(),
-        ))));
+        return Ok(Outcome::CommitAndRefuse(ServiceError::Debits(
+            DebitsError::Qr("Replayed".into()),
+        )));
     }
     let value = avantage.reimbursed_value(outcome.debited);
     let id = new_id();
@@ -147,7 +155,7 @@ pub(crate) fn apply_debit(
         .ok_or(ServiceError::Internal("debit not found".into()))?;
     let balance = units_text(avantage.kind, outcome.new_balance.units());
     tx.balance_after = Some(balance.clone());
-    Ok(Ok((tx, balance)))
+    Ok(Outcome::Commit((tx, balance)))
 }
 
 /// Whether a dynamic QR (credential + counter) already served a debit.

@@ -1,5 +1,7 @@
 //! Collective bookings paid remotely by an établissement (FAQ §14): each card goes through the same debit rule as at a counter.
 
+use crate::platform::db::Outcome;
+
 use passregion_core::status::ConventionStatus;
 
 use crate::partners::error::PartnersError;
@@ -82,11 +84,15 @@ impl CollectiveRepo for SqliteStore {
                         enum_from(&cat)?
                     }
                     Some(_) => {
-                        return Ok(Err(ServiceError::Partners(
+                        return Ok(Outcome::CommitAndRefuse(ServiceError::Partners(
                             PartnersError::PartnerNotValidated,
                         )));
                     }
-                    None => return Ok(Err(ServiceError::NotFound("Partenaire"))),
+                    None => {
+                        return Ok(Outcome::CommitAndRefuse(ServiceError::NotFound(
+                            "Partenaire",
+                        )));
+                    }
                 };
                 let at = DebitAt {
                     partner_id: &req.partner_id,
@@ -127,7 +133,7 @@ impl CollectiveRepo for SqliteStore {
                         req.entries_per_youth,
                         None,
                     ) {
-                        Ok(Ok((tx, balance))) => {
+                        Ok(Outcome::Commit((tx, balance))) => {
                             c.execute_batch("RELEASE card")?;
                             lines.push(CollectiveLine {
                                 card_id: card_id.clone(),
@@ -140,7 +146,7 @@ impl CollectiveRepo for SqliteStore {
                                 message: None,
                             });
                         }
-                        Ok(Err(e)) => {
+                        Ok(Outcome::CommitAndRefuse(e)) => {
                             c.execute_batch("ROLLBACK TO card; RELEASE card")?;
                             lines.push(refused(e));
                         }
@@ -151,7 +157,7 @@ impl CollectiveRepo for SqliteStore {
                     }
                 }
                 let debited_cards = lines.iter().filter(|l| l.status == "debite").count();
-                Ok(json_response(
+                Ok(Outcome::from(json_response(
                     201,
                     &CollectiveResponse {
                         partner_id: req.partner_id.clone(),
@@ -159,7 +165,7 @@ impl CollectiveRepo for SqliteStore {
                         lines,
                         debited_cards,
                     },
-                ))
+                )))
             })
         })
     }

@@ -1,5 +1,7 @@
 //! Storage of partner applications, conventions and decisions.
 
+use crate::platform::db::Outcome;
+
 use passregion_core::status::ConventionStatus;
 
 use crate::accounts::error::AccountsError;
@@ -247,7 +249,7 @@ impl PartnersRepo for SqliteStore {
             let signed: Option<String> =
                 c.one("SELECT convention_signed_at FROM partners WHERE id = ?1", [&pid], |r| r.get(0))?;
             if signed.is_some() {
-                return Ok(Err(ServiceError::Partners(PartnersError::ConventionAlreadySigned)));
+                return Ok(Outcome::CommitAndRefuse(ServiceError::Partners(PartnersError::ConventionAlreadySigned)));
             }
             let row: Option<(String, String, u32)> = c
                 .query_row(
@@ -257,7 +259,7 @@ impl PartnersRepo for SqliteStore {
                 )
                 .optional()?;
             let Some((expected, expires, attempts)) = row else {
-                return Ok(Err(ServiceError::Partners(PartnersError::Code(CodeError::Expired))));
+                return Ok(Outcome::CommitAndRefuse(ServiceError::Partners(PartnersError::Code(CodeError::Expired))));
             };
             let expires = crate::platform::sql::parse_ts(&expires)?;
             if let Err(e) = check_code(&typed, &expected, expires, attempts, now) {
@@ -265,14 +267,14 @@ impl PartnersRepo for SqliteStore {
                     "UPDATE convention_codes SET attempts = attempts + 1 WHERE partner_id = ?1",
                     [&pid],
                 )?;
-                return Ok(Err(ServiceError::Partners(PartnersError::Code(e))));
+                return Ok(Outcome::CommitAndRefuse(ServiceError::Partners(PartnersError::Code(e))));
             }
             c.exec("UPDATE partners SET convention_signed_at = ?2 WHERE id = ?1", params![pid, ts(now)])?;
             c.exec("DELETE FROM convention_codes WHERE partner_id = ?1", [&pid])?;
-            Ok(statuses(c, "p.id = ?3", &pid, now)?
+            Ok(Outcome::from(statuses(c, "p.id = ?3", &pid, now)?
                 .into_iter()
                 .next()
-                .ok_or(ServiceError::NotFound("Partenaire")))
+                .ok_or(ServiceError::NotFound("Partenaire"))))
         })
     }
 
