@@ -19,8 +19,8 @@ use std::sync::Arc;
 use utoipa::OpenApi;
 use utoipa::ToSchema;
 
-use crate::app::AppState;
 use crate::error::ServiceError;
+use crate::state::AppState;
 use crate::web::extract::Query;
 use crate::web::problem::ApiError;
 

@@ -21,11 +21,10 @@ use crate::accounts::model::LoginRequest;
 use crate::accounts::model::LoginResponse;
 use crate::accounts::model::RegisterRequest;
 use crate::accounts::model::Role;
-use crate::accounts::open_session;
 use crate::accounts::session::Auth;
-use crate::app::AppState;
 use crate::error::ServiceError;
 use crate::platform::sql::sha256_hex;
+use crate::state::AppState;
 use crate::web::extract::Body;
 use crate::web::extract::blocking;
 use crate::web::limits::client_ip;
@@ -167,4 +166,18 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(register))
         .routes(routes!(logout))
         .routes(routes!(me))
+}
+
+/// Opens a session for an account that just proved who it is.
+pub async fn open_session(s: &AppState, account: AccountView) -> Result<LoginResponse, ApiError> {
+    let token = crate::accounts::password::new_token();
+    let expires_at = s.clock.now() + s.session_ttl;
+    let store = s.store.clone();
+    let (hash, id) = (sha256_hex(token.as_bytes()), account.id.clone());
+    blocking(move || store.create_session(hash, id, expires_at)).await?;
+    Ok(LoginResponse {
+        token,
+        expires_at,
+        account,
+    })
 }

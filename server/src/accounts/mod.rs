@@ -4,15 +4,9 @@ use crate::partners::error::PartnersError;
 
 use passregion_core::PartnerCategory;
 
-use crate::accounts::model::AccountView;
-use crate::accounts::model::LoginResponse;
 use crate::accounts::model::Principal;
 use crate::accounts::model::Role;
-use crate::app::AppState;
 use crate::error::ServiceError;
-use crate::platform::sql::sha256_hex;
-use crate::web::extract::blocking;
-use crate::web::problem::ApiError;
 
 pub mod error;
 pub mod http;
@@ -20,6 +14,7 @@ pub mod model;
 pub mod password;
 pub mod repo;
 pub mod session;
+pub mod session_cache;
 
 /// Checks the e-mail and password of a new account.
 pub fn check_new_account(email: &str, password: &str) -> Result<(), ServiceError> {
@@ -32,20 +27,6 @@ pub fn check_new_account(email: &str, password: &str) -> Result<(), ServiceError
         });
     }
     Ok(())
-}
-
-/// Opens a session for an account that just proved who it is.
-pub async fn open_session(s: &AppState, account: AccountView) -> Result<LoginResponse, ApiError> {
-    let token = crate::accounts::password::new_token();
-    let expires_at = s.clock.now() + s.session_ttl;
-    let store = s.store.clone();
-    let (hash, id) = (sha256_hex(token.as_bytes()), account.id.clone());
-    blocking(move || store.create_session(hash, id, expires_at)).await?;
-    Ok(LoginResponse {
-        token,
-        expires_at,
-        account,
-    })
 }
 
 pub(crate) fn require_role(who: &Principal, role: Role) -> Result<(), ServiceError> {

@@ -14,10 +14,10 @@ use axum::http::HeaderMap;
 use axum::http::StatusCode;
 
 use crate::accounts::session::Auth;
-use crate::app::AppState;
 use crate::bons_plans::model::BonPlan;
 use crate::bons_plans::model::BonPlanRequest;
 use crate::bons_plans::model::ModerationRequest;
+use crate::state::AppState;
 use crate::web::extract::Body;
 use crate::web::extract::Path;
 use crate::web::extract::Query;

@@ -21,7 +21,6 @@ use std::collections::HashMap;
 
 use crate::accounts::model::Principal;
 use crate::accounts::session::Auth;
-use crate::app::AppState;
 use crate::cards::CardChange;
 use crate::cards::model::CardQrView;
 use crate::cards::model::CardView;
@@ -32,6 +31,7 @@ use crate::cards::model::OrderDecision;
 use crate::cards::model::OrderRequest;
 use crate::cards::model::ReasonRequest;
 use crate::error::ServiceError;
+use crate::state::AppState;
 use crate::web::extract::Body;
 use crate::web::extract::Path;
 use crate::web::extract::Query;

@@ -18,7 +18,6 @@ use axum::response::Response;
 use std::net::SocketAddr;
 
 use crate::accounts::session::Auth;
-use crate::app::AppState;
 use crate::debits::lookup::{self, LookupAttempt};
 use crate::debits::model::CardInspection;
 use crate::debits::model::CardSelector;
@@ -28,6 +27,7 @@ use crate::debits::model::RefundRequest;
 use crate::debits::model::Transaction;
 use crate::debits::model::TransactionPage;
 use crate::platform::run_blocking;
+use crate::state::AppState;
 use crate::web::extract::Body;
 use crate::web::extract::PageQuery;
 use crate::web::extract::Path;

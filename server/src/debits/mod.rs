@@ -9,3 +9,4 @@ pub mod model;
 pub mod qr;
 pub mod repo;
 pub mod service;
+pub mod transactions;

@@ -15,7 +15,6 @@ use passregion_core::partner::signature_code;
 use crate::accounts::model::Role;
 use crate::accounts::require_role;
 use crate::accounts::session::Auth;
-use crate::app::AppState;
 use crate::error::ServiceError;
 use crate::partners::model::ApplicationRequest;
 use crate::partners::model::ApplicationResponse;
@@ -24,6 +23,7 @@ use crate::partners::model::PartnerDecision;
 use crate::partners::model::PartnerStatus;
 use crate::partners::model::SignRequest;
 use crate::partners::sms::sms_text;
+use crate::state::AppState;
 use crate::web::extract::Body;
 use crate::web::extract::Path;
 use crate::web::extract::Query;
@@ -82,7 +82,7 @@ pub async fn apply(
         Ok(ids)
     })
     .await?;
-    let session = crate::accounts::open_session(
+    let session = crate::accounts::http::open_session(
         &s,
         crate::accounts::model::AccountView {
             id: account_id,

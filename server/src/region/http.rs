@@ -8,8 +8,8 @@ use utoipa_axum::routes;
 use axum::Json;
 use axum::extract::State;
 
-use crate::app::AppState;
 use crate::region::model::LedgerCheck;
+use crate::state::AppState;
 use crate::sync::repo::CardFlag;
 use crate::web::extract::blocking;
 use crate::web::problem::ApiError;

@@ -12,10 +12,10 @@ use axum::extract::State;
 use axum::http::HeaderMap;
 
 use crate::accounts::session::Auth;
-use crate::app::AppState;
 use crate::reimbursements::model::Batch;
 use crate::reimbursements::model::CloseRequest;
 use crate::reimbursements::model::ReimbursementSummary;
+use crate::state::AppState;
 use crate::web::extract::Body;
 use crate::web::extract::Path;
 use crate::web::extract::blocking;

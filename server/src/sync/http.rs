@@ -22,8 +22,8 @@ use passregion_core::sync::PushResponse;
 use std::collections::HashMap;
 
 use crate::accounts::session::Auth;
-use crate::app::AppState;
 use crate::error::ServiceError;
+use crate::state::AppState;
 use crate::web::extract::Body;
 use crate::web::extract::Query;
 use crate::web::extract::blocking;
