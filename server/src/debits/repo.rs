@@ -1,7 +1,10 @@
 //! Storage of debits, refunds and transaction reads.
 
+use crate::debits::service::{DebitTx, NewDebit};
 use crate::debits::transactions::{page, transactions_where, with_labels};
+use crate::platform::catalogues::Catalogues;
 use crate::platform::db::Outcome;
+use passregion_core::ledger::Totals;
 
 use crate::cards::error::CardsError;
 
@@ -344,5 +347,76 @@ impl crate::debits::qr::CredentialState for SqliteStore {
             .optional()?
             .unwrap_or(false))
         })
+    }
+}
+
+impl DebitTx for rusqlite::Connection {
+    fn totals(
+        &self,
+        card_id: &str,
+        season: Season,
+        avantage: &str,
+    ) -> Result<Totals, ServiceError> {
+        crate::debits::ledger::totals(self, card_id, season, avantage)
+    }
+
+    fn qr_used(&self, credential_id: &str, counter: u32) -> Result<bool, ServiceError> {
+        Ok(self
+            .one(
+                "SELECT 1 FROM qr_uses WHERE credential_id = ?1 AND counter = ?2",
+                params![credential_id, counter],
+                |_| Ok(()),
+            )
+            .optional()?
+            .is_some())
+    }
+
+    fn insert_debit(&self, d: &NewDebit<'_>) -> Result<(), ServiceError> {
+        self.exec(
+            "INSERT INTO transactions (id, kind, card_id, partner_id, account_id, season, avantage,
+                 unit_kind, price_units, units, reste_units, amount_cents, channel, created_at)
+                 VALUES (?1, 'debit', ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+            params![
+                d.id,
+                d.card.id,
+                d.at.partner_id,
+                d.at.account_id,
+                d.card.season.start_year(),
+                d.avantage.code,
+                kind_code(d.avantage.kind),
+                d.price.units(),
+                d.outcome.debited.units(),
+                d.outcome.reste_a_payer.units(),
+                d.reimbursed.cents(),
+                d.at.channel,
+                ts(d.at.now)
+            ],
+        )?;
+        crate::debits::ledger::append_ledger_after(
+            self,
+            &d.card.id,
+            d.card.season,
+            &d.avantage.code,
+            d.avantage.kind,
+            MovementKind::Debit,
+            d.outcome.debited.units(),
+            Some(&d.id),
+            d.before,
+            d.at.now,
+        )?;
+        if let Some(u) = d.used_qr {
+            self.exec(
+                "INSERT INTO qr_uses (credential_id, counter, transaction_id) VALUES (?1, ?2, ?3)",
+                params![u.credential_id, u.counter, d.id],
+            )?;
+        }
+        Ok(())
+    }
+
+    fn transaction(&self, cats: &Catalogues, id: &str) -> Result<Transaction, ServiceError> {
+        with_labels(cats, transactions_where(self, "t.id = ?1", &[&id])?)
+            .into_iter()
+            .next()
+            .ok_or(ServiceError::Internal("transaction not found".into()))
     }
 }

@@ -218,7 +218,7 @@ impl SqliteStore {
             return Ok(r);
         }
         // The same QR authorisation already paid another debit: evidence only.
-        if crate::debits::service::qr_used(c, &it.credential_id, it.counter)? {
+        if crate::debits::service::DebitTx::qr_used(c, &it.credential_id, it.counter)? {
             let r = refused(
                 id,
                 ItemStatus::Reused,
