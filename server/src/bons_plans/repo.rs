@@ -95,8 +95,12 @@ impl BonsPlansRepo for SqliteStore {
         self.db.read(move |c| {
             bons_plans_where(
                 c,
-                "b.status = 'valide' AND p.status = 'validated' AND (?1 = '' OR p.category = ?1)",
-                &[&cat],
+                "b.status = ?2 AND p.status = ?3 AND (?1 = '' OR p.category = ?1)",
+                &[
+                    &cat,
+                    &BonPlanStatus::Published.as_str(),
+                    &passregion_core::status::ConventionStatus::Validated.as_str(),
+                ],
             )
         })
     }

@@ -2,7 +2,7 @@
 
 use crate::platform::db::Outcome;
 
-use passregion_core::status::ConventionStatus;
+use passregion_core::status::{BonPlanStatus, ConventionStatus};
 
 use crate::accounts::error::AccountsError;
 use crate::cards::error::CardsError;
@@ -39,7 +39,7 @@ use crate::platform::store::SqliteStore;
 pub(crate) const STATUS_SELECT: &str =
     "SELECT p.id, p.name, p.category, p.city, p.status, p.convention_signed_at,
     p.decision_reason,
-    (SELECT COUNT(*) FROM bons_plans b WHERE b.partner_id = p.id AND b.status = 'valide'
+    (SELECT COUNT(*) FROM bons_plans b WHERE b.partner_id = p.id AND b.status = ?4
        AND b.created_at >= ?1 AND b.created_at < ?2)
     FROM partners p";
 
@@ -63,18 +63,21 @@ pub(crate) fn statuses(
         .and_utc());
     let sql = format!("{STATUS_SELECT} WHERE {clause} ORDER BY p.name LIMIT 5000");
     let mut stmt = c.prepare(&sql)?;
-    let rows = stmt.query_map(params![from, to, arg], |r| {
-        Ok((
-            r.get::<_, String>(0)?,
-            r.get::<_, String>(1)?,
-            r.get::<_, String>(2)?,
-            r.get::<_, String>(3)?,
-            r.get::<_, String>(4)?,
-            r.get::<_, Option<String>>(5)?,
-            r.get::<_, Option<String>>(6)?,
-            r.get::<_, u32>(7)?,
-        ))
-    })?;
+    let rows = stmt.query_map(
+        params![from, to, arg, BonPlanStatus::Published.as_str()],
+        |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, String>(4)?,
+                r.get::<_, Option<String>>(5)?,
+                r.get::<_, Option<String>>(6)?,
+                r.get::<_, u32>(7)?,
+            ))
+        },
+    )?;
     let mut out = Vec::new();
     for row in rows {
         let (id, name, cat, city, status, signed, reason, n) = row?;
@@ -378,11 +381,12 @@ impl DirectoryRepo for SqliteStore {
         self.db.read(move |c| {
             let mut stmt = c.prepare(
                 "SELECT id, name, category, address, city, postal_code, latitude, longitude
-                 FROM partners WHERE status = 'validated'
+                 FROM partners WHERE status = ?3
                  AND (lower(name) LIKE ?1 OR lower(city) LIKE ?1)
                  AND (?2 = '' OR category = ?2) ORDER BY name LIMIT 5000",
             )?;
-            let rows = stmt.query_map(params![pattern, cat], |r| {
+            let validated = ConventionStatus::Validated.as_str();
+            let rows = stmt.query_map(params![pattern, cat, validated], |r| {
                 let category: String = r.get(2)?;
                 Ok((
                     category,
