@@ -9,9 +9,9 @@ use uuid::Uuid;
 use super::PartnerClient;
 use crate::client::api;
 use crate::client::error::ClientError;
+use crate::client::history::{HistoryItem, TransactionJson, insert_history, read_history};
 use crate::client::store::now_text;
 use crate::client::transport::Method;
-use crate::client::youth::{HistoryItem, TransactionJson, insert_history, read_history};
 use crate::money::Money;
 
 /// A reimbursement batch.
