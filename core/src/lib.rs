@@ -11,6 +11,8 @@
 //! - [`card`]: card numbers and the card life cycle.
 //! - [`ledger`]: balances derived from append-only movements.
 //! - [`clock`]: the clock behind a trait.
+//! - [`qr`]: QR rendering (SVG, PNG); scanning of camera frames with feature
+//!   `scan` (rxing; the server does not build it).
 //! - `client` (feature `client`): the offline-capable app core (local store,
 //!   HTTP transport, youth and partner clients, sync engine).
 
