@@ -92,6 +92,17 @@ impl TestServer {
         }
     }
 
+    /// The server process's peak resident memory (`VmHWM`), in KiB.
+    pub fn peak_rss_kib(&self) -> Option<u64> {
+        let pid = self.child.as_ref()?.id();
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+        status
+            .lines()
+            .find(|l| l.starts_with("VmHWM:"))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|v| v.parse().ok())
+    }
+
     /// Full URL of a path.
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.base, path)

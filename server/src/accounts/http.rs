@@ -47,31 +47,50 @@ pub async fn login(
     if email.len() > 254 || req.password.len() > 1024 {
         return Err(ServiceError::Accounts(AccountsError::BadLogin).into());
     }
-    if s.failures.blocked(&ip_key, now) || s.failures.blocked(&mail_key, now) {
+    let keys = [ip_key.as_str(), mail_key.as_str()];
+    // Counted before the slow work, so parallel attempts cannot pass together.
+    if !s.failures.reserve(&keys, now) {
         return Err(ServiceError::TooManyAttempts.into());
     }
     let store = s.store.clone();
-    let record = blocking(move || store.account_by_email(&email)).await?;
     let password = req.password;
-    let ok_account = blocking(move || {
-        Ok(match record {
-            Some(r) if crate::accounts::password::verify_password(&password, &r.password_hash) => {
-                Some(r.view)
-            }
-            Some(_) => None,
-            None => {
-                // Same work whether the account exists or not.
-                crate::accounts::password::burn_time(&password);
-                None
-            }
-        })
-    })
-    .await?;
+    let checked = async {
+        let record = crate::platform::run_blocking(move || store.account_by_email(&email)).await?;
+        s.passwords
+            .run(move || {
+                match record {
+                    Some(r)
+                        if crate::accounts::password::verify_password(
+                            &password,
+                            &r.password_hash,
+                        ) =>
+                    {
+                        Some(r.view)
+                    }
+                    Some(_) => None,
+                    None => {
+                        // Same work whether the account exists or not.
+                        crate::accounts::password::burn_time(&password);
+                        None
+                    }
+                }
+            })
+            .await
+    }
+    .await;
+    let ok_account = match checked {
+        Ok(a) => a,
+        Err(e) => {
+            // Not an answer about the password (shed, storage): not a failure.
+            s.failures.release(&keys, now);
+            return Err(e.into());
+        }
+    };
     let Some(account) = ok_account else {
-        s.failures.record(&ip_key, now);
-        s.failures.record(&mail_key, now);
+        // The reserved attempt stays counted as a failure.
         return Err(ServiceError::Accounts(AccountsError::BadLogin).into());
     };
+    s.failures.release(&keys, now);
     open_session(&s, account).await.map(Json)
 }
 
@@ -95,11 +114,11 @@ pub async fn register(
         .into());
     }
     let password = req.password;
-    let hash = blocking(move || {
-        crate::accounts::password::hash_password(&password)
-            .map_err(|e| ServiceError::Internal(e.to_string()))
-    })
-    .await?;
+    let hash = s
+        .passwords
+        .run(move || crate::accounts::password::hash_password(&password))
+        .await?
+        .map_err(|e| ServiceError::Internal(e.to_string()))?;
     let store = s.store.clone();
     let new = crate::accounts::repo::NewAccount {
         email: email.clone(),

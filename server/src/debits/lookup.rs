@@ -85,31 +85,35 @@ impl LookupAttempt {
         }
     }
 
-    /// Refuses the attempt when either budget is spent.
+    fn key_refs(&self) -> [&str; 2] {
+        [self.keys[0].as_str(), self.keys[1].as_str()]
+    }
+
+    /// Reserves one attempt of each budget before the look-up, or refuses it
+    /// when either is spent; parallel attempts cannot all pass the check.
     pub fn check(&self, failures: &FailureWindow, now: DateTime<Utc>) -> Result<(), ServiceError> {
-        if self.keys.iter().any(|k| failures.blocked(k, now)) {
+        if !failures.reserve(&self.key_refs(), now) {
             return Err(ServiceError::TooManyAttempts);
         }
         Ok(())
     }
 
-    /// Counts the outcome: a wrong number/birth date or a locked card spends
-    /// one failure of each budget.
+    /// Settles the reserved attempt: a wrong number/birth date or a locked
+    /// card keeps it as a failure of each budget; any other outcome gives it
+    /// back.
     pub fn record<T>(
         &self,
         failures: &FailureWindow,
         now: DateTime<Utc>,
         outcome: &Result<T, ServiceError>,
     ) {
-        if matches!(
+        if !matches!(
             outcome,
             Err(ServiceError::Debits(
                 DebitsError::CardOrBirthDate | DebitsError::CardLocked
             ))
         ) {
-            for k in &self.keys {
-                failures.record(k, now);
-            }
+            failures.release(&self.key_refs(), now);
         }
     }
 }

@@ -62,11 +62,11 @@ pub async fn apply(
     let (req, _) = parse_json::<ApplicationRequest>(&headers, &body)?;
     let (siret, phone) = crate::partners::check_application(&req)?;
     let password = req.password.clone();
-    let hash = crate::web::extract::blocking(move || {
-        crate::accounts::password::hash_password(&password)
-            .map_err(|e| ServiceError::Internal(e.to_string()))
-    })
-    .await?;
+    let hash = s
+        .passwords
+        .run(move || crate::accounts::password::hash_password(&password))
+        .await?
+        .map_err(|e| ServiceError::Internal(e.to_string()))?;
     let (code, now) = (code(&s), s.clock.now());
     let (store, sms) = (s.store.clone(), s.sms.clone());
     let text = sms_text(&code);

@@ -44,6 +44,47 @@ impl FailureWindow {
         }
     }
 
+    /// Reserves one attempt on every key at once, before the slow work: the
+    /// reservation counts as a failure until [`FailureWindow::release`] gives
+    /// it back (on success). Checking and counting under one lock means that
+    /// parallel attempts cannot all pass the check before any is counted: at
+    /// most `max` attempts per key are ever in flight or failed in a window.
+    /// `false` when a key is spent (nothing is reserved then).
+    pub fn reserve(&self, keys: &[&str], now: DateTime<Utc>) -> bool {
+        let Ok(mut map) = self.map.lock() else {
+            return false;
+        };
+        let window = self.window;
+        if map.len() > 100_000 {
+            map.retain(|_, v| v.last().is_some_and(|t| *t > now - window));
+        }
+        for key in keys {
+            if let Some(v) = map.get_mut(*key) {
+                v.retain(|t| *t > now - window);
+                if v.len() >= self.max {
+                    return false;
+                }
+            }
+        }
+        for key in keys {
+            map.entry((*key).to_owned()).or_default().push(now);
+        }
+        true
+    }
+
+    /// Gives back an attempt reserved at `at` (the attempt succeeded).
+    pub fn release(&self, keys: &[&str], at: DateTime<Utc>) {
+        if let Ok(mut map) = self.map.lock() {
+            for key in keys {
+                if let Some(v) = map.get_mut(*key)
+                    && let Some(i) = v.iter().rposition(|t| *t == at)
+                {
+                    v.remove(i);
+                }
+            }
+        }
+    }
+
     /// Records a failure.
     pub fn record(&self, key: &str, now: DateTime<Utc>) {
         if let Ok(mut map) = self.map.lock() {
@@ -54,4 +95,31 @@ impl FailureWindow {
 
 pub(crate) fn client_ip(connect: &ConnectInfo<SocketAddr>) -> String {
     connect.0.ip().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reservations_bound_attempts_in_flight_and_successes_give_them_back() {
+        let now: DateTime<Utc> = "2026-11-20T10:00:00Z".parse().unwrap();
+        let w = FailureWindow::new(3, Duration::minutes(10));
+        // Three attempts in flight at once: the fourth is refused before any
+        // of them has finished.
+        assert!(w.reserve(&["ip", "mail"], now));
+        assert!(w.reserve(&["ip", "mail"], now));
+        assert!(w.reserve(&["ip", "mail"], now));
+        assert!(!w.reserve(&["ip", "mail"], now));
+        assert!(
+            !w.reserve(&["other-ip", "mail"], now),
+            "the account budget is shared"
+        );
+        // One succeeded: its attempt is given back.
+        w.release(&["ip", "mail"], now);
+        assert!(w.reserve(&["ip", "mail"], now));
+        // The window slides.
+        assert!(w.reserve(&["ip", "mail"], now + Duration::minutes(11)));
+        assert!(!w.blocked("ip", now + Duration::minutes(11)));
+    }
 }

@@ -1,0 +1,110 @@
+//! Limits that parallel clients cannot bypass (docs/security.md): failure
+//! budgets reserved before the slow work, and bounded password hashing.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::sync::Arc;
+
+use passregion_tests::TestServer;
+use serde_json::json;
+
+const REGION: &str = "region@demo.passregion.fr";
+
+/// 200 wrong logins on one account at once: at most the budget (30) are
+/// checked and answered 401, the rest 429 (or 503 when shed); the account's
+/// owner gets in again once the window has passed (not tried here: 10 min),
+/// and the server's memory stays bounded (argon2 runs at most 2 per core).
+#[tokio::test]
+async fn parallel_wrong_logins_cannot_exceed_the_budget() {
+    let server = Arc::new(TestServer::start(0, &[]));
+    let before = server.peak_rss_kib().unwrap_or(0);
+    let mut tasks = Vec::new();
+    for i in 0..200 {
+        let server = server.clone();
+        tasks.push(tokio::spawn(async move {
+            let c = server.client();
+            c.post(
+                "/api/auth/login",
+                &json!({"email": REGION, "password": format!("wrong-{i}")}),
+            )
+            .await
+            .status
+        }));
+    }
+    let mut counts = std::collections::BTreeMap::new();
+    for t in tasks {
+        *counts.entry(t.await.unwrap()).or_insert(0) += 1;
+    }
+    let unauthorized = counts.get(&401).copied().unwrap_or(0);
+    assert!(unauthorized <= 30, "{counts:?}");
+    assert!(unauthorized >= 1, "{counts:?}");
+    assert_eq!(
+        counts
+            .iter()
+            .filter(|(s, _)| ![401, 429, 503].contains(*s))
+            .count(),
+        0,
+        "{counts:?}"
+    );
+    // The budget is spent for that account, even with the right password.
+    let r = server
+        .client()
+        .post(
+            "/api/auth/login",
+            &json!({"email": REGION, "password": "demo1234"}),
+        )
+        .await;
+    assert_eq!(r.status, 429, "{}", r.body);
+    assert_eq!(r.body["code"], "trop_de_tentatives");
+    // Memory: at most a few argon2 instances (≈ 19 MiB each) at once, not 200.
+    if let Some(after) = server.peak_rss_kib() {
+        assert!(
+            after < before + 400 * 1024,
+            "peak RSS grew from {before} KiB to {after} KiB"
+        );
+    }
+}
+
+/// The same for card look-ups: parallel wrong birth dates from one partner
+/// account spend at most the budget.
+#[tokio::test]
+async fn parallel_wrong_birth_dates_cannot_exceed_the_budget() {
+    let server = Arc::new(TestServer::start(5, &["--max-birth-date-failures", "1000"]));
+    let partner = Arc::new(server.login("librairie@demo.passregion.fr").await);
+    let mut tasks = Vec::new();
+    for i in 0..120u64 {
+        let partner = partner.clone();
+        // Well-formed numbers (Luhn key right) of cards that do not exist.
+        let mut seed = i.wrapping_mul(0x9E37_79B9_7F4A_7C15).wrapping_add(17);
+        let number = passregion_core::card::CardNumber::generate(move || {
+            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1);
+            seed
+        });
+        tasks.push(tokio::spawn(async move {
+            partner
+                .post(
+                    "/api/partner/cards/inspect",
+                    &json!({"card_number": number.as_str(), "birth_date": "2001-01-01"}),
+                )
+                .await
+        }));
+    }
+    let mut counts = std::collections::BTreeMap::new();
+    for t in tasks {
+        let r = t.await.unwrap();
+        *counts
+            .entry((r.status, r.body["code"].as_str().unwrap_or("").to_owned()))
+            .or_insert(0) += 1;
+    }
+    let looked_up: usize = counts
+        .iter()
+        .filter(|((s, _), _)| *s != 429)
+        .map(|(_, n)| *n)
+        .sum();
+    assert!(looked_up <= 30, "{counts:?}");
+    assert!(
+        counts
+            .keys()
+            .any(|(s, c)| *s == 422 && c == "carte_ou_date_incorrecte"),
+        "{counts:?}"
+    );
+}
