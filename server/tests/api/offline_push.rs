@@ -1,0 +1,283 @@
+//! The server side of the sync protocol, driven with hand-built offline debits:
+//! per-item results (applied, duplicate, conflict, reused, rejected), the hash
+//! chain, the credential limits, overspend across two partners, pull deltas.
+//! (Moved from `tests/tests/offline_push.rs`; the codes are made at the
+//! server's fixed instant instead of the wall clock.)
+
+use base64::Engine;
+use chrono::{DateTime, Utc};
+use passregion_core::Money;
+use passregion_core::credential::{AppCredential, DeviceSigner, SoftwareDeviceKey};
+use passregion_core::sync::{GENESIS_HASH, OfflineDebit};
+use passregion_core::PartnerCategory;
+use serde_json::{Value, json};
+
+use crate::common::{Client, TestApp, remaining};
+
+struct Device {
+    id: String,
+    key: SoftwareDeviceKey,
+    seq: u64,
+    prev: String,
+}
+
+impl Device {
+    async fn enrol(partner: &Client, seed: u8) -> Device {
+        let key = SoftwareDeviceKey::from_seed(&[seed; 32]).unwrap();
+        let r = partner
+            .post(
+                "/api/partner/devices",
+                &json!({"device_public_key": key.public_key().to_base64(), "label": "Caisse 1"}),
+            )
+            .await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        assert!(r.body["root_public_key"].is_string());
+        Device {
+            id: r.body["device_id"].as_str().unwrap().to_owned(),
+            key,
+            seq: 0,
+            prev: GENESIS_HASH.to_owned(),
+        }
+    }
+
+    fn debit(&mut self, qr: &str, price: i64, debited: i64, at: DateTime<Utc>) -> OfflineDebit {
+        self.seq += 1;
+        let mut d = OfflineDebit {
+            id: uuid::Uuid::now_v7(),
+            device_id: self.id.clone(),
+            seq: self.seq,
+            qr: qr.to_owned(),
+            avantage: "lecture_loisir".into(),
+            price: Money::from_cents(price).unwrap(),
+            debited: Money::from_cents(debited).unwrap(),
+            reste_a_payer: Money::from_cents(price - debited).unwrap(),
+            scanned_at: at,
+            prev_hash: self.prev.clone(),
+            signature: String::new(),
+        };
+        d.signature = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .encode(self.key.sign(&d.signing_bytes()).unwrap());
+        self.prev = d.hash();
+        d
+    }
+}
+
+async fn push(partner: &Client, items: &[OfflineDebit]) -> Vec<Value> {
+    let r = partner
+        .post("/api/sync/push", &json!({"items": items}))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    r.body["results"].as_array().unwrap().clone()
+}
+
+async fn credential(youth: &Client, seed: u8) -> (AppCredential, SoftwareDeviceKey) {
+    let key = SoftwareDeviceKey::from_seed(&[seed; 32]).unwrap();
+    let r = youth
+        .post(
+            "/api/youth/credentials",
+            &json!({"device_public_key": key.public_key().to_base64()}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    (
+        AppCredential::from_base64(r.body["credential"].as_str().unwrap()).unwrap(),
+        key,
+    )
+}
+
+#[tokio::test]
+async fn push_results_are_per_item_and_idempotent() {
+    let app = TestApp::init().build().await;
+    let etab = app.establishment("etab-ampere", "Lycée Ampère").await;
+    let (youth, _) = app.youth_with_card(&etab, "Hugo").await;
+    let (cred, phone) = credential(&youth, 11).await;
+    let partner = app.partner(PartnerCategory::Librairie, "Librairie du Parc").await;
+    let mut device = Device::enrol(&partner, 21).await;
+    let now = app.now();
+    let a = device.debit(&cred.dynamic_qr(&phone, now, 1).unwrap(), 500, 500, now);
+    let b = device.debit(&cred.dynamic_qr(&phone, now, 2).unwrap(), 2000, 1000, now);
+    // Pushed out of order: both apply.
+    let res = push(&partner, &[b.clone(), a.clone()]).await;
+    assert_eq!(res[0]["status"], "applied", "{res:?}");
+    assert_eq!(res[1]["status"], "applied", "{res:?}");
+    // The same batch again: duplicates with the stored result.
+    let again = push(&partner, &[a.clone(), b.clone()]).await;
+    assert_eq!(again[0]["status"], "duplicate");
+    assert_eq!(again[0]["transaction_id"], res[1]["transaction_id"]);
+    assert_eq!(again[1]["http_status"], 200);
+    let card = youth.get("/api/youth/card").await;
+    assert_eq!(
+        remaining(&card.body, "lecture_loisir"),
+        "0.00",
+        "15 − 5 − 10"
+    );
+    // Same id, another body: conflict, nothing applied.
+    let mut changed = a.clone();
+    changed.price = Money::from_cents(600).unwrap();
+    changed.reste_a_payer = Money::from_cents(100).unwrap();
+    changed.signature = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .encode(device.key.sign(&changed.signing_bytes()).unwrap());
+    let r = push(&partner, &[changed]).await;
+    assert_eq!(
+        (r[0]["status"].as_str(), r[0]["http_status"].as_u64()),
+        (Some("conflict"), Some(422))
+    );
+    // A forged signature, an inconsistent amount, a static card offline.
+    let mut forged = device.debit(&cred.dynamic_qr(&phone, now, 3).unwrap(), 100, 100, now);
+    forged.price = Money::from_cents(90).unwrap();
+    forged.debited = Money::from_cents(90).unwrap();
+    let r = push(&partner, &[forged]).await;
+    assert_eq!(r[0]["code"], "signature_invalide");
+    let static_qr = youth.get("/api/youth/card/qr").await.body["text"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mut device2 = Device::enrol(&partner, 22).await;
+    let s = device2.debit(&static_qr, 100, 100, now);
+    let r = push(&partner, &[s]).await;
+    assert_eq!(r[0]["code"], "carte_statique_hors_ligne");
+    // Another partner's device id is unknown here.
+    let other = app.partner(PartnerCategory::Librairie, "La Page Blanche").await;
+    let mut foreign = Device::enrol(&other, 23).await;
+    let f = foreign.debit(&cred.dynamic_qr(&phone, now, 9).unwrap(), 100, 100, now);
+    let r = push(&partner, &[f]).await;
+    assert_eq!(r[0]["code"], "appareil_inconnu");
+    // The ledger holds.
+    let region = app.region().await;
+    let check = region.get("/api/region/ledger/check").await;
+    assert_eq!(check.body["inconsistencies"], json!([]));
+    assert_eq!(check.body["orphans"], 0);
+    let txs = region.get("/api/region/transactions?limit=500").await;
+    let offline = txs.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["channel"] == "offline")
+        .count();
+    assert_eq!(offline, 2);
+}
+
+#[tokio::test]
+async fn reused_codes_broken_chains_and_limits() {
+    let app = TestApp::init().build().await;
+    let etab = app.establishment("etab-ampere", "Lycée Ampère").await;
+    let (youth, _) = app.youth_with_card(&etab, "Lina").await;
+    let (cred, phone) = credential(&youth, 12).await;
+    let p1 = app.partner(PartnerCategory::Librairie, "Librairie du Parc").await;
+    let p2 = app.partner(PartnerCategory::Librairie, "La Page Blanche").await;
+    let mut d1 = Device::enrol(&p1, 31).await;
+    let mut d2 = Device::enrol(&p2, 32).await;
+    let now = app.now();
+    // The same screenshot at two partners: the second is evidence, not paid.
+    let qr = cred.dynamic_qr(&phone, now, 1).unwrap();
+    let r = push(&p1, &[d1.debit(&qr, 300, 300, now)]).await;
+    assert_eq!(r[0]["status"], "applied");
+    let r = push(&p2, &[d2.debit(&qr, 300, 300, now)]).await;
+    assert_eq!(
+        (r[0]["status"].as_str(), r[0]["http_status"].as_u64()),
+        (Some("reused"), Some(409))
+    );
+    // Above the per-transaction maximum (15 €): refused.
+    let r = push(
+        &p1,
+        &[d1.debit(&cred.dynamic_qr(&phone, now, 2).unwrap(), 1600, 1600, now)],
+    )
+    .await;
+    assert_eq!(r[0]["code"], "hors_limites");
+    // A record whose prev_hash is not the previous one: broken chain.
+    let mut bad = d1.debit(&cred.dynamic_qr(&phone, now, 3).unwrap(), 100, 100, now);
+    bad.prev_hash = "f".repeat(64);
+    bad.signature = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .encode(d1.key.sign(&bad.signing_bytes()).unwrap());
+    let r = push(&p1, &[bad]).await;
+    assert_eq!(r[0]["code"], "chaine_rompue");
+    // Too many items in one push.
+    let many: Vec<Value> = (0..501).map(|_| json!({})).collect();
+    let r = p1.post("/api/sync/push", &json!({"items": many})).await;
+    assert_eq!(r.status, 422);
+}
+
+#[tokio::test]
+async fn overspend_at_two_offline_partners_is_paid_flagged_and_revoked() {
+    let app = TestApp::init().build().await;
+    let etab = app.establishment("etab-ampere", "Lycée Ampère").await;
+    let (youth, card) = app.youth_with_card(&etab, "Noah").await;
+    let (cred, phone) = credential(&youth, 13).await;
+    let p1 = app.partner(PartnerCategory::Librairie, "Librairie du Parc").await;
+    let p2 = app.partner(PartnerCategory::Librairie, "La Page Blanche").await;
+    let mut d1 = Device::enrol(&p1, 41).await;
+    let mut d2 = Device::enrol(&p2, 42).await;
+    let now = app.now();
+    let pull0 = p1.get("/api/sync/pull?cursor=0").await;
+    assert!(pull0.body["trust_list"].is_string());
+    let cursor = pull0.body["cursor"].as_i64().unwrap();
+    // 12 € at each bookshop while offline: each is within the 30 € allowance,
+    // together they exceed the 15 € lecture loisir balance.
+    let r1 = push(
+        &p1,
+        &[d1.debit(&cred.dynamic_qr(&phone, now, 1).unwrap(), 1200, 1200, now)],
+    )
+    .await;
+    let r2 = push(
+        &p2,
+        &[d2.debit(&cred.dynamic_qr(&phone, now, 2).unwrap(), 1200, 1200, now)],
+    )
+    .await;
+    assert_eq!(r1[0]["status"], "applied");
+    assert_eq!(r2[0]["status"], "applied");
+    assert_eq!(r2[0]["overspend"], true);
+    // Both partners are paid what they accepted.
+    let region = app.region().await;
+    let txs = region.get("/api/region/transactions?limit=500").await;
+    let paid: Vec<&Value> = txs.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["channel"] == "offline")
+        .collect();
+    assert_eq!(paid.len(), 2);
+    assert!(paid.iter().all(|t| t["reimbursed_amount"] == "12.00"));
+    // The card holds nothing more than it had; the Region carries 9 €.
+    let c = youth.get("/api/youth/card").await;
+    assert_eq!(remaining(&c.body, "lecture_loisir"), "0.00");
+    let flags = region.get("/api/region/flags").await;
+    let flag = flags
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["card_id"] == card["id"])
+        .cloned()
+        .unwrap();
+    assert_eq!(flag["amount"], "9.00");
+    // The credential is revoked (pulled by partners), and no new one is issued.
+    let pull = p1.get(&format!("/api/sync/pull?cursor={cursor}")).await;
+    let revoked: Vec<String> = pull.body["revoked_credentials"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap().to_owned())
+        .collect();
+    assert!(revoked.contains(&cred.claims().credential_id.to_string()));
+    assert!(
+        pull.body["revoked_cards"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c == &card["id"])
+    );
+    let key = SoftwareDeviceKey::from_seed(&[14; 32]).unwrap();
+    let r = youth
+        .post(
+            "/api/youth/credentials",
+            &json!({"device_public_key": key.public_key().to_base64()}),
+        )
+        .await;
+    assert_eq!((r.status, r.code()), (409, "carte_signalee"));
+    let check = region.get("/api/region/ledger/check").await;
+    assert_eq!(check.body["inconsistencies"], json!([]));
+    assert_eq!(check.body["orphans"], 0);
+    // Every response carries the server time.
+    let raw = app.get("/health").await;
+    assert!(raw.headers.get("x-server-time").is_some());
+}
