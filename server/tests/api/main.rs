@@ -7,4 +7,5 @@
 mod common;
 
 mod collective;
+mod onboarding;
 mod rules;
