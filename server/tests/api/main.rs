@@ -7,5 +7,6 @@
 mod common;
 
 mod collective;
+mod offline_push;
 mod onboarding;
 mod rules;

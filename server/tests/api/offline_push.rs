@@ -7,9 +7,9 @@
 use base64::Engine;
 use chrono::{DateTime, Utc};
 use passregion_core::Money;
+use passregion_core::PartnerCategory;
 use passregion_core::credential::{AppCredential, DeviceSigner, SoftwareDeviceKey};
 use passregion_core::sync::{GENESIS_HASH, OfflineDebit};
-use passregion_core::PartnerCategory;
 use serde_json::{Value, json};
 
 use crate::common::{Client, TestApp, remaining};
@@ -91,7 +91,9 @@ async fn push_results_are_per_item_and_idempotent() {
     let etab = app.establishment("etab-ampere", "Lycée Ampère").await;
     let (youth, _) = app.youth_with_card(&etab, "Hugo").await;
     let (cred, phone) = credential(&youth, 11).await;
-    let partner = app.partner(PartnerCategory::Librairie, "Librairie du Parc").await;
+    let partner = app
+        .partner(PartnerCategory::Librairie, "Librairie du Parc")
+        .await;
     let mut device = Device::enrol(&partner, 21).await;
     let now = app.now();
     let a = device.debit(&cred.dynamic_qr(&phone, now, 1).unwrap(), 500, 500, now);
@@ -137,7 +139,9 @@ async fn push_results_are_per_item_and_idempotent() {
     let r = push(&partner, &[s]).await;
     assert_eq!(r[0]["code"], "carte_statique_hors_ligne");
     // Another partner's device id is unknown here.
-    let other = app.partner(PartnerCategory::Librairie, "La Page Blanche").await;
+    let other = app
+        .partner(PartnerCategory::Librairie, "La Page Blanche")
+        .await;
     let mut foreign = Device::enrol(&other, 23).await;
     let f = foreign.debit(&cred.dynamic_qr(&phone, now, 9).unwrap(), 100, 100, now);
     let r = push(&partner, &[f]).await;
@@ -163,8 +167,12 @@ async fn reused_codes_broken_chains_and_limits() {
     let etab = app.establishment("etab-ampere", "Lycée Ampère").await;
     let (youth, _) = app.youth_with_card(&etab, "Lina").await;
     let (cred, phone) = credential(&youth, 12).await;
-    let p1 = app.partner(PartnerCategory::Librairie, "Librairie du Parc").await;
-    let p2 = app.partner(PartnerCategory::Librairie, "La Page Blanche").await;
+    let p1 = app
+        .partner(PartnerCategory::Librairie, "Librairie du Parc")
+        .await;
+    let p2 = app
+        .partner(PartnerCategory::Librairie, "La Page Blanche")
+        .await;
     let mut d1 = Device::enrol(&p1, 31).await;
     let mut d2 = Device::enrol(&p2, 32).await;
     let now = app.now();
@@ -203,8 +211,12 @@ async fn overspend_at_two_offline_partners_is_paid_flagged_and_revoked() {
     let etab = app.establishment("etab-ampere", "Lycée Ampère").await;
     let (youth, card) = app.youth_with_card(&etab, "Noah").await;
     let (cred, phone) = credential(&youth, 13).await;
-    let p1 = app.partner(PartnerCategory::Librairie, "Librairie du Parc").await;
-    let p2 = app.partner(PartnerCategory::Librairie, "La Page Blanche").await;
+    let p1 = app
+        .partner(PartnerCategory::Librairie, "Librairie du Parc")
+        .await;
+    let p2 = app
+        .partner(PartnerCategory::Librairie, "La Page Blanche")
+        .await;
     let mut d1 = Device::enrol(&p1, 41).await;
     let mut d2 = Device::enrol(&p2, 42).await;
     let now = app.now();
