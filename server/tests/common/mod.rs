@@ -14,6 +14,11 @@
 //! validate, activate) and through the storage traits otherwise (staff
 //! accounts, validated partners); the one thing neither offers, an
 //! établissement row, is inserted with SQL into the database file.
+//!
+//! The clock does not move by itself: the server's 30-second session cache
+//! and failure windows only expire with [`TestApp::advance`]. Nothing of
+//! `Server::run` is here (background ticks, body limit, CORS, security
+//! headers); `tests/tests/` checks those on the real binary.
 #![allow(clippy::unwrap_used, clippy::expect_used, dead_code)]
 
 use std::net::SocketAddr;
