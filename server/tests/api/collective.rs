@@ -1,18 +1,22 @@
 //! Collective bookings paid remotely by an établissement (FAQ §14).
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+//! (Moved from `tests/tests/collective.rs`.)
 
-use passregion_tests::{TestServer, remaining, youth_with_card, youth_with_card_at};
+use passregion_core::PartnerCategory;
 use serde_json::json;
+
+use crate::common::{TestApp, remaining};
 
 #[tokio::test]
 async fn an_establishment_pays_a_class_outing_with_its_youths_avantages() {
-    let server = TestServer::start(2, &[]);
-    let etab = server.login("ampere@demo.passregion.fr").await;
+    let app = TestApp::init().build().await;
+    let etab = app.establishment("etab-ampere", "Lycée Ampère").await;
     let mut youths = Vec::new();
     for name in ["Inès", "Louis", "Jade"] {
-        youths.push(youth_with_card(&server, &etab, name).await);
+        youths.push(app.youth_with_card(&etab, name).await);
     }
-    let theatre = server.login("salle-de-spectacle@demo.passregion.fr").await;
+    let theatre = app
+        .partner(PartnerCategory::SalleDeSpectacle, "Théâtre des Célestins")
+        .await;
     let partner_id = theatre.get("/api/me").await.body["partner_id"]
         .as_str()
         .unwrap()
@@ -23,8 +27,12 @@ async fn an_establishment_pays_a_class_outing_with_its_youths_avantages() {
         .await;
     assert_eq!(r.status, 201, "{}", r.body);
     // Another établissement's youth cannot be charged by this one.
-    let other = server.login("champollion@demo.passregion.fr").await;
-    let (_, stranger) = youth_with_card_at(&server, &other, "Hugo", "etab-champollion").await;
+    let other = app
+        .establishment("etab-champollion", "Lycée Champollion")
+        .await;
+    let (_, stranger) = app
+        .youth_with_card_at(&other, "Hugo", "etab-champollion")
+        .await;
     let mut cards: Vec<_> = youths.iter().map(|(_, c)| c["id"].clone()).collect();
     cards.push(stranger["id"].clone());
     let body = json!({"partner_id": partner_id, "avantage": "spectacles", "price_per_youth": "15.00", "card_ids": cards});
@@ -74,7 +82,9 @@ async fn an_establishment_pays_a_class_outing_with_its_youths_avantages() {
         .count();
     assert_eq!(collective, 3);
     // Not for a partner whose category cannot take this avantage, nor for others than établissements.
-    let club = server.login("club-sportif@demo.passregion.fr").await;
+    let club = app
+        .partner(PartnerCategory::ClubSportif, "Club de l'Espérance")
+        .await;
     let club_id = club.get("/api/me").await.body["partner_id"]
         .as_str()
         .unwrap()
@@ -94,7 +104,7 @@ async fn an_establishment_pays_a_class_outing_with_its_youths_avantages() {
             .status,
         403
     );
-    let region = server.login("region@demo.passregion.fr").await;
+    let region = app.region().await;
     let check = region.get("/api/region/ledger/check").await;
     assert_eq!(check.body["inconsistencies"], json!([]));
 }

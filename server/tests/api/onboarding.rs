@@ -1,19 +1,12 @@
 //! Partner onboarding through HTTP: online application, convention signed with
 //! the code sent by SMS, the Region's decision, the bons plans minimum, and the
 //! établissements' referents handed to partners.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+//! (Moved from `tests/tests/onboarding.rs`.)
 
-use passregion_tests::{Client, TestServer, youth_with_card};
+use passregion_core::PartnerCategory;
 use serde_json::json;
 
-fn last_sms_code(server: &TestServer) -> String {
-    let log = std::fs::read_to_string(server.data_dir.join("sms-outbox.log")).unwrap();
-    let line = log.lines().last().unwrap();
-    line.split_whitespace()
-        .find(|w| w.len() == 7 && w.ends_with('.') && w[..6].bytes().all(|b| b.is_ascii_digit()))
-        .map(|w| w[..6].to_owned())
-        .expect("a code in the SMS")
-}
+use crate::common::{Client, TestApp};
 
 fn application() -> serde_json::Value {
     json!({
@@ -35,8 +28,8 @@ fn application() -> serde_json::Value {
 
 #[tokio::test]
 async fn apply_sign_by_sms_validate_then_debit() {
-    let server = TestServer::start(2, &[]);
-    let anonymous = server.client();
+    let app = TestApp::init().build().await;
+    let anonymous = app.client();
     // Bad applications get field errors.
     let mut bad = application();
     bad["siret"] = json!("73282932000075");
@@ -67,18 +60,18 @@ async fn apply_sign_by_sms_validate_then_debit() {
     assert_eq!(r.status, 201, "{}", r.body);
     assert_eq!(r.body["code_sent_to"], "06 •• •• •• 78");
     let partner_id = r.body["partner_id"].as_str().unwrap().to_owned();
-    let mut partner: Client = server.client();
+    let mut partner: Client = app.client();
     partner.token = Some(r.body["session"]["token"].as_str().unwrap().to_owned());
     // Not yet a partner: no debit.
-    let etab = server.login("ampere@demo.passregion.fr").await;
-    let (_, card) = youth_with_card(&server, &etab, "Yanis").await;
+    let etab = app.establishment("etab-ampere", "Lycée Ampère").await;
+    let (_, card) = app.youth_with_card(&etab, "Yanis").await;
     let debit = json!({"qr": card["qr"], "avantage": "lecture_loisir", "price": "5"});
     assert_eq!(partner.debit(&debit).await.code(), "partenariat_inactif");
     // Wrong code, then the right one.
     let r = partner
         .post("/api/partner/convention/sign", &json!({"code": "000000"}))
         .await;
-    let code = last_sms_code(&server);
+    let code = app.last_sms_code();
     if code != "000000" {
         assert_eq!(r.code(), "code_incorrect");
     }
@@ -92,7 +85,7 @@ async fn apply_sign_by_sms_validate_then_debit() {
         .await;
     assert_eq!(r.code(), "convention_deja_signee");
     // The Region instructs it.
-    let region = server.login("region@demo.passregion.fr").await;
+    let region = app.region().await;
     let pending = region.get("/api/region/partners?status=pending").await;
     assert!(
         pending
@@ -111,7 +104,7 @@ async fn apply_sign_by_sms_validate_then_debit() {
     assert_eq!(r.body["status"], "validated", "{}", r.body);
     assert_eq!(r.body["meets_bons_plans_minimum"], false);
     // Validated: it debits (after its cached session refreshes, within 30 s).
-    let mut relogged = server.client();
+    let mut relogged = app.client();
     let r = relogged
         .post(
             "/api/auth/login",
@@ -149,8 +142,19 @@ async fn apply_sign_by_sms_validate_then_debit() {
 
 #[tokio::test]
 async fn referents_are_declared_and_handed_to_partners() {
-    let server = TestServer::start(2, &[]);
-    let etab = server.login("ampere@demo.passregion.fr").await;
+    let app = TestApp::init().build().await;
+    // Another établissement's sport referent (the demo had one at each).
+    let champollion = app
+        .establishment("etab-champollion", "Lycée Champollion")
+        .await;
+    let r = champollion
+        .post(
+            "/api/establishment/referents",
+            &json!({"theme": "sport", "name": "M. Lambert", "email": "lambert@champollion.example"}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let etab = app.establishment("etab-ampere", "Lycée Ampère").await;
     let r = etab
         .post(
             "/api/establishment/referents",
@@ -165,7 +169,9 @@ async fn referents_are_declared_and_handed_to_partners() {
         )
         .await;
     assert_eq!(r.body["field"], "theme");
-    let partner = server.login("salle-de-spectacle@demo.passregion.fr").await;
+    let partner = app
+        .partner(PartnerCategory::SalleDeSpectacle, "Théâtre des Célestins")
+        .await;
     let list = partner.get("/api/referents?theme=culture").await;
     assert!(
         list.body
@@ -183,6 +189,6 @@ async fn referents_are_declared_and_handed_to_partners() {
             .iter()
             .all(|r| r["theme"] == "sport")
     );
-    let youth = server.login("lea@demo.passregion.fr").await;
+    let youth = app.youth("Léa").await;
     assert_eq!(youth.get("/api/referents").await.status, 403);
 }

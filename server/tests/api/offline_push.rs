@@ -1,15 +1,18 @@
 //! The server side of the sync protocol, driven with hand-built offline debits:
 //! per-item results (applied, duplicate, conflict, reused, rejected), the hash
 //! chain, the credential limits, overspend across two partners, pull deltas.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+//! (Moved from `tests/tests/offline_push.rs`; the codes are made at the
+//! server's fixed instant instead of the wall clock.)
 
 use base64::Engine;
 use chrono::{DateTime, Utc};
 use passregion_core::Money;
+use passregion_core::PartnerCategory;
 use passregion_core::credential::{AppCredential, DeviceSigner, SoftwareDeviceKey};
 use passregion_core::sync::{GENESIS_HASH, OfflineDebit};
-use passregion_tests::{Client, TestServer, remaining, youth_with_card};
 use serde_json::{Value, json};
+
+use crate::common::{Client, TestApp, remaining};
 
 struct Device {
     id: String,
@@ -84,13 +87,15 @@ async fn credential(youth: &Client, seed: u8) -> (AppCredential, SoftwareDeviceK
 
 #[tokio::test]
 async fn push_results_are_per_item_and_idempotent() {
-    let server = TestServer::start(2, &[]);
-    let etab = server.login("ampere@demo.passregion.fr").await;
-    let (youth, _) = youth_with_card(&server, &etab, "Hugo").await;
+    let app = TestApp::init().build().await;
+    let etab = app.establishment("etab-ampere", "Lycée Ampère").await;
+    let (youth, _) = app.youth_with_card(&etab, "Hugo").await;
     let (cred, phone) = credential(&youth, 11).await;
-    let partner = server.login("librairie@demo.passregion.fr").await;
+    let partner = app
+        .partner(PartnerCategory::Librairie, "Librairie du Parc")
+        .await;
     let mut device = Device::enrol(&partner, 21).await;
-    let now = Utc::now();
+    let now = app.now();
     let a = device.debit(&cred.dynamic_qr(&phone, now, 1).unwrap(), 500, 500, now);
     let b = device.debit(&cred.dynamic_qr(&phone, now, 2).unwrap(), 2000, 1000, now);
     // Pushed out of order: both apply.
@@ -134,13 +139,15 @@ async fn push_results_are_per_item_and_idempotent() {
     let r = push(&partner, &[s]).await;
     assert_eq!(r[0]["code"], "carte_statique_hors_ligne");
     // Another partner's device id is unknown here.
-    let other = server.login("librairie-2@demo.passregion.fr").await;
+    let other = app
+        .partner(PartnerCategory::Librairie, "La Page Blanche")
+        .await;
     let mut foreign = Device::enrol(&other, 23).await;
     let f = foreign.debit(&cred.dynamic_qr(&phone, now, 9).unwrap(), 100, 100, now);
     let r = push(&partner, &[f]).await;
     assert_eq!(r[0]["code"], "appareil_inconnu");
     // The ledger holds.
-    let region = server.login("region@demo.passregion.fr").await;
+    let region = app.region().await;
     let check = region.get("/api/region/ledger/check").await;
     assert_eq!(check.body["inconsistencies"], json!([]));
     assert_eq!(check.body["orphans"], 0);
@@ -156,15 +163,19 @@ async fn push_results_are_per_item_and_idempotent() {
 
 #[tokio::test]
 async fn reused_codes_broken_chains_and_limits() {
-    let server = TestServer::start(2, &[]);
-    let etab = server.login("ampere@demo.passregion.fr").await;
-    let (youth, _) = youth_with_card(&server, &etab, "Lina").await;
+    let app = TestApp::init().build().await;
+    let etab = app.establishment("etab-ampere", "Lycée Ampère").await;
+    let (youth, _) = app.youth_with_card(&etab, "Lina").await;
     let (cred, phone) = credential(&youth, 12).await;
-    let p1 = server.login("librairie@demo.passregion.fr").await;
-    let p2 = server.login("librairie-2@demo.passregion.fr").await;
+    let p1 = app
+        .partner(PartnerCategory::Librairie, "Librairie du Parc")
+        .await;
+    let p2 = app
+        .partner(PartnerCategory::Librairie, "La Page Blanche")
+        .await;
     let mut d1 = Device::enrol(&p1, 31).await;
     let mut d2 = Device::enrol(&p2, 32).await;
-    let now = Utc::now();
+    let now = app.now();
     // The same screenshot at two partners: the second is evidence, not paid.
     let qr = cred.dynamic_qr(&phone, now, 1).unwrap();
     let r = push(&p1, &[d1.debit(&qr, 300, 300, now)]).await;
@@ -196,15 +207,19 @@ async fn reused_codes_broken_chains_and_limits() {
 
 #[tokio::test]
 async fn overspend_at_two_offline_partners_is_paid_flagged_and_revoked() {
-    let server = TestServer::start(2, &[]);
-    let etab = server.login("ampere@demo.passregion.fr").await;
-    let (youth, card) = youth_with_card(&server, &etab, "Noah").await;
+    let app = TestApp::init().build().await;
+    let etab = app.establishment("etab-ampere", "Lycée Ampère").await;
+    let (youth, card) = app.youth_with_card(&etab, "Noah").await;
     let (cred, phone) = credential(&youth, 13).await;
-    let p1 = server.login("librairie@demo.passregion.fr").await;
-    let p2 = server.login("librairie-2@demo.passregion.fr").await;
+    let p1 = app
+        .partner(PartnerCategory::Librairie, "Librairie du Parc")
+        .await;
+    let p2 = app
+        .partner(PartnerCategory::Librairie, "La Page Blanche")
+        .await;
     let mut d1 = Device::enrol(&p1, 41).await;
     let mut d2 = Device::enrol(&p2, 42).await;
-    let now = Utc::now();
+    let now = app.now();
     let pull0 = p1.get("/api/sync/pull?cursor=0").await;
     assert!(pull0.body["trust_list"].is_string());
     let cursor = pull0.body["cursor"].as_i64().unwrap();
@@ -224,7 +239,7 @@ async fn overspend_at_two_offline_partners_is_paid_flagged_and_revoked() {
     assert_eq!(r2[0]["status"], "applied");
     assert_eq!(r2[0]["overspend"], true);
     // Both partners are paid what they accepted.
-    let region = server.login("region@demo.passregion.fr").await;
+    let region = app.region().await;
     let txs = region.get("/api/region/transactions?limit=500").await;
     let paid: Vec<&Value> = txs.body["items"]
         .as_array()
@@ -275,6 +290,6 @@ async fn overspend_at_two_offline_partners_is_paid_flagged_and_revoked() {
     assert_eq!(check.body["inconsistencies"], json!([]));
     assert_eq!(check.body["orphans"], 0);
     // Every response carries the server time.
-    let raw = reqwest::get(server.url("/health")).await.unwrap();
-    assert!(raw.headers().get("x-server-time").is_some());
+    let raw = app.get("/health").await;
+    assert!(raw.headers.get("x-server-time").is_some());
 }

@@ -1,0 +1,12 @@
+//! The server's rules through its HTTP API, in process: the router is driven
+//! with `oneshot` on a state built at a fixed instant (see `common`). One test
+//! binary, so that the server library is linked once for all of them.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod collective;
+mod offline_push;
+mod onboarding;
+mod rules;

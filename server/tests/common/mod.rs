@@ -1,0 +1,583 @@
+//! In-process test harness: the server's state built with a fixed clock on a
+//! temporary data directory, driven through `router::router` with
+//! `tower::ServiceExt::oneshot` (no process, no port).
+//!
+//! ```ignore
+//! let app = TestApp::init().build().await;
+//! let etab = app.establishment("etab-ampere", "Lycée Ampère").await;
+//! let (youth, card) = app.youth_with_card(&etab, "Zoé").await;
+//! let partner = app.partner(PartnerCategory::Librairie, "Librairie du Parc").await;
+//! app.advance(Duration::days(8));
+//! ```
+//!
+//! Setup goes through the HTTP API where the API offers it (register, order,
+//! validate, activate) and through the storage traits otherwise (staff
+//! accounts, validated partners); the one thing neither offers, an
+//! établissement row, is inserted with SQL into the database file.
+//!
+//! The clock does not move by itself: the server's 30-second session cache
+//! and failure windows only expire with [`TestApp::advance`]. Nothing of
+//! `Server::run` is here (background ticks, body limit, CORS, security
+//! headers); `tests/tests/` checks those on the real binary.
+#![allow(clippy::unwrap_used, clippy::expect_used, dead_code)]
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::OnceLock;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::ConnectInfo;
+use axum::http::HeaderMap;
+use axum::http::Method;
+use axum::http::Request;
+use axum::http::header;
+use chrono::DateTime;
+use chrono::Duration;
+use chrono::Utc;
+use clap::Args;
+use clap::FromArgMatches;
+use passregion_core::Clock;
+use passregion_core::PartnerCategory;
+use passregion_core::clock::FixedClock;
+use passregion_server::AppState;
+use passregion_server::Config;
+use passregion_server::Server;
+use passregion_server::accounts::model::Principal;
+use passregion_server::accounts::model::Role;
+use passregion_server::accounts::repo::NewAccount;
+use passregion_server::app::Storage;
+use serde_json::Value;
+use serde_json::json;
+use tower::ServiceExt;
+
+/// The password of every account the builders create.
+pub const PASSWORD: &str = "motdepasse";
+
+/// The default instant: a Friday morning inside the 2026-2027 season.
+pub const DEFAULT_NOW: &str = "2026-11-20T10:00:00Z";
+
+/// The address every request comes from (like a local client of a spawned server).
+const PEER: ([u8; 4], u16) = ([127, 0, 0, 1], 40_000);
+
+/// The argon2 hash of [`PASSWORD`], computed once per test binary.
+fn password_hash() -> String {
+    static HASH: OnceLock<String> = OnceLock::new();
+    HASH.get_or_init(|| passregion_server::accounts::password::hash_password(PASSWORD).unwrap())
+        .clone()
+}
+
+/// Parses an instant written in RFC 3339.
+pub fn instant(rfc3339: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(rfc3339)
+        .unwrap()
+        .with_timezone(&Utc)
+}
+
+/// Builds a [`TestApp`].
+pub struct TestAppBuilder {
+    at: DateTime<Utc>,
+    flags: Vec<String>,
+    demo: Option<usize>,
+}
+
+impl TestAppBuilder {
+    /// Starts the clock at this instant (RFC 3339) instead of [`DEFAULT_NOW`].
+    pub fn at(mut self, rfc3339: &str) -> Self {
+        self.at = instant(rfc3339);
+        self
+    }
+
+    /// Extra server flags, as on the command line (`["--refund-days", "0"]`).
+    pub fn flags(mut self, flags: &[&str]) -> Self {
+        self.flags.extend(flags.iter().map(|f| (*f).to_owned()));
+        self
+    }
+
+    /// Seeds the demo region (`youths` demo youths; logins `…@demo.passregion.fr`,
+    /// password `demo1234`). Slower than the builders: only for tests about
+    /// the demo's own data.
+    pub fn demo(mut self, youths: usize) -> Self {
+        self.demo = Some(youths);
+        self
+    }
+
+    /// Builds the server state (database, keys, demo if asked) and its router.
+    pub async fn build(self) -> TestApp {
+        let tmp = tempfile::tempdir().unwrap();
+        let data_dir = tmp.path().to_owned();
+        let mut args: Vec<String> = vec![
+            "passregion-server".into(),
+            "--data-dir".into(),
+            data_dir.display().to_string(),
+            "--bind".into(),
+            "127.0.0.1:0".into(),
+        ];
+        if let Some(n) = self.demo {
+            args.extend(["--demo".into(), "--demo-youths".into(), n.to_string()]);
+        }
+        args.extend(self.flags);
+        let config = parse_config(&args);
+        let clock = Arc::new(FixedClock::new(self.at));
+        let (server, _) = Server::build_with_clock(config, clock.clone())
+            .await
+            .unwrap();
+        let state = server.state.clone();
+        TestApp {
+            router: passregion_server::router::router(state.clone()),
+            state,
+            clock,
+            db_path: data_dir.join("passregion.db"),
+            data_dir,
+            _tmp: Arc::new(tmp),
+        }
+    }
+}
+
+/// The server configuration from command-line style arguments (defaults as
+/// for the binary).
+pub fn parse_config(args: &[String]) -> Config {
+    let cmd = Config::augment_args(clap::Command::new("passregion-server"));
+    let matches = cmd.try_get_matches_from(args).unwrap();
+    Config::from_arg_matches(&matches).unwrap()
+}
+
+/// A server in this process, at a fixed instant.
+#[derive(Clone)]
+pub struct TestApp {
+    /// The state the handlers share (store, clock, keys…).
+    pub state: AppState,
+    /// The clock: only moves with [`TestApp::advance`] and [`TestApp::set_time`].
+    pub clock: Arc<FixedClock>,
+    /// The data directory (database, keys, SMS outbox).
+    pub data_dir: PathBuf,
+    router: Router,
+    db_path: PathBuf,
+    _tmp: Arc<tempfile::TempDir>,
+}
+
+impl TestApp {
+    /// A builder: `TestApp::init().at("2027-05-31T21:00:00Z").build().await`.
+    pub fn init() -> TestAppBuilder {
+        TestAppBuilder {
+            at: instant(DEFAULT_NOW),
+            flags: Vec::new(),
+            demo: None,
+        }
+    }
+
+    /// The storage behind the handlers.
+    pub fn store(&self) -> &Arc<dyn Storage> {
+        &self.state.store
+    }
+
+    /// The server's current time.
+    pub fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+
+    /// Moves the clock forward.
+    pub fn advance(&self, by: Duration) {
+        self.clock.advance(by);
+    }
+
+    /// Sets the clock (RFC 3339).
+    pub fn set_time(&self, rfc3339: &str) {
+        self.clock.set(instant(rfc3339));
+    }
+
+    /// A client with no session.
+    pub fn client(&self) -> Client {
+        Client {
+            router: self.router.clone(),
+            token: None,
+        }
+    }
+
+    /// Anonymous GET.
+    pub async fn get(&self, path: &str) -> Resp {
+        self.client().get(path).await
+    }
+
+    /// Anonymous POST of JSON.
+    pub async fn post(&self, path: &str, body: &Value) -> Resp {
+        self.client().post(path, body).await
+    }
+
+    /// Anonymous POST of JSON with an `Idempotency-Key`.
+    pub async fn post_idem(&self, path: &str, key: &str, body: &Value) -> Resp {
+        self.client().post_idem(path, key, body).await
+    }
+
+    /// Logs in through `POST /api/auth/login` with [`PASSWORD`].
+    pub async fn login(&self, email: &str) -> Client {
+        self.login_with(email, PASSWORD).await
+    }
+
+    /// Logs in through `POST /api/auth/login`.
+    pub async fn login_with(&self, email: &str, password: &str) -> Client {
+        let mut c = self.client();
+        let r = c
+            .post(
+                "/api/auth/login",
+                &json!({"email": email, "password": password}),
+            )
+            .await;
+        assert_eq!(r.status, 200, "login {email}: {}", r.body);
+        c.token = Some(r.body["token"].as_str().unwrap().to_owned());
+        c
+    }
+
+    /// Creates a staff account through the storage traits and logs it in.
+    async fn staff(
+        &self,
+        email: &str,
+        role: Role,
+        display_name: &str,
+        partner_id: Option<String>,
+        establishment_id: Option<String>,
+    ) -> Client {
+        let store = self.store().clone();
+        let account = NewAccount {
+            email: email.to_owned(),
+            password_hash: password_hash(),
+            role,
+            display_name: display_name.to_owned(),
+            partner_id,
+            establishment_id,
+        };
+        tokio::task::spawn_blocking(move || store.create_account(account))
+            .await
+            .unwrap()
+            .unwrap();
+        self.login(email).await
+    }
+
+    /// An agent of the Region (`region@test.passregion.fr`), logged in.
+    pub async fn region(&self) -> Client {
+        let email = format!("region-{}@test.passregion.fr", uuid::Uuid::new_v4());
+        self.staff(&email, Role::Region, "Agent de la Région", None, None)
+            .await
+    }
+
+    /// A lycée `id` named `name` (Lyon) and a new member of its staff, logged in.
+    pub async fn establishment(&self, id: &str, name: &str) -> Client {
+        self.establishment_of_kind(id, name, "lycee", "Lyon", "69002")
+            .await
+    }
+
+    /// An établissement of any kind (`lycee`, `cfa`, `mission_locale`…) and a
+    /// new member of its staff, logged in. The établissement is created once.
+    pub async fn establishment_of_kind(
+        &self,
+        id: &str,
+        name: &str,
+        kind: &str,
+        city: &str,
+        postal_code: &str,
+    ) -> Client {
+        // Neither the API nor the storage traits create établissements (the
+        // Region's list is seeded): one row, straight into the database file.
+        let path = self.db_path.clone();
+        let row = [id, name, kind, city, postal_code].map(str::to_owned);
+        tokio::task::spawn_blocking(move || {
+            let conn = rusqlite::Connection::open(path).unwrap();
+            conn.busy_timeout(std::time::Duration::from_secs(10))
+                .unwrap();
+            conn.execute(
+                "INSERT OR IGNORE INTO establishments (id, name, kind, city, postal_code)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                rusqlite::params_from_iter(row),
+            )
+            .unwrap();
+        })
+        .await
+        .unwrap();
+        let email = format!(
+            "{}-{}@test.passregion.fr",
+            id.trim_start_matches("etab-"),
+            uuid::Uuid::new_v4()
+        );
+        self.staff(
+            &email,
+            Role::Establishment,
+            &format!("Secrétariat — {name}"),
+            None,
+            Some(id.to_owned()),
+        )
+        .await
+    }
+
+    /// A validated partner of `category` named `name` (applied, convention
+    /// signed, validated by the Region: through the storage traits), with one
+    /// member of staff, logged in.
+    pub async fn partner(&self, category: PartnerCategory, name: &str) -> Client {
+        self.partner_at(category, name, 45.764, 4.835).await
+    }
+
+    /// [`TestApp::partner`] at given coordinates.
+    pub async fn partner_at(
+        &self,
+        category: PartnerCategory,
+        name: &str,
+        latitude: f64,
+        longitude: f64,
+    ) -> Client {
+        let email = format!(
+            "{}-{}@test.passregion.fr",
+            category.code().replace('_', "-"),
+            uuid::Uuid::new_v4()
+        );
+        let req = serde_json::from_value(json!({
+            "name": name,
+            "category": category.code(),
+            "siret": "73282932000074",
+            "address": "1 rue des Tests",
+            "city": "Lyon",
+            "postal_code": "69001",
+            "latitude": latitude,
+            "longitude": longitude,
+            "contact_name": "Accueil",
+            "email": email,
+            "phone": "06 12 34 56 78",
+            "password": PASSWORD,
+            "accept_conditions": true
+        }))
+        .unwrap();
+        let decision = serde_json::from_value(json!({"validate": true})).unwrap();
+        let store = self.store().clone();
+        let now = self.now();
+        let hash = password_hash();
+        tokio::task::spawn_blocking(move || {
+            let (partner_id, account_id) = store
+                .apply(
+                    &req,
+                    "73282932000074".into(),
+                    "+33612345678".into(),
+                    hash,
+                    "123456",
+                    now,
+                )
+                .unwrap();
+            let staff = Principal {
+                account_id,
+                role: Role::Partner,
+                partner: Some((partner_id.clone(), category, false)),
+                establishment_id: None,
+            };
+            store.sign(&staff, "123456", now).unwrap();
+            store.decide(&partner_id, &decision, now).unwrap();
+        })
+        .await
+        .unwrap();
+        self.login(&email).await
+    }
+
+    /// A youth who registered through the API (no order yet).
+    pub async fn youth(&self, name: &str) -> Client {
+        let mut youth = self.client();
+        let email = format!("{}-{}@example.org", name, uuid::Uuid::new_v4());
+        let r = youth
+            .post(
+                "/api/auth/register",
+                &json!({"email": email, "password": PASSWORD, "display_name": name}),
+            )
+            .await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        youth.token = Some(r.body["token"].as_str().unwrap().to_owned());
+        youth
+    }
+
+    /// A new youth with an active card, through the API: registers, orders at
+    /// `etab-ampere`, gets validated by `etab` and activates. Returns the
+    /// youth client and the card JSON (plus `qr`: its signed `PR1:` text).
+    pub async fn youth_with_card(&self, etab: &Client, name: &str) -> (Client, Value) {
+        self.youth_with_card_at(etab, name, "etab-ampere").await
+    }
+
+    /// [`TestApp::youth_with_card`] at another établissement (`etab` must be its staff).
+    pub async fn youth_with_card_at(
+        &self,
+        etab: &Client,
+        name: &str,
+        establishment_id: &str,
+    ) -> (Client, Value) {
+        let youth = self.youth(name).await;
+        let mut order = order_body(name, "2010-03-14");
+        order["establishment_id"] = json!(establishment_id);
+        let r = youth.post("/api/youth/orders", &order).await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        let order_id = r.body["id"].as_str().unwrap().to_owned();
+        let r = etab
+            .post(
+                &format!("/api/establishment/orders/{order_id}/decision"),
+                &json!({"validate": true}),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        let r = youth.post("/api/youth/card/activate", &json!({})).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        let mut card = r.body;
+        let qr = youth.get("/api/youth/card/qr").await;
+        assert_eq!(qr.status, 200, "{}", qr.body);
+        card["qr"] = qr.body["text"].clone();
+        (youth, card)
+    }
+
+    /// The last code written to the SMS outbox.
+    pub fn last_sms_code(&self) -> String {
+        let log = std::fs::read_to_string(self.data_dir.join("sms-outbox.log")).unwrap();
+        let line = log.lines().last().unwrap();
+        line.split_whitespace()
+            .find(|w| {
+                w.len() == 7 && w.ends_with('.') && w[..6].bytes().all(|b| b.is_ascii_digit())
+            })
+            .map(|w| w[..6].to_owned())
+            .expect("a code in the SMS")
+    }
+}
+
+/// A response: status and JSON body.
+#[derive(Debug, Clone)]
+pub struct Resp {
+    /// HTTP status.
+    pub status: u16,
+    /// Parsed JSON (Null when the body is not JSON).
+    pub body: Value,
+    /// Content-Type.
+    pub content_type: String,
+    /// Every header.
+    pub headers: HeaderMap,
+}
+
+impl Resp {
+    /// The machine error code.
+    pub fn code(&self) -> &str {
+        self.body["code"].as_str().unwrap_or("")
+    }
+}
+
+/// A caller of the in-process server, maybe logged in.
+#[derive(Clone)]
+pub struct Client {
+    router: Router,
+    /// Bearer token.
+    pub token: Option<String>,
+}
+
+impl Client {
+    async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Vec<u8>,
+    ) -> Resp {
+        let mut req = Request::builder().method(method).uri(path);
+        if let Some(t) = &self.token {
+            req = req.header(header::AUTHORIZATION, format!("Bearer {t}"));
+        }
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        let mut req = req.body(Body::from(body)).unwrap();
+        req.extensions_mut()
+            .insert(ConnectInfo(SocketAddr::from(PEER)));
+        let res = self.router.clone().oneshot(req).await.unwrap();
+        let status = res.status().as_u16();
+        let headers = res.headers().clone();
+        let content_type = headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_owned();
+        let bytes = axum::body::to_bytes(res.into_body(), usize::MAX)
+            .await
+            .unwrap();
+        Resp {
+            status,
+            body: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+            content_type,
+            headers,
+        }
+    }
+
+    /// GET.
+    pub async fn get(&self, path: &str) -> Resp {
+        self.send(Method::GET, path, &[], Vec::new()).await
+    }
+
+    /// POST JSON.
+    pub async fn post(&self, path: &str, body: &Value) -> Resp {
+        self.send(
+            Method::POST,
+            path,
+            &[("content-type", "application/json")],
+            serde_json::to_vec(body).unwrap(),
+        )
+        .await
+    }
+
+    /// POST JSON with an Idempotency-Key.
+    pub async fn post_idem(&self, path: &str, key: &str, body: &Value) -> Resp {
+        self.send(
+            Method::POST,
+            path,
+            &[
+                ("content-type", "application/json"),
+                ("idempotency-key", key),
+            ],
+            serde_json::to_vec(body).unwrap(),
+        )
+        .await
+    }
+
+    /// POST raw bytes with a content type (and a fresh Idempotency-Key).
+    pub async fn post_raw(&self, path: &str, content_type: &str, body: Vec<u8>) -> Resp {
+        let key = uuid::Uuid::new_v4().to_string();
+        self.send(
+            Method::POST,
+            path,
+            &[("content-type", content_type), ("idempotency-key", &key)],
+            body,
+        )
+        .await
+    }
+
+    /// Debits with a fresh idempotency key.
+    pub async fn debit(&self, body: &Value) -> Resp {
+        self.post_idem(
+            "/api/partner/debits",
+            &uuid::Uuid::new_v4().to_string(),
+            body,
+        )
+        .await
+    }
+}
+
+/// A valid order body for a lycéen in seconde at Lycée Ampère.
+pub fn order_body(first_name: &str, birth_date: &str) -> Value {
+    json!({
+        "first_name": first_name,
+        "last_name": "Testeur",
+        "birth_date": birth_date,
+        "public": "lyceen",
+        "track": "seconde",
+        "establishment_id": "etab-ampere",
+        "address": "3 rue des Tests",
+        "postal_code": "69002",
+        "city": "Lyon"
+    })
+}
+
+/// The remaining balance of an avantage on a card JSON.
+pub fn remaining(card: &Value, avantage: &str) -> String {
+    card["balances"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| b["avantage"] == avantage)
+        .map(|b| b["remaining"].as_str().unwrap().to_owned())
+        .unwrap_or_default()
+}
