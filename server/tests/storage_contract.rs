@@ -9,7 +9,7 @@
 //! stable part of an error, rather than by the internal enum.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use passregion_server::app::Storage;
+use passregion_server::state::Storage;
 
 /// What the traits cannot do and a test needs: backend-specific setup.
 pub trait Fixtures: Send + Sync {
@@ -31,7 +31,7 @@ macro_rules! storage_contract_tests {
 
             fn backend() -> super::contract::Backend {
                 let factory: fn() -> (
-                    std::sync::Arc<dyn passregion_server::app::Storage>,
+                    std::sync::Arc<dyn passregion_server::state::Storage>,
                     Box<dyn super::Fixtures>,
                 ) = $factory;
                 let (store, fixtures) = factory();
@@ -79,13 +79,13 @@ mod contract {
     use passregion_server::accounts::model::Principal;
     use passregion_server::accounts::model::Role;
     use passregion_server::accounts::repo::NewAccount;
-    use passregion_server::app::Storage;
     use passregion_server::cards::CardChange;
     use passregion_server::debits::card::CardRef;
     use passregion_server::debits::card::Channel;
     use passregion_server::debits::qr::ScannedCard;
     use passregion_server::platform::idempotency::Idempotency;
     use passregion_server::platform::idempotency::StoredResponse;
+    use passregion_server::state::Storage;
     use serde::Serialize;
     use serde::de::DeserializeOwned;
     use serde_json::Value;

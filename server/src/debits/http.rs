@@ -48,7 +48,7 @@ pub async fn inspect_card(
     Body(body): Body,
 ) -> Result<Json<CardInspection>, ApiError> {
     let (sel, _) = parse_json::<CardSelector>(&headers, &body)?;
-    let attempt = LookupAttempt::new(&p, &client_ip(&connect));
+    let attempt = LookupAttempt::new(&p, &client_ip(&connect), &sel);
     let now = s.clock.now();
     attempt.check(&s.failures, now)?;
     let store = s.store.clone();
@@ -76,7 +76,7 @@ pub async fn debit(
 ) -> Result<Response, ApiError> {
     let (req, hash) = parse_json::<DebitRequest>(&headers, &body)?;
     let idem = idempotency(&headers, &p, "debit", &hash)?;
-    let attempt = LookupAttempt::new(&p, &client_ip(&connect));
+    let attempt = LookupAttempt::new(&p, &client_ip(&connect), &req.card());
     let now = s.clock.now();
     attempt.check(&s.failures, now)?;
     let store = s.store.clone();

@@ -72,16 +72,20 @@ pub async fn resolve(
 /// account.
 pub struct LookupAttempt {
     keys: [String; 2],
+    /// A typed number + birth date (what can be guessed); a QR text cannot
+    /// fail a birth date, so it only checks the budgets.
+    typed: bool,
 }
 
 impl LookupAttempt {
-    /// The budgets of `who` calling from `source`.
-    pub fn new(who: &Principal, source: &str) -> LookupAttempt {
+    /// The budgets of `who` calling from `source` to look up `sel`.
+    pub fn new(who: &Principal, source: &str, sel: &CardSelector) -> LookupAttempt {
         LookupAttempt {
             keys: [
                 format!("card-ip:{source}"),
                 format!("card-account:{}", who.account_id),
             ],
+            typed: sel.card_number.is_some() || sel.birth_date.is_some(),
         }
     }
 
@@ -89,10 +93,19 @@ impl LookupAttempt {
         [self.keys[0].as_str(), self.keys[1].as_str()]
     }
 
-    /// Reserves one attempt of each budget before the look-up, or refuses it
-    /// when either is spent; parallel attempts cannot all pass the check.
+    /// Refuses the attempt when either budget is spent. A typed number
+    /// reserves one attempt of each budget before the look-up, so parallel
+    /// guesses cannot all pass the check (at most the budget are in flight or
+    /// failed); a QR text, which cannot fail a birth date, reserves nothing,
+    /// so a busy counter's bursts are not limited.
     pub fn check(&self, failures: &FailureWindow, now: DateTime<Utc>) -> Result<(), ServiceError> {
-        if !failures.reserve(&self.key_refs(), now) {
+        let keys = self.key_refs();
+        let open = if self.typed {
+            failures.reserve(&keys, now)
+        } else {
+            !keys.iter().any(|k| failures.blocked(k, now))
+        };
+        if !open {
             return Err(ServiceError::TooManyAttempts);
         }
         Ok(())
@@ -107,12 +120,14 @@ impl LookupAttempt {
         now: DateTime<Utc>,
         outcome: &Result<T, ServiceError>,
     ) {
-        if !matches!(
-            outcome,
-            Err(ServiceError::Debits(
-                DebitsError::CardOrBirthDate | DebitsError::CardLocked
-            ))
-        ) {
+        if self.typed
+            && !matches!(
+                outcome,
+                Err(ServiceError::Debits(
+                    DebitsError::CardOrBirthDate | DebitsError::CardLocked
+                ))
+            )
+        {
             failures.release(&self.key_refs(), now);
         }
     }

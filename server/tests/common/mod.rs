@@ -47,7 +47,7 @@ use passregion_server::Server;
 use passregion_server::accounts::model::Principal;
 use passregion_server::accounts::model::Role;
 use passregion_server::accounts::repo::NewAccount;
-use passregion_server::app::Storage;
+use passregion_server::state::Storage;
 use serde_json::Value;
 use serde_json::json;
 use tower::ServiceExt;
