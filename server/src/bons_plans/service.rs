@@ -8,10 +8,10 @@ use chrono::NaiveDate;
 use chrono::Utc;
 use passregion_core::status::BonPlanStatus;
 
+pub(crate) use crate::accounts::own_partner;
+
 use crate::accounts::model::Principal;
-use crate::accounts::model::Role;
 use crate::accounts::partner_of;
-use crate::accounts::require_role;
 use crate::bons_plans::model::BonPlan;
 use crate::bons_plans::model::BonPlanRequest;
 use crate::bons_plans::model::ModerationRequest;
@@ -44,15 +44,6 @@ pub(crate) struct NewBonPlan {
     pub(crate) valid_until: Option<NaiveDate>,
     pub(crate) status: BonPlanStatus,
     pub(crate) created_at: DateTime<Utc>,
-}
-
-/// The caller's partner (any convention status), for its own bons plans.
-pub(crate) fn own_partner(who: &Principal) -> Result<String, ServiceError> {
-    require_role(who, Role::Partner)?;
-    who.partner
-        .as_ref()
-        .map(|p| p.0.clone())
-        .ok_or(ServiceError::Forbidden)
 }
 
 /// Checks a submission: a partner whose convention is in force, a title and

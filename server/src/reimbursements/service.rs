@@ -7,9 +7,7 @@ use chrono::DateTime;
 use chrono::Utc;
 use passregion_core::status::BatchStatus;
 
-use crate::accounts::model::Principal;
-use crate::accounts::model::Role;
-use crate::accounts::require_role;
+pub(crate) use crate::accounts::own_partner;
 use crate::error::ServiceError;
 use crate::platform::sql::new_id;
 use crate::reimbursements::model::Batch;
@@ -45,15 +43,6 @@ pub(crate) struct NewBatch<'a> {
     pub(crate) total_cents: i64,
     pub(crate) status: BatchStatus,
     pub(crate) created_at: DateTime<Utc>,
-}
-
-/// The caller's partner (any convention status), for its reimbursements.
-pub(crate) fn own_partner(who: &Principal) -> Result<String, ServiceError> {
-    require_role(who, Role::Partner)?;
-    who.partner
-        .as_ref()
-        .map(|p| p.0.clone())
-        .ok_or(ServiceError::Forbidden)
 }
 
 /// Closes one batch per partner with transactions before `period_end` in no
