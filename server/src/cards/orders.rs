@@ -12,10 +12,7 @@ use rusqlite::Connection;
 use rusqlite::OptionalExtension;
 use rusqlite::params;
 
-use crate::accounts::establishment_of;
 use crate::accounts::model::Principal;
-use crate::accounts::model::Role;
-use crate::accounts::require_role;
 use crate::cards::model::Order;
 use crate::cards::model::OrderDecision;
 use crate::cards::model::OrderRequest;
@@ -117,8 +114,7 @@ impl OrdersRepo for SqliteStore {
     }
 
     fn my_orders(&self, who: &Principal) -> Result<Vec<Order>, ServiceError> {
-        require_role(who, Role::Youth)?;
-        let id = who.account_id.clone();
+        let id = service::youth_account(who)?;
         self.db
             .read(move |c| orders_where(c, "account_id = ?1", &[&id]))
     }
@@ -128,7 +124,7 @@ impl OrdersRepo for SqliteStore {
         who: &Principal,
         status: Option<&str>,
     ) -> Result<Vec<Order>, ServiceError> {
-        let eid = establishment_of(who)?.to_owned();
+        let eid = service::own_establishment(who)?;
         let status = status.unwrap_or("").to_owned();
         self.db.read(move |c| {
             orders_where(

@@ -15,7 +15,6 @@ use passregion_core::ledger::Totals;
 use rusqlite::Connection;
 use rusqlite::params;
 
-use crate::accounts::establishment_of;
 use crate::accounts::model::Principal;
 use crate::cards::CardChange;
 use crate::cards::card_view;
@@ -81,7 +80,7 @@ impl CardsRepo for SqliteStore {
         who: &Principal,
         _now: DateTime<Utc>,
     ) -> Result<Vec<CardView>, ServiceError> {
-        let eid = establishment_of(who)?.to_owned();
+        let eid = service::own_establishment(who)?;
         let cats = self.catalogues.clone();
         self.db.read(move |c| {
             let sql = format!(

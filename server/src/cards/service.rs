@@ -304,6 +304,11 @@ pub(crate) fn youth_account(who: &Principal) -> Result<String, ServiceError> {
     Ok(who.account_id.clone())
 }
 
+/// The caller's établissement, for its orders and cards.
+pub(crate) fn own_establishment(who: &Principal) -> Result<String, ServiceError> {
+    Ok(establishment_of(who)?.to_owned())
+}
+
 /// The youth confirms reception: the card becomes active (core rule).
 pub(crate) fn activate_card(
     tx: &dyn CardsTx,
