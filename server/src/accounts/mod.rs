@@ -46,6 +46,16 @@ pub(crate) fn partner_of(who: &Principal) -> Result<(&str, PartnerCategory), Ser
     }
 }
 
+/// The caller's partner, whatever its convention status (its own
+/// application, bons plans, reimbursements).
+pub(crate) fn own_partner(who: &Principal) -> Result<String, ServiceError> {
+    require_role(who, Role::Partner)?;
+    who.partner
+        .as_ref()
+        .map(|p| p.0.clone())
+        .ok_or(ServiceError::Forbidden)
+}
+
 pub(crate) fn establishment_of(who: &Principal) -> Result<&str, ServiceError> {
     require_role(who, Role::Establishment)?;
     who.establishment_id

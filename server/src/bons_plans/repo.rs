@@ -1,4 +1,4 @@
-//! Storage of bons plans.
+//! Storage of bons plans. The rules are in `bons_plans::service`; this file holds the SQL.
 
 use passregion_core::status::BonPlanStatus;
 
@@ -13,17 +13,15 @@ use rusqlite::Connection;
 use rusqlite::params;
 
 use crate::accounts::model::Principal;
-use crate::accounts::model::Role;
-use crate::accounts::partner_of;
-use crate::accounts::require_role;
 use crate::bons_plans::model::BonPlan;
 use crate::bons_plans::model::BonPlanRequest;
 use crate::bons_plans::model::ModerationRequest;
+use crate::bons_plans::service;
+use crate::bons_plans::service::BonsPlansTx;
+use crate::bons_plans::service::NewBonPlan;
 use crate::error::ServiceError;
 use crate::platform::sql::enum_from;
-use crate::platform::sql::new_id;
 use crate::platform::sql::parse_ts;
-use crate::platform::sql::require_text;
 use crate::platform::sql::select_all;
 use crate::platform::sql::ts;
 use crate::platform::store::SqliteStore;
@@ -111,39 +109,12 @@ impl BonsPlansRepo for SqliteStore {
         req: BonPlanRequest,
         now: DateTime<Utc>,
     ) -> Result<BonPlan, ServiceError> {
-        let (pid, _) = partner_of(who)?;
-        let pid = pid.to_owned();
-        let title = require_text("title", &req.title, 120)?;
-        let description = require_text("description", &req.description, 2000)?;
-        self.db.write(move |c| {
-            let id = new_id();
-            c.exec(
-                "INSERT INTO bons_plans (id, partner_id, title, description, status, valid_until, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?7, ?5, ?6)",
-                params![
-                    id,
-                    pid,
-                    title,
-                    description,
-                    req.valid_until.map(|d| d.format("%Y-%m-%d").to_string()),
-                    ts(now),
-                    BonPlanStatus::Submitted.as_str()
-                ],
-            )?;
-            bons_plans_where(c, "b.id = ?1", &[&id])?
-                .into_iter()
-                .next()
-                .ok_or(ServiceError::NotFound("Bon plan"))
-        })
+        let plan = service::check_submission(who, req, now)?;
+        self.db.write(move |c| service::submit(c, &plan))
     }
 
     fn partner_bons_plans(&self, who: &Principal) -> Result<Vec<BonPlan>, ServiceError> {
-        require_role(who, Role::Partner)?;
-        let pid = who
-            .partner
-            .as_ref()
-            .map(|p| p.0.clone())
-            .ok_or(ServiceError::Forbidden)?;
+        let pid = service::own_partner(who)?;
         self.db
             .read(move |c| bons_plans_where(c, "b.partner_id = ?1", &[&pid]))
     }
@@ -154,39 +125,47 @@ impl BonsPlansRepo for SqliteStore {
     }
 
     fn moderate_bon_plan(&self, id: &str, req: ModerationRequest) -> Result<BonPlan, ServiceError> {
-        let reason = match (req.validate, req.reason.as_deref()) {
-            (false, Some(r)) => Some(require_text("reason", r, 500)?),
-            (false, None) => {
-                return Err(ServiceError::Invalid {
-                    field: "reason",
-                    message: "Indiquez au partenaire le motif du refus.".into(),
-                });
-            }
-            (true, r) => r.map(|r| require_text("reason", r, 500)).transpose()?,
-        };
+        let moderation = service::check_moderation(&req)?;
         let id = id.to_owned();
-        self.db.write(move |c| {
-            let status = if req.validate {
-                BonPlanStatus::Published
-            } else {
-                BonPlanStatus::Refused
-            }
-            .as_str();
-            let n = c.exec(
-                "UPDATE bons_plans SET status = ?2, reason = ?3 WHERE id = ?1 AND status = ?4",
-                params![id, status, reason, BonPlanStatus::Submitted.as_str()],
-            )?;
-            let plan = bons_plans_where(c, "b.id = ?1", &[&id])?
-                .into_iter()
-                .next()
-                .ok_or(ServiceError::NotFound("Bon plan"))?;
-            if n == 0 {
-                return Err(ServiceError::Invalid {
-                    field: "id",
-                    message: "Ce bon plan a déjà été modéré.".into(),
-                });
-            }
-            Ok(plan)
-        })
+        self.db
+            .write(move |c| service::moderate(c, &id, &moderation))
+    }
+}
+
+impl BonsPlansTx for Connection {
+    fn bon_plan(&self, id: &str) -> Result<Option<BonPlan>, ServiceError> {
+        Ok(bons_plans_where(self, "b.id = ?1", &[&id])?
+            .into_iter()
+            .next())
+    }
+
+    fn insert_bon_plan(&self, p: &NewBonPlan) -> Result<(), ServiceError> {
+        self.exec(
+            "INSERT INTO bons_plans (id, partner_id, title, description, status, valid_until, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?7, ?5, ?6)",
+            params![
+                p.id,
+                p.partner_id,
+                p.title,
+                p.description,
+                p.valid_until.map(|d| d.format("%Y-%m-%d").to_string()),
+                ts(p.created_at),
+                p.status.as_str()
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn set_bon_plan_status(
+        &self,
+        id: &str,
+        status: BonPlanStatus,
+        reason: Option<&str>,
+    ) -> Result<(), ServiceError> {
+        self.exec(
+            "UPDATE bons_plans SET status = ?2, reason = ?3 WHERE id = ?1",
+            params![id, status.as_str(), reason],
+        )?;
+        Ok(())
     }
 }

@@ -1,16 +1,11 @@
 //! The card's life: orders and their validation, cards and seasons, app credentials and card QR codes.
 
 use crate::debits::ledger::balances;
-use crate::debits::ledger::totals;
 
-use chrono::DateTime;
-use chrono::Utc;
-use passregion_core::ledger::MovementKind;
 use rusqlite::Connection;
 
 use crate::cards::model::CardView;
 use crate::debits::card::CardRow;
-use crate::debits::ledger::append_ledger;
 use crate::error::ServiceError;
 use crate::platform::catalogues::Catalogues;
 
@@ -20,6 +15,7 @@ pub mod http;
 pub mod model;
 pub mod orders;
 pub mod repo;
+pub mod service;
 
 /// A change of a card by its établissement.
 #[derive(Debug, Clone)]
@@ -49,37 +45,4 @@ pub(crate) fn card_view(
         establishment_id: card.establishment_id.clone(),
         balances: balances(conn, catalogues, card, None)?,
     })
-}
-
-/// Loads a card's avantages for its season, once (the unique index makes a
-/// second load impossible).
-pub(crate) fn load_season(
-    conn: &Connection,
-    catalogues: &Catalogues,
-    card: &CardRow,
-    now: DateTime<Utc>,
-) -> Result<usize, ServiceError> {
-    let Some(cat) = catalogues.get(card.season) else {
-        return Ok(0);
-    };
-    let mut n = 0;
-    for e in cat.entitlements(&card.profile) {
-        // Once per card, season and avantage (a unique index enforces it too).
-        if totals(conn, &card.id, card.season, &e.code)?.loaded > 0 {
-            continue;
-        }
-        append_ledger(
-            conn,
-            &card.id,
-            card.season,
-            &e.code,
-            e.quantity.kind(),
-            MovementKind::Load,
-            e.quantity.units(),
-            None,
-            now,
-        )?;
-        n += 1;
-    }
-    Ok(n)
 }

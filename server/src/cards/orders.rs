@@ -1,41 +1,30 @@
 //! Orders: a youth orders the PASS; the établissement validates (issuing the card) or refuses.
+//! The rules are in `cards::service`; this file holds the SQL.
 
 use passregion_core::status::OrderStatus;
 
-use crate::cards::error::CardsError;
-
 use crate::platform::db::Cached;
-
-use crate::platform::sql::random_u64;
 
 use chrono::DateTime;
 use chrono::Utc;
-use passregion_core::CardStatus;
-use passregion_core::Profile;
 use passregion_core::Season;
-use passregion_core::card::CardNumber;
-use passregion_core::public::check_eligibility;
-use passregion_core::season::region_date;
 use rusqlite::Connection;
 use rusqlite::OptionalExtension;
 use rusqlite::params;
 
-use crate::accounts::establishment_of;
 use crate::accounts::model::Principal;
-use crate::accounts::model::Role;
-use crate::accounts::require_role;
-use crate::cards::load_season;
 use crate::cards::model::Order;
 use crate::cards::model::OrderDecision;
 use crate::cards::model::OrderRequest;
+use crate::cards::service;
+use crate::cards::service::NewOrder;
+use crate::cards::service::OrdersTx;
 use crate::debits::card::CardRow;
 use crate::error::ServiceError;
 use crate::platform::sql::enum_code;
 use crate::platform::sql::enum_from;
-use crate::platform::sql::new_id;
 use crate::platform::sql::parse_date;
 use crate::platform::sql::parse_ts;
-use crate::platform::sql::require_text;
 use crate::platform::sql::select_all;
 use crate::platform::sql::ts;
 use crate::platform::store::SqliteStore;
@@ -120,89 +109,12 @@ impl OrdersRepo for SqliteStore {
         req: OrderRequest,
         now: DateTime<Utc>,
     ) -> Result<Order, ServiceError> {
-        require_role(who, Role::Youth)?;
-        let first = require_text("first_name", &req.first_name, 80)?;
-        let last = require_text("last_name", &req.last_name, 80)?;
-        let address = require_text("address", &req.address, 200)?;
-        let city = require_text("city", &req.city, 80)?;
-        let postal = req.postal_code.trim().to_owned();
-        if postal.len() != 5 || !postal.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(ServiceError::Invalid {
-                field: "postal_code",
-                message: "Le code postal comporte 5 chiffres.".into(),
-            });
-        }
-        let profile = Profile {
-            public: req.public,
-            track: req.track,
-            disabled: req.disabled,
-        };
-        let today = region_date(now);
-        check_eligibility(&profile, req.birth_date, today)?;
-        let season = Season::of_instant(now);
-        let account = who.account_id.clone();
-        let eid = req.establishment_id.clone();
-        self.db.write(move |c| {
-            let exists: bool = c
-                .query_row("SELECT 1 FROM establishments WHERE id = ?1", [&eid], |_| Ok(true))
-                .optional()?
-                .unwrap_or(false);
-            if !exists {
-                return Err(ServiceError::Invalid {
-                    field: "establishment_id",
-                    message: "Cet établissement n'existe pas.".into(),
-                });
-            }
-            let has_card: bool = c
-                .query_row("SELECT 1 FROM cards WHERE account_id = ?1", [&account], |_| Ok(true))
-                .optional()?
-                .unwrap_or(false);
-            if has_card {
-                return Err(ServiceError::Cards(CardsError::DuplicateOrder));
-            }
-            let id = new_id();
-            let res = c.exec(
-                "INSERT INTO orders (id, account_id, season, establishment_id, public, track, disabled,
-                 first_name, last_name, birth_date, address, postal_code, city, status, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?15, ?14)",
-                params![
-                    id,
-                    account,
-                    season.start_year(),
-                    eid,
-                    enum_code(&profile.public),
-                    profile.track.map(|t| enum_code(&t)),
-                    profile.disabled as i64,
-                    first,
-                    last,
-                    req.birth_date.format("%Y-%m-%d").to_string(),
-                    address,
-                    postal,
-                    city,
-                    ts(now),
-                    OrderStatus::Pending.as_str()
-                ],
-            );
-            match res {
-                Err(rusqlite::Error::SqliteFailure(e, _))
-                    if e.code == rusqlite::ErrorCode::ConstraintViolation =>
-                {
-                    return Err(ServiceError::Cards(CardsError::DuplicateOrder));
-                }
-                other => {
-                    other?;
-                }
-            }
-            orders_where(c, "id = ?1", &[&id])?
-                .into_iter()
-                .next()
-                .ok_or(ServiceError::NotFound("Commande"))
-        })
+        let order = service::check_order(who, req, now)?;
+        self.db.write(move |c| service::create_order(c, &order))
     }
 
     fn my_orders(&self, who: &Principal) -> Result<Vec<Order>, ServiceError> {
-        require_role(who, Role::Youth)?;
-        let id = who.account_id.clone();
+        let id = service::youth_account(who)?;
         self.db
             .read(move |c| orders_where(c, "account_id = ?1", &[&id]))
     }
@@ -212,7 +124,7 @@ impl OrdersRepo for SqliteStore {
         who: &Principal,
         status: Option<&str>,
     ) -> Result<Vec<Order>, ServiceError> {
-        let eid = establishment_of(who)?.to_owned();
+        let eid = service::own_establishment(who)?;
         let status = status.unwrap_or("").to_owned();
         self.db.read(move |c| {
             orders_where(
@@ -230,98 +142,140 @@ impl OrdersRepo for SqliteStore {
         decision: OrderDecision,
         now: DateTime<Utc>,
     ) -> Result<Order, ServiceError> {
-        let eid = establishment_of(who)?.to_owned();
-        let reason = match (decision.validate, decision.reason.as_deref()) {
-            (false, Some(r)) => Some(require_text("reason", r, 500)?),
-            (false, None) => {
-                return Err(ServiceError::Invalid {
-                    field: "reason",
-                    message: "Indiquez le motif du refus.".into(),
-                });
-            }
-            (true, _) => None,
-        };
+        let decision = service::check_decision(who, decision)?;
         let order_id = order_id.to_owned();
         let cats = self.catalogues.clone();
-        self.db.write(move |c| {
-            let order = orders_where(c, "id = ?1 AND establishment_id = ?2", &[&order_id, &eid])?
-                .into_iter()
-                .next()
-                .ok_or(ServiceError::NotFound("Commande"))?;
-            if order.status != OrderStatus::Pending.as_str() {
-                return Err(ServiceError::Cards(CardsError::OrderAlreadyDecided));
-            }
-            let status = if decision.validate {
-                OrderStatus::Validated
-            } else {
-                OrderStatus::Refused
-            }
-            .as_str();
-            c.exec(
-                "UPDATE orders SET status = ?2, reason = ?3, decided_at = ?4 WHERE id = ?1",
-                params![order_id, status, reason, ts(now)],
-            )?;
-            if decision.validate {
-                let account: String =
-                    c.one("SELECT account_id FROM orders WHERE id = ?1", [&order_id], |r| r.get(0))?;
-                let season: Season = order.season.parse().map_err(|_| ServiceError::Internal("season".into()))?;
-                let card = CardRow {
-                    id: uuid::Uuid::new_v4().to_string(),
-                    number: CardNumber::generate(random_u64).as_str().to_owned(),
-                    establishment_id: eid.clone(),
-                    season,
-                    status: CardStatus::Expediee,
-                    profile: Profile {
-                        public: order.public,
-                        track: order.track,
-                        disabled: order.disabled,
-                    },
-                    first_name: order.first_name.clone(),
-                    last_name: order.last_name.clone(),
-                    birth_date: order.birth_date,
-                    status_reason: None,
-                    failed_attempts: 0,
-                    locked_until: None,
-                };
-                let res = c.exec(
-                    "INSERT INTO cards (id, number, account_id, order_id, establishment_id, season, status,
-                     public, track, disabled, first_name, last_name, birth_date, created_at)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?14, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
-                    params![
-                        card.id,
-                        card.number,
-                        account,
-                        order_id,
-                        eid,
-                        season.start_year(),
-                        enum_code(&card.profile.public),
-                        card.profile.track.map(|t| enum_code(&t)),
-                        card.profile.disabled as i64,
-                        card.first_name,
-                        card.last_name,
-                        card.birth_date.format("%Y-%m-%d").to_string(),
-                        ts(now),
-                        CardStatus::Expediee.code()
-                    ],
-                );
-                match res {
-                    Err(rusqlite::Error::SqliteFailure(e, _))
-                        if e.code == rusqlite::ErrorCode::ConstraintViolation =>
-                    {
-                        return Err(ServiceError::Cards(CardsError::DuplicateOrder));
-                    }
-                    other => {
-                        other?;
-                    }
-                }
-                if Season::of_instant(now) >= season {
-                    load_season(c, &cats, &card, now)?;
-                }
-            }
-            orders_where(c, "id = ?1", &[&order_id])?
-                .into_iter()
-                .next()
-                .ok_or(ServiceError::NotFound("Commande"))
-        })
+        self.db
+            .write(move |c| service::decide_order(c, &cats, &order_id, &decision, now))
+    }
+}
+
+/// Whether an insert was refused by a constraint (a unique index): `Ok(false)`.
+fn inserted(res: rusqlite::Result<usize>) -> Result<bool, ServiceError> {
+    match res {
+        Err(rusqlite::Error::SqliteFailure(e, _))
+            if e.code == rusqlite::ErrorCode::ConstraintViolation =>
+        {
+            Ok(false)
+        }
+        other => {
+            other?;
+            Ok(true)
+        }
+    }
+}
+
+fn exists(c: &Connection, sql: &str, arg: &str) -> Result<bool, ServiceError> {
+    Ok(c.query_row(sql, [arg], |_| Ok(true))
+        .optional()?
+        .unwrap_or(false))
+}
+
+impl OrdersTx for Connection {
+    fn establishment_exists(&self, id: &str) -> Result<bool, ServiceError> {
+        exists(self, "SELECT 1 FROM establishments WHERE id = ?1", id)
+    }
+
+    fn has_card(&self, account_id: &str) -> Result<bool, ServiceError> {
+        exists(
+            self,
+            "SELECT 1 FROM cards WHERE account_id = ?1",
+            account_id,
+        )
+    }
+
+    fn insert_order(&self, o: &NewOrder, id: &str) -> Result<bool, ServiceError> {
+        inserted(self.exec(
+            "INSERT INTO orders (id, account_id, season, establishment_id, public, track, disabled,
+             first_name, last_name, birth_date, address, postal_code, city, status, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?15, ?14)",
+            params![
+                id,
+                o.account_id,
+                o.season.start_year(),
+                o.establishment_id,
+                enum_code(&o.profile.public),
+                o.profile.track.map(|t| enum_code(&t)),
+                o.profile.disabled as i64,
+                o.first_name,
+                o.last_name,
+                o.birth_date.format("%Y-%m-%d").to_string(),
+                o.address,
+                o.postal_code,
+                o.city,
+                ts(o.created_at),
+                o.status.as_str()
+            ],
+        ))
+    }
+
+    fn order(&self, id: &str) -> Result<Option<Order>, ServiceError> {
+        Ok(orders_where(self, "id = ?1", &[&id])?.into_iter().next())
+    }
+
+    fn establishment_order(
+        &self,
+        id: &str,
+        establishment_id: &str,
+    ) -> Result<Option<Order>, ServiceError> {
+        Ok(orders_where(
+            self,
+            "id = ?1 AND establishment_id = ?2",
+            &[&id, &establishment_id],
+        )?
+        .into_iter()
+        .next())
+    }
+
+    fn order_account(&self, id: &str) -> Result<String, ServiceError> {
+        Ok(
+            self.one("SELECT account_id FROM orders WHERE id = ?1", [id], |r| {
+                r.get(0)
+            })?,
+        )
+    }
+
+    fn set_order_status(
+        &self,
+        id: &str,
+        status: OrderStatus,
+        reason: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<(), ServiceError> {
+        self.exec(
+            "UPDATE orders SET status = ?2, reason = ?3, decided_at = ?4 WHERE id = ?1",
+            params![id, status.as_str(), reason, ts(now)],
+        )?;
+        Ok(())
+    }
+
+    fn insert_card(
+        &self,
+        card: &CardRow,
+        account_id: &str,
+        order_id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool, ServiceError> {
+        inserted(self.exec(
+            "INSERT INTO cards (id, number, account_id, order_id, establishment_id, season, status,
+             public, track, disabled, first_name, last_name, birth_date, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?14, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+            params![
+                card.id,
+                card.number,
+                account_id,
+                order_id,
+                card.establishment_id,
+                card.season.start_year(),
+                enum_code(&card.profile.public),
+                card.profile.track.map(|t| enum_code(&t)),
+                card.profile.disabled as i64,
+                card.first_name,
+                card.last_name,
+                card.birth_date.format("%Y-%m-%d").to_string(),
+                ts(now),
+                card.status.code()
+            ],
+        ))
     }
 }

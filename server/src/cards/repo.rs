@@ -1,4 +1,5 @@
 //! Cards: the youth's card, the établissement's cards, suspension, revalidation, the season's loading.
+//! The rules are in `cards::service`; this file holds the SQL.
 
 use crate::platform::db::Cached;
 
@@ -6,24 +7,27 @@ use crate::debits::card::card_from_row;
 
 use chrono::DateTime;
 use chrono::Utc;
-use passregion_core::CardState;
+use passregion_core::CardStatus;
 use passregion_core::Season;
-use passregion_core::public::check_eligibility;
-use passregion_core::season::region_date;
+use passregion_core::debit::AvantageKind;
+use passregion_core::ledger::MovementKind;
+use passregion_core::ledger::Totals;
+use rusqlite::Connection;
 use rusqlite::params;
 
-use crate::accounts::establishment_of;
 use crate::accounts::model::Principal;
-use crate::accounts::model::Role;
-use crate::accounts::require_role;
 use crate::cards::CardChange;
 use crate::cards::card_view;
-use crate::cards::load_season;
 use crate::cards::model::CardView;
+use crate::cards::service;
+use crate::cards::service::CardsTx;
+use crate::cards::service::SeasonTx;
 use crate::debits::card::CARD_COLS;
+use crate::debits::card::CardRow;
 use crate::debits::card::card_by;
+use crate::debits::ledger::append_ledger;
 use crate::error::ServiceError;
-use crate::platform::sql::require_text;
+use crate::platform::catalogues::Catalogues;
 use crate::platform::store::SqliteStore;
 
 /// Storage and rules of cards.
@@ -52,8 +56,7 @@ pub trait CardsRepo: Send + Sync + 'static {
 
 impl CardsRepo for SqliteStore {
     fn my_card(&self, who: &Principal, _now: DateTime<Utc>) -> Result<CardView, ServiceError> {
-        require_role(who, Role::Youth)?;
-        let id = who.account_id.clone();
+        let id = service::youth_account(who)?;
         let cats = self.catalogues.clone();
         self.db.read(move |c| {
             let card = card_by(c, "account_id", &id)?.ok_or(ServiceError::NotFound("Carte"))?;
@@ -66,23 +69,10 @@ impl CardsRepo for SqliteStore {
         who: &Principal,
         _now: DateTime<Utc>,
     ) -> Result<CardView, ServiceError> {
-        require_role(who, Role::Youth)?;
-        let id = who.account_id.clone();
+        let id = service::youth_account(who)?;
         let cats = self.catalogues.clone();
-        self.db.write(move |c| {
-            let mut card = card_by(c, "account_id", &id)?.ok_or(ServiceError::NotFound("Carte"))?;
-            let next = CardState {
-                status: card.status,
-                season: card.season,
-            }
-            .activate()?;
-            c.exec(
-                "UPDATE cards SET status = ?2 WHERE id = ?1",
-                params![card.id, next.status.code()],
-            )?;
-            card.status = next.status;
-            card_view(c, &cats, &card)
-        })
+        self.db
+            .write(move |c| service::activate_card(c, &cats, &id))
     }
 
     fn establishment_cards(
@@ -90,7 +80,7 @@ impl CardsRepo for SqliteStore {
         who: &Principal,
         _now: DateTime<Utc>,
     ) -> Result<Vec<CardView>, ServiceError> {
-        let eid = establishment_of(who)?.to_owned();
+        let eid = service::own_establishment(who)?;
         let cats = self.catalogues.clone();
         self.db.read(move |c| {
             let sql = format!(
@@ -114,71 +104,99 @@ impl CardsRepo for SqliteStore {
         change: CardChange,
         now: DateTime<Utc>,
     ) -> Result<CardView, ServiceError> {
-        let eid = establishment_of(who)?.to_owned();
-        let reason = match &change {
-            CardChange::Suspend(r) => Some(require_text("reason", r, 500)?),
-            _ => None,
-        };
+        let change = service::check_change(who, change)?;
         let card_id = card_id.to_owned();
         let cats = self.catalogues.clone();
-        self.db.write(move |c| {
-            let mut card = card_by(c, "id", &card_id)?
-                .filter(|card| card.establishment_id == eid)
-                .ok_or(ServiceError::NotFound("Carte"))?;
-            let state = CardState {
-                status: card.status,
-                season: card.season,
-            };
-            let next = match change {
-                CardChange::Suspend(_) => state.suspend()?,
-                CardChange::Reactivate => state.reactivate()?,
-                CardChange::Revalidate => {
-                    let today = region_date(now);
-                    let next = state.revalidate(today)?;
-                    // Still eligible on the first day it is used in the new season.
-                    let on = next.season.first_day().max(today);
-                    check_eligibility(&card.profile, card.birth_date, on)?;
-                    next
-                }
-            };
-            c.exec(
-                "UPDATE cards SET status = ?2, season = ?3, status_reason = ?4 WHERE id = ?1",
-                params![
-                    card.id,
-                    next.status.code(),
-                    next.season.start_year(),
-                    reason
-                ],
-            )?;
-            card.status = next.status;
-            card.season = next.season;
-            card.status_reason = reason;
-            if Season::of_instant(now) >= card.season {
-                load_season(c, &cats, &card, now)?;
-            }
-            card_view(c, &cats, &card)
-        })
+        self.db
+            .write(move |c| service::change_card(c, &cats, &card_id, change, now))
     }
 
     fn load_due_seasons(&self, now: DateTime<Utc>) -> Result<usize, ServiceError> {
         let cats = self.catalogues.clone();
-        let current = Season::of_instant(now);
-        self.db.write(move |c| {
-            let sql = format!(
-                "SELECT {CARD_COLS} FROM cards c WHERE season = ?1 AND NOT EXISTS (
-                   SELECT 1 FROM ledger l WHERE l.card_id = c.id AND l.season = c.season AND l.movement = 'load')"
-            );
-            let mut stmt = c.prepare(&sql)?;
-            let rows = stmt.query_map([current.start_year()], card_from_row)?;
-            let mut cards = Vec::new();
-            for r in rows {
-                cards.push(r??);
-            }
-            let mut n = 0;
-            for card in cards {
-                n += load_season(c, &cats, &card, now)?;
-            }
-            Ok(n)
-        })
+        self.db
+            .write(move |c| service::load_due_seasons(c, &cats, now))
+    }
+}
+
+impl SeasonTx for Connection {
+    fn avantage_totals(
+        &self,
+        card_id: &str,
+        season: Season,
+        avantage: &str,
+    ) -> Result<Totals, ServiceError> {
+        crate::debits::ledger::totals(self, card_id, season, avantage)
+    }
+
+    fn append_load(
+        &self,
+        card: &CardRow,
+        avantage: &str,
+        kind: AvantageKind,
+        units: i64,
+        now: DateTime<Utc>,
+    ) -> Result<(), ServiceError> {
+        append_ledger(
+            self,
+            &card.id,
+            card.season,
+            avantage,
+            kind,
+            MovementKind::Load,
+            units,
+            None,
+            now,
+        )?;
+        Ok(())
+    }
+}
+
+impl CardsTx for Connection {
+    fn card(&self, id: &str) -> Result<Option<CardRow>, ServiceError> {
+        card_by(self, "id", id)
+    }
+
+    fn account_card(&self, account_id: &str) -> Result<Option<CardRow>, ServiceError> {
+        card_by(self, "account_id", account_id)
+    }
+
+    fn set_card_status(&self, id: &str, status: CardStatus) -> Result<(), ServiceError> {
+        self.exec(
+            "UPDATE cards SET status = ?2 WHERE id = ?1",
+            params![id, status.code()],
+        )?;
+        Ok(())
+    }
+
+    fn set_card_state(
+        &self,
+        id: &str,
+        status: CardStatus,
+        season: Season,
+        reason: Option<&str>,
+    ) -> Result<(), ServiceError> {
+        self.exec(
+            "UPDATE cards SET status = ?2, season = ?3, status_reason = ?4 WHERE id = ?1",
+            params![id, status.code(), season.start_year(), reason],
+        )?;
+        Ok(())
+    }
+
+    fn cards_to_load(&self, season: Season) -> Result<Vec<CardRow>, ServiceError> {
+        let sql = format!(
+            "SELECT {CARD_COLS} FROM cards c WHERE season = ?1 AND NOT EXISTS (
+               SELECT 1 FROM ledger l WHERE l.card_id = c.id AND l.season = c.season AND l.movement = 'load')"
+        );
+        let mut stmt = self.prepare(&sql)?;
+        let rows = stmt.query_map([season.start_year()], card_from_row)?;
+        let mut cards = Vec::new();
+        for r in rows {
+            cards.push(r??);
+        }
+        Ok(cards)
+    }
+
+    fn card_view(&self, cats: &Catalogues, card: &CardRow) -> Result<CardView, ServiceError> {
+        card_view(self, cats, card)
     }
 }

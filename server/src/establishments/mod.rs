@@ -4,3 +4,4 @@ pub mod collective;
 pub mod http;
 pub mod model;
 pub mod repo;
+pub mod service;

@@ -1,23 +1,22 @@
-//! Storage of établissements and référents.
+//! Storage of établissements and référents. The rules are in
+//! `establishments::service`; this file holds the SQL.
 
 use crate::platform::db::Cached;
 
 use chrono::DateTime;
 use chrono::Utc;
+use rusqlite::Connection;
 use rusqlite::params;
 
 use crate::accounts::model::Principal;
-use crate::accounts::model::Role;
-use crate::accounts::require_role;
 use crate::error::ServiceError;
 use crate::establishments::model::Establishment;
 use crate::establishments::model::Referent;
-use crate::platform::sql::new_id;
-use crate::platform::sql::require_text;
+use crate::establishments::service;
+use crate::establishments::service::ReferentScope;
+use crate::establishments::service::ReferentsTx;
 use crate::platform::sql::ts;
 use crate::platform::store::SqliteStore;
-
-pub(crate) const THEMES: [&str; 4] = ["sport", "culture", "sante", "administratif"];
 
 /// Storage of référents.
 pub trait ReferentsRepo: Send + Sync + 'static {
@@ -43,47 +42,9 @@ impl ReferentsRepo for SqliteStore {
         r: &Referent,
         now: DateTime<Utc>,
     ) -> Result<Referent, ServiceError> {
-        require_role(who, Role::Establishment)?;
-        let eid = who
-            .establishment_id
-            .clone()
-            .ok_or(ServiceError::Forbidden)?;
-        if !THEMES.contains(&r.theme.as_str()) {
-            return Err(ServiceError::Invalid {
-                field: "theme",
-                message: "Thème : sport, culture, sante ou administratif.".into(),
-            });
-        }
-        let name = require_text("name", &r.name, 80)?;
-        let email = crate::accounts::check_email("email", &r.email)?;
-        let phone = r
-            .phone
-            .as_deref()
-            .map(|p| require_text("phone", p, 30))
-            .transpose()?;
-        let theme = r.theme.clone();
-        self.db.write(move |c| {
-            let id = new_id();
-            c.exec(
-                "INSERT INTO referents (id, establishment_id, theme, name, email, phone, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                params![id, eid, theme, name, email, phone, ts(now)],
-            )?;
-            let establishment_name: String = c.one(
-                "SELECT name FROM establishments WHERE id = ?1",
-                [&eid],
-                |r| r.get(0),
-            )?;
-            Ok(Referent {
-                id,
-                establishment_id: eid,
-                establishment_name,
-                theme,
-                name,
-                email,
-                phone,
-            })
-        })
+        let referent = service::check_referent(who, r)?;
+        self.db
+            .write(move |c| service::add_referent(c, referent, now))
     }
 
     fn referents(
@@ -91,18 +52,9 @@ impl ReferentsRepo for SqliteStore {
         who: &Principal,
         theme: Option<&str>,
     ) -> Result<Vec<Referent>, ServiceError> {
-        let (clause, arg) = match who.role {
-            Role::Establishment => (
-                "r.establishment_id = ?1",
-                who.establishment_id
-                    .clone()
-                    .ok_or(ServiceError::Forbidden)?,
-            ),
-            Role::Partner if who.partner.as_ref().is_some_and(|p| p.2) => {
-                ("(?1 = '' OR r.theme = ?1)", theme.unwrap_or("").to_owned())
-            }
-            Role::Region => ("(?1 = '' OR r.theme = ?1)", theme.unwrap_or("").to_owned()),
-            _ => return Err(ServiceError::Forbidden),
+        let (clause, arg) = match service::referent_scope(who, theme)? {
+            ReferentScope::Establishment(eid) => ("r.establishment_id = ?1", eid),
+            ReferentScope::Theme(theme) => ("(?1 = '' OR r.theme = ?1)", theme),
         };
         self.db.read(move |c| {
             let sql = format!(
@@ -124,6 +76,33 @@ impl ReferentsRepo for SqliteStore {
             })?;
             Ok(rows.collect::<Result<Vec<_>, _>>()?)
         })
+    }
+}
+
+impl ReferentsTx for Connection {
+    fn insert_referent(&self, r: &Referent, now: DateTime<Utc>) -> Result<(), ServiceError> {
+        self.exec(
+            "INSERT INTO referents (id, establishment_id, theme, name, email, phone, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![
+                r.id,
+                r.establishment_id,
+                r.theme,
+                r.name,
+                r.email,
+                r.phone,
+                ts(now)
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn establishment_name(&self, id: &str) -> Result<String, ServiceError> {
+        Ok(
+            self.one("SELECT name FROM establishments WHERE id = ?1", [id], |r| {
+                r.get(0)
+            })?,
+        )
     }
 }
 

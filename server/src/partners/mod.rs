@@ -4,6 +4,7 @@ pub mod error;
 pub mod http;
 pub mod model;
 pub mod repo;
+pub mod service;
 pub mod sms;
 
 use passregion_core::partner::{mobile_phone, valid_siret};

@@ -1,12 +1,7 @@
-//! Storage of partner applications, conventions and decisions.
-
-use crate::platform::db::Outcome;
+//! Storage of partner applications, conventions and decisions. The rules
+//! are in `partners::service`; this file holds the SQL.
 
 use passregion_core::status::{BonPlanStatus, ConventionStatus};
-
-use crate::accounts::error::AccountsError;
-use crate::cards::error::CardsError;
-use crate::partners::error::PartnersError;
 
 use crate::platform::db::Cached;
 
@@ -14,25 +9,22 @@ use chrono::DateTime;
 use chrono::Utc;
 use passregion_core::PartnerCategory;
 use passregion_core::Season;
-use passregion_core::partner::CODE_VALIDITY;
-use passregion_core::partner::CodeError;
 use passregion_core::partner::MIN_BONS_PLANS_PER_SEASON;
-use passregion_core::partner::check_code;
+use rusqlite::Connection;
 use rusqlite::OptionalExtension;
 use rusqlite::params;
 
 use crate::accounts::model::Principal;
-use crate::accounts::model::Role;
-use crate::accounts::require_role;
 use crate::error::ServiceError;
 use crate::partners::model::ApplicationRequest;
 use crate::partners::model::Partner;
 use crate::partners::model::PartnerDecision;
 use crate::partners::model::PartnerStatus;
+use crate::partners::service;
+use crate::partners::service::NewApplication;
+use crate::partners::service::PartnersTx;
 use crate::platform::sql::enum_from;
-use crate::platform::sql::new_id;
-use crate::platform::sql::require_text;
-use crate::platform::sql::sha256_hex;
+use crate::platform::sql::parse_ts;
 use crate::platform::sql::ts;
 use crate::platform::store::SqliteStore;
 
@@ -99,14 +91,6 @@ pub(crate) fn statuses(
     Ok(out)
 }
 
-pub(crate) fn own_partner(who: &Principal) -> Result<String, ServiceError> {
-    require_role(who, Role::Partner)?;
-    who.partner
-        .as_ref()
-        .map(|p| p.0.clone())
-        .ok_or(ServiceError::Forbidden)
-}
-
 /// Storage and rules of partner onboarding.
 pub trait PartnersRepo: Send + Sync + 'static {
     /// Records an application (partner `pending` + its account) and a code.
@@ -161,55 +145,8 @@ impl PartnersRepo for SqliteStore {
         code: &str,
         now: DateTime<Utc>,
     ) -> Result<(String, String), ServiceError> {
-        let name = require_text("name", &req.name, 120)?;
-        let address = require_text("address", &req.address, 200)?;
-        let city = require_text("city", &req.city, 80)?;
-        let contact = require_text("contact_name", &req.contact_name, 80)?;
-        let postal = req.postal_code.trim().to_owned();
-        if postal.len() != 5 || !postal.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(ServiceError::Invalid {
-                field: "postal_code",
-                message: "Le code postal comporte 5 chiffres.".into(),
-            });
-        }
-        let lat = req.latitude.unwrap_or(45.76);
-        let lon = req.longitude.unwrap_or(4.84);
-        if !(40.0..=52.0).contains(&lat) || !(-6.0..=10.0).contains(&lon) {
-            return Err(ServiceError::Invalid {
-                field: "latitude",
-                message: "Coordonnées hors de France métropolitaine.".into(),
-            });
-        }
-        let email = req.email.trim().to_lowercase();
-        let category = req.category.code().to_owned();
-        let code_hash = sha256_hex(code.as_bytes());
-        self.db.write(move |c| {
-            let taken: bool = c
-                .query_row("SELECT 1 FROM accounts WHERE email = ?1", [&email], |_| Ok(true))
-                .optional()?
-                .unwrap_or(false);
-            if taken {
-                return Err(ServiceError::Accounts(AccountsError::EmailTaken));
-            }
-            let pid = new_id();
-            c.exec(
-                "INSERT INTO partners (id, name, category, address, city, postal_code, latitude, longitude,
-                 status, created_at, siret, phone, contact_name)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?13, ?9, ?10, ?11, ?12)",
-                params![pid, name, category, address, city, postal, lat, lon, ts(now), siret, phone, contact, ConventionStatus::Pending.as_str()],
-            )?;
-            let aid = new_id();
-            c.exec(
-                "INSERT INTO accounts (id, email, password_hash, role, display_name, partner_id, created_at)
-                 VALUES (?1, ?2, ?3, 'partner', ?4, ?5, ?6)",
-                params![aid, email, password_hash, contact, pid, ts(now)],
-            )?;
-            c.exec(
-                "INSERT INTO convention_codes (partner_id, code_hash, expires_at) VALUES (?1, ?2, ?3)",
-                params![pid, code_hash, ts(now + CODE_VALIDITY)],
-            )?;
-            Ok((pid, aid))
-        })
+        let app = service::check_fields(req, siret, phone, password_hash, code, now)?;
+        self.db.write(move |c| service::apply(c, &app))
     }
 
     fn new_code(
@@ -218,26 +155,10 @@ impl PartnersRepo for SqliteStore {
         code: &str,
         now: DateTime<Utc>,
     ) -> Result<String, ServiceError> {
-        let pid = own_partner(who)?;
-        let code_hash = sha256_hex(code.as_bytes());
-        self.db.write(move |c| {
-            let (phone, signed): (Option<String>, Option<String>) = c.one(
-                "SELECT phone, convention_signed_at FROM partners WHERE id = ?1",
-                [&pid],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )?;
-            if signed.is_some() {
-                return Err(ServiceError::Partners(PartnersError::ConventionAlreadySigned));
-            }
-            let phone = phone.ok_or(ServiceError::NotFound("Téléphone"))?;
-            c.exec(
-                "INSERT INTO convention_codes (partner_id, code_hash, expires_at) VALUES (?1, ?2, ?3)
-                 ON CONFLICT (partner_id) DO UPDATE SET code_hash = excluded.code_hash,
-                 expires_at = excluded.expires_at, attempts = 0",
-                params![pid, code_hash, ts(now + CODE_VALIDITY)],
-            )?;
-            Ok(phone)
-        })
+        let pid = service::own_partner(who)?;
+        let code = code.to_owned();
+        self.db
+            .write(move |c| service::new_code(c, &pid, &code, now))
     }
 
     fn sign(
@@ -246,39 +167,10 @@ impl PartnersRepo for SqliteStore {
         code: &str,
         now: DateTime<Utc>,
     ) -> Result<PartnerStatus, ServiceError> {
-        let pid = own_partner(who)?;
-        let typed = sha256_hex(code.trim().as_bytes());
-        self.db.write_outcome(move |c| {
-            let signed: Option<String> =
-                c.one("SELECT convention_signed_at FROM partners WHERE id = ?1", [&pid], |r| r.get(0))?;
-            if signed.is_some() {
-                return Ok(Outcome::CommitAndRefuse(ServiceError::Partners(PartnersError::ConventionAlreadySigned)));
-            }
-            let row: Option<(String, String, u32)> = c
-                .query_row(
-                    "SELECT code_hash, expires_at, attempts FROM convention_codes WHERE partner_id = ?1",
-                    [&pid],
-                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-                )
-                .optional()?;
-            let Some((expected, expires, attempts)) = row else {
-                return Ok(Outcome::CommitAndRefuse(ServiceError::Partners(PartnersError::Code(CodeError::Expired))));
-            };
-            let expires = crate::platform::sql::parse_ts(&expires)?;
-            if let Err(e) = check_code(&typed, &expected, expires, attempts, now) {
-                c.exec(
-                    "UPDATE convention_codes SET attempts = attempts + 1 WHERE partner_id = ?1",
-                    [&pid],
-                )?;
-                return Ok(Outcome::CommitAndRefuse(ServiceError::Partners(PartnersError::Code(e))));
-            }
-            c.exec("UPDATE partners SET convention_signed_at = ?2 WHERE id = ?1", params![pid, ts(now)])?;
-            c.exec("DELETE FROM convention_codes WHERE partner_id = ?1", [&pid])?;
-            Ok(Outcome::from(statuses(c, "p.id = ?3", &pid, now)?
-                .into_iter()
-                .next()
-                .ok_or(ServiceError::NotFound("Partenaire"))))
-        })
+        let pid = service::own_partner(who)?;
+        let code = code.to_owned();
+        self.db
+            .write_outcome(move |c| service::sign(c, &pid, &code, now))
     }
 
     fn my_status(
@@ -286,7 +178,7 @@ impl PartnersRepo for SqliteStore {
         who: &Principal,
         now: DateTime<Utc>,
     ) -> Result<PartnerStatus, ServiceError> {
-        let pid = own_partner(who)?;
+        let pid = service::own_partner(who)?;
         self.db.read(move |c| {
             statuses(c, "p.id = ?3", &pid, now)?
                 .into_iter()
@@ -311,52 +203,163 @@ impl PartnersRepo for SqliteStore {
         d: &PartnerDecision,
         now: DateTime<Utc>,
     ) -> Result<PartnerStatus, ServiceError> {
-        let reason = match (d.validate, d.reason.as_deref()) {
-            (false, None) => {
-                return Err(ServiceError::Invalid {
-                    field: "reason",
-                    message: "Indiquez le motif du refus.".into(),
-                });
-            }
-            (_, Some(r)) => Some(require_text("reason", r, 500)?),
-            (true, None) => None,
-        };
-        let (id, validate) = (id.to_owned(), d.validate);
-        self.db.write(move |c| {
-            let row: Option<(String, Option<String>)> = c
-                .query_row(
-                    "SELECT status, convention_signed_at FROM partners WHERE id = ?1",
-                    [&id],
-                    |r| Ok((r.get(0)?, r.get(1)?)),
-                )
-                .optional()?;
-            let Some((status, signed)) = row else {
-                return Err(ServiceError::NotFound("Partenaire"));
-            };
-            if status != ConventionStatus::Pending.as_str() {
-                return Err(ServiceError::Cards(CardsError::OrderAlreadyDecided));
-            }
-            if validate && signed.is_none() {
-                return Err(ServiceError::Partners(PartnersError::ConventionNotSigned));
-            }
-            c.exec(
-                "UPDATE partners SET status = ?2, decision_reason = ?3 WHERE id = ?1",
-                params![
-                    id,
-                    if validate {
-                        ConventionStatus::Validated
-                    } else {
-                        ConventionStatus::Rejected
-                    }
-                    .as_str(),
-                    reason
-                ],
-            )?;
-            statuses(c, "p.id = ?3", &id, now)?
-                .into_iter()
-                .next()
-                .ok_or(ServiceError::NotFound("Partenaire"))
-        })
+        let decision = service::check_decision(d)?;
+        let id = id.to_owned();
+        self.db
+            .write(move |c| service::decide(c, &id, &decision, now))
+    }
+}
+
+impl PartnersTx for Connection {
+    fn email_taken(&self, email: &str) -> Result<bool, ServiceError> {
+        Ok(self
+            .query_row("SELECT 1 FROM accounts WHERE email = ?1", [email], |_| {
+                Ok(true)
+            })
+            .optional()?
+            .unwrap_or(false))
+    }
+
+    fn insert_application(&self, a: &NewApplication) -> Result<(), ServiceError> {
+        self.exec(
+            "INSERT INTO partners (id, name, category, address, city, postal_code, latitude, longitude,
+             status, created_at, siret, phone, contact_name)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?13, ?9, ?10, ?11, ?12)",
+            params![
+                a.partner_id,
+                a.name,
+                a.category,
+                a.address,
+                a.city,
+                a.postal_code,
+                a.latitude,
+                a.longitude,
+                ts(a.created_at),
+                a.siret,
+                a.phone,
+                a.contact_name,
+                a.status.as_str()
+            ],
+        )?;
+        self.exec(
+            "INSERT INTO accounts (id, email, password_hash, role, display_name, partner_id, created_at)
+             VALUES (?1, ?2, ?3, 'partner', ?4, ?5, ?6)",
+            params![
+                a.account_id,
+                a.email,
+                a.password_hash,
+                a.contact_name,
+                a.partner_id,
+                ts(a.created_at)
+            ],
+        )?;
+        self.exec(
+            "INSERT INTO convention_codes (partner_id, code_hash, expires_at) VALUES (?1, ?2, ?3)",
+            params![a.partner_id, a.code_hash, ts(a.code_expires_at)],
+        )?;
+        Ok(())
+    }
+
+    fn phone_and_signature(
+        &self,
+        partner_id: &str,
+    ) -> Result<(Option<String>, bool), ServiceError> {
+        let (phone, signed): (Option<String>, Option<String>) = self.one(
+            "SELECT phone, convention_signed_at FROM partners WHERE id = ?1",
+            [partner_id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        Ok((phone, signed.is_some()))
+    }
+
+    fn convention_signed(&self, partner_id: &str) -> Result<bool, ServiceError> {
+        let signed: Option<String> = self.one(
+            "SELECT convention_signed_at FROM partners WHERE id = ?1",
+            [partner_id],
+            |r| r.get(0),
+        )?;
+        Ok(signed.is_some())
+    }
+
+    fn store_code(
+        &self,
+        partner_id: &str,
+        code_hash: &str,
+        expires_at: DateTime<Utc>,
+    ) -> Result<(), ServiceError> {
+        self.exec(
+            "INSERT INTO convention_codes (partner_id, code_hash, expires_at) VALUES (?1, ?2, ?3)
+             ON CONFLICT (partner_id) DO UPDATE SET code_hash = excluded.code_hash,
+             expires_at = excluded.expires_at, attempts = 0",
+            params![partner_id, code_hash, ts(expires_at)],
+        )?;
+        Ok(())
+    }
+
+    fn code(&self, partner_id: &str) -> Result<Option<(String, DateTime<Utc>, u32)>, ServiceError> {
+        let row: Option<(String, String, u32)> = self
+            .query_row(
+                "SELECT code_hash, expires_at, attempts FROM convention_codes WHERE partner_id = ?1",
+                [partner_id],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .optional()?;
+        row.map(|(hash, expires, attempts)| Ok((hash, parse_ts(&expires)?, attempts)))
+            .transpose()
+    }
+
+    fn count_code_attempt(&self, partner_id: &str) -> Result<(), ServiceError> {
+        self.exec(
+            "UPDATE convention_codes SET attempts = attempts + 1 WHERE partner_id = ?1",
+            [partner_id],
+        )?;
+        Ok(())
+    }
+
+    fn record_signature(&self, partner_id: &str, now: DateTime<Utc>) -> Result<(), ServiceError> {
+        self.exec(
+            "UPDATE partners SET convention_signed_at = ?2 WHERE id = ?1",
+            params![partner_id, ts(now)],
+        )?;
+        self.exec(
+            "DELETE FROM convention_codes WHERE partner_id = ?1",
+            [partner_id],
+        )?;
+        Ok(())
+    }
+
+    fn decision_state(&self, partner_id: &str) -> Result<Option<(String, bool)>, ServiceError> {
+        let row: Option<(String, Option<String>)> = self
+            .query_row(
+                "SELECT status, convention_signed_at FROM partners WHERE id = ?1",
+                [partner_id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        Ok(row.map(|(status, signed)| (status, signed.is_some())))
+    }
+
+    fn set_partner_status(
+        &self,
+        partner_id: &str,
+        status: ConventionStatus,
+        reason: Option<&str>,
+    ) -> Result<(), ServiceError> {
+        self.exec(
+            "UPDATE partners SET status = ?2, decision_reason = ?3 WHERE id = ?1",
+            params![partner_id, status.as_str(), reason],
+        )?;
+        Ok(())
+    }
+
+    fn partner_status(
+        &self,
+        partner_id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<PartnerStatus>, ServiceError> {
+        Ok(statuses(self, "p.id = ?3", partner_id, now)?
+            .into_iter()
+            .next())
     }
 }
 

@@ -80,6 +80,18 @@ pub(crate) fn require_text(
     Ok(v.to_owned())
 }
 
+/// Checks a French postal code (5 digits); returns it trimmed.
+pub(crate) fn check_postal_code(value: &str) -> Result<String, ServiceError> {
+    let postal = value.trim();
+    if postal.len() != 5 || !postal.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(ServiceError::Invalid {
+            field: "postal_code",
+            message: "Le code postal comporte 5 chiffres.".into(),
+        });
+    }
+    Ok(postal.to_owned())
+}
+
 /// SHA-256 in lowercase hex.
 pub fn sha256_hex(data: &[u8]) -> String {
     let digest = Sha256::digest(data);

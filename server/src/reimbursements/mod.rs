@@ -8,6 +8,7 @@ use passregion_core::season::REGION_TZ;
 pub mod http;
 pub mod model;
 pub mod repo;
+pub mod service;
 
 /// The most recent reimbursement boundary (00:00 Region time on one of `days`)
 /// at or before `now`.

@@ -1,4 +1,4 @@
-//! Storage of reimbursement batches.
+//! Storage of reimbursement batches. The rules are in `reimbursements::service`; this file holds the SQL.
 
 use passregion_core::status::BatchStatus;
 
@@ -11,16 +11,16 @@ use rusqlite::Connection;
 use rusqlite::params;
 
 use crate::accounts::model::Principal;
-use crate::accounts::model::Role;
-use crate::accounts::require_role;
 use crate::error::ServiceError;
-use crate::platform::sql::new_id;
 use crate::platform::sql::parse_ts;
 use crate::platform::sql::select_all;
 use crate::platform::sql::ts;
 use crate::platform::store::SqliteStore;
 use crate::reimbursements::model::Batch;
 use crate::reimbursements::model::ReimbursementSummary;
+use crate::reimbursements::service;
+use crate::reimbursements::service::NewBatch;
+use crate::reimbursements::service::ReimbursementsTx;
 
 pub(crate) const BATCH_SELECT: &str =
     "SELECT b.id, b.partner_id, p.name, b.period_end, b.total_cents,
@@ -90,12 +90,7 @@ impl ReimbursementsRepo for SqliteStore {
         &self,
         who: &Principal,
     ) -> Result<ReimbursementSummary, ServiceError> {
-        require_role(who, Role::Partner)?;
-        let pid = who
-            .partner
-            .as_ref()
-            .map(|p| p.0.clone())
-            .ok_or(ServiceError::Forbidden)?;
+        let pid = service::own_partner(who)?;
         self.db.read(move |c| {
             let sum = |clause: &str| -> Result<Money, ServiceError> {
                 let sql = format!(
@@ -121,67 +116,12 @@ impl ReimbursementsRepo for SqliteStore {
         period_end: DateTime<Utc>,
         now: DateTime<Utc>,
     ) -> Result<Vec<Batch>, ServiceError> {
-        self.db.write(move |c| {
-            let partners: Vec<(String, i64)> = {
-                let mut stmt = c.prepare(
-                    "SELECT t.partner_id, SUM(t.amount_cents) FROM transactions t
-                     LEFT JOIN reimbursement_items i ON i.transaction_id = t.id
-                     WHERE i.batch_id IS NULL AND t.created_at < ?1
-                     GROUP BY t.partner_id ORDER BY t.partner_id",
-                )?;
-                let rows = stmt.query_map([ts(period_end)], |r| Ok((r.get(0)?, r.get(1)?)))?;
-                rows.collect::<Result<_, _>>()?
-            };
-            let mut ids = Vec::new();
-            for (pid, total) in partners {
-                let id = new_id();
-                c.exec(
-                    "INSERT INTO reimbursement_batches (id, partner_id, period_end, total_cents, status, created_at)
-                     VALUES (?1, ?2, ?3, ?4, ?6, ?5)",
-                    params![id, pid, ts(period_end), total, ts(now), BatchStatus::InProgress.as_str()],
-                )?;
-                c.exec(
-                    "INSERT INTO reimbursement_items (transaction_id, batch_id)
-                     SELECT t.id, ?1 FROM transactions t
-                     LEFT JOIN reimbursement_items i ON i.transaction_id = t.id
-                     WHERE i.batch_id IS NULL AND t.partner_id = ?2 AND t.created_at < ?3",
-                    params![id, pid, ts(period_end)],
-                )?;
-                ids.push(id);
-            }
-            let mut out = Vec::new();
-            for id in ids {
-                out.extend(batches_where(c, "b.id = ?1", &[&id])?);
-            }
-            Ok(out)
-        })
+        self.db.write(move |c| service::close(c, period_end, now))
     }
 
     fn pay_batch(&self, batch_id: &str, now: DateTime<Utc>) -> Result<Batch, ServiceError> {
         let id = batch_id.to_owned();
-        self.db.write(move |c| {
-            let n = c.exec(
-                "UPDATE reimbursement_batches SET status = ?3, paid_at = ?2
-                 WHERE id = ?1 AND status = ?4",
-                params![
-                    id,
-                    ts(now),
-                    BatchStatus::Paid.as_str(),
-                    BatchStatus::InProgress.as_str()
-                ],
-            )?;
-            let batch = batches_where(c, "b.id = ?1", &[&id])?
-                .into_iter()
-                .next()
-                .ok_or(ServiceError::NotFound("Lot de remboursement"))?;
-            if n == 0 {
-                return Err(ServiceError::Invalid {
-                    field: "id",
-                    message: "Ce lot est déjà marqué comme remboursé.".into(),
-                });
-            }
-            Ok(batch)
-        })
+        self.db.write(move |c| service::pay(c, &id, now))
     }
 
     fn batches(&self) -> Result<Vec<Batch>, ServiceError> {
@@ -197,5 +137,61 @@ impl ReimbursementsRepo for SqliteStore {
             )?;
             v.as_deref().map(parse_ts).transpose()
         })
+    }
+}
+
+impl ReimbursementsTx for Connection {
+    fn unbatched_totals(
+        &self,
+        period_end: DateTime<Utc>,
+    ) -> Result<Vec<(String, i64)>, ServiceError> {
+        let mut stmt = self.prepare(
+            "SELECT t.partner_id, SUM(t.amount_cents) FROM transactions t
+             LEFT JOIN reimbursement_items i ON i.transaction_id = t.id
+             WHERE i.batch_id IS NULL AND t.created_at < ?1
+             GROUP BY t.partner_id ORDER BY t.partner_id",
+        )?;
+        let rows = stmt.query_map([ts(period_end)], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn insert_batch(&self, b: &NewBatch<'_>) -> Result<(), ServiceError> {
+        self.exec(
+            "INSERT INTO reimbursement_batches (id, partner_id, period_end, total_cents, status, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?6, ?5)",
+            params![
+                b.id,
+                b.partner_id,
+                ts(b.period_end),
+                b.total_cents,
+                ts(b.created_at),
+                b.status.as_str()
+            ],
+        )?;
+        self.exec(
+            "INSERT INTO reimbursement_items (transaction_id, batch_id)
+             SELECT t.id, ?1 FROM transactions t
+             LEFT JOIN reimbursement_items i ON i.transaction_id = t.id
+             WHERE i.batch_id IS NULL AND t.partner_id = ?2 AND t.created_at < ?3",
+            params![b.id, b.partner_id, ts(b.period_end)],
+        )?;
+        Ok(())
+    }
+
+    fn batch(&self, id: &str) -> Result<Option<Batch>, ServiceError> {
+        Ok(batches_where(self, "b.id = ?1", &[&id])?.into_iter().next())
+    }
+
+    fn set_batch_status(
+        &self,
+        id: &str,
+        status: BatchStatus,
+        paid_at: DateTime<Utc>,
+    ) -> Result<(), ServiceError> {
+        self.exec(
+            "UPDATE reimbursement_batches SET status = ?2, paid_at = ?3 WHERE id = ?1",
+            params![id, status.as_str(), ts(paid_at)],
+        )?;
+        Ok(())
     }
 }

@@ -1,0 +1,406 @@
+//! The rules of orders and of the card's life (who may, what is valid, which
+//! transition), decided with the core rules; the writes go through the
+//! storage-only `OrdersTx`, `CardsTx` and `SeasonTx` traits, implemented for
+//! SQLite in `cards/orders.rs` and `cards/repo.rs`.
+
+use chrono::DateTime;
+use chrono::NaiveDate;
+use chrono::Utc;
+use passregion_core::CardState;
+use passregion_core::CardStatus;
+use passregion_core::Profile;
+use passregion_core::Season;
+use passregion_core::card::CardNumber;
+use passregion_core::debit::AvantageKind;
+use passregion_core::ledger::Totals;
+use passregion_core::public::check_eligibility;
+use passregion_core::season::region_date;
+use passregion_core::status::OrderStatus;
+
+use crate::accounts::establishment_of;
+use crate::accounts::model::Principal;
+use crate::accounts::model::Role;
+use crate::accounts::require_role;
+use crate::cards::CardChange;
+use crate::cards::error::CardsError;
+use crate::cards::model::CardView;
+use crate::cards::model::Order;
+use crate::cards::model::OrderDecision;
+use crate::cards::model::OrderRequest;
+use crate::debits::card::CardRow;
+use crate::error::ServiceError;
+use crate::platform::catalogues::Catalogues;
+use crate::platform::sql::check_postal_code;
+use crate::platform::sql::new_id;
+use crate::platform::sql::random_u64;
+use crate::platform::sql::require_text;
+
+/// The ledger reads and writes of a season's loading. SQL only.
+pub(crate) trait SeasonTx {
+    /// The running totals of a card × season × avantage.
+    fn avantage_totals(
+        &self,
+        card_id: &str,
+        season: Season,
+        avantage: &str,
+    ) -> Result<Totals, ServiceError>;
+    /// Appends a `load` movement of `units` to the card's ledger.
+    fn append_load(
+        &self,
+        card: &CardRow,
+        avantage: &str,
+        kind: AvantageKind,
+        units: i64,
+        now: DateTime<Utc>,
+    ) -> Result<(), ServiceError>;
+}
+
+/// The storage an order needs inside the writer's transaction. SQL only, no
+/// rule; the SQLite implementation is in `cards/orders.rs`.
+pub(crate) trait OrdersTx: SeasonTx {
+    /// Whether an établissement exists.
+    fn establishment_exists(&self, id: &str) -> Result<bool, ServiceError>;
+    /// Whether the account already holds a card.
+    fn has_card(&self, account_id: &str) -> Result<bool, ServiceError>;
+    /// Inserts an order; `false` when a unique index refused it.
+    fn insert_order(&self, order: &NewOrder, id: &str) -> Result<bool, ServiceError>;
+    /// An order.
+    fn order(&self, id: &str) -> Result<Option<Order>, ServiceError>;
+    /// An order of an établissement.
+    fn establishment_order(
+        &self,
+        id: &str,
+        establishment_id: &str,
+    ) -> Result<Option<Order>, ServiceError>;
+    /// The account that placed an order.
+    fn order_account(&self, id: &str) -> Result<String, ServiceError>;
+    /// Records the decision on an order.
+    fn set_order_status(
+        &self,
+        id: &str,
+        status: OrderStatus,
+        reason: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<(), ServiceError>;
+    /// Inserts the card issued for an order; `false` when a unique index
+    /// refused it.
+    fn insert_card(
+        &self,
+        card: &CardRow,
+        account_id: &str,
+        order_id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool, ServiceError>;
+}
+
+/// The storage of the card's life inside the writer's transaction. SQL only,
+/// no rule; the SQLite implementation is in `cards/repo.rs`.
+pub(crate) trait CardsTx: SeasonTx {
+    /// A card by id.
+    fn card(&self, id: &str) -> Result<Option<CardRow>, ServiceError>;
+    /// The card of a youth account.
+    fn account_card(&self, account_id: &str) -> Result<Option<CardRow>, ServiceError>;
+    /// Stores a card's status.
+    fn set_card_status(&self, id: &str, status: CardStatus) -> Result<(), ServiceError>;
+    /// Stores a card's status, season and status reason.
+    fn set_card_state(
+        &self,
+        id: &str,
+        status: CardStatus,
+        season: Season,
+        reason: Option<&str>,
+    ) -> Result<(), ServiceError>;
+    /// Cards of `season` whose avantages are not loaded yet.
+    fn cards_to_load(&self, season: Season) -> Result<Vec<CardRow>, ServiceError>;
+    /// A card as the API shows it (with its balances).
+    fn card_view(&self, cats: &Catalogues, card: &CardRow) -> Result<CardView, ServiceError>;
+}
+
+/// A checked order, ready to be stored.
+#[derive(Debug)]
+pub(crate) struct NewOrder {
+    pub(crate) account_id: String,
+    pub(crate) season: Season,
+    pub(crate) establishment_id: String,
+    pub(crate) profile: Profile,
+    pub(crate) first_name: String,
+    pub(crate) last_name: String,
+    pub(crate) birth_date: NaiveDate,
+    pub(crate) address: String,
+    pub(crate) postal_code: String,
+    pub(crate) city: String,
+    pub(crate) status: OrderStatus,
+    pub(crate) created_at: DateTime<Utc>,
+}
+
+/// Loads a card's avantages for its season, once per avantage (the unique
+/// index makes a second load impossible too).
+pub(crate) fn load_season<T: SeasonTx + ?Sized>(
+    tx: &T,
+    catalogues: &Catalogues,
+    card: &CardRow,
+    now: DateTime<Utc>,
+) -> Result<usize, ServiceError> {
+    let Some(cat) = catalogues.get(card.season) else {
+        return Ok(0);
+    };
+    let mut n = 0;
+    for e in cat.entitlements(&card.profile) {
+        if tx.avantage_totals(&card.id, card.season, &e.code)?.loaded > 0 {
+            continue;
+        }
+        tx.append_load(card, &e.code, e.quantity.kind(), e.quantity.units(), now)?;
+        n += 1;
+    }
+    Ok(n)
+}
+
+/// Checks an order before the transaction: a youth, the texts, the postal
+/// code, the eligibility (core rule) on the Region's date.
+pub(crate) fn check_order(
+    who: &Principal,
+    req: OrderRequest,
+    now: DateTime<Utc>,
+) -> Result<NewOrder, ServiceError> {
+    require_role(who, Role::Youth)?;
+    let first_name = require_text("first_name", &req.first_name, 80)?;
+    let last_name = require_text("last_name", &req.last_name, 80)?;
+    let address = require_text("address", &req.address, 200)?;
+    let city = require_text("city", &req.city, 80)?;
+    let postal_code = check_postal_code(&req.postal_code)?;
+    let profile = Profile {
+        public: req.public,
+        track: req.track,
+        disabled: req.disabled,
+    };
+    check_eligibility(&profile, req.birth_date, region_date(now))?;
+    Ok(NewOrder {
+        account_id: who.account_id.clone(),
+        season: Season::of_instant(now),
+        establishment_id: req.establishment_id,
+        profile,
+        first_name,
+        last_name,
+        birth_date: req.birth_date,
+        address,
+        postal_code,
+        city,
+        status: OrderStatus::Pending,
+        created_at: now,
+    })
+}
+
+/// Stores a checked order: the établissement must exist, the youth must not
+/// hold a card nor a live order.
+pub(crate) fn create_order(tx: &dyn OrdersTx, order: &NewOrder) -> Result<Order, ServiceError> {
+    if !tx.establishment_exists(&order.establishment_id)? {
+        return Err(ServiceError::Invalid {
+            field: "establishment_id",
+            message: "Cet établissement n'existe pas.".into(),
+        });
+    }
+    if tx.has_card(&order.account_id)? {
+        return Err(ServiceError::Cards(CardsError::DuplicateOrder));
+    }
+    let id = new_id();
+    if !tx.insert_order(order, &id)? {
+        return Err(ServiceError::Cards(CardsError::DuplicateOrder));
+    }
+    tx.order(&id)?.ok_or(ServiceError::NotFound("Commande"))
+}
+
+/// A decision checked before the transaction.
+#[derive(Debug)]
+pub(crate) struct CheckedDecision {
+    pub(crate) establishment_id: String,
+    pub(crate) validate: bool,
+    pub(crate) reason: Option<String>,
+}
+
+/// Checks a decision on an order: the caller's établissement, a reason when
+/// refusing.
+pub(crate) fn check_decision(
+    who: &Principal,
+    decision: OrderDecision,
+) -> Result<CheckedDecision, ServiceError> {
+    let establishment_id = establishment_of(who)?.to_owned();
+    let reason = match (decision.validate, decision.reason.as_deref()) {
+        (false, Some(r)) => Some(require_text("reason", r, 500)?),
+        (false, None) => {
+            return Err(ServiceError::Invalid {
+                field: "reason",
+                message: "Indiquez le motif du refus.".into(),
+            });
+        }
+        (true, _) => None,
+    };
+    Ok(CheckedDecision {
+        establishment_id,
+        validate: decision.validate,
+        reason,
+    })
+}
+
+/// Validates (issuing the card, loaded when its season has started) or
+/// refuses a pending order of the établissement.
+pub(crate) fn decide_order(
+    tx: &dyn OrdersTx,
+    cats: &Catalogues,
+    order_id: &str,
+    d: &CheckedDecision,
+    now: DateTime<Utc>,
+) -> Result<Order, ServiceError> {
+    let eid = &d.establishment_id;
+    let order = tx
+        .establishment_order(order_id, eid)?
+        .ok_or(ServiceError::NotFound("Commande"))?;
+    if order.status != OrderStatus::Pending.as_str() {
+        return Err(ServiceError::Cards(CardsError::OrderAlreadyDecided));
+    }
+    let status = if d.validate {
+        OrderStatus::Validated
+    } else {
+        OrderStatus::Refused
+    };
+    tx.set_order_status(order_id, status, d.reason.as_deref(), now)?;
+    if d.validate {
+        let account = tx.order_account(order_id)?;
+        let season: Season = order
+            .season
+            .parse()
+            .map_err(|_| ServiceError::Internal("season".into()))?;
+        let card = CardRow {
+            id: uuid::Uuid::new_v4().to_string(),
+            number: CardNumber::generate(random_u64).as_str().to_owned(),
+            establishment_id: eid.clone(),
+            season,
+            status: CardStatus::Expediee,
+            profile: Profile {
+                public: order.public,
+                track: order.track,
+                disabled: order.disabled,
+            },
+            first_name: order.first_name.clone(),
+            last_name: order.last_name.clone(),
+            birth_date: order.birth_date,
+            status_reason: None,
+            failed_attempts: 0,
+            locked_until: None,
+        };
+        if !tx.insert_card(&card, &account, order_id, now)? {
+            return Err(ServiceError::Cards(CardsError::DuplicateOrder));
+        }
+        if Season::of_instant(now) >= season {
+            load_season(tx, cats, &card, now)?;
+        }
+    }
+    tx.order(order_id)?
+        .ok_or(ServiceError::NotFound("Commande"))
+}
+
+/// The youth's account, for the youth's own card.
+pub(crate) fn youth_account(who: &Principal) -> Result<String, ServiceError> {
+    require_role(who, Role::Youth)?;
+    Ok(who.account_id.clone())
+}
+
+/// The caller's établissement, for its orders and cards.
+pub(crate) fn own_establishment(who: &Principal) -> Result<String, ServiceError> {
+    Ok(establishment_of(who)?.to_owned())
+}
+
+/// The youth confirms reception: the card becomes active (core rule).
+pub(crate) fn activate_card(
+    tx: &dyn CardsTx,
+    cats: &Catalogues,
+    account_id: &str,
+) -> Result<CardView, ServiceError> {
+    let mut card = tx
+        .account_card(account_id)?
+        .ok_or(ServiceError::NotFound("Carte"))?;
+    let next = CardState {
+        status: card.status,
+        season: card.season,
+    }
+    .activate()?;
+    tx.set_card_status(&card.id, next.status)?;
+    card.status = next.status;
+    tx.card_view(cats, &card)
+}
+
+/// A change checked before the transaction.
+#[derive(Debug)]
+pub(crate) struct CheckedChange {
+    pub(crate) establishment_id: String,
+    pub(crate) change: CardChange,
+    pub(crate) reason: Option<String>,
+}
+
+/// Checks a change of a card: the caller's établissement, a reason to suspend.
+pub(crate) fn check_change(
+    who: &Principal,
+    change: CardChange,
+) -> Result<CheckedChange, ServiceError> {
+    let establishment_id = establishment_of(who)?.to_owned();
+    let reason = match &change {
+        CardChange::Suspend(r) => Some(require_text("reason", r, 500)?),
+        _ => None,
+    };
+    Ok(CheckedChange {
+        establishment_id,
+        change,
+        reason,
+    })
+}
+
+/// Suspends, reactivates or revalidates a card of the établissement with the
+/// core card rules (a revalidated card must still be eligible on the first day
+/// it is used in the new season), and loads its season once started.
+pub(crate) fn change_card(
+    tx: &dyn CardsTx,
+    cats: &Catalogues,
+    card_id: &str,
+    ch: CheckedChange,
+    now: DateTime<Utc>,
+) -> Result<CardView, ServiceError> {
+    let mut card = tx
+        .card(card_id)?
+        .filter(|card| card.establishment_id == ch.establishment_id)
+        .ok_or(ServiceError::NotFound("Carte"))?;
+    let state = CardState {
+        status: card.status,
+        season: card.season,
+    };
+    let next = match ch.change {
+        CardChange::Suspend(_) => state.suspend()?,
+        CardChange::Reactivate => state.reactivate()?,
+        CardChange::Revalidate => {
+            let today = region_date(now);
+            let next = state.revalidate(today)?;
+            let on = next.season.first_day().max(today);
+            check_eligibility(&card.profile, card.birth_date, on)?;
+            next
+        }
+    };
+    tx.set_card_state(&card.id, next.status, next.season, ch.reason.as_deref())?;
+    card.status = next.status;
+    card.season = next.season;
+    card.status_reason = ch.reason;
+    if Season::of_instant(now) >= card.season {
+        load_season(tx, cats, &card, now)?;
+    }
+    tx.card_view(cats, &card)
+}
+
+/// Loads the avantages of every card of the current season not loaded yet.
+pub(crate) fn load_due_seasons(
+    tx: &dyn CardsTx,
+    cats: &Catalogues,
+    now: DateTime<Utc>,
+) -> Result<usize, ServiceError> {
+    let mut n = 0;
+    for card in tx.cards_to_load(Season::of_instant(now))? {
+        n += load_season(tx, cats, &card, now)?;
+    }
+    Ok(n)
+}
