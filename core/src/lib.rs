@@ -11,9 +11,12 @@
 //! - [`card`]: card numbers and the card life cycle.
 //! - [`ledger`]: balances derived from append-only movements.
 //! - [`clock`]: the clock behind a trait.
+//! - [`api`]: the request and response types of the server's JSON API
+//!   (OpenAPI schemas with the `openapi` feature); [`sync`]: the sync protocol.
 //! - `client` (feature `client`): the offline-capable app core (local store,
 //!   HTTP transport, youth and partner clients, sync engine).
 
+pub mod api;
 pub mod card;
 pub mod catalogue;
 #[cfg(feature = "client")]

@@ -9,15 +9,12 @@ use axum::extract::State;
 use axum::response::IntoResponse;
 use axum::response::Response;
 use axum::routing::get;
-use chrono::DateTime;
-use chrono::Utc;
 use passregion_core::Catalogue;
 use passregion_core::Season;
-use serde::Serialize;
+use passregion_core::api::Health;
 use std::collections::HashMap;
 use std::sync::Arc;
 use utoipa::OpenApi;
-use utoipa::ToSchema;
 
 use crate::app::AppState;
 use crate::error::ServiceError;
@@ -29,7 +26,7 @@ use crate::web::problem::ApiError;
 pub async fn health(State(s): State<AppState>) -> Json<Health> {
     let now = s.clock.now();
     Json(Health {
-        status: "ok",
+        status: "ok".to_owned(),
         time: now,
         season: Season::of_instant(now).to_string(),
     })
@@ -141,15 +138,4 @@ pub fn router(state: AppState) -> Router {
             server_time,
         ))
         .with_state(state)
-}
-
-/// `GET /health`.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Health {
-    /// `ok`.
-    pub status: &'static str,
-    /// Server time.
-    pub time: DateTime<Utc>,
-    /// Current season.
-    pub season: String,
 }

@@ -91,12 +91,12 @@ impl CollectiveRepo for SqliteStore {
                         let api = ApiError::from(e);
                         CollectiveLine {
                             card_id: card_id.clone(),
-                            status: "refuse",
+                            status: "refuse".to_owned(),
                             transaction_id: None,
                             debited: None,
                             reste_a_payer: None,
                             balance: None,
-                            code: Some(api.code),
+                            code: Some(api.code.to_owned()),
                             message: Some(api.message),
                         }
                     };
@@ -121,7 +121,7 @@ impl CollectiveRepo for SqliteStore {
                             c.execute_batch("RELEASE card")?;
                             lines.push(CollectiveLine {
                                 card_id: card_id.clone(),
-                                status: "debite",
+                                status: "debite".to_owned(),
                                 transaction_id: Some(tx.id),
                                 debited: Some(tx.debited),
                                 reste_a_payer: Some(tx.reste_a_payer),

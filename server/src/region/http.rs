@@ -11,8 +11,8 @@ use axum::extract::State;
 use crate::accounts::model::Role;
 use crate::accounts::session::Auth;
 use crate::app::AppState;
+use crate::region::model::CardFlag;
 use crate::region::model::LedgerCheck;
-use crate::sync::repo::CardFlag;
 use crate::web::extract::blocking;
 use crate::web::problem::ApiError;
 
