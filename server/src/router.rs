@@ -34,7 +34,7 @@ pub async fn health(State(s): State<AppState>) -> Json<Health> {
 
 /// The season's catalogue of avantages.
 #[utoipa::path(get, path = "/api/catalogue", params(("season" = Option<String>, Query, description = "2026-2027")),
-    responses((status = 200, description = "The catalogue"), (status = 404, body = ApiError)))]
+    responses((status = 200, body = Catalogue, description = "The catalogue"), (status = 404, body = ApiError)))]
 pub async fn catalogue(
     State(s): State<AppState>,
     Query(q): Query<HashMap<String, String>>,

@@ -34,6 +34,7 @@ use crate::cards::model::Order;
 use crate::cards::model::OrderDecision;
 use crate::cards::model::OrderRequest;
 use crate::cards::model::ReasonRequest;
+use crate::cards::model::TrustRoot;
 use crate::error::ServiceError;
 use crate::web::extract::Body;
 use crate::web::extract::Path;
@@ -223,9 +224,11 @@ pub async fn trust_list(State(s): State<AppState>) -> Response {
 }
 
 /// The root public key that signs the trust list (base64url).
-#[utoipa::path(get, path = "/api/trust-root", responses((status = 200)))]
-pub async fn trust_root(State(s): State<AppState>) -> Json<serde_json::Value> {
-    Json(serde_json::json!({ "root_public_key": s.keys.root_public_key().to_base64() }))
+#[utoipa::path(get, path = "/api/trust-root", responses((status = 200, body = TrustRoot)))]
+pub async fn trust_root(State(s): State<AppState>) -> Json<TrustRoot> {
+    Json(TrustRoot {
+        root_public_key: s.keys.root_public_key().to_base64(),
+    })
 }
 
 /// Orders to validate.
