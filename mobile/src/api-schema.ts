@@ -1802,6 +1802,20 @@ export interface components {
             /** @description The six-digit code received by SMS. */
             code: string;
         };
+        /**
+         * @description A trust list as published: the exact JSON body that was signed, and the
+         *     root signature over it (no canonicalisation needed).
+         */
+        SignedTrustList: {
+            /** @description The JSON of a [`TrustList`]. */
+            body: string;
+            /** @description Always [`TRUST_LIST_FORMAT`]. */
+            format: string;
+            /** @description The root key id (informative; the signature is what counts): 16 hex digits. */
+            root_kid: string;
+            /** @description Ed25519 signature by the root key, base64url. */
+            signature: string;
+        };
         /** @description A partner transaction (debit or refund) as shown to the partner, the youth and the Region. */
         Transaction: {
             /** @description Avantage code. */
@@ -3001,7 +3015,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["SignedTrustList"];
+                };
             };
         };
     };

@@ -139,3 +139,92 @@ pub fn router(state: AppState) -> Router {
         ))
         .with_state(state)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::openapi_document;
+
+    fn doc() -> serde_json::Value {
+        serde_json::to_value(openapi_document()).unwrap()
+    }
+
+    fn json_schema<'a>(v: &'a serde_json::Value, path: &str) -> &'a serde_json::Value {
+        &v["content"]["application/json"]["schema"]
+            .as_object()
+            .unwrap_or_else(|| panic!("{path}: no JSON schema"))["$ref"]
+    }
+
+    #[test]
+    fn every_json_answer_and_body_has_a_schema() {
+        let d = doc();
+        for (path, ops) in d["paths"].as_object().unwrap() {
+            for (method, op) in ops.as_object().unwrap() {
+                for (status, r) in op["responses"].as_object().unwrap() {
+                    if status.starts_with('2') && status != "204" {
+                        let content = r["content"].as_object();
+                        assert!(content.is_some(), "{method} {path} {status}: no content");
+                        // Images are bytes; every JSON answer has a schema.
+                        if let Some(json) = r["content"].get("application/json") {
+                            let s = &json["schema"];
+                            assert!(
+                                s.as_object().is_some_and(|s| !s.is_empty()),
+                                "{method} {path} {status}: free JSON answer"
+                            );
+                        }
+                    }
+                }
+                if let Some(b) = op.get("requestBody") {
+                    let s = &b["content"]["application/json"]["schema"];
+                    assert!(
+                        !s.as_object().unwrap().is_empty(),
+                        "{method} {path}: free JSON request body"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn sync_devices_and_me_have_real_schemas() {
+        let d = doc();
+        let p = &d["paths"];
+        let cases = [
+            (
+                &p["/api/partner/devices"]["post"]["responses"]["201"],
+                "EnrolResponse",
+            ),
+            (
+                &p["/api/partner/devices"]["post"]["requestBody"],
+                "EnrolRequest",
+            ),
+            (
+                &p["/api/sync/push"]["post"]["responses"]["200"],
+                "PushResponse",
+            ),
+            (&p["/api/sync/push"]["post"]["requestBody"], "PushRequest"),
+            (
+                &p["/api/sync/pull"]["get"]["responses"]["200"],
+                "PullResponse",
+            ),
+            (&p["/api/me"]["get"]["responses"]["200"], "Me"),
+            (
+                &p["/api/trust-root"]["get"]["responses"]["200"],
+                "TrustRoot",
+            ),
+        ];
+        for (v, name) in cases {
+            assert_eq!(
+                json_schema(v, name),
+                &serde_json::json!(format!("#/components/schemas/{name}"))
+            );
+        }
+        // Money is a string; a null the server always sends is required.
+        let s = &d["components"]["schemas"];
+        assert_eq!(s["OfflineDebit"]["properties"]["price"]["type"], "string");
+        let required = s["AccountView"]["required"].as_array().unwrap();
+        assert!(required.contains(&serde_json::json!("partner_id")));
+        let required = s["Transaction"]["required"].as_array().unwrap();
+        assert!(required.contains(&serde_json::json!("refund_of")));
+        assert!(!required.contains(&serde_json::json!("balance_after")));
+    }
+}

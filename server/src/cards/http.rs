@@ -214,7 +214,7 @@ pub async fn issue_credential(
 }
 
 /// The signed trust list of issuer keys (for partner apps verifying offline).
-#[utoipa::path(get, path = "/api/trust-list", responses((status = 200, description = "Signed trust list")))]
+#[utoipa::path(get, path = "/api/trust-list", responses((status = 200, body = passregion_core::credential::SignedTrustList, description = "Signed trust list")))]
 pub async fn trust_list(State(s): State<AppState>) -> Response {
     (
         [(header::CONTENT_TYPE, "application/json")],
