@@ -3,7 +3,7 @@
 //! scanner (full pipeline and first pass only) and `zbarimg --nodbus` on the
 //! same frames (written as PNG to a temp dir; skipped if zbarimg is absent).
 //!
-//! `cargo bench -p passregion-core --bench scan` (env `SCAN_BENCH_FRAMES`,
+//! `cargo bench -p passregion-core --bench scan --features scan` (env `SCAN_BENCH_FRAMES`,
 //! default 300 per resolution).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
 

@@ -1,5 +1,5 @@
 //! Writes generated camera-like frames as PNG and reports which ones each
-//! scanner pass misses: `cargo run -p passregion-core --example dump_frames -- DIR [N]`.
+//! scanner pass misses: `cargo run -p passregion-core --features scan --example dump_frames -- DIR [N]`.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 #[path = "../testsupport/frames.rs"]

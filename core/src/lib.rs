@@ -13,6 +13,8 @@
 //! - [`clock`]: the clock behind a trait.
 //! - [`api`]: the request and response types of the server's JSON API
 //!   (OpenAPI schemas with the `openapi` feature); [`sync`]: the sync protocol.
+//! - [`qr`]: QR rendering (SVG, PNG); scanning of camera frames with feature
+//!   `scan` (rxing; the server does not build it).
 //! - `client` (feature `client`): the offline-capable app core (local store,
 //!   HTTP transport, youth and partner clients, sync engine).
 
@@ -30,6 +32,7 @@ pub mod partner;
 pub mod public;
 pub mod qr;
 pub mod season;
+pub mod status;
 pub mod sync;
 
 pub use card::{CardError, CardNumber, CardState, CardStatus};

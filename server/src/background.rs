@@ -2,8 +2,8 @@
 
 use chrono::Duration;
 
-use crate::app::AppState;
 use crate::reimbursements::last_boundary;
+use crate::state::AppState;
 
 /// Once a minute: load the avantages of seasons that started, and close
 /// reimbursement batches on the configured days.

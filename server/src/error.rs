@@ -10,9 +10,17 @@ use passregion_core::RefundError;
 use passregion_core::card::CardNumberError;
 use passregion_core::public::EligibilityError;
 
+use passregion_core::partner::CodeError;
+
+use crate::accounts::error::AccountsError;
+use crate::cards::error::CardsError;
+use crate::debits::error::DebitsError;
+use crate::partners::error::PartnersError;
 use crate::web::problem::ApiError;
 
-/// Internal error of the service and storage layers.
+/// Internal error of the service and storage layers: what every domain
+/// shares (storage, authentication, validation, idempotency), and each
+/// domain's own enum.
 #[derive(Debug, thiserror::Error)]
 pub enum ServiceError {
     /// SQLite failed.
@@ -27,9 +35,6 @@ pub enum ServiceError {
     /// No or expired session.
     #[error("not authenticated")]
     Unauthenticated,
-    /// Wrong e-mail or password.
-    #[error("bad login")]
-    BadLogin,
     /// Authenticated, but this role or owner may not do that.
     #[error("forbidden")]
     Forbidden,
@@ -47,72 +52,48 @@ pub enum ServiceError {
     /// Amount parsing.
     #[error(transparent)]
     Money(#[from] MoneyError),
-    /// The debit rule refused.
-    #[error(transparent)]
-    Debit(#[from] DebitError),
-    /// The refund rule refused.
-    #[error(transparent)]
-    Refund(#[from] RefundError),
-    /// The card cannot be used or changed.
-    #[error(transparent)]
-    Card(#[from] CardError),
-    /// A typed card number is malformed.
-    #[error(transparent)]
-    CardNumber(#[from] CardNumberError),
-    /// The youth is not eligible.
-    #[error(transparent)]
-    Eligibility(#[from] EligibilityError),
-    /// Card number and birth date do not match (uniform: also for unknown cards).
-    #[error("card or birth date mismatch")]
-    CardOrBirthDate,
-    /// Too many wrong birth dates on this card.
-    #[error("card locked")]
-    CardLocked,
     /// Too many failed attempts from this address or account.
     #[error("too many attempts")]
     TooManyAttempts,
-    /// The partner's category may not debit this avantage.
-    #[error("avantage not allowed for this partner")]
-    AvantageNotAllowed,
-    /// The avantage is not in the card's catalogue.
-    #[error("unknown avantage")]
-    UnknownAvantage,
-    /// The youth already has a live order or a card for the season.
-    #[error("duplicate order")]
-    DuplicateOrder,
-    /// The order was already validated or refused.
-    #[error("order already decided")]
-    OrderAlreadyDecided,
-    /// The partner's convention is not (or no longer) in force.
-    #[error("partner not validated")]
-    PartnerNotValidated,
     /// Same Idempotency-Key, different request.
     #[error("idempotency key reused with another request")]
     IdempotencyMismatch,
     /// A money-moving POST without Idempotency-Key.
     #[error("missing idempotency key")]
     IdempotencyKeyMissing,
-    /// The QR code could not be used.
-    #[error("invalid QR code: {0}")]
-    Qr(String),
-    /// The card was flagged for offline overspend: online only.
-    #[error("card flagged")]
-    CardFlagged,
-    /// The convention is already signed.
-    #[error("convention already signed")]
-    ConventionAlreadySigned,
-    /// Validation needs the signed convention.
-    #[error("convention not signed")]
-    ConventionNotSigned,
-    /// The SMS code was refused.
+    /// Accounts and sessions.
     #[error(transparent)]
-    Code(#[from] passregion_core::partner::CodeError),
-    /// An account already uses this e-mail.
-    #[error("e-mail taken")]
-    EmailTaken,
-    /// No catalogue for the card's season.
-    #[error("no catalogue for the season")]
-    NoCatalogue,
+    Accounts(#[from] AccountsError),
+    /// Orders, cards and seasons.
+    #[error(transparent)]
+    Cards(#[from] CardsError),
+    /// Debits, refunds and card look-ups.
+    #[error(transparent)]
+    Debits(#[from] DebitsError),
+    /// Partner onboarding.
+    #[error(transparent)]
+    Partners(#[from] PartnersError),
+}
+
+/// The core's rule errors, each into the domain that reports it (so `?`
+/// works on them everywhere).
+macro_rules! into_domain {
+    ($($core:ty => $variant:ident($domain:ident::$inner:ident)),* $(,)?) => {$(
+        impl From<$core> for ServiceError {
+            fn from(e: $core) -> ServiceError {
+                ServiceError::$variant($domain::$inner(e))
+            }
+        }
+    )*};
+}
+
+into_domain! {
+    CardError => Cards(CardsError::Card),
+    EligibilityError => Cards(CardsError::Eligibility),
+    DebitError => Debits(DebitsError::Debit),
+    RefundError => Debits(DebitsError::Refund),
+    CardNumberError => Debits(DebitsError::CardNumber),
+    CodeError => Partners(PartnersError::Code),
 }
 
 impl From<ServiceError> for ApiError {
@@ -138,7 +119,7 @@ impl From<ServiceError> for ApiError {
                 "non_authentifie",
                 "Connectez-vous pour continuer.",
             ),
-            S::BadLogin => ApiError::new(
+            S::Accounts(AccountsError::BadLogin) => ApiError::new(
                 H::UNAUTHORIZED,
                 "identifiants_invalides",
                 "Adresse e-mail ou mot de passe incorrect.",
@@ -174,7 +155,7 @@ impl From<ServiceError> for ApiError {
                 };
                 ApiError::new(H::UNPROCESSABLE_ENTITY, code, msg).field("price")
             }
-            S::Debit(d) => match d {
+            S::Debits(DebitsError::Debit(d)) => match d {
                 DebitError::ZeroPrice => ApiError::new(
                     H::UNPROCESSABLE_ENTITY,
                     "montant_nul",
@@ -192,7 +173,7 @@ impl From<ServiceError> for ApiError {
                     "Cet avantage se débite en entrées, pas en euros (ou l'inverse).",
                 ),
             },
-            S::Refund(r) => match r {
+            S::Debits(DebitsError::Refund(r)) => match r {
                 RefundError::AlreadyRefunded => ApiError::new(
                     H::CONFLICT,
                     "deja_rembourse",
@@ -221,7 +202,7 @@ impl From<ServiceError> for ApiError {
                     "L'annulation doit être du même type que le débit.",
                 ),
             },
-            S::Card(c) => match c {
+            S::Cards(CardsError::Card(c)) => match c {
                 CardError::NotActivated => ApiError::new(
                     H::CONFLICT,
                     "carte_non_activee",
@@ -253,7 +234,7 @@ impl From<ServiceError> for ApiError {
                     "Cette carte est déjà revalidée pour cette saison.",
                 ),
             },
-            S::CardNumber(n) => match n {
+            S::Debits(DebitsError::CardNumber(n)) => match n {
                 CardNumberError::Malformed => ApiError::new(
                     H::UNPROCESSABLE_ENTITY,
                     "numero_carte_invalide",
@@ -267,7 +248,7 @@ impl From<ServiceError> for ApiError {
                 )
                 .field("card_number"),
             },
-            S::Eligibility(e) => {
+            S::Cards(CardsError::Eligibility(e)) => {
                 let (code, msg, field) = match e {
                     EligibilityError::TrackRequired => (
                         "filiere_requise",
@@ -297,12 +278,12 @@ impl From<ServiceError> for ApiError {
                 };
                 ApiError::new(H::UNPROCESSABLE_ENTITY, code, msg).field(field)
             }
-            S::CardOrBirthDate => ApiError::new(
+            S::Debits(DebitsError::CardOrBirthDate) => ApiError::new(
                 H::UNPROCESSABLE_ENTITY,
                 "carte_ou_date_incorrecte",
                 "Numéro de carte ou date de naissance incorrect.",
             ),
-            S::CardLocked => ApiError::new(
+            S::Debits(DebitsError::CardLocked) => ApiError::new(
                 H::LOCKED,
                 "carte_bloquee",
                 "Trop d'essais : cette carte est bloquée pendant quelques minutes.",
@@ -312,29 +293,29 @@ impl From<ServiceError> for ApiError {
                 "trop_de_tentatives",
                 "Trop de tentatives. Réessayez dans quelques minutes.",
             ),
-            S::AvantageNotAllowed => ApiError::new(
+            S::Debits(DebitsError::AvantageNotAllowed) => ApiError::new(
                 H::FORBIDDEN,
                 "avantage_non_autorise",
                 "Votre type de partenariat ne permet pas de débiter cet avantage.",
             )
             .field("avantage"),
-            S::UnknownAvantage => ApiError::new(
+            S::Debits(DebitsError::UnknownAvantage) => ApiError::new(
                 H::UNPROCESSABLE_ENTITY,
                 "avantage_inconnu",
                 "Cet avantage n'existe pas pour la saison de la carte.",
             )
             .field("avantage"),
-            S::DuplicateOrder => ApiError::new(
+            S::Cards(CardsError::DuplicateOrder) => ApiError::new(
                 H::CONFLICT,
                 "commande_existante",
                 "Vous avez déjà une commande ou une carte pour cette saison.",
             ),
-            S::OrderAlreadyDecided => ApiError::new(
+            S::Cards(CardsError::OrderAlreadyDecided) => ApiError::new(
                 H::CONFLICT,
                 "commande_deja_traitee",
                 "Cette commande a déjà été traitée.",
             ),
-            S::PartnerNotValidated => ApiError::new(
+            S::Partners(PartnersError::PartnerNotValidated) => ApiError::new(
                 H::FORBIDDEN,
                 "partenariat_inactif",
                 "Votre convention de partenariat n'est pas en vigueur.",
@@ -349,7 +330,7 @@ impl From<ServiceError> for ApiError {
                 "cle_idempotence_manquante",
                 "L'en-tête Idempotency-Key (1 à 128 caractères) est obligatoire.",
             ),
-            S::Qr(reason) => match reason.as_str() {
+            S::Debits(DebitsError::Qr(reason)) => match reason.as_str() {
                 "Replayed" => ApiError::new(
                     H::CONFLICT,
                     "qr_deja_utilise",
@@ -377,22 +358,22 @@ impl From<ServiceError> for ApiError {
                 ),
             }
             .field("qr"),
-            S::CardFlagged => ApiError::new(
+            S::Debits(DebitsError::CardFlagged) => ApiError::new(
                 H::CONFLICT,
                 "carte_signalee",
                 "Cette carte ne peut plus être utilisée hors ligne : les débits passent en ligne.",
             ),
-            S::ConventionAlreadySigned => ApiError::new(
+            S::Partners(PartnersError::ConventionAlreadySigned) => ApiError::new(
                 H::CONFLICT,
                 "convention_deja_signee",
                 "La convention de partenariat est déjà signée.",
             ),
-            S::ConventionNotSigned => ApiError::new(
+            S::Partners(PartnersError::ConventionNotSigned) => ApiError::new(
                 H::CONFLICT,
                 "convention_non_signee",
                 "Le partenaire n'a pas encore signé sa convention.",
             ),
-            S::Code(c) => match c {
+            S::Partners(PartnersError::Code(c)) => match c {
                 passregion_core::partner::CodeError::Wrong => ApiError::new(
                     H::UNPROCESSABLE_ENTITY,
                     "code_incorrect",
@@ -410,13 +391,13 @@ impl From<ServiceError> for ApiError {
                 ),
             }
             .field("code"),
-            S::EmailTaken => ApiError::new(
+            S::Accounts(AccountsError::EmailTaken) => ApiError::new(
                 H::CONFLICT,
                 "email_deja_utilise",
                 "Un compte existe déjà avec cette adresse e-mail.",
             )
             .field("email"),
-            S::NoCatalogue => ApiError::new(
+            S::Cards(CardsError::NoCatalogue) => ApiError::new(
                 H::CONFLICT,
                 "saison_non_ouverte",
                 "Les avantages de cette saison ne sont pas encore publiés.",

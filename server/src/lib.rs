@@ -10,6 +10,7 @@ pub mod background;
 pub mod config;
 pub mod error;
 pub mod router;
+pub mod state;
 
 pub mod platform;
 pub mod web;
@@ -26,5 +27,6 @@ pub mod sync;
 
 pub mod demo;
 
-pub use app::{AppState, Server};
+pub use app::Server;
 pub use config::Config;
+pub use state::AppState;

@@ -16,8 +16,8 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use utoipa::OpenApi;
 
-use crate::app::AppState;
 use crate::error::ServiceError;
+use crate::state::AppState;
 use crate::web::extract::Query;
 use crate::web::problem::ApiError;
 

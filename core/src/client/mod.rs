@@ -13,6 +13,7 @@
 
 mod api;
 pub mod error;
+mod history;
 mod partner;
 mod pull;
 mod state;
@@ -22,6 +23,7 @@ mod youth;
 
 pub use api::ServerClock;
 pub use error::{ClientError, StoreError};
+pub use history::HistoryItem;
 pub use partner::{
     BatchInfo, DebitReceipt, DebitStatus, DeviceInfo, OutboxItem, PartnerClient, PushReport,
     Reimbursements, ScanResult,
@@ -33,6 +35,6 @@ pub use transport::{
     HttpRequest, HttpResponse, Method, ReqwestTransport, Transport, TransportError,
 };
 pub use youth::{
-    BalanceSnapshot, BonPlanItem, CardSnapshot, CredentialInfo, HistoryItem, HomeScreen, OrderForm,
-    OrderStatus, SharedSigner, YouthClient,
+    BalanceSnapshot, BonPlanItem, CardSnapshot, CredentialInfo, HomeScreen, OrderForm, OrderStatus,
+    SharedSigner, YouthClient,
 };

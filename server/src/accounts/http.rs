@@ -1,5 +1,7 @@
 //! Handlers of accounts: login, registration, logout, the caller.
 
+use crate::accounts::error::AccountsError;
+
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -20,11 +22,10 @@ use crate::accounts::model::LoginResponse;
 use crate::accounts::model::Me;
 use crate::accounts::model::RegisterRequest;
 use crate::accounts::model::Role;
-use crate::accounts::open_session;
 use crate::accounts::session::Auth;
-use crate::app::AppState;
 use crate::error::ServiceError;
 use crate::platform::sql::sha256_hex;
+use crate::state::AppState;
 use crate::web::extract::Body;
 use crate::web::extract::blocking;
 use crate::web::limits::client_ip;
@@ -45,7 +46,7 @@ pub async fn login(
     let email = req.email.trim().to_lowercase();
     let mail_key = format!("login-mail:{}", sha256_hex(email.as_bytes()));
     if email.len() > 254 || req.password.len() > 1024 {
-        return Err(ServiceError::BadLogin.into());
+        return Err(ServiceError::Accounts(AccountsError::BadLogin).into());
     }
     if s.failures.blocked(&ip_key, now) || s.failures.blocked(&mail_key, now) {
         return Err(ServiceError::TooManyAttempts.into());
@@ -70,7 +71,7 @@ pub async fn login(
     let Some(account) = ok_account else {
         s.failures.record(&ip_key, now);
         s.failures.record(&mail_key, now);
-        return Err(ServiceError::BadLogin.into());
+        return Err(ServiceError::Accounts(AccountsError::BadLogin).into());
     };
     open_session(&s, account).await.map(Json)
 }
@@ -166,4 +167,18 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(register))
         .routes(routes!(logout))
         .routes(routes!(me))
+}
+
+/// Opens a session for an account that just proved who it is.
+pub async fn open_session(s: &AppState, account: AccountView) -> Result<LoginResponse, ApiError> {
+    let token = crate::accounts::password::new_token();
+    let expires_at = s.clock.now() + s.session_ttl;
+    let store = s.store.clone();
+    let (hash, id) = (sha256_hex(token.as_bytes()), account.id.clone());
+    blocking(move || store.create_session(hash, id, expires_at)).await?;
+    Ok(LoginResponse {
+        token,
+        expires_at,
+        account,
+    })
 }

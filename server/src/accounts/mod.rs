@@ -1,30 +1,20 @@
 //! Accounts, roles and sessions: login, registration, the caller's identity and the role checks every domain uses.
 
+use crate::partners::error::PartnersError;
+
 use passregion_core::PartnerCategory;
 
-use crate::accounts::model::AccountView;
-use crate::accounts::model::LoginResponse;
 use crate::accounts::model::Principal;
 use crate::accounts::model::Role;
-use crate::app::AppState;
 use crate::error::ServiceError;
-use crate::platform::sql::sha256_hex;
-use crate::web::extract::blocking;
-use crate::web::problem::ApiError;
 
+pub mod error;
 pub mod http;
 pub mod model;
 pub mod password;
 pub mod repo;
 pub mod session;
-
-pub(crate) fn require(who: &Principal, role: Role) -> Result<(), ApiError> {
-    if who.role == role {
-        Ok(())
-    } else {
-        Err(ServiceError::Forbidden.into())
-    }
-}
+pub mod session_cache;
 
 /// Checks the e-mail and password of a new account.
 pub fn check_new_account(email: &str, password: &str) -> Result<(), ServiceError> {
@@ -39,20 +29,6 @@ pub fn check_new_account(email: &str, password: &str) -> Result<(), ServiceError
     Ok(())
 }
 
-/// Opens a session for an account that just proved who it is.
-pub async fn open_session(s: &AppState, account: AccountView) -> Result<LoginResponse, ApiError> {
-    let token = crate::accounts::password::new_token();
-    let expires_at = s.clock.now() + s.session_ttl;
-    let store = s.store.clone();
-    let (hash, id) = (sha256_hex(token.as_bytes()), account.id.clone());
-    blocking(move || store.create_session(hash, id, expires_at)).await?;
-    Ok(LoginResponse {
-        token,
-        expires_at,
-        account,
-    })
-}
-
 pub(crate) fn require_role(who: &Principal, role: Role) -> Result<(), ServiceError> {
     if who.role == role {
         Ok(())
@@ -65,7 +41,7 @@ pub(crate) fn partner_of(who: &Principal) -> Result<(&str, PartnerCategory), Ser
     require_role(who, Role::Partner)?;
     match &who.partner {
         Some((id, cat, true)) => Ok((id.as_str(), *cat)),
-        Some((_, _, false)) => Err(ServiceError::PartnerNotValidated),
+        Some((_, _, false)) => Err(ServiceError::Partners(PartnersError::PartnerNotValidated)),
         None => Err(ServiceError::Forbidden),
     }
 }

@@ -1,5 +1,9 @@
 //! Storage of accounts and sessions.
 
+use passregion_core::status::ConventionStatus;
+
+use crate::accounts::error::AccountsError;
+
 use crate::platform::db::Cached;
 
 use crate::platform::sql::enum_from;
@@ -160,7 +164,7 @@ impl AccountsRepo for SqliteStore {
                 (Some(p), Some(cat)) => Some((
                     p,
                     enum_from::<PartnerCategory>(&cat)?,
-                    pstatus.as_deref() == Some("validated"),
+                    pstatus.as_deref() == Some(ConventionStatus::Validated.as_str()),
                 )),
                 _ => None,
             };
@@ -193,7 +197,7 @@ impl AccountsRepo for SqliteStore {
                 .optional()?
                 .unwrap_or(false);
             if taken {
-                return Err(ServiceError::EmailTaken);
+                return Err(ServiceError::Accounts(AccountsError::EmailTaken));
             }
             c.exec(
                 "INSERT INTO accounts (id, email, password_hash, role, display_name, partner_id,

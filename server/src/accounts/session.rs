@@ -3,53 +3,13 @@
 use axum::extract::FromRequestParts;
 use axum::http::header;
 use axum::http::request::Parts;
-use chrono::DateTime;
-use chrono::Duration;
-use chrono::Utc;
-use std::collections::HashMap;
-use std::sync::Mutex;
 
-use crate::accounts::model::Principal;
-use crate::app::AppState;
+use crate::accounts::model::{Principal, Role};
 use crate::error::ServiceError;
 use crate::platform::sql::sha256_hex;
+use crate::state::AppState;
 use crate::web::extract::blocking;
 use crate::web::problem::ApiError;
-
-/// A short-lived cache of resolved sessions, so that a busy counter does not
-/// read the sessions table on every request. An entry lives 30 seconds: a
-/// logout removes it at once; a change of role or of partner status is seen
-/// within 30 seconds.
-#[derive(Debug, Default)]
-pub struct SessionCache {
-    map: Mutex<HashMap<String, (Principal, DateTime<Utc>)>>,
-}
-
-impl SessionCache {
-    const TTL: Duration = Duration::seconds(30);
-
-    pub(crate) fn get(&self, token_hash: &str, now: DateTime<Utc>) -> Option<Principal> {
-        let map = self.map.lock().ok()?;
-        map.get(token_hash)
-            .filter(|(_, at)| now - *at < Self::TTL && *at <= now)
-            .map(|(p, _)| p.clone())
-    }
-
-    pub(crate) fn put(&self, token_hash: String, p: Principal, now: DateTime<Utc>) {
-        if let Ok(mut map) = self.map.lock() {
-            if map.len() > 50_000 {
-                map.retain(|_, (_, at)| now - *at < Self::TTL);
-            }
-            map.insert(token_hash, (p, now));
-        }
-    }
-
-    pub(crate) fn remove(&self, token_hash: &str) {
-        if let Ok(mut map) = self.map.lock() {
-            map.remove(token_hash);
-        }
-    }
-}
 
 /// The authenticated caller.
 pub struct Auth(pub Principal);
@@ -83,3 +43,56 @@ impl FromRequestParts<AppState> for Auth {
         }
     }
 }
+
+/// Typed role extractors: a handler that takes one is only reached by an
+/// authenticated caller of that role (403 `acces_refuse` otherwise), so a
+/// handler cannot forget the check.
+macro_rules! role_extractor {
+    ($(#[$doc:meta])* $name:ident, $check:expr) => {
+        $(#[$doc])*
+        pub struct $name(pub Principal);
+
+        impl FromRequestParts<AppState> for $name {
+            type Rejection = ApiError;
+
+            async fn from_request_parts(
+                parts: &mut Parts,
+                state: &AppState,
+            ) -> Result<Self, ApiError> {
+                let Auth(p) = Auth::from_request_parts(parts, state).await?;
+                let check: fn(&Principal) -> Result<(), ServiceError> = $check;
+                check(&p)?;
+                Ok($name(p))
+            }
+        }
+    };
+}
+
+role_extractor!(
+    /// A youth.
+    Youth,
+    |p| crate::accounts::require_role(p, Role::Youth)
+);
+role_extractor!(
+    /// Staff of a partner, whatever the state of its convention (onboarding,
+    /// status, bons plans).
+    PartnerAccount,
+    |p| crate::accounts::require_role(p, Role::Partner)
+);
+role_extractor!(
+    /// Staff of a partner whose convention is in force: the only callers
+    /// that may inspect, debit, refund or sync (`partenaire_non_valide`
+    /// otherwise).
+    PartnerStaff,
+    |p| crate::accounts::partner_of(p).map(|_| ())
+);
+role_extractor!(
+    /// Staff of an établissement.
+    EstablishmentStaff,
+    |p| crate::accounts::require_role(p, Role::Establishment)
+);
+role_extractor!(
+    /// Region staff.
+    RegionStaff,
+    |p| crate::accounts::require_role(p, Role::Region)
+);

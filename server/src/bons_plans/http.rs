@@ -1,9 +1,11 @@
 //! Handlers of bons plans.
 
+use crate::accounts::session::PartnerAccount;
+use crate::accounts::session::RegionStaff;
+
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::accounts::require;
 use crate::web::extract::parse_json;
 
 use axum::Json;
@@ -11,12 +13,11 @@ use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::http::StatusCode;
 
-use crate::accounts::model::Role;
 use crate::accounts::session::Auth;
-use crate::app::AppState;
 use crate::bons_plans::model::BonPlan;
 use crate::bons_plans::model::BonPlanRequest;
 use crate::bons_plans::model::ModerationRequest;
+use crate::state::AppState;
 use crate::web::extract::Body;
 use crate::web::extract::Path;
 use crate::web::extract::Query;
@@ -53,11 +54,10 @@ pub async fn partner_bons_plans(
     responses((status = 201, body = BonPlan)), security(("bearer" = [])))]
 pub async fn submit_bon_plan(
     State(s): State<AppState>,
-    Auth(p): Auth,
+    PartnerAccount(p): PartnerAccount,
     headers: HeaderMap,
     Body(body): Body,
 ) -> Result<(StatusCode, Json<BonPlan>), ApiError> {
-    require(&p, Role::Partner)?;
     let (req, _) = parse_json::<BonPlanRequest>(&headers, &body)?;
     let (store, now) = (s.store.clone(), s.clock.now());
     let plan = blocking(move || store.submit_bon_plan(&p, req, now)).await?;
@@ -68,9 +68,8 @@ pub async fn submit_bon_plan(
 #[utoipa::path(get, path = "/api/region/bons-plans/pending", responses((status = 200, body = Vec<BonPlan>)), security(("bearer" = [])))]
 pub async fn pending_bons_plans(
     State(s): State<AppState>,
-    Auth(p): Auth,
+    RegionStaff(_): RegionStaff,
 ) -> Result<Json<Vec<BonPlan>>, ApiError> {
-    require(&p, Role::Region)?;
     let store = s.store.clone();
     blocking(move || store.bons_plans_to_moderate())
         .await
@@ -82,12 +81,11 @@ pub async fn pending_bons_plans(
     params(("id" = String, Path)), responses((status = 200, body = BonPlan)), security(("bearer" = [])))]
 pub async fn moderate_bon_plan(
     State(s): State<AppState>,
-    Auth(p): Auth,
+    RegionStaff(_): RegionStaff,
     Path(id): Path<String>,
     headers: HeaderMap,
     Body(body): Body,
 ) -> Result<Json<BonPlan>, ApiError> {
-    require(&p, Role::Region)?;
     let (req, _) = parse_json::<ModerationRequest>(&headers, &body)?;
     let store = s.store.clone();
     blocking(move || store.moderate_bon_plan(&id, req))

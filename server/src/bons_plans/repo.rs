@@ -1,5 +1,7 @@
 //! Storage of bons plans.
 
+use passregion_core::status::BonPlanStatus;
+
 use crate::platform::db::Cached;
 
 use crate::platform::sql::parse_date;
@@ -93,8 +95,12 @@ impl BonsPlansRepo for SqliteStore {
         self.db.read(move |c| {
             bons_plans_where(
                 c,
-                "b.status = 'valide' AND p.status = 'validated' AND (?1 = '' OR p.category = ?1)",
-                &[&cat],
+                "b.status = ?2 AND p.status = ?3 AND (?1 = '' OR p.category = ?1)",
+                &[
+                    &cat,
+                    &BonPlanStatus::Published.as_str(),
+                    &passregion_core::status::ConventionStatus::Validated.as_str(),
+                ],
             )
         })
     }
@@ -113,14 +119,15 @@ impl BonsPlansRepo for SqliteStore {
             let id = new_id();
             c.exec(
                 "INSERT INTO bons_plans (id, partner_id, title, description, status, valid_until, created_at)
-                 VALUES (?1, ?2, ?3, ?4, 'soumis', ?5, ?6)",
+                 VALUES (?1, ?2, ?3, ?4, ?7, ?5, ?6)",
                 params![
                     id,
                     pid,
                     title,
                     description,
                     req.valid_until.map(|d| d.format("%Y-%m-%d").to_string()),
-                    ts(now)
+                    ts(now),
+                    BonPlanStatus::Submitted.as_str()
                 ],
             )?;
             bons_plans_where(c, "b.id = ?1", &[&id])?
@@ -143,7 +150,7 @@ impl BonsPlansRepo for SqliteStore {
 
     fn bons_plans_to_moderate(&self) -> Result<Vec<BonPlan>, ServiceError> {
         self.db
-            .read(|c| bons_plans_where(c, "b.status = 'soumis'", &[]))
+            .read(|c| bons_plans_where(c, "b.status = ?1", &[&BonPlanStatus::Submitted.as_str()]))
     }
 
     fn moderate_bon_plan(&self, id: &str, req: ModerationRequest) -> Result<BonPlan, ServiceError> {
@@ -159,10 +166,15 @@ impl BonsPlansRepo for SqliteStore {
         };
         let id = id.to_owned();
         self.db.write(move |c| {
-            let status = if req.validate { "valide" } else { "refuse" };
+            let status = if req.validate {
+                BonPlanStatus::Published
+            } else {
+                BonPlanStatus::Refused
+            }
+            .as_str();
             let n = c.exec(
-                "UPDATE bons_plans SET status = ?2, reason = ?3 WHERE id = ?1 AND status = 'soumis'",
-                params![id, status, reason],
+                "UPDATE bons_plans SET status = ?2, reason = ?3 WHERE id = ?1 AND status = ?4",
+                params![id, status, reason, BonPlanStatus::Submitted.as_str()],
             )?;
             let plan = bons_plans_where(c, "b.id = ?1", &[&id])?
                 .into_iter()

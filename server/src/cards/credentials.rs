@@ -1,5 +1,7 @@
 //! App credentials (offline QR codes signed by the youth's device) and the data of the printed card QR.
 
+use crate::debits::error::DebitsError;
+
 use crate::platform::db::Cached;
 
 use crate::debits::ledger::totals;
@@ -146,7 +148,7 @@ impl CredentialsRepo for SqliteStore {
                 .optional()?
                 .unwrap_or(false);
             if flagged {
-                return Err(ServiceError::CardFlagged);
+                return Err(ServiceError::Debits(DebitsError::CardFlagged));
             }
             // The offline allowance never exceeds what the card holds in euros.
             let mut credit = 0i64;
@@ -182,4 +184,55 @@ impl CredentialsRepo for SqliteStore {
             Ok(cred)
         })
     }
+}
+
+/// Issues an app credential to a youth's device: checks the device key,
+/// records the credential with the offline limits of `defaults` (capped by
+/// the card's credit), and signs its claims with the issuer key.
+pub fn issue(
+    store: &dyn CredentialsRepo,
+    keys: &crate::platform::keys::ServerKeys,
+    who: &Principal,
+    req: &crate::cards::model::CredentialRequest,
+    defaults: OfflineDefaults,
+    now: DateTime<Utc>,
+) -> Result<crate::cards::model::CredentialResponse, ServiceError> {
+    use passregion_core::credential::{
+        AppCredential, AppCredentialClaims, OfflineLimits, PublicKey,
+    };
+    let device_key = PublicKey::from_base64(req.device_public_key.trim()).map_err(|_| {
+        ServiceError::Invalid {
+            field: "device_public_key",
+            message: "Clé publique de l'appareil invalide (Ed25519, 32 octets en base64url)."
+                .into(),
+        }
+    })?;
+    let cred = store.register_credential(who, device_key.to_base64(), defaults, now)?;
+    let id = |s: &str| uuid::Uuid::parse_str(s).map_err(|_| ServiceError::Internal("id".into()));
+    let claims = AppCredentialClaims {
+        credential_id: id(&cred.credential_id)?,
+        card_id: id(&cred.card_id)?,
+        device_key,
+        limits: OfflineLimits {
+            allowance_cents: u32::try_from(cred.allowance_cents).unwrap_or(0),
+            per_transaction_max_cents: u32::try_from(cred.per_transaction_max_cents).unwrap_or(0),
+            max_count: cred.max_count,
+        },
+        issued_at: cred.issued_at,
+        expires_at: cred.expires_at,
+    };
+    let signed = AppCredential::issue(keys.issuer(), &claims)
+        .map_err(|e| ServiceError::Internal(e.to_string()))?;
+    let money = |c: i64| passregion_core::Money::from_cents(c).unwrap_or_default();
+    Ok(crate::cards::model::CredentialResponse {
+        credential: signed.to_base64(),
+        credential_id: cred.credential_id,
+        card_id: cred.card_id,
+        allowance: money(cred.allowance_cents),
+        per_transaction_max: money(cred.per_transaction_max_cents),
+        max_count: cred.max_count,
+        issued_at: cred.issued_at,
+        expires_at: cred.expires_at,
+        server_time: now,
+    })
 }

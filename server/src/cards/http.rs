@@ -1,9 +1,11 @@
 //! Handlers of orders, cards, card QR codes and app credentials.
 
+use crate::accounts::session::EstablishmentStaff;
+use crate::accounts::session::Youth;
+
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::accounts::require;
 use crate::web::extract::parse_json;
 
 use axum::Json;
@@ -13,18 +15,12 @@ use axum::http::StatusCode;
 use axum::http::header;
 use axum::response::IntoResponse;
 use axum::response::Response;
-use passregion_core::credential::AppCredential;
-use passregion_core::credential::AppCredentialClaims;
 use passregion_core::credential::CardQr;
-use passregion_core::credential::OfflineLimits;
-use passregion_core::credential::PublicKey;
 use passregion_core::qr::QrUse;
 use std::collections::HashMap;
 
 use crate::accounts::model::Principal;
-use crate::accounts::model::Role;
 use crate::accounts::session::Auth;
-use crate::app::AppState;
 use crate::cards::CardChange;
 use crate::cards::model::CardQrView;
 use crate::cards::model::CardView;
@@ -36,6 +32,7 @@ use crate::cards::model::OrderRequest;
 use crate::cards::model::ReasonRequest;
 use crate::cards::model::TrustRoot;
 use crate::error::ServiceError;
+use crate::state::AppState;
 use crate::web::extract::Body;
 use crate::web::extract::Path;
 use crate::web::extract::Query;
@@ -47,11 +44,10 @@ use crate::web::problem::ApiError;
     responses((status = 201, body = Order), (status = 409, body = ApiError), (status = 422, body = ApiError)), security(("bearer" = [])))]
 pub async fn create_order(
     State(s): State<AppState>,
-    Auth(p): Auth,
+    Youth(p): Youth,
     headers: HeaderMap,
     Body(body): Body,
 ) -> Result<(StatusCode, Json<Order>), ApiError> {
-    require(&p, Role::Youth)?;
     let (req, _) = parse_json::<OrderRequest>(&headers, &body)?;
     let (store, now) = (s.store.clone(), s.clock.now());
     let order = blocking(move || store.create_order(&p, req, now)).await?;
@@ -164,53 +160,17 @@ pub(crate) async fn card_qr_text(
     responses((status = 201, body = CredentialResponse), (status = 409, body = ApiError)), security(("bearer" = [])))]
 pub async fn issue_credential(
     State(s): State<AppState>,
-    Auth(p): Auth,
+    Youth(p): Youth,
     headers: HeaderMap,
     Body(body): Body,
 ) -> Result<(StatusCode, Json<CredentialResponse>), ApiError> {
-    require(&p, Role::Youth)?;
     let (req, _) = parse_json::<CredentialRequest>(&headers, &body)?;
-    let device_key = PublicKey::from_base64(req.device_public_key.trim()).map_err(|_| {
-        ServiceError::Invalid {
-            field: "device_public_key",
-            message: "Clé publique de l'appareil invalide (Ed25519, 32 octets en base64url)."
-                .into(),
-        }
-    })?;
-    let (store, now, defaults) = (s.store.clone(), s.clock.now(), s.offline);
-    let pk = device_key.to_base64();
-    let cred = blocking(move || store.register_credential(&p, pk, defaults, now)).await?;
-    let claims = AppCredentialClaims {
-        credential_id: uuid::Uuid::parse_str(&cred.credential_id)
-            .map_err(|_| ServiceError::Internal("id".into()))?,
-        card_id: uuid::Uuid::parse_str(&cred.card_id)
-            .map_err(|_| ServiceError::Internal("id".into()))?,
-        device_key,
-        limits: OfflineLimits {
-            allowance_cents: u32::try_from(cred.allowance_cents).unwrap_or(0),
-            per_transaction_max_cents: u32::try_from(cred.per_transaction_max_cents).unwrap_or(0),
-            max_count: cred.max_count,
-        },
-        issued_at: cred.issued_at,
-        expires_at: cred.expires_at,
-    };
-    let signed = AppCredential::issue(s.keys.issuer(), &claims)
-        .map_err(|e| ServiceError::Internal(e.to_string()))?;
-    let money = |c: i64| passregion_core::Money::from_cents(c).unwrap_or_default();
-    Ok((
-        StatusCode::CREATED,
-        Json(CredentialResponse {
-            credential: signed.to_base64(),
-            credential_id: cred.credential_id,
-            card_id: cred.card_id,
-            allowance: money(cred.allowance_cents),
-            per_transaction_max: money(cred.per_transaction_max_cents),
-            max_count: cred.max_count,
-            issued_at: cred.issued_at,
-            expires_at: cred.expires_at,
-            server_time: now,
-        }),
-    ))
+    let (store, keys, now, defaults) = (s.store.clone(), s.keys.clone(), s.clock.now(), s.offline);
+    let issued = blocking(move || {
+        crate::cards::credentials::issue(store.as_ref(), &keys, &p, &req, defaults, now)
+    })
+    .await?;
+    Ok((StatusCode::CREATED, Json(issued)))
 }
 
 /// The signed trust list of issuer keys (for partner apps verifying offline).
@@ -251,12 +211,11 @@ pub async fn establishment_orders(
     params(("id" = String, Path)), responses((status = 200, body = Order), (status = 409, body = ApiError)), security(("bearer" = [])))]
 pub async fn decide_order(
     State(s): State<AppState>,
-    Auth(p): Auth,
+    EstablishmentStaff(p): EstablishmentStaff,
     Path(id): Path<String>,
     headers: HeaderMap,
     Body(body): Body,
 ) -> Result<Json<Order>, ApiError> {
-    require(&p, Role::Establishment)?;
     let (req, _) = parse_json::<OrderDecision>(&headers, &body)?;
     let (store, now) = (s.store.clone(), s.clock.now());
     blocking(move || store.decide_order(&p, &id, req, now))
@@ -282,7 +241,6 @@ pub(crate) async fn change_card(
     id: String,
     change: CardChange,
 ) -> Result<Json<CardView>, ApiError> {
-    require(&p, Role::Establishment)?;
     let (store, now) = (s.store.clone(), s.clock.now());
     blocking(move || store.change_card(&p, &id, change, now))
         .await
@@ -294,7 +252,7 @@ pub(crate) async fn change_card(
     params(("id" = String, Path)), responses((status = 200, body = CardView)), security(("bearer" = [])))]
 pub async fn suspend_card(
     State(s): State<AppState>,
-    Auth(p): Auth,
+    EstablishmentStaff(p): EstablishmentStaff,
     Path(id): Path<String>,
     headers: HeaderMap,
     Body(body): Body,
@@ -308,7 +266,7 @@ pub async fn suspend_card(
     params(("id" = String, Path)), responses((status = 200, body = CardView)), security(("bearer" = [])))]
 pub async fn reactivate_card(
     State(s): State<AppState>,
-    Auth(p): Auth,
+    EstablishmentStaff(p): EstablishmentStaff,
     Path(id): Path<String>,
 ) -> Result<Json<CardView>, ApiError> {
     change_card(s, p, id, CardChange::Reactivate).await
@@ -319,7 +277,7 @@ pub async fn reactivate_card(
     params(("id" = String, Path)), responses((status = 200, body = CardView)), security(("bearer" = [])))]
 pub async fn revalidate_card(
     State(s): State<AppState>,
-    Auth(p): Auth,
+    EstablishmentStaff(p): EstablishmentStaff,
     Path(id): Path<String>,
 ) -> Result<Json<CardView>, ApiError> {
     change_card(s, p, id, CardChange::Revalidate).await

@@ -15,6 +15,7 @@ use crate::error::ServiceError;
 use crate::platform::catalogues::Catalogues;
 
 pub mod credentials;
+pub mod error;
 pub mod http;
 pub mod model;
 pub mod orders;

@@ -1,5 +1,9 @@
 //! Orders: a youth orders the PASS; the établissement validates (issuing the card) or refuses.
 
+use passregion_core::status::OrderStatus;
+
+use crate::cards::error::CardsError;
+
 use crate::platform::db::Cached;
 
 use crate::platform::sql::random_u64;
@@ -154,13 +158,13 @@ impl OrdersRepo for SqliteStore {
                 .optional()?
                 .unwrap_or(false);
             if has_card {
-                return Err(ServiceError::DuplicateOrder);
+                return Err(ServiceError::Cards(CardsError::DuplicateOrder));
             }
             let id = new_id();
             let res = c.exec(
                 "INSERT INTO orders (id, account_id, season, establishment_id, public, track, disabled,
                  first_name, last_name, birth_date, address, postal_code, city, status, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, 'en_attente', ?14)",
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?15, ?14)",
                 params![
                     id,
                     account,
@@ -175,14 +179,15 @@ impl OrdersRepo for SqliteStore {
                     address,
                     postal,
                     city,
-                    ts(now)
+                    ts(now),
+                    OrderStatus::Pending.as_str()
                 ],
             );
             match res {
                 Err(rusqlite::Error::SqliteFailure(e, _))
                     if e.code == rusqlite::ErrorCode::ConstraintViolation =>
                 {
-                    return Err(ServiceError::DuplicateOrder);
+                    return Err(ServiceError::Cards(CardsError::DuplicateOrder));
                 }
                 other => {
                     other?;
@@ -243,10 +248,15 @@ impl OrdersRepo for SqliteStore {
                 .into_iter()
                 .next()
                 .ok_or(ServiceError::NotFound("Commande"))?;
-            if order.status != "en_attente" {
-                return Err(ServiceError::OrderAlreadyDecided);
+            if order.status != OrderStatus::Pending.as_str() {
+                return Err(ServiceError::Cards(CardsError::OrderAlreadyDecided));
             }
-            let status = if decision.validate { "validee" } else { "refusee" };
+            let status = if decision.validate {
+                OrderStatus::Validated
+            } else {
+                OrderStatus::Refused
+            }
+            .as_str();
             c.exec(
                 "UPDATE orders SET status = ?2, reason = ?3, decided_at = ?4 WHERE id = ?1",
                 params![order_id, status, reason, ts(now)],
@@ -276,7 +286,7 @@ impl OrdersRepo for SqliteStore {
                 let res = c.exec(
                     "INSERT INTO cards (id, number, account_id, order_id, establishment_id, season, status,
                      public, track, disabled, first_name, last_name, birth_date, created_at)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'expediee', ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?14, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
                     params![
                         card.id,
                         card.number,
@@ -290,14 +300,15 @@ impl OrdersRepo for SqliteStore {
                         card.first_name,
                         card.last_name,
                         card.birth_date.format("%Y-%m-%d").to_string(),
-                        ts(now)
+                        ts(now),
+                        CardStatus::Expediee.code()
                     ],
                 );
                 match res {
                     Err(rusqlite::Error::SqliteFailure(e, _))
                         if e.code == rusqlite::ErrorCode::ConstraintViolation =>
                     {
-                        return Err(ServiceError::DuplicateOrder);
+                        return Err(ServiceError::Cards(CardsError::DuplicateOrder));
                     }
                     other => {
                         other?;

@@ -1,5 +1,9 @@
 //! The card as a debit sees it, and how it is found: a verified QR, or number + birth date with the lockout.
 
+use crate::platform::db::Outcome;
+
+use crate::debits::error::DebitsError;
+
 use crate::platform::db::Cached;
 
 use crate::platform::sql::enum_from;
@@ -116,24 +120,28 @@ pub(crate) fn card_by(
 }
 
 /// Finds the card of a debit or an inspection, applying the birth-date check
-/// and the lockout. Returns `Ok(Err(..))` when a failure must be recorded
+/// and the lockout. Returns `Ok(Outcome::CommitAndRefuse(..))` when a failure must be recorded
 /// (committed) and still reported.
 pub(crate) fn resolve_card(
     conn: &Connection,
     card: &CardRef,
     policy: &Policy,
     now: DateTime<Utc>,
-) -> Result<Result<CardRow, ServiceError>, ServiceError> {
+) -> Result<Outcome<CardRow>, ServiceError> {
     match card {
-        CardRef::Scanned(scan) => {
-            Ok(card_by(conn, "id", &scan.card_id)?.ok_or(ServiceError::Qr("unknown card".into())))
-        }
+        CardRef::Scanned(scan) => Ok(card_by(conn, "id", &scan.card_id)?
+            .ok_or(ServiceError::Debits(DebitsError::Qr("unknown card".into())))
+            .into()),
         CardRef::Number(number, birth) => {
             let Some(row) = card_by(conn, "number", number.as_str())? else {
-                return Ok(Err(ServiceError::CardOrBirthDate));
+                return Ok(Outcome::CommitAndRefuse(ServiceError::Debits(
+                    DebitsError::CardOrBirthDate,
+                )));
             };
             if row.locked_until.is_some_and(|t| t > now) {
-                return Ok(Err(ServiceError::CardLocked));
+                return Ok(Outcome::CommitAndRefuse(ServiceError::Debits(
+                    DebitsError::CardLocked,
+                )));
             }
             if row.birth_date != *birth {
                 let failures = row.failed_attempts + 1;
@@ -142,13 +150,17 @@ pub(crate) fn resolve_card(
                         "UPDATE cards SET failed_attempts = 0, locked_until = ?2 WHERE id = ?1",
                         params![row.id, ts(now + policy.lockout)],
                     )?;
-                    return Ok(Err(ServiceError::CardLocked));
+                    return Ok(Outcome::CommitAndRefuse(ServiceError::Debits(
+                        DebitsError::CardLocked,
+                    )));
                 }
                 conn.exec(
                     "UPDATE cards SET failed_attempts = ?2 WHERE id = ?1",
                     params![row.id, failures],
                 )?;
-                return Ok(Err(ServiceError::CardOrBirthDate));
+                return Ok(Outcome::CommitAndRefuse(ServiceError::Debits(
+                    DebitsError::CardOrBirthDate,
+                )));
             }
             if row.failed_attempts > 0 || row.locked_until.is_some() {
                 conn.exec(
@@ -156,7 +168,7 @@ pub(crate) fn resolve_card(
                     [&row.id],
                 )?;
             }
-            Ok(Ok(row))
+            Ok(Outcome::Commit(row))
         }
     }
 }

@@ -1,5 +1,7 @@
 //! Card QR codes read at a counter: verified by the shared core verifier against the server's trust list.
 
+use crate::debits::error::DebitsError;
+
 use chrono::DateTime;
 use chrono::Utc;
 use passregion_core::clock::FixedClock;
@@ -33,6 +35,13 @@ pub struct ScannedCard {
     pub used: Option<UsedQr>,
 }
 
+/// What the verifier needs from storage: whether an app credential was
+/// issued here and is not revoked.
+pub trait CredentialState: Send + Sync + 'static {
+    /// Whether the credential exists and is not revoked.
+    fn credential_usable(&self, credential_id: &str) -> Result<bool, ServiceError>;
+}
+
 /// Turns the text read from a QR code into a card.
 pub trait QrResolver: Send + Sync + 'static {
     /// The card designated by `text` at `now`, or why it is refused.
@@ -43,21 +52,18 @@ pub trait QrResolver: Send + Sync + 'static {
 /// trust list; the replay state is the counters already consumed by debits.
 pub struct CredentialResolver {
     keys: Arc<ServerKeys>,
-    store: Arc<dyn crate::debits::repo::DebitsRepo>,
+    store: Arc<dyn CredentialState>,
 }
 
 impl CredentialResolver {
     /// A resolver over the server's keys and storage.
-    pub fn new(
-        keys: Arc<ServerKeys>,
-        store: Arc<dyn crate::debits::repo::DebitsRepo>,
-    ) -> CredentialResolver {
+    pub fn new(keys: Arc<ServerKeys>, store: Arc<dyn CredentialState>) -> CredentialResolver {
         CredentialResolver { keys, store }
     }
 }
 
 /// On the server, a dynamic QR is consumed by the debit that uses it, in the
-/// debit's own transaction (table `qr_uses`, see `Store::debit`): a refused
+/// debit's own transaction (table `qr_uses`, see `DebitsRepo::debit`): a refused
 /// debit does not burn the code, and a code seen offline by one partner and
 /// online by another is still caught. The verifier's replay state is
 /// therefore empty here.
@@ -85,7 +91,7 @@ pub fn verify_at(
         &mut ConsumedByDebits,
         &FixedClock::new(at),
     )
-    .map_err(|r| ServiceError::Qr(format!("{r:?}")))
+    .map_err(|r| ServiceError::Debits(DebitsError::Qr(format!("{r:?}"))))
 }
 
 impl QrResolver for CredentialResolver {
@@ -99,7 +105,7 @@ impl QrResolver for CredentialResolver {
                 let id = a.credential_id.to_string();
                 // Only credentials this server issued, and not revoked.
                 if !self.store.credential_usable(&id)? {
-                    return Err(ServiceError::Qr("revoked".into()));
+                    return Err(ServiceError::Debits(DebitsError::Qr("revoked".into())));
                 }
                 Ok(ScannedCard {
                     card_id: a.card_id.to_string(),

@@ -1,5 +1,13 @@
 //! Storage of debits, refunds and transaction reads.
 
+use crate::debits::service::{DebitTx, NewDebit};
+use crate::debits::transactions::{page, transactions_where, with_labels};
+use crate::platform::catalogues::Catalogues;
+use crate::platform::db::Outcome;
+use passregion_core::ledger::Totals;
+
+use crate::cards::error::CardsError;
+
 use crate::platform::db::Cached;
 
 use crate::debits::ledger::balances;
@@ -12,7 +20,6 @@ use passregion_core::debit::AvantageKind;
 use passregion_core::debit::Quantity;
 use passregion_core::ledger::MovementKind;
 use passregion_core::season::region_date;
-use rusqlite::Connection;
 use rusqlite::OptionalExtension;
 use rusqlite::params;
 
@@ -25,7 +32,6 @@ use crate::debits::card::Channel;
 use crate::debits::card::resolve_card;
 use crate::debits::ledger::append_ledger;
 use crate::debits::ledger::kind_code;
-use crate::debits::ledger::kind_from;
 use crate::debits::ledger::units_text;
 use crate::debits::model::CardInspection;
 use crate::debits::model::DebitReceipt;
@@ -36,103 +42,13 @@ use crate::debits::model::TransactionPage;
 use crate::debits::service::DebitAt;
 use crate::debits::service::apply_debit;
 use crate::error::ServiceError;
-use crate::platform::catalogues::Catalogues;
 use crate::platform::idempotency::Idempotency;
 use crate::platform::idempotency::StoredResponse;
 use crate::platform::idempotency::idempotent;
 use crate::platform::idempotency::json_response;
 use crate::platform::sql::new_id;
-use crate::platform::sql::parse_ts;
-use crate::platform::sql::select_all;
 use crate::platform::sql::ts;
 use crate::platform::store::SqliteStore;
-
-pub(crate) const TX_SELECT: &str =
-    "SELECT t.id, t.seq, t.kind, t.partner_id, p.name, c.number, t.avantage,
-    t.unit_kind, t.price_units, t.units, t.reste_units, t.amount_cents, t.refund_of,
-    EXISTS (SELECT 1 FROM transactions r WHERE r.refund_of = t.id), t.channel,
-    b.status, t.created_at, t.season
-    FROM transactions t
-    JOIN partners p ON p.id = t.partner_id
-    JOIN cards c ON c.id = t.card_id
-    LEFT JOIN reimbursement_items i ON i.transaction_id = t.id
-    LEFT JOIN reimbursement_batches b ON b.id = i.batch_id";
-
-pub(crate) fn tx_from_row(
-    r: &rusqlite::Row<'_>,
-) -> rusqlite::Result<Result<Transaction, ServiceError>> {
-    let unit_kind: String = r.get(7)?;
-    let number: String = r.get(5)?;
-    let batch_status: Option<String> = r.get(15)?;
-    let created: String = r.get(16)?;
-    let season: i32 = r.get(17)?;
-    let amount: i64 = r.get(11)?;
-    let build = || -> Result<Transaction, ServiceError> {
-        let kind = kind_from(&unit_kind)?;
-        Ok(Transaction {
-            id: r.get(0)?,
-            seq: r.get(1)?,
-            kind: r.get(2)?,
-            partner_id: r.get(3)?,
-            partner_name: r.get(4)?,
-            card: format!("•••• {}", number.get(12..).unwrap_or("")),
-            avantage: r.get(6)?,
-            avantage_label: String::new(),
-            season: Season::starting(season)
-                .map(|s| s.to_string())
-                .unwrap_or_default(),
-            unit_kind: kind,
-            price: units_text(kind, r.get(8)?),
-            debited: units_text(kind, r.get(9)?),
-            reste_a_payer: units_text(kind, r.get(10)?),
-            balance_after: None,
-            reimbursed_amount: units_text(AvantageKind::Credit, amount),
-            refund_of: r.get(12)?,
-            refunded: r.get::<_, i64>(13)? != 0,
-            channel: r.get(14)?,
-            reimbursement_status: match batch_status.as_deref() {
-                None => "en_attente",
-                Some("rembourse") => "rembourse",
-                Some(_) => "en_cours_de_remboursement",
-            }
-            .to_owned(),
-            created_at: parse_ts(&created)?,
-        })
-    };
-    Ok(build())
-}
-
-/// Fills each transaction's avantage label from its season's catalogue.
-pub(crate) fn with_labels(cats: &Catalogues, mut items: Vec<Transaction>) -> Vec<Transaction> {
-    for t in &mut items {
-        t.avantage_label = t
-            .season
-            .parse::<Season>()
-            .ok()
-            .and_then(|s| cats.get(s))
-            .and_then(|c| c.avantage(&t.avantage))
-            .map_or_else(|| t.avantage.clone(), |a| a.label.clone());
-    }
-    items
-}
-
-pub(crate) fn transactions_where(
-    conn: &Connection,
-    clause: &str,
-    args: &[&dyn rusqlite::ToSql],
-) -> Result<Vec<Transaction>, ServiceError> {
-    select_all(
-        conn,
-        &format!("{TX_SELECT} WHERE {clause}"),
-        args,
-        tx_from_row,
-    )
-}
-
-pub(crate) fn page(items: Vec<Transaction>, after: i64) -> TransactionPage {
-    let next_cursor = items.last().map_or(after, |t| t.seq);
-    TransactionPage { items, next_cursor }
-}
 
 /// Storage and rules of debits and refunds.
 pub trait DebitsRepo: Send + Sync + 'static {
@@ -171,8 +87,6 @@ pub trait DebitsRepo: Send + Sync + 'static {
     ) -> Result<TransactionPage, ServiceError>;
     /// The youth's transactions.
     fn my_transactions(&self, who: &Principal) -> Result<Vec<Transaction>, ServiceError>;
-    /// Whether an app credential was issued here and is not revoked.
-    fn credential_usable(&self, credential_id: &str) -> Result<bool, ServiceError>;
     /// All transactions, as they happen.
     fn region_transactions(&self, after: i64, limit: u32) -> Result<TransactionPage, ServiceError>;
 }
@@ -189,8 +103,8 @@ impl DebitsRepo for SqliteStore {
         let policy = self.policy.clone();
         self.db.write_outcome(move |c| {
             let row = match resolve_card(c, &card, &policy, now)? {
-                Ok(r) => r,
-                Err(e) => return Ok(Err(e)),
+                Outcome::Commit(r) => r,
+                Outcome::CommitAndRefuse(e) => return Ok(Outcome::CommitAndRefuse(e)),
             };
             let state = CardState {
                 status: row.status,
@@ -198,9 +112,12 @@ impl DebitsRepo for SqliteStore {
             };
             let usable = state.check_usable(region_date(now));
             let reason = usable.as_ref().err().map(|e| {
-                crate::web::problem::ApiError::from(ServiceError::Card(e.clone())).message
+                crate::web::problem::ApiError::from(ServiceError::Cards(CardsError::Card(
+                    e.clone(),
+                )))
+                .message
             });
-            Ok(Ok(CardInspection {
+            Ok(Outcome::Commit(CardInspection {
                 card_id: row.id.clone(),
                 holder: row.holder(),
                 status: row.status.code().to_owned(),
@@ -229,8 +146,8 @@ impl DebitsRepo for SqliteStore {
         self.db.write_outcome(move |c| {
             idempotent(c, &idem, now, |c| {
                 let row = match resolve_card(c, &card, &policy, now)? {
-                    Ok(r) => r,
-                    Err(e) => return Ok(Err(e)),
+                    Outcome::Commit(r) => r,
+                    Outcome::CommitAndRefuse(e) => return Ok(Outcome::CommitAndRefuse(e)),
                 };
                 let used_qr = match &card {
                     CardRef::Scanned(crate::debits::qr::ScannedCard { used: Some(u), .. }) => {
@@ -258,17 +175,17 @@ impl DebitsRepo for SqliteStore {
                     req.entries,
                     used_qr.as_ref(),
                 )? {
-                    Ok(v) => v,
-                    Err(e) => return Ok(Err(e)),
+                    Outcome::Commit(v) => v,
+                    Outcome::CommitAndRefuse(e) => return Ok(Outcome::CommitAndRefuse(e)),
                 };
-                Ok(json_response(
+                Ok(Outcome::from(json_response(
                     201,
                     &DebitReceipt {
                         transaction: tx,
                         balance,
                         holder: row.holder(),
                     },
-                ))
+                )))
             })
         })
     }
@@ -293,10 +210,10 @@ impl DebitsRepo for SqliteStore {
                     .into_iter()
                     .next();
                 let Some(original) = original else {
-                    return Ok(Err(ServiceError::NotFound("Transaction")));
+                    return Ok(Outcome::CommitAndRefuse(ServiceError::NotFound("Transaction")));
                 };
                 if original.kind != "debit" {
-                    return Ok(Err(ServiceError::Invalid {
+                    return Ok(Outcome::CommitAndRefuse(ServiceError::Invalid {
                         field: "transaction_id",
                         message: "Seul un débit peut être annulé.".into(),
                     }));
@@ -311,7 +228,7 @@ impl DebitsRepo for SqliteStore {
                     (_, None, None) => None,
                     (AvantageKind::Credit, Some(a), None) => Some(Quantity::Credit { amount: a }),
                     (AvantageKind::Entries, None, Some(n)) => Some(Quantity::Entries { count: n }),
-                    _ => return Ok(Err(passregion_core::RefundError::KindMismatch.into())),
+                    _ => return Ok(Outcome::CommitAndRefuse(passregion_core::RefundError::KindMismatch.into())),
                 };
                 let amount = match passregion_core::debit::refund(
                     debited,
@@ -322,14 +239,14 @@ impl DebitsRepo for SqliteStore {
                     policy.refund,
                 ) {
                     Ok(a) => a,
-                    Err(e) => return Ok(Err(e.into())),
+                    Err(e) => return Ok(Outcome::CommitAndRefuse(e.into())),
                 };
                 let season = Season::starting(season).map_err(|_| ServiceError::Internal("season".into()))?;
                 let value = cats
                     .get(season)
                     .and_then(|cat| cat.avantage(&original.avantage))
                     .map(|a| a.reimbursed_value(amount))
-                    .ok_or(ServiceError::NoCatalogue)?;
+                    .ok_or(ServiceError::Cards(CardsError::NoCatalogue))?;
                 let id = new_id();
                 c.exec(
                     "INSERT INTO transactions (id, kind, card_id, partner_id, account_id, season, avantage,
@@ -366,7 +283,7 @@ impl DebitsRepo for SqliteStore {
                     .next()
                     .ok_or(ServiceError::Internal("refund not found".into()))?;
                 tx.balance_after = Some(units_text(original.unit_kind, t.balance()));
-                Ok(json_response(201, &tx))
+                Ok(Outcome::from(json_response(201, &tx)))
             })
         })
     }
@@ -408,6 +325,17 @@ impl DebitsRepo for SqliteStore {
         })
     }
 
+    fn region_transactions(&self, after: i64, limit: u32) -> Result<TransactionPage, ServiceError> {
+        let cats = self.catalogues.clone();
+        self.db.read(move |c| {
+            let items =
+                transactions_where(c, "t.seq > ?1 ORDER BY t.seq LIMIT ?2", &[&after, &limit])?;
+            Ok(page(with_labels(&cats, items), after))
+        })
+    }
+}
+
+impl crate::debits::qr::CredentialState for SqliteStore {
     fn credential_usable(&self, credential_id: &str) -> Result<bool, ServiceError> {
         let id = credential_id.to_owned();
         self.db.read(move |c| {
@@ -420,13 +348,75 @@ impl DebitsRepo for SqliteStore {
             .unwrap_or(false))
         })
     }
+}
 
-    fn region_transactions(&self, after: i64, limit: u32) -> Result<TransactionPage, ServiceError> {
-        let cats = self.catalogues.clone();
-        self.db.read(move |c| {
-            let items =
-                transactions_where(c, "t.seq > ?1 ORDER BY t.seq LIMIT ?2", &[&after, &limit])?;
-            Ok(page(with_labels(&cats, items), after))
-        })
+impl DebitTx for rusqlite::Connection {
+    fn totals(
+        &self,
+        card_id: &str,
+        season: Season,
+        avantage: &str,
+    ) -> Result<Totals, ServiceError> {
+        crate::debits::ledger::totals(self, card_id, season, avantage)
+    }
+
+    fn qr_used(&self, credential_id: &str, counter: u32) -> Result<bool, ServiceError> {
+        Ok(self
+            .one(
+                "SELECT 1 FROM qr_uses WHERE credential_id = ?1 AND counter = ?2",
+                params![credential_id, counter],
+                |_| Ok(()),
+            )
+            .optional()?
+            .is_some())
+    }
+
+    fn insert_debit(&self, d: &NewDebit<'_>) -> Result<(), ServiceError> {
+        self.exec(
+            "INSERT INTO transactions (id, kind, card_id, partner_id, account_id, season, avantage,
+                 unit_kind, price_units, units, reste_units, amount_cents, channel, created_at)
+                 VALUES (?1, 'debit', ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+            params![
+                d.id,
+                d.card.id,
+                d.at.partner_id,
+                d.at.account_id,
+                d.card.season.start_year(),
+                d.avantage.code,
+                kind_code(d.avantage.kind),
+                d.price.units(),
+                d.outcome.debited.units(),
+                d.outcome.reste_a_payer.units(),
+                d.reimbursed.cents(),
+                d.at.channel,
+                ts(d.at.now)
+            ],
+        )?;
+        crate::debits::ledger::append_ledger_after(
+            self,
+            &d.card.id,
+            d.card.season,
+            &d.avantage.code,
+            d.avantage.kind,
+            MovementKind::Debit,
+            d.outcome.debited.units(),
+            Some(&d.id),
+            d.before,
+            d.at.now,
+        )?;
+        if let Some(u) = d.used_qr {
+            self.exec(
+                "INSERT INTO qr_uses (credential_id, counter, transaction_id) VALUES (?1, ?2, ?3)",
+                params![u.credential_id, u.counter, d.id],
+            )?;
+        }
+        Ok(())
+    }
+
+    fn transaction(&self, cats: &Catalogues, id: &str) -> Result<Transaction, ServiceError> {
+        with_labels(cats, transactions_where(self, "t.id = ?1", &[&id])?)
+            .into_iter()
+            .next()
+            .ok_or(ServiceError::Internal("transaction not found".into()))
     }
 }

@@ -1,8 +1,12 @@
 //! The debit of one identified card, through the core debit rule; shared by counter, collective and offline debits.
 
-use crate::platform::db::Cached;
+use crate::debits::qr::UsedQr;
+use crate::platform::db::Outcome;
+use passregion_core::ledger::Totals;
+use passregion_core::{Avantage, DebitOutcome, Season};
 
-use crate::debits::ledger::totals;
+use crate::cards::error::CardsError;
+use crate::debits::error::DebitsError;
 
 use chrono::DateTime;
 use chrono::Utc;
@@ -11,23 +15,14 @@ use passregion_core::Money;
 use passregion_core::PartnerCategory;
 use passregion_core::debit::AvantageKind;
 use passregion_core::debit::Quantity;
-use passregion_core::ledger::MovementKind;
 use passregion_core::season::region_date;
-use rusqlite::Connection;
-use rusqlite::OptionalExtension;
-use rusqlite::params;
 
 use crate::debits::card::CardRow;
-use crate::debits::ledger::append_ledger_after;
-use crate::debits::ledger::kind_code;
 use crate::debits::ledger::units_text;
 use crate::debits::model::Transaction;
-use crate::debits::repo::transactions_where;
-use crate::debits::repo::with_labels;
 use crate::error::ServiceError;
 use crate::platform::catalogues::Catalogues;
 use crate::platform::sql::new_id;
-use crate::platform::sql::ts;
 
 /// Who debits, how and when.
 pub(crate) struct DebitAt<'a> {
@@ -38,125 +33,135 @@ pub(crate) struct DebitAt<'a> {
     pub(crate) now: DateTime<Utc>,
 }
 
+/// What a debit writes once decided.
+pub(crate) struct NewDebit<'a> {
+    pub(crate) id: String,
+    pub(crate) card: &'a CardRow,
+    pub(crate) at: &'a DebitAt<'a>,
+    pub(crate) avantage: &'a Avantage,
+    pub(crate) price: Quantity,
+    pub(crate) outcome: DebitOutcome,
+    pub(crate) reimbursed: Money,
+    /// The ledger totals before the debit.
+    pub(crate) before: Totals,
+    pub(crate) used_qr: Option<&'a UsedQr>,
+}
+
+/// The storage a debit needs inside the writer's transaction: reads of the
+/// ledger and of consumed QR codes, and the rows a debit writes. SQL only, no
+/// rule; the SQLite implementation is in `debits/repo.rs`.
+pub(crate) trait DebitTx {
+    /// The running totals of a card × season × avantage.
+    fn totals(&self, card_id: &str, season: Season, avantage: &str)
+    -> Result<Totals, ServiceError>;
+    /// Whether a dynamic QR (credential + counter) already served a debit.
+    fn qr_used(&self, credential_id: &str, counter: u32) -> Result<bool, ServiceError>;
+    /// Writes the transaction, its ledger row and the consumed QR.
+    fn insert_debit(&self, debit: &NewDebit<'_>) -> Result<(), ServiceError>;
+    /// A transaction as the API shows it.
+    fn transaction(&self, cats: &Catalogues, id: &str) -> Result<Transaction, ServiceError>;
+}
+
+/// The price of a debit in the avantage's unit: euros for a credit, a
+/// number of entries (1 to 100) for entries.
+pub(crate) fn quantity(
+    kind: AvantageKind,
+    price: Option<Money>,
+    entries: Option<u32>,
+) -> Result<Quantity, ServiceError> {
+    match (kind, price, entries) {
+        (AvantageKind::Credit, Some(p), None) => Ok(Quantity::Credit { amount: p }),
+        (AvantageKind::Entries, None, Some(n)) if n <= 100 => Ok(Quantity::Entries { count: n }),
+        (AvantageKind::Credit, _, _) => Err(ServiceError::Invalid {
+            field: "price",
+            message: "Indiquez le prix (en euros) de la prestation, sans nombre d'entrées.".into(),
+        }),
+        (AvantageKind::Entries, _, _) => Err(ServiceError::Invalid {
+            field: "entries",
+            message: "Indiquez le nombre d'entrées (1 à 100), sans prix.".into(),
+        }),
+    }
+}
+
+/// Which avantage of the card's catalogue a partner of `category` may debit:
+/// the card usable on `now`'s date, the avantage in its season's catalogue,
+/// the partner's category allowed.
+pub(crate) fn debitable<'c>(
+    cats: &'c Catalogues,
+    row: &CardRow,
+    avantage_code: &str,
+    category: PartnerCategory,
+    now: DateTime<Utc>,
+) -> Result<&'c Avantage, ServiceError> {
+    CardState {
+        status: row.status,
+        season: row.season,
+    }
+    .check_usable(region_date(now))?;
+    let cat = cats
+        .get(row.season)
+        .ok_or(ServiceError::Cards(CardsError::NoCatalogue))?;
+    let avantage = cat
+        .avantage(avantage_code)
+        .ok_or(ServiceError::Debits(DebitsError::UnknownAvantage))?;
+    if !avantage.allows(category) {
+        return Err(ServiceError::Debits(DebitsError::AvantageNotAllowed));
+    }
+    Ok(avantage)
+}
+
 /// Debits one card (already identified) with the core debit rule: the card
-/// must be usable, the avantage allowed for the partner's category; writes the
-/// transaction, the ledger row and the consumed QR. `Ok(Err(..))` is a refusal.
+/// must be usable, the avantage allowed for the partner's category, a
+/// dynamic QR not yet used; then writes the transaction, the ledger row and
+/// the consumed QR through `tx`. A refusal is `Outcome::CommitAndRefuse`, so
+/// that what the caller already wrote (a birth-date failure count) stays.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn apply_debit(
-    c: &Connection,
+    tx: &dyn DebitTx,
     cats: &Catalogues,
     at: &DebitAt<'_>,
     row: &CardRow,
     avantage_code: &str,
     price: Option<Money>,
     entries: Option<u32>,
-    used_qr: Option<&crate::debits::qr::UsedQr>,
-) -> Result<Result<(Transaction, String), ServiceError>, ServiceError> {
-    let state = CardState {
-        status: row.status,
-        season: row.season,
+    used_qr: Option<&UsedQr>,
+) -> Result<Outcome<(Transaction, String)>, ServiceError> {
+    let decided = (|| {
+        let avantage = debitable(cats, row, avantage_code, at.category, at.now)?;
+        let price = quantity(avantage.kind, price, entries)?;
+        Ok((avantage, price))
+    })();
+    let (avantage, price) = match decided {
+        Ok(v) => v,
+        Err(e) => return Ok(Outcome::CommitAndRefuse(e)),
     };
-    if let Err(e) = state.check_usable(region_date(at.now)) {
-        return Ok(Err(e.into()));
-    }
-    let Some(cat) = cats.get(row.season) else {
-        return Ok(Err(ServiceError::NoCatalogue));
-    };
-    let Some(avantage) = cat.avantage(avantage_code) else {
-        return Ok(Err(ServiceError::UnknownAvantage));
-    };
-    if !avantage.allows(at.category) {
-        return Ok(Err(ServiceError::AvantageNotAllowed));
-    }
-    let price = match (avantage.kind, price, entries) {
-        (AvantageKind::Credit, Some(p), None) => Quantity::Credit { amount: p },
-        (AvantageKind::Entries, None, Some(n)) if n <= 100 => Quantity::Entries { count: n },
-        (AvantageKind::Credit, _, _) => {
-            return Ok(Err(ServiceError::Invalid {
-                field: "price",
-                message: "Indiquez le prix (en euros) de la prestation, sans nombre d'entrées."
-                    .into(),
-            }));
-        }
-        (AvantageKind::Entries, _, _) => {
-            return Ok(Err(ServiceError::Invalid {
-                field: "entries",
-                message: "Indiquez le nombre d'entrées (1 à 100), sans prix.".into(),
-            }));
-        }
-    };
-    let t = totals(c, &row.id, row.season, &avantage.code)?;
-    let available = Quantity::from_units(avantage.kind, t.balance())?;
+    let before = tx.totals(&row.id, row.season, &avantage.code)?;
+    let available = Quantity::from_units(avantage.kind, before.balance())?;
     let outcome = match passregion_core::debit::debit(available, price) {
         Ok(o) => o,
-        Err(e) => return Ok(Err(e.into())),
+        Err(e) => return Ok(Outcome::CommitAndRefuse(e.into())),
     };
     if let Some(u) = used_qr
-        && qr_used(c, &u.credential_id, u.counter)?
+        && tx.qr_used(&u.credential_id, u.counter)?
     {
-        return Ok(Err(ServiceError::Qr("Replayed".into())));
+        return Ok(Outcome::CommitAndRefuse(ServiceError::Debits(
+            DebitsError::Qr("Replayed".into()),
+        )));
     }
-    let value = avantage.reimbursed_value(outcome.debited);
-    let id = new_id();
-    c.exec(
-        "INSERT INTO transactions (id, kind, card_id, partner_id, account_id, season, avantage,
-             unit_kind, price_units, units, reste_units, amount_cents, channel, created_at)
-             VALUES (?1, 'debit', ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
-        params![
-            id,
-            row.id,
-            at.partner_id,
-            at.account_id,
-            row.season.start_year(),
-            avantage.code,
-            kind_code(avantage.kind),
-            price.units(),
-            outcome.debited.units(),
-            outcome.reste_a_payer.units(),
-            value.cents(),
-            at.channel,
-            ts(at.now)
-        ],
-    )?;
-    append_ledger_after(
-        c,
-        &row.id,
-        row.season,
-        &avantage.code,
-        avantage.kind,
-        MovementKind::Debit,
-        outcome.debited.units(),
-        Some(&id),
-        t,
-        at.now,
-    )?;
-    if let Some(u) = used_qr {
-        c.exec(
-            "INSERT INTO qr_uses (credential_id, counter, transaction_id) VALUES (?1, ?2, ?3)",
-            params![u.credential_id, u.counter, id],
-        )?;
-    }
-    let mut tx = with_labels(cats, transactions_where(c, "t.id = ?1", &[&id])?)
-        .into_iter()
-        .next()
-        .ok_or(ServiceError::Internal("debit not found".into()))?;
-    let balance = units_text(avantage.kind, outcome.new_balance.units());
-    tx.balance_after = Some(balance.clone());
-    Ok(Ok((tx, balance)))
-}
-
-/// Whether a dynamic QR (credential + counter) already served a debit.
-pub(crate) fn qr_used(
-    conn: &Connection,
-    credential_id: &str,
-    counter: u32,
-) -> Result<bool, ServiceError> {
-    Ok(conn
-        .query_row(
-            "SELECT 1 FROM qr_uses WHERE credential_id = ?1 AND counter = ?2",
-            params![credential_id, counter],
-            |_| Ok(()),
-        )
-        .optional()?
-        .is_some())
+    let debit = NewDebit {
+        id: new_id(),
+        card: row,
+        at,
+        avantage,
+        price,
+        reimbursed: avantage.reimbursed_value(outcome.debited),
+        outcome,
+        before,
+        used_qr,
+    };
+    tx.insert_debit(&debit)?;
+    let mut shown = tx.transaction(cats, &debit.id)?;
+    let balance = units_text(avantage.kind, debit.outcome.new_balance.units());
+    shown.balance_after = Some(balance.clone());
+    Ok(Outcome::Commit((shown, balance)))
 }

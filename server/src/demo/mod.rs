@@ -162,8 +162,9 @@ pub fn seed(
             store.db().write(move |c| {
                 c.execute(
                     "INSERT INTO partners (id, name, category, address, city, postal_code, latitude, longitude,
-                     status, convention_signed_at, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'validated', ?9, ?9)",
-                    params![pid2, name2, code, street2, city2, cp2, lat, lon, ts(now - Duration::days(200))],
+                     status, convention_signed_at, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?10, ?9, ?9)",
+                    params![pid2, name2, code, street2, city2, cp2, lat, lon, ts(now - Duration::days(200)),
+                        passregion_core::status::ConventionStatus::Validated.as_str()],
                 )?;
                 Ok(())
             })?;
@@ -393,9 +394,11 @@ pub fn seed(
     // Some history: debits at partners, one refund.
     let cards: Vec<(String, String)> = store.db().read(|c| {
         let mut stmt = c.prepare(
-            "SELECT id, number FROM cards WHERE status = 'active' ORDER BY created_at LIMIT 80 OFFSET 1",
+            "SELECT id, number FROM cards WHERE status = ?1 ORDER BY created_at LIMIT 80 OFFSET 1",
         )?;
-        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        let rows = stmt.query_map([passregion_core::CardStatus::Active.code()], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })?;
         Ok(rows.collect::<Result<Vec<_>, _>>()?)
     })?;
     for (i, (card_id, _)) in cards.iter().enumerate() {

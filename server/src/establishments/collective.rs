@@ -1,5 +1,11 @@
 //! Collective bookings paid remotely by an établissement (FAQ §14): each card goes through the same debit rule as at a counter.
 
+use crate::platform::db::Outcome;
+
+use passregion_core::status::ConventionStatus;
+
+use crate::partners::error::PartnersError;
+
 use crate::platform::db::Cached;
 
 use chrono::DateTime;
@@ -74,9 +80,19 @@ impl CollectiveRepo for SqliteStore {
                     )
                     .optional()?;
                 let category: PartnerCategory = match partner {
-                    Some((cat, status)) if status == "validated" => enum_from(&cat)?,
-                    Some(_) => return Ok(Err(ServiceError::PartnerNotValidated)),
-                    None => return Ok(Err(ServiceError::NotFound("Partenaire"))),
+                    Some((cat, status)) if status == ConventionStatus::Validated.as_str() => {
+                        enum_from(&cat)?
+                    }
+                    Some(_) => {
+                        return Ok(Outcome::CommitAndRefuse(ServiceError::Partners(
+                            PartnersError::PartnerNotValidated,
+                        )));
+                    }
+                    None => {
+                        return Ok(Outcome::CommitAndRefuse(ServiceError::NotFound(
+                            "Partenaire",
+                        )));
+                    }
                 };
                 let at = DebitAt {
                     partner_id: &req.partner_id,
@@ -117,7 +133,7 @@ impl CollectiveRepo for SqliteStore {
                         req.entries_per_youth,
                         None,
                     ) {
-                        Ok(Ok((tx, balance))) => {
+                        Ok(Outcome::Commit((tx, balance))) => {
                             c.execute_batch("RELEASE card")?;
                             lines.push(CollectiveLine {
                                 card_id: card_id.clone(),
@@ -130,7 +146,7 @@ impl CollectiveRepo for SqliteStore {
                                 message: None,
                             });
                         }
-                        Ok(Err(e)) => {
+                        Ok(Outcome::CommitAndRefuse(e)) => {
                             c.execute_batch("ROLLBACK TO card; RELEASE card")?;
                             lines.push(refused(e));
                         }
@@ -141,7 +157,7 @@ impl CollectiveRepo for SqliteStore {
                     }
                 }
                 let debited_cards = lines.iter().filter(|l| l.status == "debite").count();
-                Ok(json_response(
+                Ok(Outcome::from(json_response(
                     201,
                     &CollectiveResponse {
                         partner_id: req.partner_id.clone(),
@@ -149,7 +165,7 @@ impl CollectiveRepo for SqliteStore {
                         lines,
                         debited_cards,
                     },
-                ))
+                )))
             })
         })
     }

@@ -10,14 +10,11 @@ use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::http::StatusCode;
 use passregion_core::partner::masked_phone;
-use passregion_core::partner::mobile_phone;
 use passregion_core::partner::signature_code;
-use passregion_core::partner::valid_siret;
 
 use crate::accounts::model::Role;
 use crate::accounts::require_role;
 use crate::accounts::session::Auth;
-use crate::app::AppState;
 use crate::error::ServiceError;
 use crate::partners::model::ApplicationRequest;
 use crate::partners::model::ApplicationResponse;
@@ -27,6 +24,7 @@ use crate::partners::model::PartnerDecision;
 use crate::partners::model::PartnerStatus;
 use crate::partners::model::SignRequest;
 use crate::partners::sms::sms_text;
+use crate::state::AppState;
 use crate::web::extract::Body;
 use crate::web::extract::Path;
 use crate::web::extract::Query;
@@ -63,22 +61,7 @@ pub async fn apply(
     Body(body): Body,
 ) -> Result<(StatusCode, Json<ApplicationResponse>), ApiError> {
     let (req, _) = parse_json::<ApplicationRequest>(&headers, &body)?;
-    if !req.accept_conditions {
-        return Err(ServiceError::Invalid {
-            field: "accept_conditions",
-            message: "Vous devez accepter les Conditions Générales de Partenariat.".into(),
-        }
-        .into());
-    }
-    let siret = valid_siret(&req.siret).ok_or(ServiceError::Invalid {
-        field: "siret",
-        message: "Le SIRET comporte 14 chiffres (clé de contrôle invalide).".into(),
-    })?;
-    let phone = mobile_phone(&req.phone).ok_or(ServiceError::Invalid {
-        field: "phone",
-        message: "Indiquez un numéro de mobile (06 ou 07) pour recevoir le code.".into(),
-    })?;
-    crate::accounts::check_new_account(&req.email, &req.password)?;
+    let (siret, phone) = crate::partners::check_application(&req)?;
     let password = req.password.clone();
     let hash = crate::web::extract::blocking(move || {
         crate::accounts::password::hash_password(&password)
@@ -100,7 +83,7 @@ pub async fn apply(
         Ok(ids)
     })
     .await?;
-    let session = crate::accounts::open_session(
+    let session = crate::accounts::http::open_session(
         &s,
         crate::accounts::model::AccountView {
             id: account_id,

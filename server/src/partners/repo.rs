@@ -1,5 +1,13 @@
 //! Storage of partner applications, conventions and decisions.
 
+use crate::platform::db::Outcome;
+
+use passregion_core::status::{BonPlanStatus, ConventionStatus};
+
+use crate::accounts::error::AccountsError;
+use crate::cards::error::CardsError;
+use crate::partners::error::PartnersError;
+
 use crate::platform::db::Cached;
 
 use chrono::DateTime;
@@ -31,7 +39,7 @@ use crate::platform::store::SqliteStore;
 pub(crate) const STATUS_SELECT: &str =
     "SELECT p.id, p.name, p.category, p.city, p.status, p.convention_signed_at,
     p.decision_reason,
-    (SELECT COUNT(*) FROM bons_plans b WHERE b.partner_id = p.id AND b.status = 'valide'
+    (SELECT COUNT(*) FROM bons_plans b WHERE b.partner_id = p.id AND b.status = ?4
        AND b.created_at >= ?1 AND b.created_at < ?2)
     FROM partners p";
 
@@ -55,18 +63,21 @@ pub(crate) fn statuses(
         .and_utc());
     let sql = format!("{STATUS_SELECT} WHERE {clause} ORDER BY p.name LIMIT 5000");
     let mut stmt = c.prepare(&sql)?;
-    let rows = stmt.query_map(params![from, to, arg], |r| {
-        Ok((
-            r.get::<_, String>(0)?,
-            r.get::<_, String>(1)?,
-            r.get::<_, String>(2)?,
-            r.get::<_, String>(3)?,
-            r.get::<_, String>(4)?,
-            r.get::<_, Option<String>>(5)?,
-            r.get::<_, Option<String>>(6)?,
-            r.get::<_, u32>(7)?,
-        ))
-    })?;
+    let rows = stmt.query_map(
+        params![from, to, arg, BonPlanStatus::Published.as_str()],
+        |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, String>(4)?,
+                r.get::<_, Option<String>>(5)?,
+                r.get::<_, Option<String>>(6)?,
+                r.get::<_, u32>(7)?,
+            ))
+        },
+    )?;
     let mut out = Vec::new();
     for row in rows {
         let (id, name, cat, city, status, signed, reason, n) = row?;
@@ -178,14 +189,14 @@ impl PartnersRepo for SqliteStore {
                 .optional()?
                 .unwrap_or(false);
             if taken {
-                return Err(ServiceError::EmailTaken);
+                return Err(ServiceError::Accounts(AccountsError::EmailTaken));
             }
             let pid = new_id();
             c.exec(
                 "INSERT INTO partners (id, name, category, address, city, postal_code, latitude, longitude,
                  status, created_at, siret, phone, contact_name)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'pending', ?9, ?10, ?11, ?12)",
-                params![pid, name, category, address, city, postal, lat, lon, ts(now), siret, phone, contact],
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?13, ?9, ?10, ?11, ?12)",
+                params![pid, name, category, address, city, postal, lat, lon, ts(now), siret, phone, contact, ConventionStatus::Pending.as_str()],
             )?;
             let aid = new_id();
             c.exec(
@@ -216,7 +227,7 @@ impl PartnersRepo for SqliteStore {
                 |r| Ok((r.get(0)?, r.get(1)?)),
             )?;
             if signed.is_some() {
-                return Err(ServiceError::ConventionAlreadySigned);
+                return Err(ServiceError::Partners(PartnersError::ConventionAlreadySigned));
             }
             let phone = phone.ok_or(ServiceError::NotFound("Téléphone"))?;
             c.exec(
@@ -241,7 +252,7 @@ impl PartnersRepo for SqliteStore {
             let signed: Option<String> =
                 c.one("SELECT convention_signed_at FROM partners WHERE id = ?1", [&pid], |r| r.get(0))?;
             if signed.is_some() {
-                return Ok(Err(ServiceError::ConventionAlreadySigned));
+                return Ok(Outcome::CommitAndRefuse(ServiceError::Partners(PartnersError::ConventionAlreadySigned)));
             }
             let row: Option<(String, String, u32)> = c
                 .query_row(
@@ -251,7 +262,7 @@ impl PartnersRepo for SqliteStore {
                 )
                 .optional()?;
             let Some((expected, expires, attempts)) = row else {
-                return Ok(Err(ServiceError::Code(CodeError::Expired)));
+                return Ok(Outcome::CommitAndRefuse(ServiceError::Partners(PartnersError::Code(CodeError::Expired))));
             };
             let expires = crate::platform::sql::parse_ts(&expires)?;
             if let Err(e) = check_code(&typed, &expected, expires, attempts, now) {
@@ -259,14 +270,14 @@ impl PartnersRepo for SqliteStore {
                     "UPDATE convention_codes SET attempts = attempts + 1 WHERE partner_id = ?1",
                     [&pid],
                 )?;
-                return Ok(Err(ServiceError::Code(e)));
+                return Ok(Outcome::CommitAndRefuse(ServiceError::Partners(PartnersError::Code(e))));
             }
             c.exec("UPDATE partners SET convention_signed_at = ?2 WHERE id = ?1", params![pid, ts(now)])?;
             c.exec("DELETE FROM convention_codes WHERE partner_id = ?1", [&pid])?;
-            Ok(statuses(c, "p.id = ?3", &pid, now)?
+            Ok(Outcome::from(statuses(c, "p.id = ?3", &pid, now)?
                 .into_iter()
                 .next()
-                .ok_or(ServiceError::NotFound("Partenaire")))
+                .ok_or(ServiceError::NotFound("Partenaire"))))
         })
     }
 
@@ -322,15 +333,24 @@ impl PartnersRepo for SqliteStore {
             let Some((status, signed)) = row else {
                 return Err(ServiceError::NotFound("Partenaire"));
             };
-            if status != "pending" {
-                return Err(ServiceError::OrderAlreadyDecided);
+            if status != ConventionStatus::Pending.as_str() {
+                return Err(ServiceError::Cards(CardsError::OrderAlreadyDecided));
             }
             if validate && signed.is_none() {
-                return Err(ServiceError::ConventionNotSigned);
+                return Err(ServiceError::Partners(PartnersError::ConventionNotSigned));
             }
             c.exec(
                 "UPDATE partners SET status = ?2, decision_reason = ?3 WHERE id = ?1",
-                params![id, if validate { "validated" } else { "rejected" }, reason],
+                params![
+                    id,
+                    if validate {
+                        ConventionStatus::Validated
+                    } else {
+                        ConventionStatus::Rejected
+                    }
+                    .as_str(),
+                    reason
+                ],
             )?;
             statuses(c, "p.id = ?3", &id, now)?
                 .into_iter()
@@ -361,11 +381,12 @@ impl DirectoryRepo for SqliteStore {
         self.db.read(move |c| {
             let mut stmt = c.prepare(
                 "SELECT id, name, category, address, city, postal_code, latitude, longitude
-                 FROM partners WHERE status = 'validated'
+                 FROM partners WHERE status = ?3
                  AND (lower(name) LIKE ?1 OR lower(city) LIKE ?1)
                  AND (?2 = '' OR category = ?2) ORDER BY name LIMIT 5000",
             )?;
-            let rows = stmt.query_map(params![pattern, cat], |r| {
+            let validated = ConventionStatus::Validated.as_str();
+            let rows = stmt.query_map(params![pattern, cat, validated], |r| {
                 let category: String = r.get(2)?;
                 Ok((
                     category,

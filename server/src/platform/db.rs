@@ -39,6 +39,38 @@ pub(crate) type Completion = Box<dyn FnOnce(bool) + Send>;
 
 pub(crate) type Job = Box<dyn FnOnce(&Connection) -> (bool, Completion) + Send>;
 
+/// What a write job decided, when it did not fail (a failure, `Err`, rolls
+/// its changes back).
+#[derive(Debug)]
+#[must_use]
+pub enum Outcome<T> {
+    /// Commit, and answer the value.
+    Commit(T),
+    /// Commit what the job wrote, and still answer the refusal: a wrong birth
+    /// date must count towards the card's lockout even though the debit is
+    /// refused.
+    CommitAndRefuse(ServiceError),
+}
+
+impl<T> From<Result<T, ServiceError>> for Outcome<T> {
+    fn from(r: Result<T, ServiceError>) -> Outcome<T> {
+        match r {
+            Ok(v) => Outcome::Commit(v),
+            Err(e) => Outcome::CommitAndRefuse(e),
+        }
+    }
+}
+
+impl<T> Outcome<T> {
+    /// The answer to give once committed.
+    pub fn into_result(self) -> Result<T, ServiceError> {
+        match self {
+            Outcome::Commit(v) => Ok(v),
+            Outcome::CommitAndRefuse(e) => Err(e),
+        }
+    }
+}
+
 /// The database: a writer thread and read connections.
 pub struct Db {
     sender: Mutex<Option<SyncSender<Job>>>,
@@ -128,14 +160,14 @@ impl Db {
         })
     }
 
-    /// Runs `f` in the writer thread, inside a transaction. `Ok(Ok(v))` commits
-    /// and returns `v`; `Err(e)` rolls back `f`'s changes; `Ok(Err(e))` commits
-    /// what `f` wrote and still answers `e` (a wrong birth date must count).
-    /// Returns once the commit is durable.
+    /// Runs `f` in the writer thread, inside a transaction.
+    /// `Ok(Outcome::Commit(v))` commits and returns `v`; `Err(e)` rolls back
+    /// `f`'s changes; `Ok(Outcome::CommitAndRefuse(e))` commits what `f`
+    /// wrote and still answers `e`. Returns once the commit is durable.
     pub fn write_outcome<T, F>(&self, f: F) -> Result<T, ServiceError>
     where
         T: Send + 'static,
-        F: FnOnce(&Connection) -> Result<Result<T, ServiceError>, ServiceError> + Send + 'static,
+        F: FnOnce(&Connection) -> Result<Outcome<T>, ServiceError> + Send + 'static,
     {
         let (tx, rx) = sync_channel::<Result<T, ServiceError>>(1);
         let job: Job = Box::new(move |conn| {
@@ -143,7 +175,7 @@ impl Db {
             let keep = result.is_ok();
             let done: Completion = Box::new(move |committed| {
                 let out = match result {
-                    Ok(inner) if committed => inner,
+                    Ok(inner) if committed => inner.into_result(),
                     Ok(_) => Err(ServiceError::Unavailable),
                     Err(e) => Err(e),
                 };
@@ -167,7 +199,7 @@ impl Db {
         T: Send + 'static,
         F: FnOnce(&Connection) -> Result<T, ServiceError> + Send + 'static,
     {
-        self.write_outcome(move |c| f(c).map(Ok))
+        self.write_outcome(move |c| f(c).map(Outcome::Commit))
     }
 
     /// Runs `f` on a read connection (a consistent snapshot for its duration).

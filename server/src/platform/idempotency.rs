@@ -1,5 +1,7 @@
 //! Idempotent writes: a replayed `Idempotency-Key` gets the stored answer; a reused key with another request is refused.
 
+use crate::platform::db::Outcome;
+
 use crate::platform::db::Cached;
 
 use chrono::DateTime;
@@ -39,8 +41,8 @@ pub(crate) fn idempotent(
     conn: &Connection,
     idem: &Idempotency,
     now: DateTime<Utc>,
-    op: impl FnOnce(&Connection) -> Result<Result<StoredResponse, ServiceError>, ServiceError>,
-) -> Result<Result<StoredResponse, ServiceError>, ServiceError> {
+    op: impl FnOnce(&Connection) -> Result<Outcome<StoredResponse>, ServiceError>,
+) -> Result<Outcome<StoredResponse>, ServiceError> {
     let existing: Option<(String, u16, String)> = conn
         .query_row(
             "SELECT request_hash, status, body FROM idempotency WHERE account_id = ?1 AND key = ?2",
@@ -50,12 +52,12 @@ pub(crate) fn idempotent(
         .optional()?;
     if let Some((hash, status, body)) = existing {
         if hash == idem.request_hash {
-            return Ok(Ok(StoredResponse { status, body }));
+            return Ok(Outcome::Commit(StoredResponse { status, body }));
         }
-        return Ok(Err(ServiceError::IdempotencyMismatch));
+        return Ok(Outcome::CommitAndRefuse(ServiceError::IdempotencyMismatch));
     }
     let out = op(conn)?;
-    if let Ok(resp) = &out {
+    if let Outcome::Commit(resp) = &out {
         conn.exec(
             "INSERT INTO idempotency (account_id, key, request_hash, status, body, created_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6)",

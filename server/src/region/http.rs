@@ -1,18 +1,16 @@
 //! Handlers of the Region's views.
 
+use crate::accounts::session::RegionStaff;
+
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
-
-use crate::accounts::require;
 
 use axum::Json;
 use axum::extract::State;
 
-use crate::accounts::model::Role;
-use crate::accounts::session::Auth;
-use crate::app::AppState;
 use crate::region::model::CardFlag;
 use crate::region::model::LedgerCheck;
+use crate::state::AppState;
 use crate::web::extract::blocking;
 use crate::web::problem::ApiError;
 
@@ -20,9 +18,8 @@ use crate::web::problem::ApiError;
 #[utoipa::path(get, path = "/api/region/ledger/check", responses((status = 200, body = LedgerCheck)), security(("bearer" = [])))]
 pub async fn ledger_check(
     State(s): State<AppState>,
-    Auth(p): Auth,
+    RegionStaff(_): RegionStaff,
 ) -> Result<Json<LedgerCheck>, ApiError> {
-    require(&p, Role::Region)?;
     let store = s.store.clone();
     blocking(move || store.check_ledger()).await.map(Json)
 }
@@ -31,9 +28,8 @@ pub async fn ledger_check(
 #[utoipa::path(get, path = "/api/region/flags", responses((status = 200, body = Vec<CardFlag>)), security(("bearer" = [])))]
 pub async fn region_flags(
     State(s): State<AppState>,
-    Auth(p): Auth,
+    RegionStaff(_): RegionStaff,
 ) -> Result<Json<Vec<CardFlag>>, ApiError> {
-    require(&p, Role::Region)?;
     let sync = s.store.clone();
     blocking(move || sync.flags()).await.map(Json)
 }

@@ -1,21 +1,21 @@
 //! Handlers of reimbursements.
 
+use crate::accounts::session::RegionStaff;
+
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::accounts::require;
 use crate::web::extract::parse_json;
 
 use axum::Json;
 use axum::extract::State;
 use axum::http::HeaderMap;
 
-use crate::accounts::model::Role;
 use crate::accounts::session::Auth;
-use crate::app::AppState;
 use crate::reimbursements::model::Batch;
 use crate::reimbursements::model::CloseRequest;
 use crate::reimbursements::model::ReimbursementSummary;
+use crate::state::AppState;
 use crate::web::extract::Body;
 use crate::web::extract::Path;
 use crate::web::extract::blocking;
@@ -38,9 +38,8 @@ pub async fn partner_reimbursements(
 #[utoipa::path(get, path = "/api/region/reimbursements", responses((status = 200, body = Vec<Batch>)), security(("bearer" = [])))]
 pub async fn region_batches(
     State(s): State<AppState>,
-    Auth(p): Auth,
+    RegionStaff(_): RegionStaff,
 ) -> Result<Json<Vec<Batch>>, ApiError> {
-    require(&p, Role::Region)?;
     let store = s.store.clone();
     blocking(move || store.batches()).await.map(Json)
 }
@@ -50,11 +49,10 @@ pub async fn region_batches(
     responses((status = 200, body = Vec<Batch>)), security(("bearer" = [])))]
 pub async fn close_batches(
     State(s): State<AppState>,
-    Auth(p): Auth,
+    RegionStaff(_): RegionStaff,
     headers: HeaderMap,
     Body(body): Body,
 ) -> Result<Json<Vec<Batch>>, ApiError> {
-    require(&p, Role::Region)?;
     let (req, _) = parse_json::<CloseRequest>(&headers, &body)?;
     let now = s.clock.now();
     let end = req.period_end.unwrap_or(now).min(now);
@@ -69,10 +67,9 @@ pub async fn close_batches(
     responses((status = 200, body = Batch)), security(("bearer" = [])))]
 pub async fn pay_batch(
     State(s): State<AppState>,
-    Auth(p): Auth,
+    RegionStaff(_): RegionStaff,
     Path(id): Path<String>,
 ) -> Result<Json<Batch>, ApiError> {
-    require(&p, Role::Region)?;
     let (store, now) = (s.store.clone(), s.clock.now());
     blocking(move || store.pay_batch(&id, now)).await.map(Json)
 }

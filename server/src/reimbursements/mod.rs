@@ -21,3 +21,25 @@ pub fn last_boundary(now: DateTime<Utc>, days: &[u32]) -> Option<DateTime<Utc>> 
         .and_then(|dt| REGION_TZ.from_local_datetime(&dt).earliest())
         .map(|dt| dt.with_timezone(&Utc))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::{DateTime, Utc};
+
+    #[test]
+    fn boundaries_follow_region_days() {
+        let t = |s: &str| s.parse::<DateTime<Utc>>().unwrap();
+        // 20 Nov 2026 → 16 Nov 00:00 Paris = 15 Nov 23:00 UTC.
+        assert_eq!(
+            last_boundary(t("2026-11-20T10:00:00Z"), &[1, 16]),
+            Some(t("2026-11-15T23:00:00Z"))
+        );
+        // 1 Dec 00:30 Paris is 30 Nov 23:30 UTC: the boundary is that midnight.
+        assert_eq!(
+            last_boundary(t("2026-11-30T23:30:00Z"), &[1, 16]),
+            Some(t("2026-11-30T23:00:00Z"))
+        );
+        assert_eq!(last_boundary(t("2026-11-20T10:00:00Z"), &[]), None);
+    }
+}

@@ -1,5 +1,7 @@
 //! Storage of reimbursement batches.
 
+use passregion_core::status::BatchStatus;
+
 use crate::platform::db::Cached;
 
 use chrono::DateTime;
@@ -107,8 +109,8 @@ impl ReimbursementsRepo for SqliteStore {
             };
             Ok(ReimbursementSummary {
                 pending_total: sum("i.batch_id IS NULL")?,
-                in_progress_total: sum("b.status = 'en_cours'")?,
-                paid_total: sum("b.status = 'rembourse'")?,
+                in_progress_total: sum(&format!("b.status = '{}'", BatchStatus::InProgress))?,
+                paid_total: sum(&format!("b.status = '{}'", BatchStatus::Paid))?,
                 batches: batches_where(c, "b.partner_id = ?1", &[&pid])?,
             })
         })
@@ -135,8 +137,8 @@ impl ReimbursementsRepo for SqliteStore {
                 let id = new_id();
                 c.exec(
                     "INSERT INTO reimbursement_batches (id, partner_id, period_end, total_cents, status, created_at)
-                     VALUES (?1, ?2, ?3, ?4, 'en_cours', ?5)",
-                    params![id, pid, ts(period_end), total, ts(now)],
+                     VALUES (?1, ?2, ?3, ?4, ?6, ?5)",
+                    params![id, pid, ts(period_end), total, ts(now), BatchStatus::InProgress.as_str()],
                 )?;
                 c.exec(
                     "INSERT INTO reimbursement_items (transaction_id, batch_id)
@@ -159,9 +161,14 @@ impl ReimbursementsRepo for SqliteStore {
         let id = batch_id.to_owned();
         self.db.write(move |c| {
             let n = c.exec(
-                "UPDATE reimbursement_batches SET status = 'rembourse', paid_at = ?2
-                 WHERE id = ?1 AND status = 'en_cours'",
-                params![id, ts(now)],
+                "UPDATE reimbursement_batches SET status = ?3, paid_at = ?2
+                 WHERE id = ?1 AND status = ?4",
+                params![
+                    id,
+                    ts(now),
+                    BatchStatus::Paid.as_str(),
+                    BatchStatus::InProgress.as_str()
+                ],
             )?;
             let batch = batches_where(c, "b.id = ?1", &[&id])?
                 .into_iter()

@@ -1,5 +1,10 @@
 //! Applying checked offline debits in the writer's transaction, one savepoint per item.
 
+use passregion_core::status::OfflineDebitStatus;
+
+use crate::cards::error::CardsError;
+use crate::debits::error::DebitsError;
+
 use crate::platform::db::Cached;
 
 use crate::debits::ledger::totals;
@@ -84,7 +89,7 @@ pub(crate) fn reject(id: Uuid, code: &'static str, message: &str) -> ItemResult 
 pub(crate) fn store_evidence(
     c: &Connection,
     it: &CheckedItem,
-    status: &str,
+    status: OfflineDebitStatus,
     result: &ItemResult,
     transaction_id: Option<&str>,
     now: DateTime<Utc>,
@@ -104,7 +109,7 @@ pub(crate) fn store_evidence(
             it.credential_id,
             it.counter,
             it.item.debited.cents(),
-            status,
+            status.as_str(),
             json,
             transaction_id,
             ts(now)
@@ -126,8 +131,13 @@ pub(crate) fn chain_ok(c: &Connection, it: &CheckedItem) -> Result<bool, Service
     let at = |s: i64, applied_only: bool| -> Result<Option<(String, String)>, ServiceError> {
         Ok(c.one(
             "SELECT prev_hash, hash FROM offline_debits WHERE device_id = ?1 AND seq = ?2
-             AND (?3 = 0 OR status = 'applied') ORDER BY status = 'applied' DESC LIMIT 1",
-            params![it.item.device_id, s, applied_only as i64],
+             AND (?3 = 0 OR status = ?4) ORDER BY status = ?4 DESC LIMIT 1",
+            params![
+                it.item.device_id,
+                s,
+                applied_only as i64,
+                OfflineDebitStatus::Applied.as_str()
+            ],
             |r| Ok((r.get(0)?, r.get(1)?)),
         )
         .optional()?)
@@ -204,13 +214,17 @@ impl SqliteStore {
                 "chaine_rompue",
                 "L'enregistrement ne suit pas le précédent de cet appareil.",
             );
-            store_evidence(c, it, "rejected", &r, None, now)?;
+            store_evidence(c, it, OfflineDebitStatus::Rejected, &r, None, now)?;
             return Ok(r);
         }
         // The same QR authorisation already paid another debit: evidence only.
-        if crate::debits::service::qr_used(c, &it.credential_id, it.counter)? {
-            let r = refused(id, ItemStatus::Reused, ServiceError::Qr("Replayed".into()));
-            store_evidence(c, it, "reused", &r, None, now)?;
+        if crate::debits::service::DebitTx::qr_used(c, &it.credential_id, it.counter)? {
+            let r = refused(
+                id,
+                ItemStatus::Reused,
+                ServiceError::Debits(DebitsError::Qr("Replayed".into())),
+            );
+            store_evidence(c, it, OfflineDebitStatus::Reused, &r, None, now)?;
             return Ok(r);
         }
         let Some(card) = card_by(c, "id", &it.card_id)? else {
@@ -223,22 +237,30 @@ impl SqliteStore {
             .and_then(|cat| cat.avantage(&it.item.avantage))
             .cloned();
         let Some(avantage) = avantage else {
-            let r = refused(id, ItemStatus::Rejected, ServiceError::UnknownAvantage);
-            store_evidence(c, it, "rejected", &r, None, now)?;
+            let r = refused(
+                id,
+                ItemStatus::Rejected,
+                ServiceError::Debits(DebitsError::UnknownAvantage),
+            );
+            store_evidence(c, it, OfflineDebitStatus::Rejected, &r, None, now)?;
             return Ok(r);
         };
         if card.season != season {
             let r = refused(
                 id,
                 ItemStatus::Rejected,
-                ServiceError::Card(passregion_core::CardError::Expired),
+                ServiceError::Cards(CardsError::Card(passregion_core::CardError::Expired)),
             );
-            store_evidence(c, it, "rejected", &r, None, now)?;
+            store_evidence(c, it, OfflineDebitStatus::Rejected, &r, None, now)?;
             return Ok(r);
         }
         if avantage.kind != AvantageKind::Credit || !avantage.allows(category) {
-            let r = refused(id, ItemStatus::Rejected, ServiceError::AvantageNotAllowed);
-            store_evidence(c, it, "rejected", &r, None, now)?;
+            let r = refused(
+                id,
+                ItemStatus::Rejected,
+                ServiceError::Debits(DebitsError::AvantageNotAllowed),
+            );
+            store_evidence(c, it, OfflineDebitStatus::Rejected, &r, None, now)?;
             return Ok(r);
         }
         // The credential's limits, as seen by this partner.
@@ -261,7 +283,7 @@ impl SqliteStore {
                 "hors_limites",
                 "Ce débit dépasse les limites hors ligne de la carte.",
             );
-            store_evidence(c, it, "rejected", &r, None, now)?;
+            store_evidence(c, it, OfflineDebitStatus::Rejected, &r, None, now)?;
             return Ok(r);
         }
         // Apply: the card pays what it still holds; the partner is paid what it
@@ -345,7 +367,14 @@ impl SqliteStore {
             transaction_id: Some(tx_id.clone()),
             overspend,
         };
-        store_evidence(c, it, "applied", &result, Some(&tx_id), now)?;
+        store_evidence(
+            c,
+            it,
+            OfflineDebitStatus::Applied,
+            &result,
+            Some(&tx_id),
+            now,
+        )?;
         Ok(result)
     }
 }

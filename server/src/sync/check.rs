@@ -1,5 +1,7 @@
 //! Checks of a pushed offline debit that need no database: signatures, chain fields, the QR at its scan time.
 
+use crate::debits::error::DebitsError;
+
 use chrono::DateTime;
 use chrono::Duration;
 use chrono::Utc;
@@ -78,7 +80,7 @@ pub fn check(
         return PushItem::Refused(refused(
             item.id,
             ItemStatus::Rejected,
-            ServiceError::Qr("static card offline".into()),
+            ServiceError::Debits(DebitsError::Qr("static card offline".into())),
         ));
     };
     let body_hash = sha256_hex(serde_json::to_string(&item).unwrap_or_default().as_bytes());

@@ -1,9 +1,10 @@
 //! Handlers of the sync protocol.
 
+use crate::accounts::session::PartnerStaff;
+
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::accounts::require;
 use crate::web::extract::parse_json;
 
 use axum::Json;
@@ -20,10 +21,9 @@ use passregion_core::sync::PushRequest;
 use passregion_core::sync::PushResponse;
 use std::collections::HashMap;
 
-use crate::accounts::model::Role;
 use crate::accounts::session::Auth;
-use crate::app::AppState;
 use crate::error::ServiceError;
+use crate::state::AppState;
 use crate::web::extract::Body;
 use crate::web::extract::Query;
 use crate::web::extract::blocking;
@@ -34,11 +34,10 @@ use crate::web::problem::ApiError;
     responses((status = 201, body = EnrolResponse), (status = 403, body = ApiError), (status = 422, body = ApiError)), security(("bearer" = [])))]
 pub async fn enrol_device(
     State(s): State<AppState>,
-    Auth(p): Auth,
+    PartnerStaff(p): PartnerStaff,
     headers: HeaderMap,
     Body(body): Body,
 ) -> Result<(StatusCode, Json<EnrolResponse>), ApiError> {
-    require(&p, Role::Partner)?;
     let (req, _) = parse_json::<EnrolRequest>(&headers, &body)?;
     PublicKey::from_base64(req.device_public_key.trim()).map_err(|_| ServiceError::Invalid {
         field: "device_public_key",
@@ -66,11 +65,10 @@ pub async fn enrol_device(
     responses((status = 200, body = PushResponse), (status = 403, body = ApiError), (status = 422, body = ApiError)), security(("bearer" = [])))]
 pub async fn sync_push(
     State(s): State<AppState>,
-    Auth(p): Auth,
+    PartnerStaff(p): PartnerStaff,
     headers: HeaderMap,
     Body(body): Body,
 ) -> Result<Json<PushResponse>, ApiError> {
-    require(&p, Role::Partner)?;
     let (req, _) = parse_json::<PushRequest>(&headers, &body)?;
     if req.items.len() > MAX_PUSH_ITEMS {
         return Err(ServiceError::Invalid {

@@ -1,5 +1,7 @@
 //! Storage of the sync protocol.
 
+use passregion_core::status::ConventionStatus;
+
 use crate::platform::db::Cached;
 
 use chrono::DateTime;
@@ -197,15 +199,15 @@ impl SyncRepo for SqliteStore {
                                 postal_code,
                                 latitude: lat,
                                 longitude: lon,
-                                active: status == "validated",
+                                active: status == ConventionStatus::Validated.as_str(),
                             });
                         }
                     }
                     "card" => {
                         let blocked: bool = c.one(
-                            "SELECT status = 'suspendue' OR EXISTS (SELECT 1 FROM card_flags f WHERE f.card_id = cards.id)
+                            "SELECT status = ?2 OR EXISTS (SELECT 1 FROM card_flags f WHERE f.card_id = cards.id)
                              FROM cards WHERE id = ?1",
-                            [&id],
+                            [id.as_str(), passregion_core::CardStatus::Suspendue.code()],
                             |r| r.get(0),
                         )?;
                         if let Ok(u) = Uuid::parse_str(&id) {

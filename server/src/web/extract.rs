@@ -26,9 +26,8 @@ pub use passregion_core::api::SearchQuery;
 pub async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, ServiceError> + Send + 'static,
 ) -> Result<T, ApiError> {
-    tokio::task::spawn_blocking(f)
+    crate::platform::run_blocking(f)
         .await
-        .map_err(|_| ApiError::from(ServiceError::Internal("task failed".into())))?
         .map_err(ApiError::from)
 }
 

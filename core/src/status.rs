@@ -1,0 +1,177 @@
+//! The statuses of the things the server keeps (orders, reimbursement batches,
+//! bons plans, partner conventions, offline debits): one enum each, with one
+//! string mapping (`as_str` / `parse`, the same strings in the database and
+//! on the wire). The card's status is [`crate::card::CardStatus`].
+
+use serde::{Deserialize, Serialize};
+
+macro_rules! status_enum {
+    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident = $text:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        pub enum $name {
+            $($(#[$vmeta])* #[serde(rename = $text)] $variant),+
+        }
+
+        impl $name {
+            /// Every status.
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            /// The stored and transmitted string.
+            pub const fn as_str(self) -> &'static str {
+                match self {
+                    $($name::$variant => $text),+
+                }
+            }
+
+            /// The status of a stored or transmitted string.
+            pub fn parse(text: &str) -> Option<$name> {
+                match text {
+                    $($text => Some($name::$variant),)+
+                    _ => None,
+                }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+status_enum! {
+    /// A youth's order of the PASS.
+    OrderStatus {
+        /// Waiting for the établissement.
+        Pending = "en_attente",
+        /// Validated: the card is issued.
+        Validated = "validee",
+        /// Refused, with a reason.
+        Refused = "refusee",
+    }
+}
+
+status_enum! {
+    /// A reimbursement batch of a partner.
+    BatchStatus {
+        /// Closed, to be paid.
+        InProgress = "en_cours",
+        /// Paid.
+        Paid = "rembourse",
+    }
+}
+
+status_enum! {
+    /// Where a transaction stands for the partner's reimbursement.
+    ReimbursementStatus {
+        /// Not yet in a batch.
+        Pending = "en_attente",
+        /// In a closed batch, not yet paid.
+        InProgress = "en_cours_de_remboursement",
+        /// Paid.
+        Paid = "rembourse",
+    }
+}
+
+impl ReimbursementStatus {
+    /// The status of a transaction in a batch of `batch` status (none: not
+    /// yet batched).
+    pub fn of_batch(batch: Option<BatchStatus>) -> ReimbursementStatus {
+        match batch {
+            None => ReimbursementStatus::Pending,
+            Some(BatchStatus::InProgress) => ReimbursementStatus::InProgress,
+            Some(BatchStatus::Paid) => ReimbursementStatus::Paid,
+        }
+    }
+}
+
+status_enum! {
+    /// A bon plan submitted by a partner.
+    BonPlanStatus {
+        /// Waiting for the Region's moderation.
+        Submitted = "soumis",
+        /// Published.
+        Published = "valide",
+        /// Refused, with a reason.
+        Refused = "refuse",
+    }
+}
+
+status_enum! {
+    /// A partner's convention with the Region.
+    ConventionStatus {
+        /// Applied, being signed or examined.
+        Pending = "pending",
+        /// In force: the partner may debit.
+        Validated = "validated",
+        /// Refused by the Region.
+        Rejected = "rejected",
+        /// Ended.
+        Terminated = "terminated",
+    }
+}
+
+status_enum! {
+    /// What the server did with an offline debit pushed by a partner device.
+    OfflineDebitStatus {
+        /// Applied to the ledger.
+        Applied = "applied",
+        /// Its QR (credential, counter) had already served.
+        Reused = "reused",
+        /// Refused (signature, chain, limits…).
+        Rejected = "rejected",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn round_trip<T: Copy + PartialEq + std::fmt::Debug + Serialize>(
+        all: &[T],
+        as_str: fn(T) -> &'static str,
+        parse: fn(&str) -> Option<T>,
+    ) {
+        for &s in all {
+            assert_eq!(parse(as_str(s)), Some(s));
+            assert_eq!(
+                serde_json::to_string(&s).unwrap(),
+                format!("\"{}\"", as_str(s))
+            );
+        }
+        assert_eq!(parse("inconnu"), None);
+    }
+
+    #[test]
+    fn one_string_per_status_both_ways() {
+        round_trip(OrderStatus::ALL, OrderStatus::as_str, OrderStatus::parse);
+        round_trip(BatchStatus::ALL, BatchStatus::as_str, BatchStatus::parse);
+        round_trip(
+            ReimbursementStatus::ALL,
+            ReimbursementStatus::as_str,
+            ReimbursementStatus::parse,
+        );
+        round_trip(
+            BonPlanStatus::ALL,
+            BonPlanStatus::as_str,
+            BonPlanStatus::parse,
+        );
+        round_trip(
+            ConventionStatus::ALL,
+            ConventionStatus::as_str,
+            ConventionStatus::parse,
+        );
+        round_trip(
+            OfflineDebitStatus::ALL,
+            OfflineDebitStatus::as_str,
+            OfflineDebitStatus::parse,
+        );
+        assert_eq!(
+            ReimbursementStatus::of_batch(Some(BatchStatus::Paid)),
+            ReimbursementStatus::Paid
+        );
+        assert_eq!(ReimbursementStatus::of_batch(None).as_str(), "en_attente");
+    }
+}

@@ -1,0 +1,13 @@
+//! Errors of accounts and sessions.
+
+/// Errors of accounts and sessions. Wrapped by [`crate::error::ServiceError`], mapped to the public
+/// problem body in one place (`crate::error`).
+#[derive(Debug, thiserror::Error)]
+pub enum AccountsError {
+    /// Wrong e-mail or password.
+    #[error("bad login")]
+    BadLogin,
+    /// An account already uses this e-mail.
+    #[error("e-mail taken")]
+    EmailTaken,
+}

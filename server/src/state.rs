@@ -1,0 +1,78 @@
+//! The state every handler shares, and `Storage`: every repository as one
+//! object, what a storage engine implements.
+
+use std::sync::Arc;
+
+use chrono::Duration;
+use passregion_core::Clock;
+
+use crate::accounts::session_cache::SessionCache;
+use crate::debits::qr::QrResolver;
+use crate::platform::catalogues::Catalogues;
+use crate::web::limits::FailureWindow;
+
+/// Every repository, as one object: what a storage engine implements.
+pub trait Storage:
+    crate::accounts::repo::AccountsRepo
+    + crate::cards::orders::OrdersRepo
+    + crate::cards::repo::CardsRepo
+    + crate::cards::credentials::CredentialsRepo
+    + crate::debits::repo::DebitsRepo
+    + crate::debits::qr::CredentialState
+    + crate::reimbursements::repo::ReimbursementsRepo
+    + crate::bons_plans::repo::BonsPlansRepo
+    + crate::partners::repo::PartnersRepo
+    + crate::partners::repo::DirectoryRepo
+    + crate::establishments::repo::ReferentsRepo
+    + crate::establishments::repo::EstablishmentsRepo
+    + crate::establishments::collective::CollectiveRepo
+    + crate::region::repo::RegionRepo
+    + crate::sync::repo::SyncRepo
+{
+}
+
+/// Shared state of every handler.
+#[derive(Clone)]
+pub struct AppState {
+    /// Storage.
+    pub store: Arc<dyn Storage>,
+    /// The clock.
+    pub clock: Arc<dyn Clock>,
+    /// Catalogues by season.
+    pub catalogues: Arc<Catalogues>,
+    /// Failed birth-date and login attempts per IP and per account.
+    pub failures: Arc<FailureWindow>,
+    /// Reads card QR codes.
+    pub qr: Arc<dyn QrResolver>,
+    /// Session lifetime.
+    pub session_ttl: Duration,
+    /// Recently resolved sessions.
+    pub sessions: Arc<SessionCache>,
+    /// Signing keys and trust list.
+    pub keys: Arc<crate::platform::keys::ServerKeys>,
+    /// Offline limits of new app credentials.
+    pub offline: crate::cards::credentials::OfflineDefaults,
+    /// Offline caps given to enrolled partner devices.
+    pub partner_caps: passregion_core::sync::PartnerCaps,
+    /// Sends the convention signature codes.
+    pub sms: Arc<dyn crate::partners::sms::SmsSender>,
+}
+
+impl<T> Storage for T where
+    T: crate::accounts::repo::AccountsRepo
+        + crate::cards::orders::OrdersRepo
+        + crate::cards::repo::CardsRepo
+        + crate::cards::credentials::CredentialsRepo
+        + crate::debits::repo::DebitsRepo
+        + crate::debits::qr::CredentialState
+        + crate::reimbursements::repo::ReimbursementsRepo
+        + crate::bons_plans::repo::BonsPlansRepo
+        + crate::partners::repo::PartnersRepo
+        + crate::partners::repo::DirectoryRepo
+        + crate::establishments::repo::ReferentsRepo
+        + crate::establishments::repo::EstablishmentsRepo
+        + crate::establishments::collective::CollectiveRepo
+        + crate::region::repo::RegionRepo
+        + crate::sync::repo::SyncRepo
+{
+}
