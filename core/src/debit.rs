@@ -21,6 +21,16 @@ pub enum AvantageKind {
     Entries,
 }
 
+impl AvantageKind {
+    /// The snake_case code used in data files and the API.
+    pub fn code(self) -> &'static str {
+        match self {
+            AvantageKind::Credit => "credit",
+            AvantageKind::Entries => "entries",
+        }
+    }
+}
+
 /// A quantity of an avantage: euros for a credit, a count for entries.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

@@ -26,21 +26,27 @@ pub struct CardSelector {
 #[serde(deny_unknown_fields)]
 pub struct DebitRequest {
     /// Card number typed on the web form…
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub card_number: Option<String>,
     /// …with the holder's birth date (used as a PIN).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub birth_date: Option<NaiveDate>,
     /// Or the text read from the card's QR code.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub qr: Option<String>,
     /// Avantage code.
     pub avantage: String,
     /// Price of the service in euros ("12.50"), for a credit avantage.
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, example = "12.50"))]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub price: Option<Money>,
     /// Number of entries, for an entries avantage.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub entries: Option<u32>,
     /// When the QR was scanned, for a debit the partner's app queued while
     /// offline: the code is verified at that instant (at most 72 hours ago),
     /// the debit itself is decided now.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scanned_at: Option<DateTime<Utc>>,
 }
 
@@ -132,8 +138,10 @@ pub struct Transaction {
 pub struct RefundRequest {
     /// Euros to give back (default: the whole debit).
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub amount: Option<Money>,
     /// Entries to give back (default: all).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub entries: Option<u32>,
 }
 
