@@ -102,21 +102,23 @@ pub struct LoginResponse {
     pub account: AccountView,
 }
 
+// Fields in alphabetical order: the order of this answer's keys since it was
+// a `json!` object.
 /// `GET /api/me`: who the session belongs to.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Me {
     /// Account id.
     pub account_id: String,
-    /// Role.
-    pub role: Role,
-    /// Partner structure (partner staff).
-    #[cfg_attr(feature = "openapi", schema(required))]
-    pub partner_id: Option<String>,
-    /// Partner category (partner staff).
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, required))]
-    pub partner_category: Option<PartnerCategory>,
     /// Établissement (établissement staff).
     #[cfg_attr(feature = "openapi", schema(required))]
     pub establishment_id: Option<String>,
+    /// Partner category (partner staff).
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, required))]
+    pub partner_category: Option<PartnerCategory>,
+    /// Partner structure (partner staff).
+    #[cfg_attr(feature = "openapi", schema(required))]
+    pub partner_id: Option<String>,
+    /// Role.
+    pub role: Role,
 }
