@@ -15,6 +15,10 @@ use std::time::Instant;
 
 use chrono::{Duration, Utc};
 use passregion_core::Money;
+use passregion_core::PartnerCategory;
+use passregion_core::api::accounts::{AccountView, LoginResponse, Role};
+use passregion_core::api::cards::{Balance, CardView};
+use passregion_core::api::debits::Transaction;
 use passregion_core::client::{
     HttpRequest, HttpResponse, PartnerClient, Store, Transport, TransportError, YouthClient,
 };
@@ -23,6 +27,7 @@ use passregion_core::credential::{
     AppCredential, AppCredentialClaims, IssuerKey, OfflineLimits, RootKey, SoftwareDeviceKey,
     TrustList, TrustedKey,
 };
+use passregion_core::debit::AvantageKind;
 use passregion_core::sync::{
     DirectoryEntry, EnrolResponse, ItemResult, ItemStatus, PartnerCaps, PullResponse, PushRequest,
     PushResponse,
@@ -56,10 +61,22 @@ impl Transport for Fake {
             "partner"
         };
         match path.split('?').next().unwrap_or("") {
-            "/api/auth/login" => json(
-                &serde_json::json!({"token": "t", "account": {"id": "a", "role":
-                if body.windows(5).any(|w| w == b"youth") { "youth" } else { role }}}),
-            ),
+            "/api/auth/login" => {
+                let youth = body.windows(5).any(|w| w == b"youth") || role == "youth";
+                json(&LoginResponse {
+                    token: "t".into(),
+                    expires_at: Utc::now() + Duration::days(1),
+                    account: AccountView {
+                        id: "a".into(),
+                        email: "a@example.org".into(),
+                        role: if youth { Role::Youth } else { Role::Partner },
+                        display_name: "A".into(),
+                        partner_id: (!youth).then(|| "p-1".into()),
+                        partner_category: (!youth).then_some(PartnerCategory::Librairie),
+                        establishment_id: None,
+                    },
+                })
+            }
             "/api/partner/devices" => json(&EnrolResponse {
                 device_id: "dev-1".into(),
                 partner_id: "p-1".into(),
@@ -126,19 +143,50 @@ impl Transport for Fake {
                     server_time: Utc::now(),
                 })
             }
-            "/api/youth/card" => json(&serde_json::json!({
-                "id": "c", "number": "1234", "status": "active", "season": "2026-2027",
-                "valid_until": "2027-05-31",
-                "balances": (0..15).map(|i| serde_json::json!({"avantage": format!("a{i}"), "label": "L",
-                    "kind": "credit", "loaded": "15.00", "remaining": "10.00", "categories": ["librairie"]}))
-                    .collect::<Vec<_>>()})),
+            "/api/youth/card" => json(&CardView {
+                id: "c".into(),
+                number: "1234".into(),
+                status: "active".into(),
+                status_reason: None,
+                season: "2026-2027".into(),
+                valid_until: chrono::NaiveDate::from_ymd_opt(2027, 5, 31).unwrap(),
+                first_name: "Léa".into(),
+                last_name: "Martin".into(),
+                establishment_id: "e-1".into(),
+                balances: (0..15)
+                    .map(|i| Balance {
+                        avantage: format!("a{i}"),
+                        label: "L".into(),
+                        kind: AvantageKind::Credit,
+                        loaded: "15.00".into(),
+                        remaining: "10.00".into(),
+                        categories: vec![PartnerCategory::Librairie],
+                    })
+                    .collect(),
+            }),
             "/api/youth/transactions" => json(
                 &(0..500)
-                    .map(|i| {
-                        serde_json::json!({"id": format!("t{i}"), "seq": i, "kind": "debit",
-                        "partner_name": "Librairie", "avantage": "a1", "debited": "1.00",
-                        "reste_a_payer": "0.00", "refunded": false, "channel": "qr",
-                        "created_at": (Utc::now() - Duration::minutes(i)).to_rfc3339()})
+                    .map(|i| Transaction {
+                        id: format!("t{i}"),
+                        seq: i,
+                        kind: "debit".into(),
+                        partner_id: "p-1".into(),
+                        partner_name: "Librairie".into(),
+                        card: "1234".into(),
+                        avantage: "a1".into(),
+                        avantage_label: "A1".into(),
+                        season: "2026-2027".into(),
+                        unit_kind: AvantageKind::Credit,
+                        price: "1.00".into(),
+                        debited: "1.00".into(),
+                        reste_a_payer: "0.00".into(),
+                        balance_after: None,
+                        reimbursed_amount: "1.00".into(),
+                        refund_of: None,
+                        refunded: false,
+                        channel: "qr".into(),
+                        reimbursement_status: "en_attente".into(),
+                        created_at: Utc::now() - Duration::minutes(i),
                     })
                     .collect::<Vec<_>>(),
             ),

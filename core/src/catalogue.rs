@@ -99,10 +99,13 @@ struct RawRule {
 
 /// A per-public or per-track amount that replaces the avantage's base amount.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Rule {
     /// Applies to this public only (any when absent).
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, required))]
     pub public: Option<Public>,
     /// Applies to this track only (any when absent).
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, required))]
     pub track: Option<Track>,
     /// What the youth receives.
     pub quantity: Quantity,
@@ -110,6 +113,7 @@ pub struct Rule {
 
 /// One avantage of a season.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Avantage {
     /// Stable code (`lecture_loisir`).
     pub code: String,
@@ -118,18 +122,24 @@ pub struct Avantage {
     /// French description.
     pub description: String,
     /// Euros or entries.
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub kind: AvantageKind,
     /// What a youth receives when no rule matches (none: only rules give it).
+    #[cfg_attr(feature = "openapi", schema(required))]
     pub base: Option<Quantity>,
     /// For an entries avantage: what the Region reimburses the partner per entry.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, required))]
     pub entry_value: Option<Money>,
     /// Amount doubled for youths with a recognised disability.
     pub doubled_for_disability: bool,
     /// Partner categories that may debit it.
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<String>))]
     pub categories: Vec<PartnerCategory>,
     /// Publics that receive it.
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<String>))]
     pub publics: Vec<Public>,
     /// Tracks that receive it (all when absent).
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Vec<String>>, required))]
     pub tracks: Option<Vec<Track>>,
     /// Per-public or per-track amounts, first match wins.
     pub rules: Vec<Rule>,
@@ -191,6 +201,7 @@ fn double(q: Quantity) -> Option<Quantity> {
 
 /// What one youth receives for one avantage.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Entitlement {
     /// Avantage code.
     pub code: String,
@@ -200,8 +211,10 @@ pub struct Entitlement {
 
 /// A validated catalogue for one season.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Catalogue {
     /// The season it applies to.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, example = "2026-2027"))]
     pub season: Season,
     /// Its avantages, in file order.
     pub avantages: Vec<Avantage>,

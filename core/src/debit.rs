@@ -21,13 +21,25 @@ pub enum AvantageKind {
     Entries,
 }
 
+impl AvantageKind {
+    /// The snake_case code used in data files and the API.
+    pub fn code(self) -> &'static str {
+        match self {
+            AvantageKind::Credit => "credit",
+            AvantageKind::Entries => "entries",
+        }
+    }
+}
+
 /// A quantity of an avantage: euros for a credit, a count for entries.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Quantity {
     /// Euros.
     Credit {
         /// The amount.
+        #[cfg_attr(feature = "openapi", schema(value_type = String))]
         amount: Money,
     },
     /// Entries.

@@ -11,11 +11,14 @@
 //! - [`card`]: card numbers and the card life cycle.
 //! - [`ledger`]: balances derived from append-only movements.
 //! - [`clock`]: the clock behind a trait.
+//! - [`api`]: the request and response types of the server's JSON API
+//!   (OpenAPI schemas with the `openapi` feature); [`sync`]: the sync protocol.
 //! - [`qr`]: QR rendering (SVG, PNG); scanning of camera frames with feature
 //!   `scan` (rxing; the server does not build it).
 //! - `client` (feature `client`): the offline-capable app core (local store,
 //!   HTTP transport, youth and partner clients, sync engine).
 
+pub mod api;
 pub mod card;
 pub mod catalogue;
 #[cfg(feature = "client")]

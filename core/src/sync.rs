@@ -28,10 +28,13 @@ pub const GENESIS_HASH: &str = "000000000000000000000000000000000000000000000000
 
 /// Caps a partner sets on its own offline acceptance (on top of the credential's).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PartnerCaps {
     /// Largest offline debit the partner accepts.
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub per_transaction_max: Money,
     /// Most the partner accepts offline per day, all cards together.
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub daily_max: Money,
 }
 
@@ -104,6 +107,7 @@ pub fn decide_offline_debit(
 
 /// An offline debit as recorded by the partner app and pushed to the server.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct OfflineDebit {
     /// UUIDv7, created at confirmation: the idempotency key.
@@ -117,10 +121,13 @@ pub struct OfflineDebit {
     /// Avantage code.
     pub avantage: String,
     /// Price of the service.
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub price: Money,
     /// What the card paid (decided offline).
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub debited: Money,
     /// What the youth paid at the counter.
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub reste_a_payer: Money,
     /// When the QR was scanned (device clock corrected by the server offset).
     pub scanned_at: DateTime<Utc>,
@@ -173,6 +180,7 @@ impl OfflineDebit {
 
 /// `POST /api/sync/push`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct PushRequest {
     /// Items, in the device's order (the server accepts any order).
@@ -181,6 +189,7 @@ pub struct PushRequest {
 
 /// The server's decision on one pushed item.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ItemStatus {
     /// Applied now.
@@ -199,6 +208,7 @@ pub enum ItemStatus {
 
 /// One item's answer.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ItemResult {
     /// The item id.
     pub id: Uuid,
@@ -217,11 +227,13 @@ pub struct ItemResult {
     pub transaction_id: Option<String>,
     /// Whether applying it revealed an offline overspend (card flagged).
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(required))]
     pub overspend: bool,
 }
 
 /// `POST /api/sync/push` answer.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PushResponse {
     /// One result per item, in request order.
     pub results: Vec<ItemResult>,
@@ -231,6 +243,7 @@ pub struct PushResponse {
 
 /// `POST /api/partner/devices`: enrol a partner phone.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct EnrolRequest {
     /// The device's Ed25519 public key (base64url).
@@ -241,12 +254,14 @@ pub struct EnrolRequest {
 
 /// Answer to an enrolment.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EnrolResponse {
     /// Device id (put in every offline debit).
     pub device_id: String,
     /// The partner.
     pub partner_id: String,
     /// Its category (what it may debit).
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub category: PartnerCategory,
     /// Offline caps.
     pub caps: PartnerCaps,
@@ -258,12 +273,14 @@ pub struct EnrolResponse {
 
 /// A partner in the directory (synced to the apps).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DirectoryEntry {
     /// Id.
     pub id: String,
     /// Name.
     pub name: String,
     /// Category.
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub category: PartnerCategory,
     /// Street address.
     pub address: String,
@@ -281,6 +298,7 @@ pub struct DirectoryEntry {
 
 /// `GET /api/sync/pull?cursor=N`: what changed after the cursor.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PullResponse {
     /// Pass it back as `cursor` next time.
     pub cursor: i64,

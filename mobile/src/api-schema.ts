@@ -925,13 +925,13 @@ export interface components {
             /** @description E-mail. */
             email: string;
             /** @description Établissement (établissement staff). */
-            establishment_id?: string | null;
+            establishment_id: string | null;
             /** @description Id. */
             id: string;
             /** @description Partner category (partner staff). */
-            partner_category?: string | null;
+            partner_category: string | null;
             /** @description Partner structure (partner staff). */
-            partner_id?: string | null;
+            partner_id: string | null;
             /** @description Role. */
             role: components["schemas"]["Role"];
         };
@@ -999,6 +999,30 @@ export interface components {
             /** @description A session in the new partner space, to sign the convention. */
             session: components["schemas"]["LoginResponse"];
         };
+        /** @description One avantage of a season. */
+        Avantage: {
+            base: null | components["schemas"]["Quantity"];
+            /** @description Partner categories that may debit it. */
+            categories: string[];
+            /** @description Stable code (`lecture_loisir`). */
+            code: string;
+            /** @description French description. */
+            description: string;
+            /** @description Amount doubled for youths with a recognised disability. */
+            doubled_for_disability: boolean;
+            /** @description For an entries avantage: what the Region reimburses the partner per entry. */
+            entry_value: string | null;
+            /** @description Euros or entries. */
+            kind: string;
+            /** @description French label shown to people. */
+            label: string;
+            /** @description Publics that receive it. */
+            publics: string[];
+            /** @description Per-public or per-track amounts, first match wins. */
+            rules: components["schemas"]["Rule"][];
+            /** @description Tracks that receive it (all when absent). */
+            tracks: string[] | null;
+        };
         /** @description The balance of one avantage. */
         Balance: {
             /** @description Avantage code. */
@@ -1027,7 +1051,7 @@ export interface components {
              * Format: date-time
              * @description Paid at.
              */
-            paid_at?: string | null;
+            paid_at: string | null;
             /** @description Partner. */
             partner_id: string;
             /** @description Partner name. */
@@ -1067,7 +1091,7 @@ export interface components {
             /** @description Partner name. */
             partner_name: string;
             /** @description Moderation note. */
-            reason?: string | null;
+            reason: string | null;
             /** @description `soumis`, `valide` or `refuse`. */
             status: string;
             /** @description Title. */
@@ -1076,7 +1100,7 @@ export interface components {
              * Format: date
              * @description Last day.
              */
-            valid_until?: string | null;
+            valid_until: string | null;
         };
         /** @description `POST /api/partner/bons-plans`. */
         BonPlanRequest: {
@@ -1115,7 +1139,7 @@ export interface components {
             /** @description Holder's first name and initial (to check identity at the counter). */
             holder: string;
             /** @description Why not, in French. */
-            reason?: string | null;
+            reason: string | null;
             /** @description Season label. */
             season: string;
             /** @description Card status. */
@@ -1161,12 +1185,22 @@ export interface components {
             /** @description `expediee`, `active` or `suspendue`. */
             status: string;
             /** @description Reason of a suspension. */
-            status_reason?: string | null;
+            status_reason: string | null;
             /**
              * Format: date
              * @description Last day of use.
              */
             valid_until: string;
+        };
+        /** @description A validated catalogue for one season. */
+        Catalogue: {
+            /** @description Its avantages, in file order. */
+            avantages: components["schemas"]["Avantage"][];
+            /**
+             * @description The season it applies to.
+             * @example 2026-2027
+             */
+            season: string;
         };
         /** @description `POST /api/region/reimbursements/close`. */
         CloseRequest: {
@@ -1176,24 +1210,29 @@ export interface components {
              */
             period_end?: string | null;
         };
+        /** @description Answer to `POST /api/partner/convention/code`: a new code was sent. */
+        CodeSent: {
+            /** @description Where the code went (masked). */
+            code_sent_to: string;
+        };
         /** @description One card's outcome. */
         CollectiveLine: {
             /** @description Balance left on the avantage. */
-            balance?: string | null;
+            balance: string | null;
             /** @description Card id. */
             card_id: string;
             /** @description Machine code of a refusal. */
-            code?: string | null;
+            code: string | null;
             /** @description Taken from the card. */
-            debited?: string | null;
+            debited: string | null;
             /** @description French message of a refusal. */
-            message?: string | null;
+            message: string | null;
             /** @description Left for the youth (or the établissement) to pay. */
-            reste_a_payer?: string | null;
+            reste_a_payer: string | null;
             /** @description `debite` or `refuse`. */
             status: string;
             /** @description Transaction (when debited). */
-            transaction_id?: string | null;
+            transaction_id: string | null;
         };
         /** @description `POST /api/establishment/collective-debits`. */
         CollectiveRequest: {
@@ -1298,6 +1337,58 @@ export interface components {
              */
             scanned_at?: string | null;
         };
+        /** @description A partner in the directory (synced to the apps). */
+        DirectoryEntry: {
+            /** @description `false` when the partner left the network (remove it from the cache). */
+            active: boolean;
+            /** @description Street address. */
+            address: string;
+            /** @description Category. */
+            category: string;
+            /** @description City. */
+            city: string;
+            /** @description Id. */
+            id: string;
+            /**
+             * Format: double
+             * @description Latitude (WGS84).
+             */
+            latitude: number;
+            /**
+             * Format: double
+             * @description Longitude (WGS84).
+             */
+            longitude: number;
+            /** @description Name. */
+            name: string;
+            /** @description Postal code. */
+            postal_code: string;
+        };
+        /** @description `POST /api/partner/devices`: enrol a partner phone. */
+        EnrolRequest: {
+            /** @description The device's Ed25519 public key (base64url). */
+            device_public_key: string;
+            /** @description A label for the partner's staff ("Caisse 1"). */
+            label: string;
+        };
+        /** @description Answer to an enrolment. */
+        EnrolResponse: {
+            /** @description Offline caps. */
+            caps: components["schemas"]["PartnerCaps"];
+            /** @description Its category (what it may debit). */
+            category: string;
+            /** @description Device id (put in every offline debit). */
+            device_id: string;
+            /** @description The partner. */
+            partner_id: string;
+            /** @description The root key that signs the trust list (base64url): pinned by the app. */
+            root_public_key: string;
+            /**
+             * Format: date-time
+             * @description Server time.
+             */
+            server_time: string;
+        };
         /** @description An établissement, for the order form. */
         Establishment: {
             /** @description City. */
@@ -1323,6 +1414,34 @@ export interface components {
              */
             time: string;
         };
+        /** @description One item's answer. */
+        ItemResult: {
+            /** @description Stable machine code of a refusal. */
+            code?: string | null;
+            /**
+             * Format: int32
+             * @description The HTTP status a single request would have had (201, 200, 422, 409…).
+             */
+            http_status: number;
+            /**
+             * Format: uuid
+             * @description The item id.
+             */
+            id: string;
+            /** @description French message of a refusal. */
+            message?: string | null;
+            /** @description Whether applying it revealed an offline overspend (card flagged). */
+            overspend: boolean;
+            /** @description What happened. */
+            status: components["schemas"]["ItemStatus"];
+            /** @description Server transaction id of an applied item. */
+            transaction_id?: string | null;
+        };
+        /**
+         * @description The server's decision on one pushed item.
+         * @enum {string}
+         */
+        ItemStatus: "applied" | "duplicate" | "conflict" | "reused" | "rejected";
         /** @description Result of the ledger check. */
         LedgerCheck: {
             /** @description Lines where `loaded ≠ balance + debited − refunded` or a rule is broken. */
@@ -1357,12 +1476,62 @@ export interface components {
             /** @description Bearer token for `Authorization: Bearer …`. */
             token: string;
         };
+        /** @description `GET /api/me`: who the session belongs to. */
+        Me: {
+            /** @description Account id. */
+            account_id: string;
+            /** @description Établissement (établissement staff). */
+            establishment_id: string | null;
+            /** @description Partner category (partner staff). */
+            partner_category: string | null;
+            /** @description Partner structure (partner staff). */
+            partner_id: string | null;
+            /** @description Role. */
+            role: components["schemas"]["Role"];
+        };
         /** @description `POST /api/region/bons-plans/{id}/decision`. */
         ModerationRequest: {
             /** @description Note to the partner (required when refusing). */
             reason?: string | null;
             /** @description Publish or refuse. */
             validate: boolean;
+        };
+        /** @description An offline debit as recorded by the partner app and pushed to the server. */
+        OfflineDebit: {
+            /** @description Avantage code. */
+            avantage: string;
+            /** @description What the card paid (decided offline). */
+            debited: string;
+            /** @description The enrolled partner device. */
+            device_id: string;
+            /**
+             * Format: uuid
+             * @description UUIDv7, created at confirmation: the idempotency key.
+             */
+            id: string;
+            /** @description Hash of the device's previous record (hex), [`GENESIS_HASH`] first. */
+            prev_hash: string;
+            /** @description Price of the service. */
+            price: string;
+            /** @description The scanned `PD1:` text (evidence; the server verifies it again). */
+            qr: string;
+            /** @description What the youth paid at the counter. */
+            reste_a_payer: string;
+            /**
+             * Format: date-time
+             * @description When the QR was scanned (device clock corrected by the server offset).
+             */
+            scanned_at: string;
+            /**
+             * Format: int64
+             * @description Position in the device's hash chain (1, 2, …).
+             */
+            seq: number;
+            /**
+             * @description Ed25519 signature by the partner device key (base64url) over
+             *     [`OfflineDebit::signing_bytes`].
+             */
+            signature: string;
         };
         /** @description An order and its status. */
         Order: {
@@ -1380,7 +1549,7 @@ export interface components {
              * Format: date-time
              * @description Validated or refused at.
              */
-            decided_at?: string | null;
+            decided_at: string | null;
             /** @description Disability. */
             disabled: boolean;
             /** @description Établissement. */
@@ -1394,13 +1563,13 @@ export interface components {
             /** @description Public. */
             public: string;
             /** @description Reason of a refusal. */
-            reason?: string | null;
+            reason: string | null;
             /** @description Season label (`2026-2027`). */
             season: string;
             /** @description `en_attente`, `validee` or `refusee`. */
             status: string;
             /** @description Track. */
-            track?: string | null;
+            track: string | null;
         };
         /** @description `POST /api/establishment/orders/{id}/decision`. */
         OrderDecision: {
@@ -1466,6 +1635,13 @@ export interface components {
             /** @description Postal code. */
             postal_code: string;
         };
+        /** @description Caps a partner sets on its own offline acceptance (on top of the credential's). */
+        PartnerCaps: {
+            /** @description Most the partner accepts offline per day, all cards together. */
+            daily_max: string;
+            /** @description Largest offline debit the partner accepts. */
+            per_transaction_max: string;
+        };
         /** @description `POST /api/region/partners/{id}/decision`. */
         PartnerDecision: {
             /** @description Required when refusing. */
@@ -1488,9 +1664,9 @@ export interface components {
              * Format: date-time
              * @description When the convention was signed (by SMS code).
              */
-            convention_signed_at?: string | null;
+            convention_signed_at: string | null;
             /** @description The Region's note on its decision. */
-            decision_reason?: string | null;
+            decision_reason: string | null;
             /** @description Whether the convention's yearly minimum of bons plans is met. */
             meets_bons_plans_minimum: boolean;
             /** @description Name. */
@@ -1500,12 +1676,67 @@ export interface components {
             /** @description `pending`, `validated`, `rejected` or `terminated`. */
             status: string;
         };
+        /** @description `GET /api/sync/pull?cursor=N`: what changed after the cursor. */
+        PullResponse: {
+            /**
+             * Format: int64
+             * @description Pass it back as `cursor` next time.
+             */
+            cursor: number;
+            /** @description Whether more changes wait (pull again at once). */
+            more: boolean;
+            /** @description Partners added, changed or removed. */
+            partners: components["schemas"]["DirectoryEntry"][];
+            /** @description Card ids whose revocation was lifted. */
+            restored_cards: string[];
+            /** @description Revoked card ids (suspended or flagged cards). */
+            revoked_cards: string[];
+            /** @description Revoked app credential ids. */
+            revoked_credentials: string[];
+            /**
+             * Format: date-time
+             * @description Server time.
+             */
+            server_time: string;
+            /** @description The signed trust list (JSON), when it changed. */
+            trust_list?: string | null;
+        };
+        /** @description `POST /api/sync/push`. */
+        PushRequest: {
+            /** @description Items, in the device's order (the server accepts any order). */
+            items: components["schemas"]["OfflineDebit"][];
+        };
+        /** @description `POST /api/sync/push` answer. */
+        PushResponse: {
+            /** @description One result per item, in request order. */
+            results: components["schemas"]["ItemResult"][];
+            /**
+             * Format: date-time
+             * @description Server time.
+             */
+            server_time: string;
+        };
+        /** @description A quantity of an avantage: euros for a credit, a count for entries. */
+        Quantity: {
+            /** @description The amount. */
+            amount: string;
+            /** @enum {string} */
+            kind: "credit";
+        } | {
+            /**
+             * Format: int32
+             * @description The count.
+             */
+            count: number;
+            /** @enum {string} */
+            kind: "entries";
+        };
         /** @description `POST …/cards/{id}/suspend` and similar. */
         ReasonRequest: {
             /** @description Why (shown to the youth). */
             reason: string;
         };
-        /** @description A thematic referent of an établissement. */
+        /** @description A thematic referent of an établissement (answered, and sent to declare one). */
         Referent: {
             /** @description E-mail. */
             email: string;
@@ -1557,10 +1788,33 @@ export interface components {
          * @enum {string}
          */
         Role: "youth" | "partner" | "establishment" | "region";
+        /** @description A per-public or per-track amount that replaces the avantage's base amount. */
+        Rule: {
+            /** @description Applies to this public only (any when absent). */
+            public: string | null;
+            /** @description What the youth receives. */
+            quantity: components["schemas"]["Quantity"];
+            /** @description Applies to this track only (any when absent). */
+            track: string | null;
+        };
         /** @description `POST /api/partner/convention/sign`. */
         SignRequest: {
             /** @description The six-digit code received by SMS. */
             code: string;
+        };
+        /**
+         * @description A trust list as published: the exact JSON body that was signed, and the
+         *     root signature over it (no canonicalisation needed).
+         */
+        SignedTrustList: {
+            /** @description The JSON of a [`TrustList`]. */
+            body: string;
+            /** @description Always [`TRUST_LIST_FORMAT`]. */
+            format: string;
+            /** @description The root key id (informative; the signature is what counts): 16 hex digits. */
+            root_kid: string;
+            /** @description Ed25519 signature by the root key, base64url. */
+            signature: string;
         };
         /** @description A partner transaction (debit or refund) as shown to the partner, the youth and the Region. */
         Transaction: {
@@ -1592,7 +1846,7 @@ export interface components {
             /** @description Price asked (euros, or entries asked). */
             price: string;
             /** @description For a refund: the debit it cancels. */
-            refund_of?: string | null;
+            refund_of: string | null;
             /** @description Whether this debit was refunded. */
             refunded: boolean;
             /** @description Euro amount reimbursed to the partner (negative for a refund). */
@@ -1620,6 +1874,11 @@ export interface components {
              * @description Pass as `after` to get the next page.
              */
             next_cursor: number;
+        };
+        /** @description `GET /api/trust-root`: the root public key that signs the trust list. */
+        TrustRoot: {
+            /** @description Ed25519 public key (base64url). */
+            root_public_key: string;
         };
     };
     responses: never;
@@ -1727,14 +1986,14 @@ export interface operations {
     };
     bons_plans: {
         parameters: {
-            query?: never;
-            header?: never;
-            path: {
+            query?: {
                 /** @description Words to look for in names and cities. */
-                q: string | null;
+                q?: string;
                 /** @description Partner category filter. */
-                category: string | null;
+                category?: string;
             };
+            header?: never;
+            path?: never;
             cookie?: never;
         };
         requestBody?: never;
@@ -1766,7 +2025,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Catalogue"];
+                };
             };
             404: {
                 headers: {
@@ -1998,14 +2259,14 @@ export interface operations {
     };
     establishments: {
         parameters: {
-            query?: never;
-            header?: never;
-            path: {
+            query?: {
                 /** @description Words to look for in names and cities. */
-                q: string | null;
+                q?: string;
                 /** @description Partner category filter. */
-                category: string | null;
+                category?: string;
             };
+            header?: never;
+            path?: never;
             cookie?: never;
         };
         requestBody?: never;
@@ -2033,7 +2294,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Me"];
+                };
             };
         };
     };
@@ -2131,7 +2394,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["CodeSent"];
+                };
             };
         };
     };
@@ -2233,16 +2498,33 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": unknown;
+                "application/json": components["schemas"]["EnrolRequest"];
             };
         };
         responses: {
-            /** @description EnrolResponse */
             201: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["EnrolResponse"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
             };
         };
     };
@@ -2286,14 +2568,14 @@ export interface operations {
     };
     partner_transactions: {
         parameters: {
-            query?: never;
-            header?: never;
-            path: {
+            query?: {
                 /** @description Return items after this cursor. */
-                after: number | null;
+                after?: number;
                 /** @description At most this many (1 to 500, default 100). */
-                limit: number | null;
+                limit?: number;
             };
+            header?: never;
+            path?: never;
             cookie?: never;
         };
         requestBody?: never;
@@ -2353,14 +2635,14 @@ export interface operations {
     };
     partners: {
         parameters: {
-            query?: never;
-            header?: never;
-            path: {
+            query?: {
                 /** @description Words to look for in names and cities. */
-                q: string | null;
+                q?: string;
                 /** @description Partner category filter. */
-                category: string | null;
+                category?: string;
             };
+            header?: never;
+            path?: never;
             cookie?: never;
         };
         requestBody?: never;
@@ -2628,14 +2910,14 @@ export interface operations {
     };
     region_transactions: {
         parameters: {
-            query?: never;
-            header?: never;
-            path: {
+            query?: {
                 /** @description Return items after this cursor. */
-                after: number | null;
+                after?: number;
                 /** @description At most this many (1 to 500, default 100). */
-                limit: number | null;
+                limit?: number;
             };
+            header?: never;
+            path?: never;
             cookie?: never;
         };
         requestBody?: never;
@@ -2662,12 +2944,21 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description PullResponse */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["PullResponse"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
             };
         };
     };
@@ -2680,16 +2971,33 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": unknown;
+                "application/json": components["schemas"]["PushRequest"];
             };
         };
         responses: {
-            /** @description PushResponse */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["PushResponse"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
             };
         };
     };
@@ -2707,7 +3015,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["SignedTrustList"];
+                };
             };
         };
     };
@@ -2724,7 +3034,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["TrustRoot"];
+                };
             };
         };
     };

@@ -4,7 +4,9 @@ import { apiBase } from './config';
 
 // The API's types are generated from the server's OpenAPI document into
 // ./api-schema.ts (scripts/gen-api-types.sh; never edit that file). These
-// aliases keep the names the app uses.
+// aliases keep the names the app uses. A field the server always sends is
+// required in the schema, `T | null` when it may be empty; only fields it
+// leaves out when empty are optional (`?`).
 type Schemas = components['schemas'];
 
 export type Role = Schemas['Role'];

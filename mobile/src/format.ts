@@ -22,7 +22,8 @@ export function amount(kind: string, value: string): string {
   return kind === 'entries' ? entries(value) : euros(value);
 }
 
-export function date(iso: string | null | undefined): string {
+/** A date or an instant (`null`: not set, as the server sends it) → "12 mars 2027". */
+export function date(iso: string | null): string {
   if (!iso) return '—';
   const d = /^\d{4}-\d{2}-\d{2}$/.test(iso) ? new Date(`${iso}T12:00:00`) : new Date(iso);
   return d.toLocaleDateString('fr-FR', { day: 'numeric', month: 'long', year: 'numeric' });

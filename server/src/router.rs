@@ -9,15 +9,12 @@ use axum::extract::State;
 use axum::response::IntoResponse;
 use axum::response::Response;
 use axum::routing::get;
-use chrono::DateTime;
-use chrono::Utc;
 use passregion_core::Catalogue;
 use passregion_core::Season;
-use serde::Serialize;
+use passregion_core::api::Health;
 use std::collections::HashMap;
 use std::sync::Arc;
 use utoipa::OpenApi;
-use utoipa::ToSchema;
 
 use crate::error::ServiceError;
 use crate::state::AppState;
@@ -29,7 +26,7 @@ use crate::web::problem::ApiError;
 pub async fn health(State(s): State<AppState>) -> Json<Health> {
     let now = s.clock.now();
     Json(Health {
-        status: "ok",
+        status: "ok".to_owned(),
         time: now,
         season: Season::of_instant(now).to_string(),
     })
@@ -37,7 +34,7 @@ pub async fn health(State(s): State<AppState>) -> Json<Health> {
 
 /// The season's catalogue of avantages.
 #[utoipa::path(get, path = "/api/catalogue", params(("season" = Option<String>, Query, description = "2026-2027")),
-    responses((status = 200, description = "The catalogue"), (status = 404, body = ApiError)))]
+    responses((status = 200, body = Catalogue, description = "The catalogue"), (status = 404, body = ApiError)))]
 pub async fn catalogue(
     State(s): State<AppState>,
     Query(q): Query<HashMap<String, String>>,
@@ -143,13 +140,91 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// `GET /health`.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Health {
-    /// `ok`.
-    pub status: &'static str,
-    /// Server time.
-    pub time: DateTime<Utc>,
-    /// Current season.
-    pub season: String,
+#[cfg(test)]
+mod tests {
+    use super::openapi_document;
+
+    fn doc() -> serde_json::Value {
+        serde_json::to_value(openapi_document()).unwrap()
+    }
+
+    fn json_schema<'a>(v: &'a serde_json::Value, path: &str) -> &'a serde_json::Value {
+        &v["content"]["application/json"]["schema"]
+            .as_object()
+            .unwrap_or_else(|| panic!("{path}: no JSON schema"))["$ref"]
+    }
+
+    #[test]
+    fn every_json_answer_and_body_has_a_schema() {
+        let d = doc();
+        for (path, ops) in d["paths"].as_object().unwrap() {
+            for (method, op) in ops.as_object().unwrap() {
+                for (status, r) in op["responses"].as_object().unwrap() {
+                    if status.starts_with('2') && status != "204" {
+                        let content = r["content"].as_object();
+                        assert!(content.is_some(), "{method} {path} {status}: no content");
+                        // Images are bytes; every JSON answer has a schema.
+                        if let Some(json) = r["content"].get("application/json") {
+                            let s = &json["schema"];
+                            assert!(
+                                s.as_object().is_some_and(|s| !s.is_empty()),
+                                "{method} {path} {status}: free JSON answer"
+                            );
+                        }
+                    }
+                }
+                if let Some(b) = op.get("requestBody") {
+                    let s = &b["content"]["application/json"]["schema"];
+                    assert!(
+                        !s.as_object().unwrap().is_empty(),
+                        "{method} {path}: free JSON request body"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn sync_devices_and_me_have_real_schemas() {
+        let d = doc();
+        let p = &d["paths"];
+        let cases = [
+            (
+                &p["/api/partner/devices"]["post"]["responses"]["201"],
+                "EnrolResponse",
+            ),
+            (
+                &p["/api/partner/devices"]["post"]["requestBody"],
+                "EnrolRequest",
+            ),
+            (
+                &p["/api/sync/push"]["post"]["responses"]["200"],
+                "PushResponse",
+            ),
+            (&p["/api/sync/push"]["post"]["requestBody"], "PushRequest"),
+            (
+                &p["/api/sync/pull"]["get"]["responses"]["200"],
+                "PullResponse",
+            ),
+            (&p["/api/me"]["get"]["responses"]["200"], "Me"),
+            (
+                &p["/api/trust-root"]["get"]["responses"]["200"],
+                "TrustRoot",
+            ),
+        ];
+        for (v, name) in cases {
+            assert_eq!(
+                json_schema(v, name),
+                &serde_json::json!(format!("#/components/schemas/{name}"))
+            );
+        }
+        // Money is a string; a null the server always sends is required.
+        let s = &d["components"]["schemas"];
+        assert_eq!(s["OfflineDebit"]["properties"]["price"]["type"], "string");
+        let required = s["AccountView"]["required"].as_array().unwrap();
+        assert!(required.contains(&serde_json::json!("partner_id")));
+        let required = s["Transaction"]["required"].as_array().unwrap();
+        assert!(required.contains(&serde_json::json!("refund_of")));
+        assert!(!required.contains(&serde_json::json!("balance_after")));
+    }
 }

@@ -420,3 +420,35 @@ fn youth_app_works_offline_from_its_cache() {
         .unwrap();
     assert_eq!(near.first().map(|h| h.id.clone()), Some(first.id));
 }
+
+#[test]
+fn online_calls_read_the_servers_own_types() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(2, &[]);
+    let net = Faulty::new();
+    let y = youth(dir.path(), &server, &net);
+    let p = partner(dir.path(), "librairie", &server, &net);
+    // Léa's order, validated (the client reads the server's Order).
+    let orders = y.orders().unwrap();
+    assert!(orders.iter().any(|o| o.status == "validee"), "{orders:?}");
+    // Her card as cached from the server's CardView.
+    let card = y.card().unwrap().unwrap();
+    assert_eq!(card.season.len(), "2026-2027".len());
+    // An online debit: the server decides and answers its DebitReceipt.
+    let qr = y.current_qr(Utc::now()).unwrap();
+    let r = p.debit(&qr, "lecture_loisir", money("3.00")).unwrap();
+    assert_eq!(r.status, DebitStatus::Confirmed);
+    assert_eq!((r.debited, r.reste_a_payer), (money("3.00"), money("0")));
+    assert!(r.balance.is_some());
+    // Transactions (TransactionPage) and reimbursements (ReimbursementSummary).
+    assert!(p.refresh_transactions().unwrap() >= 1);
+    assert!(p.transactions(5).unwrap().iter().any(|t| t.id == r.id));
+    let s = p.refresh_reimbursements().unwrap();
+    assert!(s.pending_total >= money("3.00"));
+    assert_eq!(p.reimbursements().unwrap(), Some(s));
+    // The youth's history has the debit, with the server's timestamp text.
+    y.refresh().unwrap();
+    let h = y.history(5).unwrap();
+    let line = h.iter().find(|t| t.id == r.id).unwrap();
+    assert!(line.created_at.ends_with('Z'), "{}", line.created_at);
+}

@@ -18,6 +18,10 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::Utc;
 use passregion_core::Money;
+use passregion_core::PartnerCategory;
+use passregion_core::api::accounts::{AccountView, LoginResponse, Role};
+use passregion_core::api::debits::TransactionPage;
+use passregion_core::api::reimbursements::ReimbursementSummary;
 use passregion_core::client::{
     HttpRequest, HttpResponse, PartnerClient, RetryPolicy, Sleeper, Transport, TransportError,
 };
@@ -27,8 +31,8 @@ use passregion_core::credential::{
     SoftwareDeviceKey, TrustList, TrustedKey,
 };
 use passregion_core::sync::{
-    EnrolRequest, EnrolResponse, ItemResult, ItemStatus, OfflineDebit, PartnerCaps, PushRequest,
-    PushResponse,
+    EnrolRequest, EnrolResponse, ItemResult, ItemStatus, OfflineDebit, PartnerCaps, PullResponse,
+    PushRequest, PushResponse,
 };
 use proptest::prelude::*;
 use uuid::Uuid;
@@ -196,8 +200,20 @@ impl Transport for FakeServer {
             "/api/auth/login" => {
                 let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
                 let who = v["email"].as_str().unwrap().to_owned();
-                ok(&serde_json::json!({"token": who, "expires_at": Utc::now(),
-                    "account": {"id": who, "role": "partner", "partner_id": who, "partner_category": "librairie"}}))
+                ok(&serde_json::to_value(LoginResponse {
+                    token: who.clone(),
+                    expires_at: Utc::now(),
+                    account: AccountView {
+                        id: who.clone(),
+                        email: who.clone(),
+                        role: Role::Partner,
+                        display_name: who.clone(),
+                        partner_id: Some(who),
+                        partner_category: Some(PartnerCategory::Librairie),
+                        establishment_id: None,
+                    },
+                })
+                .unwrap())
             }
             "/api/partner/devices" => {
                 let r: EnrolRequest = serde_json::from_slice(&body).unwrap();
@@ -257,13 +273,29 @@ impl Transport for FakeServer {
                     }),
                 }
             }
-            "/api/sync/pull" => ok(
-                &serde_json::json!({"cursor": 0, "more": false, "partners": [],
-                "revoked_cards": [], "revoked_credentials": [], "restored_cards": [], "server_time": Utc::now()}),
-            ),
-            "/api/partner/transactions" => ok(&serde_json::json!({"items": [], "next_cursor": 0})),
-            "/api/partner/reimbursements" => ok(&serde_json::json!({"pending_total": "0.00",
-                "in_progress_total": "0.00", "paid_total": "0.00", "batches": []})),
+            "/api/sync/pull" => ok(&serde_json::to_value(PullResponse {
+                cursor: 0,
+                more: false,
+                partners: vec![],
+                revoked_cards: vec![],
+                revoked_credentials: vec![],
+                restored_cards: vec![],
+                trust_list: None,
+                server_time: Utc::now(),
+            })
+            .unwrap()),
+            "/api/partner/transactions" => ok(&serde_json::to_value(TransactionPage {
+                items: vec![],
+                next_cursor: 0,
+            })
+            .unwrap()),
+            "/api/partner/reimbursements" => ok(&serde_json::to_value(ReimbursementSummary {
+                pending_total: Money::ZERO,
+                in_progress_total: Money::ZERO,
+                paid_total: Money::ZERO,
+                batches: vec![],
+            })
+            .unwrap()),
             _ => Ok(HttpResponse {
                 status: 404,
                 headers: vec![],

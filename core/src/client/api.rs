@@ -10,6 +10,7 @@ use serde::de::DeserializeOwned;
 use super::error::ClientError;
 use super::store::{Session, Store};
 use super::transport::{HttpRequest, HttpResponse, Method, Transport};
+use crate::api::accounts::{LoginRequest, LoginResponse};
 use crate::clock::Clock;
 
 /// The device clock corrected by the last known server offset.
@@ -149,9 +150,12 @@ impl Api {
         server_url: &str,
         email: &str,
         password: &str,
-    ) -> Result<LoginAnswer, ClientError> {
-        let body = serde_json::to_vec(&serde_json::json!({"email": email, "password": password}))
-            .map_err(|e| ClientError::Protocol(e.to_string()))?;
+    ) -> Result<LoginResponse, ClientError> {
+        let body = serde_json::to_vec(&LoginRequest {
+            email: email.to_owned(),
+            password: password.to_owned(),
+        })
+        .map_err(|e| ClientError::Protocol(e.to_string()))?;
         let resp = self.raw(
             server_url,
             Method::Post,
@@ -160,7 +164,7 @@ impl Api {
             None,
             None,
         )?;
-        let answer: LoginAnswer = parse(&resp)?;
+        let answer: LoginResponse = parse(&resp)?;
         let previous = self.store.session()?;
         // Another account on this device: its cached data must not leak to
         // the new one. Unsynced offline debits are kept (they are the
@@ -180,10 +184,10 @@ impl Api {
         self.store.save_session(&Session {
             server_url: server_url.trim_end_matches('/').to_owned(),
             token: Some(answer.token.clone()),
-            role: Some(answer.account.role.clone()),
+            role: Some(answer.account.role.code().to_owned()),
             account_id: Some(answer.account.id.clone()),
             partner_id: answer.account.partner_id.clone(),
-            partner_category: answer.account.partner_category.clone(),
+            partner_category: answer.account.partner_category.map(|c| c.code().to_owned()),
         })?;
         Ok(answer)
     }
@@ -199,20 +203,4 @@ impl Api {
 
 pub(crate) fn parse<T: DeserializeOwned>(resp: &HttpResponse) -> Result<T, ClientError> {
     serde_json::from_slice(&resp.body).map_err(|e| ClientError::Protocol(e.to_string()))
-}
-
-#[derive(Debug, Clone, serde::Deserialize)]
-pub(crate) struct LoginAnswer {
-    pub token: String,
-    pub account: AccountAnswer,
-}
-
-#[derive(Debug, Clone, serde::Deserialize)]
-pub(crate) struct AccountAnswer {
-    pub id: String,
-    pub role: String,
-    #[serde(default)]
-    pub partner_id: Option<String>,
-    #[serde(default)]
-    pub partner_category: Option<String>,
 }

@@ -1,12 +1,13 @@
 //! The cached transaction history (the `history` table), shared by the youth
-//! and partner clients: the server's transaction JSON, its insertion (a
+//! and partner clients: the server's transactions, their insertion (a
 //! refund marks its debit as refunded) and the newest-first read.
 
+use chrono::{DateTime, Utc};
 use rusqlite::params;
-use serde::{Deserialize, Serialize};
 
 use super::api::Api;
 use super::error::ClientError;
+use crate::api::debits::Transaction;
 
 /// A line of the history.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -31,31 +32,12 @@ pub struct HistoryItem {
     pub created_at: String,
 }
 
-#[derive(Deserialize, Serialize)]
-pub(crate) struct TransactionJson {
-    pub id: String,
-    pub seq: i64,
-    pub kind: String,
-    #[serde(default)]
-    pub partner_name: String,
-    pub avantage: String,
-    pub debited: String,
-    pub reste_a_payer: String,
-    #[serde(default)]
-    pub refunded: bool,
-    /// For a refund: the debit it cancels.
-    #[serde(default)]
-    pub refund_of: Option<String>,
-    #[serde(default)]
-    pub channel: String,
-    pub created_at: String,
-}
-
 pub(crate) fn insert_history(
     tx: &rusqlite::Transaction<'_>,
-    t: &TransactionJson,
+    t: &Transaction,
 ) -> Result<(), ClientError> {
     let body = serde_json::to_string(t).map_err(|e| ClientError::Protocol(e.to_string()))?;
+    let created_at = wire_time(&t.created_at)?;
     tx.execute(
         "INSERT INTO history (id, seq, kind, partner_name, avantage, debited, reste_a_payer,
            refunded, channel, created_at, body)
@@ -71,7 +53,7 @@ pub(crate) fn insert_history(
             t.reste_a_payer,
             t.refunded,
             t.channel,
-            t.created_at,
+            created_at,
             body
         ],
     )?;
@@ -83,6 +65,31 @@ pub(crate) fn insert_history(
         )?;
     }
     Ok(())
+}
+
+/// An instant as the server writes it (what the `created_at` column always
+/// held: its text orders the history).
+fn wire_time(t: &DateTime<Utc>) -> Result<String, ClientError> {
+    match serde_json::to_value(t) {
+        Ok(serde_json::Value::String(s)) => Ok(s),
+        _ => Err(ClientError::Protocol("created_at".into())),
+    }
+}
+
+impl From<&Transaction> for HistoryItem {
+    fn from(t: &Transaction) -> HistoryItem {
+        HistoryItem {
+            id: t.id.clone(),
+            kind: t.kind.clone(),
+            partner_name: t.partner_name.clone(),
+            avantage: t.avantage.clone(),
+            debited: t.debited.clone(),
+            reste_a_payer: t.reste_a_payer.clone(),
+            refunded: t.refunded,
+            channel: t.channel.clone(),
+            created_at: wire_time(&t.created_at).unwrap_or_default(),
+        }
+    }
 }
 
 pub(crate) fn read_history(api: &Api, limit: usize) -> Result<Vec<HistoryItem>, ClientError> {

@@ -156,18 +156,7 @@ pub(crate) fn pull_all(api: &Api) -> Result<PullSummary, ClientError> {
 }
 
 fn full_directory(api: &Api, mut summary: PullSummary) -> Result<PullSummary, ClientError> {
-    #[derive(serde::Deserialize)]
-    struct P {
-        id: String,
-        name: String,
-        category: PartnerCategory,
-        address: String,
-        city: String,
-        postal_code: String,
-        latitude: f64,
-        longitude: f64,
-    }
-    let list: Vec<P> = api.get("/api/partners")?;
+    let list: Vec<crate::api::partners::Partner> = api.get("/api/partners")?;
     let entries: Vec<DirectoryEntry> = list
         .into_iter()
         .map(|p| DirectoryEntry {

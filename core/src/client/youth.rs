@@ -7,18 +7,22 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use rusqlite::{OptionalExtension as _, params};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 use super::api::Api;
 use super::error::ClientError;
-use super::history::{HistoryItem, TransactionJson, insert_history, read_history};
+use super::history::{HistoryItem, insert_history, read_history};
 use super::pull::{self, PartnerHit, PartnerQuery, PullSummary};
 use super::state::{ListenerId, StateCell, SyncListener, SyncState};
 use super::store::{OpenReport, Store, now_text, parse_time, time_text};
 use super::transport::{Method, Transport};
+use crate::api::accounts::Role;
+use crate::api::bons_plans::BonPlan;
+use crate::api::cards::{CardView, CredentialRequest, CredentialResponse};
+use crate::api::debits::Transaction;
 use crate::clock::Clock;
 use crate::credential::{AppCredential, DeviceSigner};
-use crate::public::{PartnerCategory, Public, Track};
+use crate::public::PartnerCategory;
 
 /// A device signer the clients can share across threads.
 pub type SharedSigner = Arc<dyn DeviceSigner + Send + Sync>;
@@ -26,48 +30,12 @@ pub type SharedSigner = Arc<dyn DeviceSigner + Send + Sync>;
 /// Renew the app credential when it expires within this delay.
 const CREDENTIAL_RENEW_BEFORE: Duration = Duration::hours(24);
 
-/// The *bon de commande*.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct OrderForm {
-    /// First name.
-    pub first_name: String,
-    /// Last name.
-    pub last_name: String,
-    /// Birth date.
-    pub birth_date: NaiveDate,
-    /// Public.
-    pub public: Public,
-    /// Track (lycéens, apprentis).
-    pub track: Option<Track>,
-    /// Recognised disability.
-    #[serde(default)]
-    pub disabled: bool,
-    /// Établissement that validates.
-    pub establishment_id: String,
-    /// Street address.
-    pub address: String,
-    /// Postal code.
-    pub postal_code: String,
-    /// City.
-    pub city: String,
-}
+/// The *bon de commande*: the server's
+/// [`OrderRequest`](crate::api::cards::OrderRequest).
+pub type OrderForm = crate::api::cards::OrderRequest;
 
-/// An order and where it stands.
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
-pub struct OrderStatus {
-    /// Id.
-    pub id: String,
-    /// Season label.
-    pub season: String,
-    /// `en_attente`, `validee` or `refusee`.
-    pub status: String,
-    /// Reason of a refusal.
-    pub reason: Option<String>,
-    /// Submitted at.
-    pub created_at: DateTime<Utc>,
-    /// Decided at.
-    pub decided_at: Option<DateTime<Utc>>,
-}
+/// An order and where it stands: the server's [`Order`](crate::api::cards::Order).
+pub type OrderStatus = crate::api::cards::Order;
 
 /// The cached card.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -127,7 +95,8 @@ pub struct CredentialInfo {
     pub qr_counter: u32,
 }
 
-/// A bon plan.
+/// A bon plan as cached for the offline list (what the app shows of the
+/// server's [`BonPlan`]).
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 pub struct BonPlanItem {
     /// Id.
@@ -144,35 +113,6 @@ pub struct BonPlanItem {
     pub description: String,
     /// Last day.
     pub valid_until: Option<NaiveDate>,
-}
-
-#[derive(Deserialize)]
-struct CardJson {
-    id: String,
-    number: String,
-    status: String,
-    season: String,
-    valid_until: String,
-    balances: Vec<BalanceJson>,
-}
-
-#[derive(Deserialize)]
-struct BalanceJson {
-    avantage: String,
-    label: String,
-    kind: String,
-    loaded: String,
-    remaining: String,
-    categories: Vec<PartnerCategory>,
-}
-
-#[derive(Deserialize)]
-struct CredentialJson {
-    credential: String,
-    credential_id: String,
-    card_id: String,
-    issued_at: DateTime<Utc>,
-    expires_at: DateTime<Utc>,
 }
 
 /// The youth app core.
@@ -230,7 +170,7 @@ impl YouthClient {
     /// Logs in (youth accounts only).
     pub fn login(&self, server_url: &str, email: &str, password: &str) -> Result<(), ClientError> {
         let a = self.api.login(server_url, email, password)?;
-        if a.account.role != "youth" {
+        if a.account.role != Role::Youth {
             return Err(ClientError::InvalidArgument("not a youth account"));
         }
         Ok(())
@@ -254,14 +194,14 @@ impl YouthClient {
 
     /// Confirms the card arrived; caches it.
     pub fn activate_card(&self) -> Result<CardSnapshot, ClientError> {
-        let card: CardJson =
+        let card: CardView =
             self.api
                 .call(Method::Post, "/api/youth/card/activate", Some(&()), None)?;
         self.save_card(&card)?;
         self.card()?.ok_or(ClientError::Missing("card"))
     }
 
-    fn save_card(&self, card: &CardJson) -> Result<(), ClientError> {
+    fn save_card(&self, card: &CardView) -> Result<(), ClientError> {
         self.api.store.write(|tx| -> Result<(), ClientError> {
             tx.execute(
                 "INSERT INTO card (id, card_id, number, status, season, valid_until, fetched_at)
@@ -273,7 +213,7 @@ impl YouthClient {
                     card.number,
                     card.status,
                     card.season,
-                    card.valid_until,
+                    card.valid_until.to_string(),
                     now_text()
                 ],
             )?;
@@ -284,7 +224,14 @@ impl YouthClient {
                 tx.execute(
                     "INSERT INTO balances (avantage, label, kind, loaded, remaining, categories)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                    params![b.avantage, b.label, b.kind, b.loaded, b.remaining, cats],
+                    params![
+                        b.avantage,
+                        b.label,
+                        b.kind.code(),
+                        b.loaded,
+                        b.remaining,
+                        cats
+                    ],
                 )?;
             }
             Ok(())
@@ -293,9 +240,9 @@ impl YouthClient {
 
     /// Fetches card, balances and history into the store.
     pub fn refresh(&self) -> Result<(), ClientError> {
-        let card: CardJson = self.api.get("/api/youth/card")?;
+        let card: CardView = self.api.get("/api/youth/card")?;
         self.save_card(&card)?;
-        let txs: Vec<TransactionJson> = self.api.get("/api/youth/transactions")?;
+        let txs: Vec<Transaction> = self.api.get("/api/youth/transactions")?;
         self.api.store.write(|tx| -> Result<(), ClientError> {
             tx.execute("DELETE FROM history", [])?;
             for t in &txs {
@@ -386,8 +333,10 @@ impl YouthClient {
 
     /// Registers this device's key and stores a fresh app credential.
     pub fn fetch_credential(&self) -> Result<CredentialInfo, ClientError> {
-        let body = serde_json::json!({"device_public_key": self.signer.public_key().to_base64()});
-        let c: CredentialJson =
+        let body = CredentialRequest {
+            device_public_key: self.signer.public_key().to_base64(),
+        };
+        let c: CredentialResponse =
             self.api
                 .call(Method::Post, "/api/youth/credentials", Some(&body), None)?;
         // Check it before keeping it: it must be bound to this device's key.
@@ -472,7 +421,7 @@ impl YouthClient {
 
     /// Fetches the published bons plans into the store.
     pub fn refresh_bons_plans(&self) -> Result<usize, ClientError> {
-        let plans: Vec<BonPlanItem> = self.api.get("/api/bons-plans")?;
+        let plans: Vec<BonPlan> = self.api.get("/api/bons-plans")?;
         self.api.store.write(|tx| -> Result<(), ClientError> {
             tx.execute("DELETE FROM bons_plans", [])?;
             for p in &plans {

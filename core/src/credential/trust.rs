@@ -131,10 +131,12 @@ impl TrustList {
 /// A trust list as published: the exact JSON body that was signed, and the
 /// root signature over it (no canonicalisation needed).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SignedTrustList {
     /// Always [`TRUST_LIST_FORMAT`].
     pub format: String,
-    /// The root key id (informative; the signature is what counts).
+    /// The root key id (informative; the signature is what counts): 16 hex digits.
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub root_kid: Kid,
     /// The JSON of a [`TrustList`].
     pub body: String,

@@ -19,6 +19,7 @@ use crate::accounts::check_new_account;
 use crate::accounts::model::AccountView;
 use crate::accounts::model::LoginRequest;
 use crate::accounts::model::LoginResponse;
+use crate::accounts::model::Me;
 use crate::accounts::model::RegisterRequest;
 use crate::accounts::model::Role;
 use crate::accounts::session::Auth;
@@ -167,15 +168,15 @@ pub async fn logout(
 }
 
 /// The caller's account.
-#[utoipa::path(get, path = "/api/me", responses((status = 200)), security(("bearer" = [])))]
-pub async fn me(Auth(p): Auth) -> Json<serde_json::Value> {
-    Json(serde_json::json!({
-        "account_id": p.account_id,
-        "role": p.role,
-        "partner_id": p.partner.as_ref().map(|x| x.0.clone()),
-        "partner_category": p.partner.as_ref().map(|x| x.1),
-        "establishment_id": p.establishment_id,
-    }))
+#[utoipa::path(get, path = "/api/me", responses((status = 200, body = Me)), security(("bearer" = [])))]
+pub async fn me(Auth(p): Auth) -> Json<Me> {
+    Json(Me {
+        partner_id: p.partner.as_ref().map(|x| x.0.clone()),
+        partner_category: p.partner.as_ref().map(|x| x.1),
+        account_id: p.account_id,
+        role: p.role,
+        establishment_id: p.establishment_id,
+    })
 }
 
 /// The routes of this domain, with their OpenAPI entries.

@@ -30,6 +30,7 @@ use crate::cards::model::Order;
 use crate::cards::model::OrderDecision;
 use crate::cards::model::OrderRequest;
 use crate::cards::model::ReasonRequest;
+use crate::cards::model::TrustRoot;
 use crate::error::ServiceError;
 use crate::state::AppState;
 use crate::web::extract::Body;
@@ -173,7 +174,7 @@ pub async fn issue_credential(
 }
 
 /// The signed trust list of issuer keys (for partner apps verifying offline).
-#[utoipa::path(get, path = "/api/trust-list", responses((status = 200, description = "Signed trust list")))]
+#[utoipa::path(get, path = "/api/trust-list", responses((status = 200, body = passregion_core::credential::SignedTrustList, description = "Signed trust list")))]
 pub async fn trust_list(State(s): State<AppState>) -> Response {
     (
         [(header::CONTENT_TYPE, "application/json")],
@@ -183,9 +184,11 @@ pub async fn trust_list(State(s): State<AppState>) -> Response {
 }
 
 /// The root public key that signs the trust list (base64url).
-#[utoipa::path(get, path = "/api/trust-root", responses((status = 200)))]
-pub async fn trust_root(State(s): State<AppState>) -> Json<serde_json::Value> {
-    Json(serde_json::json!({ "root_public_key": s.keys.root_public_key().to_base64() }))
+#[utoipa::path(get, path = "/api/trust-root", responses((status = 200, body = TrustRoot)))]
+pub async fn trust_root(State(s): State<AppState>) -> Json<TrustRoot> {
+    Json(TrustRoot {
+        root_public_key: s.keys.root_public_key().to_base64(),
+    })
 }
 
 /// Orders to validate.

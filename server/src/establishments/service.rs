@@ -195,12 +195,12 @@ pub(crate) fn collective_debit(
             let api = ApiError::from(e);
             CollectiveLine {
                 card_id: card_id.clone(),
-                status: "refuse",
+                status: "refuse".to_owned(),
                 transaction_id: None,
                 debited: None,
                 reste_a_payer: None,
                 balance: None,
-                code: Some(api.code),
+                code: Some(api.code.to_owned()),
                 message: Some(api.message),
             }
         };
@@ -226,7 +226,7 @@ pub(crate) fn collective_debit(
                 tx.release()?;
                 lines.push(CollectiveLine {
                     card_id: card_id.clone(),
-                    status: "debite",
+                    status: "debite".to_owned(),
                     transaction_id: Some(t.id),
                     debited: Some(t.debited),
                     reste_a_payer: Some(t.reste_a_payer),

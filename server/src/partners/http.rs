@@ -18,6 +18,7 @@ use crate::accounts::session::Auth;
 use crate::error::ServiceError;
 use crate::partners::model::ApplicationRequest;
 use crate::partners::model::ApplicationResponse;
+use crate::partners::model::CodeSent;
 use crate::partners::model::Partner;
 use crate::partners::model::PartnerDecision;
 use crate::partners::model::PartnerStatus;
@@ -106,11 +107,11 @@ pub async fn apply(
 }
 
 /// Send a new signature code by SMS.
-#[utoipa::path(post, path = "/api/partner/convention/code", responses((status = 200)), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/api/partner/convention/code", responses((status = 200, body = CodeSent)), security(("bearer" = [])))]
 pub async fn resend_code(
     State(s): State<AppState>,
     Auth(p): Auth,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<CodeSent>, ApiError> {
     let (code, now) = (code(&s), s.clock.now());
     let (store, sms) = (s.store.clone(), s.sms.clone());
     let sent_to = crate::web::extract::blocking(move || {
@@ -119,7 +120,9 @@ pub async fn resend_code(
         Ok(masked_phone(&phone))
     })
     .await?;
-    Ok(Json(serde_json::json!({ "code_sent_to": sent_to })))
+    Ok(Json(CodeSent {
+        code_sent_to: sent_to,
+    }))
 }
 
 /// Sign the convention with the code received by SMS.

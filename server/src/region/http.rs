@@ -8,9 +8,9 @@ use utoipa_axum::routes;
 use axum::Json;
 use axum::extract::State;
 
+use crate::region::model::CardFlag;
 use crate::region::model::LedgerCheck;
 use crate::state::AppState;
-use crate::sync::repo::CardFlag;
 use crate::web::extract::blocking;
 use crate::web::problem::ApiError;
 

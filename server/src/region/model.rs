@@ -1,15 +1,4 @@
-//! Response types of the Region's views.
+//! Request and response types of the Region's views: shared with the clients, defined in
+//! [`passregion_core::api::region`].
 
-use serde::Serialize;
-use utoipa::ToSchema;
-
-/// Result of the ledger check.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct LedgerCheck {
-    /// Card × season × avantage lines checked.
-    pub lines_checked: i64,
-    /// Lines where `loaded ≠ balance + debited − refunded` or a rule is broken.
-    pub inconsistencies: Vec<String>,
-    /// Transactions without their ledger row, or the reverse.
-    pub orphans: i64,
-}
+pub use passregion_core::api::region::*;

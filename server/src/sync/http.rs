@@ -30,8 +30,8 @@ use crate::web::extract::blocking;
 use crate::web::problem::ApiError;
 
 /// Enrol a partner phone (its key signs every offline debit).
-#[utoipa::path(post, path = "/api/partner/devices", request_body = serde_json::Value,
-    responses((status = 201, description = "EnrolResponse")), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/api/partner/devices", request_body = EnrolRequest,
+    responses((status = 201, body = EnrolResponse), (status = 403, body = ApiError), (status = 422, body = ApiError)), security(("bearer" = [])))]
 pub async fn enrol_device(
     State(s): State<AppState>,
     PartnerStaff(p): PartnerStaff,
@@ -61,8 +61,8 @@ pub async fn enrol_device(
 }
 
 /// Push offline debits (at most 500): one result per item, in order.
-#[utoipa::path(post, path = "/api/sync/push", request_body = serde_json::Value,
-    responses((status = 200, description = "PushResponse")), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/api/sync/push", request_body = PushRequest,
+    responses((status = 200, body = PushResponse), (status = 403, body = ApiError), (status = 422, body = ApiError)), security(("bearer" = [])))]
 pub async fn sync_push(
     State(s): State<AppState>,
     PartnerStaff(p): PartnerStaff,
@@ -105,7 +105,7 @@ pub async fn sync_push(
 /// Changes after a cursor: partner directory, revoked cards and credentials,
 /// and the trust list on the first pull.
 #[utoipa::path(get, path = "/api/sync/pull", params(("cursor" = Option<i64>, Query), ("limit" = Option<u32>, Query)),
-    responses((status = 200, description = "PullResponse")), security(("bearer" = [])))]
+    responses((status = 200, body = PullResponse), (status = 400, body = ApiError)), security(("bearer" = [])))]
 pub async fn sync_pull(
     State(s): State<AppState>,
     Auth(_): Auth,

@@ -13,8 +13,6 @@ use passregion_core::sync::ItemResult;
 use passregion_core::sync::ItemStatus;
 use rusqlite::OptionalExtension;
 use rusqlite::params;
-use serde::Serialize;
-use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::accounts::model::Principal;
@@ -24,24 +22,9 @@ use crate::platform::sql::new_id;
 use crate::platform::sql::require_text;
 use crate::platform::sql::ts;
 use crate::platform::store::SqliteStore;
+use crate::region::model::CardFlag;
 use crate::sync::apply::PushItem;
 use crate::sync::apply::refused;
-
-/// A card flagged for offline overspend, for the Region.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct CardFlag {
-    /// Card id.
-    pub card_id: String,
-    /// Last four digits of the card.
-    pub card: String,
-    /// Why.
-    pub reason: String,
-    /// Euros the Region carries for it.
-    #[schema(value_type = String)]
-    pub amount: Money,
-    /// When.
-    pub created_at: DateTime<Utc>,
-}
 
 /// A page of changes.
 #[derive(Debug, Clone)]

@@ -9,9 +9,7 @@ use axum::http::header;
 use axum::response::IntoResponse;
 use axum::response::Response;
 use passregion_core::PartnerCategory;
-use serde::Deserialize;
 use serde::de::DeserializeOwned;
-use utoipa::IntoParams;
 
 use crate::accounts::model::Principal;
 use crate::error::ServiceError;
@@ -19,6 +17,10 @@ use crate::platform::idempotency::Idempotency;
 use crate::platform::idempotency::StoredResponse;
 use crate::platform::sql::sha256_hex;
 use crate::web::problem::ApiError;
+
+/// The query-string types (shared with the clients).
+pub use passregion_core::api::PageQuery;
+pub use passregion_core::api::SearchQuery;
 
 /// Runs blocking storage work off the async threads.
 pub async fn blocking<T: Send + 'static>(
@@ -140,24 +142,6 @@ pub(crate) fn parse_category(c: Option<&str>) -> Result<Option<PartnerCategory>,
                 .into()
             }),
     }
-}
-
-/// Search parameters.
-#[derive(Debug, Deserialize, IntoParams)]
-pub struct SearchQuery {
-    /// Words to look for in names and cities.
-    pub q: Option<String>,
-    /// Partner category filter.
-    pub category: Option<String>,
-}
-
-/// Cursor paging parameters.
-#[derive(Debug, Deserialize, IntoParams)]
-pub struct PageQuery {
-    /// Return items after this cursor.
-    pub after: Option<i64>,
-    /// At most this many (1 to 500, default 100).
-    pub limit: Option<u32>,
 }
 
 pub(crate) fn limit(q: &PageQuery) -> (i64, u32) {

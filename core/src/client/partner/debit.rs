@@ -5,12 +5,12 @@
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use rusqlite::{OptionalExtension as _, params};
-use serde::Deserialize;
 use uuid::Uuid;
 
 use super::PartnerClient;
 use super::device::device_row;
 use super::trust::{TxReplay, load_trust, save_replay};
+use crate::api::debits::{DebitReceipt as OnlineReceipt, DebitRequest};
 use crate::client::error::ClientError;
 use crate::client::store::now_text;
 use crate::client::transport::Method;
@@ -53,15 +53,6 @@ impl DebitReceipt {
     }
 }
 
-#[derive(Deserialize)]
-struct OnlineReceipt {
-    id: String,
-    debited: String,
-    reste_a_payer: String,
-    #[serde(default)]
-    balance: Option<String>,
-}
-
 impl PartnerClient {
     /// Debits: online, the server decides; when the server cannot be reached,
     /// the offline rule decides and the debit waits in the outbox.
@@ -72,7 +63,15 @@ impl PartnerClient {
         price: Money,
     ) -> Result<DebitReceipt, ClientError> {
         let key = Uuid::now_v7().to_string();
-        let body = serde_json::json!({"qr": qr, "avantage": avantage, "price": price});
+        let body = DebitRequest {
+            card_number: None,
+            birth_date: None,
+            qr: Some(qr.to_owned()),
+            avantage: avantage.to_owned(),
+            price: Some(price),
+            entries: None,
+            scanned_at: None,
+        };
         match self.api.call::<OnlineReceipt>(
             Method::Post,
             "/api/partner/debits",
@@ -83,13 +82,14 @@ impl PartnerClient {
                 // Remember the counter, so that the same code is refused
                 // offline later (best effort: the server is the judge).
                 let _ = self.record_seen(qr);
+                let t = r.transaction;
                 Ok(DebitReceipt {
-                    id: r.id,
-                    debited: Money::parse(&r.debited)
+                    debited: Money::parse(&t.debited)
                         .map_err(|_| ClientError::Protocol("debited".into()))?,
-                    reste_a_payer: Money::parse(&r.reste_a_payer)
+                    reste_a_payer: Money::parse(&t.reste_a_payer)
                         .map_err(|_| ClientError::Protocol("reste_a_payer".into()))?,
-                    balance: r.balance,
+                    id: t.id,
+                    balance: Some(r.balance),
                     status: DebitStatus::Confirmed,
                 })
             }

@@ -19,6 +19,7 @@ mod trust;
 use std::path::Path;
 use std::sync::Arc;
 
+use crate::api::accounts::Role;
 use crate::client::api::Api;
 use crate::client::error::ClientError;
 use crate::client::state::{
@@ -120,7 +121,7 @@ impl PartnerClient {
     /// Logs in (partner staff only).
     pub fn login(&self, server_url: &str, email: &str, password: &str) -> Result<(), ClientError> {
         let a = self.api.login(server_url, email, password)?;
-        if a.account.role != "partner" {
+        if a.account.role != Role::Partner {
             return Err(ClientError::InvalidArgument("not a partner account"));
         }
         Ok(())

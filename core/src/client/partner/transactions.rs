@@ -1,52 +1,25 @@
 //! The partner's transactions (cursor-paged into the store), reimbursements
 //! and refunds.
 
-use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension as _, params};
-use serde::Deserialize;
 use uuid::Uuid;
 
 use super::PartnerClient;
+use crate::api::debits::{RefundRequest, Transaction, TransactionPage};
 use crate::client::api;
 use crate::client::error::ClientError;
-use crate::client::history::{HistoryItem, TransactionJson, insert_history, read_history};
+use crate::client::history::{HistoryItem, insert_history, read_history};
 use crate::client::store::now_text;
 use crate::client::transport::Method;
 use crate::money::Money;
 
-/// A reimbursement batch.
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
-pub struct BatchInfo {
-    /// Id.
-    pub id: String,
-    /// Net total.
-    pub total: Money,
-    /// Transactions.
-    pub transactions: i64,
-    /// `en_cours` or `rembourse`.
-    pub status: String,
-    /// Period end.
-    pub period_end: DateTime<Utc>,
-}
+/// A reimbursement batch: the server's [`Batch`](crate::api::reimbursements::Batch).
+pub type BatchInfo = crate::api::reimbursements::Batch;
 
-/// The partner's reimbursements.
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
-pub struct Reimbursements {
-    /// Not yet in a batch.
-    pub pending_total: Money,
-    /// In batches being paid.
-    pub in_progress_total: Money,
-    /// Paid.
-    pub paid_total: Money,
-    /// Batches, newest first.
-    pub batches: Vec<BatchInfo>,
-}
-
-#[derive(Deserialize)]
-struct TransactionPage {
-    items: Vec<TransactionJson>,
-    next_cursor: i64,
-}
+/// The partner's reimbursements: the server's
+/// [`ReimbursementSummary`](crate::api::reimbursements::ReimbursementSummary),
+/// cached as it came.
+pub type Reimbursements = crate::api::reimbursements::ReimbursementSummary;
 
 impl PartnerClient {
     /// Fetches new transactions (`?after=` cursor) into the store.
@@ -141,11 +114,11 @@ impl PartnerClient {
         {
             return Err(ClientError::InvalidArgument("transaction id"));
         }
-        let body = match amount {
-            Some(a) => serde_json::json!({ "amount": a }),
-            None => serde_json::json!({}),
+        let body = RefundRequest {
+            amount,
+            entries: None,
         };
-        let t: TransactionJson = self.api.call(
+        let t: Transaction = self.api.call(
             Method::Post,
             &format!("/api/partner/transactions/{transaction_id}/refund"),
             Some(&body),
@@ -153,17 +126,9 @@ impl PartnerClient {
         )?;
         self.api.store.write(|tx| insert_history(tx, &t))?;
         read_history(&self.api, usize::MAX).map(|h| {
-            h.into_iter().find(|i| i.id == t.id).unwrap_or(HistoryItem {
-                id: t.id.clone(),
-                kind: t.kind.clone(),
-                partner_name: t.partner_name.clone(),
-                avantage: t.avantage.clone(),
-                debited: t.debited.clone(),
-                reste_a_payer: t.reste_a_payer.clone(),
-                refunded: t.refunded,
-                channel: t.channel.clone(),
-                created_at: t.created_at.clone(),
-            })
+            h.into_iter()
+                .find(|i| i.id == t.id)
+                .unwrap_or_else(|| HistoryItem::from(&t))
         })
     }
 }

@@ -1,0 +1,124 @@
+//! Accounts: login, registration, the caller.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::public::PartnerCategory;
+
+/// The four roles.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// A young card holder.
+    Youth,
+    /// Staff of a partner structure.
+    Partner,
+    /// Staff of an établissement (lycée, CFA, mission locale…).
+    Establishment,
+    /// Agent of the Region.
+    Region,
+}
+
+impl Role {
+    /// Stable code, as stored (and as on the wire).
+    pub fn code(self) -> &'static str {
+        match self {
+            Role::Youth => "youth",
+            Role::Partner => "partner",
+            Role::Establishment => "establishment",
+            Role::Region => "region",
+        }
+    }
+
+    /// Inverse of [`Role::code`].
+    pub fn from_code(s: &str) -> Option<Role> {
+        match s {
+            "youth" => Some(Role::Youth),
+            "partner" => Some(Role::Partner),
+            "establishment" => Some(Role::Establishment),
+            "region" => Some(Role::Region),
+            _ => None,
+        }
+    }
+}
+
+/// `POST /api/auth/login`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct LoginRequest {
+    /// E-mail.
+    pub email: String,
+    /// Password.
+    pub password: String,
+}
+
+/// `POST /api/auth/register`: a youth creates an account before ordering.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct RegisterRequest {
+    /// E-mail (the login).
+    pub email: String,
+    /// Password, 8 characters or more.
+    pub password: String,
+    /// Name shown in the app.
+    pub display_name: String,
+}
+
+/// An account as shown to its owner.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AccountView {
+    /// Id.
+    pub id: String,
+    /// E-mail.
+    pub email: String,
+    /// Role.
+    pub role: Role,
+    /// Name shown in the app.
+    pub display_name: String,
+    /// Partner structure (partner staff).
+    #[cfg_attr(feature = "openapi", schema(required))]
+    pub partner_id: Option<String>,
+    /// Partner category (partner staff).
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, required))]
+    pub partner_category: Option<PartnerCategory>,
+    /// Établissement (établissement staff).
+    #[cfg_attr(feature = "openapi", schema(required))]
+    pub establishment_id: Option<String>,
+}
+
+/// Answer to a login.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct LoginResponse {
+    /// Bearer token for `Authorization: Bearer …`.
+    pub token: String,
+    /// When the token stops working.
+    pub expires_at: DateTime<Utc>,
+    /// The account.
+    pub account: AccountView,
+}
+
+// Fields in alphabetical order: the order of this answer's keys since it was
+// a `json!` object.
+/// `GET /api/me`: who the session belongs to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Me {
+    /// Account id.
+    pub account_id: String,
+    /// Établissement (établissement staff).
+    #[cfg_attr(feature = "openapi", schema(required))]
+    pub establishment_id: Option<String>,
+    /// Partner category (partner staff).
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, required))]
+    pub partner_category: Option<PartnerCategory>,
+    /// Partner structure (partner staff).
+    #[cfg_attr(feature = "openapi", schema(required))]
+    pub partner_id: Option<String>,
+    /// Role.
+    pub role: Role,
+}

@@ -1,0 +1,194 @@
+//! Orders, cards, app credentials and the trust root.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::debit::AvantageKind;
+use crate::money::Money;
+use crate::public::{PartnerCategory, Public, Track};
+
+/// `POST /api/youth/orders`: the *bon de commande*.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct OrderRequest {
+    /// First name.
+    pub first_name: String,
+    /// Last name.
+    pub last_name: String,
+    /// Birth date (YYYY-MM-DD).
+    pub birth_date: NaiveDate,
+    /// Public.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, example = "lyceen"))]
+    pub public: Public,
+    /// Track (class or diploma), required for lycéens and apprentis.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, example = "seconde"))]
+    pub track: Option<Track>,
+    /// Recognised disability.
+    #[serde(default)]
+    pub disabled: bool,
+    /// Établissement that will validate the order.
+    pub establishment_id: String,
+    /// Postal address (street).
+    pub address: String,
+    /// Postal code.
+    pub postal_code: String,
+    /// City.
+    pub city: String,
+}
+
+/// An order and its status.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Order {
+    /// Id.
+    pub id: String,
+    /// Season label (`2026-2027`).
+    pub season: String,
+    /// `en_attente`, `validee` or `refusee`.
+    pub status: String,
+    /// Reason of a refusal.
+    #[cfg_attr(feature = "openapi", schema(required))]
+    pub reason: Option<String>,
+    /// Établissement.
+    pub establishment_id: String,
+    /// Youth's first name.
+    pub first_name: String,
+    /// Youth's last name.
+    pub last_name: String,
+    /// Birth date.
+    pub birth_date: NaiveDate,
+    /// Public.
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub public: Public,
+    /// Track.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, required))]
+    pub track: Option<Track>,
+    /// Disability.
+    pub disabled: bool,
+    /// Submitted at.
+    pub created_at: DateTime<Utc>,
+    /// Validated or refused at.
+    #[cfg_attr(feature = "openapi", schema(required))]
+    pub decided_at: Option<DateTime<Utc>>,
+}
+
+/// `POST /api/establishment/orders/{id}/decision`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct OrderDecision {
+    /// `true` validates, `false` refuses.
+    pub validate: bool,
+    /// Required when refusing.
+    pub reason: Option<String>,
+}
+
+/// `POST …/cards/{id}/suspend` and similar.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct ReasonRequest {
+    /// Why (shown to the youth).
+    pub reason: String,
+}
+
+/// The balance of one avantage.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Balance {
+    /// Avantage code.
+    pub avantage: String,
+    /// Label.
+    pub label: String,
+    /// `credit` or `entries`.
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub kind: AvantageKind,
+    /// Loaded for the season (euros as "15.00", or a count of entries as "5").
+    pub loaded: String,
+    /// What is left.
+    pub remaining: String,
+    /// Categories of partners that accept it.
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<String>))]
+    pub categories: Vec<PartnerCategory>,
+}
+
+/// A card as its holder (or its établissement) sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CardView {
+    /// Card id (what the QR carries).
+    pub id: String,
+    /// Number to type on the partner web form.
+    pub number: String,
+    /// `expediee`, `active` or `suspendue`.
+    pub status: String,
+    /// Reason of a suspension.
+    #[cfg_attr(feature = "openapi", schema(required))]
+    pub status_reason: Option<String>,
+    /// Season label.
+    pub season: String,
+    /// Last day of use.
+    pub valid_until: NaiveDate,
+    /// Holder's first name.
+    pub first_name: String,
+    /// Holder's last name.
+    pub last_name: String,
+    /// Établissement.
+    pub establishment_id: String,
+    /// Balances of the season.
+    pub balances: Vec<Balance>,
+}
+
+/// The card's signed QR.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CardQrView {
+    /// The `PR1:` text.
+    pub text: String,
+    /// The QR as SVG.
+    pub svg: String,
+}
+
+/// `POST /api/youth/credentials`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct CredentialRequest {
+    /// The device's Ed25519 public key (32 bytes, base64url).
+    pub device_public_key: String,
+}
+
+/// A signed app credential and its offline limits.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CredentialResponse {
+    /// The credential (154 bytes, base64url): the app puts it in its `PD1:` codes.
+    pub credential: String,
+    /// Its id.
+    pub credential_id: String,
+    /// The card.
+    pub card_id: String,
+    /// Total the youth may spend offline with it.
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub allowance: Money,
+    /// Largest offline debit.
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub per_transaction_max: Money,
+    /// Most offline debits.
+    pub max_count: u16,
+    /// Issued at.
+    pub issued_at: DateTime<Utc>,
+    /// Expires at.
+    pub expires_at: DateTime<Utc>,
+    /// Server time (phones correct their clock with it).
+    pub server_time: DateTime<Utc>,
+}
+
+/// `GET /api/trust-root`: the root public key that signs the trust list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TrustRoot {
+    /// Ed25519 public key (base64url).
+    pub root_public_key: String,
+}
