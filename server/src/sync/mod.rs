@@ -4,3 +4,4 @@ pub mod apply;
 pub mod check;
 pub mod http;
 pub mod repo;
+pub mod service;

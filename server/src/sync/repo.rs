@@ -1,4 +1,6 @@
-//! Storage of the sync protocol.
+//! Storage of the sync protocol: the `SyncRepo` adapters over the writer
+//! (enrolment and push decided in `sync/service.rs`) and the reads of devices,
+//! changes and overspend flags.
 
 use passregion_core::status::ConventionStatus;
 
@@ -10,21 +12,16 @@ use passregion_core::Money;
 use passregion_core::sync::DirectoryEntry;
 use passregion_core::sync::EnrolRequest;
 use passregion_core::sync::ItemResult;
-use passregion_core::sync::ItemStatus;
 use rusqlite::OptionalExtension;
 use rusqlite::params;
 use uuid::Uuid;
 
 use crate::accounts::model::Principal;
-use crate::accounts::partner_of;
 use crate::error::ServiceError;
-use crate::platform::sql::new_id;
-use crate::platform::sql::require_text;
-use crate::platform::sql::ts;
 use crate::platform::store::SqliteStore;
 use crate::region::model::CardFlag;
 use crate::sync::apply::PushItem;
-use crate::sync::apply::refused;
+use crate::sync::service;
 
 /// A page of changes.
 #[derive(Debug, Clone)]
@@ -77,22 +74,10 @@ impl SyncRepo for SqliteStore {
         req: &EnrolRequest,
         now: DateTime<Utc>,
     ) -> Result<String, ServiceError> {
-        let (partner_id, _) = partner_of(who)?;
-        let label = require_text("label", &req.label, 80)?;
-        let (pid, account, key) = (
-            partner_id.to_owned(),
-            who.account_id.clone(),
-            req.device_public_key.clone(),
-        );
-        self.db.write(move |c| {
-            let id = new_id();
-            c.exec(
-                "INSERT INTO partner_devices (id, partner_id, account_id, public_key, label, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                params![id, pid, account, key, label, ts(now)],
-            )?;
-            Ok(id)
-        })
+        let (partner_id, label) = service::check_enrolment(who, req)?;
+        let (account, key) = (who.account_id.clone(), req.device_public_key.clone());
+        self.db
+            .write(move |c| service::enrol(c, partner_id, account, key, label, now))
     }
 
     fn partner_devices(
@@ -115,37 +100,10 @@ impl SyncRepo for SqliteStore {
         items: Vec<PushItem>,
         now: DateTime<Utc>,
     ) -> Result<Vec<ItemResult>, ServiceError> {
-        let (partner_id, category) = partner_of(who)?;
-        let partner_id = partner_id.to_owned();
-        let account = who.account_id.clone();
-        let me = SqliteStore {
-            db: self.db.clone(),
-            catalogues: self.catalogues.clone(),
-            policy: self.policy.clone(),
-        };
-        self.db.write(move |c| {
-            let mut results = Vec::with_capacity(items.len());
-            for item in items {
-                match item {
-                    PushItem::Refused(r) => results.push(r),
-                    PushItem::Checked(it) => {
-                        c.execute_batch("SAVEPOINT item")?;
-                        match me.apply_one(c, &partner_id, category, &account, &it, now) {
-                            Ok(r) => {
-                                c.execute_batch("RELEASE item")?;
-                                results.push(r);
-                            }
-                            Err(e) => {
-                                c.execute_batch("ROLLBACK TO item; RELEASE item")?;
-                                tracing::error!(error = %e, "offline item failed");
-                                results.push(refused(it.item.id, ItemStatus::Rejected, e));
-                            }
-                        }
-                    }
-                }
-            }
-            Ok(results)
-        })
+        let pusher = service::check_pusher(who)?;
+        let cats = self.catalogues.clone();
+        self.db
+            .write(move |c| service::apply_offline(c, &cats, &pusher, items, now))
     }
 
     fn changes(&self, cursor: i64, limit: u32) -> Result<ChangePage, ServiceError> {

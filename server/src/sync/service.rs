@@ -1,0 +1,495 @@
+//! The rules of offline sync: who enrols a device, and the decision on each
+//! pushed offline debit (idempotency, device, hash chain, QR reuse, card and
+//! avantage, the credential's limits, what the card and the Region pay, the
+//! overspend flag and the revocation of the card's credentials). Reads and
+//! writes go through the storage-only `SyncTx` trait, implemented for SQLite
+//! in `sync/apply.rs`; the checks that need no database are in `sync/check.rs`.
+
+use chrono::DateTime;
+use chrono::Utc;
+use passregion_core::PartnerCategory;
+use passregion_core::credential::OfflineLimits;
+use passregion_core::debit::AvantageKind;
+use passregion_core::season::Season;
+use passregion_core::status::OfflineDebitStatus;
+use passregion_core::sync::EnrolRequest;
+use passregion_core::sync::GENESIS_HASH;
+use passregion_core::sync::ItemResult;
+use passregion_core::sync::ItemStatus;
+use passregion_core::sync::OfflineDebit;
+use uuid::Uuid;
+
+use crate::accounts::model::Principal;
+use crate::accounts::partner_of;
+use crate::cards::error::CardsError;
+use crate::debits::card::CardRow;
+use crate::debits::error::DebitsError;
+use crate::debits::service::DebitTx;
+use crate::error::ServiceError;
+use crate::platform::catalogues::Catalogues;
+use crate::platform::sql::new_id;
+use crate::platform::sql::require_text;
+use crate::web::problem::ApiError;
+
+/// An offline debit whose signature, consistency and QR were checked.
+#[derive(Debug, Clone)]
+pub struct CheckedItem {
+    /// The item as pushed.
+    pub item: OfflineDebit,
+    /// SHA-256 of its canonical JSON (same id + other body = conflict).
+    pub body_hash: String,
+    /// Its chain hash.
+    pub hash: String,
+    /// The card designated by its QR.
+    pub card_id: String,
+    /// The app credential of its QR.
+    pub credential_id: String,
+    /// The QR counter.
+    pub counter: u32,
+    /// The credential's limits.
+    pub limits: OfflineLimits,
+}
+
+/// A pushed item: checked, or refused before storage.
+#[derive(Debug, Clone)]
+pub enum PushItem {
+    /// Passed the checks that need no database.
+    Checked(Box<CheckedItem>),
+    /// Refused already (bad signature, bad QR…).
+    Refused(ItemResult),
+}
+
+/// The storage of offline sync inside the writer's transaction: the device
+/// rows, the stored offline records (evidence), the per-item savepoint, and
+/// the rows an applied offline debit writes. SQL only, no rule; the SQLite
+/// implementation is in `sync/apply.rs`. The ledger totals and consumed QR
+/// codes are read through [`DebitTx`].
+pub(crate) trait SyncTx: DebitTx {
+    /// Inserts an enrolled device.
+    fn insert_device(&self, device: &NewDevice) -> Result<(), ServiceError>;
+    /// Opens the savepoint of one item.
+    fn savepoint(&self) -> Result<(), ServiceError>;
+    /// Keeps what the item wrote.
+    fn release_savepoint(&self) -> Result<(), ServiceError>;
+    /// Undoes what the item wrote (and closes its savepoint).
+    fn rollback_savepoint(&self) -> Result<(), ServiceError>;
+    /// The stored record of an offline debit: (body hash, result as JSON).
+    fn stored_item(&self, id: Uuid) -> Result<Option<(String, String)>, ServiceError>;
+    /// The partner of a device that is not revoked.
+    fn device_partner(&self, device_id: &str) -> Result<Option<String>, ServiceError>;
+    /// A device's record at `seq`: (previous hash, hash); with
+    /// `applied_only`, an applied record only; otherwise any, applied first.
+    fn chain_record(
+        &self,
+        device_id: &str,
+        seq: i64,
+        applied_only: bool,
+    ) -> Result<Option<(String, String)>, ServiceError>;
+    /// A card by id.
+    fn card_by_id(&self, id: &str) -> Result<Option<CardRow>, ServiceError>;
+    /// What a credential spent offline at a partner: (cents, count); zero
+    /// when nothing.
+    fn offline_spent(
+        &self,
+        credential_id: &str,
+        partner_id: &str,
+    ) -> Result<(i64, u32), ServiceError>;
+    /// Writes the `transactions` row of an offline debit.
+    fn insert_offline_transaction(&self, t: &NewOfflineTransaction<'_>)
+    -> Result<(), ServiceError>;
+    /// Appends a debit movement of `units` (credit) to the card's ledger.
+    fn append_offline_ledger(
+        &self,
+        card: &CardRow,
+        avantage: &str,
+        units: i64,
+        transaction_id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), ServiceError>;
+    /// Marks a QR (credential + counter) consumed by a transaction.
+    fn insert_qr_use(
+        &self,
+        credential_id: &str,
+        counter: u32,
+        transaction_id: &str,
+    ) -> Result<(), ServiceError>;
+    /// Adds one debit of `cents` to what a credential spent at a partner.
+    fn add_offline_spent(
+        &self,
+        credential_id: &str,
+        partner_id: &str,
+        cents: i64,
+    ) -> Result<(), ServiceError>;
+    /// What a credential spent offline across partners, in cents.
+    fn offline_total(&self, credential_id: &str) -> Result<i64, ServiceError>;
+    /// Flags a card for the Region.
+    fn flag_card(
+        &self,
+        card_id: &str,
+        reason: &str,
+        amount_cents: i64,
+        now: DateTime<Utc>,
+    ) -> Result<(), ServiceError>;
+    /// Revokes every app credential of a card still in force.
+    fn revoke_card_credentials(
+        &self,
+        card_id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), ServiceError>;
+    /// Stores the record of an offline debit and its result (evidence).
+    fn insert_offline_record(&self, record: &OfflineRecord<'_>) -> Result<(), ServiceError>;
+}
+
+/// A checked device enrolment, ready to be stored.
+#[derive(Debug)]
+pub(crate) struct NewDevice {
+    pub(crate) id: String,
+    pub(crate) partner_id: String,
+    pub(crate) account_id: String,
+    pub(crate) public_key: String,
+    pub(crate) label: String,
+    pub(crate) created_at: DateTime<Utc>,
+}
+
+/// The `transactions` row of an applied offline debit.
+pub(crate) struct NewOfflineTransaction<'a> {
+    pub(crate) id: &'a str,
+    pub(crate) card: &'a CardRow,
+    pub(crate) partner_id: &'a str,
+    pub(crate) account_id: &'a str,
+    pub(crate) avantage: &'a str,
+    pub(crate) kind: AvantageKind,
+    /// The price, in cents.
+    pub(crate) price: i64,
+    /// What the card paid, in cents.
+    pub(crate) on_card: i64,
+    /// The *reste à payer*, in cents.
+    pub(crate) reste: i64,
+    /// What the partner is paid, in cents.
+    pub(crate) amount: i64,
+    pub(crate) scanned_at: DateTime<Utc>,
+}
+
+/// The stored record of a pushed offline debit, with its result as JSON.
+pub(crate) struct OfflineRecord<'a> {
+    pub(crate) item: &'a CheckedItem,
+    pub(crate) status: OfflineDebitStatus,
+    pub(crate) result: String,
+    pub(crate) transaction_id: Option<&'a str>,
+    pub(crate) received_at: DateTime<Utc>,
+}
+
+/// Who pushes offline debits: a partner (convention in force) and its account.
+#[derive(Debug, Clone)]
+pub(crate) struct Pusher {
+    pub(crate) partner_id: String,
+    pub(crate) category: PartnerCategory,
+    pub(crate) account_id: String,
+}
+
+/// A refusal as an item result.
+pub fn refused(id: Uuid, status: ItemStatus, e: ServiceError) -> ItemResult {
+    let api = ApiError::from(e);
+    ItemResult {
+        id,
+        status,
+        http_status: api.status,
+        code: Some(api.code.to_owned()),
+        message: Some(api.message),
+        transaction_id: None,
+        overspend: false,
+    }
+}
+
+pub(crate) fn reject(id: Uuid, code: &'static str, message: &str) -> ItemResult {
+    ItemResult {
+        id,
+        status: ItemStatus::Rejected,
+        http_status: 422,
+        code: Some(code.to_owned()),
+        message: Some(message.to_owned()),
+        transaction_id: None,
+        overspend: false,
+    }
+}
+
+/// Checks an enrolment: a partner whose convention is in force, a label.
+/// Returns (partner id, label).
+pub(crate) fn check_enrolment(
+    who: &Principal,
+    req: &EnrolRequest,
+) -> Result<(String, String), ServiceError> {
+    let (partner_id, _) = partner_of(who)?;
+    let label = require_text("label", &req.label, 80)?;
+    Ok((partner_id.to_owned(), label))
+}
+
+/// Stores a checked enrolment; returns the device id.
+pub(crate) fn enrol(
+    tx: &dyn SyncTx,
+    partner_id: String,
+    account_id: String,
+    public_key: String,
+    label: String,
+    now: DateTime<Utc>,
+) -> Result<String, ServiceError> {
+    let device = NewDevice {
+        id: new_id(),
+        partner_id,
+        account_id,
+        public_key,
+        label,
+        created_at: now,
+    };
+    tx.insert_device(&device)?;
+    Ok(device.id)
+}
+
+/// Checks who pushes: a partner whose convention is in force.
+pub(crate) fn check_pusher(who: &Principal) -> Result<Pusher, ServiceError> {
+    let (partner_id, category) = partner_of(who)?;
+    Ok(Pusher {
+        partner_id: partner_id.to_owned(),
+        category,
+        account_id: who.account_id.clone(),
+    })
+}
+
+/// Applies pushed items in order, each in its own savepoint: an item that
+/// fails is rolled back alone and reported as rejected.
+pub(crate) fn apply_offline(
+    tx: &dyn SyncTx,
+    cats: &Catalogues,
+    who: &Pusher,
+    items: Vec<PushItem>,
+    now: DateTime<Utc>,
+) -> Result<Vec<ItemResult>, ServiceError> {
+    let mut results = Vec::with_capacity(items.len());
+    for item in items {
+        match item {
+            PushItem::Refused(r) => results.push(r),
+            PushItem::Checked(it) => {
+                tx.savepoint()?;
+                match apply_one(tx, cats, who, &it, now) {
+                    Ok(r) => {
+                        tx.release_savepoint()?;
+                        results.push(r);
+                    }
+                    Err(e) => {
+                        tx.rollback_savepoint()?;
+                        tracing::error!(error = %e, "offline item failed");
+                        results.push(refused(it.item.id, ItemStatus::Rejected, e));
+                    }
+                }
+            }
+        }
+    }
+    Ok(results)
+}
+
+/// Stores the evidence of an item with its result.
+pub(crate) fn store_evidence(
+    tx: &dyn SyncTx,
+    it: &CheckedItem,
+    status: OfflineDebitStatus,
+    result: &ItemResult,
+    transaction_id: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<(), ServiceError> {
+    let json = serde_json::to_string(result).map_err(|e| ServiceError::Internal(e.to_string()))?;
+    tx.insert_offline_record(&OfflineRecord {
+        item: it,
+        status,
+        result: json,
+        transaction_id,
+        received_at: now,
+    })
+}
+
+/// The hash chain around `it` holds with the applied records already stored.
+pub(crate) fn chain_ok(tx: &dyn SyncTx, it: &CheckedItem) -> Result<bool, ServiceError> {
+    let seq = i64::try_from(it.item.seq).unwrap_or(i64::MAX);
+    if seq < 1 {
+        return Ok(false);
+    }
+    if seq == 1 && it.item.prev_hash != GENESIS_HASH {
+        return Ok(false);
+    }
+    // Any record the device signed is part of its chain, applied or not.
+    let at = |s: i64, applied_only: bool| tx.chain_record(&it.item.device_id, s, applied_only);
+    if at(seq, true)?.is_some() {
+        return Ok(false);
+    }
+    if let Some((_, prev)) = at(seq - 1, false)?
+        && prev != it.item.prev_hash
+    {
+        return Ok(false);
+    }
+    if let Some((next_prev, _)) = at(seq + 1, false)?
+        && next_prev != it.hash
+    {
+        return Ok(false);
+    }
+    Ok(true)
+}
+
+/// Stores `r` as the evidence of a refused item, and returns it.
+fn refuse_with_evidence(
+    tx: &dyn SyncTx,
+    it: &CheckedItem,
+    status: OfflineDebitStatus,
+    r: ItemResult,
+    now: DateTime<Utc>,
+) -> Result<ItemResult, ServiceError> {
+    store_evidence(tx, it, status, &r, None, now)?;
+    Ok(r)
+}
+
+/// The decision on one checked item, in the writer's transaction.
+pub(crate) fn apply_one(
+    tx: &dyn SyncTx,
+    cats: &Catalogues,
+    who: &Pusher,
+    it: &CheckedItem,
+    now: DateTime<Utc>,
+) -> Result<ItemResult, ServiceError> {
+    let id = it.item.id;
+    let (partner_id, category) = (who.partner_id.as_str(), who.category);
+    // Idempotency: the same id again.
+    if let Some((hash, result)) = tx.stored_item(id)? {
+        if hash != it.body_hash {
+            return Ok(refused(
+                id,
+                ItemStatus::Conflict,
+                ServiceError::IdempotencyMismatch,
+            ));
+        }
+        let mut stored: ItemResult =
+            serde_json::from_str(&result).map_err(|e| ServiceError::Internal(e.to_string()))?;
+        if stored.status == ItemStatus::Applied {
+            stored.status = ItemStatus::Duplicate;
+            stored.http_status = 200;
+        }
+        return Ok(stored);
+    }
+    // The device belongs to the partner pushing.
+    if tx.device_partner(&it.item.device_id)?.as_deref() != Some(partner_id) {
+        return Ok(reject(
+            id,
+            "appareil_inconnu",
+            "Cet appareil n'est pas enrôlé pour ce partenaire.",
+        ));
+    }
+    let rejected = OfflineDebitStatus::Rejected;
+    if !chain_ok(tx, it)? {
+        let r = reject(
+            id,
+            "chaine_rompue",
+            "L'enregistrement ne suit pas le précédent de cet appareil.",
+        );
+        return refuse_with_evidence(tx, it, rejected, r, now);
+    }
+    // The same QR authorisation already paid another debit: evidence only.
+    if tx.qr_used(&it.credential_id, it.counter)? {
+        let r = refused(
+            id,
+            ItemStatus::Reused,
+            ServiceError::Debits(DebitsError::Qr("Replayed".into())),
+        );
+        return refuse_with_evidence(tx, it, OfflineDebitStatus::Reused, r, now);
+    }
+    let Some(card) = tx.card_by_id(&it.card_id)? else {
+        return Ok(reject(id, "carte_inconnue", "Carte inconnue."));
+    };
+    let season = Season::of_instant(it.item.scanned_at);
+    let avantage = cats
+        .get(season)
+        .and_then(|cat| cat.avantage(&it.item.avantage))
+        .cloned();
+    let Some(avantage) = avantage else {
+        let e = ServiceError::Debits(DebitsError::UnknownAvantage);
+        let r = refused(id, ItemStatus::Rejected, e);
+        return refuse_with_evidence(tx, it, rejected, r, now);
+    };
+    if card.season != season {
+        let e = ServiceError::Cards(CardsError::Card(passregion_core::CardError::Expired));
+        let r = refused(id, ItemStatus::Rejected, e);
+        return refuse_with_evidence(tx, it, rejected, r, now);
+    }
+    if avantage.kind != AvantageKind::Credit || !avantage.allows(category) {
+        let e = ServiceError::Debits(DebitsError::AvantageNotAllowed);
+        let r = refused(id, ItemStatus::Rejected, e);
+        return refuse_with_evidence(tx, it, rejected, r, now);
+    }
+    // The credential's limits, as seen by this partner.
+    let (spent, count) = tx.offline_spent(&it.credential_id, partner_id)?;
+    let debited = u32::try_from(it.item.debited.cents()).unwrap_or(u32::MAX);
+    if it
+        .limits
+        .check_debit(debited, u64::try_from(spent).unwrap_or(u64::MAX), count)
+        .is_err()
+    {
+        let r = reject(
+            id,
+            "hors_limites",
+            "Ce débit dépasse les limites hors ligne de la carte.",
+        );
+        return refuse_with_evidence(tx, it, rejected, r, now);
+    }
+    // Apply: the card pays what it still holds; the partner is paid what it
+    // accepted within the limits; any shortfall is the Region's (flagged).
+    let t = tx.totals(&card.id, card.season, &avantage.code)?;
+    let on_card = t.balance().clamp(0, it.item.debited.cents());
+    let tx_id = new_id();
+    tx.insert_offline_transaction(&NewOfflineTransaction {
+        id: &tx_id,
+        card: &card,
+        partner_id,
+        account_id: &who.account_id,
+        avantage: &avantage.code,
+        kind: avantage.kind,
+        price: it.item.price.cents(),
+        on_card,
+        reste: it.item.reste_a_payer.cents(),
+        amount: it.item.debited.cents(),
+        scanned_at: it.item.scanned_at,
+    })?;
+    if on_card > 0 {
+        tx.append_offline_ledger(&card, &avantage.code, on_card, &tx_id, now)?;
+    }
+    tx.insert_qr_use(&it.credential_id, it.counter, &tx_id)?;
+    // Overspend: the card could not pay it all, or the credential was spent
+    // beyond its allowance across partners.
+    tx.add_offline_spent(&it.credential_id, partner_id, it.item.debited.cents())?;
+    let total_offline = tx.offline_total(&it.credential_id)?;
+    let over_allowance = (total_offline - i64::from(it.limits.allowance_cents)).max(0);
+    let shortfall = it.item.debited.cents() - on_card;
+    let overspend = over_allowance > 0 || shortfall > 0;
+    if overspend {
+        let reason = if shortfall > 0 {
+            "débit hors ligne au-delà du solde"
+        } else {
+            "allocation hors ligne dépensée chez plusieurs partenaires"
+        };
+        tx.flag_card(&card.id, reason, over_allowance.max(shortfall), now)?;
+        tx.revoke_card_credentials(&card.id, now)?;
+    }
+    let result = ItemResult {
+        id,
+        status: ItemStatus::Applied,
+        http_status: 201,
+        code: None,
+        message: None,
+        transaction_id: Some(tx_id.clone()),
+        overspend,
+    };
+    store_evidence(
+        tx,
+        it,
+        OfflineDebitStatus::Applied,
+        &result,
+        Some(&tx_id),
+        now,
+    )?;
+    Ok(result)
+}
