@@ -1,9 +1,5 @@
 //! The card as a debit sees it, and how it is found: a verified QR, or number + birth date with the lockout.
 
-use crate::platform::db::Outcome;
-
-use crate::debits::error::DebitsError;
-
 use crate::platform::db::Cached;
 
 use crate::platform::sql::enum_from;
@@ -20,12 +16,9 @@ use passregion_core::Track;
 use passregion_core::card::CardNumber;
 use rusqlite::Connection;
 use rusqlite::OptionalExtension;
-use rusqlite::params;
 
-use crate::config::Policy;
 use crate::error::ServiceError;
 use crate::platform::sql::parse_date;
-use crate::platform::sql::ts;
 
 /// Where a debit comes from.
 #[derive(Debug, Clone, Copy)]
@@ -117,58 +110,4 @@ pub(crate) fn card_by(
     conn.one(&sql, [value], card_from_row)
         .optional()?
         .transpose()
-}
-
-/// Finds the card of a debit or an inspection, applying the birth-date check
-/// and the lockout. Returns `Ok(Outcome::CommitAndRefuse(..))` when a failure must be recorded
-/// (committed) and still reported.
-pub(crate) fn resolve_card(
-    conn: &Connection,
-    card: &CardRef,
-    policy: &Policy,
-    now: DateTime<Utc>,
-) -> Result<Outcome<CardRow>, ServiceError> {
-    match card {
-        CardRef::Scanned(scan) => Ok(card_by(conn, "id", &scan.card_id)?
-            .ok_or(ServiceError::Debits(DebitsError::Qr("unknown card".into())))
-            .into()),
-        CardRef::Number(number, birth) => {
-            let Some(row) = card_by(conn, "number", number.as_str())? else {
-                return Ok(Outcome::CommitAndRefuse(ServiceError::Debits(
-                    DebitsError::CardOrBirthDate,
-                )));
-            };
-            if row.locked_until.is_some_and(|t| t > now) {
-                return Ok(Outcome::CommitAndRefuse(ServiceError::Debits(
-                    DebitsError::CardLocked,
-                )));
-            }
-            if row.birth_date != *birth {
-                let failures = row.failed_attempts + 1;
-                if failures >= policy.max_birth_date_failures {
-                    conn.exec(
-                        "UPDATE cards SET failed_attempts = 0, locked_until = ?2 WHERE id = ?1",
-                        params![row.id, ts(now + policy.lockout)],
-                    )?;
-                    return Ok(Outcome::CommitAndRefuse(ServiceError::Debits(
-                        DebitsError::CardLocked,
-                    )));
-                }
-                conn.exec(
-                    "UPDATE cards SET failed_attempts = ?2 WHERE id = ?1",
-                    params![row.id, failures],
-                )?;
-                return Ok(Outcome::CommitAndRefuse(ServiceError::Debits(
-                    DebitsError::CardOrBirthDate,
-                )));
-            }
-            if row.failed_attempts > 0 || row.locked_until.is_some() {
-                conn.exec(
-                    "UPDATE cards SET failed_attempts = 0, locked_until = NULL WHERE id = ?1",
-                    [&row.id],
-                )?;
-            }
-            Ok(Outcome::Commit(row))
-        }
-    }
 }

@@ -8,11 +8,14 @@ use chrono::{DateTime, Duration, Utc};
 use passregion_core::card::CardNumber;
 
 use crate::accounts::model::Principal;
+use crate::config::Policy;
+use crate::debits::card::CardRow;
 use crate::debits::card::{CardRef, Channel};
 use crate::debits::error::DebitsError;
 use crate::debits::model::CardSelector;
 use crate::debits::qr::QrResolver;
 use crate::error::ServiceError;
+use crate::platform::db::Outcome;
 use crate::platform::run_blocking;
 use crate::web::limits::FailureWindow;
 
@@ -129,6 +132,62 @@ impl LookupAttempt {
             )
         {
             failures.release(&self.key_refs(), now);
+        }
+    }
+}
+
+/// What a card look-up reads and writes inside the writer's transaction
+/// (SQL only; the SQLite implementation is in `debits/card.rs`).
+pub(crate) trait CardLookupTx {
+    /// The card of a verified QR.
+    fn card_by_id(&self, id: &str) -> Result<Option<CardRow>, ServiceError>;
+    /// The card of a typed number.
+    fn card_by_number(&self, number: &str) -> Result<Option<CardRow>, ServiceError>;
+    /// Records the wrong birth dates typed so far.
+    fn set_failed_attempts(&self, card_id: &str, failures: i64) -> Result<(), ServiceError>;
+    /// Locks the card until `until` (and resets its count).
+    fn lock(&self, card_id: &str, until: DateTime<Utc>) -> Result<(), ServiceError>;
+    /// Clears the count and the lock after a right birth date.
+    fn clear_lock(&self, card_id: &str) -> Result<(), ServiceError>;
+}
+
+/// Finds the card of a debit or an inspection, applying the birth-date check
+/// and the card's lockout: after `policy.max_birth_date_failures` wrong
+/// dates the card is locked for `policy.lockout`; an unknown number and a
+/// wrong date get the same answer. A failure is `Outcome::CommitAndRefuse`:
+/// its count is committed, and the caller still refuses.
+pub(crate) fn identify(
+    tx: &dyn CardLookupTx,
+    card: &CardRef,
+    policy: &Policy,
+    now: DateTime<Utc>,
+) -> Result<Outcome<CardRow>, ServiceError> {
+    let refuse = |e: DebitsError| Ok(Outcome::CommitAndRefuse(ServiceError::Debits(e)));
+    match card {
+        CardRef::Scanned(scan) => match tx.card_by_id(&scan.card_id)? {
+            Some(row) => Ok(Outcome::Commit(row)),
+            None => refuse(DebitsError::Qr("unknown card".into())),
+        },
+        CardRef::Number(number, birth) => {
+            let Some(row) = tx.card_by_number(number.as_str())? else {
+                return refuse(DebitsError::CardOrBirthDate);
+            };
+            if row.locked_until.is_some_and(|t| t > now) {
+                return refuse(DebitsError::CardLocked);
+            }
+            if row.birth_date != *birth {
+                let failures = row.failed_attempts + 1;
+                if failures >= policy.max_birth_date_failures {
+                    tx.lock(&row.id, now + policy.lockout)?;
+                    return refuse(DebitsError::CardLocked);
+                }
+                tx.set_failed_attempts(&row.id, failures)?;
+                return refuse(DebitsError::CardOrBirthDate);
+            }
+            if row.failed_attempts > 0 || row.locked_until.is_some() {
+                tx.clear_lock(&row.id)?;
+            }
+            Ok(Outcome::Commit(row))
         }
     }
 }

@@ -7,6 +7,7 @@ pub mod ledger;
 pub mod lookup;
 pub mod model;
 pub mod qr;
+pub mod refund;
 pub mod repo;
 pub mod service;
 pub mod transactions;

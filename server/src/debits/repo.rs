@@ -6,20 +6,14 @@ use crate::platform::catalogues::Catalogues;
 use crate::platform::db::Outcome;
 use passregion_core::ledger::Totals;
 
-use crate::cards::error::CardsError;
-
 use crate::platform::db::Cached;
 
 use crate::debits::ledger::balances;
 
 use chrono::DateTime;
 use chrono::Utc;
-use passregion_core::CardState;
 use passregion_core::Season;
-use passregion_core::debit::AvantageKind;
-use passregion_core::debit::Quantity;
 use passregion_core::ledger::MovementKind;
-use passregion_core::season::region_date;
 use rusqlite::OptionalExtension;
 use rusqlite::params;
 
@@ -29,10 +23,8 @@ use crate::accounts::partner_of;
 use crate::accounts::require_role;
 use crate::debits::card::CardRef;
 use crate::debits::card::Channel;
-use crate::debits::card::resolve_card;
-use crate::debits::ledger::append_ledger;
 use crate::debits::ledger::kind_code;
-use crate::debits::ledger::units_text;
+use crate::debits::lookup::identify;
 use crate::debits::model::CardInspection;
 use crate::debits::model::DebitReceipt;
 use crate::debits::model::DebitRequest;
@@ -46,7 +38,6 @@ use crate::platform::idempotency::Idempotency;
 use crate::platform::idempotency::StoredResponse;
 use crate::platform::idempotency::idempotent;
 use crate::platform::idempotency::json_response;
-use crate::platform::sql::new_id;
 use crate::platform::sql::ts;
 use crate::platform::store::SqliteStore;
 
@@ -102,30 +93,14 @@ impl DebitsRepo for SqliteStore {
         let cats = self.catalogues.clone();
         let policy = self.policy.clone();
         self.db.write_outcome(move |c| {
-            let row = match resolve_card(c, &card, &policy, now)? {
+            let row = match identify(c, &card, &policy, now)? {
                 Outcome::Commit(r) => r,
                 Outcome::CommitAndRefuse(e) => return Ok(Outcome::CommitAndRefuse(e)),
             };
-            let state = CardState {
-                status: row.status,
-                season: row.season,
-            };
-            let usable = state.check_usable(region_date(now));
-            let reason = usable.as_ref().err().map(|e| {
-                crate::web::problem::ApiError::from(ServiceError::Cards(CardsError::Card(
-                    e.clone(),
-                )))
-                .message
-            });
-            Ok(Outcome::Commit(CardInspection {
-                card_id: row.id.clone(),
-                holder: row.holder(),
-                status: row.status.code().to_owned(),
-                season: row.season.to_string(),
-                usable: usable.is_ok(),
-                reason,
-                balances: balances(c, &cats, &row, Some(category))?,
-            }))
+            let balances = balances(c, &cats, &row, Some(category))?;
+            Ok(Outcome::Commit(crate::debits::service::inspection(
+                &row, balances, now,
+            )))
         })
     }
 
@@ -145,7 +120,7 @@ impl DebitsRepo for SqliteStore {
         let policy = self.policy.clone();
         self.db.write_outcome(move |c| {
             idempotent(c, &idem, now, |c| {
-                let row = match resolve_card(c, &card, &policy, now)? {
+                let row = match identify(c, &card, &policy, now)? {
                     Outcome::Commit(r) => r,
                     Outcome::CommitAndRefuse(e) => return Ok(Outcome::CommitAndRefuse(e)),
                 };
@@ -203,87 +178,20 @@ impl DebitsRepo for SqliteStore {
         let account = who.account_id.clone();
         let tx_id = transaction_id.to_owned();
         let cats = self.catalogues.clone();
-        let policy = self.policy.clone();
+        let window = self.policy.refund;
         self.db.write_outcome(move |c| {
             idempotent(c, &idem, now, |c| {
-                let original = transactions_where(c, "t.id = ?1 AND t.partner_id = ?2", &[&tx_id, &partner_id])?
-                    .into_iter()
-                    .next();
-                let Some(original) = original else {
-                    return Ok(Outcome::CommitAndRefuse(ServiceError::NotFound("Transaction")));
+                let asked = crate::debits::refund::RefundAsked {
+                    partner_id: &partner_id,
+                    account_id: &account,
+                    transaction_id: &tx_id,
+                    req: &req,
+                    now,
                 };
-                if original.kind != "debit" {
-                    return Ok(Outcome::CommitAndRefuse(ServiceError::Invalid {
-                        field: "transaction_id",
-                        message: "Seul un débit peut être annulé.".into(),
-                    }));
+                match crate::debits::refund::refund(c, &cats, window, &asked)? {
+                    Outcome::Commit(tx) => Ok(Outcome::from(json_response(201, &tx))),
+                    Outcome::CommitAndRefuse(e) => Ok(Outcome::CommitAndRefuse(e)),
                 }
-                let (card_id, season, units): (String, i32, i64) = c.one(
-                    "SELECT card_id, season, units FROM transactions WHERE id = ?1",
-                    [&tx_id],
-                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-                )?;
-                let debited = Quantity::from_units(original.unit_kind, units)?;
-                let requested = match (original.unit_kind, req.amount, req.entries) {
-                    (_, None, None) => None,
-                    (AvantageKind::Credit, Some(a), None) => Some(Quantity::Credit { amount: a }),
-                    (AvantageKind::Entries, None, Some(n)) => Some(Quantity::Entries { count: n }),
-                    _ => return Ok(Outcome::CommitAndRefuse(passregion_core::RefundError::KindMismatch.into())),
-                };
-                let amount = match passregion_core::debit::refund(
-                    debited,
-                    original.refunded,
-                    requested,
-                    original.created_at,
-                    now,
-                    policy.refund,
-                ) {
-                    Ok(a) => a,
-                    Err(e) => return Ok(Outcome::CommitAndRefuse(e.into())),
-                };
-                let season = Season::starting(season).map_err(|_| ServiceError::Internal("season".into()))?;
-                let value = cats
-                    .get(season)
-                    .and_then(|cat| cat.avantage(&original.avantage))
-                    .map(|a| a.reimbursed_value(amount))
-                    .ok_or(ServiceError::Cards(CardsError::NoCatalogue))?;
-                let id = new_id();
-                c.exec(
-                    "INSERT INTO transactions (id, kind, card_id, partner_id, account_id, season, avantage,
-                     unit_kind, price_units, units, reste_units, amount_cents, refund_of, channel, created_at)
-                     VALUES (?1, 'refund', ?2, ?3, ?4, ?5, ?6, ?7, 0, ?8, 0, ?9, ?10, ?11, ?12)",
-                    params![
-                        id,
-                        card_id,
-                        partner_id,
-                        account,
-                        season.start_year(),
-                        original.avantage,
-                        kind_code(original.unit_kind),
-                        amount.units(),
-                        -value.cents(),
-                        tx_id,
-                        original.channel,
-                        ts(now)
-                    ],
-                )?;
-                let t = append_ledger(
-                    c,
-                    &card_id,
-                    season,
-                    &original.avantage,
-                    original.unit_kind,
-                    MovementKind::Refund,
-                    amount.units(),
-                    Some(&id),
-                    now,
-                )?;
-                let mut tx = with_labels(&cats, transactions_where(c, "t.id = ?1", &[&id])?)
-                    .into_iter()
-                    .next()
-                    .ok_or(ServiceError::Internal("refund not found".into()))?;
-                tx.balance_after = Some(units_text(original.unit_kind, t.balance()));
-                Ok(Outcome::from(json_response(201, &tx)))
             })
         })
     }
@@ -418,5 +326,106 @@ impl DebitTx for rusqlite::Connection {
             .into_iter()
             .next()
             .ok_or(ServiceError::Internal("transaction not found".into()))
+    }
+}
+
+impl crate::debits::refund::RefundTx for rusqlite::Connection {
+    fn partner_debit(
+        &self,
+        id: &str,
+        partner_id: &str,
+    ) -> Result<Option<crate::debits::refund::StoredDebit>, ServiceError> {
+        let Some(original) =
+            transactions_where(self, "t.id = ?1 AND t.partner_id = ?2", &[&id, &partner_id])?
+                .into_iter()
+                .next()
+        else {
+            return Ok(None);
+        };
+        let (card_id, season, units): (String, i32, i64) = self.one(
+            "SELECT card_id, season, units FROM transactions WHERE id = ?1",
+            [id],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )?;
+        Ok(Some(crate::debits::refund::StoredDebit {
+            transaction: original,
+            card_id,
+            season,
+            units,
+        }))
+    }
+
+    fn insert_refund(
+        &self,
+        r: &crate::debits::refund::NewRefund<'_>,
+    ) -> Result<Totals, ServiceError> {
+        let original = &r.original.transaction;
+        self.exec(
+            "INSERT INTO transactions (id, kind, card_id, partner_id, account_id, season, avantage,
+             unit_kind, price_units, units, reste_units, amount_cents, refund_of, channel, created_at)
+             VALUES (?1, 'refund', ?2, ?3, ?4, ?5, ?6, ?7, 0, ?8, 0, ?9, ?10, ?11, ?12)",
+            params![
+                r.id,
+                r.original.card_id,
+                r.asked.partner_id,
+                r.asked.account_id,
+                r.season.start_year(),
+                original.avantage,
+                kind_code(original.unit_kind),
+                r.amount.units(),
+                -r.value.cents(),
+                r.asked.transaction_id,
+                original.channel,
+                ts(r.asked.now)
+            ],
+        )?;
+        crate::debits::ledger::append_ledger(
+            self,
+            &r.original.card_id,
+            r.season,
+            &original.avantage,
+            original.unit_kind,
+            MovementKind::Refund,
+            r.amount.units(),
+            Some(&r.id),
+            r.asked.now,
+        )
+    }
+}
+
+impl crate::debits::lookup::CardLookupTx for rusqlite::Connection {
+    fn card_by_id(&self, id: &str) -> Result<Option<crate::debits::card::CardRow>, ServiceError> {
+        crate::debits::card::card_by(self, "id", id)
+    }
+
+    fn card_by_number(
+        &self,
+        number: &str,
+    ) -> Result<Option<crate::debits::card::CardRow>, ServiceError> {
+        crate::debits::card::card_by(self, "number", number)
+    }
+
+    fn set_failed_attempts(&self, card_id: &str, failures: i64) -> Result<(), ServiceError> {
+        self.exec(
+            "UPDATE cards SET failed_attempts = ?2 WHERE id = ?1",
+            params![card_id, failures],
+        )?;
+        Ok(())
+    }
+
+    fn lock(&self, card_id: &str, until: DateTime<Utc>) -> Result<(), ServiceError> {
+        self.exec(
+            "UPDATE cards SET failed_attempts = 0, locked_until = ?2 WHERE id = ?1",
+            params![card_id, ts(until)],
+        )?;
+        Ok(())
+    }
+
+    fn clear_lock(&self, card_id: &str) -> Result<(), ServiceError> {
+        self.exec(
+            "UPDATE cards SET failed_attempts = 0, locked_until = NULL WHERE id = ?1",
+            [card_id],
+        )?;
+        Ok(())
     }
 }

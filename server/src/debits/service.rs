@@ -165,3 +165,30 @@ pub(crate) fn apply_debit(
     shown.balance_after = Some(balance.clone());
     Ok(Outcome::Commit((shown, balance)))
 }
+
+/// What a partner sees of a card before debiting it: whether it is usable
+/// today (and why not, in French), and the balances its category may debit.
+pub(crate) fn inspection(
+    row: &CardRow,
+    balances: Vec<passregion_core::api::cards::Balance>,
+    now: DateTime<Utc>,
+) -> crate::debits::model::CardInspection {
+    let usable = CardState {
+        status: row.status,
+        season: row.season,
+    }
+    .check_usable(region_date(now));
+    let reason = usable.as_ref().err().map(|e| {
+        crate::web::problem::ApiError::from(ServiceError::Cards(CardsError::Card(e.clone())))
+            .message
+    });
+    crate::debits::model::CardInspection {
+        card_id: row.id.clone(),
+        holder: row.holder(),
+        status: row.status.code().to_owned(),
+        season: row.season.to_string(),
+        usable: usable.is_ok(),
+        reason,
+        balances,
+    }
+}
