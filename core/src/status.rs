@@ -114,6 +114,18 @@ status_enum! {
 }
 
 status_enum! {
+    /// Where an offline debit stands in a partner device's outbox.
+    OutboxState {
+        /// Waiting to be pushed (or pushed, with no answer yet).
+        Pending = "pending",
+        /// Acknowledged by the server (applied now or earlier).
+        Synced = "synced",
+        /// Refused by the server, with its reason.
+        Refused = "refused",
+    }
+}
+
+status_enum! {
     /// What the server did with an offline debit pushed by a partner device.
     OfflineDebitStatus {
         /// Applied to the ledger.
@@ -163,6 +175,7 @@ mod tests {
             ConventionStatus::as_str,
             ConventionStatus::parse,
         );
+        round_trip(OutboxState::ALL, OutboxState::as_str, OutboxState::parse);
         round_trip(
             OfflineDebitStatus::ALL,
             OfflineDebitStatus::as_str,

@@ -1,5 +1,6 @@
 //! The outbox of offline debits, its push in batches, and the sync round.
 
+use crate::status::OutboxState;
 use std::collections::HashMap;
 
 use rusqlite::params;
@@ -55,8 +56,8 @@ impl PartnerClient {
     pub fn pending_count(&self) -> Result<usize, ClientError> {
         let n: i64 = self.api.store.read(|c| {
             c.query_row(
-                "SELECT COUNT(*) FROM outbox WHERE state = 'pending'",
-                [],
+                "SELECT COUNT(*) FROM outbox WHERE state = ?1",
+                [OutboxState::Pending.as_str()],
                 |r| r.get(0),
             )
         })?;
@@ -107,9 +108,12 @@ impl PartnerClient {
         self.api.store.read(|c| -> Result<_, ClientError> {
             let mut st = c.prepare_cached(
                 "SELECT d.record FROM outbox o JOIN offline_debits d ON d.id = o.debit_id
-                 WHERE o.state = 'pending' ORDER BY d.seq LIMIT ?1",
+                 WHERE o.state = ?2 ORDER BY d.seq LIMIT ?1",
             )?;
-            let rows = st.query_map([limit], |r| r.get::<_, String>(0))?;
+            let rows = st.query_map(
+                rusqlite::params![limit, OutboxState::Pending.as_str()],
+                |r| r.get::<_, String>(0),
+            )?;
             let mut out = Vec::new();
             for row in rows {
                 out.push(
@@ -176,30 +180,31 @@ impl PartnerClient {
                     let (state, status) = match r.status {
                         ItemStatus::Applied => {
                             report.applied += 1;
-                            ("synced", "applied")
+                            (OutboxState::Synced, "applied")
                         }
                         ItemStatus::Duplicate => {
                             report.duplicates += 1;
-                            ("synced", "duplicate")
+                            (OutboxState::Synced, "duplicate")
                         }
-                        ItemStatus::Conflict => ("refused", "conflict"),
-                        ItemStatus::Reused => ("refused", "reused"),
-                        ItemStatus::Rejected => ("refused", "rejected"),
+                        ItemStatus::Conflict => (OutboxState::Refused, "conflict"),
+                        ItemStatus::Reused => (OutboxState::Refused, "reused"),
+                        ItemStatus::Rejected => (OutboxState::Refused, "rejected"),
                     };
-                    if state == "refused" {
+                    if state == OutboxState::Refused {
                         report.refused += 1;
                     }
                     progressed += tx.execute(
                         "UPDATE outbox SET state = ?2, result_status = ?3, result_code = ?4,
                            transaction_id = ?5, attempts = attempts + 1, last_error = NULL, updated_at = ?6
-                         WHERE debit_id = ?1 AND state = 'pending'",
+                         WHERE debit_id = ?1 AND state = ?7",
                         params![
                             r.id.to_string(),
-                            state,
+                            state.as_str(),
                             status,
                             r.code,
                             r.transaction_id,
-                            now_text()
+                            now_text(),
+                            OutboxState::Pending.as_str()
                         ],
                     )?;
                 }
