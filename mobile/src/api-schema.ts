@@ -2960,6 +2960,14 @@ export interface operations {
                     "application/json": components["schemas"]["ApiError"];
                 };
             };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
         };
     };
     sync_push: {

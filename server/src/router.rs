@@ -53,15 +53,29 @@ pub async fn catalogue(
         .ok_or_else(|| ServiceError::NotFound("Catalogue").into())
 }
 
-/// Adds the server time to every response, so phones correct their clocks.
+/// Adds the server time to every response, so phones correct their clocks,
+/// and `Cache-Control: no-store` to every API answer that does not set its
+/// own: API answers are personal (sessions, cards, QR codes, credentials) and
+/// must not stay in a shared or browser cache.
 pub async fn server_time(
     State(s): State<AppState>,
     req: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> Response {
+    let api = req.uri().path().starts_with("/api/");
     let mut res = next.run(req).await;
     if let Ok(v) = axum::http::HeaderValue::from_str(&s.clock.now().to_rfc3339()) {
         res.headers_mut().insert("x-server-time", v);
+    }
+    if api
+        && !res
+            .headers()
+            .contains_key(axum::http::header::CACHE_CONTROL)
+    {
+        res.headers_mut().insert(
+            axum::http::header::CACHE_CONTROL,
+            axum::http::HeaderValue::from_static("no-store"),
+        );
     }
     res
 }

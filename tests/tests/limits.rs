@@ -108,3 +108,26 @@ async fn parallel_wrong_birth_dates_cannot_exceed_the_budget() {
         "{counts:?}"
     );
 }
+
+/// Everything served carries the Content-Security-Policy (no inline script,
+/// API calls to this origin only, no framing).
+#[tokio::test]
+async fn everything_served_carries_a_content_security_policy() {
+    let server = TestServer::start(0, &[]);
+    let r = reqwest::get(server.url("/health")).await.unwrap();
+    let csp = r
+        .headers()
+        .get("content-security-policy")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
+    for part in [
+        "script-src 'self'",
+        "connect-src 'self'",
+        "frame-ancestors 'none'",
+        "object-src 'none'",
+    ] {
+        assert!(csp.contains(part), "{part} missing from {csp:?}");
+    }
+    assert!(!csp.contains("unsafe-eval"), "{csp}");
+}

@@ -96,3 +96,12 @@ role_extractor!(
     RegionStaff,
     |p| crate::accounts::require_role(p, Role::Region)
 );
+role_extractor!(
+    /// A youth or a partner: the apps that keep an offline copy (partner
+    /// directory, revoked cards and credentials, trust list).
+    AppUser,
+    |p| match p.role {
+        Role::Youth | Role::Partner => Ok(()),
+        _ => Err(ServiceError::Forbidden),
+    }
+);

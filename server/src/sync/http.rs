@@ -1,5 +1,6 @@
 //! Handlers of the sync protocol.
 
+use crate::accounts::session::AppUser;
 use crate::accounts::session::PartnerStaff;
 
 use utoipa_axum::router::OpenApiRouter;
@@ -21,7 +22,6 @@ use passregion_core::sync::PushRequest;
 use passregion_core::sync::PushResponse;
 use std::collections::HashMap;
 
-use crate::accounts::session::Auth;
 use crate::error::ServiceError;
 use crate::state::AppState;
 use crate::web::extract::Body;
@@ -105,10 +105,10 @@ pub async fn sync_push(
 /// Changes after a cursor: partner directory, revoked cards and credentials,
 /// and the trust list on the first pull.
 #[utoipa::path(get, path = "/api/sync/pull", params(("cursor" = Option<i64>, Query), ("limit" = Option<u32>, Query)),
-    responses((status = 200, body = PullResponse), (status = 400, body = ApiError)), security(("bearer" = [])))]
+    responses((status = 200, body = PullResponse), (status = 400, body = ApiError), (status = 403, body = ApiError)), security(("bearer" = [])))]
 pub async fn sync_pull(
     State(s): State<AppState>,
-    Auth(_): Auth,
+    AppUser(_): AppUser,
     Query(q): Query<HashMap<String, String>>,
 ) -> Result<Json<PullResponse>, ApiError> {
     let parse = |k: &str, default: i64| -> Result<i64, ApiError> {

@@ -7,6 +7,7 @@
 mod common;
 
 mod collective;
+mod hardening;
 mod offline_push;
 mod onboarding;
 mod rules;
