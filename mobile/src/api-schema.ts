@@ -904,7 +904,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Liveness. */
+        /**
+         * Liveness: the writer thread and the trust list's freshness (503 when
+         *     either is wrong, so that a load balancer stops sending traffic here).
+         */
         get: operations["health"];
         put?: never;
         post?: never;
@@ -1406,13 +1409,20 @@ export interface components {
         Health: {
             /** @description Current season. */
             season: string;
-            /** @description `ok`. */
+            /**
+             * @description `ok`, or `degraded` (then the answer is 503) when the writer is down
+             *     or the trust list is stale.
+             */
             status: string;
             /**
              * Format: date-time
              * @description Server time.
              */
             time: string;
+            /** @description The published trust list. */
+            trust_list: components["schemas"]["TrustListHealth"];
+            /** @description Whether the database writer thread is running. */
+            writer: boolean;
         };
         /** @description One item's answer. */
         ItemResult: {
@@ -1874,6 +1884,21 @@ export interface components {
              * @description Pass as `after` to get the next page.
              */
             next_cursor: number;
+        };
+        /** @description How fresh the published trust list is. */
+        TrustListHealth: {
+            /**
+             * Format: date-time
+             * @description When it expires for offline partner apps.
+             */
+            expires_at: string;
+            /** @description Less than 14 days left: the background renewal is failing. */
+            stale: boolean;
+            /**
+             * Format: int64
+             * @description Version (the signing instant, in Unix seconds).
+             */
+            version: number;
         };
         /** @description `GET /api/trust-root`: the root public key that signs the trust list. */
         TrustRoot: {
@@ -3277,6 +3302,14 @@ export interface operations {
         requestBody?: never;
         responses: {
             200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Health"];
+                };
+            };
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -125,6 +125,7 @@ impl Server {
             session_ttl: policy.session_ttl,
             sessions: Arc::new(SessionCache::default()),
             passwords: Arc::new(crate::accounts::password::PasswordWork::for_this_machine()),
+            db: db.clone(),
         };
         let listener = tokio::net::TcpListener::bind(config.bind)
             .await

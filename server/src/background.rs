@@ -5,13 +5,24 @@ use chrono::Duration;
 use crate::reimbursements::last_boundary;
 use crate::state::AppState;
 
-/// Once a minute: load the avantages of seasons that started, and close
+/// Signs the trust list again when due (ADR 0010): a failure is logged and
+/// shows on `/health` once the list gets stale.
+pub fn renew_trust_list(state: &AppState, now: chrono::DateTime<chrono::Utc>) {
+    match state.keys.renew_if_due(now) {
+        Ok(true) => tracing::info!("trust list renewed"),
+        Ok(false) => {}
+        Err(e) => tracing::error!(error = %e, "trust list renewal failed"),
+    }
+}
+
+/// Once a minute: renew the trust list when due, load the avantages of seasons that started, and close
 /// reimbursement batches on the configured days.
 pub(crate) async fn background(state: AppState, days: Vec<u32>) {
     let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
     loop {
         tick.tick().await;
         let now = state.clock.now();
+        renew_trust_list(&state, now);
         let store = state.store.clone();
         let days = days.clone();
         let res = tokio::task::spawn_blocking(move || -> Result<(), crate::error::ServiceError> {

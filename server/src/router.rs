@@ -21,15 +21,33 @@ use crate::state::AppState;
 use crate::web::extract::Query;
 use crate::web::problem::ApiError;
 
-/// Liveness.
-#[utoipa::path(get, path = "/health", responses((status = 200, body = Health)))]
-pub async fn health(State(s): State<AppState>) -> Json<Health> {
+/// Liveness: the writer thread and the trust list's freshness (503 when
+/// either is wrong, so that a load balancer stops sending traffic here).
+#[utoipa::path(get, path = "/health", responses((status = 200, body = Health), (status = 503, body = Health)))]
+pub async fn health(State(s): State<AppState>) -> (axum::http::StatusCode, Json<Health>) {
     let now = s.clock.now();
-    Json(Health {
-        status: "ok".to_owned(),
-        time: now,
-        season: Season::of_instant(now).to_string(),
-    })
+    let trust = s.keys.freshness(now);
+    let writer = s.db.writer_alive();
+    let ok = writer && !trust.stale;
+    let status = if ok {
+        axum::http::StatusCode::OK
+    } else {
+        axum::http::StatusCode::SERVICE_UNAVAILABLE
+    };
+    (
+        status,
+        Json(Health {
+            status: if ok { "ok" } else { "degraded" }.to_owned(),
+            time: now,
+            season: Season::of_instant(now).to_string(),
+            writer,
+            trust_list: passregion_core::api::TrustListHealth {
+                version: trust.version,
+                expires_at: trust.expires_at,
+                stale: trust.stale,
+            },
+        }),
+    )
 }
 
 /// The season's catalogue of avantages.

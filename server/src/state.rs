@@ -42,6 +42,8 @@ pub struct AppState {
     pub catalogues: Arc<Catalogues>,
     /// Failed birth-date and login attempts per IP and per account.
     pub failures: Arc<FailureWindow>,
+    /// The database (for `/health`: the writer thread).
+    pub db: Arc<crate::platform::db::Db>,
     /// Bounded password hashing (login, registration, applications).
     pub passwords: Arc<crate::accounts::password::PasswordWork>,
     /// Reads card QR codes.

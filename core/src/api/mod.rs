@@ -28,12 +28,29 @@ pub mod reimbursements;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Health {
-    /// `ok`.
+    /// `ok`, or `degraded` (then the answer is 503) when the writer is down
+    /// or the trust list is stale.
     pub status: String,
     /// Server time.
     pub time: DateTime<Utc>,
     /// Current season.
     pub season: String,
+    /// Whether the database writer thread is running.
+    pub writer: bool,
+    /// The published trust list.
+    pub trust_list: TrustListHealth,
+}
+
+/// How fresh the published trust list is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TrustListHealth {
+    /// Version (the signing instant, in Unix seconds).
+    pub version: u64,
+    /// When it expires for offline partner apps.
+    pub expires_at: DateTime<Utc>,
+    /// Less than 14 days left: the background renewal is failing.
+    pub stale: bool,
 }
 
 /// Search parameters (`?q=…&category=…`).

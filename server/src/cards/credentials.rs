@@ -221,7 +221,7 @@ pub fn issue(
         issued_at: cred.issued_at,
         expires_at: cred.expires_at,
     };
-    let signed = AppCredential::issue(keys.issuer(), &claims)
+    let signed = AppCredential::issue(&keys.issuer(), &claims)
         .map_err(|e| ServiceError::Internal(e.to_string()))?;
     let money = |c: i64| passregion_core::Money::from_cents(c).unwrap_or_default();
     Ok(crate::cards::model::CredentialResponse {

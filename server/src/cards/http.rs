@@ -150,7 +150,7 @@ pub(crate) async fn card_qr_text(
         card_version: version,
         season,
     }
-    .sign(s.keys.issuer())
+    .sign(&s.keys.issuer())
     .map_err(|e| ServiceError::Internal(e.to_string()).into())
 }
 
@@ -178,7 +178,7 @@ pub async fn issue_credential(
 pub async fn trust_list(State(s): State<AppState>) -> Response {
     (
         [(header::CONTENT_TYPE, "application/json")],
-        s.keys.signed.to_json(),
+        s.keys.signed_json(),
     )
         .into_response()
 }

@@ -84,9 +84,10 @@ pub fn verify_at(
     text: &str,
     at: DateTime<Utc>,
 ) -> Result<Verified, ServiceError> {
+    let published = keys.current();
     verify(
         text.trim(),
-        &keys.trust,
+        &published.trust,
         &DenyList::default(),
         &mut ConsumedByDebits,
         &FixedClock::new(at),

@@ -238,6 +238,15 @@ impl Db {
         out
     }
 
+    /// Whether the writer thread is running (it stops only at close, or if it
+    /// died).
+    pub fn writer_alive(&self) -> bool {
+        self.writer
+            .lock()
+            .map(|w| w.as_ref().is_some_and(|h| !h.is_finished()))
+            .unwrap_or(false)
+    }
+
     /// Stops the writer after the jobs already queued, and waits for it.
     pub fn close(&self) {
         if let Ok(mut s) = self.sender.lock() {

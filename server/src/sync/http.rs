@@ -133,7 +133,7 @@ pub async fn sync_pull(
         revoked_cards: page.revoked_cards,
         revoked_credentials: page.revoked_credentials,
         restored_cards: page.restored_cards,
-        trust_list: (cursor == 0).then(|| s.keys.signed.to_json()),
+        trust_list: Some(s.keys.signed_json()),
         server_time: s.clock.now(),
     }))
 }

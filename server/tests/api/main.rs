@@ -11,3 +11,4 @@ mod hardening;
 mod offline_push;
 mod onboarding;
 mod rules;
+mod trust;
