@@ -57,12 +57,13 @@ impl Server {
         config: Config,
         clock: Arc<dyn Clock>,
     ) -> anyhow::Result<(Server, Option<crate::demo::DemoSummary>)> {
-        std::fs::create_dir_all(&config.data_dir)
+        crate::platform::private_dir(&config.data_dir)
             .with_context(|| format!("cannot create {}", config.data_dir.display()))?;
         let catalogues = Arc::new(load_catalogues(&config.catalogues)?);
-        let db = Arc::new(
-            Db::open(&config.data_dir.join("passregion.db")).context("cannot open the database")?,
-        );
+        let db_path = config.data_dir.join("passregion.db");
+        crate::platform::private_file(&db_path)
+            .with_context(|| format!("cannot create {}", db_path.display()))?;
+        let db = Arc::new(Db::open(&db_path).context("cannot open the database")?);
         let policy = Policy {
             refund: RefundPolicy {
                 window: Duration::days(config.refund_days),

@@ -40,7 +40,10 @@ pub struct TestServer {
 impl TestServer {
     /// Starts a server with the demo region (`youths` demo youths) and extra flags.
     pub fn start(youths: usize, extra: &[&str]) -> TestServer {
-        let tmp = tempfile::tempdir().unwrap();
+        let tmp = tempfile::Builder::new()
+            .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o700))
+            .tempdir()
+            .unwrap();
         let dir = tmp.path().to_owned();
         let mut s = TestServer::start_in(&dir, youths, extra);
         s._tmp = Some(tmp);

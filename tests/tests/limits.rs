@@ -131,3 +131,47 @@ async fn everything_served_carries_a_content_security_policy() {
     }
     assert!(!csp.contains("unsafe-eval"), "{csp}");
 }
+
+/// Data at rest (docs/security.md): the data directory the server creates is
+/// 0700, the database (and its WAL), the keys and the SMS outbox 0600.
+#[cfg(unix)]
+#[tokio::test]
+async fn data_at_rest_is_private_to_the_server_user() {
+    use std::os::unix::fs::PermissionsExt;
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("fresh");
+    let server = TestServer::start_in(&dir, 2, &[]);
+    // An application sends an SMS (to the outbox file) and writes the WAL.
+    let r = server
+        .client()
+        .post(
+            "/api/partners/applications",
+            &json!({
+                "name": "Librairie des Pentes", "siret": "73282932000074", "category": "librairie",
+                "address": "1 rue de la République", "city": "Lyon", "postal_code": "69001",
+                "latitude": 45.76, "longitude": 4.83, "contact_name": "Camille Martin",
+                "phone": "0612345678", "email": "pentes@test.passregion.fr",
+                "password": "motdepasse-solide", "accept_conditions": true
+            }),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let mode = |p: std::path::PathBuf| {
+        std::fs::metadata(&p)
+            .unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+            .permissions()
+            .mode()
+            & 0o777
+    };
+    assert_eq!(mode(dir.clone()), 0o700);
+    assert_eq!(mode(dir.join("keys")), 0o700);
+    for f in [
+        "passregion.db",
+        "passregion.db-wal",
+        "sms-outbox.log",
+        "keys/root.pk8",
+    ] {
+        assert_eq!(mode(dir.join(f)), 0o600, "{f}");
+    }
+    drop(server);
+}

@@ -33,8 +33,9 @@ impl FileSms {
 impl SmsSender for FileSms {
     fn send(&self, phone: &str, text: &str) -> Result<(), ServiceError> {
         let _g = self.lock.lock().map_err(|_| ServiceError::Unavailable)?;
+        crate::platform::private_file(&self.path)
+            .map_err(|e| ServiceError::Internal(e.to_string()))?;
         let mut f = std::fs::OpenOptions::new()
-            .create(true)
             .append(true)
             .open(&self.path)
             .map_err(|e| ServiceError::Internal(e.to_string()))?;

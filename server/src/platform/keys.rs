@@ -112,7 +112,7 @@ impl ServerKeys {
     /// if there are none, and signs a fresh trust list.
     pub fn load_or_create(data_dir: &Path, now: DateTime<Utc>) -> anyhow::Result<ServerKeys> {
         let dir = data_dir.join("keys");
-        std::fs::create_dir_all(&dir)
+        crate::platform::private_dir(&dir)
             .with_context(|| format!("cannot create {}", dir.display()))?;
         let rng = SystemRandom::new();
         let root_path = dir.join("root.pk8");
@@ -220,7 +220,7 @@ impl ServerKeys {
     /// at its next renewal check, within a minute).
     pub fn rotate_issuer(data_dir: &Path, now: DateTime<Utc>) -> anyhow::Result<PathBuf> {
         let dir = data_dir.join("keys");
-        std::fs::create_dir_all(&dir)?;
+        crate::platform::private_dir(&dir)?;
         let k = IssuerKey::generate(&SystemRandom::new()).map_err(|e| anyhow::anyhow!("{e}"))?;
         let mut secs = now.timestamp();
         let mut path = dir.join(format!("issuer-{secs}.pk8"));

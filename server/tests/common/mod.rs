@@ -105,7 +105,10 @@ impl TestAppBuilder {
 
     /// Builds the server state (database, keys, demo if asked) and its router.
     pub async fn build(self) -> TestApp {
-        let tmp = tempfile::tempdir().unwrap();
+        let tmp = tempfile::Builder::new()
+            .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o700))
+            .tempdir()
+            .unwrap();
         let data_dir = tmp.path().to_owned();
         let mut args: Vec<String> = vec![
             "passregion-server".into(),
