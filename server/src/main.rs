@@ -32,6 +32,20 @@ enum Command {
     },
     /// Print the OpenAPI document (JSON) to stdout, as served at `/api/openapi.json`.
     Openapi,
+    /// Copy the database to a file while the server runs (SQLite online
+    /// backup: a consistent snapshot). The keys (`DATA_DIR/keys`) are saved
+    /// apart.
+    Backup {
+        /// The backup file to write.
+        #[arg(long)]
+        out: std::path::PathBuf,
+    },
+    /// Replace the database with a backup (stop the server first).
+    Restore {
+        /// The backup file to read.
+        #[arg(long)]
+        from: std::path::PathBuf,
+    },
 }
 
 fn main() -> std::process::ExitCode {
@@ -57,6 +71,22 @@ fn main() -> std::process::ExitCode {
             .to_pretty_json()
             .map(|json| println!("{json}"))
             .map_err(Into::into),
+        Some(Command::Backup { out }) => passregion_server::platform::backup::backup(
+            &cli.config.data_dir.join("passregion.db"),
+            &out,
+        )
+        .map(|()| eprintln!("sauvegarde écrite : {}", out.display())),
+        Some(Command::Restore { from }) => {
+            passregion_server::platform::private_dir(&cli.config.data_dir)
+                .map_err(anyhow::Error::from)
+                .and_then(|()| {
+                    passregion_server::platform::backup::restore(
+                        &from,
+                        &cli.config.data_dir.join("passregion.db"),
+                    )
+                })
+                .map(|()| eprintln!("base restaurée depuis {}", from.display()))
+        }
         None | Some(Command::Serve) => serve(cli.config),
     };
     match result {
