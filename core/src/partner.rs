@@ -66,6 +66,24 @@ pub enum CodeError {
     /// Too many wrong codes.
     #[error("too many attempts")]
     TooManyAttempts,
+    /// Too many codes sent (to this application or this number) today.
+    #[error("too many codes sent")]
+    TooManySends,
+}
+
+/// Most codes sent to one application in a day (the first and two resends).
+pub const MAX_CODE_SENDS_PER_DAY: u32 = 3;
+
+/// Most SMS sent to one phone number in a day, whatever the application.
+pub const MAX_SMS_PER_PHONE_PER_DAY: u32 = 5;
+
+/// Whether another code may be sent: `sends` already sent to the application
+/// and `to_phone` to its number within the day.
+pub fn may_send_code(sends: u32, to_phone: u32) -> Result<(), CodeError> {
+    if sends >= MAX_CODE_SENDS_PER_DAY || to_phone >= MAX_SMS_PER_PHONE_PER_DAY {
+        return Err(CodeError::TooManySends);
+    }
+    Ok(())
 }
 
 /// Checks a typed code against the stored one (both as given, compared in

@@ -387,7 +387,12 @@ impl From<ServiceError> for ApiError {
                 passregion_core::partner::CodeError::TooManyAttempts => ApiError::new(
                     H::TOO_MANY_REQUESTS,
                     "trop_de_tentatives",
-                    "Trop d'essais : demandez un nouveau code.",
+                    "Trop d'essais : demandez un nouveau code demain.",
+                ),
+                passregion_core::partner::CodeError::TooManySends => ApiError::new(
+                    H::TOO_MANY_REQUESTS,
+                    "trop_de_codes",
+                    "Trop de codes envoyés aujourd'hui : réessayez demain.",
                 ),
             }
             .field("code"),

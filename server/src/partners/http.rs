@@ -57,9 +57,15 @@ pub(crate) fn code(state: &AppState) -> String {
     responses((status = 201, body = ApplicationResponse), (status = 409, body = ApiError), (status = 422, body = ApiError)))]
 pub async fn apply(
     State(s): State<AppState>,
+    connect: axum::extract::ConnectInfo<std::net::SocketAddr>,
     headers: HeaderMap,
     Body(body): Body,
 ) -> Result<(StatusCode, Json<ApplicationResponse>), ApiError> {
+    // Public and sends an SMS: every application spends the source's budget.
+    let source = format!("apply-ip:{}", crate::web::limits::client_ip(&connect));
+    if !s.failures.reserve(&[source.as_str()], s.clock.now()) {
+        return Err(ServiceError::TooManyAttempts.into());
+    }
     let (req, _) = parse_json::<ApplicationRequest>(&headers, &body)?;
     let (siret, phone) = crate::partners::check_application(&req)?;
     let password = req.password.clone();

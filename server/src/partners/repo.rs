@@ -254,8 +254,14 @@ impl PartnersTx for Connection {
             ],
         )?;
         self.exec(
-            "INSERT INTO convention_codes (partner_id, code_hash, expires_at) VALUES (?1, ?2, ?3)",
-            params![a.partner_id, a.code_hash, ts(a.code_expires_at)],
+            "INSERT INTO convention_codes (partner_id, code_hash, expires_at, window_start, sends)
+             VALUES (?1, ?2, ?3, ?4, 1)",
+            params![
+                a.partner_id,
+                a.code_hash,
+                ts(a.code_expires_at),
+                ts(a.created_at)
+            ],
         )?;
         Ok(())
     }
@@ -286,12 +292,64 @@ impl PartnersTx for Connection {
         partner_id: &str,
         code_hash: &str,
         expires_at: DateTime<Utc>,
+        window: &crate::partners::service::CodeWindow,
     ) -> Result<(), ServiceError> {
         self.exec(
-            "INSERT INTO convention_codes (partner_id, code_hash, expires_at) VALUES (?1, ?2, ?3)
+            "INSERT INTO convention_codes (partner_id, code_hash, expires_at, attempts, window_start, sends)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)
              ON CONFLICT (partner_id) DO UPDATE SET code_hash = excluded.code_hash,
-             expires_at = excluded.expires_at, attempts = 0",
-            params![partner_id, code_hash, ts(expires_at)],
+             expires_at = excluded.expires_at, attempts = excluded.attempts,
+             window_start = excluded.window_start, sends = excluded.sends",
+            params![
+                partner_id,
+                code_hash,
+                ts(expires_at),
+                window.attempts,
+                ts(window.start),
+                window.sends
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn code_window(
+        &self,
+        partner_id: &str,
+    ) -> Result<Option<crate::partners::service::CodeWindow>, ServiceError> {
+        let row: Option<(Option<String>, u32, u32)> = self
+            .query_row(
+                "SELECT window_start, sends, attempts FROM convention_codes WHERE partner_id = ?1",
+                [partner_id],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .optional()?;
+        row.map(|(start, sends, attempts)| {
+            Ok(crate::partners::service::CodeWindow {
+                // A code stored before the limits existed starts its day now.
+                start: start
+                    .as_deref()
+                    .map(parse_ts)
+                    .transpose()?
+                    .unwrap_or_default(),
+                sends,
+                attempts,
+            })
+        })
+        .transpose()
+    }
+
+    fn sms_sent_since(&self, phone_hash: &str, since: DateTime<Utc>) -> Result<u32, ServiceError> {
+        Ok(self.one(
+            "SELECT COUNT(*) FROM sms_sends WHERE phone_hash = ?1 AND sent_at >= ?2",
+            params![phone_hash, ts(since)],
+            |r| r.get(0),
+        )?)
+    }
+
+    fn record_sms(&self, phone_hash: &str, at: DateTime<Utc>) -> Result<(), ServiceError> {
+        self.exec(
+            "INSERT INTO sms_sends (phone_hash, sent_at) VALUES (?1, ?2)",
+            params![phone_hash, ts(at)],
         )?;
         Ok(())
     }

@@ -9,6 +9,7 @@ use chrono::Utc;
 use passregion_core::partner::CODE_VALIDITY;
 use passregion_core::partner::CodeError;
 use passregion_core::partner::check_code;
+use passregion_core::partner::may_send_code;
 use passregion_core::status::ConventionStatus;
 
 pub(crate) use crate::accounts::own_partner;
@@ -38,13 +39,20 @@ pub(crate) trait PartnersTx {
     -> Result<(Option<String>, bool), ServiceError>;
     /// Whether the partner's convention is signed.
     fn convention_signed(&self, partner_id: &str) -> Result<bool, ServiceError>;
-    /// Stores (or replaces, attempts back to zero) the partner's code.
+    /// Stores (or replaces) the partner's code, with its day's counts.
     fn store_code(
         &self,
         partner_id: &str,
         code_hash: &str,
         expires_at: DateTime<Utc>,
+        window: &CodeWindow,
     ) -> Result<(), ServiceError>;
+    /// The day's counts of the partner's codes, if it has one.
+    fn code_window(&self, partner_id: &str) -> Result<Option<CodeWindow>, ServiceError>;
+    /// How many SMS went to this (hashed) number since `since`.
+    fn sms_sent_since(&self, phone_hash: &str, since: DateTime<Utc>) -> Result<u32, ServiceError>;
+    /// Records an SMS sent to this (hashed) number.
+    fn record_sms(&self, phone_hash: &str, at: DateTime<Utc>) -> Result<(), ServiceError>;
     /// The partner's code: its hash, expiry and failed attempts.
     fn code(&self, partner_id: &str) -> Result<Option<(String, DateTime<Utc>, u32)>, ServiceError>;
     /// Counts one more failed attempt on the partner's code.
@@ -145,12 +153,44 @@ pub(crate) fn apply(
     if tx.email_taken(&app.email)? {
         return Err(ServiceError::Accounts(AccountsError::EmailTaken));
     }
+    count_sms(tx, &app.phone, 0, app.created_at)?;
     tx.insert_application(app)?;
     Ok((app.partner_id.clone(), app.account_id.clone()))
 }
 
+/// The counts of an application's codes over its current day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct CodeWindow {
+    /// When the day began (the first code of the day).
+    pub(crate) start: DateTime<Utc>,
+    /// Codes sent since.
+    pub(crate) sends: u32,
+    /// Wrong codes typed since (not reset by a resend).
+    pub(crate) attempts: u32,
+}
+
+/// The window over which codes and their attempts are counted.
+pub(crate) const CODE_WINDOW: chrono::Duration = chrono::Duration::hours(24);
+
+/// Refuses an SMS to `phone` when the number already got
+/// `MAX_SMS_PER_PHONE_PER_DAY` today (an application sends one to any
+/// number); records it otherwise.
+pub(crate) fn count_sms(
+    tx: &dyn PartnersTx,
+    phone: &str,
+    sends: u32,
+    now: DateTime<Utc>,
+) -> Result<(), ServiceError> {
+    let hash = sha256_hex(phone.as_bytes());
+    let to_phone = tx.sms_sent_since(&hash, now - CODE_WINDOW)?;
+    may_send_code(sends, to_phone).map_err(|e| ServiceError::Partners(PartnersError::Code(e)))?;
+    tx.record_sms(&hash, now)
+}
+
 /// Stores a new code for a partner whose convention is not signed yet;
-/// returns the phone to send it to.
+/// returns the phone to send it to. At most `MAX_CODE_SENDS_PER_DAY` codes
+/// per application and `MAX_SMS_PER_PHONE_PER_DAY` SMS per number in a day;
+/// the wrong attempts of the day carry over to the new code.
 pub(crate) fn new_code(
     tx: &dyn PartnersTx,
     partner_id: &str,
@@ -164,10 +204,23 @@ pub(crate) fn new_code(
         ));
     }
     let phone = phone.ok_or(ServiceError::NotFound("Téléphone"))?;
+    let window = match tx.code_window(partner_id)? {
+        Some(w) if now - w.start < CODE_WINDOW => w,
+        _ => CodeWindow {
+            start: now,
+            sends: 0,
+            attempts: 0,
+        },
+    };
+    count_sms(tx, &phone, window.sends, now)?;
     tx.store_code(
         partner_id,
         &sha256_hex(code.as_bytes()),
         now + CODE_VALIDITY,
+        &CodeWindow {
+            sends: window.sends + 1,
+            ..window
+        },
     )?;
     Ok(phone)
 }

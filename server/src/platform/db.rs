@@ -30,6 +30,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0004_onboarding",
         include_str!("../../migrations/0004_onboarding.sql"),
     ),
+    (
+        "0005_sms_limits",
+        include_str!("../../migrations/0005_sms_limits.sql"),
+    ),
 ];
 
 /// Most write closures committed together.

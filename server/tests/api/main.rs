@@ -11,4 +11,5 @@ mod hardening;
 mod offline_push;
 mod onboarding;
 mod rules;
+mod sms;
 mod trust;
