@@ -119,9 +119,18 @@ impl Server {
             store: store.clone(),
             clock,
             catalogues,
-            failures: Arc::new(FailureWindow::new(
-                config.max_lookup_failures.max(1),
-                Duration::minutes(10),
+            budgets: Arc::new(crate::web::limits::Budgets {
+                account: FailureWindow::new(
+                    config.max_lookup_failures.max(1),
+                    Duration::minutes(10),
+                ),
+                source: FailureWindow::new(
+                    config.max_source_failures.max(1),
+                    Duration::minutes(10),
+                ),
+            }),
+            trusted_proxies: crate::web::limits::TrustedProxies(Arc::new(
+                config.trusted_proxies.clone(),
             )),
             session_ttl: policy.session_ttl,
             sessions: Arc::new(SessionCache::default()),

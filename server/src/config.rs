@@ -47,10 +47,24 @@ pub struct Config {
     /// Minutes a card stays locked.
     #[arg(long, default_value_t = 15)]
     pub lockout_minutes: i64,
-    /// Failed card look-ups (wrong number or birth date) allowed per IP and per
-    /// partner account within 10 minutes.
+    /// Failed logins and card look-ups (wrong number or birth date) allowed
+    /// per account within 10 minutes.
     #[arg(long, default_value_t = 30)]
     pub max_lookup_failures: usize,
+    /// Failed logins, card look-ups and partner applications allowed per
+    /// client address within 10 minutes (a separate budget: many people may
+    /// share one address).
+    #[arg(long, env = "PASSREGION_MAX_SOURCE_FAILURES", default_value_t = 100)]
+    pub max_source_failures: usize,
+    /// Reverse proxies whose `X-Forwarded-For` / `Forwarded` header gives the
+    /// client address (comma-separated IP addresses). Without them the TCP
+    /// peer is the client, and those headers are ignored.
+    #[arg(
+        long = "trusted-proxy",
+        env = "PASSREGION_TRUSTED_PROXIES",
+        value_delimiter = ','
+    )]
+    pub trusted_proxies: Vec<std::net::IpAddr>,
     /// Session lifetime in hours.
     #[arg(long, default_value_t = 12)]
     pub session_hours: i64,

@@ -9,7 +9,6 @@ use passregion_core::Clock;
 use crate::accounts::session_cache::SessionCache;
 use crate::debits::qr::QrResolver;
 use crate::platform::catalogues::Catalogues;
-use crate::web::limits::FailureWindow;
 
 /// Every repository, as one object: what a storage engine implements.
 pub trait Storage:
@@ -41,7 +40,9 @@ pub struct AppState {
     /// Catalogues by season.
     pub catalogues: Arc<Catalogues>,
     /// Failed birth-date and login attempts per IP and per account.
-    pub failures: Arc<FailureWindow>,
+    pub budgets: Arc<crate::web::limits::Budgets>,
+    /// Reverse proxies whose forwarding headers give the client address.
+    pub trusted_proxies: crate::web::limits::TrustedProxies,
     /// The database (for `/health`: the writer thread).
     pub db: Arc<crate::platform::db::Db>,
     /// Bounded password hashing (login, registration, applications).
@@ -79,4 +80,10 @@ impl<T> Storage for T where
         + crate::region::repo::RegionRepo
         + crate::sync::repo::SyncRepo
 {
+}
+
+impl axum::extract::FromRef<AppState> for crate::web::limits::TrustedProxies {
+    fn from_ref(state: &AppState) -> Self {
+        state.trusted_proxies.clone()
+    }
 }

@@ -175,3 +175,64 @@ async fn data_at_rest_is_private_to_the_server_user() {
     }
     drop(server);
 }
+
+async fn login_from(server: &TestServer, forwarded_for: &str, email: &str, password: &str) -> u16 {
+    reqwest::Client::new()
+        .post(server.url("/api/auth/login"))
+        .header("x-forwarded-for", forwarded_for)
+        .json(&json!({"email": email, "password": password}))
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+/// Behind a trusted reverse proxy every client shares the proxy's address:
+/// budgets follow the forwarded client address, and one attacker spending its
+/// budget (and an account's) does not block anyone else.
+#[tokio::test]
+async fn behind_a_trusted_proxy_one_attacker_does_not_block_the_others() {
+    let server = TestServer::start(
+        0,
+        &[
+            "--trusted-proxy",
+            "127.0.0.1",
+            "--max-source-failures",
+            "40",
+        ],
+    );
+    let attacker = "203.0.113.7";
+    for i in 0..30 {
+        let s = login_from(&server, attacker, REGION, &format!("wrong-{i}")).await;
+        assert_eq!(s, 401, "attempt {i}");
+    }
+    // The Region account's budget is spent…
+    assert_eq!(login_from(&server, attacker, REGION, "demo1234").await, 429);
+    // …but another client behind the same proxy logs in to another account.
+    let other = "198.51.100.9";
+    let partner = "librairie@demo.passregion.fr";
+    assert_eq!(login_from(&server, other, partner, "demo1234").await, 200);
+    // The attacker's own budget (40) runs out on other accounts too.
+    for i in 0..10 {
+        let email = format!("nobody-{i}@test.passregion.fr");
+        assert_eq!(login_from(&server, attacker, &email, "x").await, 401, "{i}");
+    }
+    let email = "nobody-x@test.passregion.fr";
+    assert_eq!(login_from(&server, attacker, email, "x").await, 429);
+    assert_eq!(login_from(&server, other, partner, "demo1234").await, 200);
+}
+
+/// Without a trusted proxy, forwarding headers are ignored: rotating them
+/// gives no fresh budget.
+#[tokio::test]
+async fn a_client_cannot_choose_its_address() {
+    let server = TestServer::start(0, &["--max-source-failures", "5"]);
+    for i in 0..5 {
+        let email = format!("nobody-{i}@test.passregion.fr");
+        let s = login_from(&server, &format!("203.0.113.{i}"), &email, "x").await;
+        assert_eq!(s, 401, "{i}");
+    }
+    let s = login_from(&server, "198.51.100.1", "nobody-9@test.passregion.fr", "x").await;
+    assert_eq!(s, 429);
+}

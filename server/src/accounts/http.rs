@@ -8,12 +8,10 @@ use utoipa_axum::routes;
 use crate::web::extract::parse_json;
 
 use axum::Json;
-use axum::extract::ConnectInfo;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::http::StatusCode;
 use axum::http::header;
-use std::net::SocketAddr;
 
 use crate::accounts::check_new_account;
 use crate::accounts::model::AccountView;
@@ -28,7 +26,7 @@ use crate::platform::sql::sha256_hex;
 use crate::state::AppState;
 use crate::web::extract::Body;
 use crate::web::extract::blocking;
-use crate::web::limits::client_ip;
+use crate::web::limits::ClientAddress;
 use crate::web::problem::ApiError;
 
 /// Log in.
@@ -36,21 +34,21 @@ use crate::web::problem::ApiError;
     responses((status = 200, body = LoginResponse), (status = 401, body = ApiError), (status = 429, body = ApiError)))]
 pub async fn login(
     State(s): State<AppState>,
-    connect: ConnectInfo<SocketAddr>,
+    ClientAddress(source): ClientAddress,
     headers: HeaderMap,
     Body(body): Body,
 ) -> Result<Json<LoginResponse>, ApiError> {
     let (req, _) = parse_json::<LoginRequest>(&headers, &body)?;
     let now = s.clock.now();
-    let ip_key = format!("login-ip:{}", client_ip(&connect));
+    let ip_key = format!("login-ip:{source}");
     let email = req.email.trim().to_lowercase();
     let mail_key = format!("login-mail:{}", sha256_hex(email.as_bytes()));
     if email.len() > 254 || req.password.len() > 1024 {
         return Err(ServiceError::Accounts(AccountsError::BadLogin).into());
     }
-    let keys = [ip_key.as_str(), mail_key.as_str()];
-    // Counted before the slow work, so parallel attempts cannot pass together.
-    if !s.failures.reserve(&keys, now) {
+    // Counted before the slow work, so parallel attempts cannot pass together;
+    // the account and the source address have budgets of their own.
+    if !s.budgets.reserve(&mail_key, &ip_key, now) {
         return Err(ServiceError::TooManyAttempts.into());
     }
     let store = s.store.clone();
@@ -83,7 +81,7 @@ pub async fn login(
         Ok(a) => a,
         Err(e) => {
             // Not an answer about the password (shed, storage): not a failure.
-            s.failures.release(&keys, now);
+            s.budgets.release(&mail_key, &ip_key, now);
             return Err(e.into());
         }
     };
@@ -91,7 +89,7 @@ pub async fn login(
         // The reserved attempt stays counted as a failure.
         return Err(ServiceError::Accounts(AccountsError::BadLogin).into());
     };
-    s.failures.release(&keys, now);
+    s.budgets.release(&mail_key, &ip_key, now);
     open_session(&s, account).await.map(Json)
 }
 

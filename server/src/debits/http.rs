@@ -11,11 +11,9 @@ use crate::web::extract::parse_json;
 use crate::web::extract::stored;
 
 use axum::Json;
-use axum::extract::ConnectInfo;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::Response;
-use std::net::SocketAddr;
 
 use crate::accounts::session::Auth;
 use crate::debits::lookup::{self, LookupAttempt};
@@ -34,7 +32,7 @@ use crate::web::extract::Path;
 use crate::web::extract::Query;
 use crate::web::extract::blocking;
 use crate::web::extract::idempotency;
-use crate::web::limits::client_ip;
+use crate::web::limits::ClientAddress;
 use crate::web::problem::ApiError;
 
 /// What this partner may debit on a card (after scanning it or typing its number).
@@ -43,21 +41,21 @@ use crate::web::problem::ApiError;
 pub async fn inspect_card(
     State(s): State<AppState>,
     PartnerStaff(p): PartnerStaff,
-    connect: ConnectInfo<SocketAddr>,
+    ClientAddress(source): ClientAddress,
     headers: HeaderMap,
     Body(body): Body,
 ) -> Result<Json<CardInspection>, ApiError> {
     let (sel, _) = parse_json::<CardSelector>(&headers, &body)?;
-    let attempt = LookupAttempt::new(&p, &client_ip(&connect), &sel);
+    let attempt = LookupAttempt::new(&p, &source.to_string(), &sel);
     let now = s.clock.now();
-    attempt.check(&s.failures, now)?;
+    attempt.check(&s.budgets, now)?;
     let store = s.store.clone();
     let r = async {
         let (card, _) = lookup::resolve(s.qr.clone(), &sel, None, now).await?;
         run_blocking(move || store.inspect_card(&p, card, now)).await
     }
     .await;
-    attempt.record(&s.failures, now, &r);
+    attempt.record(&s.budgets, now, &r);
     Ok(Json(r?))
 }
 
@@ -70,15 +68,15 @@ pub async fn inspect_card(
 pub async fn debit(
     State(s): State<AppState>,
     PartnerStaff(p): PartnerStaff,
-    connect: ConnectInfo<SocketAddr>,
+    ClientAddress(source): ClientAddress,
     headers: HeaderMap,
     Body(body): Body,
 ) -> Result<Response, ApiError> {
     let (req, hash) = parse_json::<DebitRequest>(&headers, &body)?;
     let idem = idempotency(&headers, &p, "debit", &hash)?;
-    let attempt = LookupAttempt::new(&p, &client_ip(&connect), &req.card());
+    let attempt = LookupAttempt::new(&p, &source.to_string(), &req.card());
     let now = s.clock.now();
-    attempt.check(&s.failures, now)?;
+    attempt.check(&s.budgets, now)?;
     let store = s.store.clone();
     let r = async {
         let (card, channel) =
@@ -86,7 +84,7 @@ pub async fn debit(
         run_blocking(move || store.debit(&p, card, req, channel, idem, now)).await
     }
     .await;
-    attempt.record(&s.failures, now, &r);
+    attempt.record(&s.budgets, now, &r);
     Ok(stored(r?))
 }
 

@@ -17,7 +17,7 @@ use crate::debits::qr::QrResolver;
 use crate::error::ServiceError;
 use crate::platform::db::Outcome;
 use crate::platform::run_blocking;
-use crate::web::limits::FailureWindow;
+use crate::web::limits::Budgets;
 
 /// How far in the past a queued scan may be (a debit queued offline by the
 /// web app carries the time its QR was read).
@@ -92,21 +92,17 @@ impl LookupAttempt {
         }
     }
 
-    fn key_refs(&self) -> [&str; 2] {
-        [self.keys[0].as_str(), self.keys[1].as_str()]
-    }
-
     /// Refuses the attempt when either budget is spent. A typed number
     /// reserves one attempt of each budget before the look-up, so parallel
     /// guesses cannot all pass the check (at most the budget are in flight or
     /// failed); a QR text, which cannot fail a birth date, reserves nothing,
     /// so a busy counter's bursts are not limited.
-    pub fn check(&self, failures: &FailureWindow, now: DateTime<Utc>) -> Result<(), ServiceError> {
-        let keys = self.key_refs();
+    pub fn check(&self, budgets: &Budgets, now: DateTime<Utc>) -> Result<(), ServiceError> {
+        let [source, account] = [&self.keys[0], &self.keys[1]];
         let open = if self.typed {
-            failures.reserve(&keys, now)
+            budgets.reserve(account, source, now)
         } else {
-            !keys.iter().any(|k| failures.blocked(k, now))
+            !budgets.blocked(account, source, now)
         };
         if !open {
             return Err(ServiceError::TooManyAttempts);
@@ -119,7 +115,7 @@ impl LookupAttempt {
     /// back.
     pub fn record<T>(
         &self,
-        failures: &FailureWindow,
+        budgets: &Budgets,
         now: DateTime<Utc>,
         outcome: &Result<T, ServiceError>,
     ) {
@@ -131,7 +127,7 @@ impl LookupAttempt {
                 ))
             )
         {
-            failures.release(&self.key_refs(), now);
+            budgets.release(&self.keys[1], &self.keys[0], now);
         }
     }
 }

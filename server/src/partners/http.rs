@@ -57,13 +57,13 @@ pub(crate) fn code(state: &AppState) -> String {
     responses((status = 201, body = ApplicationResponse), (status = 409, body = ApiError), (status = 422, body = ApiError)))]
 pub async fn apply(
     State(s): State<AppState>,
-    connect: axum::extract::ConnectInfo<std::net::SocketAddr>,
+    crate::web::limits::ClientAddress(client): crate::web::limits::ClientAddress,
     headers: HeaderMap,
     Body(body): Body,
 ) -> Result<(StatusCode, Json<ApplicationResponse>), ApiError> {
     // Public and sends an SMS: every application spends the source's budget.
-    let source = format!("apply-ip:{}", crate::web::limits::client_ip(&connect));
-    if !s.failures.reserve(&[source.as_str()], s.clock.now()) {
+    let source = format!("apply-ip:{client}");
+    if !s.budgets.source.reserve(&[source.as_str()], s.clock.now()) {
         return Err(ServiceError::TooManyAttempts.into());
     }
     let (req, _) = parse_json::<ApplicationRequest>(&headers, &body)?;

@@ -1,4 +1,6 @@
-//! Failure limits against brute force: a sliding window per key (address, account).
+//! Failure limits against brute force: a sliding window per key, one budget
+//! per account and one per client address; the client address behind a
+//! trusted reverse proxy.
 
 use axum::extract::ConnectInfo;
 use chrono::DateTime;
@@ -93,8 +95,125 @@ impl FailureWindow {
     }
 }
 
-pub(crate) fn client_ip(connect: &ConnectInfo<SocketAddr>) -> String {
-    connect.0.ip().to_string()
+/// The reverse proxies whose forwarding headers are believed.
+#[derive(Debug, Clone, Default)]
+pub struct TrustedProxies(pub std::sync::Arc<Vec<std::net::IpAddr>>);
+
+/// The client's address: the TCP peer, or, when the peer is a trusted proxy,
+/// the nearest address before it in `X-Forwarded-For` (then `Forwarded:
+/// for=`) that is not itself a trusted proxy. Headers from any other peer are
+/// ignored, so a client cannot choose its own address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientAddress(pub std::net::IpAddr);
+
+impl ClientAddress {
+    /// Resolves the address of a request from `peer`.
+    pub fn resolve(
+        peer: std::net::IpAddr,
+        headers: &axum::http::HeaderMap,
+        trusted: &[std::net::IpAddr],
+    ) -> ClientAddress {
+        if !trusted.contains(&peer) {
+            return ClientAddress(peer);
+        }
+        let forwarded_for: Vec<std::net::IpAddr> = headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .filter_map(|a| parse_addr(a.trim()))
+            .collect();
+        let chain = if forwarded_for.is_empty() {
+            headers
+                .get_all("forwarded")
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .flat_map(|v| v.split([',', ';']))
+                .filter_map(|p| {
+                    let (k, v) = p.trim().split_once('=')?;
+                    k.eq_ignore_ascii_case("for")
+                        .then(|| parse_addr(v.trim()))?
+                })
+                .collect()
+        } else {
+            forwarded_for
+        };
+        ClientAddress(
+            chain
+                .into_iter()
+                .rev()
+                .find(|a| !trusted.contains(a))
+                .unwrap_or(peer),
+        )
+    }
+}
+
+/// An address as forwarding headers write it: `1.2.3.4`, `1.2.3.4:5678`,
+/// `"[2001:db8::1]:80"`, `2001:db8::1`.
+fn parse_addr(text: &str) -> Option<std::net::IpAddr> {
+    let t = text.trim_matches('"');
+    if let Ok(a) = t.parse::<std::net::IpAddr>() {
+        return Some(a);
+    }
+    if let Ok(s) = t.parse::<SocketAddr>() {
+        return Some(s.ip());
+    }
+    t.strip_prefix('[')
+        .and_then(|r| r.split(']').next())
+        .and_then(|a| a.parse().ok())
+}
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for ClientAddress
+where
+    TrustedProxies: axum::extract::FromRef<S>,
+{
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map_or(std::net::IpAddr::from([0, 0, 0, 0]), |c| c.0.ip());
+        let trusted = <TrustedProxies as axum::extract::FromRef<S>>::from_ref(state);
+        Ok(ClientAddress::resolve(peer, &parts.headers, &trusted.0))
+    }
+}
+
+/// The two budgets an attempt draws on: its account's and its source's.
+#[derive(Debug)]
+pub struct Budgets {
+    /// Per account (`--max-lookup-failures`).
+    pub account: FailureWindow,
+    /// Per client address (`--max-source-failures`).
+    pub source: FailureWindow,
+}
+
+impl Budgets {
+    /// Reserves one attempt of both, or neither.
+    pub fn reserve(&self, account: &str, source: &str, now: DateTime<Utc>) -> bool {
+        if !self.source.reserve(&[source], now) {
+            return false;
+        }
+        if !self.account.reserve(&[account], now) {
+            self.source.release(&[source], now);
+            return false;
+        }
+        true
+    }
+
+    /// Gives back an attempt reserved at `at`.
+    pub fn release(&self, account: &str, source: &str, at: DateTime<Utc>) {
+        self.account.release(&[account], at);
+        self.source.release(&[source], at);
+    }
+
+    /// Whether either budget is spent.
+    pub fn blocked(&self, account: &str, source: &str, now: DateTime<Utc>) -> bool {
+        self.account.blocked(account, now) || self.source.blocked(source, now)
+    }
 }
 
 #[cfg(test)]
@@ -121,5 +240,41 @@ mod tests {
         // The window slides.
         assert!(w.reserve(&["ip", "mail"], now + Duration::minutes(11)));
         assert!(!w.blocked("ip", now + Duration::minutes(11)));
+    }
+
+    #[test]
+    fn the_client_address_comes_from_a_trusted_proxy_only() {
+        use axum::http::HeaderMap;
+        let proxy: std::net::IpAddr = "10.0.0.2".parse().unwrap();
+        let other: std::net::IpAddr = "192.0.2.9".parse().unwrap();
+        let mut h = HeaderMap::new();
+        h.insert("x-forwarded-for", "203.0.113.7, 10.0.0.3".parse().unwrap());
+        let trusted = [proxy, "10.0.0.3".parse().unwrap()];
+        // Behind the trusted proxies: the first untrusted address from the right.
+        assert_eq!(
+            ClientAddress::resolve(proxy, &h, &trusted).0,
+            "203.0.113.7".parse::<std::net::IpAddr>().unwrap()
+        );
+        // From any other peer, the header is ignored.
+        assert_eq!(ClientAddress::resolve(other, &h, &trusted).0, other);
+        // No trusted proxy configured: the peer.
+        assert_eq!(ClientAddress::resolve(proxy, &h, &[]).0, proxy);
+        // Forwarded (RFC 7239), with a port and brackets.
+        let mut f = HeaderMap::new();
+        f.insert(
+            "forwarded",
+            "for=\"[2001:db8::1]:4711\";proto=https".parse().unwrap(),
+        );
+        assert_eq!(
+            ClientAddress::resolve(proxy, &f, &trusted).0,
+            "2001:db8::1".parse::<std::net::IpAddr>().unwrap()
+        );
+        // A spoofed left part does not matter: the nearest untrusted hop wins.
+        let mut s = HeaderMap::new();
+        s.insert("x-forwarded-for", "1.1.1.1, 203.0.113.7".parse().unwrap());
+        assert_eq!(
+            ClientAddress::resolve(proxy, &s, &trusted).0,
+            "203.0.113.7".parse::<std::net::IpAddr>().unwrap()
+        );
     }
 }
