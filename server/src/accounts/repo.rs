@@ -224,7 +224,13 @@ impl AccountsRepo for SqliteStore {
                 "DELETE FROM idempotency WHERE created_at < ?1",
                 [ts(now - keep)],
             )?;
-            Ok(sessions + keys)
+            // Birth-date guards of numbers not tried for a while (and not locked).
+            let guards = c.exec(
+                "DELETE FROM number_guards WHERE updated_at < ?1
+                 AND (locked_until IS NULL OR locked_until < ?2)",
+                [ts(now - keep), ts(now)],
+            )?;
+            Ok(sessions + keys + guards)
         })
     }
 }

@@ -284,8 +284,6 @@ pub(crate) fn decide_order(
             last_name: order.last_name.clone(),
             birth_date: order.birth_date,
             status_reason: None,
-            failed_attempts: 0,
-            locked_until: None,
         };
         if !tx.insert_card(&card, &account, order_id, now)? {
             return Err(ServiceError::Cards(CardsError::DuplicateOrder));

@@ -3,11 +3,8 @@
 use crate::platform::db::Cached;
 
 use crate::platform::sql::enum_from;
-use crate::platform::sql::parse_ts;
 
-use chrono::DateTime;
 use chrono::NaiveDate;
-use chrono::Utc;
 use passregion_core::CardStatus;
 use passregion_core::Profile;
 use passregion_core::Public;
@@ -51,8 +48,6 @@ pub(crate) struct CardRow {
     pub(crate) last_name: String,
     pub(crate) birth_date: NaiveDate,
     pub(crate) status_reason: Option<String>,
-    pub(crate) failed_attempts: i64,
-    pub(crate) locked_until: Option<DateTime<Utc>>,
 }
 
 impl CardRow {
@@ -65,7 +60,7 @@ impl CardRow {
 
 pub(crate) const CARD_COLS: &str =
     "id, number, establishment_id, season, status, public, track, disabled,
-    first_name, last_name, birth_date, status_reason, failed_attempts, locked_until";
+    first_name, last_name, birth_date, status_reason";
 
 pub(crate) fn card_from_row(
     r: &rusqlite::Row<'_>,
@@ -75,7 +70,6 @@ pub(crate) fn card_from_row(
     let public: String = r.get(5)?;
     let track: Option<String> = r.get(6)?;
     let birth: String = r.get(10)?;
-    let locked: Option<String> = r.get(13)?;
     let build = || -> Result<CardRow, ServiceError> {
         Ok(CardRow {
             id: r.get(0)?,
@@ -94,8 +88,6 @@ pub(crate) fn card_from_row(
             last_name: r.get(9)?,
             birth_date: parse_date(&birth)?,
             status_reason: r.get(11)?,
-            failed_attempts: r.get(12)?,
-            locked_until: locked.as_deref().map(parse_ts).transpose()?,
         })
     };
     Ok(build())

@@ -132,26 +132,45 @@ impl LookupAttempt {
     }
 }
 
+/// The birth-date guard of a typed number (real or not).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct NumberGuard {
+    /// Wrong birth dates since the last lock or success.
+    pub(crate) failed_attempts: i64,
+    /// Locked until then.
+    pub(crate) locked_until: Option<DateTime<Utc>>,
+    /// Locks so far (each one longer); reset by a right birth date.
+    pub(crate) lockouts: u32,
+}
+
+/// The longest lock: the first lock's duration times 2^5.
+pub const MAX_LOCK_DOUBLINGS: u32 = 5;
+
 /// What a card look-up reads and writes inside the writer's transaction
-/// (SQL only; the SQLite implementation is in `debits/card.rs`).
+/// (SQL only; the SQLite implementation is in `debits/repo.rs`).
 pub(crate) trait CardLookupTx {
     /// The card of a verified QR.
     fn card_by_id(&self, id: &str) -> Result<Option<CardRow>, ServiceError>;
     /// The card of a typed number.
     fn card_by_number(&self, number: &str) -> Result<Option<CardRow>, ServiceError>;
-    /// Records the wrong birth dates typed so far.
-    fn set_failed_attempts(&self, card_id: &str, failures: i64) -> Result<(), ServiceError>;
-    /// Locks the card until `until` (and resets its count).
-    fn lock(&self, card_id: &str, until: DateTime<Utc>) -> Result<(), ServiceError>;
-    /// Clears the count and the lock after a right birth date.
-    fn clear_lock(&self, card_id: &str) -> Result<(), ServiceError>;
+    /// The guard of a (hashed) number; the default when it has none.
+    fn guard(&self, number_hash: &str) -> Result<NumberGuard, ServiceError>;
+    /// Stores the guard of a (hashed) number.
+    fn set_guard(
+        &self,
+        number_hash: &str,
+        guard: &NumberGuard,
+        now: DateTime<Utc>,
+    ) -> Result<(), ServiceError>;
 }
 
 /// Finds the card of a debit or an inspection, applying the birth-date check
-/// and the card's lockout: after `policy.max_birth_date_failures` wrong
-/// dates the card is locked for `policy.lockout`; an unknown number and a
-/// wrong date get the same answer. A failure is `Outcome::CommitAndRefuse`:
-/// its count is committed, and the caller still refuses.
+/// and the lockout: after `policy.max_birth_date_failures` wrong dates the
+/// number is locked for `policy.lockout`, twice as long at each new lock (up
+/// to 2^[`MAX_LOCK_DOUBLINGS`] times). The guard is kept per number whether a
+/// card has it or not, so an unknown number answers, locks and writes exactly
+/// like a real one. A failure is `Outcome::CommitAndRefuse`: its count is
+/// committed, and the caller still refuses.
 pub(crate) fn identify(
     tx: &dyn CardLookupTx,
     card: &CardRef,
@@ -165,23 +184,34 @@ pub(crate) fn identify(
             None => refuse(DebitsError::Qr("unknown card".into())),
         },
         CardRef::Number(number, birth) => {
-            let Some(row) = tx.card_by_number(number.as_str())? else {
-                return refuse(DebitsError::CardOrBirthDate);
-            };
-            if row.locked_until.is_some_and(|t| t > now) {
+            let hash = crate::platform::sql::sha256_hex(number.as_str().as_bytes());
+            let guard = tx.guard(&hash)?;
+            if guard.locked_until.is_some_and(|t| t > now) {
                 return refuse(DebitsError::CardLocked);
             }
-            if row.birth_date != *birth {
-                let failures = row.failed_attempts + 1;
-                if failures >= policy.max_birth_date_failures {
-                    tx.lock(&row.id, now + policy.lockout)?;
+            let row = tx.card_by_number(number.as_str())?;
+            let Some(row) = row.filter(|r| r.birth_date == *birth) else {
+                let failed_attempts = guard.failed_attempts + 1;
+                if failed_attempts >= policy.max_birth_date_failures {
+                    let doublings = guard.lockouts.min(MAX_LOCK_DOUBLINGS);
+                    let lock = policy.lockout * 2_i32.pow(doublings);
+                    let locked = NumberGuard {
+                        failed_attempts: 0,
+                        locked_until: Some(now + lock),
+                        lockouts: guard.lockouts.saturating_add(1),
+                    };
+                    tx.set_guard(&hash, &locked, now)?;
                     return refuse(DebitsError::CardLocked);
                 }
-                tx.set_failed_attempts(&row.id, failures)?;
+                let counted = NumberGuard {
+                    failed_attempts,
+                    ..guard
+                };
+                tx.set_guard(&hash, &counted, now)?;
                 return refuse(DebitsError::CardOrBirthDate);
-            }
-            if row.failed_attempts > 0 || row.locked_until.is_some() {
-                tx.clear_lock(&row.id)?;
+            };
+            if guard != NumberGuard::default() {
+                tx.set_guard(&hash, &NumberGuard::default(), now)?;
             }
             Ok(Outcome::Commit(row))
         }

@@ -405,26 +405,47 @@ impl crate::debits::lookup::CardLookupTx for rusqlite::Connection {
         crate::debits::card::card_by(self, "number", number)
     }
 
-    fn set_failed_attempts(&self, card_id: &str, failures: i64) -> Result<(), ServiceError> {
-        self.exec(
-            "UPDATE cards SET failed_attempts = ?2 WHERE id = ?1",
-            params![card_id, failures],
-        )?;
-        Ok(())
+    fn guard(&self, number_hash: &str) -> Result<crate::debits::lookup::NumberGuard, ServiceError> {
+        let row: Option<(i64, Option<String>, u32)> = self
+            .one(
+                "SELECT failed_attempts, locked_until, lockouts FROM number_guards
+                 WHERE number_hash = ?1",
+                [number_hash],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .optional()?;
+        let Some((failed_attempts, locked_until, lockouts)) = row else {
+            return Ok(crate::debits::lookup::NumberGuard::default());
+        };
+        Ok(crate::debits::lookup::NumberGuard {
+            failed_attempts,
+            locked_until: locked_until
+                .as_deref()
+                .map(crate::platform::sql::parse_ts)
+                .transpose()?,
+            lockouts,
+        })
     }
 
-    fn lock(&self, card_id: &str, until: DateTime<Utc>) -> Result<(), ServiceError> {
+    fn set_guard(
+        &self,
+        number_hash: &str,
+        g: &crate::debits::lookup::NumberGuard,
+        now: DateTime<Utc>,
+    ) -> Result<(), ServiceError> {
         self.exec(
-            "UPDATE cards SET failed_attempts = 0, locked_until = ?2 WHERE id = ?1",
-            params![card_id, ts(until)],
-        )?;
-        Ok(())
-    }
-
-    fn clear_lock(&self, card_id: &str) -> Result<(), ServiceError> {
-        self.exec(
-            "UPDATE cards SET failed_attempts = 0, locked_until = NULL WHERE id = ?1",
-            [card_id],
+            "INSERT INTO number_guards (number_hash, failed_attempts, locked_until, lockouts, updated_at)
+             VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT (number_hash) DO UPDATE SET failed_attempts = excluded.failed_attempts,
+             locked_until = excluded.locked_until, lockouts = excluded.lockouts,
+             updated_at = excluded.updated_at",
+            params![
+                number_hash,
+                g.failed_attempts,
+                g.locked_until.map(ts),
+                g.lockouts,
+                ts(now)
+            ],
         )?;
         Ok(())
     }

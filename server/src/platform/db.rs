@@ -34,6 +34,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0005_sms_limits",
         include_str!("../../migrations/0005_sms_limits.sql"),
     ),
+    (
+        "0006_number_guards",
+        include_str!("../../migrations/0006_number_guards.sql"),
+    ),
 ];
 
 /// Most write closures committed together.

@@ -7,6 +7,7 @@
 mod common;
 
 mod collective;
+mod enumeration;
 mod hardening;
 mod offline_push;
 mod onboarding;
