@@ -559,28 +559,5 @@ impl Client {
     }
 }
 
-/// A valid order body for a lycéen in seconde at Lycée Ampère.
-pub fn order_body(first_name: &str, birth_date: &str) -> Value {
-    json!({
-        "first_name": first_name,
-        "last_name": "Testeur",
-        "birth_date": birth_date,
-        "public": "lyceen",
-        "track": "seconde",
-        "establishment_id": "etab-ampere",
-        "address": "3 rue des Tests",
-        "postal_code": "69002",
-        "city": "Lyon"
-    })
-}
-
-/// The remaining balance of an avantage on a card JSON.
-pub fn remaining(card: &Value, avantage: &str) -> String {
-    card["balances"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|b| b["avantage"] == avantage)
-        .map(|b| b["remaining"].as_str().unwrap().to_owned())
-        .unwrap_or_default()
-}
+/// The JSON helpers are the spawned-binary tests' own.
+pub use passregion_tests::{order_body, remaining};
