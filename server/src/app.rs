@@ -29,6 +29,7 @@ use crate::web::limits::FailureWindow;
 pub struct Server {
     /// The address actually bound.
     pub addr: SocketAddr,
+    guard: crate::web::limits::RequestGuard,
     /// The state (for tests and tools).
     pub state: AppState,
     db: Arc<Db>,
@@ -144,6 +145,10 @@ impl Server {
         Ok((
             Server {
                 addr,
+                guard: crate::web::limits::RequestGuard::new(
+                    config.max_concurrent_requests,
+                    std::time::Duration::from_millis(config.request_timeout_ms.max(1)),
+                ),
                 state,
                 db,
                 listener,
@@ -167,6 +172,10 @@ impl Server {
         }
         let app = app
             .layer(DefaultBodyLimit::max(64 * 1024))
+            .layer(axum::middleware::from_fn_with_state(
+                self.guard.clone(),
+                crate::web::limits::guard_requests,
+            ))
             .layer(CatchPanicLayer::custom(|_| {
                 use axum::response::IntoResponse;
                 crate::web::problem::ApiError::from(crate::error::ServiceError::Internal(

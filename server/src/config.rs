@@ -56,6 +56,19 @@ pub struct Config {
     /// share one address).
     #[arg(long, env = "PASSREGION_MAX_SOURCE_FAILURES", default_value_t = 100)]
     pub max_source_failures: usize,
+    /// Longest time a request may take, in milliseconds; then 503
+    /// `delai_depasse` (a write already queued still completes: its
+    /// `Idempotency-Key` makes the retry safe).
+    #[arg(long, env = "PASSREGION_REQUEST_TIMEOUT_MS", default_value_t = 30_000)]
+    pub request_timeout_ms: u64,
+    /// Requests served at once; more are refused at once with 503
+    /// `serveur_occupe` rather than queued without bound.
+    #[arg(
+        long,
+        env = "PASSREGION_MAX_CONCURRENT_REQUESTS",
+        default_value_t = 512
+    )]
+    pub max_concurrent_requests: usize,
     /// Reverse proxies whose `X-Forwarded-For` / `Forwarded` header gives the
     /// client address (comma-separated IP addresses). Without them the TCP
     /// peer is the client, and those headers are ignored.

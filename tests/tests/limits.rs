@@ -236,3 +236,52 @@ async fn a_client_cannot_choose_its_address() {
     let s = login_from(&server, "198.51.100.1", "nobody-9@test.passregion.fr", "x").await;
     assert_eq!(s, 429);
 }
+
+/// Every request is bounded in time and in number (docs/security.md): past
+/// the timeout, 503 `delai_depasse`; past the concurrency limit, 503
+/// `serveur_occupe` at once, not an unbounded queue.
+#[tokio::test]
+async fn requests_are_bounded_in_time_and_number() {
+    // A login (an argon2 verification) takes longer than 1 ms.
+    let server = TestServer::start(0, &["--request-timeout-ms", "1"]);
+    let r = server
+        .client()
+        .post(
+            "/api/auth/login",
+            &json!({"email": REGION, "password": "demo1234"}),
+        )
+        .await;
+    assert_eq!((r.status, r.code()), (503, "delai_depasse"), "{}", r.body);
+    drop(server);
+
+    let server = Arc::new(TestServer::start(0, &["--max-concurrent-requests", "1"]));
+    let mut tasks = Vec::new();
+    for i in 0..20 {
+        let server = server.clone();
+        tasks.push(tokio::spawn(async move {
+            let r = server
+                .client()
+                .post(
+                    "/api/auth/login",
+                    &json!({"email": format!("n{i}@test.passregion.fr"), "password": "x"}),
+                )
+                .await;
+            (r.status, r.code().to_owned())
+        }));
+    }
+    let mut busy = 0;
+    for t in tasks {
+        let (status, code) = t.await.unwrap();
+        assert!(
+            status == 401 || (status, code.as_str()) == (503, "serveur_occupe"),
+            "{status} {code}"
+        );
+        if status == 503 {
+            busy += 1;
+        }
+    }
+    assert!(
+        busy > 0,
+        "20 parallel logins with one slot: some must be refused"
+    );
+}

@@ -216,6 +216,52 @@ impl Budgets {
     }
 }
 
+/// Bounds every request: at most `permits` served at once (the rest are
+/// refused at once with 503 `serveur_occupe`) and each within `timeout` (503
+/// `delai_depasse`).
+#[derive(Debug, Clone)]
+pub struct RequestGuard {
+    permits: std::sync::Arc<tokio::sync::Semaphore>,
+    timeout: std::time::Duration,
+}
+
+impl RequestGuard {
+    /// `permits` requests at once, each within `timeout`.
+    pub fn new(permits: usize, timeout: std::time::Duration) -> RequestGuard {
+        RequestGuard {
+            permits: std::sync::Arc::new(tokio::sync::Semaphore::new(permits.max(1))),
+            timeout,
+        }
+    }
+}
+
+/// The middleware of [`RequestGuard`].
+pub async fn guard_requests(
+    axum::extract::State(g): axum::extract::State<RequestGuard>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use crate::web::problem::ApiError;
+    use axum::response::IntoResponse;
+    let Ok(_permit) = g.permits.clone().try_acquire_owned() else {
+        return ApiError::new(
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            "serveur_occupe",
+            "Le serveur est très sollicité : réessayez dans un instant.",
+        )
+        .into_response();
+    };
+    match tokio::time::timeout(g.timeout, next.run(req)).await {
+        Ok(res) => res,
+        Err(_) => ApiError::new(
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            "delai_depasse",
+            "La requête a pris trop de temps : réessayez.",
+        )
+        .into_response(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
