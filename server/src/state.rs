@@ -39,7 +39,7 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     /// Catalogues by season.
     pub catalogues: Arc<Catalogues>,
-    /// Failed birth-date and login attempts per IP and per account.
+    /// Failure budgets per account and per client address.
     pub budgets: Arc<crate::web::limits::Budgets>,
     /// Reverse proxies whose forwarding headers give the client address.
     pub trusted_proxies: crate::web::limits::TrustedProxies,
