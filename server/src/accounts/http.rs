@@ -1,7 +1,5 @@
 //! Handlers of accounts: login, registration, logout, the caller.
 
-use crate::accounts::error::AccountsError;
-
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -39,57 +37,16 @@ pub async fn login(
     Body(body): Body,
 ) -> Result<Json<LoginResponse>, ApiError> {
     let (req, _) = parse_json::<LoginRequest>(&headers, &body)?;
-    let now = s.clock.now();
-    let ip_key = format!("login-ip:{source}");
-    let email = req.email.trim().to_lowercase();
-    let mail_key = format!("login-mail:{}", sha256_hex(email.as_bytes()));
-    if email.len() > 254 || req.password.len() > 1024 {
-        return Err(ServiceError::Accounts(AccountsError::BadLogin).into());
-    }
-    // Counted before the slow work, so parallel attempts cannot pass together;
-    // the account and the source address have budgets of their own.
-    if !s.budgets.reserve(&mail_key, &ip_key, now) {
-        return Err(ServiceError::TooManyAttempts.into());
-    }
-    let store = s.store.clone();
-    let password = req.password;
-    let checked = async {
-        let record = crate::platform::run_blocking(move || store.account_by_email(&email)).await?;
-        s.passwords
-            .run(move || {
-                match record {
-                    Some(r)
-                        if crate::accounts::password::verify_password(
-                            &password,
-                            &r.password_hash,
-                        ) =>
-                    {
-                        Some(r.view)
-                    }
-                    Some(_) => None,
-                    None => {
-                        // Same work whether the account exists or not.
-                        crate::accounts::password::burn_time(&password);
-                        None
-                    }
-                }
-            })
-            .await
-    }
-    .await;
-    let ok_account = match checked {
-        Ok(a) => a,
-        Err(e) => {
-            // Not an answer about the password (shed, storage): not a failure.
-            s.budgets.release(&mail_key, &ip_key, now);
-            return Err(e.into());
-        }
-    };
-    let Some(account) = ok_account else {
-        // The reserved attempt stays counted as a failure.
-        return Err(ServiceError::Accounts(AccountsError::BadLogin).into());
-    };
-    s.budgets.release(&mail_key, &ip_key, now);
+    let account = crate::accounts::login::authenticate(
+        s.store.clone(),
+        &s.passwords,
+        &s.budgets,
+        &req.email,
+        req.password,
+        &source.to_string(),
+        s.clock.now(),
+    )
+    .await?;
     open_session(&s, account).await.map(Json)
 }
 

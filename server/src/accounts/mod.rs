@@ -10,6 +10,7 @@ use crate::error::ServiceError;
 
 pub mod error;
 pub mod http;
+pub mod login;
 pub mod model;
 pub mod password;
 pub mod repo;
