@@ -32,6 +32,7 @@ pub mod partner;
 pub mod public;
 pub mod qr;
 pub mod season;
+pub mod settlement;
 pub mod status;
 pub mod sync;
 

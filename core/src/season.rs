@@ -19,6 +19,25 @@ pub fn region_date(instant: DateTime<Utc>) -> NaiveDate {
     instant.with_timezone(&REGION_TZ).date_naive()
 }
 
+/// The Region's calendar day of an instant, as `[start, end)` in UTC
+/// (midnight to midnight in Paris: 23 or 25 hours on the days the clocks
+/// change).
+pub fn region_day_bounds(instant: DateTime<Utc>) -> (DateTime<Utc>, DateTime<Utc>) {
+    use chrono::TimeZone;
+    let midnight = |d: NaiveDate| {
+        d.and_hms_opt(0, 0, 0)
+            .and_then(|dt| REGION_TZ.from_local_datetime(&dt).earliest())
+            .map(|dt| dt.with_timezone(&Utc))
+    };
+    let day = region_date(instant);
+    let start = midnight(day).unwrap_or(instant);
+    let end = day
+        .succ_opt()
+        .and_then(midnight)
+        .unwrap_or(instant + chrono::Duration::days(1));
+    (start, end)
+}
+
 /// A season, named by the year it starts in: `Season(2026)` is 1 June 2026 → 31 May 2027.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Season(i32);
@@ -141,6 +160,28 @@ mod tests {
 
     fn d(y: i32, m: u32, day: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(y, m, day).unwrap()
+    }
+
+    #[test]
+    fn region_days_run_midnight_to_midnight_in_paris() {
+        let t = Utc.with_ymd_and_hms(2026, 12, 1, 23, 30, 0).unwrap(); // 00:30 on 2 Dec in Paris
+        let (start, end) = region_day_bounds(t);
+        assert_eq!(start, Utc.with_ymd_and_hms(2026, 12, 1, 23, 0, 0).unwrap());
+        assert_eq!(end, Utc.with_ymd_and_hms(2026, 12, 2, 23, 0, 0).unwrap());
+        // The clocks go back on 25 Oct 2026: that day lasts 25 hours.
+        let (start, end) = region_day_bounds(Utc.with_ymd_and_hms(2026, 10, 25, 12, 0, 0).unwrap());
+        assert_eq!(end - start, chrono::Duration::hours(25));
+    }
+
+    proptest! {
+        #[test]
+        fn an_instant_lies_in_its_region_day(secs in 946_684_800i64..7_258_118_400) {
+            let t = DateTime::from_timestamp(secs, 0).unwrap();
+            let (start, end) = region_day_bounds(t);
+            prop_assert!(start <= t && t < end);
+            prop_assert_eq!(region_date(start), region_date(t));
+            prop_assert!(region_date(end) != region_date(t));
+        }
     }
 
     #[test]

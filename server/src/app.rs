@@ -65,6 +65,12 @@ impl Server {
         crate::platform::private_file(&db_path)
             .with_context(|| format!("cannot create {}", db_path.display()))?;
         let db = Arc::new(Db::open(&db_path).context("cannot open the database")?);
+        let partner_caps = passregion_core::sync::PartnerCaps {
+            per_transaction_max: passregion_core::Money::from_cents(config.partner_per_tx_cents)
+                .map_err(|e| anyhow::anyhow!("--partner-per-tx-cents: {e}"))?,
+            daily_max: passregion_core::Money::from_cents(config.partner_daily_cents)
+                .map_err(|e| anyhow::anyhow!("--partner-daily-cents: {e}"))?,
+        };
         let policy = Policy {
             refund: RefundPolicy {
                 window: Duration::days(config.refund_days),
@@ -72,6 +78,8 @@ impl Server {
             max_birth_date_failures: config.max_birth_date_failures.max(1),
             lockout: Duration::minutes(config.lockout_minutes),
             session_ttl: Duration::hours(config.session_hours),
+            partner_caps,
+            offline_guarantee_cents: config.offline_guarantee_cents.max(0),
         };
         let store = Arc::new(SqliteStore::new(
             db.clone(),
@@ -106,14 +114,7 @@ impl Server {
                 max_count: config.offline_max_count,
                 ..crate::cards::credentials::OfflineDefaults::default()
             },
-            partner_caps: passregion_core::sync::PartnerCaps {
-                per_transaction_max: passregion_core::Money::from_cents(
-                    config.partner_per_tx_cents,
-                )
-                .map_err(|e| anyhow::anyhow!("--partner-per-tx-cents: {e}"))?,
-                daily_max: passregion_core::Money::from_cents(config.partner_daily_cents)
-                    .map_err(|e| anyhow::anyhow!("--partner-daily-cents: {e}"))?,
-            },
+            partner_caps,
             sms: Arc::new(crate::partners::sms::FileSms::new(
                 config.data_dir.join("sms-outbox.log"),
             )),

@@ -100,9 +100,17 @@ pub struct Config {
     /// Largest offline debit a partner device accepts, in cents.
     #[arg(long, default_value_t = 1500)]
     pub partner_per_tx_cents: i64,
-    /// Most a partner device accepts offline per day, in cents.
+    /// Most a partner accepts offline per day (all its devices), in cents.
     #[arg(long, default_value_t = 30_000)]
     pub partner_daily_cents: i64,
+    /// The card's offline guarantee per season, in cents: the most the Region
+    /// pays partners for offline debits beyond what the card paid (ADR 0020).
+    #[arg(
+        long,
+        env = "PASSREGION_OFFLINE_GUARANTEE_CENTS",
+        default_value_t = 3000
+    )]
+    pub offline_guarantee_cents: i64,
     /// Run the clock from this instant instead of now (tests and demos of
     /// season changes); it then advances in real time.
     #[arg(long, env = "PASSREGION_START_TIME")]
@@ -143,6 +151,11 @@ pub struct Policy {
     pub lockout: Duration,
     /// Session lifetime.
     pub session_ttl: Duration,
+    /// The partners' offline caps, re-checked when offline debits are pushed.
+    pub partner_caps: passregion_core::sync::PartnerCaps,
+    /// The card's offline guarantee per season (cents): the most the Region
+    /// covers beyond what the card paid, whatever the credentials and devices.
+    pub offline_guarantee_cents: i64,
 }
 
 impl Default for Policy {
@@ -152,6 +165,8 @@ impl Default for Policy {
             max_birth_date_failures: 5,
             lockout: Duration::minutes(15),
             session_ttl: Duration::hours(12),
+            partner_caps: passregion_core::sync::PartnerCaps::default(),
+            offline_guarantee_cents: 3000,
         }
     }
 }

@@ -167,6 +167,14 @@ impl CredentialsRepo for SqliteStore {
                 issued_at: now,
                 expires_at: now + defaults.validity,
             };
+            // At most one live credential per card: a new device (or a new
+            // credential on the same one) revokes the earlier ones; partners
+            // pull the revocation, and offline debits scanned after it are
+            // refused at push (sync::service, core::settlement).
+            c.exec(
+                "UPDATE app_credentials SET revoked_at = ?2 WHERE card_id = ?1 AND revoked_at IS NULL",
+                params![card.id, ts(now)],
+            )?;
             c.exec(
                 "INSERT INTO app_credentials (id, card_id, device_public_key, allowance_cents, per_tx_max_cents,
                  max_count, issued_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",

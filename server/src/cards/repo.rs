@@ -28,6 +28,7 @@ use crate::debits::card::card_by;
 use crate::debits::ledger::append_ledger;
 use crate::error::ServiceError;
 use crate::platform::catalogues::Catalogues;
+use crate::platform::sql::ts;
 use crate::platform::store::SqliteStore;
 
 /// Storage and rules of cards.
@@ -178,6 +179,28 @@ impl CardsTx for Connection {
         self.exec(
             "UPDATE cards SET status = ?2, season = ?3, status_reason = ?4 WHERE id = ?1",
             params![id, status.code(), season.start_year(), reason],
+        )?;
+        Ok(())
+    }
+
+    fn record_status_event(
+        &self,
+        id: &str,
+        status: CardStatus,
+        reason: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<(), ServiceError> {
+        self.exec(
+            "INSERT INTO card_status_events (card_id, status, reason, at) VALUES (?1, ?2, ?3, ?4)",
+            params![id, status.code(), reason, ts(now)],
+        )?;
+        Ok(())
+    }
+
+    fn revoke_card_credentials(&self, id: &str, now: DateTime<Utc>) -> Result<(), ServiceError> {
+        self.exec(
+            "UPDATE app_credentials SET revoked_at = ?2 WHERE card_id = ?1 AND revoked_at IS NULL",
+            params![id, ts(now)],
         )?;
         Ok(())
     }

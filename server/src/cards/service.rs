@@ -110,6 +110,17 @@ pub(crate) trait CardsTx: SeasonTx {
         season: Season,
         reason: Option<&str>,
     ) -> Result<(), ServiceError>;
+    /// Appends a change of a card's status to its history.
+    fn record_status_event(
+        &self,
+        id: &str,
+        status: CardStatus,
+        reason: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<(), ServiceError>;
+    /// Revokes every app credential of a card still in force (partners pull
+    /// the revocation; offline debits scanned after it are refused at push).
+    fn revoke_card_credentials(&self, id: &str, now: DateTime<Utc>) -> Result<(), ServiceError>;
     /// Cards of `season` whose avantages are not loaded yet.
     fn cards_to_load(&self, season: Season) -> Result<Vec<CardRow>, ServiceError>;
     /// A card as the API shows it (with its balances).
@@ -381,6 +392,10 @@ pub(crate) fn change_card(
         }
     };
     tx.set_card_state(&card.id, next.status, next.season, ch.reason.as_deref())?;
+    tx.record_status_event(&card.id, next.status, ch.reason.as_deref(), now)?;
+    if next.status == CardStatus::Suspendue {
+        tx.revoke_card_credentials(&card.id, now)?;
+    }
     card.status = next.status;
     card.season = next.season;
     card.status_reason = ch.reason;

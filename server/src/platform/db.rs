@@ -38,6 +38,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0006_number_guards",
         include_str!("../../migrations/0006_number_guards.sql"),
     ),
+    (
+        "0010_offline_settlement",
+        include_str!("../../migrations/0010_offline_settlement.sql"),
+    ),
 ];
 
 /// Most write closures committed together.

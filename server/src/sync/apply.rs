@@ -5,6 +5,7 @@
 
 use chrono::DateTime;
 use chrono::Utc;
+use passregion_core::CardStatus;
 use passregion_core::debit::AvantageKind;
 use passregion_core::ledger::MovementKind;
 use passregion_core::status::OfflineDebitStatus;
@@ -19,6 +20,7 @@ use crate::debits::ledger::append_ledger;
 use crate::debits::ledger::kind_code;
 use crate::error::ServiceError;
 use crate::platform::db::Cached;
+use crate::platform::sql::parse_ts;
 use crate::platform::sql::ts;
 use crate::sync::service::NewDevice;
 use crate::sync::service::NewOfflineTransaction;
@@ -223,6 +225,66 @@ impl SyncTx for Connection {
             params![card_id, ts(now)],
         )?;
         Ok(())
+    }
+
+    fn credential_revoked_at(
+        &self,
+        credential_id: &str,
+    ) -> Result<Option<DateTime<Utc>>, ServiceError> {
+        let at: Option<Option<String>> = self
+            .one(
+                "SELECT revoked_at FROM app_credentials WHERE id = ?1",
+                [credential_id],
+                |r| r.get(0),
+            )
+            .optional()?;
+        at.flatten().map(|s| parse_ts(&s)).transpose()
+    }
+
+    fn card_suspended_at(&self, card: &CardRow, at: DateTime<Utc>) -> Result<bool, ServiceError> {
+        let status: Option<String> = self
+            .one(
+                "SELECT status FROM card_status_events WHERE card_id = ?1 AND at <= ?2
+                 ORDER BY at DESC, id DESC LIMIT 1",
+                params![card.id, ts(at)],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if let Some(status) = status {
+            return Ok(status == CardStatus::Suspendue.code());
+        }
+        let any: Option<i64> = self
+            .one(
+                "SELECT 1 FROM card_status_events WHERE card_id = ?1 LIMIT 1",
+                [&card.id],
+                |r| r.get(0),
+            )
+            .optional()?;
+        Ok(any.is_none() && card.status == CardStatus::Suspendue)
+    }
+
+    fn partner_offline_paid(
+        &self,
+        partner_id: &str,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<i64, ServiceError> {
+        Ok(self.one(
+            "SELECT COALESCE(SUM(amount_cents), 0) FROM transactions
+             WHERE partner_id = ?1 AND channel = 'offline' AND kind = 'debit'
+               AND created_at >= ?2 AND created_at < ?3",
+            params![partner_id, ts(from), ts(to)],
+            |r| r.get(0),
+        )?)
+    }
+
+    fn card_guarantee_used(&self, card: &CardRow) -> Result<i64, ServiceError> {
+        Ok(self.one(
+            "SELECT COALESCE(SUM(amount_cents - units), 0) FROM transactions
+             WHERE card_id = ?1 AND season = ?2 AND channel = 'offline' AND kind = 'debit'",
+            params![card.id, card.season.start_year()],
+            |r| r.get(0),
+        )?)
     }
 
     fn insert_offline_record(&self, o: &OfflineRecord<'_>) -> Result<(), ServiceError> {

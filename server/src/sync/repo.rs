@@ -100,7 +100,7 @@ impl SyncRepo for SqliteStore {
         items: Vec<PushItem>,
         now: DateTime<Utc>,
     ) -> Result<Vec<ItemResult>, ServiceError> {
-        let pusher = service::check_pusher(who)?;
+        let pusher = service::check_pusher(who, &self.policy)?;
         let cats = self.catalogues.clone();
         self.db
             .write(move |c| service::apply_offline(c, &cats, &pusher, items, now))

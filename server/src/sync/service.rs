@@ -11,17 +11,23 @@ use passregion_core::PartnerCategory;
 use passregion_core::credential::OfflineLimits;
 use passregion_core::debit::AvantageKind;
 use passregion_core::season::Season;
+use passregion_core::season::region_day_bounds;
+use passregion_core::settlement::PushFacts;
+use passregion_core::settlement::SettlementRefusal;
+use passregion_core::settlement::settle_offline_debit;
 use passregion_core::status::OfflineDebitStatus;
 use passregion_core::sync::EnrolRequest;
 use passregion_core::sync::GENESIS_HASH;
 use passregion_core::sync::ItemResult;
 use passregion_core::sync::ItemStatus;
 use passregion_core::sync::OfflineDebit;
+use passregion_core::sync::PartnerCaps;
 use uuid::Uuid;
 
 use crate::accounts::model::Principal;
 use crate::accounts::partner_of;
 use crate::cards::error::CardsError;
+use crate::config::Policy;
 use crate::debits::card::CardRow;
 use crate::debits::error::DebitsError;
 use crate::debits::service::DebitTx;
@@ -136,6 +142,24 @@ pub(crate) trait SyncTx: DebitTx {
         card_id: &str,
         now: DateTime<Utc>,
     ) -> Result<(), ServiceError>;
+    /// When a credential was revoked, if it was.
+    fn credential_revoked_at(
+        &self,
+        credential_id: &str,
+    ) -> Result<Option<DateTime<Utc>>, ServiceError>;
+    /// Whether the card was suspended at `at` (its status history; without
+    /// history, its current status).
+    fn card_suspended_at(&self, card: &CardRow, at: DateTime<Utc>) -> Result<bool, ServiceError>;
+    /// What a partner was paid for offline debits scanned in `[from, to)`.
+    fn partner_offline_paid(
+        &self,
+        partner_id: &str,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<i64, ServiceError>;
+    /// What the Region covered for a card's offline debits this season
+    /// (paid to partners beyond what the card paid).
+    fn card_guarantee_used(&self, card: &CardRow) -> Result<i64, ServiceError>;
     /// Stores the record of an offline debit and its result (evidence).
     fn insert_offline_record(&self, record: &OfflineRecord<'_>) -> Result<(), ServiceError>;
 }
@@ -179,12 +203,15 @@ pub(crate) struct OfflineRecord<'a> {
     pub(crate) received_at: DateTime<Utc>,
 }
 
-/// Who pushes offline debits: a partner (convention in force) and its account.
+/// Who pushes offline debits: a partner (convention in force) and its
+/// account, with the settlement policy (partner caps, card guarantee).
 #[derive(Debug, Clone)]
 pub(crate) struct Pusher {
     pub(crate) partner_id: String,
     pub(crate) category: PartnerCategory,
     pub(crate) account_id: String,
+    pub(crate) caps: PartnerCaps,
+    pub(crate) guarantee_cents: i64,
 }
 
 /// A refusal as an item result.
@@ -246,12 +273,14 @@ pub(crate) fn enrol(
 }
 
 /// Checks who pushes: a partner whose convention is in force.
-pub(crate) fn check_pusher(who: &Principal) -> Result<Pusher, ServiceError> {
+pub(crate) fn check_pusher(who: &Principal, policy: &Policy) -> Result<Pusher, ServiceError> {
     let (partner_id, category) = partner_of(who)?;
     Ok(Pusher {
         partner_id: partner_id.to_owned(),
         category,
         account_id: who.account_id.clone(),
+        caps: policy.partner_caps,
+        guarantee_cents: policy.offline_guarantee_cents,
     })
 }
 
@@ -331,6 +360,31 @@ pub(crate) fn chain_ok(tx: &dyn SyncTx, it: &CheckedItem) -> Result<bool, Servic
         return Ok(false);
     }
     Ok(true)
+}
+
+/// The public code and French message of a settlement refusal.
+fn settlement_refusal(r: SettlementRefusal) -> (&'static str, &'static str) {
+    match r {
+        SettlementRefusal::CredentialRevoked => (
+            "qr_revoque",
+            "Ce code avait été révoqué avant le débit (nouvel appareil, carte suspendue ou signalée).",
+        ),
+        SettlementRefusal::CardSuspended => (
+            "carte_suspendue",
+            "La carte était suspendue par l'établissement au moment du débit.",
+        ),
+        SettlementRefusal::PartnerCap => (
+            "plafond_partenaire",
+            "Ce débit dépasse les plafonds hors ligne du partenaire (par débit ou par jour).",
+        ),
+        SettlementRefusal::GuaranteeSpent => (
+            "garantie_epuisee",
+            "Le solde de la carte et sa garantie hors ligne sont épuisés : ce débit n'est pas remboursé.",
+        ),
+        SettlementRefusal::InvalidAmount => {
+            ("montant_incoherent", "Le montant débité est invalide.")
+        }
+    }
 }
 
 /// Stores `r` as the evidence of a refused item, and returns it.
@@ -436,10 +490,31 @@ pub(crate) fn apply_one(
         );
         return refuse_with_evidence(tx, it, rejected, r, now);
     }
-    // Apply: the card pays what it still holds; the partner is paid what it
-    // accepted within the limits; any shortfall is the Region's (flagged).
+    // Settle with what the server knows (core::settlement): revocation and
+    // suspension at the scan time, the partner's caps across its devices,
+    // the card's balance, then the card's offline guarantee.
+    let scanned_at = it.item.scanned_at;
+    let (day_start, day_end) = region_day_bounds(scanned_at);
     let t = tx.totals(&card.id, card.season, &avantage.code)?;
-    let on_card = t.balance().clamp(0, it.item.debited.cents());
+    let facts = PushFacts {
+        debited_cents: it.item.debited.cents(),
+        credential_revoked: tx
+            .credential_revoked_at(&it.credential_id)?
+            .is_some_and(|r| r <= scanned_at),
+        card_suspended: tx.card_suspended_at(&card, scanned_at)?,
+        partner_day_cents: tx.partner_offline_paid(partner_id, day_start, day_end)?,
+        card_balance_cents: t.balance(),
+        guarantee_used_cents: tx.card_guarantee_used(&card)?,
+    };
+    let settled = match settle_offline_debit(&who.caps, who.guarantee_cents, &facts) {
+        Ok(s) => s,
+        Err(refusal) => {
+            let (code, message) = settlement_refusal(refusal);
+            let r = reject(id, code, message);
+            return refuse_with_evidence(tx, it, rejected, r, now);
+        }
+    };
+    let on_card = settled.on_card_cents;
     let tx_id = new_id();
     tx.insert_offline_transaction(&NewOfflineTransaction {
         id: &tx_id,
@@ -451,8 +526,8 @@ pub(crate) fn apply_one(
         price: it.item.price.cents(),
         on_card,
         reste: it.item.reste_a_payer.cents(),
-        amount: it.item.debited.cents(),
-        scanned_at: it.item.scanned_at,
+        amount: settled.paid_cents(),
+        scanned_at,
     })?;
     if on_card > 0 {
         tx.append_offline_ledger(&card, &avantage.code, on_card, &tx_id, now)?;
@@ -474,12 +549,25 @@ pub(crate) fn apply_one(
         tx.flag_card(&card.id, reason, over_allowance.max(shortfall), now)?;
         tx.revoke_card_credentials(&card.id, now)?;
     }
+    let (code, message) = if settled.unpaid_cents > 0 {
+        let euros = |c: i64| passregion_core::Money::from_cents(c).unwrap_or_default();
+        (
+            Some("garantie_partielle".to_owned()),
+            Some(format!(
+                "Débit hors ligne enregistré : {} € remboursés, {} € non garantis (solde de la carte et garantie hors ligne épuisés).",
+                euros(settled.paid_cents()),
+                euros(settled.unpaid_cents)
+            )),
+        )
+    } else {
+        (None, None)
+    };
     let result = ItemResult {
         id,
         status: ItemStatus::Applied,
         http_status: 201,
-        code: None,
-        message: None,
+        code,
+        message,
         transaction_id: Some(tx_id.clone()),
         overspend,
     };

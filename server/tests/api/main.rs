@@ -9,6 +9,7 @@ mod common;
 mod collective;
 mod enumeration;
 mod hardening;
+mod offline_exposure;
 mod offline_push;
 mod onboarding;
 mod rules;

@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 
 use crate::common::{Client, TestApp, remaining};
 
-struct Device {
+pub(crate) struct Device {
     id: String,
     key: SoftwareDeviceKey,
     seq: u64,
@@ -22,7 +22,7 @@ struct Device {
 }
 
 impl Device {
-    async fn enrol(partner: &Client, seed: u8) -> Device {
+    pub(crate) async fn enrol(partner: &Client, seed: u8) -> Device {
         let key = SoftwareDeviceKey::from_seed(&[seed; 32]).unwrap();
         let r = partner
             .post(
@@ -40,7 +40,13 @@ impl Device {
         }
     }
 
-    fn debit(&mut self, qr: &str, price: i64, debited: i64, at: DateTime<Utc>) -> OfflineDebit {
+    pub(crate) fn debit(
+        &mut self,
+        qr: &str,
+        price: i64,
+        debited: i64,
+        at: DateTime<Utc>,
+    ) -> OfflineDebit {
         self.seq += 1;
         let mut d = OfflineDebit {
             id: uuid::Uuid::now_v7(),
@@ -62,7 +68,7 @@ impl Device {
     }
 }
 
-async fn push(partner: &Client, items: &[OfflineDebit]) -> Vec<Value> {
+pub(crate) async fn push(partner: &Client, items: &[OfflineDebit]) -> Vec<Value> {
     let r = partner
         .post("/api/sync/push", &json!({"items": items}))
         .await;
@@ -70,7 +76,7 @@ async fn push(partner: &Client, items: &[OfflineDebit]) -> Vec<Value> {
     r.body["results"].as_array().unwrap().clone()
 }
 
-async fn credential(youth: &Client, seed: u8) -> (AppCredential, SoftwareDeviceKey) {
+pub(crate) async fn credential(youth: &Client, seed: u8) -> (AppCredential, SoftwareDeviceKey) {
     let key = SoftwareDeviceKey::from_seed(&[seed; 32]).unwrap();
     let r = youth
         .post(
