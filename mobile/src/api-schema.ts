@@ -1469,6 +1469,12 @@ export interface components {
         };
         /** @description `POST /api/auth/login`. */
         LoginRequest: {
+            /**
+             * @description The token this device received at an earlier login of this account
+             *     (`LoginResponse::device_token`): a known device keeps its own failure
+             *     budget, so others' wrong passwords do not lock it out.
+             */
+            device_token?: string | null;
             /** @description E-mail. */
             email: string;
             /** @description Password. */
@@ -1478,6 +1484,11 @@ export interface components {
         LoginResponse: {
             /** @description The account. */
             account: components["schemas"]["AccountView"];
+            /**
+             * @description This device's token for this account, to send with the next logins
+             *     (`LoginRequest::device_token`); absent on registration.
+             */
+            device_token?: string | null;
             /**
              * Format: date-time
              * @description When the token stops working.

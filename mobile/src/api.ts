@@ -119,6 +119,29 @@ async function request<T>(method: string, path: string, opts: RequestOptions = {
   return data as T;
 }
 
+// Known-device tokens, one per account logged in from this browser: with
+// it, other people's wrong passwords do not lock this device out (the
+// server gives this device a failure budget of its own).
+const DEVICES_KEY = 'pr.knownDevices';
+const deviceKey = (email: string) => email.trim().toLowerCase();
+function knownDevices(): Record<string, string> {
+  try {
+    const v = JSON.parse(localStorage.getItem(DEVICES_KEY) || '{}') as unknown;
+    return v && typeof v === 'object' ? (v as Record<string, string>) : {};
+  } catch {
+    return {};
+  }
+}
+function knownDevice(email: string): string | undefined {
+  return knownDevices()[deviceKey(email)];
+}
+function rememberDevice(email: string, token: string | null | undefined): void {
+  if (!token) return;
+  const all = knownDevices();
+  all[deviceKey(email)] = token;
+  localStorage.setItem(DEVICES_KEY, JSON.stringify(all));
+}
+
 const qs = (params: Record<string, string | number | undefined | null>): string => {
   const p = new URLSearchParams();
   for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== null && v !== '') p.set(k, String(v));
@@ -128,8 +151,13 @@ const qs = (params: Record<string, string | number | undefined | null>): string 
 
 export const api = {
   health: () => request<Health>('GET', '/health', { anonymous: true }),
-  login: (email: string, password: string) =>
-    request<Session>('POST', '/api/auth/login', { body: { email, password } satisfies Schemas['LoginRequest'], anonymous: true }),
+  login: async (email: string, password: string) => {
+    const device_token = knownDevice(email);
+    const body: Schemas['LoginRequest'] = device_token ? { email, password, device_token } : { email, password };
+    const s = await request<Session>('POST', '/api/auth/login', { body, anonymous: true });
+    rememberDevice(email, s.device_token);
+    return s;
+  },
   register: (email: string, password: string, display_name: string) =>
     request<Session>('POST', '/api/auth/register', { body: { email, password, display_name } satisfies Schemas['RegisterRequest'], anonymous: true }),
   logout: () => request<void>('POST', '/api/auth/logout', { body: {} }),

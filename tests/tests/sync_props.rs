@@ -212,6 +212,7 @@ impl Transport for FakeServer {
                         partner_category: Some(PartnerCategory::Librairie),
                         establishment_id: None,
                     },
+                    device_token: None,
                 })
                 .unwrap())
             }

@@ -52,6 +52,11 @@ pub struct LoginRequest {
     pub email: String,
     /// Password.
     pub password: String,
+    /// The token this device received at an earlier login of this account
+    /// (`LoginResponse::device_token`): a known device keeps its own failure
+    /// budget, so others' wrong passwords do not lock it out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device_token: Option<String>,
 }
 
 /// `POST /api/auth/register`: a youth creates an account before ordering.
@@ -100,6 +105,10 @@ pub struct LoginResponse {
     pub expires_at: DateTime<Utc>,
     /// The account.
     pub account: AccountView,
+    /// This device's token for this account, to send with the next logins
+    /// (`LoginRequest::device_token`); absent on registration.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device_token: Option<String>,
 }
 
 // Fields in alphabetical order: the order of this answer's keys since it was

@@ -154,6 +154,9 @@ impl Api {
         let body = serde_json::to_vec(&LoginRequest {
             email: email.to_owned(),
             password: password.to_owned(),
+            // The known-device token (issue 11, item 6) is kept by the web
+            // app; the core client sends none yet (issue 12).
+            device_token: None,
         })
         .map_err(|e| ClientError::Protocol(e.to_string()))?;
         let resp = self.raw(

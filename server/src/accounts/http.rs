@@ -37,17 +37,20 @@ pub async fn login(
     Body(body): Body,
 ) -> Result<Json<LoginResponse>, ApiError> {
     let (req, _) = parse_json::<LoginRequest>(&headers, &body)?;
-    let account = crate::accounts::login::authenticate(
+    let done = crate::accounts::login::authenticate(
         s.store.clone(),
         &s.passwords,
         &s.budgets,
         &req.email,
         req.password,
+        req.device_token.as_deref(),
         &source.to_string(),
         s.clock.now(),
     )
     .await?;
-    open_session(&s, account).await.map(Json)
+    let mut session = open_session(&s, done.account).await?;
+    session.device_token = Some(done.device_token);
+    Ok(Json(session))
 }
 
 /// A youth creates an account (then logs in and orders the PASS).
@@ -154,5 +157,6 @@ pub async fn open_session(s: &AppState, account: AccountView) -> Result<LoginRes
         token,
         expires_at,
         account,
+        device_token: None,
     })
 }

@@ -68,6 +68,15 @@ pub trait AccountsRepo: Send + Sync + 'static {
     ) -> Result<Option<Principal>, ServiceError>;
     /// Ends a session.
     fn delete_session(&self, token_hash: String) -> Result<(), ServiceError>;
+    /// The account a known device token (its SHA-256) belongs to.
+    fn known_device(&self, token_hash: &str) -> Result<Option<String>, ServiceError>;
+    /// Remembers (or touches) a known device of an account.
+    fn remember_device(
+        &self,
+        token_hash: String,
+        account_id: String,
+        now: DateTime<Utc>,
+    ) -> Result<(), ServiceError>;
     /// Creates an account (demo data, partner sign-up).
     fn create_account(&self, account: NewAccount) -> Result<String, ServiceError>;
     /// Deletes expired sessions and idempotency records older than `keep`
@@ -178,6 +187,36 @@ impl AccountsRepo for SqliteStore {
         })
     }
 
+    fn known_device(&self, token_hash: &str) -> Result<Option<String>, ServiceError> {
+        let h = token_hash.to_owned();
+        self.db.read(move |c| {
+            Ok(c.one(
+                "SELECT account_id FROM known_devices WHERE token_hash = ?1",
+                [h],
+                |r| r.get(0),
+            )
+            .optional()?)
+        })
+    }
+
+    fn remember_device(
+        &self,
+        token_hash: String,
+        account_id: String,
+        now: DateTime<Utc>,
+    ) -> Result<(), ServiceError> {
+        self.db.write(move |c| {
+            c.exec(
+                "INSERT INTO known_devices (token_hash, account_id, created_at, last_used_at)
+                 VALUES (?1, ?2, ?3, ?3)
+                 ON CONFLICT (token_hash) DO UPDATE SET last_used_at = excluded.last_used_at
+                 WHERE known_devices.account_id = excluded.account_id",
+                params![token_hash, account_id, ts(now)],
+            )?;
+            Ok(())
+        })
+    }
+
     fn delete_session(&self, token_hash: String) -> Result<(), ServiceError> {
         self.db.write(move |c| {
             c.exec("DELETE FROM sessions WHERE token_hash = ?1", [token_hash])?;
@@ -230,7 +269,12 @@ impl AccountsRepo for SqliteStore {
                  AND (locked_until IS NULL OR locked_until < ?2)",
                 [ts(now - keep), ts(now)],
             )?;
-            Ok(sessions + keys + guards)
+            // Devices not seen for a year.
+            let devices = c.exec(
+                "DELETE FROM known_devices WHERE last_used_at < ?1",
+                [ts(now - Duration::days(365))],
+            )?;
+            Ok(sessions + keys + guards + devices)
         })
     }
 }

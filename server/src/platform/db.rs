@@ -42,6 +42,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0010_offline_settlement",
         include_str!("../../migrations/0010_offline_settlement.sql"),
     ),
+    (
+        "0011_known_devices",
+        include_str!("../../migrations/0011_known_devices.sql"),
+    ),
 ];
 
 /// Most write closures committed together.

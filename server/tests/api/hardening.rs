@@ -1,8 +1,9 @@
 //! HTTP hardening (docs/security.md): personal API answers are never cached,
-//! and the sync pull is only for the apps that keep an offline copy.
+//! the sync pull is only for the apps that keep an offline copy, and a
+//! locked account still opens from its owner's known device.
 
 use passregion_core::PartnerCategory;
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::common::TestApp;
 
@@ -57,4 +58,63 @@ async fn the_sync_pull_is_for_the_apps_only() {
         assert_eq!((r.status, r.code()), (403, "acces_refuse"), "{}", r.body);
     }
     assert_eq!(app.client().get("/api/sync/pull").await.status, 401);
+}
+
+/// Issue 11, item 6: an attacker who spends an account's failure budget
+/// locks the account for strangers, not for its owner's known device.
+#[tokio::test]
+async fn a_locked_account_still_opens_from_its_owners_known_device() {
+    let app = TestApp::init().build().await;
+    let (email, password) = ("ines.martin@example.fr", "un mot de passe solide");
+    let r = app
+        .post(
+            "/api/auth/register",
+            &json!({"email": email, "password": password, "display_name": "Inès Martin"}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert!(r.body["device_token"].is_null());
+    let login = |body: Value| {
+        let app = &app;
+        async move { app.post("/api/auth/login", &body).await }
+    };
+    let r = login(json!({"email": email, "password": password})).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let token = r.body["device_token"].as_str().unwrap().to_owned();
+    // The next login from that device keeps its token.
+    let r = login(json!({"email": email, "password": password, "device_token": token})).await;
+    assert_eq!(r.body["device_token"], token.as_str());
+    // 30 wrong passwords from elsewhere spend the account's budget.
+    for _ in 0..30 {
+        let r = login(json!({"email": email, "password": "devine"})).await;
+        assert_eq!(r.status, 401, "{}", r.body);
+    }
+    let r = login(json!({"email": email, "password": password})).await;
+    assert_eq!((r.status, r.code()), (429, "trop_de_tentatives"));
+    // A made-up device token does not help the attacker…
+    let r =
+        login(json!({"email": email, "password": password, "device_token": "x".repeat(43)})).await;
+    assert_eq!(r.status, 429);
+    // …nor does a real token of another account.
+    let r = app
+        .post(
+            "/api/auth/register",
+            &json!({"email": "autre@example.fr", "password": password, "display_name": "Autre"}),
+        )
+        .await;
+    assert_eq!(r.status, 201);
+    let other = login(json!({"email": "autre@example.fr", "password": password})).await;
+    let other_token = other.body["device_token"].as_str().unwrap().to_owned();
+    let r = login(json!({"email": email, "password": password, "device_token": other_token})).await;
+    assert_eq!(r.status, 429);
+    // The owner's known device opens.
+    let r = login(json!({"email": email, "password": password, "device_token": token})).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    // Its own wrong passwords are budgeted too (30, then locked itself).
+    for _ in 0..30 {
+        let r = login(json!({"email": email, "password": "oups", "device_token": token})).await;
+        assert_eq!(r.status, 401);
+    }
+    let r = login(json!({"email": email, "password": password, "device_token": token})).await;
+    assert_eq!(r.status, 429);
 }
