@@ -53,8 +53,28 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** A youth creates an account (then logs in and orders the PASS). */
+        /**
+         * A youth creates an account: the answer is the same whether the address is
+         *     free or taken (202); a confirmation link (or a notice) is sent to it.
+         */
         post: operations["register"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/auth/verify-email": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Confirms the address with the link's token, and opens a session. */
+        post: operations["verify_email"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1793,6 +1813,14 @@ export interface components {
             /** @description Password, 8 characters or more. */
             password: string;
         };
+        /**
+         * @description `POST /api/auth/register` answer (202): the same whether the address was
+         *     free or already used — a confirmation link, or a notice, goes to it.
+         */
+        RegisterResponse: {
+            /** @description What to do next (French). */
+            message: string;
+        };
         /** @description The partner's reimbursement view. */
         ReimbursementSummary: {
             /** @description Batches, newest first. */
@@ -1916,6 +1944,11 @@ export interface components {
             /** @description Ed25519 public key (base64url). */
             root_public_key: string;
         };
+        /** @description `POST /api/auth/verify-email`: the token of the link sent at registration. */
+        VerifyEmailRequest: {
+            /** @description The token (the `jeton` of the link). */
+            token: string;
+        };
     };
     responses: never;
     parameters: never;
@@ -1994,15 +2027,15 @@ export interface operations {
             };
         };
         responses: {
-            201: {
+            202: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["LoginResponse"];
+                    "application/json": components["schemas"]["RegisterResponse"];
                 };
             };
-            409: {
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2010,7 +2043,38 @@ export interface operations {
                     "application/json": components["schemas"]["ApiError"];
                 };
             };
-            422: {
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    verify_email: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["VerifyEmailRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LoginResponse"];
+                };
+            };
+            400: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -159,7 +159,12 @@ export const api = {
     return s;
   },
   register: (email: string, password: string, display_name: string) =>
-    request<Session>('POST', '/api/auth/register', { body: { email, password, display_name } satisfies Schemas['RegisterRequest'], anonymous: true }),
+    request<Schemas['RegisterResponse']>('POST', '/api/auth/register', {
+      body: { email, password, display_name } satisfies Schemas['RegisterRequest'],
+      anonymous: true,
+    }),
+  verifyEmail: (token: string) =>
+    request<Session>('POST', '/api/auth/verify-email', { body: { token } satisfies Schemas['VerifyEmailRequest'], anonymous: true }),
   logout: () => request<void>('POST', '/api/auth/logout', { body: {} }),
 
   establishments: (q?: string) => request<Establishment[]>('GET', `/api/establishments${qs({ q })}`, { anonymous: true }),

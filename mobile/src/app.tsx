@@ -36,7 +36,9 @@ export function App() {
     go('#/connexion');
   };
 
-  if (!s) return <Login onLogin={(x) => (saveSession(x), setS(x), go(HOME[x.account.role]))} />;
+  const enter = (x: Session) => (saveSession(x), setS(x), go(HOME[x.account.role]));
+  if (!s && hash.startsWith('#/verifier-email')) return <VerifyEmail hash={hash} onLogin={enter} />;
+  if (!s) return <Login onLogin={enter} />;
 
   const home = HOME[s.account.role];
   // Each role only sees its own space.
@@ -56,8 +58,36 @@ export function App() {
   }
 }
 
+// The link mailed at registration: `#/verifier-email?jeton=…`.
+function VerifyEmail({ hash, onLogin }: { hash: string; onLogin: (s: Session) => void }) {
+  const [error, setError] = useState<unknown>(null);
+  useEffect(() => {
+    const token = new URLSearchParams(hash.split('?')[1] ?? '').get('jeton') ?? '';
+    api.verifyEmail(token).then(onLogin, setError);
+  }, [hash]);
+  return (
+    <main class="login" id="main">
+      <h1 class="brand">
+        <span class="logo" aria-hidden="true">◆</span> PASS’Région
+      </h1>
+      <h2>Confirmation de votre adresse</h2>
+      {error ? (
+        <>
+          <ErrorBox error={error} />
+          <p>
+            <a href="#/connexion">Retour à la connexion</a>
+          </p>
+        </>
+      ) : (
+        <p role="status">Confirmation en cours…</p>
+      )}
+    </main>
+  );
+}
+
 function Login({ onLogin }: { onLogin: (s: Session) => void }) {
   const [mode, setMode] = useState<'login' | 'register'>('login');
+  const [sent, setSent] = useState<string | null>(null);
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
   const [name, setName] = useState('');
@@ -72,13 +102,24 @@ function Login({ onLogin }: { onLogin: (s: Session) => void }) {
         <span class="logo" aria-hidden="true">◆</span> PASS’Région
       </h1>
       <p class="tagline">La carte des jeunes d’Auvergne-Rhône-Alpes : culture, sport, manuels scolaires.</p>
+      {sent ? (
+        <section class="card" aria-labelledby="sent-title">
+          <h2 id="sent-title">Vérifiez votre boîte mail</h2>
+          <p role="status">{sent}</p>
+          <p>Le lien est valable 48 heures. Pensez à regarder dans les courriers indésirables.</p>
+          <button type="button" class="link" onClick={() => (setSent(null), setMode('login'), setPassword(''))}>
+            J’ai confirmé mon adresse : me connecter
+          </button>
+        </section>
+      ) : (
       <form
         onSubmit={async (e) => {
           e.preventDefault();
           setBusy(true);
           setError(null);
           try {
-            onLogin(mode === 'login' ? await api.login(email.trim(), password) : await api.register(email.trim(), password, name.trim()));
+            if (mode === 'login') onLogin(await api.login(email.trim(), password));
+            else setSent((await api.register(email.trim(), password, name.trim())).message);
           } catch (err) {
             setError(err);
           } finally {
@@ -110,6 +151,7 @@ function Login({ onLogin }: { onLogin: (s: Session) => void }) {
           {busy ? 'Patientez…' : mode === 'login' ? 'Se connecter' : 'Créer mon compte'}
         </button>
       </form>
+      )}
       <p>
         <button type="button" class="link" onClick={() => (setMode(mode === 'login' ? 'register' : 'login'), setError(null))}>
           {mode === 'login' ? 'Pas encore de compte ? Créer un compte' : 'J’ai déjà un compte : me connecter'}

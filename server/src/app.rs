@@ -115,6 +115,10 @@ impl Server {
                 ..crate::cards::credentials::OfflineDefaults::default()
             },
             partner_caps,
+            mailer: Arc::new(crate::platform::mail::FileMailer::new(
+                config.data_dir.join("mail-outbox"),
+            )),
+            public_url: config.public_url.clone().unwrap_or_default(),
             sms: Arc::new(crate::partners::sms::FileSms::new(
                 config.data_dir.join("sms-outbox.log"),
             )),
@@ -130,6 +134,7 @@ impl Server {
                     config.max_source_failures.max(1),
                     Duration::minutes(10),
                 ),
+                mails: FailureWindow::new(3, Duration::hours(24)),
             }),
             trusted_proxies: crate::web::limits::TrustedProxies(Arc::new(
                 config.trusted_proxies.clone(),
@@ -143,6 +148,10 @@ impl Server {
             .await
             .with_context(|| format!("cannot listen on {}", config.bind))?;
         let addr = listener.local_addr()?;
+        let mut state = state;
+        if state.public_url.is_empty() {
+            state.public_url = format!("http://localhost:{}", addr.port());
+        }
         Ok((
             Server {
                 addr,

@@ -25,6 +25,10 @@ pub struct Config {
     /// Address to listen on.
     #[arg(long, env = "PASSREGION_BIND", default_value = "127.0.0.1:8080")]
     pub bind: SocketAddr,
+    /// Public base URL of the web app, for links in e-mails (default
+    /// `http://localhost:PORT`, the port bound).
+    #[arg(long, env = "PASSREGION_PUBLIC_URL")]
+    pub public_url: Option<String>,
     /// Seed the demo region if the database is empty.
     #[arg(long, env = "PASSREGION_DEMO")]
     pub demo: bool,

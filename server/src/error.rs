@@ -402,6 +402,16 @@ impl From<ServiceError> for ApiError {
                 "Un compte existe déjà avec cette adresse e-mail.",
             )
             .field("email"),
+            S::Accounts(AccountsError::EmailNotVerified) => ApiError::new(
+                H::FORBIDDEN,
+                "email_non_verifie",
+                "Confirmez d'abord votre adresse : suivez le lien reçu par e-mail.",
+            ),
+            S::Accounts(AccountsError::BadEmailToken) => ApiError::new(
+                H::BAD_REQUEST,
+                "lien_invalide",
+                "Ce lien n'est plus valide (déjà utilisé ou expiré). Inscrivez-vous à nouveau ou connectez-vous.",
+            ),
             S::Cards(CardsError::NoCatalogue) => ApiError::new(
                 H::CONFLICT,
                 "saison_non_ouverte",

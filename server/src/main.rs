@@ -142,6 +142,10 @@ fn serve(config: Config) -> anyhow::Result<()> {
             for (role, email) in &d.logins {
                 println!("    {role:<40} {email}");
             }
+            println!(
+                "  E-mails envoyés (liens de confirmation) : {}",
+                config.data_dir.join("mail-outbox").display()
+            );
             if let Some((number, birth)) = d.featured_card {
                 println!("  Carte de Léa pour le débit web : {number} (née le {})", birth.format("%d/%m/%Y"));
             }

@@ -61,6 +61,10 @@ pub struct AppState {
     pub partner_caps: passregion_core::sync::PartnerCaps,
     /// Sends the convention signature codes.
     pub sms: Arc<dyn crate::partners::sms::SmsSender>,
+    /// Sends e-mail (confirmation links).
+    pub mailer: Arc<dyn crate::platform::mail::Mailer>,
+    /// Base URL of the web app, for links in e-mails.
+    pub public_url: String,
 }
 
 impl<T> Storage for T where

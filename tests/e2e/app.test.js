@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pngToY4m } from './lib/y4m.js';
-import { ROOT, PASSWORD, apiLogin, cleanupTemps, launchPhone, startServer, tempDir } from './lib/env.js';
+import { ROOT, PASSWORD, apiLogin, cleanupTemps, lastVerificationToken, launchPhone, startServer, tempDir } from './lib/env.js';
 
 const SHOTS = join(ROOT, 'docs', 'screenshots');
 const YOUTH = 'lea@demo.passregion.fr';
@@ -263,6 +263,11 @@ test('a new youth registers, orders (field errors shown), the établissement val
     await page.getByLabel('Adresse e-mail').fill('ines@example.org');
     await page.getByLabel('Mot de passe').fill('motdepasse1');
     await page.getByRole('button', { name: 'Créer mon compte' }).click();
+    // The same answer whether the address is free or taken; the link is mailed.
+    await page.getByRole('heading', { name: 'Vérifiez votre boîte mail' }).waitFor();
+    const jeton = lastVerificationToken(server.dataDir, 'ines@example.org');
+    assert.ok(jeton, 'a confirmation link was mailed');
+    await page.goto(`${server.url}/#/verifier-email?jeton=${jeton}`);
     await page.getByRole('link', { name: 'Commander mon PASS' }).click();
     await page.getByLabel('Prénom', { exact: true }).fill('Inès');
     await page.getByLabel('Nom', { exact: true }).fill('Durand');

@@ -237,6 +237,69 @@ impl Client {
     }
 }
 
+/// The e-mails written to `DATA_DIR/mail-outbox/` for `to`, oldest first:
+/// (subject, body).
+pub fn mails_to(data_dir: &std::path::Path, to: &str) -> Vec<(String, String)> {
+    let mut files: Vec<_> = std::fs::read_dir(data_dir.join("mail-outbox"))
+        .map(|d| d.filter_map(|e| e.ok()).map(|e| e.path()).collect())
+        .unwrap_or_default();
+    files.sort();
+    files
+        .into_iter()
+        .filter_map(|p| std::fs::read_to_string(p).ok())
+        .filter_map(|text| {
+            let (head, body) = text.split_once("\r\n\r\n")?;
+            let header = |name: &str| {
+                head.lines()
+                    .find_map(|l| l.strip_prefix(name))
+                    .map(|v| v.trim().to_owned())
+            };
+            (header("To:")?.eq_ignore_ascii_case(to))
+                .then(|| (header("Subject:").unwrap_or_default(), body.to_owned()))
+        })
+        .collect()
+}
+
+/// The token of the last confirmation link mailed to `to`.
+pub fn verification_token(data_dir: &std::path::Path, to: &str) -> Option<String> {
+    mails_to(data_dir, to)
+        .into_iter()
+        .rev()
+        .find_map(|(_, body)| {
+            let at = body.find("jeton=")? + "jeton=".len();
+            Some(
+                body[at..]
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+                    .collect(),
+            )
+        })
+}
+
+/// Registers a youth through the API and follows the confirmation link:
+/// returns the session token.
+pub async fn register_youth(
+    client: &Client,
+    data_dir: &std::path::Path,
+    email: &str,
+    password: &str,
+    name: &str,
+) -> String {
+    let r = client
+        .post(
+            "/api/auth/register",
+            &json!({"email": email, "password": password, "display_name": name}),
+        )
+        .await;
+    assert_eq!(r.status, 202, "{}", r.body);
+    let token = verification_token(data_dir, email).expect("a confirmation link");
+    let r = client
+        .post("/api/auth/verify-email", &json!({"token": token}))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    r.body["token"].as_str().unwrap().to_owned()
+}
+
 /// A new youth with an active card: registers, orders at `establishment`
 /// (`etab-ampere` by default), gets validated by `etab` and activates.
 /// Returns the youth client and the card JSON (plus `qr`: its signed `PR1:` text).
@@ -253,14 +316,8 @@ pub async fn youth_with_card_at(
 ) -> (Client, Value) {
     let mut youth = server.client();
     let email = format!("{}-{}@example.org", name, uuid::Uuid::new_v4());
-    let r = youth
-        .post(
-            "/api/auth/register",
-            &json!({"email": email, "password": "motdepasse", "display_name": name}),
-        )
-        .await;
-    assert_eq!(r.status, 201, "{}", r.body);
-    youth.token = Some(r.body["token"].as_str().unwrap().to_owned());
+    let token = register_youth(&youth, &server.data_dir, &email, "motdepasse", name).await;
+    youth.token = Some(token);
     let mut order = order_body(name, "2010-03-14");
     order["establishment_id"] = json!(establishment_id);
     let r = youth.post("/api/youth/orders", &order).await;

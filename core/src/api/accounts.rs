@@ -72,6 +72,24 @@ pub struct RegisterRequest {
     pub display_name: String,
 }
 
+/// `POST /api/auth/register` answer (202): the same whether the address was
+/// free or already used — a confirmation link, or a notice, goes to it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RegisterResponse {
+    /// What to do next (French).
+    pub message: String,
+}
+
+/// `POST /api/auth/verify-email`: the token of the link sent at registration.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct VerifyEmailRequest {
+    /// The token (the `jeton` of the link).
+    pub token: String,
+}
+
 /// An account as shown to its owner.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

@@ -10,4 +10,10 @@ pub enum AccountsError {
     /// An account already uses this e-mail.
     #[error("e-mail taken")]
     EmailTaken,
+    /// The right password, but the address is not confirmed yet.
+    #[error("e-mail not verified")]
+    EmailNotVerified,
+    /// A confirmation link that is unknown, used or expired.
+    #[error("bad e-mail token")]
+    BadEmailToken,
 }

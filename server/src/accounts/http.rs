@@ -11,13 +11,13 @@ use axum::http::HeaderMap;
 use axum::http::StatusCode;
 use axum::http::header;
 
-use crate::accounts::check_new_account;
 use crate::accounts::model::AccountView;
 use crate::accounts::model::LoginRequest;
 use crate::accounts::model::LoginResponse;
 use crate::accounts::model::Me;
 use crate::accounts::model::RegisterRequest;
-use crate::accounts::model::Role;
+use crate::accounts::model::RegisterResponse;
+use crate::accounts::model::VerifyEmailRequest;
 use crate::accounts::session::Auth;
 use crate::error::ServiceError;
 use crate::platform::sql::sha256_hex;
@@ -53,55 +53,50 @@ pub async fn login(
     Ok(Json(session))
 }
 
-/// A youth creates an account (then logs in and orders the PASS).
+/// A youth creates an account: the answer is the same whether the address is
+/// free or taken (202); a confirmation link (or a notice) is sent to it.
 #[utoipa::path(post, path = "/api/auth/register", request_body = RegisterRequest,
-    responses((status = 201, body = LoginResponse), (status = 409, body = ApiError), (status = 422, body = ApiError)))]
+    responses((status = 202, body = RegisterResponse), (status = 422, body = ApiError), (status = 503, body = ApiError)))]
 pub async fn register(
     State(s): State<AppState>,
     headers: HeaderMap,
     Body(body): Body,
-) -> Result<(StatusCode, Json<LoginResponse>), ApiError> {
+) -> Result<(StatusCode, Json<RegisterResponse>), ApiError> {
     let (req, _) = parse_json::<RegisterRequest>(&headers, &body)?;
-    let email = req.email.trim().to_lowercase();
-    check_new_account(&email, &req.password)?;
-    let name = req.display_name.trim().to_owned();
-    if name.is_empty() || name.chars().count() > 80 || name.chars().any(char::is_control) {
-        return Err(ServiceError::Invalid {
-            field: "display_name",
-            message: "Indiquez votre nom (80 caractères au plus).".into(),
-        }
-        .into());
-    }
-    let password = req.password;
-    let hash = s
-        .passwords
-        .run(move || crate::accounts::password::hash_password(&password))
-        .await?
-        .map_err(|e| ServiceError::Internal(e.to_string()))?;
-    let store = s.store.clone();
-    let new = crate::accounts::repo::NewAccount {
-        email: email.clone(),
-        password_hash: hash,
-        role: Role::Youth,
-        display_name: name.clone(),
-        partner_id: None,
-        establishment_id: None,
-    };
-    let id = blocking(move || store.create_account(new)).await?;
-    let session = open_session(
-        &s,
-        AccountView {
-            id,
-            email,
-            role: Role::Youth,
-            display_name: name,
-            partner_id: None,
-            partner_category: None,
-            establishment_id: None,
+    let answer = crate::accounts::registration::register(
+        crate::accounts::registration::Registration {
+            store: s.store.clone(),
+            passwords: &s.passwords,
+            mailer: s.mailer.clone(),
+            mails: &s.budgets.mails,
+            public_url: &s.public_url,
         },
+        req,
+        s.clock.now(),
     )
     .await?;
-    Ok((StatusCode::CREATED, Json(session)))
+    Ok((StatusCode::ACCEPTED, Json(answer)))
+}
+
+/// Confirms the address with the link's token, and opens a session.
+#[utoipa::path(post, path = "/api/auth/verify-email", request_body = VerifyEmailRequest,
+    responses((status = 200, body = LoginResponse), (status = 400, body = ApiError)))]
+pub async fn verify_email(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    Body(body): Body,
+) -> Result<Json<LoginResponse>, ApiError> {
+    let (req, _) = parse_json::<VerifyEmailRequest>(&headers, &body)?;
+    let now = s.clock.now();
+    let email =
+        crate::accounts::registration::verify_email(s.store.clone(), &req.token, now).await?;
+    let store = s.store.clone();
+    let record = blocking(move || store.account_by_email(&email))
+        .await?
+        .ok_or(ServiceError::Accounts(
+            crate::accounts::error::AccountsError::BadEmailToken,
+        ))?;
+    open_session(&s, record.view).await.map(Json)
 }
 
 /// Log out (ends the session).
@@ -142,6 +137,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(login))
         .routes(routes!(register))
+        .routes(routes!(verify_email))
         .routes(routes!(logout))
         .routes(routes!(me))
 }

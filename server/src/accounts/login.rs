@@ -81,7 +81,9 @@ pub async fn authenticate(
     let checked = async {
         passwords
             .run(move || match record {
-                Some(r) if verify_password(&password, &r.password_hash) => Some(r.view),
+                Some(r) if verify_password(&password, &r.password_hash) => {
+                    Some((r.view, r.email_verified))
+                }
                 Some(_) => None,
                 None => {
                     burn_time(&password);
@@ -92,7 +94,11 @@ pub async fn authenticate(
     }
     .await;
     match checked {
-        Ok(Some(account)) => {
+        Ok(Some((_, false))) => {
+            budgets.release(&mail_key, &ip_key, now);
+            Err(ServiceError::Accounts(AccountsError::EmailNotVerified))
+        }
+        Ok(Some((account, true))) => {
             budgets.release(&mail_key, &ip_key, now);
             // A known device keeps its token; another gets a new one.
             let token = match known {

@@ -13,6 +13,7 @@ pub mod http;
 pub mod login;
 pub mod model;
 pub mod password;
+pub mod registration;
 pub mod repo;
 pub mod session;
 pub mod session_cache;

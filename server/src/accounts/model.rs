@@ -17,3 +17,13 @@ pub struct Principal {
     /// For établissement staff: the établissement.
     pub establishment_id: Option<String>,
 }
+
+/// What a registration found, inside its write job.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Registered {
+    /// A new account, or one still waiting for its address to be
+    /// confirmed: a link is to be sent.
+    New,
+    /// The address already has a confirmed account (nothing written).
+    Existing,
+}

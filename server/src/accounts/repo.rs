@@ -30,6 +30,8 @@ pub struct AccountRecord {
     pub view: AccountView,
     /// PHC string.
     pub password_hash: String,
+    /// The address is confirmed (staff accounts, or the link followed).
+    pub email_verified: bool,
 }
 
 /// A new account.
@@ -77,6 +79,24 @@ pub trait AccountsRepo: Send + Sync + 'static {
         account_id: String,
         now: DateTime<Utc>,
     ) -> Result<(), ServiceError>;
+    /// In one write job: a new youth account waiting for confirmation with
+    /// its verification token, or nothing if the address is taken.
+    fn register_youth(
+        &self,
+        email: &str,
+        password_hash: &str,
+        display_name: &str,
+        token_hash: &str,
+        expires_at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<crate::accounts::model::Registered, ServiceError>;
+    /// Uses a verification token (once, before it expires): confirms the
+    /// address and returns it.
+    fn consume_verification(
+        &self,
+        token_hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<String>, ServiceError>;
     /// Creates an account (demo data, partner sign-up).
     fn create_account(&self, account: NewAccount) -> Result<String, ServiceError>;
     /// Deletes expired sessions and idempotency records older than `keep`
@@ -90,7 +110,7 @@ impl AccountsRepo for SqliteStore {
         self.db.read(move |c| {
             c.one(
                 "SELECT a.id, a.email, a.role, a.display_name, a.partner_id, p.category,
-                        a.establishment_id, a.password_hash
+                        a.establishment_id, a.password_hash, a.email_verified_at IS NOT NULL
                  FROM accounts a LEFT JOIN partners p ON p.id = a.partner_id WHERE a.email = ?1",
                 [email],
                 |r| {
@@ -103,11 +123,12 @@ impl AccountsRepo for SqliteStore {
                         r.get::<_, Option<String>>(5)?,
                         r.get::<_, Option<String>>(6)?,
                         r.get::<_, String>(7)?,
+                        r.get::<_, bool>(8)?,
                     ))
                 },
             )
             .optional()?
-            .map(|(id, email, role, name, pid, pcat, eid, hash)| {
+            .map(|(id, email, role, name, pid, pcat, eid, hash, verified)| {
                 Ok(AccountRecord {
                     view: AccountView {
                         id,
@@ -120,6 +141,7 @@ impl AccountsRepo for SqliteStore {
                         establishment_id: eid,
                     },
                     password_hash: hash,
+                    email_verified: verified,
                 })
             })
             .transpose()
@@ -187,6 +209,95 @@ impl AccountsRepo for SqliteStore {
         })
     }
 
+    fn register_youth(
+        &self,
+        email: &str,
+        password_hash: &str,
+        display_name: &str,
+        token_hash: &str,
+        expires_at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<crate::accounts::model::Registered, ServiceError> {
+        use crate::accounts::model::Registered;
+        let (email, hash, name, token) = (
+            email.to_owned(),
+            password_hash.to_owned(),
+            display_name.to_owned(),
+            token_hash.to_owned(),
+        );
+        self.db.write(move |c| {
+            let found: Option<(String, bool)> = c
+                .one(
+                    "SELECT id, email_verified_at IS NOT NULL FROM accounts WHERE email = ?1",
+                    [&email],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .optional()?;
+            let id = match found {
+                Some((_, true)) => return Ok(Registered::Existing),
+                // Still unconfirmed: a new link, carrying this registration's
+                // password (the account's stays unusable until a link is used).
+                Some((id, false)) => id,
+                None => {
+                    let id = new_id();
+                    c.exec(
+                        "INSERT INTO accounts (id, email, password_hash, role, display_name, created_at)
+                         VALUES (?1, ?2, ?3, 'youth', ?4, ?5)",
+                        params![id, email, hash, name, ts(now)],
+                    )?;
+                    id
+                }
+            };
+            c.exec(
+                "INSERT INTO email_tokens (token_hash, account_id, purpose, password_hash, display_name,
+                 created_at, expires_at) VALUES (?1, ?2, 'verification', ?3, ?4, ?5, ?6)",
+                params![token, id, hash, name, ts(now), ts(expires_at)],
+            )?;
+            Ok(Registered::New)
+        })
+    }
+
+    fn consume_verification(
+        &self,
+        token_hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<String>, ServiceError> {
+        let token = token_hash.to_owned();
+        self.db.write(move |c| {
+            type Pending = (String, String, Option<String>, Option<String>, bool);
+            let found: Option<Pending> = c
+                .one(
+                    "SELECT t.account_id, a.email, t.password_hash, t.display_name,
+                            a.email_verified_at IS NOT NULL
+                     FROM email_tokens t JOIN accounts a ON a.id = t.account_id
+                     WHERE t.token_hash = ?1 AND t.purpose = 'verification'
+                       AND t.used_at IS NULL AND t.expires_at > ?2",
+                    params![token, ts(now)],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+                )
+                .optional()?;
+            // A confirmed account takes no more links.
+            let Some((account_id, email, hash, name, false)) = found else {
+                return Ok(None);
+            };
+            if let (Some(hash), Some(name)) = (hash, name) {
+                c.exec(
+                    "UPDATE accounts SET password_hash = ?2, display_name = ?3 WHERE id = ?1",
+                    params![account_id, hash, name],
+                )?;
+            }
+            c.exec(
+                "UPDATE email_tokens SET used_at = ?2 WHERE token_hash = ?1",
+                params![token, ts(now)],
+            )?;
+            c.exec(
+                "UPDATE accounts SET email_verified_at = ?2 WHERE id = ?1",
+                params![account_id, ts(now)],
+            )?;
+            Ok(Some(email))
+        })
+    }
+
     fn known_device(&self, token_hash: &str) -> Result<Option<String>, ServiceError> {
         let h = token_hash.to_owned();
         self.db.read(move |c| {
@@ -240,7 +351,7 @@ impl AccountsRepo for SqliteStore {
             }
             c.exec(
                 "INSERT INTO accounts (id, email, password_hash, role, display_name, partner_id,
-                 establishment_id, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                 establishment_id, created_at, email_verified_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)",
                 params![
                     id,
                     a.email,

@@ -242,8 +242,8 @@ impl PartnersTx for Connection {
             ],
         )?;
         self.exec(
-            "INSERT INTO accounts (id, email, password_hash, role, display_name, partner_id, created_at)
-             VALUES (?1, ?2, ?3, 'partner', ?4, ?5, ?6)",
+            "INSERT INTO accounts (id, email, password_hash, role, display_name, partner_id, created_at,
+             email_verified_at) VALUES (?1, ?2, ?3, 'partner', ?4, ?5, ?6, ?6)",
             params![
                 a.account_id,
                 a.email,

@@ -46,6 +46,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0011_known_devices",
         include_str!("../../migrations/0011_known_devices.sql"),
     ),
+    (
+        "0012_email_verification",
+        include_str!("../../migrations/0012_email_verification.sql"),
+    ),
 ];
 
 /// Most write closures committed together.

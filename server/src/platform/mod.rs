@@ -5,6 +5,7 @@ pub mod catalogues;
 pub mod db;
 pub mod idempotency;
 pub mod keys;
+pub mod mail;
 pub mod sql;
 pub mod store;
 

@@ -189,6 +189,8 @@ pub struct Budgets {
     pub account: FailureWindow,
     /// Per client address (`--max-source-failures`).
     pub source: FailureWindow,
+    /// E-mails sent by the registration form, per address (3 a day).
+    pub mails: FailureWindow,
 }
 
 impl Budgets {

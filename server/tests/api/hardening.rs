@@ -66,14 +66,7 @@ async fn the_sync_pull_is_for_the_apps_only() {
 async fn a_locked_account_still_opens_from_its_owners_known_device() {
     let app = TestApp::init().build().await;
     let (email, password) = ("ines.martin@example.fr", "un mot de passe solide");
-    let r = app
-        .post(
-            "/api/auth/register",
-            &json!({"email": email, "password": password, "display_name": "Inès Martin"}),
-        )
-        .await;
-    assert_eq!(r.status, 201, "{}", r.body);
-    assert!(r.body["device_token"].is_null());
+    app.register(email, password, "Inès Martin").await;
     let login = |body: Value| {
         let app = &app;
         async move { app.post("/api/auth/login", &body).await }
@@ -96,13 +89,7 @@ async fn a_locked_account_still_opens_from_its_owners_known_device() {
         login(json!({"email": email, "password": password, "device_token": "x".repeat(43)})).await;
     assert_eq!(r.status, 429);
     // …nor does a real token of another account.
-    let r = app
-        .post(
-            "/api/auth/register",
-            &json!({"email": "autre@example.fr", "password": password, "display_name": "Autre"}),
-        )
-        .await;
-    assert_eq!(r.status, 201);
+    app.register("autre@example.fr", password, "Autre").await;
     let other = login(json!({"email": "autre@example.fr", "password": password})).await;
     let other_token = other.body["device_token"].as_str().unwrap().to_owned();
     let r = login(json!({"email": email, "password": password, "device_token": other_token})).await;

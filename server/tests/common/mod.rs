@@ -379,17 +379,38 @@ impl TestApp {
 
     /// A youth who registered through the API (no order yet).
     pub async fn youth(&self, name: &str) -> Client {
-        let mut youth = self.client();
         let email = format!("{}-{}@example.org", name, uuid::Uuid::new_v4());
+        self.register(&email, PASSWORD, name).await
+    }
+
+    /// Registers `email` through the API, follows the confirmation link
+    /// mailed to it, and returns the logged-in client.
+    pub async fn register(&self, email: &str, password: &str, name: &str) -> Client {
+        let mut youth = self.client();
         let r = youth
             .post(
                 "/api/auth/register",
-                &json!({"email": email, "password": PASSWORD, "display_name": name}),
+                &json!({"email": email, "password": password, "display_name": name}),
             )
             .await;
-        assert_eq!(r.status, 201, "{}", r.body);
+        assert_eq!(r.status, 202, "{}", r.body);
+        let token = self.verification_token(email).expect("a confirmation link");
+        let r = youth
+            .post("/api/auth/verify-email", &json!({"token": token}))
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
         youth.token = Some(r.body["token"].as_str().unwrap().to_owned());
         youth
+    }
+
+    /// The token of the last confirmation link mailed to `to`.
+    pub fn verification_token(&self, to: &str) -> Option<String> {
+        passregion_tests::verification_token(&self.data_dir, to)
+    }
+
+    /// The e-mails mailed to `to`: (subject, body), oldest first.
+    pub fn mails_to(&self, to: &str) -> Vec<(String, String)> {
+        passregion_tests::mails_to(&self.data_dir, to)
     }
 
     /// A new youth with an active card, through the API: registers, orders at

@@ -1,6 +1,6 @@
 // Starts the server binary and Chromium for the end-to-end tests.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, existsSync, rmSync } from 'node:fs';
+import { mkdtempSync, existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -26,6 +26,18 @@ export function cleanupTemps() {
       /* a browser still writing its cache: left to the OS */
     }
   }
+}
+
+/** The token of the last confirmation link the server mailed to `to` (the demo writes mails to DATA_DIR/mail-outbox). */
+export function lastVerificationToken(dataDir, to) {
+  const dir = join(dataDir, 'mail-outbox');
+  if (!existsSync(dir)) return null;
+  const mails = readdirSync(dir)
+    .sort()
+    .map((f) => readFileSync(join(dir, f), 'utf8'))
+    .filter((m) => m.split('\r\n').some((l) => l.toLowerCase() === `to: ${to.toLowerCase()}`));
+  const m = /jeton=([A-Za-z0-9_-]+)/.exec(mails.at(-1) ?? '');
+  return m ? m[1] : null;
 }
 
 /** Starts the demo server; resolves with {url, lines, proc, stop}. */
@@ -72,6 +84,7 @@ export async function startServer() {
     url,
     lines,
     proc,
+    dataDir,
     stop: async () => {
       if (proc.exitCode !== null) return;
       proc.kill('SIGTERM');

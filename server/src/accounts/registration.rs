@@ -1,0 +1,126 @@
+//! Registration with e-mail verification (issue 11, item 9): the answer is
+//! the same whether the address is free or taken, and so is the work (one
+//! password hash, one write job, one e-mail). A free address gets a
+//! confirmation link; a taken one gets a notice to its owner. The account
+//! logs in once the link is followed.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, Utc};
+
+use crate::accounts::check_new_account;
+use crate::accounts::error::AccountsError;
+use crate::accounts::model::{RegisterRequest, RegisterResponse, Registered};
+use crate::accounts::password::{PasswordWork, hash_password, new_token};
+use crate::accounts::repo::AccountsRepo;
+use crate::error::ServiceError;
+use crate::platform::mail::{Mail, Mailer};
+use crate::platform::run_blocking;
+use crate::platform::sql::sha256_hex;
+use crate::web::limits::FailureWindow;
+
+/// How long a confirmation link works.
+pub const VERIFICATION_VALIDITY: Duration = Duration::hours(48);
+
+/// The uniform answer to a registration.
+pub const REGISTER_MESSAGE: &str = "Si cette adresse peut être utilisée, un e-mail vient d'y être envoyé : suivez le lien qu'il contient pour activer votre compte.";
+
+/// What registration needs from the server.
+pub struct Registration<'a> {
+    /// Storage.
+    pub store: Arc<dyn AccountsRepo>,
+    /// Password hashing workers.
+    pub passwords: &'a PasswordWork,
+    /// Mail.
+    pub mailer: Arc<dyn Mailer>,
+    /// Mails per address (a registration form must not mail-bomb anyone).
+    pub mails: &'a FailureWindow,
+    /// Base URL of the web app, for the link.
+    pub public_url: &'a str,
+}
+
+/// Registers a youth account (see the module documentation).
+pub async fn register(
+    r: Registration<'_>,
+    req: RegisterRequest,
+    now: DateTime<Utc>,
+) -> Result<RegisterResponse, ServiceError> {
+    let email = req.email.trim().to_lowercase();
+    check_new_account(&email, &req.password)?;
+    let name = req.display_name.trim().to_owned();
+    if name.is_empty() || name.chars().count() > 80 || name.chars().any(char::is_control) {
+        return Err(ServiceError::Invalid {
+            field: "display_name",
+            message: "Indiquez votre nom (80 caractères au plus).".into(),
+        });
+    }
+    let password = req.password;
+    let hash = r
+        .passwords
+        .run(move || hash_password(&password))
+        .await?
+        .map_err(|e| ServiceError::Internal(e.to_string()))?;
+    let token = new_token();
+    let token_hash = sha256_hex(token.as_bytes());
+    let outcome = {
+        let (store, email, name) = (r.store.clone(), email.clone(), name.clone());
+        run_blocking(move || {
+            store.register_youth(
+                &email,
+                &hash,
+                &name,
+                &token_hash,
+                now + VERIFICATION_VALIDITY,
+                now,
+            )
+        })
+        .await?
+    };
+    // At most 3 e-mails per address per day, whatever the outcome; beyond,
+    // the answer is the same and nothing is sent.
+    let mail_key = format!("register-mail:{}", sha256_hex(email.as_bytes()));
+    if r.mails.reserve(&[&mail_key], now) {
+        let mail = match outcome {
+            Registered::New => Mail {
+                to: email,
+                subject: "PASS'Région : confirmez votre adresse e-mail".into(),
+                body: format!(
+                    "Bonjour {name},\n\nPour activer votre compte PASS'Région, ouvrez ce lien (valable 48 heures) :\n{}/#/verifier-email?jeton={token}\n\nSi vous n'avez pas demandé ce compte, ignorez ce message.",
+                    r.public_url.trim_end_matches('/')
+                ),
+            },
+            Registered::Existing => Mail {
+                to: email,
+                subject: "PASS'Région : une inscription avec votre adresse".into(),
+                body: format!(
+                    "Bonjour,\n\nQuelqu'un a voulu créer un compte PASS'Région avec cette adresse, qui en a déjà un. Si c'était vous, connectez-vous : {}/#/connexion\n\nSinon, ignorez ce message : votre compte n'a pas changé.",
+                    r.public_url.trim_end_matches('/')
+                ),
+            },
+        };
+        let mailer = r.mailer.clone();
+        if let Err(e) = run_blocking(move || mailer.send(&mail)).await {
+            tracing::error!(error = %e, "registration e-mail not sent");
+        }
+    }
+    Ok(RegisterResponse {
+        message: REGISTER_MESSAGE.into(),
+    })
+}
+
+/// Confirms an address with the token of its link; returns the account's
+/// e-mail (to open a session).
+pub async fn verify_email(
+    store: Arc<dyn AccountsRepo>,
+    token: &str,
+    now: DateTime<Utc>,
+) -> Result<String, ServiceError> {
+    let token = token.trim();
+    if token.is_empty() || token.len() > 128 {
+        return Err(ServiceError::Accounts(AccountsError::BadEmailToken));
+    }
+    let hash = sha256_hex(token.as_bytes());
+    run_blocking(move || store.consume_verification(&hash, now))
+        .await?
+        .ok_or(ServiceError::Accounts(AccountsError::BadEmailToken))
+}
