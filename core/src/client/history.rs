@@ -10,7 +10,7 @@ use super::error::ClientError;
 use crate::api::debits::Transaction;
 
 /// A line of the history.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct HistoryItem {
     /// Transaction id.
     pub id: String,

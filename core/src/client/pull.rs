@@ -14,7 +14,7 @@ use crate::sync::{DirectoryEntry, PullResponse};
 const MAX_PULL_PAGES: usize = 10_000;
 
 /// What one pull round changed.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
 pub struct PullSummary {
     /// Pages fetched.
     pub pages: usize,

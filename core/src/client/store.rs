@@ -30,7 +30,7 @@ pub fn schema_version() -> i64 {
 }
 
 /// What happened when the store was opened.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
 pub struct OpenReport {
     /// The unreadable database was moved here (show it; never delete it).
     pub quarantined: Option<PathBuf>,

@@ -38,7 +38,7 @@ pub type OrderForm = crate::api::cards::OrderRequest;
 pub type OrderStatus = crate::api::cards::Order;
 
 /// The cached card.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct CardSnapshot {
     /// Card id.
     pub card_id: String,
@@ -55,7 +55,7 @@ pub struct CardSnapshot {
 }
 
 /// A cached balance.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct BalanceSnapshot {
     /// Avantage code.
     pub avantage: String,
@@ -72,7 +72,7 @@ pub struct BalanceSnapshot {
 }
 
 /// What the home screen shows.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct HomeScreen {
     /// The card, if fetched once.
     pub card: Option<CardSnapshot>,
@@ -83,7 +83,7 @@ pub struct HomeScreen {
 }
 
 /// The app credential held by this device.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct CredentialInfo {
     /// Credential id.
     pub credential_id: String,

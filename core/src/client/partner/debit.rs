@@ -20,7 +20,8 @@ use crate::money::Money;
 use crate::sync::{OfflineDebit, OfflineSpent, decide_offline_debit};
 
 /// Where a debit stands.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
 pub enum DebitStatus {
     /// The server applied it.
     Confirmed,
@@ -29,7 +30,7 @@ pub enum DebitStatus {
 }
 
 /// What the partner shows after a debit.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct DebitReceipt {
     /// Server transaction id (online) or offline debit id (UUIDv7).
     pub id: String,

@@ -11,7 +11,7 @@ use crate::public::PartnerCategory;
 use crate::sync::{EnrolRequest, EnrolResponse, GENESIS_HASH, PartnerCaps};
 
 /// The enrolled device.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct DeviceInfo {
     /// Device id.
     pub device_id: String,

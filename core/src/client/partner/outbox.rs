@@ -16,7 +16,7 @@ use crate::money::Money;
 use crate::sync::{ItemStatus, OfflineDebit, PushRequest, PushResponse};
 
 /// An outbox row as the UI lists it.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct OutboxItem {
     /// Debit id.
     pub id: Uuid,
@@ -37,7 +37,7 @@ pub struct OutboxItem {
 }
 
 /// The outcome of pushing the outbox.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
 pub struct PushReport {
     /// Batches sent (including retries).
     pub requests: usize,
