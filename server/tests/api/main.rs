@@ -11,6 +11,7 @@ mod enumeration;
 mod hardening;
 mod offline_push;
 mod onboarding;
+mod online_scan;
 mod rules;
 mod sms;
 mod trust;
