@@ -72,6 +72,7 @@ impl Server {
             max_birth_date_failures: config.max_birth_date_failures.max(1),
             lockout: Duration::minutes(config.lockout_minutes),
             session_ttl: Duration::hours(config.session_hours),
+            push_chunk: config.push_chunk.max(1),
         };
         let store = Arc::new(SqliteStore::new(
             db.clone(),
@@ -137,6 +138,10 @@ impl Server {
             sessions: Arc::new(SessionCache::default()),
             passwords: Arc::new(crate::accounts::password::PasswordWork::for_this_machine()),
             db: db.clone(),
+            disk: crate::platform::disk::DiskWatch {
+                dir: config.data_dir.clone(),
+                threshold_bytes: config.min_free_disk_mib.saturating_mul(1024 * 1024),
+            },
         };
         let listener = tokio::net::TcpListener::bind(config.bind)
             .await

@@ -78,6 +78,14 @@ pub struct Config {
         value_delimiter = ','
     )]
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// Free space (MiB) on the data directory's disk below which `/health`
+    /// reports `degraded` (503).
+    #[arg(long, env = "PASSREGION_MIN_FREE_DISK_MIB", default_value_t = 512)]
+    pub min_free_disk_mib: u64,
+    /// Offline debits of one push applied per writer job (other writes run
+    /// between two jobs; each item keeps its own savepoint).
+    #[arg(long, env = "PASSREGION_PUSH_CHUNK", default_value_t = PUSH_CHUNK)]
+    pub push_chunk: usize,
     /// Session lifetime in hours.
     #[arg(long, default_value_t = 12)]
     pub session_hours: i64,
@@ -143,7 +151,13 @@ pub struct Policy {
     pub lockout: Duration,
     /// Session lifetime.
     pub session_ttl: Duration,
+    /// Offline debits of one push applied per writer job.
+    pub push_chunk: usize,
 }
+
+/// Offline debits of one push applied per writer job by default: a push of
+/// 500 holds the writer for 50 at a time.
+pub const PUSH_CHUNK: usize = 50;
 
 impl Default for Policy {
     fn default() -> Self {
@@ -152,6 +166,7 @@ impl Default for Policy {
             max_birth_date_failures: 5,
             lockout: Duration::minutes(15),
             session_ttl: Duration::hours(12),
+            push_chunk: PUSH_CHUNK,
         }
     }
 }
