@@ -925,8 +925,9 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Liveness: the writer thread and the trust list's freshness (503 when
-         *     either is wrong, so that a load balancer stops sending traffic here).
+         * Liveness: the writer thread, the trust list's freshness and the free disk
+         *     space of the data directory (503 when any is wrong, so that a load
+         *     balancer stops sending traffic here).
          */
         get: operations["health"];
         put?: never;
@@ -1354,9 +1355,10 @@ export interface components {
             qr?: string | null;
             /**
              * Format: date-time
-             * @description When the QR was scanned, for a debit the partner's app queued while
-             *     offline: the code is verified at that instant (at most 72 hours ago),
-             *     the debit itself is decided now.
+             * @description When the QR was read (information only). Online, a code is always
+             *     verified at the server's clock, within its time step ±1; a scan time
+             *     more than one minute old is refused (`scan_trop_ancien`). A debit made
+             *     offline goes through `/api/sync/push`, signed by an enrolled device.
              */
             scanned_at?: string | null;
         };
@@ -1386,6 +1388,22 @@ export interface components {
             name: string;
             /** @description Postal code. */
             postal_code: string;
+        };
+        /** @description Free space on the disk of the data directory. */
+        DiskHealth: {
+            /**
+             * Format: int64
+             * @description Bytes available to the server's user (0 when it cannot be read).
+             */
+            available_bytes: number;
+            /** @description `available_bytes` is below the threshold (or could not be read). */
+            low: boolean;
+            /**
+             * Format: int64
+             * @description Below this many bytes the server reports itself degraded
+             *     (`--min-free-disk-mib`).
+             */
+            threshold_bytes: number;
         };
         /** @description `POST /api/partner/devices`: enrol a partner phone. */
         EnrolRequest: {
@@ -1427,11 +1445,13 @@ export interface components {
         };
         /** @description `GET /health`. */
         Health: {
+            /** @description The disk of the data directory (database, WAL, keys). */
+            disk: components["schemas"]["DiskHealth"];
             /** @description Current season. */
             season: string;
             /**
-             * @description `ok`, or `degraded` (then the answer is 503) when the writer is down
-             *     or the trust list is stale.
+             * @description `ok`, or `degraded` (then the answer is 503) when the writer is down,
+             *     the trust list is stale or the data directory's disk is nearly full.
              */
             status: string;
             /**
@@ -1927,11 +1947,21 @@ export interface components {
         /** @description How fresh the published trust list is. */
         TrustListHealth: {
             /**
+             * @description `true` when the server holds the root key and signs the list again by
+             *     itself; `false` when the root key is kept offline and the list was
+             *     signed in advance (the server cannot renew it).
+             */
+            automatic_renewal: boolean;
+            /**
              * Format: date-time
              * @description When it expires for offline partner apps.
              */
             expires_at: string;
-            /** @description Less than 14 days left: the background renewal is failing. */
+            /**
+             * @description Less than 14 days left: the background renewal is failing, or (when
+             *     the root key is kept offline) a new list must be signed with
+             *     `passregion-server sign-trust-list` before `expires_at`.
+             */
             stale: boolean;
             /**
              * Format: int64

@@ -40,10 +40,13 @@ export function onOutboxChange(f: () => void): () => void {
 }
 
 export function enqueue(key: string, body: DebitBody, label: string): OutboxItem {
-  // A scanned code is checked by the server at the instant it was scanned,
-  // however late the debit arrives (within the code's validity).
-  const queued: DebitBody = 'qr' in body ? { ...body, scanned_at: new Date().toISOString() } : body;
-  const item: OutboxItem = { key, body: queued, label, createdAt: Date.now(), attempts: 0, nextAt: Date.now() + 2000, state: 'pending' };
+  // The request is sent again unchanged (same key, same body): if the first
+  // attempt did reach the server, the retry gets its stored answer. Nothing
+  // here is accepted until the server answers: it decides when the request
+  // arrives, and an app QR code is valid about a minute online, so a queued QR
+  // debit is usually refused (qr_expire) and shown as refused. Debits made
+  // offline on purpose go through the partner app's signed sync instead.
+  const item: OutboxItem = { key, body, label, createdAt: Date.now(), attempts: 0, nextAt: Date.now() + 2000, state: 'pending' };
   save([...load().filter((i) => i.key !== key), item]);
   return item;
 }

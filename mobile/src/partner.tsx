@@ -121,7 +121,7 @@ function CashIn({ manual }: { manual: boolean }) {
       {step.kind === 'queued' && (
         <div class="panel warn" role="status" data-testid="queued">
           <h3>Débit en attente de synchronisation</h3>
-          <p>Le serveur est injoignable. Le débit est conservé sur cet appareil et sera envoyé automatiquement dès le retour de la connexion.</p>
+          <p>Le serveur est injoignable. Ce débit n’est pas encore accepté : la demande est conservée sur cet appareil et sera envoyée automatiquement dès le retour de la connexion, puis le serveur décidera. Un QR code d’application n’étant valable qu’environ une minute, il faudra sans doute le scanner à nouveau.</p>
           <button type="button" class="primary" onClick={restart}>
             Client suivant
           </button>

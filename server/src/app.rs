@@ -80,6 +80,7 @@ impl Server {
             session_ttl: Duration::hours(config.session_hours),
             partner_caps,
             offline_guarantee_cents: config.offline_guarantee_cents.max(0),
+            push_chunk: config.push_chunk.max(1),
         };
         let store = Arc::new(SqliteStore::new(
             db.clone(),
@@ -143,6 +144,10 @@ impl Server {
             sessions: Arc::new(SessionCache::default()),
             passwords: Arc::new(crate::accounts::password::PasswordWork::for_this_machine()),
             db: db.clone(),
+            disk: crate::platform::disk::DiskWatch {
+                dir: config.data_dir.clone(),
+                threshold_bytes: config.min_free_disk_mib.saturating_mul(1024 * 1024),
+            },
         };
         let listener = tokio::net::TcpListener::bind(config.bind)
             .await

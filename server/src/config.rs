@@ -82,6 +82,14 @@ pub struct Config {
         value_delimiter = ','
     )]
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// Free space (MiB) on the data directory's disk below which `/health`
+    /// reports `degraded` (503).
+    #[arg(long, env = "PASSREGION_MIN_FREE_DISK_MIB", default_value_t = 512)]
+    pub min_free_disk_mib: u64,
+    /// Offline debits of one push applied per writer job (other writes run
+    /// between two jobs; each item keeps its own savepoint).
+    #[arg(long, env = "PASSREGION_PUSH_CHUNK", default_value_t = PUSH_CHUNK)]
+    pub push_chunk: usize,
     /// Session lifetime in hours.
     #[arg(long, default_value_t = 12)]
     pub session_hours: i64,
@@ -160,7 +168,13 @@ pub struct Policy {
     /// The card's offline guarantee per season (cents): the most the Region
     /// covers beyond what the card paid, whatever the credentials and devices.
     pub offline_guarantee_cents: i64,
+    /// Offline debits of one push applied per writer job.
+    pub push_chunk: usize,
 }
+
+/// Offline debits of one push applied per writer job by default: a push of
+/// 500 holds the writer for 50 at a time.
+pub const PUSH_CHUNK: usize = 50;
 
 impl Default for Policy {
     fn default() -> Self {
@@ -171,6 +185,7 @@ impl Default for Policy {
             session_ttl: Duration::hours(12),
             partner_caps: passregion_core::sync::PartnerCaps::default(),
             offline_guarantee_cents: 3000,
+            push_chunk: PUSH_CHUNK,
         }
     }
 }

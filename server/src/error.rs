@@ -358,6 +358,12 @@ impl From<ServiceError> for ApiError {
                 ),
             }
             .field("qr"),
+            S::Debits(DebitsError::ScanTooOld) => ApiError::new(
+                H::UNPROCESSABLE_ENTITY,
+                "scan_trop_ancien",
+                "Ce QR code a été lu il y a plus d'une minute : un débit en ligne se décide au moment du scan. Scannez à nouveau le QR code du jeune.",
+            )
+            .field("scanned_at"),
             S::Debits(DebitsError::CardFlagged) => ApiError::new(
                 H::CONFLICT,
                 "carte_signalee",

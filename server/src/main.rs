@@ -3,6 +3,7 @@
 use clap::{Parser, Subcommand};
 use passregion_core::{Catalogue, Season};
 use passregion_server::config::load_catalogues;
+use passregion_server::platform::keys;
 use passregion_server::{Config, Server};
 
 #[derive(Parser)]
@@ -18,9 +19,28 @@ struct Cli {
 enum Command {
     /// Run the HTTP server (the default).
     Serve,
-    /// Add a new issuer key (it signs new cards and credentials from the next
-    /// start on; older keys stay trusted so printed cards keep working).
+    /// Add a new issuer key (a running server publishes it and signs with it
+    /// within a minute; older keys stay trusted so printed cards keep
+    /// working). With the root key kept offline, sign a new trust list
+    /// (`sign-trust-list`) to publish it.
     RotateIssuerKey,
+    /// Sign the trust list with the root key kept offline (e.g. on removable
+    /// media, plugged in for this command only). A server whose
+    /// `DATA_DIR/keys` has no `root.pk8` publishes this list and cannot renew
+    /// it by itself: `/health` turns `degraded` when less than 14 days are
+    /// left, so sign a new one before then.
+    SignTrustList {
+        /// The root private key (PKCS#8, the `root.pk8` moved out of `DATA_DIR/keys`).
+        #[arg(long)]
+        root_key: std::path::PathBuf,
+        /// Where to write the signed list (default: `DATA_DIR/keys/trust-list.json`,
+        /// where the server reads it; a running server picks it up within a minute).
+        #[arg(long)]
+        out: Option<std::path::PathBuf>,
+        /// Days the list stays valid (1 to 365; offline partner apps trust it that long).
+        #[arg(long, default_value_t = 30)]
+        valid_days: i64,
+    },
     /// Print the current season and its catalogue of avantages (or check a catalogue file).
     Catalogue {
         /// Season to print (default: the current one).
@@ -60,11 +80,44 @@ fn main() -> std::process::ExitCode {
     let result = match cli.command {
         Some(Command::Catalogue { season, file }) => print_catalogue(season, file),
         Some(Command::RotateIssuerKey) => {
-            passregion_server::platform::keys::ServerKeys::rotate_issuer(
+            keys::ServerKeys::rotate_issuer(&cli.config.data_dir, chrono::Utc::now()).map(|path| {
+                eprintln!("nouvelle clé d'émission : {}", path.display());
+                let root = cli.config.data_dir.join("keys").join(keys::ROOT_KEY_FILE);
+                if !root.exists() {
+                    eprintln!(
+                        "clé racine hors ligne : signez une nouvelle liste de confiance \
+                         (sign-trust-list) pour publier cette clé"
+                    );
+                }
+            })
+        }
+        Some(Command::SignTrustList {
+            root_key,
+            out,
+            valid_days,
+        }) => {
+            let out = out.unwrap_or_else(|| {
+                cli.config
+                    .data_dir
+                    .join("keys")
+                    .join(keys::SIGNED_LIST_FILE)
+            });
+            keys::ServerKeys::sign_trust_list(
                 &cli.config.data_dir,
+                &root_key,
+                &out,
                 chrono::Utc::now(),
+                chrono::Duration::days(valid_days),
             )
-            .map(|path| eprintln!("nouvelle clé d'émission : {}", path.display()))
+            .map(|list| {
+                eprintln!(
+                    "liste de confiance signée : {} (version {}, {} clé(s), valable jusqu'au {})",
+                    out.display(),
+                    list.version,
+                    list.keys.len(),
+                    list.expires_at.format("%d/%m/%Y %H:%M UTC")
+                );
+            })
         }
         #[allow(clippy::print_stdout)]
         Some(Command::Openapi) => passregion_server::router::openapi_document()

@@ -21,14 +21,16 @@ use crate::state::AppState;
 use crate::web::extract::Query;
 use crate::web::problem::ApiError;
 
-/// Liveness: the writer thread and the trust list's freshness (503 when
-/// either is wrong, so that a load balancer stops sending traffic here).
+/// Liveness: the writer thread, the trust list's freshness and the free disk
+/// space of the data directory (503 when any is wrong, so that a load
+/// balancer stops sending traffic here).
 #[utoipa::path(get, path = "/health", responses((status = 200, body = Health), (status = 503, body = Health)))]
 pub async fn health(State(s): State<AppState>) -> (axum::http::StatusCode, Json<Health>) {
     let now = s.clock.now();
     let trust = s.keys.freshness(now);
     let writer = s.db.writer_alive();
-    let ok = writer && !trust.stale;
+    let disk = s.disk.state();
+    let ok = writer && !trust.stale && !disk.low;
     let status = if ok {
         axum::http::StatusCode::OK
     } else {
@@ -45,6 +47,12 @@ pub async fn health(State(s): State<AppState>) -> (axum::http::StatusCode, Json<
                 version: trust.version,
                 expires_at: trust.expires_at,
                 stale: trust.stale,
+                automatic_renewal: trust.automatic_renewal,
+            },
+            disk: passregion_core::api::DiskHealth {
+                available_bytes: disk.available_bytes,
+                threshold_bytes: s.disk.threshold_bytes,
+                low: disk.low,
             },
         }),
     )

@@ -45,6 +45,8 @@ pub struct AppState {
     pub trusted_proxies: crate::web::limits::TrustedProxies,
     /// The database (for `/health`: the writer thread).
     pub db: Arc<crate::platform::db::Db>,
+    /// The disk of the data directory (for `/health`).
+    pub disk: crate::platform::disk::DiskWatch,
     /// Bounded password hashing (login, registration, applications).
     pub passwords: Arc<crate::accounts::password::PasswordWork>,
     /// Reads card QR codes.

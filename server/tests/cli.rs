@@ -88,3 +88,49 @@ fn the_demo_prints_its_logins_on_every_start() {
         "same card number and birth date"
     );
 }
+
+#[test]
+fn sign_trust_list_signs_with_a_root_key_kept_offline() {
+    use passregion_core::credential::{PublicKey, SignedTrustList};
+    use passregion_server::platform::keys::ServerKeys;
+    let dir = tempfile::tempdir().unwrap();
+    let media = tempfile::tempdir().unwrap();
+    let now = chrono::Utc::now();
+    // A data directory with its keys, whose root key is then moved away.
+    let keys = ServerKeys::load_or_create(dir.path(), now).unwrap();
+    let root_public = keys.root_public_key();
+    let root = media.path().join("root.pk8");
+    std::fs::rename(dir.path().join("keys/root.pk8"), &root).unwrap();
+    let sign = |extra: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_passregion-server"))
+            .arg("sign-trust-list")
+            .arg("--data-dir")
+            .arg(dir.path())
+            .arg("--root-key")
+            .arg(&root)
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let out = sign(&["--valid-days", "400"]);
+    assert!(!out.status.success(), "at most 365 days");
+    let out = sign(&["--valid-days", "90"]);
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains("liste de confiance signée"), "{err}");
+    // Written where the server reads it, signed by the root the apps pin.
+    let text = std::fs::read_to_string(dir.path().join("keys/trust-list.json")).unwrap();
+    let list = SignedTrustList::from_json(&text)
+        .unwrap()
+        .verify(&root_public, 0)
+        .unwrap();
+    assert_eq!(list.keys.len(), 1);
+    assert!(list.expires_at - now > chrono::Duration::days(89));
+    let pinned = std::fs::read_to_string(dir.path().join("keys/root.pub")).unwrap();
+    assert_eq!(PublicKey::from_base64(pinned.trim()).unwrap(), root_public);
+    // The server loads it without the root key.
+    let loaded = ServerKeys::load_or_create(dir.path(), now).unwrap();
+    assert!(!loaded.automatic_renewal());
+    assert_eq!(loaded.trust(), list);
+    assert!(!dir.path().join("keys/root.pk8").exists());
+}

@@ -43,9 +43,10 @@ pub struct DebitRequest {
     /// Number of entries, for an entries avantage.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub entries: Option<u32>,
-    /// When the QR was scanned, for a debit the partner's app queued while
-    /// offline: the code is verified at that instant (at most 72 hours ago),
-    /// the debit itself is decided now.
+    /// When the QR was read (information only). Online, a code is always
+    /// verified at the server's clock, within its time step ±1; a scan time
+    /// more than one minute old is refused (`scan_trop_ancien`). A debit made
+    /// offline goes through `/api/sync/push`, signed by an enrolled device.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scanned_at: Option<DateTime<Utc>>,
 }

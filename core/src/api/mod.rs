@@ -28,8 +28,8 @@ pub mod reimbursements;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Health {
-    /// `ok`, or `degraded` (then the answer is 503) when the writer is down
-    /// or the trust list is stale.
+    /// `ok`, or `degraded` (then the answer is 503) when the writer is down,
+    /// the trust list is stale or the data directory's disk is nearly full.
     pub status: String,
     /// Server time.
     pub time: DateTime<Utc>,
@@ -39,6 +39,21 @@ pub struct Health {
     pub writer: bool,
     /// The published trust list.
     pub trust_list: TrustListHealth,
+    /// The disk of the data directory (database, WAL, keys).
+    pub disk: DiskHealth,
+}
+
+/// Free space on the disk of the data directory.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct DiskHealth {
+    /// Bytes available to the server's user (0 when it cannot be read).
+    pub available_bytes: u64,
+    /// Below this many bytes the server reports itself degraded
+    /// (`--min-free-disk-mib`).
+    pub threshold_bytes: u64,
+    /// `available_bytes` is below the threshold (or could not be read).
+    pub low: bool,
 }
 
 /// How fresh the published trust list is.
@@ -49,8 +64,14 @@ pub struct TrustListHealth {
     pub version: u64,
     /// When it expires for offline partner apps.
     pub expires_at: DateTime<Utc>,
-    /// Less than 14 days left: the background renewal is failing.
+    /// Less than 14 days left: the background renewal is failing, or (when
+    /// the root key is kept offline) a new list must be signed with
+    /// `passregion-server sign-trust-list` before `expires_at`.
     pub stale: bool,
+    /// `true` when the server holds the root key and signs the list again by
+    /// itself; `false` when the root key is kept offline and the list was
+    /// signed in advance (the server cannot renew it).
+    pub automatic_renewal: bool,
 }
 
 /// Search parameters (`?q=…&category=…`).

@@ -31,6 +31,10 @@ pub enum DebitsError {
     /// The QR code could not be used.
     #[error("invalid QR code: {0}")]
     Qr(String),
+    /// An online debit whose code was read too long ago (a queued request
+    /// replayed later): online, a code is decided when it is read.
+    #[error("scan time too old for an online debit")]
+    ScanTooOld,
     /// The card was flagged for offline overspend: online only.
     #[error("card flagged")]
     CardFlagged,

@@ -80,7 +80,18 @@ pub async fn debit(
     let store = s.store.clone();
     let r = async {
         let (card, channel) =
-            lookup::resolve(s.qr.clone(), &req.card(), req.scanned_at, now).await?;
+            match lookup::resolve(s.qr.clone(), &req.card(), req.scanned_at, now).await {
+                Ok(resolved) => resolved,
+                Err(refused) => {
+                    // The retry of a debit already applied (its answer was
+                    // lost) gets that answer, even once its code has expired.
+                    let (store, idem) = (store.clone(), idem.clone());
+                    return match run_blocking(move || store.replayed_debit(&idem)).await? {
+                        Some(answer) => Ok(answer),
+                        None => Err(refused),
+                    };
+                }
+            };
         run_blocking(move || store.debit(&p, card, req, channel, idem, now)).await
     }
     .await;

@@ -1,11 +1,12 @@
 //! How a counter finds a card, and how failed look-ups are limited: a QR text
-//! (verified at the scan instant) or a typed number + birth date, with a
+//! (verified at the server's clock) or a typed number + birth date, with a
 //! failure budget per source address and per partner account.
 
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
 use passregion_core::card::CardNumber;
+use passregion_core::credential::STEP_SECONDS;
 
 use crate::accounts::model::Principal;
 use crate::config::Policy;
@@ -19,32 +20,39 @@ use crate::platform::db::Outcome;
 use crate::platform::run_blocking;
 use crate::web::limits::Budgets;
 
-/// How far in the past a queued scan may be (a debit queued offline by the
-/// web app carries the time its QR was read).
-pub const SCAN_PAST_WINDOW: Duration = Duration::hours(72);
+/// How old a `scanned_at` may be on an online debit: a dynamic code is valid
+/// for its time step ±1 (`core::credential::STEP_SECONDS`), so a code read
+/// more than two steps ago can no longer be valid now. A past scan time is
+/// accepted only through offline sync (`/api/sync/push`), where it is signed by
+/// an enrolled partner device.
+pub const ONLINE_SCAN_SKEW: Duration = Duration::seconds(2 * STEP_SECONDS);
 /// How far ahead of the server clock a scan time may be (clock skew).
 pub const SCAN_FUTURE_SKEW: Duration = Duration::minutes(5);
 
-/// The instant at which a QR is verified: now, or the given scan time when it
-/// is within [`SCAN_PAST_WINDOW`] before and [`SCAN_FUTURE_SKEW`] after now.
-pub fn scan_instant(
+/// Checks the scan time a client gave for an online debit. It is information
+/// only: online, every code is verified at the server's clock, never at a
+/// time the client chose. A scan time older than [`ONLINE_SCAN_SKEW`] (a debit
+/// queued and replayed later) is refused, so that the client learns the debit
+/// was decided late rather than seeing a generic expired code.
+pub fn check_online_scan_time(
     scanned_at: Option<DateTime<Utc>>,
     now: DateTime<Utc>,
-) -> Result<DateTime<Utc>, ServiceError> {
+) -> Result<(), ServiceError> {
     match scanned_at {
-        None => Ok(now),
-        Some(t) if t <= now + SCAN_FUTURE_SKEW && t >= now - SCAN_PAST_WINDOW => Ok(t),
-        Some(_) => Err(ServiceError::Invalid {
+        Some(t) if t < now - ONLINE_SCAN_SKEW => Err(ServiceError::Debits(DebitsError::ScanTooOld)),
+        Some(t) if t > now + SCAN_FUTURE_SKEW => Err(ServiceError::Invalid {
             field: "scanned_at",
-            message: "L'heure du scan doit dater de moins de 72 heures.".into(),
+            message: "L'heure du scan est dans le futur : vérifiez l'horloge de l'appareil.".into(),
         }),
+        _ => Ok(()),
     }
 }
 
 /// Turns the card selector of a request into a card reference: a QR text is
-/// verified (signature, trust list, time step) at its scan instant; a typed
-/// number is checked by its Luhn digit (the birth date is checked in the
-/// debit's transaction, with the card's lockout).
+/// verified (signature, trust list, time step) at the server's clock `now`;
+/// a typed number is checked by its Luhn digit (the birth date is checked in
+/// the debit's transaction, with the card's lockout). `scanned_at` does not
+/// move the verification instant: see [`check_online_scan_time`].
 pub async fn resolve(
     qr: Arc<dyn QrResolver>,
     sel: &CardSelector,
@@ -53,9 +61,9 @@ pub async fn resolve(
 ) -> Result<(CardRef, Channel), ServiceError> {
     match (&sel.qr, &sel.card_number, sel.birth_date) {
         (Some(text), None, None) => {
-            let at = scan_instant(scanned_at, now)?;
+            check_online_scan_time(scanned_at, now)?;
             let text = text.clone();
-            let scanned = run_blocking(move || qr.resolve(&text, at)).await?;
+            let scanned = run_blocking(move || qr.resolve(&text, now)).await?;
             Ok((CardRef::Scanned(scanned), Channel::Qr))
         }
         (None, Some(number), Some(birth)) => {
@@ -223,14 +231,23 @@ mod tests {
     use super::*;
 
     #[test]
-    fn scan_time_is_bounded_on_both_sides() {
+    fn an_online_scan_time_is_bounded_on_both_sides() {
         let now: DateTime<Utc> = "2026-11-20T10:00:00Z".parse().unwrap();
-        assert_eq!(scan_instant(None, now).unwrap(), now);
-        let ok_past = now - SCAN_PAST_WINDOW;
-        assert_eq!(scan_instant(Some(ok_past), now).unwrap(), ok_past);
-        assert!(scan_instant(Some(ok_past - Duration::seconds(1)), now).is_err());
+        assert!(check_online_scan_time(None, now).is_ok());
+        let oldest = now - ONLINE_SCAN_SKEW;
+        assert!(check_online_scan_time(Some(oldest), now).is_ok());
+        for past in [
+            Duration::seconds(1),
+            Duration::minutes(10),
+            Duration::hours(71),
+        ] {
+            assert!(matches!(
+                check_online_scan_time(Some(oldest - past), now),
+                Err(ServiceError::Debits(DebitsError::ScanTooOld))
+            ));
+        }
         let ok_future = now + SCAN_FUTURE_SKEW;
-        assert_eq!(scan_instant(Some(ok_future), now).unwrap(), ok_future);
-        assert!(scan_instant(Some(ok_future + Duration::seconds(1)), now).is_err());
+        assert!(check_online_scan_time(Some(ok_future), now).is_ok());
+        assert!(check_online_scan_time(Some(ok_future + Duration::seconds(1)), now).is_err());
     }
 }

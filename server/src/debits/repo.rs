@@ -60,6 +60,9 @@ pub trait DebitsRepo: Send + Sync + 'static {
         idem: Idempotency,
         now: DateTime<Utc>,
     ) -> Result<StoredResponse, ServiceError>;
+    /// The stored answer of a debit already applied under this
+    /// `Idempotency-Key` with this same request (a retry), if any.
+    fn replayed_debit(&self, idem: &Idempotency) -> Result<Option<StoredResponse>, ServiceError>;
     /// A partner cancels a debit (idempotent).
     fn refund(
         &self,
@@ -163,6 +166,11 @@ impl DebitsRepo for SqliteStore {
                 )))
             })
         })
+    }
+
+    fn replayed_debit(&self, idem: &Idempotency) -> Result<Option<StoredResponse>, ServiceError> {
+        self.db
+            .read(|c| crate::platform::idempotency::replayed(c, idem))
     }
 
     fn refund(

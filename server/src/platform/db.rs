@@ -97,6 +97,8 @@ pub struct Db {
     writer: Mutex<Option<JoinHandle<()>>>,
     readers: Mutex<Vec<Connection>>,
     path: PathBuf,
+    /// Write jobs sent to the writer so far.
+    jobs: std::sync::atomic::AtomicU64,
 }
 
 /// `execute` and `query_row` through the connection's statement cache: the
@@ -177,6 +179,7 @@ impl Db {
             writer: Mutex::new(Some(writer)),
             readers: Mutex::new(Vec::new()),
             path: path.to_owned(),
+            jobs: std::sync::atomic::AtomicU64::new(0),
         })
     }
 
@@ -210,6 +213,7 @@ impl Db {
             .clone()
             .ok_or(ServiceError::Unavailable)?;
         sender.send(job).map_err(|_| ServiceError::Unavailable)?;
+        self.jobs.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         rx.recv().map_err(|_| ServiceError::Unavailable)?
     }
 
@@ -256,6 +260,13 @@ impl Db {
             pool.push(conn);
         }
         out
+    }
+
+    /// How many write jobs were sent to the writer since the database was
+    /// opened (each is one slot in a group commit: how long one caller holds
+    /// the writer).
+    pub fn write_jobs(&self) -> u64 {
+        self.jobs.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Whether the writer thread is running (it stops only at close, or if it

@@ -74,6 +74,29 @@ pub(crate) fn idempotent(
     Ok(out)
 }
 
+/// The stored answer of `idem`'s key when it was used for this same request
+/// (a read, outside the writer): the retry of a write that was applied, whose
+/// answer was lost, gets that answer even when its request could no longer be
+/// accepted now (an expired code).
+pub(crate) fn replayed(
+    conn: &Connection,
+    idem: &Idempotency,
+) -> Result<Option<StoredResponse>, ServiceError> {
+    Ok(conn
+        .query_row(
+            "SELECT status, body FROM idempotency
+             WHERE account_id = ?1 AND key = ?2 AND request_hash = ?3",
+            params![idem.account_id, idem.key, idem.request_hash],
+            |r| {
+                Ok(StoredResponse {
+                    status: r.get(0)?,
+                    body: r.get(1)?,
+                })
+            },
+        )
+        .optional()?)
+}
+
 pub(crate) fn json_response<T: Serialize>(
     status: u16,
     v: &T,

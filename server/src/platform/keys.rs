@@ -28,11 +28,38 @@ pub const TRUST_LIST_STALE: Duration = Duration::days(14);
 /// How long an issuer key is trusted after it was created.
 pub const ISSUER_KEY_VALIDITY: Duration = Duration::days(365 * 6);
 
+/// The root private key (PKCS#8), in `DATA_DIR/keys`. Optional: without it
+/// the server publishes the list signed in advance ([`SIGNED_LIST_FILE`]).
+pub const ROOT_KEY_FILE: &str = "root.pk8";
+/// The root public key (base64url), kept beside the issuer keys so that the
+/// server can publish it and check a list signed offline without the root
+/// private key.
+pub const ROOT_PUBLIC_FILE: &str = "root.pub";
+/// A trust list signed in advance with the root key kept offline
+/// (`passregion-server sign-trust-list`).
+pub const SIGNED_LIST_FILE: &str = "trust-list.json";
+/// Longest validity of a list signed in advance (it bounds how long a removed
+/// issuer key stays trusted by offline apps).
+pub const MAX_OFFLINE_VALIDITY: Duration = Duration::days(365);
+
+/// Who signs the trust list.
+enum Signer {
+    /// The root key is on this server: the list is signed again by itself.
+    Online(RootKey),
+    /// The root key is kept offline: the list is one signed in advance,
+    /// re-read from this file (a newer one replaces it without a restart).
+    Offline(PathBuf),
+}
+
 /// The keys and the signed trust list. The list is signed again in the
-/// background ([`ServerKeys::renew_if_due`]); readers take a snapshot.
+/// background ([`ServerKeys::renew_if_due`]) when the root key is here, or
+/// re-read from [`SIGNED_LIST_FILE`] when it is kept offline; readers take a
+/// snapshot.
 pub struct ServerKeys {
-    /// Signs the trust list.
-    root: RootKey,
+    /// Signs the trust list, or where the list signed offline is.
+    signer: Signer,
+    /// The root public key (apps pin it).
+    root_public: PublicKey,
     /// Where the issuer keys are (re-read on renewal: a key added by
     /// `rotate-issuer-key` is published and used without a restart).
     dir: PathBuf,
@@ -56,14 +83,18 @@ pub struct TrustFreshness {
     pub version: u64,
     /// When it expires.
     pub expires_at: DateTime<Utc>,
-    /// Less than [`TRUST_LIST_STALE`] left (renewal is failing).
+    /// Less than [`TRUST_LIST_STALE`] left (renewal is failing, or a list
+    /// signed offline needs a new signature).
     pub stale: bool,
+    /// The server holds the root key and renews the list by itself.
+    pub automatic_renewal: bool,
 }
 
 impl std::fmt::Debug for ServerKeys {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ServerKeys")
-            .field("root", &self.root.kid())
+            .field("root", &self.root_public.kid())
+            .field("automatic_renewal", &self.automatic_renewal())
             .field("dir", &self.dir)
             .finish_non_exhaustive()
     }
@@ -109,53 +140,109 @@ pub(crate) fn issuer_files(dir: &Path) -> anyhow::Result<Vec<(PathBuf, DateTime<
 
 impl ServerKeys {
     /// Loads the keys of `data_dir`, creating the root and a first issuer key
-    /// if there are none, and signs a fresh trust list.
+    /// in a new data directory, and signs a fresh trust list. Without the
+    /// root private key ([`ROOT_KEY_FILE`]) but with a list signed in advance
+    /// ([`SIGNED_LIST_FILE`], checked against [`ROOT_PUBLIC_FILE`]), that list
+    /// is published and the root key is never read; without either, in a
+    /// directory that already has keys, the server refuses to start rather
+    /// than make a new root that no app trusts.
     pub fn load_or_create(data_dir: &Path, now: DateTime<Utc>) -> anyhow::Result<ServerKeys> {
         let dir = data_dir.join("keys");
         crate::platform::private_dir(&dir)
             .with_context(|| format!("cannot create {}", dir.display()))?;
-        let rng = SystemRandom::new();
-        let root_path = dir.join("root.pk8");
-        let root = if root_path.exists() {
-            RootKey::from_pkcs8(&std::fs::read(&root_path)?)
-                .map_err(|e| anyhow::anyhow!("root key unreadable: {e}"))?
+        let root_path = dir.join(ROOT_KEY_FILE);
+        let list_path = dir.join(SIGNED_LIST_FILE);
+        let pub_path = dir.join(ROOT_PUBLIC_FILE);
+        let known_public = read_root_public(&pub_path)?;
+        let signer = if root_path.exists() {
+            Signer::Online(read_root(&root_path)?)
+        } else if list_path.exists() {
+            Signer::Offline(list_path)
+        } else if known_public.is_some() || !issuer_files(&dir)?.is_empty() {
+            anyhow::bail!(
+                "the root key is not in {} and no trust list was signed in advance: \
+                 run `passregion-server sign-trust-list --root-key <root.pk8>` \
+                 (or put {ROOT_KEY_FILE} back)",
+                dir.display()
+            );
         } else {
-            let k = RootKey::generate(&rng).map_err(|e| anyhow::anyhow!("{e}"))?;
+            let k = RootKey::generate(&SystemRandom::new()).map_err(|e| anyhow::anyhow!("{e}"))?;
             write_secret(&root_path, k.to_pkcs8())?;
-            k
+            Signer::Online(k)
         };
-        if issuer_files(&dir)?.is_empty() {
-            Self::rotate_issuer(data_dir, now)?;
-        }
-        let published = Self::publish(&root, &dir, now)?;
+        let root_public = match (&signer, known_public) {
+            (Signer::Online(root), Some(known)) if root.public_key() != known => {
+                anyhow::bail!("{ROOT_KEY_FILE} does not match {ROOT_PUBLIC_FILE}")
+            }
+            (Signer::Online(root), None) => {
+                write_secret(&pub_path, root.public_key().to_base64().as_bytes())?;
+                root.public_key()
+            }
+            (_, Some(known)) => known,
+            (Signer::Offline(_), None) => anyhow::bail!(
+                "{} is missing: the root public key is needed to check the signed trust list",
+                pub_path.display()
+            ),
+        };
+        let published = match &signer {
+            Signer::Online(root) => {
+                if issuer_files(&dir)?.is_empty() {
+                    Self::rotate_issuer(data_dir, now)?;
+                }
+                Self::publish(root, &dir, now)?
+            }
+            Signer::Offline(path) => {
+                let p = Self::load_signed(path, &root_public, &dir, 0)?;
+                if issuer_files(&dir)?.len() > p.trust.keys.len() {
+                    tracing::warn!(
+                        "an issuer key is not in the signed trust list: it signs nothing until a new list is signed"
+                    );
+                }
+                tracing::info!(
+                    version = p.trust.version,
+                    expires_at = %p.trust.expires_at,
+                    "root key offline: trust list signed in advance; sign a new one before it expires"
+                );
+                p
+            }
+        };
         Ok(ServerKeys {
-            root,
+            signer,
+            root_public,
             dir,
             published: std::sync::RwLock::new(std::sync::Arc::new(published)),
         })
     }
 
-    /// Reads the issuer keys and signs a trust list of them at `now`.
-    fn publish(root: &RootKey, dir: &Path, now: DateTime<Utc>) -> anyhow::Result<Published> {
+    /// The trust list of the issuer keys in `dir`, valid `validity` from `now`.
+    fn list_of(dir: &Path, now: DateTime<Utc>, validity: Duration) -> anyhow::Result<TrustList> {
         let mut keys = Vec::new();
-        let mut newest = None;
         for (path, created) in issuer_files(dir)? {
-            let k = IssuerKey::from_pkcs8(&std::fs::read(&path)?)
-                .map_err(|e| anyhow::anyhow!("issuer key unreadable: {e}"))?;
+            let k = read_issuer(&path)?;
             keys.push(TrustedKey::for_issuer(
                 &k,
                 created - Duration::days(1),
                 created + ISSUER_KEY_VALIDITY,
             ));
-            newest = Some(k);
         }
-        let issuer = newest.ok_or_else(|| anyhow::anyhow!("no issuer key"))?;
-        let trust = TrustList {
+        if keys.is_empty() {
+            anyhow::bail!("no issuer key");
+        }
+        Ok(TrustList {
             version: u64::try_from(now.timestamp()).unwrap_or(0),
             issued_at: now,
-            expires_at: now + TRUST_LIST_VALIDITY,
+            expires_at: now + validity,
             keys,
-        };
+        })
+    }
+
+    /// Reads the issuer keys and signs a trust list of them at `now`.
+    fn publish(root: &RootKey, dir: &Path, now: DateTime<Utc>) -> anyhow::Result<Published> {
+        let trust = Self::list_of(dir, now, TRUST_LIST_VALIDITY)?;
+        let issuer = issuer_files(dir)?
+            .last()
+            .map(|(path, _)| read_issuer(path))
+            .ok_or_else(|| anyhow::anyhow!("no issuer key"))??;
         let signed = trust
             .sign(root)
             .map_err(|e| anyhow::anyhow!("cannot sign the trust list: {e}"))?;
@@ -164,6 +251,83 @@ impl ServerKeys {
             trust,
             signed,
         })
+    }
+
+    /// Reads a list signed in advance, checks it with the root public key
+    /// (signature, no rollback below `min_version`), and picks the newest
+    /// issuer key of `dir` that it trusts to sign cards and credentials.
+    fn load_signed(
+        path: &Path,
+        root: &PublicKey,
+        dir: &Path,
+        min_version: u64,
+    ) -> anyhow::Result<Published> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read {}", path.display()))?;
+        let signed = SignedTrustList::from_json(&text)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        let trust = signed
+            .verify(root, min_version)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        let files = issuer_files(dir)?;
+        let mut issuer = None;
+        for (path, _) in files.iter().rev() {
+            let k = read_issuer(path)?;
+            if trust.key(&k.kid()).is_some() {
+                issuer = Some(k);
+                break;
+            }
+        }
+        let issuer = issuer.ok_or_else(|| {
+            anyhow::anyhow!("the signed trust list trusts none of the issuer keys held here")
+        })?;
+        Ok(Published {
+            issuer: std::sync::Arc::new(issuer),
+            trust,
+            signed,
+        })
+    }
+
+    /// Signs, with the root key at `root_key` (kept offline, e.g. on
+    /// removable media), a trust list of the issuer keys of `data_dir` valid
+    /// `validity` from `now`, and writes it to `out`. The root key must be
+    /// the one the apps trust ([`ROOT_PUBLIC_FILE`]; written if absent). A
+    /// server without the root key publishes the list from
+    /// `DATA_DIR/keys/trust-list.json`, and picks a newer one up within a
+    /// minute.
+    pub fn sign_trust_list(
+        data_dir: &Path,
+        root_key: &Path,
+        out: &Path,
+        now: DateTime<Utc>,
+        validity: Duration,
+    ) -> anyhow::Result<TrustList> {
+        if validity <= Duration::zero() || validity > MAX_OFFLINE_VALIDITY {
+            anyhow::bail!("the validity must be between 1 and 365 days");
+        }
+        let dir = data_dir.join("keys");
+        let root = read_root(root_key)?;
+        let pub_path = dir.join(ROOT_PUBLIC_FILE);
+        match read_root_public(&pub_path)? {
+            Some(known) if known != root.public_key() => anyhow::bail!(
+                "{} is not the root key of this server ({})",
+                root_key.display(),
+                pub_path.display()
+            ),
+            Some(_) => {}
+            None => write_secret(&pub_path, root.public_key().to_base64().as_bytes())?,
+        }
+        let trust = Self::list_of(&dir, now, validity)?;
+        let signed = trust
+            .sign(&root)
+            .map_err(|e| anyhow::anyhow!("cannot sign the trust list: {e}"))?;
+        write_secret(out, signed.to_json().as_bytes())?;
+        Ok(trust)
+    }
+
+    /// Whether the server holds the root key and renews the list by itself.
+    pub fn automatic_renewal(&self) -> bool {
+        matches!(self.signer, Signer::Online(_))
     }
 
     /// What is published now (a cheap snapshot).
@@ -180,6 +344,10 @@ impl ServerKeys {
     /// the new list for a rollback.
     pub fn renew_if_due(&self, now: DateTime<Utc>) -> anyhow::Result<bool> {
         let current = self.current();
+        let root = match &self.signer {
+            Signer::Online(root) => root,
+            Signer::Offline(path) => return self.reload_signed(path, &current),
+        };
         let on_disk = issuer_files(&self.dir)?.len();
         let due = now - current.trust.issued_at >= TRUST_LIST_RENEWAL
             || on_disk != current.trust.keys.len();
@@ -187,12 +355,28 @@ impl ServerKeys {
         if !due || !newer {
             return Ok(false);
         }
-        let next = std::sync::Arc::new(Self::publish(&self.root, &self.dir, now)?);
+        self.replace(Self::publish(root, &self.dir, now)?);
+        Ok(true)
+    }
+
+    /// Without the root key: publishes the list of [`SIGNED_LIST_FILE`] when
+    /// a newer one was signed (or a new issuer key joined it).
+    fn reload_signed(&self, path: &Path, current: &Published) -> anyhow::Result<bool> {
+        let next = Self::load_signed(path, &self.root_public, &self.dir, current.trust.version)?;
+        if next.trust.version == current.trust.version && next.issuer.kid() == current.issuer.kid()
+        {
+            return Ok(false);
+        }
+        self.replace(next);
+        Ok(true)
+    }
+
+    fn replace(&self, next: Published) {
+        let next = std::sync::Arc::new(next);
         match self.published.write() {
             Ok(mut p) => *p = next,
             Err(poisoned) => *poisoned.into_inner() = next,
         }
-        Ok(true)
     }
 
     /// The published trust list (for verifying codes here).
@@ -213,6 +397,7 @@ impl ServerKeys {
             version: t.version,
             expires_at: t.expires_at,
             stale: t.expires_at - now < TRUST_LIST_STALE,
+            automatic_renewal: self.automatic_renewal(),
         }
     }
 
@@ -239,6 +424,26 @@ impl ServerKeys {
 
     /// The root public key (apps pin it at enrolment).
     pub fn root_public_key(&self) -> PublicKey {
-        self.root.public_key()
+        self.root_public
     }
+}
+
+fn read_root(path: &Path) -> anyhow::Result<RootKey> {
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    RootKey::from_pkcs8(&bytes).map_err(|e| anyhow::anyhow!("root key unreadable: {e}"))
+}
+
+fn read_issuer(path: &Path) -> anyhow::Result<IssuerKey> {
+    IssuerKey::from_pkcs8(&std::fs::read(path)?)
+        .map_err(|e| anyhow::anyhow!("issuer key unreadable: {e}"))
+}
+
+fn read_root_public(path: &Path) -> anyhow::Result<Option<PublicKey>> {
+    if !path.exists() {
+        return Ok(None);
+    }
+    let text = std::fs::read_to_string(path)?;
+    PublicKey::from_base64(text.trim())
+        .map(Some)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
 }

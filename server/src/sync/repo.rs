@@ -54,7 +54,12 @@ pub trait SyncRepo: Send + Sync + 'static {
         &self,
         partner_id: &str,
     ) -> Result<Vec<(String, String, bool)>, ServiceError>;
-    /// Applies checked offline debits (one transaction, one savepoint each).
+    /// Applies checked offline debits in order, each in its own savepoint,
+    /// [`crate::config::Policy::push_chunk`] items per writer job: other
+    /// writes run between two chunks, and an item sees what the items before
+    /// it wrote (committed by an earlier job or in its own). An error stops
+    /// the push; the chunks already committed are reported as duplicates when
+    /// it is sent again.
     fn apply_offline(
         &self,
         who: &Principal,
@@ -101,9 +106,18 @@ impl SyncRepo for SqliteStore {
         now: DateTime<Utc>,
     ) -> Result<Vec<ItemResult>, ServiceError> {
         let pusher = service::check_pusher(who, &self.policy)?;
-        let cats = self.catalogues.clone();
-        self.db
-            .write(move |c| service::apply_offline(c, &cats, &pusher, items, now))
+        let chunk = self.policy.push_chunk.max(1);
+        let mut results = Vec::with_capacity(items.len());
+        let mut items = items.into_iter().peekable();
+        while items.peek().is_some() {
+            let part: Vec<PushItem> = items.by_ref().take(chunk).collect();
+            let (cats, pusher) = (self.catalogues.clone(), pusher.clone());
+            results.extend(
+                self.db
+                    .write(move |c| service::apply_offline(c, &cats, &pusher, part, now))?,
+            );
+        }
+        Ok(results)
     }
 
     fn changes(&self, cursor: i64, limit: u32) -> Result<ChangePage, ServiceError> {

@@ -12,6 +12,7 @@ mod hardening;
 mod offline_exposure;
 mod offline_push;
 mod onboarding;
+mod online_scan;
 mod rules;
 mod sms;
 mod trust;

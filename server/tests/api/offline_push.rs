@@ -299,3 +299,151 @@ async fn overspend_at_two_offline_partners_is_paid_flagged_and_revoked() {
     let raw = app.get("/health").await;
     assert!(raw.headers.get("x-server-time").is_some());
 }
+
+/// What a push of 500 items applied in chunks of `chunk` answered and left.
+struct ChunkedRun {
+    /// Per item, in order: status, HTTP status, code, overspend, paid.
+    results: Vec<Value>,
+    /// The two cards' lecture loisir balances, and the offline transactions.
+    state: Value,
+    /// Writer jobs the push took.
+    jobs: u64,
+}
+
+async fn pushed_in_chunks(chunk: usize) -> ChunkedRun {
+    let app = TestApp::init()
+        .flags(&[
+            "--push-chunk",
+            &chunk.to_string(),
+            "--offline-max-count",
+            "1000",
+        ])
+        .build()
+        .await;
+    let etab = app.establishment("etab-ampere", "Lycée Ampère").await;
+    let (y1, _) = app.youth_with_card(&etab, "Chloé").await;
+    let (y2, _) = app.youth_with_card(&etab, "Adam").await;
+    let creds = [credential(&y1, 61).await, credential(&y2, 62).await];
+    let partner = app
+        .partner(PartnerCategory::Librairie, "Librairie du Parc")
+        .await;
+    let mut device = Device::enrol(&partner, 63).await;
+    let now = app.now();
+    let sign = |d: &mut OfflineDebit, key: &SoftwareDeviceKey| {
+        d.signature = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .encode(key.sign(&d.signing_bytes()).unwrap());
+    };
+    // 5 cents each, alternating between the two cards, and a last 15 € that
+    // the first card cannot pay in full (an overspend, covered by the card's
+    // offline guarantee); one record breaks the chain.
+    let mut items = Vec::new();
+    for k in 0..497u32 {
+        let (cred, phone) = &creds[k as usize % 2];
+        let cents = if k == 496 { 1500 } else { 5 };
+        let mut d = device.debit(
+            &cred.dynamic_qr(phone, now, k + 1).unwrap(),
+            cents,
+            cents,
+            now,
+        );
+        if k == 200 {
+            d.prev_hash = "f".repeat(64);
+            sign(&mut d, &device.key);
+            device.prev = d.hash();
+        }
+        items.push(d);
+    }
+    // The same item twice in the push, and an id reused for another body.
+    let duplicate = items[100].clone();
+    items.insert(300, duplicate);
+    let mut changed = items[50].clone();
+    changed.price = Money::from_cents(10).unwrap();
+    changed.debited = Money::from_cents(10).unwrap();
+    sign(&mut changed, &device.key);
+    items.insert(400, changed);
+    assert_eq!(items.len(), 499);
+    let last = items[498].clone();
+    items.push(last);
+
+    let before = app.state.db.write_jobs();
+    let results = push(&partner, &items).await;
+    let jobs = app.state.db.write_jobs() - before;
+    assert_eq!(results.len(), items.len());
+    for (r, item) in results.iter().zip(&items) {
+        assert_eq!(r["id"], item.id.to_string(), "in order");
+    }
+    let region = app.region().await;
+    let check = region.get("/api/region/ledger/check").await;
+    assert_eq!(check.body["inconsistencies"], json!([]));
+    let txs = region.get("/api/region/transactions?limit=1000").await;
+    let offline: Vec<Value> = txs.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["channel"] == "offline")
+        .map(|t| {
+            json!([
+                t["debited"],
+                t["reste_a_payer"],
+                t["balance_after"],
+                t["reimbursed_amount"]
+            ])
+        })
+        .collect();
+    let balance = |c: Value| remaining(&c, "lecture_loisir");
+    ChunkedRun {
+        results: results
+            .iter()
+            .map(|r| {
+                json!([
+                    r["status"],
+                    r["http_status"],
+                    r["code"],
+                    r["overspend"],
+                    r["transaction_id"].is_string()
+                ])
+            })
+            .collect(),
+        state: json!([
+            balance(y1.get("/api/youth/card").await.body),
+            balance(y2.get("/api/youth/card").await.body),
+            offline,
+        ]),
+        jobs,
+    }
+}
+
+#[tokio::test]
+async fn a_push_is_applied_in_chunks_with_the_same_results() {
+    let reference = pushed_in_chunks(500).await;
+    assert_eq!(reference.jobs, 1, "one writer job for the whole push");
+    // The push holds every kind of answer.
+    let count = |status: &str| reference.results.iter().filter(|r| r[0] == status).count();
+    assert_eq!(count("applied"), 496, "{:?}", reference.results);
+    assert_eq!(
+        count("duplicate"),
+        2,
+        "the repeated item and the repeated last one"
+    );
+    assert_eq!(count("conflict"), 1);
+    assert_eq!(count("rejected"), 1);
+    assert_eq!(
+        reference.results[200][2], "chaine_rompue",
+        "{}",
+        reference.results[200]
+    );
+    assert_eq!(reference.results[300][0], "duplicate");
+    assert_eq!(reference.results[400][2], "cle_idempotence_reutilisee");
+    assert!(
+        reference.results.iter().any(|r| r[3] == true),
+        "the cards overspend"
+    );
+    // Cut into writer jobs of 1, 7 and 50 items: the same answers, in the
+    // same order, and the same balances, ledger and payments.
+    for chunk in [1usize, 7, 50] {
+        let run = pushed_in_chunks(chunk).await;
+        assert_eq!(run.jobs, 500u64.div_ceil(chunk as u64), "chunk {chunk}");
+        assert_eq!(run.results, reference.results, "chunk {chunk}");
+        assert_eq!(run.state, reference.state, "chunk {chunk}");
+    }
+}

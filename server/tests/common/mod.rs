@@ -133,6 +133,7 @@ impl TestAppBuilder {
             clock,
             db_path: data_dir.join("passregion.db"),
             data_dir,
+            args,
             _tmp: Arc::new(tmp),
         }
     }
@@ -157,6 +158,8 @@ pub struct TestApp {
     pub data_dir: PathBuf,
     router: Router,
     db_path: PathBuf,
+    /// The command line it was built with (for [`TestApp::restart`]).
+    args: Vec<String>,
     _tmp: Arc<tempfile::TempDir>,
 }
 
@@ -167,6 +170,32 @@ impl TestApp {
             at: instant(DEFAULT_NOW),
             flags: Vec::new(),
             demo: None,
+        }
+    }
+
+    /// A new server on the same data directory, flags and clock, as after a
+    /// restart (or why it refused to start).
+    pub async fn restart(&self) -> anyhow::Result<TestApp> {
+        let config = parse_config(&self.args);
+        let (server, _) = Server::build_with_clock(config, self.clock.clone()).await?;
+        let state = server.state.clone();
+        Ok(TestApp {
+            router: passregion_server::router::router(state.clone()),
+            state,
+            clock: self.clock.clone(),
+            data_dir: self.data_dir.clone(),
+            db_path: self.db_path.clone(),
+            args: self.args.clone(),
+            _tmp: self._tmp.clone(),
+        })
+    }
+
+    /// A client of this server with the session of `other` (a client of the
+    /// server before a restart).
+    pub fn same_session(&self, other: &Client) -> Client {
+        Client {
+            router: self.router.clone(),
+            token: other.token.clone(),
         }
     }
 

@@ -1,0 +1,127 @@
+//! Online, a dynamic QR (`PD1:`) is decided at the server's clock, within its
+//! time step ±1 (docs/security.md, issue 11 item 3): a code seen once (over a
+//! shoulder, in a screenshot) cannot be debited later by sending the time it
+//! was seen as `scanned_at`. A past scan time is accepted only through offline
+//! sync, signed by an enrolled partner device (`offline_push.rs`).
+
+use chrono::Duration;
+use passregion_core::PartnerCategory;
+use passregion_core::credential::{AppCredential, SoftwareDeviceKey};
+use serde_json::{Value, json};
+
+use crate::common::{Client, TestApp, remaining};
+
+async fn credential(youth: &Client, seed: u8) -> (AppCredential, SoftwareDeviceKey) {
+    let key = SoftwareDeviceKey::from_seed(&[seed; 32]).unwrap();
+    let r = youth
+        .post(
+            "/api/youth/credentials",
+            &json!({"device_public_key": key.public_key().to_base64()}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    (
+        AppCredential::from_base64(r.body["credential"].as_str().unwrap()).unwrap(),
+        key,
+    )
+}
+
+/// The balance, the partner's transactions and the ledger check, together.
+async fn money(app: &TestApp, youth: &Client, partner: &Client) -> (String, usize, Value) {
+    let card = youth.get("/api/youth/card").await;
+    let txs = partner.get("/api/partner/transactions?limit=500").await;
+    let region = app.region().await;
+    let check = region.get("/api/region/ledger/check").await;
+    (
+        remaining(&card.body, "lecture_loisir"),
+        txs.body["items"].as_array().unwrap().len(),
+        json!([check.body["inconsistencies"], check.body["orphans"]]),
+    )
+}
+
+#[tokio::test]
+async fn a_code_seen_earlier_cannot_be_debited_online_with_its_scan_time() {
+    let app = TestApp::init()
+        .flags(&["--session-hours", "200"])
+        .build()
+        .await;
+    let etab = app.establishment("etab-ampere", "Lycée Ampère").await;
+    let (youth, _) = app.youth_with_card(&etab, "Lina").await;
+    // A credential valid 72 h, issued now; the attack happens 71 h later.
+    let (cred, phone) = credential(&youth, 41).await;
+    let partner = app
+        .partner(PartnerCategory::Librairie, "Librairie du Parc")
+        .await;
+    app.advance(Duration::hours(71) + Duration::minutes(1));
+    let now = app.now();
+    let before = money(&app, &youth, &partner).await;
+    assert_eq!(before.0, "15.00");
+    assert_eq!(before.1, 0);
+
+    // Codes shown 2 time steps, 10 minutes and 71 hours ago, each sent with
+    // the instant it was seen, and without it.
+    let cases = [
+        (Duration::seconds(60), "qr_expire"),
+        (Duration::minutes(10), "scan_trop_ancien"),
+        (Duration::hours(71), "scan_trop_ancien"),
+    ];
+    for (counter, (ago, code)) in (1u32..).zip(cases) {
+        let seen = now - ago;
+        let qr = cred.dynamic_qr(&phone, seen, counter).unwrap();
+        let body =
+            json!({"qr": qr, "avantage": "lecture_loisir", "price": "5.00", "scanned_at": seen});
+        let r = partner.debit(&body).await;
+        assert_eq!((r.status, r.code()), (422, code), "{ago}: {}", r.body);
+        assert!(r.body["message"].as_str().unwrap().len() > 10);
+        let r = partner
+            .debit(&json!({"qr": qr, "avantage": "lecture_loisir", "price": "5.00"}))
+            .await;
+        assert_eq!(
+            (r.status, r.code()),
+            (422, "qr_expire"),
+            "{ago}: {}",
+            r.body
+        );
+        // The inspection takes no scan time: it is refused the same way.
+        let r = partner
+            .post("/api/partner/cards/inspect", &json!({"qr": qr}))
+            .await;
+        assert_eq!(
+            (r.status, r.code()),
+            (422, "qr_expire"),
+            "{ago}: {}",
+            r.body
+        );
+    }
+    // Nothing moved.
+    assert_eq!(money(&app, &youth, &partner).await, before);
+
+    // The current step and the previous one pass, scan time or not.
+    let current = cred.dynamic_qr(&phone, now, 10).unwrap();
+    let key = uuid::Uuid::new_v4().to_string();
+    let body =
+        json!({"qr": current, "avantage": "lecture_loisir", "price": "5.00", "scanned_at": now});
+    let r = partner.post_idem("/api/partner/debits", &key, &body).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert_eq!(r.body["balance"], "10.00");
+    let receipt = r.body;
+    let previous = cred
+        .dynamic_qr(&phone, now - Duration::seconds(30), 11)
+        .unwrap();
+    let r = partner
+        .debit(&json!({"qr": previous, "avantage": "lecture_loisir", "price": "1.00"}))
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert_eq!(r.body["balance"], "9.00");
+
+    // The retry of an applied debit whose answer was lost still gets that
+    // answer once its code has expired (it is not shown as refused), and
+    // moves nothing.
+    app.advance(Duration::minutes(10));
+    let again = partner.post_idem("/api/partner/debits", &key, &body).await;
+    assert_eq!(again.status, 201, "{}", again.body);
+    assert_eq!(again.body, receipt);
+    let after = money(&app, &youth, &partner).await;
+    assert_eq!((after.0.as_str(), after.1), ("9.00", 2));
+    assert_eq!(after.2, before.2, "the ledger is consistent");
+}
