@@ -31,7 +31,9 @@ pub mod money;
 pub mod partner;
 pub mod public;
 pub mod qr;
+pub mod reimbursement;
 pub mod season;
+pub mod signed_money;
 pub mod status;
 pub mod sync;
 
@@ -42,3 +44,4 @@ pub use debit::{AvantageKind, DebitError, DebitOutcome, Quantity, RefundError, R
 pub use money::{Money, MoneyError};
 pub use public::{PartnerCategory, Profile, Public, Track};
 pub use season::Season;
+pub use signed_money::SignedMoney;
