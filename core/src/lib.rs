@@ -31,8 +31,10 @@ pub mod money;
 pub mod partner;
 pub mod public;
 pub mod qr;
+pub mod reimbursement;
 pub mod season;
 pub mod settlement;
+pub mod signed_money;
 pub mod status;
 pub mod sync;
 
@@ -43,3 +45,4 @@ pub use debit::{AvantageKind, DebitError, DebitOutcome, Quantity, RefundError, R
 pub use money::{Money, MoneyError};
 pub use public::{PartnerCategory, Profile, Public, Track};
 pub use season::Season;
+pub use signed_money::SignedMoney;

@@ -60,6 +60,10 @@ status_enum! {
         InProgress = "en_cours",
         /// Paid.
         Paid = "rembourse",
+        /// Settled by offsetting (*soldé par compensation*): refunds carried
+        /// from earlier batches absorbed it, nothing is paid; what was left
+        /// owing is carried to the partner's next batch.
+        Offset = "compense",
     }
 }
 
@@ -72,6 +76,9 @@ status_enum! {
         InProgress = "en_cours_de_remboursement",
         /// Paid.
         Paid = "rembourse",
+        /// In a batch settled by offsetting: deducted from what the partner
+        /// owed, nothing paid.
+        Offset = "compense",
     }
 }
 
@@ -83,6 +90,7 @@ impl ReimbursementStatus {
             None => ReimbursementStatus::Pending,
             Some(BatchStatus::InProgress) => ReimbursementStatus::InProgress,
             Some(BatchStatus::Paid) => ReimbursementStatus::Paid,
+            Some(BatchStatus::Offset) => ReimbursementStatus::Offset,
         }
     }
 }

@@ -3,6 +3,7 @@ import { useState } from 'preact/hooks';
 import { allPages, api, Batch, BonPlan, Card, Order } from './api';
 import { CARD_STATUS, date, dateTime, euros, amount, groupBy4, PUBLICS, TRACKS } from './format';
 import { ErrorBox, Layout, OfflineBanner, Tab, useLoad } from './ui';
+import { BatchAmounts, batchSummary } from './batch';
 
 const EST_TABS: Tab[] = [
   { hash: '#/etablissement', label: 'Commandes', icon: '✓' },
@@ -202,12 +203,11 @@ function Batches() {
           <li class="item">
             <div class="row">
               <strong>{b.partner_name}</strong>
-              <span class="value">{euros(b.total)}</span>
+              <span class="value">{euros(b.payable)}</span>
             </div>
-            <small>
-              {b.transactions} transaction(s) · jusqu’au {dateTime(b.period_end)} · {b.status === 'rembourse' ? `payé le ${date(b.paid_at)}` : 'en cours'}
-            </small>
-            {b.status !== 'rembourse' && (
+            <BatchAmounts b={b} />
+            <small>{batchSummary(b)}</small>
+            {b.status === 'en_cours' && (
               <div class="actions">
                 <button type="button" onClick={() => act(() => api.payBatch(b.id))}>
                   Marquer payé

@@ -594,7 +594,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Check the ledger: for every card, `loaded = balance + debited − refunded`. */
+        /**
+         * Check the ledger: for every card, `loaded = balance + debited − refunded`; and the
+         *     reimbursement batches: `Σ payable − owed = Σ (debits − refunds)` for every partner.
+         */
         get: operations["ledger_check"];
         put?: never;
         post?: never;
@@ -1062,8 +1065,26 @@ export interface components {
             /** @description What is left. */
             remaining: string;
         };
-        /** @description A reimbursement batch. */
+        /**
+         * @description A reimbursement batch: its own lines, what it carries in from earlier
+         *     batches (refunds after a payout are clawed back, not hidden), what the
+         *     Region pays and what is carried to the partner's next batch.
+         *     `total + carried_in = payable + carried_out`.
+         */
         Batch: {
+            /** @description The batch the deficit was carried from, if any. */
+            carried_from: string | null;
+            /**
+             * @description What the partner owed from earlier batches, deducted here
+             *     (*report du lot précédent*): zero or negative.
+             * @example -12.50
+             */
+            carried_in: string;
+            /**
+             * @description What is left owing, carried to the partner's next batch
+             *     (*reporté sur le lot suivant*): zero or negative.
+             */
+            carried_out: string;
             /**
              * Format: date-time
              * @description Created at.
@@ -1080,14 +1101,23 @@ export interface components {
             partner_id: string;
             /** @description Partner name. */
             partner_name: string;
+            /** @description What the Region pays for this batch: `total + carried_in`, never below zero. */
+            payable: string;
             /**
              * Format: date-time
              * @description Transactions up to this instant are included.
              */
             period_end: string;
-            /** @description `en_cours` or `rembourse`. */
+            /**
+             * @description `en_cours` (to be paid), `rembourse` (paid) or `compense` (settled by
+             *     offsetting: nothing to pay).
+             */
             status: string;
-            /** @description Net euros reimbursed. */
+            /**
+             * @description Debits − refunds of the batch's own transactions (signed: negative
+             *     when its refunds exceed its debits).
+             * @example -12.50
+             */
             total: string;
             /**
              * Format: int64
@@ -1494,7 +1524,18 @@ export interface components {
         ItemStatus: "applied" | "duplicate" | "conflict" | "reused" | "rejected";
         /** @description Result of the ledger check. */
         LedgerCheck: {
-            /** @description Lines where `loaded ≠ balance + debited − refunded` or a rule is broken. */
+            /**
+             * Format: int64
+             * @description Reimbursement batches checked: each batch's total is the sum of its
+             *     transactions, `total + carried_in = payable + carried_out`, and for
+             *     each partner `Σ payable − owed = Σ (debits − refunds)` of its batched
+             *     transactions (`owed`: what is carried to its next batch).
+             */
+            batches_checked: number;
+            /**
+             * @description Lines where `loaded ≠ balance + debited − refunded` or a rule is
+             *     broken, and reimbursement batches that do not reconcile.
+             */
             inconsistencies: string[];
             /**
              * Format: int64
@@ -1845,11 +1886,16 @@ export interface components {
         ReimbursementSummary: {
             /** @description Batches, newest first. */
             batches: components["schemas"]["Batch"][];
-            /** @description Euros in batches being paid. */
+            /**
+             * @description What the partner owes after refunds of paid debits, to be deducted
+             *     from its next batches: zero or negative.
+             */
+            carried_total: string;
+            /** @description Payable euros of the batches being paid. */
             in_progress_total: string;
             /** @description Euros already paid. */
             paid_total: string;
-            /** @description Euros not yet in a batch. */
+            /** @description Debits − refunds not yet in a batch (signed). */
             pending_total: string;
         };
         /**
@@ -1920,7 +1966,10 @@ export interface components {
             refunded: boolean;
             /** @description Euro amount reimbursed to the partner (negative for a refund). */
             reimbursed_amount: string;
-            /** @description `en_attente`, `en_cours_de_remboursement` or `rembourse`. */
+            /**
+             * @description `en_attente`, `en_cours_de_remboursement`, `rembourse` or `compense` (in a
+             *     batch settled by offsetting refunds carried from earlier batches).
+             */
             reimbursement_status: string;
             /** @description What the youth paid at the counter. */
             reste_a_payer: string;

@@ -91,4 +91,12 @@ export const REIMBURSEMENT_STATUS: Record<string, string> = {
   en_cours_de_remboursement: 'En cours de remboursement',
   rembourse: 'Remboursé',
   'remboursé': 'Remboursé',
+  compense: 'Soldé par compensation',
+};
+
+/** A reimbursement batch's status (`rembourse` is shown with its date, see batch.tsx). */
+export const BATCH_STATUS: Record<string, string> = {
+  en_cours: 'en cours',
+  rembourse: 'remboursé',
+  compense: 'soldé par compensation',
 };

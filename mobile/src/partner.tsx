@@ -2,6 +2,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { allPages, api, ApiError, Balance, CardSelector, DebitBody, DebitReceipt, Inspection, NetworkError, Transaction, uuidv4 } from './api';
 import { cached } from './sync';
+import { BatchAmounts, batchSummary } from './batch';
 import { amount, date, dateTime, euros, parseEurosInput, REIMBURSEMENT_STATUS } from './format';
 import { ErrorBox, Field, Layout, OfflineBanner, Tab, errorText, useLoad, usePullToRefresh } from './ui';
 import { startScanner, Scanner } from './scanner';
@@ -359,7 +360,7 @@ function Transactions() {
   );
 }
 
-function Totals({ s }: { s: { pending_total: string; in_progress_total: string; paid_total: string } }) {
+function Totals({ s }: { s: { pending_total: string; in_progress_total: string; paid_total: string; carried_total?: string } }) {
   return (
     <dl class="totals" data-testid="totals">
       <div>
@@ -373,6 +374,10 @@ function Totals({ s }: { s: { pending_total: string; in_progress_total: string; 
       <div>
         <dt>Remboursé</dt>
         <dd>{euros(s.paid_total)}</dd>
+      </div>
+      <div>
+        <dt>À déduire des prochains lots</dt>
+        <dd data-testid="carried-total">{euros(s.carried_total)}</dd>
       </div>
     </dl>
   );
@@ -471,14 +476,13 @@ function Reimbursements() {
           {s.batches.length === 0 && <p>Aucun lot de remboursement pour l’instant.</p>}
           <ul class="list">
             {s.batches.map((b) => (
-              <li class="item">
+              <li class="item" data-testid="batch">
                 <div class="row">
                   <strong>Lot du {date(b.created_at)}</strong>
-                  <span class="value">{euros(b.total)}</span>
+                  <span class="value">{euros(b.payable)}</span>
                 </div>
-                <small>
-                  {b.transactions} transaction(s) jusqu’au {dateTime(b.period_end)} · {b.status === 'rembourse' ? `remboursé le ${date(b.paid_at)}` : 'en cours'}
-                </small>
+                <BatchAmounts b={b} />
+                <small>{batchSummary(b)}</small>
               </li>
             ))}
           </ul>

@@ -444,7 +444,7 @@ fn online_calls_read_the_servers_own_types() {
     assert!(p.refresh_transactions().unwrap() >= 1);
     assert!(p.transactions(5).unwrap().iter().any(|t| t.id == r.id));
     let s = p.refresh_reimbursements().unwrap();
-    assert!(s.pending_total >= money("3.00"));
+    assert!(s.pending_total >= money("3.00").into());
     assert_eq!(p.reimbursements().unwrap(), Some(s));
     // The youth's history has the debit, with the server's timestamp text.
     y.refresh().unwrap();

@@ -19,6 +19,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::Utc;
 use passregion_core::Money;
 use passregion_core::PartnerCategory;
+use passregion_core::SignedMoney;
 use passregion_core::api::accounts::{AccountView, LoginResponse, Role};
 use passregion_core::api::debits::TransactionPage;
 use passregion_core::api::reimbursements::ReimbursementSummary;
@@ -291,9 +292,10 @@ impl Transport for FakeServer {
             })
             .unwrap()),
             "/api/partner/reimbursements" => ok(&serde_json::to_value(ReimbursementSummary {
-                pending_total: Money::ZERO,
-                in_progress_total: Money::ZERO,
-                paid_total: Money::ZERO,
+                pending_total: SignedMoney::ZERO,
+                in_progress_total: SignedMoney::ZERO,
+                paid_total: SignedMoney::ZERO,
+                carried_total: SignedMoney::ZERO,
                 batches: vec![],
             })
             .unwrap()),

@@ -126,7 +126,8 @@ pub struct Transaction {
     pub refunded: bool,
     /// `web`, `qr` or `offline`.
     pub channel: String,
-    /// `en_attente`, `en_cours_de_remboursement` or `rembourse`.
+    /// `en_attente`, `en_cours_de_remboursement`, `rembourse` or `compense` (in a
+    /// batch settled by offsetting refunds carried from earlier batches).
     pub reimbursement_status: String,
     /// When.
     pub created_at: DateTime<Utc>,

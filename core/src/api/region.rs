@@ -11,8 +11,14 @@ use crate::money::Money;
 pub struct LedgerCheck {
     /// Card × season × avantage lines checked.
     pub lines_checked: i64,
-    /// Lines where `loaded ≠ balance + debited − refunded` or a rule is broken.
+    /// Lines where `loaded ≠ balance + debited − refunded` or a rule is
+    /// broken, and reimbursement batches that do not reconcile.
     pub inconsistencies: Vec<String>,
+    /// Reimbursement batches checked: each batch's total is the sum of its
+    /// transactions, `total + carried_in = payable + carried_out`, and for
+    /// each partner `Σ payable − owed = Σ (debits − refunds)` of its batched
+    /// transactions (`owed`: what is carried to its next batch).
+    pub batches_checked: i64,
     /// Transactions without their ledger row, or the reverse.
     pub orphans: i64,
 }

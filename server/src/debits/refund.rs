@@ -1,10 +1,18 @@
 //! The refund of a debit: decided with the core refund rule (never twice,
 //! never above the debit, within the window), written through the
 //! storage-only `RefundTx` trait (SQLite implementation in `debits/repo.rs`).
+//!
+//! A debit for which the partner was paid more than the card paid (an
+//! offline debit accepted beyond the card's balance: the Region covered the
+//! shortfall) is refunded up to what the partner was paid, and the partner
+//! gives all of it back; the Region recovers its shortfall first and the card
+//! gets back only what it paid (`core::reimbursement::refund_split`). No
+//! money stays with the partner.
 
 use chrono::{DateTime, Utc};
 use passregion_core::debit::{AvantageKind, Quantity};
 use passregion_core::ledger::Totals;
+use passregion_core::reimbursement::refund_split;
 use passregion_core::{Money, RefundPolicy, Season};
 
 use crate::cards::error::CardsError;
@@ -29,7 +37,10 @@ pub(crate) struct StoredDebit {
     pub(crate) transaction: Transaction,
     pub(crate) card_id: String,
     pub(crate) season: i32,
+    /// Taken from the card.
     pub(crate) units: i64,
+    /// What the partner is paid for it, in cents.
+    pub(crate) amount_cents: i64,
 }
 
 /// What a refund writes once decided.
@@ -38,7 +49,9 @@ pub(crate) struct NewRefund<'a> {
     pub(crate) asked: &'a RefundAsked<'a>,
     pub(crate) original: &'a StoredDebit,
     pub(crate) season: Season,
-    pub(crate) amount: Quantity,
+    /// Units given back to the card (may be 0: the card paid nothing).
+    pub(crate) card_units: i64,
+    /// What the partner gives back.
     pub(crate) value: Money,
 }
 
@@ -74,7 +87,18 @@ pub(crate) fn refund(
             message: "Seul un débit peut être annulé.".into(),
         });
     }
-    let debited = Quantity::from_units(debit.unit_kind, original.units)?;
+    let on_card = Quantity::from_units(debit.unit_kind, original.units)?;
+    // The partner was paid more than the card paid: it may give back (and
+    // gives back by default) all it was paid.
+    let shortfall =
+        debit.unit_kind == AvantageKind::Credit && original.amount_cents > original.units;
+    let debited = if shortfall {
+        Quantity::Credit {
+            amount: Money::from_cents(original.amount_cents)?,
+        }
+    } else {
+        on_card
+    };
     let requested = match (debit.unit_kind, asked.req.amount, asked.req.entries) {
         (_, None, None) => None,
         (AvantageKind::Credit, Some(a), None) => Some(Quantity::Credit { amount: a }),
@@ -94,17 +118,34 @@ pub(crate) fn refund(
     };
     let season =
         Season::starting(original.season).map_err(|_| ServiceError::Internal("season".into()))?;
-    let value = cats
-        .get(season)
-        .and_then(|cat| cat.avantage(&debit.avantage))
-        .map(|a| a.reimbursed_value(amount))
-        .ok_or(ServiceError::Cards(CardsError::NoCatalogue))?;
+    let (value, card_units) = match (shortfall, amount, on_card) {
+        (
+            true,
+            Quantity::Credit { amount: returned },
+            Quantity::Credit {
+                amount: paid_by_card,
+            },
+        ) => {
+            let paid = Money::from_cents(original.amount_cents)?;
+            let split = refund_split(paid, paid_by_card, returned)?;
+            (split.partner_returns, split.card_credit.cents())
+        }
+        (true, _, _) => return Err(ServiceError::Internal("shortfall on entries".into())),
+        (false, _, _) => {
+            let value = cats
+                .get(season)
+                .and_then(|cat| cat.avantage(&debit.avantage))
+                .map(|a| a.reimbursed_value(amount))
+                .ok_or(ServiceError::Cards(CardsError::NoCatalogue))?;
+            (value, amount.units())
+        }
+    };
     let new = NewRefund {
         id: new_id(),
         asked,
         original: &original,
         season,
-        amount,
+        card_units,
         value,
     };
     let after = tx.insert_refund(&new)?;

@@ -350,16 +350,17 @@ impl crate::debits::refund::RefundTx for rusqlite::Connection {
         else {
             return Ok(None);
         };
-        let (card_id, season, units): (String, i32, i64) = self.one(
-            "SELECT card_id, season, units FROM transactions WHERE id = ?1",
+        let (card_id, season, units, amount_cents): (String, i32, i64, i64) = self.one(
+            "SELECT card_id, season, units, amount_cents FROM transactions WHERE id = ?1",
             [id],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
         )?;
         Ok(Some(crate::debits::refund::StoredDebit {
             transaction: original,
             card_id,
             season,
             units,
+            amount_cents,
         }))
     }
 
@@ -380,13 +381,23 @@ impl crate::debits::refund::RefundTx for rusqlite::Connection {
                 r.season.start_year(),
                 original.avantage,
                 kind_code(original.unit_kind),
-                r.amount.units(),
+                r.card_units,
                 -r.value.cents(),
                 r.asked.transaction_id,
                 original.channel,
                 ts(r.asked.now)
             ],
         )?;
+        // Nothing goes back to a card that paid nothing (its shortfall was
+        // the Region's): no ledger row then.
+        if r.card_units == 0 {
+            return crate::debits::ledger::totals(
+                self,
+                &r.original.card_id,
+                r.season,
+                &original.avantage,
+            );
+        }
         crate::debits::ledger::append_ledger(
             self,
             &r.original.card_id,
@@ -394,7 +405,7 @@ impl crate::debits::refund::RefundTx for rusqlite::Connection {
             &original.avantage,
             original.unit_kind,
             MovementKind::Refund,
-            r.amount.units(),
+            r.card_units,
             Some(&r.id),
             r.asked.now,
         )

@@ -39,6 +39,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         include_str!("../../migrations/0006_number_guards.sql"),
     ),
     (
+        "0009_clawback",
+        include_str!("../../migrations/0009_clawback.sql"),
+    ),
+    (
         "0010_offline_settlement",
         include_str!("../../migrations/0010_offline_settlement.sql"),
     ),
@@ -388,6 +392,104 @@ mod tests {
         // A database from a newer server is refused, not damaged.
         fresh.pragma_update(None, "user_version", 999_i64).unwrap();
         assert!(migrate(&mut fresh).is_err());
+    }
+
+    /// 0009 rebuilds the batch tables with foreign keys on (as `Db::open`
+    /// migrates): existing batches and their items survive, a negative one
+    /// now carries its deficit instead of showing 0,00 €, and no item points
+    /// at a dropped table.
+    #[test]
+    fn the_clawback_migration_keeps_batches_and_carries_old_deficits() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v6.db");
+        let v9 = MIGRATIONS
+            .iter()
+            .position(|(name, _)| *name == "0009_clawback")
+            .unwrap();
+        {
+            let mut c = Connection::open(&path).unwrap();
+            configure(&c).unwrap();
+            for (i, (_, sql)) in MIGRATIONS.iter().enumerate().take(v9) {
+                let tx = c.transaction().unwrap();
+                tx.execute_batch(sql).unwrap();
+                tx.pragma_update(None, "user_version", (i + 1) as i64)
+                    .unwrap();
+                tx.commit().unwrap();
+            }
+            // Batches as the old server wrote them, with their parents.
+            c.execute_batch(
+                "INSERT INTO establishments VALUES ('e1', 'Lycée', 'lycee', 'Lyon', '69001');
+                 INSERT INTO partners (id, name, category, address, city, postal_code, latitude,
+                   longitude, status, created_at)
+                 VALUES ('p1', 'Librairie', 'librairie', '1 rue', 'Lyon', '69001', 45.7, 4.8,
+                   'validated', '2026-10-01T00:00:00Z');
+                 INSERT INTO accounts VALUES
+                   ('a1', 'y@example.org', 'h', 'youth', 'Y', NULL, NULL, '2026-10-01T00:00:00Z'),
+                   ('a2', 'p@example.org', 'h', 'partner', 'P', 'p1', NULL, '2026-10-01T00:00:00Z');
+                 INSERT INTO orders (id, account_id, season, establishment_id, public, disabled,
+                   first_name, last_name, birth_date, address, postal_code, city, status, created_at)
+                 VALUES ('o1', 'a1', 2026, 'e1', 'lyceen', 0, 'Y', 'Z', '2010-03-14', '1 rue',
+                   '69001', 'Lyon', 'validee', '2026-10-01T00:00:00Z');
+                 INSERT INTO cards (id, number, account_id, order_id, establishment_id, season,
+                   status, public, disabled, first_name, last_name, birth_date, created_at)
+                 VALUES ('c1', '1234', 'a1', 'o1', 'e1', 2026, 'active', 'lyceen', 0, 'Y', 'Z',
+                   '2010-03-14', '2026-10-01T00:00:00Z');
+                 INSERT INTO transactions (id, kind, card_id, partner_id, account_id, season,
+                   avantage, unit_kind, price_units, units, reste_units, amount_cents, refund_of,
+                   channel, created_at)
+                 VALUES
+                   ('t1', 'debit', 'c1', 'p1', 'a2', 2026, 'lecture_loisir', 'credit', 1250, 1250,
+                    0, 1250, NULL, 'qr', '2026-10-30T00:00:00Z'),
+                   ('t2', 'refund', 'c1', 'p1', 'a2', 2026, 'lecture_loisir', 'credit', 0, 1250,
+                    0, -1250, 't1', 'qr', '2026-11-10T00:00:00Z');
+                 INSERT INTO reimbursement_batches VALUES
+                   ('b1', 'p1', '2026-11-01T00:00:00Z', 1250, 'rembourse', '2026-11-01T00:00:00Z', '2026-11-02T00:00:00Z'),
+                   ('b2', 'p1', '2026-11-16T00:00:00Z', -1250, 'en_cours', '2026-11-16T00:00:00Z', NULL);
+                 INSERT INTO reimbursement_items VALUES ('t1', 'b1'), ('t2', 'b2');",
+            )
+            .unwrap();
+        }
+        let mut c = Connection::open(&path).unwrap();
+        configure(&c).unwrap();
+        migrate(&mut c).unwrap();
+        let rows: Vec<(String, i64, i64, i64, String)> = c
+            .prepare(
+                "SELECT id, total_cents, payable_cents, carried_out_cents, status
+                 FROM reimbursement_batches ORDER BY id",
+            )
+            .unwrap()
+            .query_map([], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+            })
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(
+            rows,
+            vec![
+                ("b1".into(), 1250, 1250, 0, "rembourse".into()),
+                ("b2".into(), -1250, 0, -1250, "compense".into()),
+            ]
+        );
+        let items: i64 = c
+            .query_row("SELECT COUNT(*) FROM reimbursement_items", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(items, 2);
+        // Items point at the rebuilt table, by its name.
+        let sql: String = c
+            .query_row(
+                "SELECT sql FROM sqlite_master WHERE name = 'reimbursement_items'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert!(sql.contains("\"reimbursement_batches\""), "{sql}");
+        let dangling: i64 = c
+            .query_row("SELECT COUNT(*) FROM pragma_foreign_key_check", [], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        assert_eq!(dangling, 0);
     }
 
     #[test]

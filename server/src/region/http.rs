@@ -14,7 +14,8 @@ use crate::state::AppState;
 use crate::web::extract::blocking;
 use crate::web::problem::ApiError;
 
-/// Check the ledger: for every card, `loaded = balance + debited − refunded`.
+/// Check the ledger: for every card, `loaded = balance + debited − refunded`; and the
+/// reimbursement batches: `Σ payable − owed = Σ (debits − refunds)` for every partner.
 #[utoipa::path(get, path = "/api/region/ledger/check", responses((status = 200, body = LedgerCheck)), security(("bearer" = [])))]
 pub async fn ledger_check(
     State(s): State<AppState>,

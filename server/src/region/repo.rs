@@ -69,10 +69,14 @@ impl RegionRepo for SqliteStore {
                 [],
                 |r| r.get(0),
             )?;
+            // The reimbursement batches reconcile with the transactions.
+            let (batches_checked, batch_problems) = crate::reimbursements::repo::reconcile(c)?;
+            inconsistencies.extend(batch_problems);
             Ok(LedgerCheck {
                 lines_checked: lines,
                 inconsistencies,
                 orphans,
+                batches_checked,
             })
         })
     }

@@ -1,12 +1,12 @@
 //! Storage of reimbursement batches. The rules are in `reimbursements::service`; this file holds the SQL.
 
+use passregion_core::SignedMoney;
 use passregion_core::status::BatchStatus;
 
 use crate::platform::db::Cached;
 
 use chrono::DateTime;
 use chrono::Utc;
-use passregion_core::Money;
 use rusqlite::Connection;
 use rusqlite::params;
 
@@ -20,19 +20,24 @@ use crate::reimbursements::model::Batch;
 use crate::reimbursements::model::ReimbursementSummary;
 use crate::reimbursements::service;
 use crate::reimbursements::service::NewBatch;
+use crate::reimbursements::service::Owed;
 use crate::reimbursements::service::ReimbursementsTx;
 
 pub(crate) const BATCH_SELECT: &str =
     "SELECT b.id, b.partner_id, p.name, b.period_end, b.total_cents,
     (SELECT COUNT(*) FROM reimbursement_items i WHERE i.batch_id = b.id),
-    b.status, b.created_at, b.paid_at
+    b.status, b.created_at, b.paid_at,
+    b.carried_in_cents, b.carried_from, b.payable_cents, b.carried_out_cents
     FROM reimbursement_batches b JOIN partners p ON p.id = b.partner_id";
 
 pub(crate) fn batch_from_row(
     r: &rusqlite::Row<'_>,
 ) -> rusqlite::Result<Result<Batch, ServiceError>> {
     let period_end: String = r.get(3)?;
-    let total: i64 = r.get(4)?;
+    let cents = |i: usize| -> rusqlite::Result<Result<SignedMoney, ServiceError>> {
+        Ok(SignedMoney::from_cents(r.get(i)?).map_err(ServiceError::from))
+    };
+    let (total, carried_in, payable, carried_out) = (cents(4)?, cents(9)?, cents(11)?, cents(12)?);
     let created: String = r.get(7)?;
     let paid: Option<String> = r.get(8)?;
     let build = || -> Result<Batch, ServiceError> {
@@ -41,9 +46,11 @@ pub(crate) fn batch_from_row(
             partner_id: r.get(1)?,
             partner_name: r.get(2)?,
             period_end: parse_ts(&period_end)?,
-            // A net negative batch (more refunds than debits) is carried as zero
-            // here and its debt stays visible in the transactions.
-            total: Money::from_cents(total.max(0))?,
+            total: total?,
+            carried_in: carried_in?,
+            carried_from: r.get(10)?,
+            payable: payable?,
+            carried_out: carried_out?,
             transactions: r.get(5)?,
             status: r.get(6)?,
             created_at: parse_ts(&created)?,
@@ -60,10 +67,115 @@ pub(crate) fn batches_where(
 ) -> Result<Vec<Batch>, ServiceError> {
     select_all(
         conn,
-        &format!("{BATCH_SELECT} WHERE {clause} ORDER BY b.created_at DESC, b.id"),
+        &format!("{BATCH_SELECT} WHERE {clause} ORDER BY b.created_at DESC, b.id DESC"),
         args,
         batch_from_row,
     )
+}
+
+/// What `partner_id` owes from its batches (deficits carried out and not
+/// carried in since).
+fn owed(conn: &Connection, partner_id: &str) -> Result<Owed, ServiceError> {
+    Ok(conn.one(
+        "SELECT COALESCE(SUM(carried_in_cents - carried_out_cents), 0),
+           (SELECT id FROM reimbursement_batches WHERE partner_id = ?1 AND carried_out_cents < 0
+            ORDER BY created_at DESC, rowid DESC LIMIT 1)
+         FROM reimbursement_batches WHERE partner_id = ?1",
+        [partner_id],
+        |r| {
+            Ok(Owed {
+                cents: r.get(0)?,
+                from: r.get(1)?,
+            })
+        },
+    )?)
+}
+
+/// Reconciles the batches with the transactions: each batch's total is the
+/// sum of its transactions and `total + carried_in = payable + carried_out`
+/// (payable ≥ 0, carries ≤ 0, `compense` exactly when nothing is payable);
+/// for each partner `Σ payable − owed = Σ (debits − refunds)` of its batched
+/// transactions, with `owed ≥ 0`. Returns the number of batches checked and
+/// what does not reconcile.
+pub(crate) fn reconcile(conn: &Connection) -> Result<(i64, Vec<String>), ServiceError> {
+    let mut problems = Vec::new();
+    let mut stmt = conn.prepare(
+        "SELECT b.id, b.status, b.total_cents, b.carried_in_cents, b.payable_cents,
+           b.carried_out_cents,
+           COALESCE((SELECT SUM(t.amount_cents) FROM reimbursement_items i
+             JOIN transactions t ON t.id = i.transaction_id WHERE i.batch_id = b.id), 0),
+           (SELECT COUNT(*) FROM reimbursement_items i JOIN transactions t ON t.id = i.transaction_id
+             WHERE i.batch_id = b.id AND t.partner_id <> b.partner_id)
+         FROM reimbursement_batches b",
+    )?;
+    let rows = stmt.query_map([], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, String>(1)?,
+            [
+                r.get::<_, i64>(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
+                r.get(6)?,
+                r.get(7)?,
+            ],
+        ))
+    })?;
+    let mut checked = 0;
+    for row in rows {
+        let (id, status, [total, carried_in, payable, carried_out, lines, foreign]) = row?;
+        checked += 1;
+        if total != lines {
+            problems.push(format!(
+                "batch {id}: total {total} differs from its transactions {lines}"
+            ));
+        }
+        if total + carried_in != payable + carried_out {
+            problems.push(format!(
+                "batch {id}: total {total} + carried in {carried_in} ≠ payable {payable} + carried out {carried_out}"
+            ));
+        }
+        let offset = status == BatchStatus::Offset.as_str();
+        if payable < 0
+            || carried_in > 0
+            || carried_out > 0
+            || (payable > 0 && carried_out < 0)
+            || offset != (payable == 0)
+        {
+            problems.push(format!(
+                "batch {id} ({status}): payable {payable}, carried in {carried_in}, out {carried_out}"
+            ));
+        }
+        if foreign > 0 {
+            problems.push(format!(
+                "batch {id}: {foreign} transaction(s) of another partner"
+            ));
+        }
+    }
+    let mut stmt = conn.prepare(
+        "SELECT b.partner_id, SUM(b.payable_cents), SUM(b.carried_in_cents - b.carried_out_cents),
+           (SELECT COALESCE(SUM(t.amount_cents), 0) FROM transactions t
+             JOIN reimbursement_items i ON i.transaction_id = t.id WHERE t.partner_id = b.partner_id)
+         FROM reimbursement_batches b GROUP BY b.partner_id",
+    )?;
+    let rows = stmt.query_map([], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, i64>(1)?,
+            r.get::<_, i64>(2)?,
+            r.get::<_, i64>(3)?,
+        ))
+    })?;
+    for row in rows {
+        let (partner, payable, owed, net) = row?;
+        if owed < 0 || payable - owed != net {
+            problems.push(format!(
+                "partner {partner}: payable {payable} − owed {owed} ≠ debits − refunds {net}"
+            ));
+        }
+    }
+    Ok((checked, problems))
 }
 
 /// Storage and rules of reimbursement batches.
@@ -92,20 +204,23 @@ impl ReimbursementsRepo for SqliteStore {
     ) -> Result<ReimbursementSummary, ServiceError> {
         let pid = service::own_partner(who)?;
         self.db.read(move |c| {
-            let sum = |clause: &str| -> Result<Money, ServiceError> {
-                let sql = format!(
-                    "SELECT COALESCE(SUM(t.amount_cents), 0) FROM transactions t
-                     LEFT JOIN reimbursement_items i ON i.transaction_id = t.id
-                     LEFT JOIN reimbursement_batches b ON b.id = i.batch_id
-                     WHERE t.partner_id = ?1 AND {clause}"
-                );
-                let cents: i64 = c.one(&sql, [&pid], |r| r.get(0))?;
-                Ok(Money::from_cents(cents.max(0))?)
+            let sum = |sql: &str| -> Result<SignedMoney, ServiceError> {
+                let cents: i64 = c.one(sql, [&pid], |r| r.get(0))?;
+                Ok(SignedMoney::from_cents(cents)?)
+            };
+            let payable = |status: BatchStatus| {
+                sum(&format!(
+                    "SELECT COALESCE(SUM(payable_cents), 0) FROM reimbursement_batches
+                     WHERE partner_id = ?1 AND status = '{status}'"
+                ))
             };
             Ok(ReimbursementSummary {
-                pending_total: sum("i.batch_id IS NULL")?,
-                in_progress_total: sum(&format!("b.status = '{}'", BatchStatus::InProgress))?,
-                paid_total: sum(&format!("b.status = '{}'", BatchStatus::Paid))?,
+                pending_total: sum("SELECT COALESCE(SUM(t.amount_cents), 0) FROM transactions t
+                     LEFT JOIN reimbursement_items i ON i.transaction_id = t.id
+                     WHERE t.partner_id = ?1 AND i.batch_id IS NULL")?,
+                in_progress_total: payable(BatchStatus::InProgress)?,
+                paid_total: payable(BatchStatus::Paid)?,
+                carried_total: -SignedMoney::from_cents(owed(c, &pid)?.cents)?,
                 batches: batches_where(c, "b.partner_id = ?1", &[&pid])?,
             })
         })
@@ -155,17 +270,27 @@ impl ReimbursementsTx for Connection {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
+    fn owed(&self, partner_id: &str) -> Result<Owed, ServiceError> {
+        owed(self, partner_id)
+    }
+
     fn insert_batch(&self, b: &NewBatch<'_>) -> Result<(), ServiceError> {
+        let s = &b.settlement;
         self.exec(
-            "INSERT INTO reimbursement_batches (id, partner_id, period_end, total_cents, status, created_at)
-             VALUES (?1, ?2, ?3, ?4, ?6, ?5)",
+            "INSERT INTO reimbursement_batches (id, partner_id, period_end, total_cents,
+             carried_in_cents, carried_from, payable_cents, carried_out_cents, status, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
             params![
                 b.id,
                 b.partner_id,
                 ts(b.period_end),
-                b.total_cents,
+                s.total.cents(),
+                s.carried_in.cents(),
+                b.carried_from,
+                s.payable.cents(),
+                s.carried_out.cents(),
+                b.status.as_str(),
                 ts(b.created_at),
-                b.status.as_str()
             ],
         )?;
         self.exec(

@@ -6,6 +6,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod clawback;
 mod collective;
 mod enumeration;
 mod hardening;

@@ -447,3 +447,79 @@ async fn a_push_is_applied_in_chunks_with_the_same_results() {
         assert_eq!(run.state, reference.state, "chunk {chunk}");
     }
 }
+
+/// An offline debit accepted beyond the card's balance: the partner is paid
+/// what it accepted, the Region covers the shortfall. Refunded, the partner
+/// gives back all it was paid (none of it stays with the partner), the
+/// Region recovers its shortfall first and the card gets back only what it
+/// paid.
+#[tokio::test]
+async fn an_offline_debit_beyond_the_balance_is_refunded_with_all_the_partner_was_paid() {
+    let app = TestApp::init().build().await;
+    let etab = app.establishment("etab-ampere", "Lycée Ampère").await;
+    let (youth, card) = app.youth_with_card(&etab, "Maël").await;
+    let (youth2, card2) = app.youth_with_card(&etab, "Sacha").await;
+    let (cred, phone) = credential(&youth, 15).await;
+    let (cred2, phone2) = credential(&youth2, 16).await;
+    let partner = app
+        .partner(PartnerCategory::Librairie, "Librairie du Parc")
+        .await;
+    let mut device = Device::enrol(&partner, 51).await;
+    let now = app.now();
+    // Online, 10 € of the 15 € (the other card: all 15 €); then offline,
+    // 12 € accepted: the first card pays 5 €, the second nothing.
+    for (c, price) in [(&card, "10.00"), (&card2, "15.00")] {
+        let r = partner
+            .debit(&json!({"qr": c["qr"], "avantage": "lecture_loisir", "price": price}))
+            .await;
+        assert_eq!(r.status, 201, "{}", r.body);
+    }
+    let items = [
+        device.debit(&cred.dynamic_qr(&phone, now, 1).unwrap(), 1200, 1200, now),
+        device.debit(&cred2.dynamic_qr(&phone2, now, 1).unwrap(), 1200, 1200, now),
+    ];
+    let res = push(&partner, &items).await;
+    assert!(res.iter().all(|r| r["status"] == "applied"), "{res:?}");
+    let ids: Vec<&str> = res
+        .iter()
+        .map(|r| r["transaction_id"].as_str().unwrap())
+        .collect();
+    let refund = |id: &str, body: Value| {
+        let (partner, id) = (partner.clone(), id.to_owned());
+        async move {
+            partner
+                .post_idem(
+                    &format!("/api/partner/transactions/{id}/refund"),
+                    &uuid::Uuid::new_v4().to_string(),
+                    &body,
+                )
+                .await
+        }
+    };
+    // In full: the partner returns 12 €; the card gets its 5 € back.
+    let r = refund(ids[0], json!({})).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert_eq!(r.body["reimbursed_amount"], "-12.00");
+    assert_eq!(r.body["debited"], "5.00");
+    let c = youth.get("/api/youth/card").await;
+    assert_eq!(remaining(&c.body, "lecture_loisir"), "5.00");
+    // In part, on the card that paid nothing: 5 € back from the partner, all
+    // of it the Region's; nothing to the card.
+    let r = refund(ids[1], json!({"amount": "5.00"})).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert_eq!(r.body["reimbursed_amount"], "-5.00");
+    assert_eq!(r.body["debited"], "0.00");
+    let c = youth2.get("/api/youth/card").await;
+    assert_eq!(remaining(&c.body, "lecture_loisir"), "0.00");
+    // The partner is owed 10 + 15 + 12 + 12 − 12 − 5 = 32 €.
+    let region = app.region().await;
+    app.advance(chrono::Duration::seconds(1));
+    let r = region
+        .post("/api/region/reimbursements/close", &json!({}))
+        .await;
+    assert_eq!(r.body[0]["total"], "32.00", "{}", r.body);
+    assert_eq!(r.body[0]["payable"], "32.00");
+    let check = region.get("/api/region/ledger/check").await;
+    assert_eq!(check.body["inconsistencies"], json!([]), "{}", check.body);
+    assert_eq!(check.body["orphans"], 0);
+}

@@ -85,11 +85,17 @@ impl From<core::DeviceInfo> for DeviceInfo {
 pub struct Batch {
     /// Id.
     pub id: String,
-    /// Net total (decimal string).
+    /// Debits − refunds of the batch (signed decimal string).
     pub total: String,
+    /// Deficit carried in from earlier batches (zero or negative decimal string).
+    pub carried_in: String,
+    /// What the Region pays (decimal string).
+    pub payable: String,
+    /// Deficit carried to the next batch (zero or negative decimal string).
+    pub carried_out: String,
     /// Number of transactions.
     pub transactions: i64,
-    /// `en_cours` or `rembourse`.
+    /// `en_cours`, `rembourse` or `compense`.
     pub status: String,
     /// Period end.
     pub period_end: SystemTime,
@@ -104,6 +110,9 @@ pub struct Reimbursements {
     pub in_progress_total: String,
     /// Paid (decimal string).
     pub paid_total: String,
+    /// Owed after refunds of paid debits, deducted from the next batches
+    /// (zero or negative decimal string).
+    pub carried_total: String,
     /// Batches, newest first.
     pub batches: Vec<Batch>,
 }
@@ -114,12 +123,16 @@ impl From<core::Reimbursements> for Reimbursements {
             pending_total: r.pending_total.to_string(),
             in_progress_total: r.in_progress_total.to_string(),
             paid_total: r.paid_total.to_string(),
+            carried_total: r.carried_total.to_string(),
             batches: r
                 .batches
                 .into_iter()
                 .map(|b| Batch {
                     id: b.id,
                     total: b.total.to_string(),
+                    carried_in: b.carried_in.to_string(),
+                    payable: b.payable.to_string(),
+                    carried_out: b.carried_out.to_string(),
                     transactions: b.transactions,
                     status: b.status,
                     period_end: b.period_end.into(),
