@@ -72,6 +72,11 @@ impl Server {
             max_birth_date_failures: config.max_birth_date_failures.max(1),
             lockout: Duration::minutes(config.lockout_minutes),
             session_ttl: Duration::hours(config.session_hours),
+            collective: crate::config::CollectiveCaps::from_cents(
+                config.collective_per_youth_cents,
+                config.collective_per_booking_cents,
+                config.collective_per_day_cents,
+            ),
         };
         let store = Arc::new(SqliteStore::new(
             db.clone(),

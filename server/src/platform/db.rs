@@ -38,6 +38,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0006_number_guards",
         include_str!("../../migrations/0006_number_guards.sql"),
     ),
+    (
+        "0008_collective_bookings",
+        include_str!("../../migrations/0008_collective_bookings.sql"),
+    ),
 ];
 
 /// Most write closures committed together.
