@@ -491,6 +491,14 @@ pub(crate) enum BookingScope {
     All,
 }
 
+/// What a youth sees of a booking that includes its card: its own line
+/// only (not the other youths' names).
+pub(crate) fn for_youth(mut view: CollectiveBooking, own_cards: &[String]) -> CollectiveBooking {
+    view.lines.retain(|l| own_cards.contains(&l.card_id));
+    view.debited_cards = view.lines.iter().filter(|l| l.status == "debite").count();
+    view
+}
+
 /// Which bookings the caller may list: an établissement its own, a partner
 /// (convention in force) those asked of it, a youth those including its
 /// card, the Region all.

@@ -38,6 +38,7 @@ use crate::platform::idempotency::idempotent;
 use crate::platform::idempotency::json_response;
 use crate::platform::sql::parse_date;
 use crate::platform::sql::parse_ts;
+use crate::platform::sql::select_all;
 use crate::platform::sql::ts;
 use crate::platform::store::SqliteStore;
 
@@ -169,6 +170,15 @@ impl CollectiveRepo for SqliteStore {
     ) -> Result<Vec<CollectiveBooking>, ServiceError> {
         let scope = booking::booking_scope(who)?;
         self.db.read(move |c| {
+            let youth = match &scope {
+                BookingScope::Youth(a) => Some(select_all(
+                    c,
+                    "SELECT id FROM cards WHERE account_id = ?1",
+                    &[a],
+                    |r| Ok(r.get::<_, String>(0).map_err(ServiceError::from)),
+                )?),
+                _ => None,
+            };
             let (clause, arg) = match scope {
                 BookingScope::Establishment(e) => ("b.establishment_id = ?1", e),
                 BookingScope::Partner(p) => ("b.partner_id = ?1", p),
@@ -187,7 +197,15 @@ impl CollectiveRepo for SqliteStore {
             let ids = stmt
                 .query_map([arg], |r| r.get::<_, String>(0))?
                 .collect::<Result<Vec<_>, _>>()?;
-            ids.iter().map(|id| c.booking_view(id, now)).collect()
+            ids.iter()
+                .map(|id| {
+                    let view = c.booking_view(id, now)?;
+                    Ok(match &youth {
+                        Some(own) => booking::for_youth(view, own),
+                        None => view,
+                    })
+                })
+                .collect()
         })
     }
 }

@@ -80,7 +80,10 @@ async fn a_booking_debits_nothing_until_its_partner_confirms_then_each_youth_onc
     assert_eq!(spectacles_left(&youths[1].0).await, "20.00");
     let pending = youths[1].0.get("/api/youth/collective-bookings").await;
     assert_eq!(pending.body[0]["status"], "demandee");
-    assert_eq!(pending.body[0]["lines"][1]["status"], "en_attente");
+    assert_eq!(pending.body[0]["lines"][0]["status"], "en_attente");
+    // Only its own line: not the other youths' names.
+    assert_eq!(pending.body[0]["lines"].as_array().unwrap().len(), 1);
+    assert_eq!(pending.body[0]["lines"][0]["card_id"], youths[1].1["id"]);
     // The partner sees the request and confirms the service.
     let asked = theatre.get("/api/partner/collective-bookings").await;
     assert_eq!(asked.body[0]["id"], id.as_str());
