@@ -186,6 +186,8 @@ impl Transport for Fake {
                         refund_of: None,
                         refunded: false,
                         channel: "qr".into(),
+                        booking_id: None,
+                        booking_label: None,
                         reimbursement_status: "en_attente".into(),
                         created_at: Utc::now() - Duration::minutes(i),
                     })

@@ -181,6 +181,24 @@ impl Avantage {
         }
     }
 
+    /// The most any youth receives of this avantage in the season: the
+    /// largest of the base and the rules, doubled where a disability doubles
+    /// it (none: the avantage gives nothing). A price per youth above it can
+    /// never be a real price for one youth (collective bookings cap on it).
+    pub fn max_entitlement(&self) -> Option<Quantity> {
+        let most = self
+            .rules
+            .iter()
+            .map(|r| r.quantity)
+            .chain(self.base)
+            .max_by_key(|q| q.units())?;
+        if self.doubled_for_disability {
+            Some(double(most).unwrap_or(most))
+        } else {
+            Some(most)
+        }
+    }
+
     /// Whether a partner of this category may debit this avantage.
     pub fn allows(&self, category: PartnerCategory) -> bool {
         self.categories.contains(&category)
@@ -559,6 +577,23 @@ mod tests {
         let cats = Catalogue::builtin().unwrap();
         assert_eq!(cats[0].season.to_string(), "2026-2027");
         assert_eq!(cats[1].season.to_string(), "2027-2028");
+    }
+
+    #[test]
+    fn the_most_a_youth_receives_is_the_largest_rule_doubled_for_disability() {
+        let cat = &Catalogue::builtin().unwrap()[0];
+        let most = |code: &str| cat.avantage(code).unwrap().max_entitlement();
+        let credit = |c: i64| {
+            Some(Quantity::Credit {
+                amount: Money::from_cents(c).unwrap(),
+            })
+        };
+        assert_eq!(most("spectacles"), credit(2000));
+        // 70 € base, 100 € in seconde, doubled for a disability.
+        assert_eq!(most("manuels_scolaires"), credit(20000));
+        // Rules only: the largest (400 € in BP).
+        assert_eq!(most("premier_equipement_pro"), credit(40000));
+        assert_eq!(most("cinema"), Some(Quantity::Entries { count: 5 }));
     }
 
     #[test]

@@ -1,5 +1,5 @@
 //! The statuses of the things the server keeps (orders, reimbursement batches,
-//! bons plans, partner conventions, offline debits): one enum each, with one
+//! bons plans, partner conventions, offline debits, collective bookings): one enum each, with one
 //! string mapping (`as_str` / `parse`, the same strings in the database and
 //! on the wire). The card's status is [`crate::card::CardStatus`].
 
@@ -145,6 +145,36 @@ status_enum! {
     }
 }
 
+status_enum! {
+    /// A collective booking requested by an établissement from a partner
+    /// (FAQ §14): nothing is debited until the partner confirms the service.
+    CollectiveBookingStatus {
+        /// Requested by the établissement, waiting for the partner.
+        Requested = "demandee",
+        /// Confirmed by the partner: the youths' avantages were debited.
+        Confirmed = "confirmee",
+        /// Declined by the partner.
+        Declined = "refusee",
+        /// Not confirmed by the end of the service day (Region time).
+        Expired = "expiree",
+        /// Cancelled by the établissement before the partner's answer.
+        Cancelled = "annulee",
+    }
+}
+
+impl CollectiveBookingStatus {
+    /// The French word shown to people.
+    pub const fn label(self) -> &'static str {
+        match self {
+            CollectiveBookingStatus::Requested => "en attente du partenaire",
+            CollectiveBookingStatus::Confirmed => "confirmée",
+            CollectiveBookingStatus::Declined => "refusée par le partenaire",
+            CollectiveBookingStatus::Expired => "expirée",
+            CollectiveBookingStatus::Cancelled => "annulée",
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -188,6 +218,11 @@ mod tests {
             OfflineDebitStatus::ALL,
             OfflineDebitStatus::as_str,
             OfflineDebitStatus::parse,
+        );
+        round_trip(
+            CollectiveBookingStatus::ALL,
+            CollectiveBookingStatus::as_str,
+            CollectiveBookingStatus::parse,
         );
         assert_eq!(
             ReimbursementStatus::of_batch(Some(BatchStatus::Paid)),

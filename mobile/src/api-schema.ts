@@ -200,7 +200,29 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/establishment/collective-debits": {
+    "/api/establishment/collective-bookings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The établissement's collective bookings, newest first. */
+        get: operations["establishment_bookings"];
+        put?: never;
+        /**
+         * Request a collective booking from a partner for a group of the
+         *     établissement's youths. Nothing is debited until the partner confirms.
+         *     Requires an `Idempotency-Key` header.
+         */
+        post: operations["request_booking"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/establishment/collective-bookings/{id}/cancel": {
         parameters: {
             query?: never;
             header?: never;
@@ -209,11 +231,8 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /**
-         * Pay a group booking at a partner with the avantages of the établissement's
-         *     youths taking part. Requires an `Idempotency-Key` header.
-         */
-        post: operations["collective_debit"];
+        /** Cancel a booking not yet answered by the partner. */
+        post: operations["cancel_booking"];
         delete?: never;
         options?: never;
         head?: never;
@@ -334,6 +353,61 @@ export interface paths {
         put?: never;
         /** What this partner may debit on a card (after scanning it or typing its number). */
         post: operations["inspect_card"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/partner/collective-bookings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The collective bookings asked of this partner, newest first. */
+        get: operations["partner_bookings"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/partner/collective-bookings/{id}/confirm": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Confirm the service of a booking: each youth's avantage is debited (the
+         *     counter's rule); the answer lists who could not be debited and why.
+         *     Requires an `Idempotency-Key` header.
+         */
+        post: operations["confirm_booking"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/partner/collective-bookings/{id}/decline": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Decline a booking (nothing is debited). */
+        post: operations["decline_booking"];
         delete?: never;
         options?: never;
         head?: never;
@@ -564,6 +638,23 @@ export interface paths {
         put?: never;
         /** Publish or refuse a bon plan. */
         post: operations["moderate_bon_plan"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/region/collective-bookings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every collective booking: request, answer, by whom, when. */
+        get: operations["region_bookings"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -857,6 +948,26 @@ export interface paths {
         };
         /** The card's signed QR as an SVG image. */
         get: operations["my_card_qr_svg"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/youth/collective-bookings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The collective bookings that include the youth's card (waiting ones
+         *     included: nothing is debited before the partner confirms).
+         */
+        get: operations["youth_bookings"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1269,51 +1380,116 @@ export interface components {
             /** @description Where the code went (masked). */
             code_sent_to: string;
         };
-        /** @description One card's outcome. */
+        /** @description A collective booking, as the établissement, the partner and the Region see it. */
+        CollectiveBooking: {
+            /** @description Avantage code. */
+            avantage: string;
+            /**
+             * Format: date-time
+             * @description Until when the partner may confirm (end of the service day, Region time).
+             */
+            confirm_before: string;
+            /** @description Youths debited (once confirmed). */
+            debited_cards: number;
+            /**
+             * Format: date-time
+             * @description When it was confirmed, declined, cancelled or found expired.
+             */
+            decided_at: string | null;
+            /** @description Who confirmed, declined or cancelled it. */
+            decided_by: string | null;
+            /** @description Établissement. */
+            establishment_id: string;
+            /** @description Établissement name. */
+            establishment_name: string;
+            /** @description Id. */
+            id: string;
+            /** @description What the booking is. */
+            label: string;
+            /** @description One line per youth, in request order. */
+            lines: components["schemas"]["CollectiveLine"][];
+            /** @description Partner. */
+            partner_id: string;
+            /** @description Partner name. */
+            partner_name: string;
+            /** @description Price per youth (euros, or entries). */
+            price_per_youth: string;
+            /** @description The partner's reason for declining. */
+            reason: string | null;
+            /**
+             * Format: date-time
+             * @description When.
+             */
+            requested_at: string;
+            /** @description Who requested it (display name of the établissement's account). */
+            requested_by: string;
+            /**
+             * Format: date
+             * @description Day of the service.
+             */
+            service_date: string;
+            /** @description `demandee`, `confirmee`, `refusee`, `expiree` or `annulee`. */
+            status: string;
+            /** @description The status in French words. */
+            status_label: string;
+            /** @description Euro value asked for the whole booking (price × youths). */
+            total: string;
+            /** @description `credit` or `entries`. */
+            unit_kind: string;
+        };
+        /**
+         * @description `POST /api/establishment/collective-bookings`: an établissement asks a
+         *     partner for a service to a group of its youths. Nothing is debited until
+         *     the partner confirms.
+         */
+        CollectiveBookingRequest: {
+            /** @description Avantage code. */
+            avantage: string;
+            /** @description Cards of the établissement's own youths taking part (1 to 100, each once). */
+            card_ids: string[];
+            /**
+             * Format: int32
+             * @description Entries per youth, for an entries avantage (at most the avantage's season amount).
+             */
+            entries_per_youth?: number | null;
+            /** @description What the booking is (shown to the partner and in each youth's history). */
+            label: string;
+            /** @description The partner (convention in force, allowed to debit the avantage). */
+            partner_id: string;
+            /**
+             * @description Price per youth in euros, for a credit avantage: more than zero, at
+             *     most the avantage's season amount and the Region's per-youth cap.
+             */
+            price_per_youth?: string | null;
+            /**
+             * Format: date
+             * @description Day of the service (Region time): today up to 90 days ahead.
+             */
+            service_date: string;
+        };
+        /** @description `POST /api/partner/collective-bookings/{id}/decline`. */
+        CollectiveDecision: {
+            /** @description Why (optional, shown to the établissement). */
+            reason?: string | null;
+        };
+        /** @description One youth's line of a collective booking. */
         CollectiveLine: {
-            /** @description Balance left on the avantage. */
-            balance: string | null;
             /** @description Card id. */
             card_id: string;
             /** @description Machine code of a refusal. */
             code: string | null;
             /** @description Taken from the card. */
             debited: string | null;
+            /** @description Holder's first name and initial. */
+            holder: string;
             /** @description French message of a refusal. */
             message: string | null;
             /** @description Left for the youth (or the établissement) to pay. */
             reste_a_payer: string | null;
-            /** @description `debite` or `refuse`. */
+            /** @description `en_attente` (booking not confirmed), `debite` or `refuse`. */
             status: string;
             /** @description Transaction (when debited). */
             transaction_id: string | null;
-        };
-        /** @description `POST /api/establishment/collective-debits`. */
-        CollectiveRequest: {
-            /** @description Avantage code. */
-            avantage: string;
-            /** @description Cards of the établissement's youths taking part (1 to 100). */
-            card_ids: string[];
-            /**
-             * Format: int32
-             * @description Entries per youth, for an entries avantage.
-             */
-            entries_per_youth?: number | null;
-            /** @description The partner (validated convention). */
-            partner_id: string;
-            /** @description Price per youth in euros, for a credit avantage. */
-            price_per_youth?: string | null;
-        };
-        /** @description The booking's outcome. */
-        CollectiveResponse: {
-            /** @description Avantage. */
-            avantage: string;
-            /** @description Cards debited. */
-            debited_cards: number;
-            /** @description Per card, in request order. */
-            lines: components["schemas"]["CollectiveLine"][];
-            /** @description Partner. */
-            partner_id: string;
         };
         /** @description `POST /api/youth/credentials`. */
         CredentialRequest: {
@@ -1939,9 +2115,13 @@ export interface components {
             avantage_label: string;
             /** @description Remaining balance of the avantage after this transaction. */
             balance_after?: string | null;
+            /** @description For a collective debit: its booking. */
+            booking_id?: string | null;
+            /** @description For a collective debit: what the booking is (its label). */
+            booking_label?: string | null;
             /** @description Card (last four digits only). */
             card: string;
-            /** @description `web`, `qr` or `offline`. */
+            /** @description `web`, `qr`, `offline` or `collective`. */
             channel: string;
             /**
              * Format: date-time
@@ -2325,7 +2505,26 @@ export interface operations {
             };
         };
     };
-    collective_debit: {
+    establishment_bookings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CollectiveBooking"][];
+                };
+            };
+        };
+    };
+    request_booking: {
         parameters: {
             query?: never;
             header: {
@@ -2336,7 +2535,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["CollectiveRequest"];
+                "application/json": components["schemas"]["CollectiveBookingRequest"];
             };
         };
         responses: {
@@ -2345,10 +2544,55 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["CollectiveResponse"];
+                    "application/json": components["schemas"]["CollectiveBooking"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
                 };
             };
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    cancel_booking: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CollectiveBooking"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2551,6 +2795,105 @@ export interface operations {
                 };
             };
             423: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    partner_bookings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CollectiveBooking"][];
+                };
+            };
+        };
+    };
+    confirm_booking: {
+        parameters: {
+            query?: never;
+            header: {
+                "Idempotency-Key": string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CollectiveBooking"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    decline_booking: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CollectiveDecision"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CollectiveBooking"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2936,6 +3279,25 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["BonPlan"];
+                };
+            };
+        };
+    };
+    region_bookings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CollectiveBooking"][];
                 };
             };
         };
@@ -3334,6 +3696,25 @@ export interface operations {
                 };
                 content: {
                     "image/svg+xml": unknown;
+                };
+            };
+        };
+    };
+    youth_bookings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CollectiveBooking"][];
                 };
             };
         };

@@ -29,6 +29,8 @@ export type Credential = Schemas['CredentialResponse'];
 export type Health = Schemas['Health'];
 export type CardQr = Schemas['CardQrView'];
 export type RefundRequest = Schemas['RefundRequest'];
+export type CollectiveBooking = Schemas['CollectiveBooking'];
+export type CollectiveBookingRequest = Schemas['CollectiveBookingRequest'];
 /** The body of every non-2xx response. */
 export type ApiErrorBody = Schemas['ApiError'];
 
@@ -193,6 +195,14 @@ export const api = {
   refund: (id: string, body: RefundRequest, idempotencyKey: string) =>
     request<Transaction>('POST', `/api/partner/transactions/${encodeURIComponent(id)}/refund`, { body, idempotencyKey }),
   reimbursements: () => request<ReimbursementSummary>('GET', '/api/partner/reimbursements'),
+  partnerBookings: () => request<CollectiveBooking[]>('GET', '/api/partner/collective-bookings'),
+  /** Confirms the service: the youths' avantages are debited (retry with the same key). */
+  confirmBooking: (id: string, idempotencyKey: string) =>
+    request<CollectiveBooking>('POST', `/api/partner/collective-bookings/${encodeURIComponent(id)}/confirm`, { body: {}, idempotencyKey }),
+  declineBooking: (id: string, reason?: string) =>
+    request<CollectiveBooking>('POST', `/api/partner/collective-bookings/${encodeURIComponent(id)}/decline`, {
+      body: (reason ? { reason } : {}) satisfies Schemas['CollectiveDecision'],
+    }),
 
   // établissement
   establishmentOrders: (status?: string) => request<Order[]>('GET', `/api/establishment/orders${qs({ status })}`),
@@ -205,6 +215,12 @@ export const api = {
     request<Card>('POST', `/api/establishment/cards/${encodeURIComponent(id)}/suspend`, { body: { reason } satisfies Schemas['ReasonRequest'] }),
   reactivateCard: (id: string) => request<Card>('POST', `/api/establishment/cards/${encodeURIComponent(id)}/reactivate`, { body: {} }),
   revalidateCard: (id: string) => request<Card>('POST', `/api/establishment/cards/${encodeURIComponent(id)}/revalidate`, { body: {} }),
+  establishmentBookings: () => request<CollectiveBooking[]>('GET', '/api/establishment/collective-bookings'),
+  /** Requests a booking from a partner; nothing is debited before it confirms. */
+  requestBooking: (body: CollectiveBookingRequest, idempotencyKey: string) =>
+    request<CollectiveBooking>('POST', '/api/establishment/collective-bookings', { body, idempotencyKey }),
+  cancelBooking: (id: string) =>
+    request<CollectiveBooking>('POST', `/api/establishment/collective-bookings/${encodeURIComponent(id)}/cancel`, { body: {} }),
 
   // région
   regionTransactions: (after?: number, limit = 100) =>

@@ -1,6 +1,6 @@
-// Partner space: cash in (scan or manual), transactions, reimbursements.
+// Partner space: cash in (scan or manual), collective bookings, transactions, reimbursements.
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { allPages, api, ApiError, Balance, CardSelector, DebitBody, DebitReceipt, Inspection, NetworkError, Transaction, uuidv4 } from './api';
+import { allPages, api, ApiError, Balance, CardSelector, CollectiveBooking, DebitBody, DebitReceipt, Inspection, NetworkError, Transaction, uuidv4 } from './api';
 import { cached } from './sync';
 import { BatchAmounts, batchSummary } from './batch';
 import { amount, date, dateTime, euros, parseEurosInput, REIMBURSEMENT_STATUS } from './format';
@@ -10,6 +10,7 @@ import { dismiss, enqueue, flush, onOutboxChange, OutboxItem, outboxItems, start
 
 const TABS: Tab[] = [
   { hash: '#/partenaire', label: 'Encaisser', icon: '▦' },
+  { hash: '#/partenaire/reservations', label: 'Réservations', icon: '✓' },
   { hash: '#/partenaire/transactions', label: 'Transactions', icon: '≡' },
   { hash: '#/partenaire/remboursements', label: 'Remboursements', icon: '€' },
 ];
@@ -21,7 +22,9 @@ export function PartnerApp({ hash, onLogout }: { hash: string; onLogout: () => v
   return (
     <Layout title="Espace partenaire" tabs={TABS} current={current} onLogout={onLogout}>
       <Outbox />
-      {route === '#/partenaire/transactions' ? (
+      {route === '#/partenaire/reservations' ? (
+        <Bookings />
+      ) : route === '#/partenaire/transactions' ? (
         <Transactions />
       ) : route === '#/partenaire/remboursements' ? (
         <Reimbursements />
@@ -427,7 +430,8 @@ function PartnerTx({ t, onChanged }: { t: Transaction; onChanged: () => void }) 
         </span>
       </div>
       <small>
-        {dateTime(t.created_at)} · {t.avantage_label ?? t.avantage} · prix {amount(t.unit_kind, t.price)} · remboursement partenaire {euros(t.reimbursed_amount)} ·{' '}
+        {dateTime(t.created_at)} · {t.avantage_label ?? t.avantage}
+        {t.booking_label && ` · réservation « ${t.booking_label} »`} · prix {amount(t.unit_kind, t.price)} · remboursement partenaire {euros(t.reimbursed_amount)} ·{' '}
         <span class={`badge r-${t.reimbursement_status}`}>{REIMBURSEMENT_STATUS[t.reimbursement_status] ?? t.reimbursement_status}</span>
         {t.refunded && ' · annulé'}
       </small>
@@ -455,6 +459,92 @@ function PartnerTx({ t, onChanged }: { t: Transaction; onChanged: () => void }) 
           )}
         </div>
       )}
+    </li>
+  );
+}
+
+const LINE_STATUS: Record<string, string> = { en_attente: 'en attente', debite: 'débité', refuse: 'non débité' };
+
+/** Collective bookings asked by établissements: confirm the service (the youths are debited) or decline. */
+function Bookings() {
+  const { data, error, loading, refresh } = useLoad(() => api.partnerBookings());
+  usePullToRefresh(refresh);
+  return (
+    <section aria-labelledby="bookings-title">
+      <OfflineBanner onRefresh={refresh} />
+      <h2 id="bookings-title">Réservations collectives</h2>
+      <p class="hint">Confirmez la prestation le jour venu : les avantages des jeunes sont alors débités. Sans confirmation avant la fin du jour de la prestation, la réservation expire.</p>
+      {loading && !data && <p class="muted">Chargement…</p>}
+      <ErrorBox error={error} />
+      {data && data.length === 0 && <p>Aucune réservation.</p>}
+      <ul class="list">
+        {(data ?? []).map((b) => (
+          <BookingItem b={b} onChanged={refresh} />
+        ))}
+      </ul>
+    </section>
+  );
+}
+
+function BookingItem({ b, onChanged }: { b: CollectiveBooking; onChanged: () => void }) {
+  const [error, setError] = useState<unknown>(null);
+  const [busy, setBusy] = useState(false);
+  const [result, setResult] = useState<CollectiveBooking | null>(null);
+  const key = useRef<string | null>(null);
+  const shown = result ?? b;
+  const run = async (f: () => Promise<CollectiveBooking>, keepKeyOnNetworkError: boolean) => {
+    setError(null);
+    setBusy(true);
+    try {
+      setResult(await f());
+      key.current = null;
+      onChanged();
+    } catch (err) {
+      setError(err);
+      if (!(keepKeyOnNetworkError && err instanceof NetworkError)) key.current = null;
+    } finally {
+      setBusy(false);
+    }
+  };
+  const confirm = () => {
+    key.current ??= uuidv4();
+    const k = key.current;
+    return run(() => api.confirmBooking(b.id, k), true);
+  };
+  const decline = () => {
+    const reason = prompt('Motif du refus (montré à l’établissement, facultatif) :');
+    if (reason === null) return;
+    return run(() => api.declineBooking(b.id, reason.trim() || undefined), false);
+  };
+  const refused = shown.lines.filter((l) => l.status === 'refuse');
+  return (
+    <li class="item" data-testid="partner-booking">
+      <div class="row">
+        <span>
+          <strong>{shown.label}</strong> · {shown.establishment_name}
+        </span>
+        <span class="badge">{shown.status_label}</span>
+      </div>
+      <small>
+        le {date(shown.service_date)} · {shown.lines.length} jeune(s) · {amount(shown.unit_kind, shown.price_per_youth)} par jeune · total {euros(shown.total)}
+      </small>
+      {shown.status === 'confirmee' && (
+        <p>
+          {shown.debited_cards} jeune(s) débité(s)
+          {refused.length > 0 && ` ; non débités : ${refused.map((l) => `${l.holder} (${l.message ?? LINE_STATUS[l.status]})`).join(', ')}`}
+        </p>
+      )}
+      {shown.status === 'demandee' && (
+        <div class="actions">
+          <button type="button" class="primary" disabled={busy} onClick={confirm}>
+            Confirmer la prestation
+          </button>
+          <button type="button" disabled={busy} onClick={decline}>
+            Refuser
+          </button>
+        </div>
+      )}
+      {error !== null && <p class="error" role="alert">{errorText(error)}</p>}
     </li>
   );
 }

@@ -81,6 +81,11 @@ impl Server {
             partner_caps,
             offline_guarantee_cents: config.offline_guarantee_cents.max(0),
             push_chunk: config.push_chunk.max(1),
+            collective: crate::config::CollectiveCaps::from_cents(
+                config.collective_per_youth_cents,
+                config.collective_per_booking_cents,
+                config.collective_per_day_cents,
+            ),
         };
         let store = Arc::new(SqliteStore::new(
             db.clone(),

@@ -123,6 +123,29 @@ pub struct Config {
         default_value_t = 3000
     )]
     pub offline_guarantee_cents: i64,
+    /// Highest price per youth of a collective booking, in cents (euro value
+    /// for entries); the avantage's season amount caps it too.
+    #[arg(
+        long,
+        env = "PASSREGION_COLLECTIVE_PER_YOUTH_CENTS",
+        default_value_t = 10_000
+    )]
+    pub collective_per_youth_cents: i64,
+    /// Highest total of one collective booking (price × youths), in cents.
+    #[arg(
+        long,
+        env = "PASSREGION_COLLECTIVE_PER_BOOKING_CENTS",
+        default_value_t = 300_000
+    )]
+    pub collective_per_booking_cents: i64,
+    /// Most an établissement may request in collective bookings per day
+    /// (Region time; requested and confirmed bookings count), in cents.
+    #[arg(
+        long,
+        env = "PASSREGION_COLLECTIVE_PER_DAY_CENTS",
+        default_value_t = 600_000
+    )]
+    pub collective_per_day_cents: i64,
     /// Run the clock from this instant instead of now (tests and demos of
     /// season changes); it then advances in real time.
     #[arg(long, env = "PASSREGION_START_TIME")]
@@ -170,6 +193,38 @@ pub struct Policy {
     pub offline_guarantee_cents: i64,
     /// Offline debits of one push applied per writer job.
     pub push_chunk: usize,
+    /// Caps of collective bookings.
+    pub collective: CollectiveCaps,
+}
+
+/// The caps of collective bookings (FAQ §14), in cents of euro: per youth
+/// (on top of the avantage's season amount), per booking, per établissement
+/// and day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CollectiveCaps {
+    /// Highest price per youth (euro value for entries).
+    pub per_youth_cents: i64,
+    /// Highest total of one booking.
+    pub per_booking_cents: i64,
+    /// Most requested by one établissement in one day (Region time).
+    pub per_day_cents: i64,
+}
+
+impl CollectiveCaps {
+    /// The caps from amounts in cents (a negative one counts as zero).
+    pub fn from_cents(per_youth: i64, per_booking: i64, per_day: i64) -> CollectiveCaps {
+        CollectiveCaps {
+            per_youth_cents: per_youth.max(0),
+            per_booking_cents: per_booking.max(0),
+            per_day_cents: per_day.max(0),
+        }
+    }
+}
+
+impl Default for CollectiveCaps {
+    fn default() -> Self {
+        CollectiveCaps::from_cents(10_000, 300_000, 600_000)
+    }
 }
 
 /// Offline debits of one push applied per writer job by default: a push of
@@ -186,6 +241,7 @@ impl Default for Policy {
             partner_caps: passregion_core::sync::PartnerCaps::default(),
             offline_guarantee_cents: 3000,
             push_chunk: PUSH_CHUNK,
+            collective: CollectiveCaps::default(),
         }
     }
 }

@@ -15,6 +15,7 @@ use passregion_core::partner::CodeError;
 use crate::accounts::error::AccountsError;
 use crate::cards::error::CardsError;
 use crate::debits::error::DebitsError;
+use crate::establishments::error::EstablishmentsError;
 use crate::partners::error::PartnersError;
 use crate::web::problem::ApiError;
 
@@ -73,6 +74,9 @@ pub enum ServiceError {
     /// Partner onboarding.
     #[error(transparent)]
     Partners(#[from] PartnersError),
+    /// Collective bookings.
+    #[error(transparent)]
+    Establishments(#[from] EstablishmentsError),
 }
 
 /// The core's rule errors, each into the domain that reports it (so `?`
@@ -418,12 +422,64 @@ impl From<ServiceError> for ApiError {
                 "lien_invalide",
                 "Ce lien n'est plus valide (déjà utilisé ou expiré). Inscrivez-vous à nouveau ou connectez-vous.",
             ),
+            S::Establishments(e) => establishments_problem(e),
             S::Cards(CardsError::NoCatalogue) => ApiError::new(
                 H::CONFLICT,
                 "saison_non_ouverte",
                 "Les avantages de cette saison ne sont pas encore publiés.",
             ),
         }
+    }
+}
+
+/// The public problem of a collective booking's refusal.
+fn establishments_problem(e: EstablishmentsError) -> ApiError {
+    use EstablishmentsError as E;
+    use StatusCode as H;
+    match e {
+        E::PricePerYouthTooHigh { max } => ApiError::new(
+            H::UNPROCESSABLE_ENTITY,
+            "prix_par_jeune_trop_eleve",
+            format!(
+                "Le prix par jeune dépasse le plafond : {max} au plus (montant de l'avantage pour la saison et plafond de la Région)."
+            ),
+        )
+        .field("price_per_youth"),
+        E::BookingTooLarge { max } => ApiError::new(
+            H::UNPROCESSABLE_ENTITY,
+            "reservation_trop_elevee",
+            format!("Le total de la réservation dépasse le plafond de {max} : réduisez le prix ou le nombre de jeunes."),
+        )
+        .field("card_ids"),
+        E::DailyCapReached { max, left } => ApiError::new(
+            H::CONFLICT,
+            "plafond_journalier_atteint",
+            format!(
+                "Le plafond des réservations collectives de l'établissement pour aujourd'hui ({max}) serait dépassé : il reste {left}."
+            ),
+        ),
+        E::CardsNotOwn => ApiError::new(
+            H::UNPROCESSABLE_ENTITY,
+            "carte_hors_etablissement",
+            "Certaines cartes ne sont pas celles de jeunes de votre établissement.",
+        )
+        .field("card_ids"),
+        E::ServiceDate => ApiError::new(
+            H::UNPROCESSABLE_ENTITY,
+            "date_prestation_invalide",
+            "La date de la prestation doit être comprise entre aujourd'hui et 90 jours.",
+        )
+        .field("service_date"),
+        E::BookingExpired => ApiError::new(
+            H::CONFLICT,
+            "reservation_expiree",
+            "Cette réservation a expiré : elle n'a pas été confirmée avant la fin du jour de la prestation.",
+        ),
+        E::BookingAlreadyDecided(status) => ApiError::new(
+            H::CONFLICT,
+            "reservation_deja_traitee",
+            format!("Cette réservation n'est plus en attente : elle est {}.", status.label()),
+        ),
     }
 }
 

@@ -124,8 +124,14 @@ pub struct Transaction {
     pub refund_of: Option<String>,
     /// Whether this debit was refunded.
     pub refunded: bool,
-    /// `web`, `qr` or `offline`.
+    /// `web`, `qr`, `offline` or `collective`.
     pub channel: String,
+    /// For a collective debit: its booking.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub booking_id: Option<String>,
+    /// For a collective debit: what the booking is (its label).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub booking_label: Option<String>,
     /// `en_attente`, `en_cours_de_remboursement`, `rembourse` or `compense` (in a
     /// batch settled by offsetting refunds carried from earlier batches).
     pub reimbursement_status: String,

@@ -1,5 +1,6 @@
-//! Établissements: the order form's list, referents, collective debits.
+//! Établissements: the order form's list, referents, collective bookings.
 
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::money::Money;
@@ -43,31 +44,43 @@ pub struct Referent {
     pub phone: Option<String>,
 }
 
-/// `POST /api/establishment/collective-debits`.
+/// `POST /api/establishment/collective-bookings`: an établissement asks a
+/// partner for a service to a group of its youths. Nothing is debited until
+/// the partner confirms.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
-pub struct CollectiveRequest {
-    /// The partner (validated convention).
+pub struct CollectiveBookingRequest {
+    /// The partner (convention in force, allowed to debit the avantage).
     pub partner_id: String,
     /// Avantage code.
     pub avantage: String,
-    /// Price per youth in euros, for a credit avantage.
+    /// Day of the service (Region time): today up to 90 days ahead.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = Date))]
+    pub service_date: NaiveDate,
+    /// Price per youth in euros, for a credit avantage: more than zero, at
+    /// most the avantage's season amount and the Region's per-youth cap.
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    #[serde(default)]
     pub price_per_youth: Option<Money>,
-    /// Entries per youth, for an entries avantage.
+    /// Entries per youth, for an entries avantage (at most the avantage's season amount).
+    #[serde(default)]
     pub entries_per_youth: Option<u32>,
-    /// Cards of the établissement's youths taking part (1 to 100).
+    /// Cards of the établissement's own youths taking part (1 to 100, each once).
     pub card_ids: Vec<String>,
+    /// What the booking is (shown to the partner and in each youth's history).
+    pub label: String,
 }
 
-/// One card's outcome.
+/// One youth's line of a collective booking.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CollectiveLine {
     /// Card id.
     pub card_id: String,
-    /// `debite` or `refuse`.
+    /// Holder's first name and initial.
+    pub holder: String,
+    /// `en_attente` (booking not confirmed), `debite` or `refuse`.
     pub status: String,
     /// Transaction (when debited).
     #[cfg_attr(feature = "openapi", schema(required))]
@@ -78,9 +91,6 @@ pub struct CollectiveLine {
     /// Left for the youth (or the établissement) to pay.
     #[cfg_attr(feature = "openapi", schema(required))]
     pub reste_a_payer: Option<String>,
-    /// Balance left on the avantage.
-    #[cfg_attr(feature = "openapi", schema(required))]
-    pub balance: Option<String>,
     /// Machine code of a refusal.
     #[cfg_attr(feature = "openapi", schema(required))]
     pub code: Option<String>,
@@ -89,16 +99,64 @@ pub struct CollectiveLine {
     pub message: Option<String>,
 }
 
-/// The booking's outcome.
+/// A collective booking, as the établissement, the partner and the Region see it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct CollectiveResponse {
+pub struct CollectiveBooking {
+    /// Id.
+    pub id: String,
+    /// Établissement.
+    pub establishment_id: String,
+    /// Établissement name.
+    pub establishment_name: String,
     /// Partner.
     pub partner_id: String,
-    /// Avantage.
+    /// Partner name.
+    pub partner_name: String,
+    /// Avantage code.
     pub avantage: String,
-    /// Per card, in request order.
-    pub lines: Vec<CollectiveLine>,
-    /// Cards debited.
+    /// `credit` or `entries`.
+    pub unit_kind: String,
+    /// Price per youth (euros, or entries).
+    pub price_per_youth: String,
+    /// Euro value asked for the whole booking (price × youths).
+    pub total: String,
+    /// What the booking is.
+    pub label: String,
+    /// Day of the service.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = Date))]
+    pub service_date: NaiveDate,
+    /// `demandee`, `confirmee`, `refusee`, `expiree` or `annulee`.
+    pub status: String,
+    /// The status in French words.
+    pub status_label: String,
+    /// Until when the partner may confirm (end of the service day, Region time).
+    pub confirm_before: DateTime<Utc>,
+    /// Who requested it (display name of the établissement's account).
+    pub requested_by: String,
+    /// When.
+    pub requested_at: DateTime<Utc>,
+    /// Who confirmed, declined or cancelled it.
+    #[cfg_attr(feature = "openapi", schema(required))]
+    pub decided_by: Option<String>,
+    /// When it was confirmed, declined, cancelled or found expired.
+    #[cfg_attr(feature = "openapi", schema(required))]
+    pub decided_at: Option<DateTime<Utc>>,
+    /// The partner's reason for declining.
+    #[cfg_attr(feature = "openapi", schema(required))]
+    pub reason: Option<String>,
+    /// Youths debited (once confirmed).
     pub debited_cards: usize,
+    /// One line per youth, in request order.
+    pub lines: Vec<CollectiveLine>,
+}
+
+/// `POST /api/partner/collective-bookings/{id}/decline`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct CollectiveDecision {
+    /// Why (optional, shown to the établissement).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }

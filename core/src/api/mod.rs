@@ -123,6 +123,8 @@ mod tests {
             refund_of: None,
             refunded: false,
             channel: "qr".into(),
+            booking_id: None,
+            booking_label: None,
             reimbursement_status: "en_attente".into(),
             created_at: chrono::DateTime::from_timestamp(1_790_000_000, 0).unwrap_or_default(),
         }

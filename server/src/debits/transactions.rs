@@ -1,5 +1,7 @@
 //! Reading transactions: the row mapping and the queries every list uses
-//! (youth history, partner list, Region feed).
+//! (youth history, partner list, Region feed). A collective debit carries
+//! its booking and label (the `collective_booking_cards` row that points to
+//! it; tables of `establishments::collective`).
 
 use crate::debits::ledger::kind_from;
 use crate::debits::ledger::units_text;
@@ -19,12 +21,14 @@ pub(crate) const TX_SELECT: &str =
     "SELECT t.id, t.seq, t.kind, t.partner_id, p.name, c.number, t.avantage,
     t.unit_kind, t.price_units, t.units, t.reste_units, t.amount_cents, t.refund_of,
     EXISTS (SELECT 1 FROM transactions r WHERE r.refund_of = t.id), t.channel,
-    b.status, t.created_at, t.season
+    b.status, t.created_at, t.season, cb.id, cb.label
     FROM transactions t
     JOIN partners p ON p.id = t.partner_id
     JOIN cards c ON c.id = t.card_id
     LEFT JOIN reimbursement_items i ON i.transaction_id = t.id
-    LEFT JOIN reimbursement_batches b ON b.id = i.batch_id";
+    LEFT JOIN reimbursement_batches b ON b.id = i.batch_id
+    LEFT JOIN collective_booking_cards cl ON cl.transaction_id = t.id
+    LEFT JOIN collective_bookings cb ON cb.id = cl.booking_id";
 
 pub(crate) fn tx_from_row(
     r: &rusqlite::Row<'_>,
@@ -58,6 +62,8 @@ pub(crate) fn tx_from_row(
             refund_of: r.get(12)?,
             refunded: r.get::<_, i64>(13)? != 0,
             channel: r.get(14)?,
+            booking_id: r.get(18)?,
+            booking_label: r.get(19)?,
             reimbursement_status: ReimbursementStatus::of_batch(
                 batch_status
                     .as_deref()

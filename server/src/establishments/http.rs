@@ -11,18 +11,25 @@ use axum::http::HeaderMap;
 use axum::http::StatusCode;
 use axum::response::Response;
 
-use crate::accounts::model::Role;
-use crate::accounts::require_role;
+use crate::accounts::model::Principal;
 use crate::accounts::session::Auth;
-use crate::establishments::model::CollectiveRequest;
-use crate::establishments::model::CollectiveResponse;
+use crate::accounts::session::EstablishmentStaff;
+use crate::accounts::session::PartnerStaff;
+use crate::accounts::session::RegionStaff;
+use crate::accounts::session::Youth;
+use crate::establishments::model::CollectiveBooking;
+use crate::establishments::model::CollectiveBookingRequest;
+use crate::establishments::model::CollectiveDecision;
 use crate::establishments::model::Establishment;
 use crate::establishments::model::Referent;
 use crate::state::AppState;
 use crate::web::extract::Body;
+use crate::web::extract::Path;
 use crate::web::extract::Query;
 use crate::web::extract::SearchQuery;
 use crate::web::extract::blocking;
+use crate::web::extract::idempotency;
+use crate::web::extract::stored;
 use crate::web::problem::ApiError;
 
 /// Établissements (for the order form).
@@ -67,24 +74,126 @@ pub async fn referents(
         .map(Json)
 }
 
-/// Pay a group booking at a partner with the avantages of the établissement's
-/// youths taking part. Requires an `Idempotency-Key` header.
-#[utoipa::path(post, path = "/api/establishment/collective-debits", request_body = CollectiveRequest,
+/// Request a collective booking from a partner for a group of the
+/// établissement's youths. Nothing is debited until the partner confirms.
+/// Requires an `Idempotency-Key` header.
+#[utoipa::path(post, path = "/api/establishment/collective-bookings", request_body = CollectiveBookingRequest,
     params(("Idempotency-Key" = String, Header)),
-    responses((status = 201, body = CollectiveResponse), (status = 422, body = ApiError)), security(("bearer" = [])))]
-pub async fn collective_debit(
+    responses((status = 201, body = CollectiveBooking), (status = 409, body = ApiError), (status = 422, body = ApiError)),
+    security(("bearer" = [])))]
+pub async fn request_booking(
     State(s): State<AppState>,
-    Auth(p): Auth,
+    EstablishmentStaff(p): EstablishmentStaff,
     headers: HeaderMap,
     Body(body): Body,
 ) -> Result<Response, ApiError> {
-    require_role(&p, Role::Establishment)?;
-    let (req, hash) = parse_json::<CollectiveRequest>(&headers, &body)?;
-    let idem = crate::web::extract::idempotency(&headers, &p, "collective", &hash)?;
+    let (req, hash) = parse_json::<CollectiveBookingRequest>(&headers, &body)?;
+    let idem = idempotency(&headers, &p, "collective-booking", &hash)?;
     let (store, now) = (s.store.clone(), s.clock.now());
-    blocking(move || store.collective_debit(&p, req, idem, now))
+    blocking(move || store.request_booking(&p, req, idem, now))
         .await
-        .map(crate::web::extract::stored)
+        .map(stored)
+}
+
+/// The établissement's collective bookings, newest first.
+#[utoipa::path(get, path = "/api/establishment/collective-bookings",
+    responses((status = 200, body = Vec<CollectiveBooking>)), security(("bearer" = [])))]
+pub async fn establishment_bookings(
+    State(s): State<AppState>,
+    EstablishmentStaff(p): EstablishmentStaff,
+) -> Result<Json<Vec<CollectiveBooking>>, ApiError> {
+    list(&s, p).await
+}
+
+/// Cancel a booking not yet answered by the partner.
+#[utoipa::path(post, path = "/api/establishment/collective-bookings/{id}/cancel",
+    params(("id" = String, Path)),
+    responses((status = 200, body = CollectiveBooking), (status = 404, body = ApiError), (status = 409, body = ApiError)),
+    security(("bearer" = [])))]
+pub async fn cancel_booking(
+    State(s): State<AppState>,
+    EstablishmentStaff(p): EstablishmentStaff,
+    Path(id): Path<String>,
+) -> Result<Json<CollectiveBooking>, ApiError> {
+    let (store, now) = (s.store.clone(), s.clock.now());
+    blocking(move || store.cancel_booking(&p, &id, now))
+        .await
+        .map(Json)
+}
+
+/// The collective bookings asked of this partner, newest first.
+#[utoipa::path(get, path = "/api/partner/collective-bookings",
+    responses((status = 200, body = Vec<CollectiveBooking>)), security(("bearer" = [])))]
+pub async fn partner_bookings(
+    State(s): State<AppState>,
+    PartnerStaff(p): PartnerStaff,
+) -> Result<Json<Vec<CollectiveBooking>>, ApiError> {
+    list(&s, p).await
+}
+
+/// Confirm the service of a booking: each youth's avantage is debited (the
+/// counter's rule); the answer lists who could not be debited and why.
+/// Requires an `Idempotency-Key` header.
+#[utoipa::path(post, path = "/api/partner/collective-bookings/{id}/confirm",
+    params(("id" = String, Path), ("Idempotency-Key" = String, Header)),
+    responses((status = 200, body = CollectiveBooking), (status = 404, body = ApiError), (status = 409, body = ApiError)),
+    security(("bearer" = [])))]
+pub async fn confirm_booking(
+    State(s): State<AppState>,
+    PartnerStaff(p): PartnerStaff,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let idem = idempotency(&headers, &p, &format!("collective-confirm/{id}"), "")?;
+    let (store, now) = (s.store.clone(), s.clock.now());
+    blocking(move || store.confirm_booking(&p, &id, idem, now))
+        .await
+        .map(stored)
+}
+
+/// Decline a booking (nothing is debited).
+#[utoipa::path(post, path = "/api/partner/collective-bookings/{id}/decline",
+    params(("id" = String, Path)), request_body = CollectiveDecision,
+    responses((status = 200, body = CollectiveBooking), (status = 404, body = ApiError), (status = 409, body = ApiError)),
+    security(("bearer" = [])))]
+pub async fn decline_booking(
+    State(s): State<AppState>,
+    PartnerStaff(p): PartnerStaff,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    Body(body): Body,
+) -> Result<Json<CollectiveBooking>, ApiError> {
+    let (req, _) = parse_json::<CollectiveDecision>(&headers, &body)?;
+    let (store, now) = (s.store.clone(), s.clock.now());
+    blocking(move || store.decline_booking(&p, &id, req.reason, now))
+        .await
+        .map(Json)
+}
+
+/// The collective bookings that include the youth's card (waiting ones
+/// included: nothing is debited before the partner confirms).
+#[utoipa::path(get, path = "/api/youth/collective-bookings",
+    responses((status = 200, body = Vec<CollectiveBooking>)), security(("bearer" = [])))]
+pub async fn youth_bookings(
+    State(s): State<AppState>,
+    Youth(p): Youth,
+) -> Result<Json<Vec<CollectiveBooking>>, ApiError> {
+    list(&s, p).await
+}
+
+/// Every collective booking: request, answer, by whom, when.
+#[utoipa::path(get, path = "/api/region/collective-bookings",
+    responses((status = 200, body = Vec<CollectiveBooking>)), security(("bearer" = [])))]
+pub async fn region_bookings(
+    State(s): State<AppState>,
+    RegionStaff(p): RegionStaff,
+) -> Result<Json<Vec<CollectiveBooking>>, ApiError> {
+    list(&s, p).await
+}
+
+async fn list(s: &AppState, p: Principal) -> Result<Json<Vec<CollectiveBooking>>, ApiError> {
+    let (store, now) = (s.store.clone(), s.clock.now());
+    blocking(move || store.bookings(&p, now)).await.map(Json)
 }
 
 /// The routes of this domain, with their OpenAPI entries.
@@ -93,5 +202,11 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(establishments))
         .routes(routes!(add_referent))
         .routes(routes!(referents))
-        .routes(routes!(collective_debit))
+        .routes(routes!(request_booking, establishment_bookings))
+        .routes(routes!(cancel_booking))
+        .routes(routes!(partner_bookings))
+        .routes(routes!(confirm_booking))
+        .routes(routes!(decline_booking))
+        .routes(routes!(youth_bookings))
+        .routes(routes!(region_bookings))
 }

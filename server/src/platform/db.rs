@@ -39,6 +39,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         include_str!("../../migrations/0006_number_guards.sql"),
     ),
     (
+        "0008_collective_bookings",
+        include_str!("../../migrations/0008_collective_bookings.sql"),
+    ),
+    (
         "0009_clawback",
         include_str!("../../migrations/0009_clawback.sql"),
     ),
