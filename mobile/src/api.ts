@@ -35,13 +35,16 @@ export type CollectiveBookingRequest = Schemas['CollectiveBookingRequest'];
 export type ApiErrorBody = Schemas['ApiError'];
 
 /**
- * The card, by QR text or by number + birth date (web form). The schema's
+ * The card, by QR text (with the birth date for a printed card's code) or by
+ * number + birth date (web form). The schema's
  * CardSelector has the three fields all optional (the server checks that one
  * way is given); the app keeps "one or the other" as a union of its fields.
  */
 type Selector = Schemas['CardSelector'];
 export type CardSelector =
   | { qr: NonNullable<Selector['qr']> }
+  // A printed card's QR: with the holder's birth date (a photocopy is not a proof).
+  | { qr: NonNullable<Selector['qr']>; birth_date: NonNullable<Selector['birth_date']> }
   | { card_number: NonNullable<Selector['card_number']>; birth_date: NonNullable<Selector['birth_date']> };
 /** `POST /api/partner/debits`: a card selector and the rest of the schema's DebitRequest. */
 export type DebitBody = CardSelector & Omit<Schemas['DebitRequest'], keyof Selector>;

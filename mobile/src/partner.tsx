@@ -77,6 +77,7 @@ function Outbox() {
 type Step =
   | { kind: 'scan' }
   | { kind: 'manual' }
+  | { kind: 'printed'; qr: string }
   | { kind: 'inspected'; selector: CardSelector; inspection: Inspection }
   | { kind: 'receipt'; receipt: DebitReceipt }
   | { kind: 'queued'; item: OutboxItem };
@@ -93,7 +94,10 @@ function CashIn({ manual }: { manual: boolean }) {
     try {
       setStep({ kind: 'inspected', selector, inspection: await api.inspect(selector) });
     } catch (e) {
-      setError(e);
+      // A printed card's code: the server asks for the holder's birth date.
+      if (e instanceof ApiError && e.code === 'date_naissance_requise' && 'qr' in selector && !('birth_date' in selector))
+        setStep({ kind: 'printed', qr: selector.qr });
+      else setError(e);
     } finally {
       setBusy(false);
     }
@@ -110,8 +114,11 @@ function CashIn({ manual }: { manual: boolean }) {
       <OfflineBanner />
       <h2 id="cash-title">Encaisser</h2>
       {step.kind === 'scan' && <ScanStep key={round} onText={(qr) => void inspect({ qr })} onManual={() => setStep({ kind: 'manual' })} busy={busy} />}
+      {step.kind === 'printed' && (
+        <PrintedStep qr={step.qr} onSubmit={(s) => void inspect(s)} onScan={restart} busy={busy} error={error} />
+      )}
       {step.kind === 'manual' && <ManualStep onSubmit={(s) => void inspect(s)} onScan={() => (setError(null), setStep({ kind: 'scan' }))} busy={busy} error={error} />}
-      {step.kind !== 'manual' && <ErrorBox error={error} />}
+      {step.kind !== 'manual' && step.kind !== 'printed' && <ErrorBox error={error} />}
       {step.kind === 'inspected' && (
         <DebitStep
           selector={step.selector}
@@ -177,6 +184,38 @@ function ScanStep({ onText, onManual, busy }: { onText: (t: string) => void; onM
         </button>
       </div>
     </div>
+  );
+}
+
+// A printed card's QR was read: it identifies the card, the birth date proves
+// the holder (the card locks after 5 wrong dates).
+function PrintedStep(props: { qr: string; onSubmit: (s: CardSelector) => void; onScan: () => void; busy: boolean; error: unknown }) {
+  const [birth, setBirth] = useState('');
+  const fieldError = (f: string) => (props.error instanceof ApiError && props.error.field === f ? props.error.message : null);
+  const other = props.error && !(props.error instanceof ApiError && props.error.field === 'birth_date') ? props.error : null;
+  return (
+    <form
+      class="manual"
+      data-testid="printed-card"
+      onSubmit={(e) => {
+        e.preventDefault();
+        props.onSubmit({ qr: props.qr, birth_date: birth });
+      }}
+    >
+      <p>Carte imprimée lue. Demandez la date de naissance du titulaire pour vérifier la carte.</p>
+      <Field id="p-birth" label="Date de naissance du titulaire" error={fieldError('birth_date')}>
+        <input id="p-birth" type="date" value={birth} onInput={(e) => setBirth((e.target as HTMLInputElement).value)} required />
+      </Field>
+      <ErrorBox error={other} />
+      <div class="actions">
+        <button type="submit" class="primary" disabled={props.busy}>
+          Vérifier la carte
+        </button>
+        <button type="button" onClick={props.onScan}>
+          Scanner à nouveau
+        </button>
+      </div>
+    </form>
   );
 }
 

@@ -368,6 +368,12 @@ impl From<ServiceError> for ApiError {
                 "Ce QR code a été lu il y a plus d'une minute : un débit en ligne se décide au moment du scan. Scannez à nouveau le QR code du jeune.",
             )
             .field("scanned_at"),
+            S::Debits(DebitsError::BirthDateRequired) => ApiError::new(
+                H::UNPROCESSABLE_ENTITY,
+                "date_naissance_requise",
+                "Ce QR code est celui de la carte imprimée : demandez aussi la date de naissance du titulaire.",
+            )
+            .field("birth_date"),
             S::Debits(DebitsError::CardFlagged) => ApiError::new(
                 H::CONFLICT,
                 "carte_signalee",

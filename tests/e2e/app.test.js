@@ -243,6 +243,10 @@ test('without Ed25519 in WebCrypto, the static signed card code (PR1) is shown a
     partner2 = await launchPhone({ fakeVideo: y4m });
     const ppage = partner2.pages()[0] ?? (await partner2.newPage());
     await login(ppage, PARTNER);
+    // A printed card's code identifies the card; the holder's birth date proves it.
+    await ppage.getByTestId('printed-card').waitFor({ timeout: 30_000 });
+    await ppage.getByLabel('Date de naissance du titulaire').fill('2010-03-14');
+    await ppage.getByRole('button', { name: 'Vérifier la carte' }).click();
     await ppage.getByTestId('inspection').waitFor({ timeout: 30_000 });
     assert.match(await ppage.getByTestId('holder').textContent(), /Léa/);
     assert.match(await ppage.getByTestId('usable').textContent(), /Carte utilisable/);

@@ -336,6 +336,8 @@ pub async fn youth_with_card_at(
     let qr = youth.get("/api/youth/card/qr").await;
     assert_eq!(qr.status, 200, "{}", qr.body);
     card["qr"] = qr.body["text"].clone();
+    // The printed code is used online with the holder's birth date.
+    card["birth_date"] = json!("2010-03-14");
     (youth, card)
 }
 

@@ -17,7 +17,7 @@ async fn a_backup_taken_during_a_debit_burst_restores_to_a_consistent_ledger() {
     let burst: Vec<_> = (0..200)
         .map(|i| {
             let p = partner.clone();
-            let body = json!({"qr": qr, "avantage": "manuels_scolaires", "price": "0.25"});
+            let body = json!({"qr": qr, "birth_date": "2010-03-14", "avantage": "manuels_scolaires", "price": "0.25"});
             tokio::spawn(async move {
                 tokio::time::sleep(std::time::Duration::from_millis(i)).await;
                 p.post_idem("/api/partner/debits", &format!("b-{i}"), &body)

@@ -208,7 +208,7 @@ async fn key_rotation_keeps_printed_cards_working() {
     let partner = server.login("librairie@demo.passregion.fr").await;
     for qr in [&old_qr, &new_qr] {
         let r = partner
-            .debit(&json!({"qr": qr, "avantage": "lecture_loisir", "price": "1"}))
+            .debit(&json!({"qr": qr, "birth_date": "2010-03-14", "avantage": "lecture_loisir", "price": "1"}))
             .await;
         assert_eq!(r.status, 201, "{}", r.body);
     }

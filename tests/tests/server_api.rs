@@ -38,7 +38,7 @@ async fn whole_journey_order_to_reimbursement() {
 
     // Price above the credit: the card goes to zero, the youth pays the rest.
     let r = partner
-        .debit(&json!({"qr": card["qr"], "avantage": "lecture_loisir", "price": "10"}))
+        .debit(&json!({"qr": card["qr"], "birth_date": card["birth_date"], "avantage": "lecture_loisir", "price": "10"}))
         .await;
     assert_eq!(r.status, 201, "{}", r.body);
     assert_eq!(r.body["debited"], "2.50");
@@ -48,7 +48,7 @@ async fn whole_journey_order_to_reimbursement() {
 
     // Nothing left.
     let r = partner
-        .debit(&json!({"qr": card["qr"], "avantage": "lecture_loisir", "price": "1"}))
+        .debit(&json!({"qr": card["qr"], "birth_date": card["birth_date"], "avantage": "lecture_loisir", "price": "1"}))
         .await;
     assert_eq!((r.status, r.code()), (409, "credit_epuise"));
 
@@ -180,7 +180,7 @@ async fn concurrent_debits_never_overdraw() {
     let futures: Vec<_> = (0..200)
         .map(|i| {
             let p = if i % 2 == 0 { p1.clone() } else { p2.clone() };
-            let body = json!({"qr": card["qr"], "avantage": "lecture_loisir", "price": "0.10"});
+            let body = json!({"qr": card["qr"], "birth_date": card["birth_date"], "avantage": "lecture_loisir", "price": "0.10"});
             async move { p.debit(&body).await }
         })
         .collect();
@@ -210,7 +210,7 @@ async fn killed_during_a_debit_burst_loses_no_acknowledged_debit() {
     let tasks: Vec<_> = (0..300)
         .map(|i| {
             let p = partner.clone();
-            let body = json!({"qr": card_id, "avantage": "manuels_scolaires", "price": "0.25"});
+            let body = json!({"qr": card_id, "birth_date": "2010-03-14", "avantage": "manuels_scolaires", "price": "0.25"});
             tokio::spawn(async move {
                 tokio::time::sleep(std::time::Duration::from_millis(i)).await;
                 let key = format!("burst-{i}");
@@ -242,7 +242,7 @@ async fn killed_during_a_debit_burst_loses_no_acknowledged_debit() {
         assert!(stored.contains(id), "acknowledged debit {id} lost");
     }
     // Retrying every request with its key applies each debit exactly once.
-    let body = json!({"qr": card_id, "avantage": "manuels_scolaires", "price": "0.25"});
+    let body = json!({"qr": card_id, "birth_date": "2010-03-14", "avantage": "manuels_scolaires", "price": "0.25"});
     for i in 0..300 {
         let r = partner
             .post_idem("/api/partner/debits", &format!("burst-{i}"), &body)
@@ -260,7 +260,10 @@ async fn killed_during_a_debit_burst_loses_no_acknowledged_debit() {
     assert_eq!(check.body["inconsistencies"], json!([]));
     assert_eq!(check.body["orphans"], 0);
     let inspect = partner
-        .post("/api/partner/cards/inspect", &json!({"qr": card_id}))
+        .post(
+            "/api/partner/cards/inspect",
+            &json!({"qr": card_id, "birth_date": "2010-03-14"}),
+        )
         .await;
     let manuels = inspect.body["balances"]
         .as_array()

@@ -33,6 +33,9 @@ pub enum CardRef {
     Number(CardNumber, NaiveDate),
     /// A verified QR code.
     Scanned(crate::debits::qr::ScannedCard),
+    /// A printed card's verified QR (its card id) + the birth date the
+    /// holder gave: checked like a typed number, with the same lockout.
+    Printed(String, NaiveDate),
 }
 
 /// A card row.

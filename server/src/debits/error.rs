@@ -35,6 +35,10 @@ pub enum DebitsError {
     /// replayed later): online, a code is decided when it is read.
     #[error("scan time too old for an online debit")]
     ScanTooOld,
+    /// A printed card's QR (`PR1:`) read online without the holder's birth
+    /// date: the printed code is an identifier, not a proof.
+    #[error("birth date required with a printed card code")]
+    BirthDateRequired,
     /// The card was flagged for offline overspend: online only.
     #[error("card flagged")]
     CardFlagged,

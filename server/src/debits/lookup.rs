@@ -60,11 +60,17 @@ pub async fn resolve(
     now: DateTime<Utc>,
 ) -> Result<(CardRef, Channel), ServiceError> {
     match (&sel.qr, &sel.card_number, sel.birth_date) {
-        (Some(text), None, None) => {
+        (Some(text), None, birth) => {
             check_online_scan_time(scanned_at, now)?;
             let text = text.clone();
             let scanned = run_blocking(move || qr.resolve(&text, now)).await?;
-            Ok((CardRef::Scanned(scanned), Channel::Qr))
+            match (scanned.used.is_some(), birth) {
+                // A dynamic app code proves the holder's phone.
+                (true, _) => Ok((CardRef::Scanned(scanned), Channel::Qr)),
+                // A printed code can be photocopied: the birth date too.
+                (false, Some(birth)) => Ok((CardRef::Printed(scanned.card_id, birth), Channel::Qr)),
+                (false, None) => Err(ServiceError::Debits(DebitsError::BirthDateRequired)),
+            }
         }
         (None, Some(number), Some(birth)) => {
             let number = CardNumber::parse(number)?;
@@ -86,6 +92,12 @@ pub struct LookupAttempt {
     /// A typed number + birth date (what can be guessed); a QR text cannot
     /// fail a birth date, so it only checks the budgets.
     typed: bool,
+    /// A printed code + birth date: the birth date can be wrong, but the
+    /// card is known (its guard locks it after 5 wrong dates in the writer's
+    /// transaction, whatever the parallelism), so the attempt only checks
+    /// the budgets, and a wrong date is counted afterwards. A busy counter's
+    /// bursts of printed cards are not limited.
+    printed: bool,
 }
 
 impl LookupAttempt {
@@ -96,7 +108,8 @@ impl LookupAttempt {
                 format!("card-ip:{source}"),
                 format!("card-account:{}", who.account_id),
             ],
-            typed: sel.card_number.is_some() || sel.birth_date.is_some(),
+            typed: sel.card_number.is_some(),
+            printed: sel.card_number.is_none() && sel.qr.is_some() && sel.birth_date.is_some(),
         }
     }
 
@@ -127,15 +140,17 @@ impl LookupAttempt {
         now: DateTime<Utc>,
         outcome: &Result<T, ServiceError>,
     ) {
-        if self.typed
-            && !matches!(
-                outcome,
-                Err(ServiceError::Debits(
-                    DebitsError::CardOrBirthDate | DebitsError::CardLocked
-                ))
-            )
-        {
+        let failed = matches!(
+            outcome,
+            Err(ServiceError::Debits(
+                DebitsError::CardOrBirthDate | DebitsError::CardLocked
+            ))
+        );
+        if self.typed && !failed {
             budgets.release(&self.keys[1], &self.keys[0], now);
+        }
+        if self.printed && failed {
+            budgets.record(&self.keys[1], &self.keys[0], now);
         }
     }
 }
@@ -192,38 +207,59 @@ pub(crate) fn identify(
             None => refuse(DebitsError::Qr("unknown card".into())),
         },
         CardRef::Number(number, birth) => {
-            let hash = crate::platform::sql::sha256_hex(number.as_str().as_bytes());
-            let guard = tx.guard(&hash)?;
-            if guard.locked_until.is_some_and(|t| t > now) {
-                return refuse(DebitsError::CardLocked);
-            }
             let row = tx.card_by_number(number.as_str())?;
-            let Some(row) = row.filter(|r| r.birth_date == *birth) else {
-                let failed_attempts = guard.failed_attempts + 1;
-                if failed_attempts >= policy.max_birth_date_failures {
-                    let doublings = guard.lockouts.min(MAX_LOCK_DOUBLINGS);
-                    let lock = policy.lockout * 2_i32.pow(doublings);
-                    let locked = NumberGuard {
-                        failed_attempts: 0,
-                        locked_until: Some(now + lock),
-                        lockouts: guard.lockouts.saturating_add(1),
-                    };
-                    tx.set_guard(&hash, &locked, now)?;
-                    return refuse(DebitsError::CardLocked);
-                }
-                let counted = NumberGuard {
-                    failed_attempts,
-                    ..guard
-                };
-                tx.set_guard(&hash, &counted, now)?;
-                return refuse(DebitsError::CardOrBirthDate);
-            };
-            if guard != NumberGuard::default() {
-                tx.set_guard(&hash, &NumberGuard::default(), now)?;
-            }
-            Ok(Outcome::Commit(row))
+            check_birth_date(tx, number.as_str(), row, *birth, policy, now)
         }
+        CardRef::Printed(card_id, birth) => match tx.card_by_id(card_id)? {
+            Some(row) => {
+                let number = row.number.clone();
+                check_birth_date(tx, &number, Some(row), *birth, policy, now)
+            }
+            None => refuse(DebitsError::Qr("unknown card".into())),
+        },
     }
+}
+
+/// The birth-date check of a card number (typed, or read from a printed
+/// code), with the number's guard: counted failures, escalating locks.
+fn check_birth_date(
+    tx: &dyn CardLookupTx,
+    number: &str,
+    row: Option<CardRow>,
+    birth: chrono::NaiveDate,
+    policy: &Policy,
+    now: DateTime<Utc>,
+) -> Result<Outcome<CardRow>, ServiceError> {
+    let refuse = |e: DebitsError| Ok(Outcome::CommitAndRefuse(ServiceError::Debits(e)));
+    let hash = crate::platform::sql::sha256_hex(number.as_bytes());
+    let guard = tx.guard(&hash)?;
+    if guard.locked_until.is_some_and(|t| t > now) {
+        return refuse(DebitsError::CardLocked);
+    }
+    let Some(row) = row.filter(|r| r.birth_date == birth) else {
+        let failed_attempts = guard.failed_attempts + 1;
+        if failed_attempts >= policy.max_birth_date_failures {
+            let doublings = guard.lockouts.min(MAX_LOCK_DOUBLINGS);
+            let lock = policy.lockout * 2_i32.pow(doublings);
+            let locked = NumberGuard {
+                failed_attempts: 0,
+                locked_until: Some(now + lock),
+                lockouts: guard.lockouts.saturating_add(1),
+            };
+            tx.set_guard(&hash, &locked, now)?;
+            return refuse(DebitsError::CardLocked);
+        }
+        let counted = NumberGuard {
+            failed_attempts,
+            ..guard
+        };
+        tx.set_guard(&hash, &counted, now)?;
+        return refuse(DebitsError::CardOrBirthDate);
+    };
+    if guard != NumberGuard::default() {
+        tx.set_guard(&hash, &NumberGuard::default(), now)?;
+    }
+    Ok(Outcome::Commit(row))
 }
 
 #[cfg(test)]

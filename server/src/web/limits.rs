@@ -212,6 +212,14 @@ impl Budgets {
         self.source.release(&[source], at);
     }
 
+    /// Counts one failure on both budgets (after the fact: for attempts that
+    /// are bounded elsewhere, e.g. a printed code's birth date, whose card
+    /// locks after 5 wrong dates in the writer's transaction).
+    pub fn record(&self, account: &str, source: &str, now: DateTime<Utc>) {
+        self.account.record(account, now);
+        self.source.record(source, now);
+    }
+
     /// Whether either budget is spent.
     pub fn blocked(&self, account: &str, source: &str, now: DateTime<Utc>) -> bool {
         self.account.blocked(account, now) || self.source.blocked(source, now)

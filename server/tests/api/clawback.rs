@@ -19,7 +19,7 @@ fn cents(v: &Value) -> i64 {
 
 async fn debit(partner: &Client, card: &Value, avantage: &str, price: &str) -> Value {
     let r = partner
-        .debit(&json!({"qr": card["qr"], "avantage": avantage, "price": price}))
+        .debit(&json!({"qr": card["qr"], "birth_date": card["birth_date"], "avantage": avantage, "price": price}))
         .await;
     assert_eq!(r.status, 201, "{}", r.body);
     r.body
@@ -281,7 +281,7 @@ async fn random_debits_refunds_closings_and_payments_never_overpay_a_partner() {
                     let avantage = ["lecture_loisir", "manuels_scolaires"][rng.below(2) as usize];
                     let price = format!("{}.{:02}", 1 + rng.below(8), rng.below(100));
                     let r = partners[p]
-                        .debit(&json!({"qr": card["qr"], "avantage": avantage, "price": price}))
+                        .debit(&json!({"qr": card["qr"], "birth_date": card["birth_date"], "avantage": avantage, "price": price}))
                         .await;
                     if r.status == 201 {
                         debits.push((p, r.body));
@@ -343,7 +343,7 @@ async fn random_debits_refunds_closings_and_payments_never_overpay_a_partner() {
                     }
                     let price = SignedMoney::from_cents(need).unwrap().to_string();
                     let r = partner
-                        .debit(&json!({"qr": card["qr"], "avantage": avantage, "price": price}))
+                        .debit(&json!({"qr": card["qr"], "birth_date": card["birth_date"], "avantage": avantage, "price": price}))
                         .await;
                     if r.status == 201 {
                         need -= cents(&r.body["reimbursed_amount"]);

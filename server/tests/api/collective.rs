@@ -62,7 +62,7 @@ async fn a_booking_debits_nothing_until_its_partner_confirms_then_each_youth_onc
     // Inès spent part of her show credit (20 € → 12 €); Jade spent all of it.
     for (i, price) in [(0, "8"), (2, "20")] {
         let r = theatre
-            .debit(&json!({"qr": youths[i].1["qr"], "avantage": "spectacles", "price": price}))
+            .debit(&json!({"qr": youths[i].1["qr"], "birth_date": youths[i].1["birth_date"], "avantage": "spectacles", "price": price}))
             .await;
         assert_eq!(r.status, 201, "{}", r.body);
     }

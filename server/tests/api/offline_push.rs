@@ -470,7 +470,7 @@ async fn an_offline_debit_beyond_the_balance_is_refunded_with_all_the_partner_wa
     // 12 € accepted: the first card pays 5 €, the second nothing.
     for (c, price) in [(&card, "10.00"), (&card2, "15.00")] {
         let r = partner
-            .debit(&json!({"qr": c["qr"], "avantage": "lecture_loisir", "price": price}))
+            .debit(&json!({"qr": c["qr"], "birth_date": c["birth_date"], "avantage": "lecture_loisir", "price": price}))
             .await;
         assert_eq!(r.status, 201, "{}", r.body);
     }

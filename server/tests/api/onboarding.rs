@@ -65,7 +65,7 @@ async fn apply_sign_by_sms_validate_then_debit() {
     // Not yet a partner: no debit.
     let etab = app.establishment("etab-ampere", "Lycée Ampère").await;
     let (_, card) = app.youth_with_card(&etab, "Yanis").await;
-    let debit = json!({"qr": card["qr"], "avantage": "lecture_loisir", "price": "5"});
+    let debit = json!({"qr": card["qr"], "birth_date": card["birth_date"], "avantage": "lecture_loisir", "price": "5"});
     assert_eq!(partner.debit(&debit).await.code(), "partenariat_inactif");
     // Wrong code, then the right one.
     let r = partner

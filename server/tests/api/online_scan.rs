@@ -125,3 +125,64 @@ async fn a_code_seen_earlier_cannot_be_debited_online_with_its_scan_time() {
     assert_eq!((after.0.as_str(), after.1), ("9.00", 2));
     assert_eq!(after.2, before.2, "the ledger is consistent");
 }
+
+/// A printed card's code (`PR1:`) is an identifier that can be photocopied:
+/// online it debits or shows a card only with the holder's birth date, and
+/// wrong dates lock the card as a typed number does, however many are sent
+/// at once.
+#[tokio::test]
+async fn a_printed_code_alone_neither_debits_nor_shows_the_card() {
+    let app = TestApp::init().build().await;
+    let etab = app.establishment("etab-ampere", "Lycée Ampère").await;
+    let (youth, card) = app.youth_with_card(&etab, "Timéo").await;
+    let partner = app
+        .partner(PartnerCategory::Librairie, "Librairie du Parc")
+        .await;
+    let before = money(&app, &youth, &partner).await;
+    let qr = card["qr"].as_str().unwrap();
+    assert!(qr.starts_with("PR1:"));
+    let debit = |birth: Option<&str>| {
+        let mut body = json!({"qr": qr, "avantage": "lecture_loisir", "price": "5.00"});
+        if let Some(b) = birth {
+            body["birth_date"] = json!(b);
+        }
+        body
+    };
+    let r = partner.debit(&debit(None)).await;
+    assert_eq!((r.status, r.code()), (422, "date_naissance_requise"));
+    let r = partner
+        .post("/api/partner/cards/inspect", &json!({"qr": qr}))
+        .await;
+    assert_eq!((r.status, r.code()), (422, "date_naissance_requise"));
+    assert!(r.body.get("balances").is_none());
+    // A photocopy and guessed birth dates, sent all at once: the card locks
+    // after 5 wrong dates (then even the right date is refused for a while).
+    let guesses: Vec<_> = (1..=12)
+        .map(|d| {
+            let (p, body) = (partner.clone(), debit(Some(&format!("2010-01-{d:02}"))));
+            tokio::spawn(async move { p.debit(&body).await })
+        })
+        .collect();
+    let mut codes = Vec::new();
+    for g in guesses {
+        codes.push(g.await.unwrap().code().to_owned());
+    }
+    let wrong = codes
+        .iter()
+        .filter(|c| *c == "carte_ou_date_incorrecte")
+        .count();
+    assert_eq!(wrong, 4, "{codes:?}");
+    assert!(
+        codes
+            .iter()
+            .all(|c| c == "carte_ou_date_incorrecte" || c == "carte_bloquee"),
+        "{codes:?}"
+    );
+    let r = partner.debit(&debit(Some("2010-03-14"))).await;
+    assert_eq!((r.status, r.code()), (423, "carte_bloquee"), "{}", r.body);
+    assert_eq!(money(&app, &youth, &partner).await, before, "nothing moved");
+    // Once the lock is over, the holder's birth date debits.
+    app.advance(Duration::minutes(16));
+    let r = partner.debit(&debit(Some("2010-03-14"))).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+}

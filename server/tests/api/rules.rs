@@ -29,7 +29,7 @@ async fn roles_and_ownership_are_enforced() {
         .await;
     let anonymous = app.client();
 
-    let body = json!({"qr": card["qr"], "avantage": "lecture_loisir", "price": "5"});
+    let body = json!({"qr": card["qr"], "birth_date": card["birth_date"], "avantage": "lecture_loisir", "price": "5"});
     assert_eq!(anonymous.debit(&body).await.status, 401);
     assert_eq!(youth.debit(&body).await.status, 403);
     assert_eq!(etab.debit(&body).await.status, 403);
@@ -112,7 +112,7 @@ async fn idempotency_keys_replay_and_conflict() {
     let partner = app
         .partner(PartnerCategory::Librairie, "Librairie du Parc")
         .await;
-    let body = json!({"qr": card["qr"], "avantage": "lecture_loisir", "price": "4.00"});
+    let body = json!({"qr": card["qr"], "birth_date": card["birth_date"], "avantage": "lecture_loisir", "price": "4.00"});
     let a = partner
         .post_idem("/api/partner/debits", "same-key", &body)
         .await;
@@ -128,7 +128,7 @@ async fn idempotency_keys_replay_and_conflict() {
         "11.00",
         "debited once"
     );
-    let other = json!({"qr": card["qr"], "avantage": "lecture_loisir", "price": "5.00"});
+    let other = json!({"qr": card["qr"], "birth_date": card["birth_date"], "avantage": "lecture_loisir", "price": "5.00"});
     let r = partner
         .post_idem("/api/partner/debits", "same-key", &other)
         .await;
@@ -141,7 +141,7 @@ async fn idempotency_keys_replay_and_conflict() {
     let tasks: Vec<_> = (0..20)
         .map(|_| {
             let p = partner.clone();
-            let body = json!({"qr": card["qr"], "avantage": "lecture_loisir", "price": "1.00"});
+            let body = json!({"qr": card["qr"], "birth_date": card["birth_date"], "avantage": "lecture_loisir", "price": "1.00"});
             tokio::spawn(
                 async move { p.post_idem("/api/partner/debits", "burst-key", &body).await },
             )
@@ -272,18 +272,18 @@ async fn hostile_input_gets_clear_errors_and_changes_nothing() {
         (json!("999999999"), "donnees_invalides"),
     ] {
         let r = partner
-            .debit(&json!({"qr": card["qr"], "avantage": "lecture_loisir", "price": price}))
+            .debit(&json!({"qr": card["qr"], "birth_date": card["birth_date"], "avantage": "lecture_loisir", "price": price}))
             .await;
         assert_eq!(r.code(), code, "price {price}: {}", r.body);
         assert!(r.status == 422, "{price}");
     }
     let r = partner
-        .debit(&json!({"qr": card["qr"], "avantage": "licence_inexistante", "price": "1"}))
+        .debit(&json!({"qr": card["qr"], "birth_date": card["birth_date"], "avantage": "licence_inexistante", "price": "1"}))
         .await;
     assert_eq!(r.code(), "avantage_inconnu");
     let r = partner
         .debit(
-            &json!({"qr": card["qr"], "avantage": "lecture_loisir", "price": "1", "extra": true}),
+            &json!({"qr": card["qr"], "birth_date": card["birth_date"], "avantage": "lecture_loisir", "price": "1", "extra": true}),
         )
         .await;
     assert_eq!(r.code(), "donnees_invalides");
@@ -363,7 +363,7 @@ async fn suspension_refunds_window_and_entries() {
         .await;
     assert_eq!(r.body["status"], "suspendue");
     let r = partner
-        .debit(&json!({"qr": qr, "avantage": "lecture_loisir", "price": "1"}))
+        .debit(&json!({"qr": qr, "birth_date": "2010-03-14", "avantage": "lecture_loisir", "price": "1"}))
         .await;
     assert_eq!((r.status, r.code()), (409, "carte_suspendue"));
     let c = youth.get("/api/youth/card").await;
@@ -376,7 +376,7 @@ async fn suspension_refunds_window_and_entries() {
         .await;
     assert_eq!(r.body["status"], "active");
     let r = partner
-        .debit(&json!({"qr": qr, "avantage": "lecture_loisir", "price": "1"}))
+        .debit(&json!({"qr": qr, "birth_date": "2010-03-14", "avantage": "lecture_loisir", "price": "1"}))
         .await;
     assert_eq!(r.status, 201);
     // Refund window of 0 days: already closed.
@@ -393,14 +393,14 @@ async fn suspension_refunds_window_and_entries() {
     // Entries: cinema places.
     let cinema = app.partner(PartnerCategory::Cinema, "Cinéma Le Zola").await;
     let r = cinema
-        .debit(&json!({"qr": qr, "avantage": "cinema", "entries": 7}))
+        .debit(&json!({"qr": qr, "birth_date": "2010-03-14", "avantage": "cinema", "entries": 7}))
         .await;
     assert_eq!(r.status, 201, "{}", r.body);
     assert_eq!(r.body["debited"], "5");
     assert_eq!(r.body["reste_a_payer"], "2");
     assert_eq!(r.body["reimbursed_amount"], "32.50");
     let r = cinema
-        .debit(&json!({"qr": qr, "avantage": "cinema", "price": "7"}))
+        .debit(&json!({"qr": qr, "birth_date": "2010-03-14", "avantage": "cinema", "price": "7"}))
         .await;
     assert_eq!(r.code(), "champ_invalide");
 }
@@ -420,7 +420,7 @@ async fn seasons_expire_and_revalidation_loads_the_next_one() {
     let number = card["number"].as_str().unwrap().to_owned();
     let qr = card["qr"].as_str().unwrap().to_owned();
     let r = partner
-        .debit(&json!({"qr": qr, "avantage": "lecture_loisir", "price": "5"}))
+        .debit(&json!({"qr": qr, "birth_date": "2010-03-14", "avantage": "lecture_loisir", "price": "5"}))
         .await;
     assert_eq!(r.status, 201, "{}", r.body);
     // 1 June 2027: expired until revalidated.
@@ -449,7 +449,7 @@ async fn seasons_expire_and_revalidation_loads_the_next_one() {
         .await;
     assert_eq!(r.code(), "deja_revalidee");
     let r = partner
-        .debit(&json!({"qr": qr, "avantage": "lecture_loisir", "price": "5"}))
+        .debit(&json!({"qr": qr, "birth_date": "2010-03-14", "avantage": "lecture_loisir", "price": "5"}))
         .await;
     assert_eq!(r.status, 201);
     assert_eq!(r.body["balance"], "10.00");

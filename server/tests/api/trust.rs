@@ -25,7 +25,7 @@ async fn the_trust_list_is_renewed_before_it_lapses() {
     let partner = app
         .partner(PartnerCategory::Librairie, "Librairie du Parc")
         .await;
-    let inspect = json!({"qr": card["qr"]});
+    let inspect = json!({"qr": card["qr"], "birth_date": card["birth_date"]});
     let first = app.get("/health").await;
     assert_eq!(first.status, 200, "{}", first.body);
     let v0 = first.body["trust_list"]["version"].as_u64().unwrap();
@@ -149,7 +149,7 @@ async fn the_root_key_can_stay_offline() {
         .partner(PartnerCategory::Librairie, "Librairie du Parc")
         .await;
     let r = partner
-        .debit(&json!({"qr": card["qr"], "avantage": "lecture_loisir", "price": "2.00"}))
+        .debit(&json!({"qr": card["qr"], "birth_date": card["birth_date"], "avantage": "lecture_loisir", "price": "2.00"}))
         .await;
     assert_eq!(r.status, 201, "{}", r.body);
     let youth = server.same_session(&youth);

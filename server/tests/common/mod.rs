@@ -475,6 +475,8 @@ impl TestApp {
         let qr = youth.get("/api/youth/card/qr").await;
         assert_eq!(qr.status, 200, "{}", qr.body);
         card["qr"] = qr.body["text"].clone();
+        // The printed code is used online with the holder's birth date.
+        card["birth_date"] = json!("2010-03-14");
         (youth, card)
     }
 
