@@ -3,6 +3,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { api, ApiError, onUnauthorized, Role, saveSession, session, Session } from './api';
 import { apiBase, setApiBase } from './config';
 import { clearCache } from './sync';
+import { inApp, native } from './native';
 import { ErrorBox, Field, go, useHash } from './ui';
 import { YouthApp } from './youth';
 import { PartnerApp } from './partner';
@@ -118,7 +119,20 @@ function Login({ onLogin }: { onLogin: (s: Session) => void }) {
           setBusy(true);
           setError(null);
           try {
-            if (mode === 'login') onLogin(await api.login(email.trim(), password));
+            if (mode === 'login') {
+              const session = await api.login(email.trim(), password);
+              // In the app, the core clients log in too: the partner's device is
+              // enrolled and gets the trust lists, the youth's phone its
+              // credential, so both keep working without network.
+              if (inApp()) {
+                const base = apiBase() || location.origin;
+                const role = session.account.role;
+                const core =
+                  role === 'partner' ? native.partnerLogin(base, email.trim(), password) : role === 'youth' ? native.youthLogin(base, email.trim(), password) : null;
+                await core?.catch((e: unknown) => console.warn('core login', e));
+              }
+              onLogin(session);
+            }
             else setSent((await api.register(email.trim(), password, name.trim())).message);
           } catch (err) {
             setError(err);

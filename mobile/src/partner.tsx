@@ -7,6 +7,8 @@ import { amount, date, dateTime, euros, parseEurosInput, REIMBURSEMENT_STATUS } 
 import { ErrorBox, Field, Layout, OfflineBanner, Tab, errorText, useLoad, usePullToRefresh } from './ui';
 import { startScanner, Scanner } from './scanner';
 import { dismiss, enqueue, flush, onOutboxChange, OutboxItem, outboxItems, startOutbox } from './outbox';
+import { inApp, native, NativeReceipt, ScannedCode } from './native';
+import { DevicePanel, NativeReceiptPanel, OfflineDebitStep } from './partner-app';
 
 const TABS: Tab[] = [
   { hash: '#/partenaire', label: 'Encaisser', icon: '▦' },
@@ -78,6 +80,8 @@ type Step =
   | { kind: 'scan' }
   | { kind: 'manual' }
   | { kind: 'printed'; qr: string }
+  | { kind: 'offline'; qr: string; scanned: ScannedCode }
+  | { kind: 'nativeReceipt'; receipt: NativeReceipt }
   | { kind: 'inspected'; selector: CardSelector; inspection: Inspection }
   | { kind: 'receipt'; receipt: DebitReceipt }
   | { kind: 'queued'; item: OutboxItem };
@@ -97,7 +101,14 @@ function CashIn({ manual }: { manual: boolean }) {
       // A printed card's code: the server asks for the holder's birth date.
       if (e instanceof ApiError && e.code === 'date_naissance_requise' && 'qr' in selector && !('birth_date' in selector))
         setStep({ kind: 'printed', qr: selector.qr });
-      else setError(e);
+      // In the app, without network: the core verifies the code offline.
+      else if (e instanceof NetworkError && inApp() && 'qr' in selector && !('birth_date' in selector)) {
+        try {
+          setStep({ kind: 'offline', qr: selector.qr, scanned: await native.partnerScan(selector.qr) });
+        } catch (err) {
+          setError(err);
+        }
+      } else setError(e);
     } finally {
       setBusy(false);
     }
@@ -113,6 +124,7 @@ function CashIn({ manual }: { manual: boolean }) {
     <section aria-labelledby="cash-title">
       <OfflineBanner />
       <h2 id="cash-title">Encaisser</h2>
+      {inApp() && <DevicePanel />}
       {step.kind === 'scan' && <ScanStep key={round} onText={(qr) => void inspect({ qr })} onManual={() => setStep({ kind: 'manual' })} busy={busy} />}
       {step.kind === 'printed' && (
         <PrintedStep qr={step.qr} onSubmit={(s) => void inspect(s)} onScan={restart} busy={busy} error={error} />
@@ -123,12 +135,17 @@ function CashIn({ manual }: { manual: boolean }) {
         <DebitStep
           selector={step.selector}
           inspection={step.inspection}
+          onNative={(receipt) => setStep({ kind: 'nativeReceipt', receipt })}
           onDone={(receipt) => setStep({ kind: 'receipt', receipt })}
           onQueued={(item) => setStep({ kind: 'queued', item })}
           onCancel={restart}
         />
       )}
       {step.kind === 'receipt' && <Receipt receipt={step.receipt} onNext={restart} />}
+      {step.kind === 'offline' && (
+        <OfflineDebitStep qr={step.qr} scanned={step.scanned} onDone={(receipt) => setStep({ kind: 'nativeReceipt', receipt })} onCancel={restart} />
+      )}
+      {step.kind === 'nativeReceipt' && <NativeReceiptPanel receipt={step.receipt} onNext={restart} />}
       {step.kind === 'queued' && (
         <div class="panel warn" role="status" data-testid="queued">
           <h3>Débit en attente de synchronisation</h3>
@@ -255,6 +272,7 @@ function DebitStep(props: {
   selector: CardSelector;
   inspection: Inspection;
   onDone: (r: DebitReceipt) => void;
+  onNative: (r: NativeReceipt) => void;
   onQueued: (i: OutboxItem) => void;
   onCancel: () => void;
 }) {
@@ -287,7 +305,15 @@ function DebitStep(props: {
     try {
       props.onDone(await api.debit(body, key));
     } catch (err) {
-      if (err instanceof NetworkError) {
+      const sel = props.selector;
+      if (err instanceof NetworkError && inApp() && 'qr' in sel && !('birth_date' in sel) && !isEntries) {
+        // The app: the core decides offline (within the youth's limits) and signs the debit.
+        try {
+          props.onNative(await native.partnerDebit(sel.qr, avantage, parseEurosInput(value) ?? ''));
+        } catch (e2) {
+          setError(e2);
+        }
+      } else if (err instanceof NetworkError) {
         const label = `${ins.holder} — ${bal.label} : ${isEntries ? `${value} entrée(s)` : euros(parseEurosInput(value))}`;
         props.onQueued(enqueue(key, body, label));
       } else setError(err);

@@ -122,6 +122,85 @@ impl From<crate::credential::CredentialError> for ClientError {
 }
 
 impl ClientError {
+    /// A stable code for the app layers (the server's own code when it
+    /// refused).
+    pub fn code(&self) -> &str {
+        match self {
+            ClientError::Offline => "hors_ligne",
+            ClientError::NotLoggedIn => "non_connecte",
+            ClientError::Unauthorized => "session_expiree",
+            ClientError::Refused { code, .. } => code,
+            ClientError::Server { .. } => "erreur_serveur",
+            ClientError::Protocol(_) => "reponse_inattendue",
+            ClientError::Storage(_) => "stockage_local",
+            ClientError::InvalidCode(_) => "code_invalide",
+            ClientError::OfflineRefused(OfflineError::Limit(_)) => "hors_limites",
+            ClientError::OfflineRefused(OfflineError::PartnerCap) => "plafond_partenaire",
+            ClientError::OfflineRefused(OfflineError::Debit(_)) => "debit_impossible",
+            ClientError::OnlineOnly => "en_ligne_seulement",
+            ClientError::Missing(_) => "manquant",
+            ClientError::Key(_) => "cle_appareil",
+            ClientError::Trust(_) => "liste_de_confiance",
+            ClientError::InvalidArgument(_) => "argument_invalide",
+        }
+    }
+
+    /// The French message to show (no personal data).
+    pub fn user_message(&self) -> String {
+        use crate::credential::LimitError;
+        match self {
+            ClientError::Offline => "Serveur injoignable : vérifiez la connexion.".into(),
+            ClientError::NotLoggedIn | ClientError::Unauthorized => {
+                "Connectez-vous pour continuer.".into()
+            }
+            ClientError::Refused { message, .. } => message.clone(),
+            ClientError::Server { .. } => {
+                "Le serveur a rencontré une erreur : réessayez dans un instant.".into()
+            }
+            ClientError::Protocol(_) => "Réponse inattendue du serveur.".into(),
+            ClientError::Storage(_) => "Le stockage de l'appareil a échoué.".into(),
+            ClientError::InvalidCode(r) => match r {
+                Reason::Expired | Reason::StepOutOfWindow => {
+                    "Ce QR code a expiré : demandez au jeune d'afficher un nouveau code.".into()
+                }
+                Reason::Revoked => "Cette carte ou ce code a été révoqué.".into(),
+                Reason::Replayed => "Ce QR code a déjà servi : demandez un nouveau code.".into(),
+                Reason::StaleTrustList => {
+                    "La liste des clés de l'appareil est trop ancienne : synchronisez.".into()
+                }
+                _ => "Ce QR code n'est pas un code PASS'Région valide.".into(),
+            },
+            ClientError::OfflineRefused(OfflineError::Limit(l)) => match l {
+                LimitError::PerTransaction => {
+                    "Hors ligne, ce montant dépasse le maximum par achat autorisé pour ce jeune."
+                        .into()
+                }
+                LimitError::Allowance => {
+                    "Hors ligne, l'allocation de ce jeune chez vous est épuisée.".into()
+                }
+                LimitError::Count => {
+                    "Hors ligne, ce jeune a atteint le nombre d'achats autorisés chez vous.".into()
+                }
+            },
+            ClientError::OfflineRefused(OfflineError::PartnerCap) => {
+                "Hors ligne, ce débit dépasse vos plafonds (par achat ou par jour).".into()
+            }
+            ClientError::OfflineRefused(OfflineError::Debit(_)) => {
+                "Ce débit est impossible (montant nul ou crédit épuisé).".into()
+            }
+            ClientError::OnlineOnly => {
+                "Cette opération demande le réseau (une carte imprimée ne se débite pas hors ligne)."
+                    .into()
+            }
+            ClientError::Missing(what) => format!("Élément manquant : {what}."),
+            ClientError::Key(_) => "La clé de l'appareil est indisponible.".into(),
+            ClientError::Trust(_) => {
+                "La liste des clés n'a pas pu être vérifiée : synchronisez l'appareil.".into()
+            }
+            ClientError::InvalidArgument(what) => format!("Valeur invalide : {what}."),
+        }
+    }
+
     /// Whether retrying later may succeed (network, server failure).
     pub fn is_transient(&self) -> bool {
         matches!(self, ClientError::Offline | ClientError::Server { .. })

@@ -22,6 +22,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0002_outbox_retry",
         include_str!("migrations/0002_outbox_retry.sql"),
     ),
+    (
+        "0003_outbox_message",
+        include_str!("migrations/0003_outbox_message.sql"),
+    ),
 ];
 
 /// The schema version this build writes.

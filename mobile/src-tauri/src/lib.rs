@@ -1,7 +1,12 @@
 //! The Tauri shell of the PASS'Région app. The UI is the web frontend
 //! (`mobile/dist`); the commands only forward to `passregion-core`.
 
+use std::sync::Arc;
+
 use tauri::ipc::{InvokeBody, Request};
+use tauri::Manager;
+
+pub mod clients;
 
 /// Frame sides accepted by [`scan_frame`] (the core's own limit applies too).
 const MAX_SIDE: u32 = passregion_core::qr::MAX_FRAME_SIDE;
@@ -21,7 +26,9 @@ pub fn rgba_to_luma(rgba: &[u8], width: u32, height: u32) -> Result<Vec<u8>, Str
     }
     Ok(rgba
         .chunks_exact(4)
-        .map(|p| ((u32::from(p[0]) * 299 + u32::from(p[1]) * 587 + u32::from(p[2]) * 114) / 1000) as u8)
+        .map(|p| {
+            ((u32::from(p[0]) * 299 + u32::from(p[1]) * 587 + u32::from(p[2]) * 114) / 1000) as u8
+        })
         .collect())
 }
 
@@ -62,8 +69,31 @@ fn app_info() -> serde_json::Value {
 }
 
 /// Registers the commands on a builder (shared by the app and the tests).
+/// The core clients' stores live in the app's data directory
+/// (`PASSREGION_APP_DATA` overrides it, for tests).
 pub fn builder<R: tauri::Runtime>(b: tauri::Builder<R>) -> tauri::Builder<R> {
-    b.invoke_handler(tauri::generate_handler![scan_frame, app_info])
+    b.setup(|app| {
+        let dir = match std::env::var_os("PASSREGION_APP_DATA") {
+            Some(d) => std::path::PathBuf::from(d),
+            None => app.path().app_data_dir()?,
+        };
+        app.manage(Arc::new(clients::Clients::new(dir)));
+        Ok(())
+    })
+    .invoke_handler(tauri::generate_handler![
+        scan_frame,
+        app_info,
+        clients::partner_login,
+        clients::partner_status_cmd,
+        clients::partner_scan,
+        clients::partner_debit,
+        clients::partner_sync,
+        clients::partner_avantages,
+        clients::youth_login,
+        clients::youth_home,
+        clients::youth_qr,
+        clients::youth_sync,
+    ])
 }
 
 #[cfg_attr(mobile, tauri::mobile_entry_point)]
@@ -99,14 +129,19 @@ mod tests {
     #[test]
     fn scans_a_rendered_code() {
         let (rgba, w, h) = frame("PR1:TEST-TAURI", 4);
-        assert_eq!(scan_rgba(&rgba, w, h).expect("scan"), vec!["PR1:TEST-TAURI".to_owned()]);
+        assert_eq!(
+            scan_rgba(&rgba, w, h).expect("scan"),
+            vec!["PR1:TEST-TAURI".to_owned()]
+        );
     }
 
     #[test]
     fn rejects_bad_frames() {
         assert!(rgba_to_luma(&[0; 10], 2, 2).is_err());
         assert!(rgba_to_luma(&[], 0, 0).is_err());
-        assert!(scan_rgba(&vec![255; 64 * 64 * 4], 64, 64).expect("empty").is_empty());
+        assert!(scan_rgba(&vec![255; 64 * 64 * 4], 64, 64)
+            .expect("empty")
+            .is_empty());
     }
 
     #[test]
@@ -114,7 +149,9 @@ mod tests {
         use tauri::test::{get_ipc_response, mock_builder, mock_context, noop_assets, INVOKE_KEY};
         use tauri::webview::InvokeRequest;
 
-        let app = builder(mock_builder()).build(mock_context(noop_assets())).expect("app");
+        let app = builder(mock_builder())
+            .build(mock_context(noop_assets()))
+            .expect("app");
         let webview = tauri::WebviewWindowBuilder::new(&app, "main", Default::default())
             .build()
             .expect("webview");

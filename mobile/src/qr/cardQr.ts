@@ -3,6 +3,7 @@
 import { api, ApiError, Card, Credential } from '../api';
 import { base64UrlDecode, base64UrlEncode } from './base45';
 import { deviceKey, dynamicQrText, nextCounter, STEP_SECONDS, stepOf } from './device';
+import { inApp, native } from '../native';
 
 export interface QrFrame {
   text: string;
@@ -66,6 +67,22 @@ async function dynamicSource(card: Card): Promise<QrSource | null> {
   };
 }
 
+/** The app's source: the core signs each code with the device key (works offline). */
+async function nativeSource(): Promise<QrSource | null> {
+  try {
+    await native.youthQr();
+  } catch {
+    return null; // not logged in with the core, or no credential yet
+  }
+  return {
+    async next() {
+      const text = await native.youthQr();
+      const step = stepOf(Date.now());
+      return { text, mode: 'dynamic', refreshAt: (step + 1) * STEP_SECONDS * 1000 };
+    },
+  };
+}
+
 const STATIC_KEY = 'pr.cardQr';
 
 /** The card's static signed code (`PR1:`), cached for offline use; 'unsupported' on old servers. */
@@ -99,7 +116,13 @@ function cardIdSource(card: Card): QrSource {
  * card id.
  */
 export async function cardQrSource(card: Card): Promise<QrSource> {
-  const dynamic = await dynamicSource(card);
+  // In the app, the core holds the credential and the device key: one
+  // credential per card (a second one, from WebCrypto, would revoke it).
+  if (inApp()) {
+    const core = await nativeSource();
+    if (core) return core;
+  }
+  const dynamic = inApp() ? null : await dynamicSource(card);
   if (dynamic) return dynamic;
   const fixed = await staticSource(card);
   if (fixed === 'unsupported') return cardIdSource(card);

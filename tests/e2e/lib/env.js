@@ -40,15 +40,19 @@ export function lastVerificationToken(dataDir, to) {
   return m ? m[1] : null;
 }
 
-/** Starts the demo server; resolves with {url, lines, proc, stop}. */
-export async function startServer() {
+/**
+ * Starts the demo server; resolves with {url, lines, proc, dataDir, stop}.
+ * `opts.dataDir` and `opts.port` restart a server on the same data and address.
+ */
+export async function startServer(opts = {}) {
   for (const [what, path] of [
     ['server binary (cargo build -p passregion-server)', SERVER_BIN],
     ['frontend build (npm run build in mobile/)', join(WEB_DIR, 'index.html')],
   ])
     if (!existsSync(path)) throw new Error(`missing ${what}: ${path}`);
-  const dataDir = tempDir('pr-e2e-data-');
-  const proc = spawn(SERVER_BIN, ['--demo', '--demo-youths', '5', '--data-dir', dataDir, '--bind', '127.0.0.1:0', '--web-dir', WEB_DIR], {
+  const dataDir = opts.dataDir ?? tempDir('pr-e2e-data-');
+  const bind = `127.0.0.1:${opts.port ?? 0}`;
+  const proc = spawn(SERVER_BIN, ['--demo', '--demo-youths', '5', '--data-dir', dataDir, '--bind', bind, '--web-dir', WEB_DIR], {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, RUST_LOG: process.env.RUST_LOG ?? 'warn' },

@@ -28,8 +28,10 @@ pub struct OutboxItem {
     pub state: String,
     /// Server status (`applied`, `duplicate`, `reused`…), once answered.
     pub result_status: Option<String>,
-    /// Server refusal code.
+    /// Server refusal code (or `garantie_partielle`).
     pub result_code: Option<String>,
+    /// The server's French message for it.
+    pub result_message: Option<String>,
     /// Server transaction id.
     pub transaction_id: Option<String>,
     /// Push attempts.
@@ -69,7 +71,7 @@ impl PartnerClient {
         self.api.store.read(|c| -> Result<_, ClientError> {
             let mut st = c.prepare_cached(
                 "SELECT o.debit_id, d.seq, d.debited_cents, o.state, o.result_status, o.result_code,
-                        o.transaction_id, o.attempts
+                        o.transaction_id, o.attempts, o.result_message
                  FROM outbox o JOIN offline_debits d ON d.id = o.debit_id ORDER BY d.seq",
             )?;
             let rows = st.query_map([], |r| {
@@ -82,12 +84,22 @@ impl PartnerClient {
                     r.get::<_, Option<String>>(5)?,
                     r.get::<_, Option<String>>(6)?,
                     r.get::<_, u32>(7)?,
+                    r.get::<_, Option<String>>(8)?,
                 ))
             })?;
             let mut out = Vec::new();
             for row in rows {
-                let (id, seq, cents, state, result_status, result_code, transaction_id, attempts) =
-                    row?;
+                let (
+                    id,
+                    seq,
+                    cents,
+                    state,
+                    result_status,
+                    result_code,
+                    transaction_id,
+                    attempts,
+                    result_message,
+                ) = row?;
                 out.push(OutboxItem {
                     id: Uuid::parse_str(&id).map_err(|_| ClientError::Storage("id".into()))?,
                     seq: u64::try_from(seq).unwrap_or(0),
@@ -95,6 +107,7 @@ impl PartnerClient {
                     state,
                     result_status,
                     result_code,
+                    result_message,
                     transaction_id,
                     attempts,
                 });
@@ -195,7 +208,8 @@ impl PartnerClient {
                     }
                     progressed += tx.execute(
                         "UPDATE outbox SET state = ?2, result_status = ?3, result_code = ?4,
-                           transaction_id = ?5, attempts = attempts + 1, last_error = NULL, updated_at = ?6
+                           transaction_id = ?5, attempts = attempts + 1, last_error = NULL, updated_at = ?6,
+                           result_message = ?8
                          WHERE debit_id = ?1 AND state = ?7",
                         params![
                             r.id.to_string(),
@@ -204,7 +218,8 @@ impl PartnerClient {
                             r.code,
                             r.transaction_id,
                             now_text(),
-                            OutboxState::Pending.as_str()
+                            OutboxState::Pending.as_str(),
+                            r.message
                         ],
                     )?;
                 }

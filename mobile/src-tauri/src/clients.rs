@@ -1,0 +1,380 @@
+//! The core clients behind the app: a `PartnerClient` and a `YouthClient` on
+//! SQLite stores in the app's data directory. The commands below only convert
+//! and forward; every decision (the offline rule, code verification, the
+//! outbox) is the core's.
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use passregion_core::client::{
+    ClientError, DebitReceipt, DeviceInfo, HomeScreen, OpenReport, OutboxItem, PartnerClient,
+    PushReport, ReqwestTransport, SyncState, YouthClient,
+};
+use passregion_core::clock::{Clock, SystemClock};
+use passregion_core::credential::Verified;
+use passregion_core::Money;
+use serde::Serialize;
+
+/// An error as the web frontend sees it: a stable code and a French message.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct AppError {
+    /// Stable code (the server's when it refused).
+    pub code: String,
+    /// French message for the user.
+    pub message: String,
+}
+
+impl From<ClientError> for AppError {
+    fn from(e: ClientError) -> Self {
+        AppError {
+            code: e.code().to_owned(),
+            message: e.user_message(),
+        }
+    }
+}
+
+fn internal(what: &str) -> AppError {
+    AppError {
+        code: "erreur_interne".into(),
+        message: format!("Erreur interne de l'application ({what})."),
+    }
+}
+
+/// The clients of this app, opened on first use.
+pub struct Clients {
+    dir: PathBuf,
+    partner: Mutex<Option<Arc<PartnerClient>>>,
+    youth: Mutex<Option<Arc<YouthClient>>>,
+}
+
+impl Clients {
+    /// Clients whose stores live in `dir`.
+    pub fn new(dir: PathBuf) -> Clients {
+        Clients {
+            dir,
+            partner: Mutex::new(None),
+            youth: Mutex::new(None),
+        }
+    }
+
+    fn transport() -> Result<Arc<ReqwestTransport>, AppError> {
+        ReqwestTransport::new(Duration::from_secs(8))
+            .map(Arc::new)
+            .map_err(|_| internal("transport"))
+    }
+
+    /// The partner client (its store reopened at launch: the outbox is read
+    /// again and pushed at the next sync).
+    pub fn partner(&self) -> Result<Arc<PartnerClient>, AppError> {
+        let mut slot = self.partner.lock().map_err(|_| internal("verrou"))?;
+        if let Some(c) = slot.as_ref() {
+            return Ok(c.clone());
+        }
+        std::fs::create_dir_all(&self.dir).map_err(|_| internal("dossier"))?;
+        let c = Arc::new(PartnerClient::open(
+            &self.dir.join("partner.db"),
+            Self::transport()?,
+            Arc::new(SystemClock),
+        )?);
+        *slot = Some(c.clone());
+        Ok(c)
+    }
+
+    /// The youth client.
+    pub fn youth(&self) -> Result<Arc<YouthClient>, AppError> {
+        let mut slot = self.youth.lock().map_err(|_| internal("verrou"))?;
+        if let Some(c) = slot.as_ref() {
+            return Ok(c.clone());
+        }
+        std::fs::create_dir_all(&self.dir).map_err(|_| internal("dossier"))?;
+        let c = Arc::new(YouthClient::open(
+            &self.dir.join("youth.db"),
+            Self::transport()?,
+            Arc::new(SystemClock),
+        )?);
+        *slot = Some(c.clone());
+        Ok(c)
+    }
+}
+
+/// What the partner screens show of the device: its sync state, what waits
+/// in the outbox and what the server refused.
+#[derive(Debug, Clone, Serialize)]
+pub struct PartnerStatus {
+    /// Sync state (`idle`, `syncing`, `offline`, `error`).
+    pub sync: SyncState,
+    /// Offline debits not yet acknowledged by the server.
+    pub pending: usize,
+    /// The outbox, newest first (pending, synced and refused items).
+    pub outbox: Vec<OutboxItem>,
+    /// The enrolled device, if any.
+    pub device: Option<DeviceInfo>,
+    /// How the store was opened (a quarantined file is shown to the user).
+    pub store: OpenReport,
+}
+
+/// A debit's receipt as shown.
+#[derive(Debug, Clone, Serialize)]
+pub struct Receipt {
+    /// The receipt.
+    #[serde(flatten)]
+    pub receipt: DebitReceipt,
+    /// French status line.
+    pub status_label: String,
+}
+
+/// What a scanned code is, checked offline by the core's verifier.
+#[derive(Debug, Clone, Serialize)]
+pub struct ScannedCode {
+    /// `app` (a phone's dynamic code) or `card` (a printed card).
+    pub kind: &'static str,
+    /// The card.
+    pub card_id: String,
+    /// For an app code: its offline limits (cents).
+    pub allowance_cents: Option<u32>,
+    /// For an app code: the largest offline debit (cents).
+    pub per_transaction_max_cents: Option<u32>,
+}
+
+/// Runs blocking client work off the UI thread.
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, AppError> + Send + 'static,
+) -> Result<T, AppError> {
+    tauri::async_runtime::spawn_blocking(f)
+        .await
+        .map_err(|_| internal("tâche"))?
+}
+
+pub(crate) fn partner_status(c: &PartnerClient) -> Result<PartnerStatus, AppError> {
+    Ok(PartnerStatus {
+        sync: c.sync_state(),
+        pending: c.pending_count()?,
+        outbox: c.outbox()?,
+        device: c.device()?,
+        store: c.open_report(),
+    })
+}
+
+/// Logs the partner in with the core client and enrols this device the first
+/// time (its key signs every offline debit); then pulls the trust and deny
+/// lists.
+#[tauri::command]
+pub async fn partner_login(
+    state: tauri::State<'_, Arc<Clients>>,
+    server_url: String,
+    email: String,
+    password: String,
+) -> Result<PartnerStatus, AppError> {
+    let clients = state.inner().clone();
+    blocking(move || {
+        let c = clients.partner()?;
+        c.login(&server_url, &email, &password)?;
+        if c.device()?.is_none() {
+            c.enrol("Appareil de caisse")?;
+        }
+        c.pull()?;
+        partner_status(&c)
+    })
+    .await
+}
+
+/// The device's offline state.
+#[tauri::command]
+pub async fn partner_status_cmd(
+    state: tauri::State<'_, Arc<Clients>>,
+) -> Result<PartnerStatus, AppError> {
+    let clients = state.inner().clone();
+    blocking(move || partner_status(clients.partner()?.as_ref())).await
+}
+
+/// Checks a scanned code with the core's verifier (trust list, deny list,
+/// replay state), without network.
+#[tauri::command]
+pub async fn partner_scan(
+    state: tauri::State<'_, Arc<Clients>>,
+    qr: String,
+) -> Result<ScannedCode, AppError> {
+    let clients = state.inner().clone();
+    blocking(move || {
+        let r = clients.partner()?.scan(&qr)?;
+        Ok(match r.verified {
+            Verified::App(a) => ScannedCode {
+                kind: "app",
+                card_id: a.card_id.to_string(),
+                allowance_cents: Some(a.limits.allowance_cents),
+                per_transaction_max_cents: Some(a.limits.per_transaction_max_cents),
+            },
+            Verified::Card(c) => ScannedCode {
+                kind: "card",
+                card_id: c.card_id.to_string(),
+                allowance_cents: None,
+                per_transaction_max_cents: None,
+            },
+        })
+    })
+    .await
+}
+
+/// Debits: online first (the server decides); when the server cannot be
+/// reached, the core's offline rule decides and the debit waits in the
+/// outbox.
+#[tauri::command]
+pub async fn partner_debit(
+    state: tauri::State<'_, Arc<Clients>>,
+    qr: String,
+    avantage: String,
+    price: String,
+) -> Result<Receipt, AppError> {
+    let clients = state.inner().clone();
+    blocking(move || {
+        let price = Money::parse(&price).map_err(|_| AppError {
+            code: "montant_invalide".into(),
+            message: "Montant invalide (par exemple 12,50).".into(),
+        })?;
+        let receipt = clients.partner()?.debit(&qr, &avantage, price)?;
+        Ok(Receipt {
+            status_label: receipt.status_label().to_owned(),
+            receipt,
+        })
+    })
+    .await
+}
+
+/// Pushes the outbox (backoff as in the core) and pulls the lists.
+#[tauri::command]
+pub async fn partner_sync(
+    state: tauri::State<'_, Arc<Clients>>,
+) -> Result<(PushReport, PartnerStatus), AppError> {
+    let clients = state.inner().clone();
+    blocking(move || {
+        let c = clients.partner()?;
+        let report = c.sync()?;
+        Ok((report, partner_status(&c)?))
+    })
+    .await
+}
+
+/// Logs the youth in with the core client and fetches the card and a
+/// credential (the QR then works without network).
+#[tauri::command]
+pub async fn youth_login(
+    state: tauri::State<'_, Arc<Clients>>,
+    server_url: String,
+    email: String,
+    password: String,
+) -> Result<HomeScreen, AppError> {
+    let clients = state.inner().clone();
+    blocking(move || {
+        let c = clients.youth()?;
+        c.login(&server_url, &email, &password)?;
+        c.refresh()?;
+        c.fetch_credential()?;
+        Ok(c.home()?)
+    })
+    .await
+}
+
+/// The youth's home from the store (works offline).
+#[tauri::command]
+pub async fn youth_home(state: tauri::State<'_, Arc<Clients>>) -> Result<HomeScreen, AppError> {
+    let clients = state.inner().clone();
+    blocking(move || Ok(clients.youth()?.home()?)).await
+}
+
+/// The QR to show now, signed by the device key (works offline).
+#[tauri::command]
+pub async fn youth_qr(state: tauri::State<'_, Arc<Clients>>) -> Result<String, AppError> {
+    let clients = state.inner().clone();
+    blocking(move || Ok(clients.youth()?.current_qr(SystemClock.now())?)).await
+}
+
+/// Refreshes the youth's card, history and credential when online.
+#[tauri::command]
+pub async fn youth_sync(state: tauri::State<'_, Arc<Clients>>) -> Result<HomeScreen, AppError> {
+    let clients = state.inner().clone();
+    blocking(move || {
+        let c = clients.youth()?;
+        c.sync()?;
+        Ok(c.home()?)
+    })
+    .await
+}
+
+/// An avantage this partner may debit offline.
+#[derive(Debug, Clone, Serialize)]
+pub struct OfflineAvantage {
+    /// Code.
+    pub code: String,
+    /// French label.
+    pub label: String,
+}
+
+/// The credit avantages the enrolled partner may debit offline this season
+/// (from the catalogue built into the core: no network needed).
+#[tauri::command]
+pub async fn partner_avantages(
+    state: tauri::State<'_, Arc<Clients>>,
+) -> Result<Vec<OfflineAvantage>, AppError> {
+    use passregion_core::catalogue::Catalogue;
+    use passregion_core::debit::AvantageKind;
+    use passregion_core::season::Season;
+    let clients = state.inner().clone();
+    blocking(move || {
+        let device = clients
+            .partner()?
+            .device()?
+            .ok_or(AppError::from(ClientError::Missing("appareil enrôlé")))?;
+        let season = Season::of_instant(SystemClock.now());
+        let catalogues = Catalogue::builtin().map_err(|_| internal("catalogue"))?;
+        Ok(catalogues
+            .iter()
+            .find(|c| c.season == season)
+            .map(|c| {
+                c.avantages
+                    .iter()
+                    .filter(|a| a.kind == AvantageKind::Credit && a.allows(device.category))
+                    .map(|a| OfflineAvantage {
+                        code: a.code.clone(),
+                        label: a.label.clone(),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default())
+    })
+    .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use passregion_core::credential::LimitError;
+    use passregion_core::sync::OfflineError;
+
+    #[test]
+    fn a_fresh_store_opens_with_nothing_pending_and_no_device() {
+        let dir = std::env::temp_dir().join(format!("pr-app-test-{}", std::process::id()));
+        let clients = Clients::new(dir.clone());
+        let c = clients.partner().expect("partner client");
+        let s = partner_status(&c).expect("status");
+        assert_eq!(s.pending, 0);
+        assert!(s.device.is_none());
+        assert!(s.store.quarantined.is_none());
+        // The same client is reused (one store connection per app).
+        assert!(Arc::ptr_eq(&c, &clients.partner().expect("again")));
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[test]
+    fn core_refusals_reach_the_screen_in_french_with_a_stable_code() {
+        let e = AppError::from(ClientError::OfflineRefused(OfflineError::Limit(
+            LimitError::Count,
+        )));
+        assert_eq!(e.code, "hors_limites");
+        assert!(e.message.contains("nombre d'achats"), "{}", e.message);
+        let e = AppError::from(ClientError::Offline);
+        assert_eq!(e.code, "hors_ligne");
+        let json = serde_json::to_value(&e).expect("json");
+        assert_eq!(json["code"], "hors_ligne");
+    }
+}
