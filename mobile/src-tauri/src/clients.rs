@@ -98,6 +98,31 @@ impl Clients {
     }
 }
 
+/// Syncs in the background: at launch, then every `every`, the partner
+/// device pushes its outbox and pulls the trust list, the deny list and the
+/// directory (backoff inside the core), and the youth's phone refreshes its
+/// card and credential. Nothing happens for a client that is not logged in.
+pub fn start_background_sync(clients: Arc<Clients>, every: Duration) {
+    let spawned = std::thread::Builder::new()
+        .name("passregion-sync".into())
+        .spawn(move || loop {
+            if let Ok(c) = clients.partner() {
+                if matches!(c.device(), Ok(Some(_))) {
+                    let _ = c.sync();
+                }
+            }
+            if let Ok(y) = clients.youth() {
+                if y.card().is_ok_and(|c| c.is_some()) {
+                    let _ = y.sync();
+                }
+            }
+            std::thread::sleep(every);
+        });
+    if spawned.is_err() {
+        eprintln!("PASS'Région : synchronisation en arrière-plan indisponible");
+    }
+}
+
 /// What the partner screens show of the device: its sync state, what waits
 /// in the outbox and what the server refused.
 #[derive(Debug, Clone, Serialize)]

@@ -77,7 +77,16 @@ pub fn builder<R: tauri::Runtime>(b: tauri::Builder<R>) -> tauri::Builder<R> {
             Some(d) => std::path::PathBuf::from(d),
             None => app.path().app_data_dir()?,
         };
-        app.manage(Arc::new(clients::Clients::new(dir)));
+        let clients = Arc::new(clients::Clients::new(dir));
+        app.manage(clients.clone());
+        // Background sync at launch and then every 30 s
+        // (`PASSREGION_SYNC_SECONDS` changes it, for tests).
+        let every = std::env::var("PASSREGION_SYNC_SECONDS")
+            .ok()
+            .and_then(|v| v.parse::<u64>().ok())
+            .unwrap_or(30)
+            .max(1);
+        clients::start_background_sync(clients, std::time::Duration::from_secs(every));
         Ok(())
     })
     .invoke_handler(tauri::generate_handler![

@@ -126,6 +126,7 @@ async function startDriver() {
       XDG_DATA_HOME: tempDir('pr-tauri-offline-webdata-'),
       XDG_CACHE_HOME: tempDir('pr-tauri-offline-cache-'),
       PASSREGION_APP_DATA: appData,
+      PASSREGION_SYNC_SECONDS: '2',
     },
     stdio: 'ignore',
   });
@@ -228,11 +229,13 @@ test('offline in the Tauri window: the core accepts within limits, the outbox su
     await run(`localStorage.setItem('pr.session', arguments[0]); localStorage.setItem('pr.apiBase', arguments[1]); location.hash = '#/partenaire'; location.reload();`, saved);
     await waitFor('pending after restart', async () => /3 débit/.test(await text('[data-testid=device-pending]')));
 
-    // The server comes back on the same data: a sync applies each debit once.
+    // The server comes back on the same data: the background sync pushes
+    // the outbox by itself, and the server applies each debit once; a sync
+    // asked by hand afterwards pushes nothing again.
     server = await startServer({ port, dataDir });
+    await waitFor('outbox pushed', async () => /aucun débit en attente/.test(await text('[data-testid=device-pending]')), 60_000);
     await click('[data-testid=device-panel] button');
-    await waitFor('outbox pushed', async () => /aucun débit en attente/.test(await text('[data-testid=device-pending]')), 45_000);
-    await click('[data-testid=device-panel] button'); // a second sync pushes nothing again
+    await waitFor('sync done', async () => /À jour/.test(await text('[data-testid=device-sync]')));
 
     const login = async (email) =>
       (
