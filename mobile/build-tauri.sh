@@ -23,7 +23,7 @@ case "$what" in
     apt-get update
     DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       libwebkit2gtk-4.1-dev libgtk-3-dev librsvg2-dev libayatana-appindicator3-dev \
-      libsoup-3.0-dev libjavascriptcoregtk-4.1-dev libxdo-dev libssl-dev build-essential file pkg-config
+      libsoup-3.0-dev libjavascriptcoregtk-4.1-dev libxdo-dev libssl-dev libdbus-1-dev build-essential file pkg-config
     ;;
   desktop)
     need_npm

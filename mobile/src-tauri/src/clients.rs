@@ -9,8 +9,10 @@ use std::time::Duration;
 
 use passregion_core::client::{
     ClientError, DebitReceipt, DeviceInfo, HomeScreen, OpenReport, OutboxItem, PartnerClient,
-    PushReport, ReqwestTransport, SyncState, YouthClient,
+    PushReport, ReqwestTransport, SharedSigner, Store, SyncState, YouthClient,
 };
+
+use crate::keystore;
 use passregion_core::clock::{Clock, SystemClock};
 use passregion_core::credential::Verified;
 use passregion_core::Money;
@@ -44,18 +46,49 @@ fn internal(what: &str) -> AppError {
 /// The clients of this app, opened on first use.
 pub struct Clients {
     dir: PathBuf,
+    use_keyring: bool,
     partner: Mutex<Option<Arc<PartnerClient>>>,
     youth: Mutex<Option<Arc<YouthClient>>>,
 }
 
 impl Clients {
-    /// Clients whose stores live in `dir`.
+    /// Clients whose stores live in `dir`; device keys in the OS keyring
+    /// unless `PASSREGION_NO_KEYRING` is set (then a 0600 file).
     pub fn new(dir: PathBuf) -> Clients {
+        let use_keyring = std::env::var_os("PASSREGION_NO_KEYRING").is_none();
+        Clients::with_keyring(dir, use_keyring)
+    }
+
+    /// Clients whose stores live in `dir`, with or without the OS keyring.
+    pub fn with_keyring(dir: PathBuf, use_keyring: bool) -> Clients {
         Clients {
             dir,
+            use_keyring,
             partner: Mutex::new(None),
             youth: Mutex::new(None),
         }
+    }
+
+    /// The device key of `purpose`: kept by the OS keyring or a 0600 file
+    /// (`keystore`). A store that already holds a software key (an app
+    /// installed before the keystore) keeps it: its device is enrolled with it.
+    fn signer(&self, store: &Store, purpose: &str) -> Result<Option<SharedSigner>, AppError> {
+        let legacy = store
+            .read(|c| {
+                c.query_row(
+                    "SELECT COUNT(*) FROM device_keys WHERE purpose = ?1",
+                    [purpose],
+                    |r| r.get::<_, i64>(0),
+                )
+            })
+            .unwrap_or(0)
+            > 0;
+        if legacy {
+            return Ok(None);
+        }
+        keystore::device_signer(&self.dir.join("keys"), purpose, self.use_keyring)
+            .map(|s| Some(keystore::shared(s)))
+            .map_err(|_| AppError::from(ClientError::Key("device key".into())))
     }
 
     fn transport() -> Result<Arc<ReqwestTransport>, AppError> {
@@ -72,10 +105,13 @@ impl Clients {
             return Ok(c.clone());
         }
         std::fs::create_dir_all(&self.dir).map_err(|_| internal("dossier"))?;
-        let c = Arc::new(PartnerClient::open(
-            &self.dir.join("partner.db"),
+        let store = Arc::new(Store::open(&self.dir.join("partner.db")).map_err(ClientError::from)?);
+        let signer = self.signer(&store, "partner")?;
+        let c = Arc::new(PartnerClient::with_store(
+            store,
             Self::transport()?,
             Arc::new(SystemClock),
+            signer,
         )?);
         *slot = Some(c.clone());
         Ok(c)
@@ -88,10 +124,13 @@ impl Clients {
             return Ok(c.clone());
         }
         std::fs::create_dir_all(&self.dir).map_err(|_| internal("dossier"))?;
-        let c = Arc::new(YouthClient::open(
-            &self.dir.join("youth.db"),
+        let store = Arc::new(Store::open(&self.dir.join("youth.db")).map_err(ClientError::from)?);
+        let signer = self.signer(&store, "youth")?;
+        let c = Arc::new(YouthClient::with_store(
+            store,
             Self::transport()?,
             Arc::new(SystemClock),
+            signer,
         )?);
         *slot = Some(c.clone());
         Ok(c)
@@ -379,12 +418,14 @@ mod tests {
     #[test]
     fn a_fresh_store_opens_with_nothing_pending_and_no_device() {
         let dir = std::env::temp_dir().join(format!("pr-app-test-{}", std::process::id()));
-        let clients = Clients::new(dir.clone());
+        let clients = Clients::with_keyring(dir.clone(), false);
         let c = clients.partner().expect("partner client");
         let s = partner_status(&c).expect("status");
         assert_eq!(s.pending, 0);
         assert!(s.device.is_none());
         assert!(s.store.quarantined.is_none());
+        // The device key is kept apart from the store, in a private file here.
+        assert!(dir.join("keys").join("partner-device.key").exists());
         // The same client is reused (one store connection per app).
         assert!(Arc::ptr_eq(&c, &clients.partner().expect("again")));
         let _ = std::fs::remove_dir_all(dir);

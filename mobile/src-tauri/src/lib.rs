@@ -7,6 +7,7 @@ use tauri::ipc::{InvokeBody, Request};
 use tauri::Manager;
 
 pub mod clients;
+pub mod keystore;
 
 /// Frame sides accepted by [`scan_frame`] (the core's own limit applies too).
 const MAX_SIDE: u32 = passregion_core::qr::MAX_FRAME_SIDE;

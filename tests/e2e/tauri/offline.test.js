@@ -127,6 +127,8 @@ async function startDriver() {
       XDG_CACHE_HOME: tempDir('pr-tauri-offline-cache-'),
       PASSREGION_APP_DATA: appData,
       PASSREGION_SYNC_SECONDS: '2',
+      // No Secret Service under Xvfb: the device keys go to 0600 files.
+      PASSREGION_NO_KEYRING: '1',
     },
     stdio: 'ignore',
   });
