@@ -7,4 +7,4 @@ set -euo pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"
 cd "$HERE"
 [ -d node_modules ] || npm ci --no-audit --no-fund
-exec xvfb-run -a -s '-screen 0 1280x1024x24' node --test --test-concurrency=1 --test-reporter=spec --test-reporter-destination=stdout tauri/smoke.test.js tauri/offline.test.js
+exec xvfb-run -a -s '-screen 0 1280x1024x24' node --test --test-concurrency=1 --test-reporter=spec --test-reporter-destination=stdout tauri/smoke.test.js tauri/offline.test.js tauri/youth.test.js

@@ -432,6 +432,19 @@ mod tests {
     }
 
     #[test]
+    fn a_corrupt_store_is_set_aside_and_the_app_starts_afresh() {
+        let dir = std::env::temp_dir().join(format!("pr-app-corrupt-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        std::fs::write(dir.join("partner.db"), b"this is not a database").expect("write");
+        let clients = Clients::with_keyring(dir.clone(), false);
+        let s = partner_status(&clients.partner().expect("opens")).expect("status");
+        let moved = s.store.quarantined.expect("quarantined, shown to the user");
+        assert!(moved.exists(), "the damaged file is kept for support");
+        assert_eq!(s.pending, 0);
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[test]
     fn core_refusals_reach_the_screen_in_french_with_a_stable_code() {
         let e = AppError::from(ClientError::OfflineRefused(OfflineError::Limit(
             LimitError::Count,
