@@ -46,6 +46,7 @@ export interface PartnerStatus {
   outbox: NativeOutboxItem[];
   device: { device_id: string; partner_id: string; category: string; chain_seq: number } | null;
   store: { quarantined: string | null; migrated_from: number };
+  last_sync: string | null;
 }
 
 export interface NativeReceipt {

@@ -2,7 +2,7 @@
 // offline state, and the offline debit decided by the core's rule (signed,
 // hash-chained, kept in the outbox until the server applies it).
 import { useEffect, useState } from 'preact/hooks';
-import { euros, parseEurosInput } from './format';
+import { dateTime, euros, parseEurosInput } from './format';
 import { native, NativeReceipt, OfflineAvantage, PartnerStatus, ScannedCode, syncLabel } from './native';
 import { ErrorBox, Field } from './ui';
 
@@ -45,6 +45,8 @@ export function DevicePanel() {
         <span data-testid="device-pending">
           {status.pending === 0 ? 'aucun débit en attente' : `${status.pending} débit(s) hors ligne à envoyer`}
         </span>
+        {' · '}
+        <span data-testid="device-last-sync">{status.last_sync ? `dernière synchronisation ${dateTime(status.last_sync)}` : 'pas encore synchronisé'}</span>
       </p>
       {!status.device && <p class="error">Cet appareil n’est pas enrôlé : reconnectez-vous avec le réseau pour encaisser hors ligne.</p>}
       {refused.length > 0 && (

@@ -49,6 +49,8 @@ pub struct Clients {
     use_keyring: bool,
     partner: Mutex<Option<Arc<PartnerClient>>>,
     youth: Mutex<Option<Arc<YouthClient>>>,
+    /// When the partner device last synced completely (RFC 3339).
+    last_sync: Mutex<Option<String>>,
 }
 
 impl Clients {
@@ -66,6 +68,7 @@ impl Clients {
             use_keyring,
             partner: Mutex::new(None),
             youth: Mutex::new(None),
+            last_sync: Mutex::new(None),
         }
     }
 
@@ -89,6 +92,22 @@ impl Clients {
         keystore::device_signer(&self.dir.join("keys"), purpose, self.use_keyring)
             .map(|s| Some(keystore::shared(s)))
             .map_err(|_| AppError::from(ClientError::Key("device key".into())))
+    }
+
+    /// Syncs the partner device and remembers when it last succeeded.
+    pub fn sync_partner(&self, c: &PartnerClient) -> Result<PushReport, AppError> {
+        let report = c.sync()?;
+        if let Ok(mut at) = self.last_sync.lock() {
+            *at = Some(SystemClock.now().to_rfc3339());
+        }
+        Ok(report)
+    }
+
+    /// The device's offline state.
+    pub fn status(&self, c: &PartnerClient) -> Result<PartnerStatus, AppError> {
+        let mut s = partner_status(c)?;
+        s.last_sync = self.last_sync.lock().ok().and_then(|at| at.clone());
+        Ok(s)
     }
 
     fn transport() -> Result<Arc<ReqwestTransport>, AppError> {
@@ -147,7 +166,7 @@ pub fn start_background_sync(clients: Arc<Clients>, every: Duration) {
         .spawn(move || loop {
             if let Ok(c) = clients.partner() {
                 if matches!(c.device(), Ok(Some(_))) {
-                    let _ = c.sync();
+                    let _ = clients.sync_partner(&c);
                 }
             }
             if let Ok(y) = clients.youth() {
@@ -176,6 +195,8 @@ pub struct PartnerStatus {
     pub device: Option<DeviceInfo>,
     /// How the store was opened (a quarantined file is shown to the user).
     pub store: OpenReport,
+    /// When the device last synced completely (RFC 3339), since launch.
+    pub last_sync: Option<String>,
 }
 
 /// A debit's receipt as shown.
@@ -217,6 +238,7 @@ pub(crate) fn partner_status(c: &PartnerClient) -> Result<PartnerStatus, AppErro
         outbox: c.outbox()?,
         device: c.device()?,
         store: c.open_report(),
+        last_sync: None,
     })
 }
 
@@ -238,7 +260,7 @@ pub async fn partner_login(
             c.enrol("Appareil de caisse")?;
         }
         c.pull()?;
-        partner_status(&c)
+        clients.status(&c)
     })
     .await
 }
@@ -249,7 +271,7 @@ pub async fn partner_status_cmd(
     state: tauri::State<'_, Arc<Clients>>,
 ) -> Result<PartnerStatus, AppError> {
     let clients = state.inner().clone();
-    blocking(move || partner_status(clients.partner()?.as_ref())).await
+    blocking(move || clients.status(clients.partner()?.as_ref())).await
 }
 
 /// Checks a scanned code with the core's verifier (trust list, deny list,
@@ -313,8 +335,8 @@ pub async fn partner_sync(
     let clients = state.inner().clone();
     blocking(move || {
         let c = clients.partner()?;
-        let report = c.sync()?;
-        Ok((report, partner_status(&c)?))
+        let report = clients.sync_partner(&c)?;
+        Ok((report, clients.status(&c)?))
     })
     .await
 }

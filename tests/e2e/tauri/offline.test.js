@@ -238,6 +238,7 @@ test('offline in the Tauri window: the core accepts within limits, the outbox su
     await waitFor('outbox pushed', async () => /aucun débit en attente/.test(await text('[data-testid=device-pending]')), 60_000);
     await click('[data-testid=device-panel] button');
     await waitFor('sync done', async () => /À jour/.test(await text('[data-testid=device-sync]')));
+    assert.match(await text('[data-testid=device-last-sync]'), /dernière synchronisation/);
 
     const login = async (email) =>
       (
