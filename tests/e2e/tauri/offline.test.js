@@ -8,12 +8,15 @@
 // stream stands in for the camera WebKitGTK lacks here) and decoded by the
 // core's `scan_frame`; the partner debits within the limits (accepted offline,
 // receipt shown), then past the count (refused offline with the core's French
-// reason); the app process is killed and restarted: the outbox is intact; the
-// server comes back on the same data: the debits are applied exactly once,
-// visible in the youth's history and the Region's feed.
+// reason); the youth's first code is also shown to a second partner device;
+// the app process is killed; the server comes back on the same data and the
+// second device pushes first; the app starts again with its outbox intact and
+// pushes at launch: its debits are applied exactly once, visible in the
+// youth's history and the Region's feed, and the replayed code is refused at
+// push and shown as such in the app.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
@@ -22,7 +25,10 @@ import { ROOT, PASSWORD, startServer, cleanupTemps, tempDir } from '../lib/env.j
 
 const APP = process.env.PASSREGION_TAURI_APP ?? join(ROOT, 'mobile', 'src-tauri', 'target', 'debug', 'passregion-app');
 const DRIVER = '/usr/bin/WebKitWebDriver';
-const missing = !existsSync(APP) ? `app not built (${APP})` : !existsSync(DRIVER) ? 'WebKitWebDriver missing' : !process.env.DISPLAY ? 'no X display' : null;
+// A second partner device, on the core client in another process.
+const SECOND = join(ROOT, 'target', 'debug', 'passregion-offline-partner');
+const otherDevice = (...args) => execFileSync(SECOND, args, { encoding: 'utf8' }).trim();
+const missing = !existsSync(APP) ? `app not built (${APP})` : !existsSync(SECOND) ? `helper not built (${SECOND})` : !existsSync(DRIVER) ? 'WebKitWebDriver missing' : !process.env.DISPLAY ? 'no X display' : null;
 
 let driver;
 let base;
@@ -157,7 +163,7 @@ after(async () => {
   cleanupTemps();
 });
 
-test('offline in the Tauri window: the core accepts within limits, the outbox survives a restart, the server applies each debit once', { skip: missing ?? false }, async () => {
+test('offline in the Tauri window: the core accepts within limits, the outbox survives a restart, the server applies each debit once, a code replayed at a second device is refused at push', { skip: missing ?? false }, async () => {
   const port = await freePort();
   const dataDir = tempDir('pr-tauri-offline-data-');
   let server = await startServer({ port, dataDir });
@@ -176,6 +182,8 @@ test('offline in the Tauri window: the core accepts within limits, the outbox su
     await click('form button[type=submit]');
     await waitFor('device panel', async () => /À jour|Hors ligne/.test(await text('[data-testid=device-sync]')));
     assert.match(await text('[data-testid=device-pending]'), /aucun débit en attente/);
+    const secondStore = join(tempDir('pr-tauri-second-device-'), 'partner.db');
+    otherDevice('login', secondStore, server.url, 'librairie@demo.passregion.fr', PASSWORD);
 
     // The server goes down.
     await server.stop();
@@ -196,11 +204,12 @@ test('offline in the Tauri window: the core accepts within limits, the outbox su
       await click("input[name=offline-avantage][value='lecture_loisir']");
       await fill('#o-value', price);
       await click('[data-testid=offline-debit] button[type=submit]');
-      return waitFor('receipt or refusal', async () => {
+      const shown = await waitFor('receipt or refusal', async () => {
         if (await run("return !!document.querySelector('[data-testid=native-receipt]')")) return { receipt: await text('[data-testid=native-receipt]') };
         const err = await text('[data-testid=offline-debit] .error');
         return err ? { error: err } : null;
       });
+      return { ...shown, code: code.ok };
     };
     const next = () => click('[data-testid=native-receipt] button');
 
@@ -208,6 +217,8 @@ test('offline in the Tauri window: the core accepts within limits, the outbox su
     const first = await debitOffline('4,00');
     assert.match(first.receipt ?? '', /accepté hors ligne dans les limites du jeune/i, JSON.stringify(first));
     assert.match(first.receipt, /4,00/);
+    // The same code, shown to the second device too (a screenshot, say).
+    otherDevice('record', secondStore, first.code, 'lecture_loisir', '3.00');
     await next();
     // Above the per-purchase maximum (15 €): the card pays 15 €, the youth the rest.
     const second = await debitOffline('20,00');
@@ -222,20 +233,22 @@ test('offline in the Tauri window: the core accepts within limits, the outbox su
     assert.match(fourth.error ?? '', /nombre d’achats autorisés|nombre d'achats autorisés/, JSON.stringify(fourth));
     await waitFor('3 pending', async () => /3 débit/.test(await text('[data-testid=device-pending]')));
 
-    // The app process is killed and started again: the outbox is intact.
+    // The app process is killed. The server comes back on the same data; the
+    // second device syncs first: its debit with the shared code is applied.
     const saved = await run("return [localStorage.getItem('pr.session'), localStorage.getItem('pr.apiBase')]");
     await stopDriver();
+    server = await startServer({ port, dataDir });
+    assert.equal(otherDevice('sync', secondStore), '1 0', 'the second device pushed first');
+    // The app starts again: its outbox is intact and pushed at launch.
     await startDriver();
     await openApp();
     // The webview's own storage (the web session) as the OS would keep it.
     await run(`localStorage.setItem('pr.session', arguments[0]); localStorage.setItem('pr.apiBase', arguments[1]); location.hash = '#/partenaire'; location.reload();`, saved);
-    await waitFor('pending after restart', async () => /3 débit/.test(await text('[data-testid=device-pending]')));
-
-    // The server comes back on the same data: the background sync pushes
-    // the outbox by itself, and the server applies each debit once; a sync
-    // asked by hand afterwards pushes nothing again.
-    server = await startServer({ port, dataDir });
-    await waitFor('outbox pushed', async () => /aucun débit en attente/.test(await text('[data-testid=device-pending]')), 60_000);
+    await waitFor('outbox pushed at launch', async () => /aucun débit en attente/.test(await text('[data-testid=device-pending]')), 60_000);
+    // The code used at both devices: refused at push, and said so.
+    const refused = await waitFor('refused item', () => text('[data-testid=device-refused]'));
+    assert.match(refused, /refusé par la Région : Ce QR code a déjà servi/);
+    assert.match(refused, /4,00/);
     await click('[data-testid=device-panel] button');
     await waitFor('sync done', async () => /À jour/.test(await text('[data-testid=device-sync]')));
     assert.match(await text('[data-testid=device-last-sync]'), /dernière synchronisation/);
@@ -256,11 +269,11 @@ test('offline in the Tauri window: the core accepts within limits, the outbox su
     const offline = feed.items.filter((t) => t.channel === 'offline');
     // The partner is paid what it accepted (the card paid what its lecture
     // credit held, the Region the rest, within the card's offline guarantee).
-    assert.deepEqual(offline.map((t) => t.reimbursed_amount).sort(), ['15.00', '2.00', '4.00']);
+    assert.deepEqual(offline.map((t) => t.reimbursed_amount).sort(), ['15.00', '2.00', '3.00']);
     const youth = await login('lea@demo.passregion.fr');
     const history = await get(youth, '/api/youth/transactions?limit=100');
     const items = history.items ?? history;
-    assert.equal(items.filter((t) => t.channel === 'offline').length, 3);
+    assert.equal(items.filter((t) => t.channel === 'offline').length, 3, 'each debit once, the replayed code once');
     const check = await get(region, '/api/region/ledger/check');
     assert.deepEqual(check.inconsistencies, []);
   } finally {
