@@ -78,8 +78,17 @@ export const native = {
   partnerAvantages: () => call<OfflineAvantage[]>('partner_avantages'),
   partnerDebit: (qr: string, avantage: string, price: string) => call<NativeReceipt>('partner_debit', { qr, avantage, price }),
   partnerSync: () => call<[unknown, PartnerStatus]>('partner_sync').then(([, s]) => s),
+  partnerTransactions: (limit?: number) => call<unknown[]>('partner_transactions', { limit }),
+  partnerReimbursements: () => call<unknown>('partner_reimbursements'),
   youthLogin: (serverUrl: string, email: string, password: string) => call<unknown>('youth_login', { serverUrl, email, password }),
   youthQr: () => call<string>('youth_qr'),
+  youthHome: () => call<unknown>('youth_home'),
+  youthHistory: (limit?: number) => call<unknown[]>('youth_history', { limit }),
+  youthCredential: () => call<unknown>('youth_credential'),
+  youthBonsPlans: (category?: string) => call<unknown[]>('youth_bons_plans', { category }),
+  youthPartners: (query?: { category?: string; text?: string; near?: [number, number]; radius_km?: number; limit?: number }) =>
+    call<unknown[]>('youth_partners', { query }),
+  youthSync: () => call<unknown>('youth_sync'),
 };
 
 /** French words for the device's sync state. */

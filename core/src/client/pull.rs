@@ -181,7 +181,8 @@ fn full_directory(api: &Api, mut summary: PullSummary) -> Result<PullSummary, Cl
 }
 
 /// A directory search (all criteria optional).
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct PartnerQuery {
     /// Only this category.
     pub category: Option<PartnerCategory>,
@@ -196,7 +197,7 @@ pub struct PartnerQuery {
 }
 
 /// A directory entry with its distance from the query point.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct PartnerHit {
     /// Id.
     pub id: String,

@@ -97,7 +97,7 @@ pub struct CredentialInfo {
 
 /// A bon plan as cached for the offline list (what the app shows of the
 /// server's [`BonPlan`]).
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, serde::Serialize)]
 pub struct BonPlanItem {
     /// Id.
     pub id: String,

@@ -8,6 +8,7 @@ use tauri::Manager;
 
 pub mod clients;
 pub mod keystore;
+pub mod lists;
 
 /// Frame sides accepted by [`scan_frame`] (the core's own limit applies too).
 const MAX_SIDE: u32 = passregion_core::qr::MAX_FRAME_SIDE;
@@ -73,13 +74,19 @@ fn app_info() -> serde_json::Value {
 /// The core clients' stores live in the app's data directory
 /// (`PASSREGION_APP_DATA` overrides it, for tests).
 pub fn builder<R: tauri::Runtime>(b: tauri::Builder<R>) -> tauri::Builder<R> {
+    // With `PASSREGION_APP_DATA`, the clients are managed at once (tests
+    // drive the commands without running the app); otherwise in `setup`,
+    // where the app's data directory is known.
+    let b = match std::env::var_os("PASSREGION_APP_DATA") {
+        Some(d) => b.manage(Arc::new(clients::Clients::new(std::path::PathBuf::from(d)))),
+        None => b,
+    };
     b.setup(|app| {
-        let dir = match std::env::var_os("PASSREGION_APP_DATA") {
-            Some(d) => std::path::PathBuf::from(d),
-            None => app.path().app_data_dir()?,
-        };
-        let clients = Arc::new(clients::Clients::new(dir));
-        app.manage(clients.clone());
+        if app.try_state::<Arc<clients::Clients>>().is_none() {
+            let dir = app.path().app_data_dir()?;
+            app.manage(Arc::new(clients::Clients::new(dir)));
+        }
+        let clients = app.state::<Arc<clients::Clients>>().inner().clone();
         // Background sync at launch and then every 30 s
         // (`PASSREGION_SYNC_SECONDS` changes it, for tests).
         let every = std::env::var("PASSREGION_SYNC_SECONDS")
@@ -103,6 +110,14 @@ pub fn builder<R: tauri::Runtime>(b: tauri::Builder<R>) -> tauri::Builder<R> {
         clients::youth_home,
         clients::youth_qr,
         clients::youth_sync,
+        lists::partner_transactions,
+        lists::partner_reimbursements,
+        lists::youth_history,
+        lists::youth_credential,
+        lists::youth_bons_plans,
+        lists::youth_partners,
+        lists::youth_order,
+        lists::youth_orders,
     ])
 }
 
@@ -185,5 +200,58 @@ mod tests {
         .expect("ipc");
         let texts: Vec<String> = res.deserialize().expect("json");
         assert_eq!(texts, vec!["PD1:IPC".to_owned()]);
+    }
+
+    #[test]
+    fn list_commands_answer_over_ipc_from_the_store() {
+        use tauri::test::{get_ipc_response, mock_builder, mock_context, noop_assets, INVOKE_KEY};
+        use tauri::webview::InvokeRequest;
+
+        let dir = std::env::temp_dir().join(format!("pr-app-ipc-{}", std::process::id()));
+        std::env::set_var("PASSREGION_APP_DATA", &dir);
+        std::env::set_var("PASSREGION_NO_KEYRING", "1");
+        let app = builder(mock_builder())
+            .build(mock_context(noop_assets()))
+            .expect("app");
+        let webview = tauri::WebviewWindowBuilder::new(&app, "main", Default::default())
+            .build()
+            .expect("webview");
+        let call = |cmd: &str, body: serde_json::Value| {
+            get_ipc_response(
+                &webview,
+                InvokeRequest {
+                    cmd: cmd.into(),
+                    callback: tauri::ipc::CallbackFn(0),
+                    error: tauri::ipc::CallbackFn(1),
+                    url: "tauri://localhost".parse().expect("url"),
+                    body: InvokeBody::Json(body),
+                    headers: Default::default(),
+                    invoke_key: INVOKE_KEY.to_string(),
+                },
+            )
+        };
+        // The directory search works on the phone's copy (empty here).
+        let hits = call(
+            "youth_partners",
+            serde_json::json!({ "query": { "text": "librairie" } }),
+        )
+        .expect("search");
+        assert_eq!(
+            hits.deserialize::<serde_json::Value>().expect("json"),
+            serde_json::json!([])
+        );
+        // Not logged in: a stable code and a French message, not a panic.
+        let err = call("partner_transactions", serde_json::json!({})).expect_err("refused");
+        assert_eq!(err["code"], "non_connecte", "{err}");
+        assert!(err["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("Connectez-vous"));
+        // The device's state before any login.
+        let status = call("partner_status_cmd", serde_json::json!({})).expect("status");
+        let status: serde_json::Value = status.deserialize().expect("json");
+        assert_eq!(status["pending"], 0);
+        assert_eq!(status["sync"]["state"], "idle");
+        let _ = std::fs::remove_dir_all(dir);
     }
 }
