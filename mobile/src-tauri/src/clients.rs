@@ -51,7 +51,13 @@ pub struct Clients {
     youth: Mutex<Option<Arc<YouthClient>>>,
     /// When the partner device last synced completely (RFC 3339).
     last_sync: Mutex<Option<String>>,
+    /// On a phone: the platform keystore's signer of a purpose (set at
+    /// setup by `mobile_keys`); on desktop, none (OS keyring or file).
+    platform_signer: Mutex<Option<PlatformSigners>>,
 }
+
+/// Gives the phone keystore's signer of a purpose (`partner`, `youth`).
+pub type PlatformSigners = Arc<dyn Fn(&str) -> Option<SharedSigner> + Send + Sync>;
 
 impl Clients {
     /// Clients whose stores live in `dir`; device keys in the OS keyring
@@ -69,6 +75,7 @@ impl Clients {
             partner: Mutex::new(None),
             youth: Mutex::new(None),
             last_sync: Mutex::new(None),
+            platform_signer: Mutex::new(None),
         }
     }
 
@@ -89,9 +96,20 @@ impl Clients {
         if legacy {
             return Ok(None);
         }
+        let platform = self.platform_signer.lock().ok().and_then(|p| p.clone());
+        if let Some(signer) = platform.and_then(|f| f(purpose)) {
+            return Ok(Some(signer));
+        }
         keystore::device_signer(&self.dir.join("keys"), purpose, self.use_keyring)
             .map(|s| Some(keystore::shared(s)))
             .map_err(|_| AppError::from(ClientError::Key("device key".into())))
+    }
+
+    /// Uses the phone keystore for the device keys (mobile builds).
+    pub fn set_platform_signers(&self, f: PlatformSigners) {
+        if let Ok(mut slot) = self.platform_signer.lock() {
+            *slot = Some(f);
+        }
     }
 
     /// Syncs the partner device and remembers when it last succeeded.

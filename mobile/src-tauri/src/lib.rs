@@ -9,6 +9,8 @@ use tauri::Manager;
 pub mod clients;
 pub mod keystore;
 pub mod lists;
+#[cfg(mobile)]
+pub mod mobile_keys;
 
 /// Frame sides accepted by [`scan_frame`] (the core's own limit applies too).
 const MAX_SIDE: u32 = passregion_core::qr::MAX_FRAME_SIDE;
@@ -81,12 +83,24 @@ pub fn builder<R: tauri::Runtime>(b: tauri::Builder<R>) -> tauri::Builder<R> {
         Some(d) => b.manage(Arc::new(clients::Clients::new(std::path::PathBuf::from(d)))),
         None => b,
     };
+    // On a phone, the device keys live in the platform keystore (ADR 0022).
+    #[cfg(mobile)]
+    let b = b.plugin(mobile_keys::init());
     b.setup(|app| {
         if app.try_state::<Arc<clients::Clients>>().is_none() {
             let dir = app.path().app_data_dir()?;
             app.manage(Arc::new(clients::Clients::new(dir)));
         }
         let clients = app.state::<Arc<clients::Clients>>().inner().clone();
+        #[cfg(mobile)]
+        {
+            let handle = app.handle().clone();
+            clients.set_platform_signers(Arc::new(move |purpose| {
+                handle
+                    .try_state::<mobile_keys::Keystore<R>>()
+                    .and_then(|k| k.signer(purpose))
+            }));
+        }
         // Background sync at launch and then every 30 s
         // (`PASSREGION_SYNC_SECONDS` changes it, for tests).
         let every = std::env::var("PASSREGION_SYNC_SECONDS")
