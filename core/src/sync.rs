@@ -72,9 +72,10 @@ pub struct OfflineSpent {
     pub today_cents: u64,
 }
 
-/// The offline debit rule: the card pays what the credential still allows at
-/// this partner (capped by the per-transaction maximum and the partner's
-/// caps), the youth pays the rest. Returns the same outcome as an online
+/// The offline debit rule: a purchase above the per-transaction maximum (the
+/// credential's or the partner's) is refused; otherwise the card pays what the
+/// credential still allows at this partner (and the partner's daily cap), the
+/// youth pays the rest. Returns the same outcome as an online
 /// debit of that allowance.
 pub fn decide_offline_debit(
     limits: &OfflineLimits,
@@ -92,6 +93,16 @@ pub fn decide_offline_debit(
         .saturating_sub(spent.today_cents);
     let per_tx = u64::from(limits.per_transaction_max_cents)
         .min(u64::try_from(caps.per_transaction_max.cents()).unwrap_or(0));
+    // Offline, a purchase above the per-transaction maximum is refused (the
+    // partner asks the youth to pay it otherwise, or waits for the network):
+    // the maximum bounds what one offline debit may be, not just its share.
+    if u64::try_from(price.cents()).unwrap_or(u64::MAX) > per_tx {
+        return Err(if per_tx < u64::from(limits.per_transaction_max_cents) {
+            OfflineError::PartnerCap
+        } else {
+            LimitError::PerTransaction.into()
+        });
+    }
     let available = left_on_credential.min(left_today).min(per_tx);
     if available == 0 {
         return Err(if left_today == 0 || per_tx == 0 {
@@ -343,17 +354,28 @@ mod tests {
         // Within the per-transaction maximum: all on the card.
         let d = decide_offline_debit(&l, &caps, OfflineSpent::default(), m(1250)).unwrap();
         assert_eq!((d.debited, d.reste_a_payer), (m(1250), m(0)));
-        // Above it: the card pays the maximum, the youth the rest.
-        let d = decide_offline_debit(&l, &caps, OfflineSpent::default(), m(2000)).unwrap();
-        assert_eq!((d.debited, d.reste_a_payer), (m(1500), m(500)));
-        // The allowance left at this partner caps it.
+        // Above it: refused offline (the per-transaction maximum bounds the
+        // purchase), whether the credential's or the partner's is lower.
+        assert_eq!(
+            decide_offline_debit(&l, &caps, OfflineSpent::default(), m(2000)),
+            Err(OfflineError::Limit(LimitError::PerTransaction))
+        );
+        let low_caps = PartnerCaps {
+            per_transaction_max: m(1000),
+            ..PartnerCaps::default()
+        };
+        assert_eq!(
+            decide_offline_debit(&l, &low_caps, OfflineSpent::default(), m(1200)),
+            Err(OfflineError::PartnerCap)
+        );
+        // The allowance left at this partner caps what the card pays.
         let spent = OfflineSpent {
             credential_cents: 2500,
             credential_count: 2,
             today_cents: 2500,
         };
-        let d = decide_offline_debit(&l, &caps, spent, m(2000)).unwrap();
-        assert_eq!((d.debited, d.reste_a_payer), (m(500), m(1500)));
+        let d = decide_offline_debit(&l, &caps, spent, m(1500)).unwrap();
+        assert_eq!((d.debited, d.reste_a_payer), (m(500), m(1000)));
         let spent = OfflineSpent {
             credential_cents: 3000,
             credential_count: 2,
@@ -375,7 +397,7 @@ mod tests {
             per_transaction_max: m(1000),
             daily_max: m(1000),
         };
-        let d = decide_offline_debit(&l, &tight, OfflineSpent::default(), m(1250)).unwrap();
+        let d = decide_offline_debit(&l, &tight, OfflineSpent::default(), m(1000)).unwrap();
         assert_eq!(d.debited, m(1000));
         let spent = OfflineSpent {
             today_cents: 1000,

@@ -7,8 +7,8 @@
 // as on the youth's phone) is shown to the partner screen's camera (a canvas
 // stream stands in for the camera WebKitGTK lacks here) and decoded by the
 // core's `scan_frame`; the partner debits within the limits (accepted offline,
-// receipt shown), then past the count (refused offline with the core's French
-// reason); the youth's first code is also shown to a second partner device;
+// receipt shown), then above the per-purchase maximum and past the count
+// (refused offline with the core's French reason); the youth's first code is also shown to a second partner device;
 // the app process is killed; the server comes back on the same data and the
 // second device pushes first; the app starts again with its outbox intact and
 // pushes at launch: its debits are applied exactly once, visible in the
@@ -220,16 +220,18 @@ test('offline in the Tauri window: the core accepts within limits, the outbox su
     // The same code, shown to the second device too (a screenshot, say).
     otherDevice('record', secondStore, first.code, 'lecture_loisir', '3.00');
     await next();
-    // Above the per-purchase maximum (15 €): the card pays 15 €, the youth the rest.
-    const second = await debitOffline('20,00');
-    assert.match(second.receipt ?? '', /15,00/, JSON.stringify(second));
-    assert.match(second.receipt, /5,00/);
+    // Above the per-purchase maximum (15 €): refused offline, in French.
+    const over = await debitOffline('20,00');
+    assert.match(over.error ?? '', /maximum par achat/, JSON.stringify(over));
+    await click("[data-testid=offline-debit] button[type=button]"); // Annuler
+    const second = await debitOffline('2,00');
+    assert.ok(second.receipt, JSON.stringify(second));
     await next();
-    const third = await debitOffline('2,00');
+    const third = await debitOffline('1,00');
     assert.ok(third.receipt, JSON.stringify(third));
     await next();
     // The count (3 per partner and credential) is reached: refused offline, in French.
-    const fourth = await debitOffline('1,00');
+    const fourth = await debitOffline('0,50');
     assert.match(fourth.error ?? '', /nombre d’achats autorisés|nombre d'achats autorisés/, JSON.stringify(fourth));
     await waitFor('3 pending', async () => /3 débit/.test(await text('[data-testid=device-pending]')));
 
@@ -267,9 +269,9 @@ test('offline in the Tauri window: the core accepts within limits, the outbox su
     const region = await login('region@demo.passregion.fr');
     const feed = await get(region, '/api/region/transactions?limit=500');
     const offline = feed.items.filter((t) => t.channel === 'offline');
-    // The partner is paid what it accepted (the card paid what its lecture
-    // credit held, the Region the rest, within the card's offline guarantee).
-    assert.deepEqual(offline.map((t) => t.reimbursed_amount).sort(), ['15.00', '2.00', '3.00']);
+    // The partner is paid what it accepted: the second device's 3 € with the
+    // shared code, and the app's other two debits.
+    assert.deepEqual(offline.map((t) => t.reimbursed_amount).sort(), ['1.00', '2.00', '3.00']);
     const youth = await login('lea@demo.passregion.fr');
     const history = await get(youth, '/api/youth/transactions?limit=100');
     const items = history.items ?? history;
