@@ -134,43 +134,47 @@ impl Clients {
             .map_err(|_| internal("transport"))
     }
 
-    /// The partner client (its store reopened at launch: the outbox is read
-    /// again and pushed at the next sync).
-    pub fn partner(&self) -> Result<Arc<PartnerClient>, AppError> {
-        let mut slot = self.partner.lock().map_err(|_| internal("verrou"))?;
+    /// Opens a client once: its store `file` in the app's data directory,
+    /// its device key of `purpose`.
+    fn open<C>(
+        &self,
+        slot: &Mutex<Option<Arc<C>>>,
+        file: &str,
+        purpose: &str,
+        make: impl FnOnce(
+            Arc<Store>,
+            Arc<ReqwestTransport>,
+            Option<SharedSigner>,
+        ) -> Result<C, ClientError>,
+    ) -> Result<Arc<C>, AppError> {
+        let mut slot = slot.lock().map_err(|_| internal("verrou"))?;
         if let Some(c) = slot.as_ref() {
             return Ok(c.clone());
         }
         std::fs::create_dir_all(&self.dir).map_err(|_| internal("dossier"))?;
-        let store = Arc::new(Store::open(&self.dir.join("partner.db")).map_err(ClientError::from)?);
-        let signer = self.signer(&store, "partner")?;
-        let c = Arc::new(PartnerClient::with_store(
-            store,
-            Self::transport()?,
-            Arc::new(SystemClock),
-            signer,
-        )?);
+        let store = Arc::new(Store::open(&self.dir.join(file)).map_err(ClientError::from)?);
+        let signer = self.signer(&store, purpose)?;
+        let c = Arc::new(make(store, Self::transport()?, signer)?);
         *slot = Some(c.clone());
         Ok(c)
     }
 
+    /// The partner client (its store reopened at launch: the outbox is read
+    /// again and pushed at the next sync).
+    pub fn partner(&self) -> Result<Arc<PartnerClient>, AppError> {
+        self.open(
+            &self.partner,
+            "partner.db",
+            "partner",
+            |store, t, signer| PartnerClient::with_store(store, t, Arc::new(SystemClock), signer),
+        )
+    }
+
     /// The youth client.
     pub fn youth(&self) -> Result<Arc<YouthClient>, AppError> {
-        let mut slot = self.youth.lock().map_err(|_| internal("verrou"))?;
-        if let Some(c) = slot.as_ref() {
-            return Ok(c.clone());
-        }
-        std::fs::create_dir_all(&self.dir).map_err(|_| internal("dossier"))?;
-        let store = Arc::new(Store::open(&self.dir.join("youth.db")).map_err(ClientError::from)?);
-        let signer = self.signer(&store, "youth")?;
-        let c = Arc::new(YouthClient::with_store(
-            store,
-            Self::transport()?,
-            Arc::new(SystemClock),
-            signer,
-        )?);
-        *slot = Some(c.clone());
-        Ok(c)
+        self.open(&self.youth, "youth.db", "youth", |store, t, signer| {
+            YouthClient::with_store(store, t, Arc::new(SystemClock), signer)
+        })
     }
 }
 

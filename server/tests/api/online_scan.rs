@@ -6,25 +6,10 @@
 
 use chrono::Duration;
 use passregion_core::PartnerCategory;
-use passregion_core::credential::{AppCredential, SoftwareDeviceKey};
 use serde_json::{Value, json};
 
 use crate::common::{Client, TestApp, remaining};
-
-async fn credential(youth: &Client, seed: u8) -> (AppCredential, SoftwareDeviceKey) {
-    let key = SoftwareDeviceKey::from_seed(&[seed; 32]).unwrap();
-    let r = youth
-        .post(
-            "/api/youth/credentials",
-            &json!({"device_public_key": key.public_key().to_base64()}),
-        )
-        .await;
-    assert_eq!(r.status, 201, "{}", r.body);
-    (
-        AppCredential::from_base64(r.body["credential"].as_str().unwrap()).unwrap(),
-        key,
-    )
-}
+use crate::offline_push::credential;
 
 /// The balance, the partner's transactions and the ledger check, together.
 async fn money(app: &TestApp, youth: &Client, partner: &Client) -> (String, usize, Value) {

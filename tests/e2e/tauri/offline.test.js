@@ -8,97 +8,31 @@
 // stream stands in for the camera WebKitGTK lacks here) and decoded by the
 // core's `scan_frame`; the partner debits within the limits (accepted offline,
 // receipt shown), then above the per-purchase maximum and past the count
-// (refused offline with the core's French reason); the youth's first code is also shown to a second partner device;
-// the app process is killed; the server comes back on the same data and the
+// (refused offline with the core's French reason); the youth's first code is
+// also shown to a second partner device; the app process is killed; the server comes back on the same data and the
 // second device pushes first; the app starts again with its outbox intact and
 // pushes at launch: its debits are applied exactly once, visible in the
 // youth's history and the Region's feed, and the replayed code is refused at
 // push and shown as such in the app.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import QRCode from 'qrcode';
 import { ROOT, PASSWORD, startServer, cleanupTemps, tempDir } from '../lib/env.js';
+import { AppWindow, freePort, missing as whyMissing, waitFor } from './window.js';
 
-const APP = process.env.PASSREGION_TAURI_APP ?? join(ROOT, 'mobile', 'src-tauri', 'target', 'debug', 'passregion-app');
-const DRIVER = '/usr/bin/WebKitWebDriver';
 // A second partner device, on the core client in another process.
 const SECOND = join(ROOT, 'target', 'debug', 'passregion-offline-partner');
 const otherDevice = (...args) => execFileSync(SECOND, args, { encoding: 'utf8' }).trim();
-const missing = !existsSync(APP) ? `app not built (${APP})` : !existsSync(SECOND) ? `helper not built (${SECOND})` : !existsSync(DRIVER) ? 'WebKitWebDriver missing' : !process.env.DISPLAY ? 'no X display' : null;
+const missing = whyMissing(['second device helper', SECOND]);
 
-let driver;
-let base;
-let session;
-let profile;
-let appData;
-
-const freePort = () =>
-  new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-
-async function wd(method, path, body) {
-  const res = await fetch(`${base}${path}`, {
-    method,
-    headers: { 'Content-Type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const json = await res.json();
-  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(json)}`);
-  return json.value;
-}
-
-const run = (script, args = []) => wd('POST', `/session/${session}/execute/sync`, { script, args });
-
-/** Calls a Tauri command from the page; resolves with {ok} or {err}. */
-const invoke = (cmd, args = {}) =>
-  wd('POST', `/session/${session}/execute/async`, {
-    script: `const done = arguments[arguments.length - 1];
-      window.__TAURI_INTERNALS__.invoke(arguments[0], arguments[1]).then((ok) => done({ ok }), (err) => done({ err }));`,
-    args: [cmd, args],
-  });
-
-async function waitFor(what, f, timeoutMs = 30_000) {
-  const end = Date.now() + timeoutMs;
-  let last;
-  while (Date.now() < end) {
-    try {
-      const v = await f();
-      if (v) return v;
-    } catch (e) {
-      last = e;
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`timeout waiting for ${what}${last ? `: ${last.message}` : ''}`);
-}
-
-const text = (sel) => run(`return document.querySelector(arguments[0])?.textContent ?? ''`, [sel]);
-const fill = (sel, value) =>
-  run(
-    `const el = document.querySelector(arguments[0]); el.value = arguments[1];
-     el.dispatchEvent(new Event('input', { bubbles: true })); return true;`,
-    [sel, value],
-  );
-const click = (sel) => run(`document.querySelector(arguments[0]).click(); return true;`, [sel]);
-
-/** A new app process (same data directory: the core's stores survive). */
-async function openApp() {
-  const s = await wd('POST', '/session', {
-    capabilities: { alwaysMatch: { 'webkitgtk:browserOptions': { binary: APP, args: [] } } },
-  });
-  session = s.sessionId;
-  await waitFor('app', () => run("return document.querySelector('#app')?.childElementCount ?? 0")).catch(async (e) => {
-    throw new Error(`${e.message}: ${await run('return location.href + " " + document.readyState + " " + document.body.innerHTML.slice(0, 800)').catch((x) => x.message)}`);
-  });
-}
+let win;
+const run = (script, args) => win.run(script, args);
+const invoke = (cmd, args) => win.invoke(cmd, args);
+const text = (sel) => win.text(sel);
+const fill = (sel, value) => win.fill(sel, value);
+const click = (sel) => win.click(sel);
 
 /** Replaces the camera with a canvas stream; `window.__showQr(dataUrl)` draws a code on it. */
 const fakeCamera = () =>
@@ -119,47 +53,20 @@ const fakeCamera = () =>
     };
     return typeof document.createElement('canvas').captureStream;`);
 
-/** Starts WebKitWebDriver; each start gets a fresh webview profile (a second
- * WebKitGTK launch on the same profile shows a blank page here) and the same
- * app data (the core's stores, which are what must survive). */
-async function startDriver() {
-  const port = await freePort();
-  base = `http://127.0.0.1:${port}`;
-  driver = spawn(DRIVER, [`--port=${port}`], {
-    env: {
-      ...process.env,
-      TAURI_WEBVIEW_AUTOMATION: 'true',
-      XDG_DATA_HOME: tempDir('pr-tauri-offline-webdata-'),
-      XDG_CACHE_HOME: tempDir('pr-tauri-offline-cache-'),
-      PASSREGION_APP_DATA: appData,
-      PASSREGION_SYNC_SECONDS: '2',
-      // No Secret Service under Xvfb: the device keys go to 0600 files.
-      PASSREGION_NO_KEYRING: '1',
-    },
-    stdio: 'ignore',
-  });
-  await waitFor('WebKitWebDriver', async () => (await fetch(`${base}/status`)).ok, 15_000);
-}
-
-async function stopDriver() {
-  if (session) await wd('DELETE', `/session/${session}`).catch(() => {});
-  session = null;
-  if (driver && driver.exitCode === null) {
-    driver.kill();
-    await new Promise((r) => driver.once('exit', r));
-  }
-}
-
 before(async () => {
   if (missing) return;
-  profile = tempDir('pr-tauri-offline-profile-');
-  appData = tempDir('pr-tauri-offline-app-');
-  await startDriver();
-  await openApp();
+  win = new AppWindow({
+    // The same app data across restarts (the core's stores).
+    PASSREGION_APP_DATA: tempDir('pr-tauri-offline-app-'),
+    PASSREGION_SYNC_SECONDS: '2',
+    // No Secret Service under Xvfb: the device keys go to 0600 files.
+    PASSREGION_NO_KEYRING: '1',
+  });
+  await win.start();
 });
 
 after(async () => {
-  await stopDriver();
+  await win?.stop();
   cleanupTemps();
 });
 
@@ -197,8 +104,7 @@ test('offline in the Tauri window: the core accepts within limits, the outbox su
       assert.ok(code.ok, `youth qr: ${JSON.stringify(code.err)}`);
       await run('window.__showQr(arguments[0]); return true;', [await QRCode.toDataURL(code.ok, { margin: 4, scale: 6 })]);
       await waitFor('offline debit step', () => run("return !!document.querySelector('[data-testid=offline-debit]') && !!document.querySelector('input[name=offline-avantage]')"), 45_000).catch(async (e) => {
-        const probe = await wd('POST', `/session/${session}/execute/async`, { script: `const done = arguments[arguments.length - 1]; navigator.mediaDevices.getUserMedia({video: true}).then((s) => done('ok ' + s.getTracks().length), (e) => done('err ' + e + ' ' + (e && e.stack)));`, args: [] });
-        throw new Error(`${e.message}; probe: ${probe}; screen: ${await run("return document.querySelector('#app').innerHTML.slice(0, 4000)")}`);
+        throw new Error(`${e.message}; screen: ${await run("return document.querySelector('#app').innerHTML.slice(0, 4000)")}`);
       });
       await run('window.__showQr(null); return true;');
       await click("input[name=offline-avantage][value='lecture_loisir']");
@@ -238,12 +144,11 @@ test('offline in the Tauri window: the core accepts within limits, the outbox su
     // The app process is killed. The server comes back on the same data; the
     // second device syncs first: its debit with the shared code is applied.
     const saved = await run("return [localStorage.getItem('pr.session'), localStorage.getItem('pr.apiBase')]");
-    await stopDriver();
+    await win.stop();
     server = await startServer({ port, dataDir });
     assert.equal(otherDevice('sync', secondStore), '1 0', 'the second device pushed first');
     // The app starts again: its outbox is intact and pushed at launch.
-    await startDriver();
-    await openApp();
+    await win.start();
     // The webview's own storage (the web session) as the OS would keep it.
     await run(`localStorage.setItem('pr.session', arguments[0]); localStorage.setItem('pr.apiBase', arguments[1]); location.hash = '#/partenaire'; location.reload();`, saved);
     await waitFor('outbox pushed at launch', async () => /aucun débit en attente/.test(await text('[data-testid=device-pending]')), 60_000);

@@ -4,82 +4,24 @@
 // e.g. xvfb-run); skipped otherwise.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ROOT, PASSWORD, startServer, cleanupTemps, tempDir } from '../lib/env.js';
+import { ROOT, PASSWORD, startServer, cleanupTemps } from '../lib/env.js';
+import { AppWindow, missing as whyMissing, waitFor } from './window.js';
 
-const APP = process.env.PASSREGION_TAURI_APP ?? join(ROOT, 'mobile', 'src-tauri', 'target', 'debug', 'passregion-app');
-const DRIVER = '/usr/bin/WebKitWebDriver';
-const missing = !existsSync(APP) ? `app not built (${APP})` : !existsSync(DRIVER) ? 'WebKitWebDriver missing' : !process.env.DISPLAY ? 'no X display' : null;
-
+const missing = whyMissing();
 let server;
-let driver;
-let base;
-let session;
-
-const freePort = () =>
-  new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-
-async function wd(method, path, body) {
-  const res = await fetch(`${base}${path}`, {
-    method,
-    headers: { 'Content-Type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const json = await res.json();
-  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(json)}`);
-  return json.value;
-}
-
-const run = (script, args = []) => wd('POST', `/session/${session}/execute/sync`, { script, args });
-
-async function waitFor(what, f, timeoutMs = 30_000) {
-  const end = Date.now() + timeoutMs;
-  let last;
-  while (Date.now() < end) {
-    try {
-      const v = await f();
-      if (v) return v;
-    } catch (e) {
-      last = e;
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`timeout waiting for ${what}${last ? `: ${last.message}` : ''}`);
-}
+const win = new AppWindow();
+const run = (script, args) => win.run(script, args);
 
 before(async () => {
   if (missing) return;
   server = await startServer();
-  const port = await freePort();
-  base = `http://127.0.0.1:${port}`;
-  // A fresh webview profile each run (WebKit's cache can serve a previous
-  // build's assets for tauri:// after a rebuild).
-  const profile = tempDir('pr-tauri-profile-');
-  driver = spawn(DRIVER, [`--port=${port}`], {
-    env: { ...process.env, TAURI_WEBVIEW_AUTOMATION: 'true', XDG_DATA_HOME: join(profile, 'data'), XDG_CACHE_HOME: join(profile, 'cache') },
-    stdio: 'ignore',
-  });
-  await waitFor('WebKitWebDriver', async () => (await fetch(`${base}/status`)).ok, 15_000);
-  const s = await wd('POST', '/session', {
-    capabilities: { alwaysMatch: { 'webkitgtk:browserOptions': { binary: APP, args: [] } } },
-  });
-  session = s.sessionId;
+  await win.start();
 });
 
 after(async () => {
-  if (session) await wd('DELETE', `/session/${session}`).catch(() => {});
-  if (driver && driver.exitCode === null) {
-    driver.kill();
-    await new Promise((r) => driver.once('exit', r));
-  }
+  await win.stop();
   await server?.stop();
   cleanupTemps();
 });
@@ -121,7 +63,7 @@ test('the Tauri window shows the login screen, then the youth home', { skip: mis
     run("const r = document.querySelector('[data-testid=card-qr] svg')?.getBoundingClientRect(); return r && r.height > 100 ? [r.width, r.height] : null"),
   );
   assert.ok(Math.abs(size[0] - size[1]) < 2, `square QR ${size}`);
-  const png = await wd('GET', `/session/${session}/screenshot`);
+  const png = await win.screenshot();
   mkdirSync(join(ROOT, 'docs', 'screenshots'), { recursive: true });
   writeFileSync(join(ROOT, 'docs', 'screenshots', 'tauri-youth-home.png'), Buffer.from(png, 'base64'));
 });
@@ -141,7 +83,7 @@ test('the partner scanner in the Tauri window decodes injected camera frames wit
   const qr = await (await fetch(`${server.url}/api/youth/card/qr`, auth)).json();
   const png = Buffer.from(await (await fetch(`${server.url}/api/youth/card/qr.png`, auth)).arrayBuffer());
   const dataUrl = `data:image/png;base64,${png.toString('base64')}`;
-  const texts = await wd('POST', `/session/${session}/execute/async`, {
+  const texts = await win.wd('POST', `/session/${win.session}/execute/async`, {
     script: `const [url, done] = [arguments[0], arguments[arguments.length - 1]];
       const img = new Image();
       img.onload = async () => {
