@@ -104,7 +104,10 @@ function CashIn({ manual }: { manual: boolean }) {
       // In the app, without network: the core verifies the code offline.
       else if (e instanceof NetworkError && inApp() && 'qr' in selector && !('birth_date' in selector)) {
         try {
-          setStep({ kind: 'offline', qr: selector.qr, scanned: await native.partnerScan(selector.qr) });
+          const scanned = await native.partnerScan(selector.qr);
+          if (scanned.kind === 'card')
+            setError(new Error('Carte imprimée : sans réseau, elle ne peut pas être débitée. Demandez le QR code de l’application du jeune, ou attendez le retour du réseau.'));
+          else setStep({ kind: 'offline', qr: selector.qr, scanned });
         } catch (err) {
           setError(err);
         }
