@@ -123,12 +123,21 @@ test('offline in the Tauri window: the core accepts within limits, the outbox su
     const first = await debitOffline('4,00');
     assert.match(first.receipt ?? '', /accepté hors ligne dans les limites du jeune/i, JSON.stringify(first));
     assert.match(first.receipt, /4,00/);
+    // The app-only screens fit a phone (360×740), with the system font enlarged too.
+    await win.resize(360, 740);
+    assert.deepEqual(await win.overflowing(), [], 'offline receipt and device panel at 360 px');
+    await run("document.documentElement.style.fontSize = '150%'; return true;");
+    assert.deepEqual(await win.overflowing(), [], 'at 150 % text size');
+    await run("document.documentElement.style.fontSize = ''; return true;");
     // The same code, shown to the second device too (a screenshot, say).
     otherDevice('record', secondStore, first.code, 'lecture_loisir', '3.00');
     await next();
     // Above the per-purchase maximum (15 €): refused offline, in French.
     const over = await debitOffline('20,00');
     assert.match(over.error ?? '', /maximum par achat/, JSON.stringify(over));
+    await run("document.documentElement.style.fontSize = '150%'; return true;");
+    assert.deepEqual(await win.overflowing(), [], 'the offline debit step at 360 px and 150 % text size');
+    await run("document.documentElement.style.fontSize = ''; return true;");
     await click("[data-testid=offline-debit] button[type=button]"); // Annuler
     const second = await debitOffline('2,00');
     assert.ok(second.receipt, JSON.stringify(second));

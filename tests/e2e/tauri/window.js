@@ -115,6 +115,18 @@ export class AppWindow {
     );
   }
 
+  /** Resizes the window (the app's phone layout is checked at 360×740). */
+  resize(width, height) {
+    return this.wd('POST', `/session/${this.session}/window/rect`, { width, height });
+  }
+
+  /** Elements wider than the viewport (nothing may need a horizontal scroll). */
+  overflowing() {
+    return this.run(`const w = document.documentElement.clientWidth;
+      return [...document.querySelectorAll('main *')].filter((e) => e.getBoundingClientRect().right > w + 1)
+        .map((e) => e.tagName.toLowerCase() + (e.className ? '.' + e.className : '')).slice(0, 5);`);
+  }
+
   screenshot() {
     return this.wd('GET', `/session/${this.session}/screenshot`);
   }
