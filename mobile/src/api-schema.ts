@@ -44,6 +44,43 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/auth/password-reset": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Asks for a password reset link (the same answer whether the address has
+         *     an account or not).
+         */
+        post: operations["password_reset"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/auth/password-reset/confirm": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Sets a new password with the link's token; ends every session. */
+        post: operations["password_reset_confirm"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/auth/register": {
         parameters: {
             query?: never;
@@ -1774,6 +1811,11 @@ export interface components {
             /** @description Publish or refuse. */
             validate: boolean;
         };
+        /** @description A plain answer: what happened and what to do next (French). */
+        Notice: {
+            /** @description The message. */
+            message: string;
+        };
         /** @description An offline debit as recorded by the partner app and pushed to the server. */
         OfflineDebit: {
             /** @description Avantage code. */
@@ -1953,6 +1995,18 @@ export interface components {
             partner_id: string;
             /** @description `pending`, `validated`, `rejected` or `terminated`. */
             status: string;
+        };
+        /** @description `POST /api/auth/password-reset/confirm`: the link's token and the new password. */
+        PasswordResetConfirm: {
+            /** @description The new password, 8 characters or more. */
+            password: string;
+            /** @description The token (the `jeton` of the link). */
+            token: string;
+        };
+        /** @description `POST /api/auth/password-reset`: the address to send a reset link to. */
+        PasswordResetRequest: {
+            /** @description E-mail of the account. */
+            email: string;
         };
         /** @description `GET /api/sync/pull?cursor=N`: what changed after the cursor. */
         PullResponse: {
@@ -2270,6 +2324,76 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+        };
+    };
+    password_reset: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PasswordResetRequest"];
+            };
+        };
+        responses: {
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Notice"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    password_reset_confirm: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PasswordResetConfirm"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Notice"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
             };
         };
     };

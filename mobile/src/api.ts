@@ -168,6 +168,13 @@ export const api = {
       body: { email, password, display_name } satisfies Schemas['RegisterRequest'],
       anonymous: true,
     }),
+  passwordReset: (email: string) =>
+    request<Schemas['Notice']>('POST', '/api/auth/password-reset', { body: { email } satisfies Schemas['PasswordResetRequest'], anonymous: true }),
+  passwordResetConfirm: (token: string, password: string) =>
+    request<Schemas['Notice']>('POST', '/api/auth/password-reset/confirm', {
+      body: { token, password } satisfies Schemas['PasswordResetConfirm'],
+      anonymous: true,
+    }),
   verifyEmail: (token: string) =>
     request<Session>('POST', '/api/auth/verify-email', { body: { token } satisfies Schemas['VerifyEmailRequest'], anonymous: true }),
   logout: () => request<void>('POST', '/api/auth/logout', { body: {} }),

@@ -39,6 +39,7 @@ export function App() {
 
   const enter = (x: Session) => (saveSession(x), setS(x), go(HOME[x.account.role]));
   if (!s && hash.startsWith('#/verifier-email')) return <VerifyEmail hash={hash} onLogin={enter} />;
+  if (!s && hash.startsWith('#/reinitialiser')) return <ResetPassword hash={hash} />;
   if (!s) return <Login onLogin={enter} />;
 
   const home = HOME[s.account.role];
@@ -59,6 +60,14 @@ export function App() {
   }
 }
 
+function Brand() {
+  return (
+    <h1 class="brand">
+      <span class="logo" aria-hidden="true">◆</span> PASS’Région
+    </h1>
+  );
+}
+
 // The link mailed at registration: `#/verifier-email?jeton=…`.
 function VerifyEmail({ hash, onLogin }: { hash: string; onLogin: (s: Session) => void }) {
   const [error, setError] = useState<unknown>(null);
@@ -68,9 +77,7 @@ function VerifyEmail({ hash, onLogin }: { hash: string; onLogin: (s: Session) =>
   }, [hash]);
   return (
     <main class="login" id="main">
-      <h1 class="brand">
-        <span class="logo" aria-hidden="true">◆</span> PASS’Région
-      </h1>
+      <Brand />
       <h2>Confirmation de votre adresse</h2>
       {error ? (
         <>
@@ -86,8 +93,58 @@ function VerifyEmail({ hash, onLogin }: { hash: string; onLogin: (s: Session) =>
   );
 }
 
+// The link mailed for a password reset: `#/reinitialiser?jeton=…`.
+function ResetPassword({ hash }: { hash: string }) {
+  const token = new URLSearchParams(hash.split('?')[1] ?? '').get('jeton') ?? '';
+  const [password, setPassword] = useState('');
+  const [error, setError] = useState<unknown>(null);
+  const [done, setDone] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const fieldError = error instanceof ApiError && error.field === 'password' ? error.message : null;
+  return (
+    <main class="login" id="main">
+      <Brand />
+      <h2>Nouveau mot de passe</h2>
+      {done ? (
+        <>
+          <p role="status">{done}</p>
+          <p>
+            <a href="#/connexion">Se connecter</a>
+          </p>
+        </>
+      ) : (
+        <form
+          onSubmit={async (e) => {
+            e.preventDefault();
+            setBusy(true);
+            setError(null);
+            try {
+              setDone((await api.passwordResetConfirm(token, password)).message);
+            } catch (err) {
+              setError(err);
+            } finally {
+              setBusy(false);
+            }
+          }}
+        >
+          <Field id="r-password" label="Nouveau mot de passe" error={fieldError} hint="8 caractères minimum">
+            <input id="r-password" type="password" autocomplete="new-password" value={password} onInput={(e) => setPassword((e.target as HTMLInputElement).value)} required />
+          </Field>
+          <ErrorBox error={fieldError ? null : error} />
+          <button type="submit" class="primary" disabled={busy}>
+            {busy ? 'Patientez…' : 'Changer mon mot de passe'}
+          </button>
+          <p>
+            <a href="#/connexion">Retour à la connexion</a>
+          </p>
+        </form>
+      )}
+    </main>
+  );
+}
+
 function Login({ onLogin }: { onLogin: (s: Session) => void }) {
-  const [mode, setMode] = useState<'login' | 'register'>('login');
+  const [mode, setMode] = useState<'login' | 'register' | 'forgot'>('login');
   const [sent, setSent] = useState<string | null>(null);
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
@@ -99,17 +156,17 @@ function Login({ onLogin }: { onLogin: (s: Session) => void }) {
 
   return (
     <main class="login" id="main">
-      <h1 class="brand">
-        <span class="logo" aria-hidden="true">◆</span> PASS’Région
-      </h1>
+      <Brand />
       <p class="tagline">La carte des jeunes d’Auvergne-Rhône-Alpes : culture, sport, manuels scolaires.</p>
       {sent ? (
         <section class="card" aria-labelledby="sent-title">
           <h2 id="sent-title">Vérifiez votre boîte mail</h2>
           <p role="status">{sent}</p>
-          <p>Le lien est valable 48 heures. Pensez à regarder dans les courriers indésirables.</p>
+          <p>
+            {mode === 'forgot' ? 'Le lien est valable une heure.' : 'Le lien est valable 48 heures.'} Pensez à regarder dans les courriers indésirables.
+          </p>
           <button type="button" class="link" onClick={() => (setSent(null), setMode('login'), setPassword(''))}>
-            J’ai confirmé mon adresse : me connecter
+            {mode === 'forgot' ? 'Retour à la connexion' : 'J’ai confirmé mon adresse : me connecter'}
           </button>
         </section>
       ) : (
@@ -119,7 +176,9 @@ function Login({ onLogin }: { onLogin: (s: Session) => void }) {
           setBusy(true);
           setError(null);
           try {
-            if (mode === 'login') {
+            if (mode === 'forgot') {
+              setSent((await api.passwordReset(email.trim())).message);
+            } else if (mode === 'login') {
               const session = await api.login(email.trim(), password);
               // In the app, the core clients log in too: the partner's device is
               // enrolled and gets the trust lists, the youth's phone its
@@ -141,7 +200,7 @@ function Login({ onLogin }: { onLogin: (s: Session) => void }) {
           }
         }}
       >
-        <h2>{mode === 'login' ? 'Se connecter' : 'Créer un compte'}</h2>
+        <h2>{mode === 'login' ? 'Se connecter' : mode === 'forgot' ? 'Mot de passe oublié' : 'Créer un compte'}</h2>
         {mode === 'register' && (
           <Field id="l-name" label="Prénom et nom" error={fieldError('display_name')}>
             <input id="l-name" autocomplete="name" value={name} onInput={(e) => setName((e.target as HTMLInputElement).value)} required />
@@ -150,6 +209,7 @@ function Login({ onLogin }: { onLogin: (s: Session) => void }) {
         <Field id="l-email" label="Adresse e-mail" error={fieldError('email')}>
           <input id="l-email" type="email" autocomplete="username" value={email} onInput={(e) => setEmail((e.target as HTMLInputElement).value)} required />
         </Field>
+        {mode !== 'forgot' && (
         <Field id="l-password" label="Mot de passe" error={fieldError('password')} hint={mode === 'register' ? '8 caractères minimum' : undefined}>
           <input
             id="l-password"
@@ -160,9 +220,10 @@ function Login({ onLogin }: { onLogin: (s: Session) => void }) {
             required
           />
         </Field>
+        )}
         <ErrorBox error={error && !fieldError('email') && !fieldError('password') && !fieldError('display_name') ? error : null} />
         <button type="submit" class="primary" disabled={busy}>
-          {busy ? 'Patientez…' : mode === 'login' ? 'Se connecter' : 'Créer mon compte'}
+          {busy ? 'Patientez…' : mode === 'login' ? 'Se connecter' : mode === 'forgot' ? 'Recevoir un lien' : 'Créer mon compte'}
         </button>
       </form>
       )}
@@ -171,6 +232,13 @@ function Login({ onLogin }: { onLogin: (s: Session) => void }) {
           {mode === 'login' ? 'Pas encore de compte ? Créer un compte' : 'J’ai déjà un compte : me connecter'}
         </button>
       </p>
+      {mode === 'login' && !sent && (
+        <p>
+          <button type="button" class="link" onClick={() => (setMode('forgot'), setError(null))}>
+            Mot de passe oublié ?
+          </button>
+        </p>
+      )}
       <details class="server">
         <summary>Serveur</summary>
         <Field id="l-server" label="Adresse du serveur (vide : ce site)">

@@ -314,3 +314,33 @@ test('a new youth registers, orders (field errors shown), the établissement val
     await e.close().catch(() => {});
   }
 });
+
+test('a youth who forgot her password gets a link by e-mail and chooses a new one', async () => {
+  const email = 'oubli@example.org';
+  const post = (path, body) =>
+    fetch(`${server.url}${path}`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+  assert.equal((await post('/api/auth/register', { email, password: 'ancien-mdp-1', display_name: 'Nora Oubli' })).status, 202);
+  assert.equal((await post('/api/auth/verify-email', { token: lastVerificationToken(server.dataDir, email) })).status, 200);
+  const c = await launchPhone();
+  try {
+    const page = c.pages()[0] ?? (await c.newPage());
+    await page.goto(`${server.url}/#/connexion`);
+    await page.getByRole('button', { name: 'Mot de passe oublié ?' }).click();
+    await page.getByLabel('Adresse e-mail').fill(email);
+    await page.getByRole('button', { name: 'Recevoir un lien' }).click();
+    await page.getByRole('heading', { name: 'Vérifiez votre boîte mail' }).waitFor();
+    const jeton = lastVerificationToken(server.dataDir, email);
+    assert.ok(jeton, 'a reset link was mailed');
+    await page.goto(`${server.url}/#/reinitialiser?jeton=${jeton}`);
+    await page.getByLabel('Nouveau mot de passe').fill('nouveau-mdp-2');
+    await page.getByRole('button', { name: 'Changer mon mot de passe' }).click();
+    await page.getByText('Votre mot de passe a été changé').waitFor();
+    await page.getByRole('link', { name: 'Se connecter' }).click();
+    await page.getByLabel('Adresse e-mail').fill(email);
+    await page.getByLabel('Mot de passe').fill('nouveau-mdp-2');
+    await page.getByRole('button', { name: 'Se connecter' }).click();
+    await page.waitForURL(/#\/jeune/);
+  } finally {
+    await c.close().catch(() => {});
+  }
+});

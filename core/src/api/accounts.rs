@@ -90,6 +90,34 @@ pub struct VerifyEmailRequest {
     pub token: String,
 }
 
+/// `POST /api/auth/password-reset`: the address to send a reset link to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct PasswordResetRequest {
+    /// E-mail of the account.
+    pub email: String,
+}
+
+/// `POST /api/auth/password-reset/confirm`: the link's token and the new password.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct PasswordResetConfirm {
+    /// The token (the `jeton` of the link).
+    pub token: String,
+    /// The new password, 8 characters or more.
+    pub password: String,
+}
+
+/// A plain answer: what happened and what to do next (French).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Notice {
+    /// The message.
+    pub message: String,
+}
+
 /// An account as shown to its owner.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

@@ -15,6 +15,9 @@ use crate::accounts::model::AccountView;
 use crate::accounts::model::LoginRequest;
 use crate::accounts::model::LoginResponse;
 use crate::accounts::model::Me;
+use crate::accounts::model::Notice;
+use crate::accounts::model::PasswordResetConfirm;
+use crate::accounts::model::PasswordResetRequest;
 use crate::accounts::model::RegisterRequest;
 use crate::accounts::model::RegisterResponse;
 use crate::accounts::model::VerifyEmailRequest;
@@ -99,6 +102,49 @@ pub async fn verify_email(
     open_session(&s, record.view).await.map(Json)
 }
 
+/// Asks for a password reset link (the same answer whether the address has
+/// an account or not).
+#[utoipa::path(post, path = "/api/auth/password-reset", request_body = PasswordResetRequest,
+    responses((status = 202, body = Notice), (status = 422, body = ApiError)))]
+pub async fn password_reset(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    Body(body): Body,
+) -> Result<(StatusCode, Json<Notice>), ApiError> {
+    let (req, _) = parse_json::<PasswordResetRequest>(&headers, &body)?;
+    let notice = crate::accounts::reset::request_reset(
+        s.store.clone(),
+        s.mailer.clone(),
+        &s.budgets.mails,
+        &s.public_url,
+        req,
+        s.clock.now(),
+    )
+    .await?;
+    Ok((StatusCode::ACCEPTED, Json(notice)))
+}
+
+/// Sets a new password with the link's token; ends every session.
+#[utoipa::path(post, path = "/api/auth/password-reset/confirm", request_body = PasswordResetConfirm,
+    responses((status = 200, body = Notice), (status = 400, body = ApiError), (status = 422, body = ApiError)))]
+pub async fn password_reset_confirm(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    Body(body): Body,
+) -> Result<Json<Notice>, ApiError> {
+    let (req, _) = parse_json::<PasswordResetConfirm>(&headers, &body)?;
+    crate::accounts::reset::confirm_reset(
+        s.store.clone(),
+        &s.passwords,
+        &s.sessions,
+        req,
+        s.clock.now(),
+    )
+    .await
+    .map(Json)
+    .map_err(Into::into)
+}
+
 /// Log out (ends the session).
 #[utoipa::path(post, path = "/api/auth/logout", responses((status = 204)), security(("bearer" = [])))]
 pub async fn logout(
@@ -138,6 +184,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(login))
         .routes(routes!(register))
         .routes(routes!(verify_email))
+        .routes(routes!(password_reset))
+        .routes(routes!(password_reset_confirm))
         .routes(routes!(logout))
         .routes(routes!(me))
 }

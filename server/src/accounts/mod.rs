@@ -15,6 +15,7 @@ pub mod model;
 pub mod password;
 pub mod registration;
 pub mod repo;
+pub mod reset;
 pub mod session;
 pub mod session_cache;
 

@@ -97,6 +97,24 @@ pub trait AccountsRepo: Send + Sync + 'static {
         token_hash: &str,
         now: DateTime<Utc>,
     ) -> Result<Option<String>, ServiceError>;
+    /// In one write job: a reset token for the confirmed account of
+    /// `email`, if there is one (whether there is one or not, the same job
+    /// runs). Returns whether a token was made.
+    fn create_reset_token(
+        &self,
+        email: &str,
+        token_hash: &str,
+        expires_at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<bool, ServiceError>;
+    /// Uses a reset token (once, before it expires): sets the password hash,
+    /// ends every session of the account; returns the account id.
+    fn consume_reset(
+        &self,
+        token_hash: &str,
+        password_hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<String>, ServiceError>;
     /// Creates an account (demo data, partner sign-up).
     fn create_account(&self, account: NewAccount) -> Result<String, ServiceError>;
     /// Deletes expired sessions and idempotency records older than `keep`
@@ -295,6 +313,63 @@ impl AccountsRepo for SqliteStore {
                 params![account_id, ts(now)],
             )?;
             Ok(Some(email))
+        })
+    }
+
+    fn create_reset_token(
+        &self,
+        email: &str,
+        token_hash: &str,
+        expires_at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<bool, ServiceError> {
+        let (email, token) = (email.to_owned(), token_hash.to_owned());
+        self.db.write(move |c| {
+            let n = c.exec(
+                "INSERT INTO email_tokens (token_hash, account_id, purpose, created_at, expires_at)
+                 SELECT ?1, id, 'reinitialisation', ?2, ?3 FROM accounts
+                 WHERE email = ?4 AND email_verified_at IS NOT NULL",
+                params![token, ts(now), ts(expires_at), email],
+            )?;
+            Ok(n > 0)
+        })
+    }
+
+    fn consume_reset(
+        &self,
+        token_hash: &str,
+        password_hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<String>, ServiceError> {
+        let (token, hash) = (token_hash.to_owned(), password_hash.to_owned());
+        self.db.write(move |c| {
+            let account: Option<String> = c
+                .one(
+                    "SELECT account_id FROM email_tokens WHERE token_hash = ?1
+                     AND purpose = 'reinitialisation' AND used_at IS NULL AND expires_at > ?2",
+                    params![token, ts(now)],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            let Some(account) = account else {
+                return Ok(None);
+            };
+            c.exec(
+                "UPDATE email_tokens SET used_at = ?2 WHERE token_hash = ?1",
+                params![token, ts(now)],
+            )?;
+            // Every other reset link of the account stops working too.
+            c.exec(
+                "UPDATE email_tokens SET used_at = ?2 WHERE account_id = ?1
+                 AND purpose = 'reinitialisation' AND used_at IS NULL",
+                params![account, ts(now)],
+            )?;
+            c.exec(
+                "UPDATE accounts SET password_hash = ?2 WHERE id = ?1",
+                params![account, hash],
+            )?;
+            c.exec("DELETE FROM sessions WHERE account_id = ?1", [&account])?;
+            Ok(Some(account))
         })
     }
 

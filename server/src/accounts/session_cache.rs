@@ -40,4 +40,11 @@ impl SessionCache {
             map.remove(token_hash);
         }
     }
+
+    /// Forgets every cached session of an account (its password changed).
+    pub(crate) fn remove_account(&self, account_id: &str) {
+        if let Ok(mut map) = self.map.lock() {
+            map.retain(|_, (p, _)| p.account_id != account_id);
+        }
+    }
 }

@@ -14,6 +14,7 @@ mod offline_exposure;
 mod offline_push;
 mod onboarding;
 mod online_scan;
+mod password_reset;
 mod rules;
 mod sms;
 mod trust;
