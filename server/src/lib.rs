@@ -10,6 +10,7 @@ pub mod background;
 pub mod config;
 pub mod error;
 pub mod router;
+pub mod setup;
 pub mod state;
 
 pub mod platform;

@@ -19,6 +19,22 @@ struct Cli {
 enum Command {
     /// Run the HTTP server (the default).
     Serve,
+    /// Prepare a region's installation without the demo: the data directory,
+    /// the database, the keys and the first Region administrator, who
+    /// chooses a password with the setup link printed here (and mailed).
+    Init {
+        /// E-mail of the first Region administrator.
+        #[arg(long)]
+        admin_email: String,
+        /// Name shown for the administrator.
+        #[arg(long, default_value = "Administration de la Région")]
+        admin_name: String,
+        /// Move the root key to this path (removable media, then offline),
+        /// after signing a 30-day trust list with it (`sign-trust-list`
+        /// signs the next ones).
+        #[arg(long)]
+        root_key_out: Option<std::path::PathBuf>,
+    },
     /// Add a new issuer key (a running server publishes it and signs with it
     /// within a minute; older keys stay trusted so printed cards keep
     /// working). With the root key kept offline, sign a new trust list
@@ -79,6 +95,29 @@ fn main() -> std::process::ExitCode {
         .init();
     let result = match cli.command {
         Some(Command::Catalogue { season, file }) => print_catalogue(season, file),
+        #[allow(clippy::print_stdout)]
+        Some(Command::Init {
+            admin_email,
+            admin_name,
+            root_key_out,
+        }) => passregion_server::setup::init(
+            &cli.config,
+            &admin_email,
+            &admin_name,
+            root_key_out.as_deref(),
+            chrono::Utc::now(),
+        )
+        .map(|r| {
+            println!("Installation prête dans {}", cli.config.data_dir.display());
+            println!("Lien de création du mot de passe de l'administrateur (72 h, une fois) :");
+            println!("  {}", r.setup_link);
+            if let Some(p) = r.root_key_moved_to {
+                println!(
+                    "Clé racine déplacée vers {} : mettez-la hors ligne (sign-trust-list signera les prochaines listes).",
+                    p.display()
+                );
+            }
+        }),
         Some(Command::RotateIssuerKey) => {
             keys::ServerKeys::rotate_issuer(&cli.config.data_dir, chrono::Utc::now()).map(|path| {
                 eprintln!("nouvelle clé d'émission : {}", path.display());

@@ -50,14 +50,26 @@ impl TestServer {
         s
     }
 
-    /// Starts a server on an existing data directory.
+    /// Starts a server on an existing data directory (with the demo region).
     pub fn start_in(dir: &Path, youths: usize, extra: &[&str]) -> TestServer {
+        let youths = youths.to_string();
+        let mut args = vec!["--demo", "--demo-youths", youths.as_str()];
+        args.extend_from_slice(extra);
+        TestServer::launch(dir, &args)
+    }
+
+    /// Starts a server on an existing data directory without the demo (a
+    /// region's own installation, e.g. after `passregion-server init`).
+    pub fn start_without_demo(dir: &Path, extra: &[&str]) -> TestServer {
+        TestServer::launch(dir, extra)
+    }
+
+    fn launch(dir: &Path, args: &[&str]) -> TestServer {
         let mut child = Command::new(binary("passregion-server"))
             .arg("--data-dir")
             .arg(dir)
-            .args(["--bind", "127.0.0.1:0", "--demo", "--demo-youths"])
-            .arg(youths.to_string())
-            .args(extra)
+            .args(["--bind", "127.0.0.1:0"])
+            .args(args)
             .env("RUST_LOG", "warn")
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())

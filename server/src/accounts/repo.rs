@@ -115,6 +115,8 @@ pub trait AccountsRepo: Send + Sync + 'static {
         password_hash: &str,
         now: DateTime<Utc>,
     ) -> Result<Option<String>, ServiceError>;
+    /// Whether some account has this role (a region's first start).
+    fn has_account_with_role(&self, role: Role) -> Result<bool, ServiceError>;
     /// Creates an account (demo data, partner sign-up).
     fn create_account(&self, account: NewAccount) -> Result<String, ServiceError>;
     /// Deletes expired sessions and idempotency records older than `keep`
@@ -370,6 +372,16 @@ impl AccountsRepo for SqliteStore {
             )?;
             c.exec("DELETE FROM sessions WHERE account_id = ?1", [&account])?;
             Ok(Some(account))
+        })
+    }
+
+    fn has_account_with_role(&self, role: Role) -> Result<bool, ServiceError> {
+        self.db.read(move |c| {
+            Ok(c.one(
+                "SELECT EXISTS (SELECT 1 FROM accounts WHERE role = ?1)",
+                [role.code()],
+                |r| r.get(0),
+            )?)
         })
     }
 

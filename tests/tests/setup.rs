@@ -1,0 +1,102 @@
+//! `passregion-server init` (issue 16): a region installs the server without
+//! the demo, with the root key moved off the server, and its first
+//! administrator gets in through the one-time setup link.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::process::Command;
+
+use passregion_tests::{TestServer, binary};
+use serde_json::json;
+
+fn init(dir: &std::path::Path, extra: &[&str]) -> std::process::Output {
+    Command::new(binary("passregion-server"))
+        .arg("init")
+        .arg("--data-dir")
+        .arg(dir)
+        .args(["--admin-email", "admin@region.example.fr"])
+        .args(extra)
+        .output()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_region_installs_without_the_demo_and_its_administrator_gets_in() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("data");
+    let media = tempfile::tempdir().unwrap();
+    let root_out = media.path().join("root.pk8");
+    let out = init(&dir, &["--root-key-out", root_out.to_str().unwrap()]);
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // The root key left the data directory, a signed trust list stays.
+    assert!(root_out.exists());
+    assert!(!dir.join("keys/root.pk8").exists());
+    assert!(dir.join("keys/trust-list.json").exists());
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&dir).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o700);
+        let mode = std::fs::metadata(&root_out).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    let link = text
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("http://"))
+        .expect("a setup link");
+    let token = link.split("jeton=").nth(1).unwrap().to_owned();
+    // The same link went to the administrator's mailbox.
+    assert!(
+        passregion_tests::mails_to(&dir, "admin@region.example.fr")
+            .iter()
+            .any(|(_, body)| body.contains(&token))
+    );
+    // A second init changes nothing.
+    let again = init(&dir, &[]);
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("déjà un compte de la Région"));
+
+    let server = TestServer::start_without_demo(&dir, &[]);
+    let anon = server.client();
+    // No way in before the link is followed.
+    let r = anon
+        .post(
+            "/api/auth/login",
+            &json!({"email": "admin@region.example.fr", "password": "n'importe quoi"}),
+        )
+        .await;
+    assert_eq!(r.status, 401);
+    let r = anon
+        .post(
+            "/api/auth/password-reset/confirm",
+            &json!({"token": token, "password": "mot de passe de l'admin"}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let r = anon
+        .post(
+            "/api/auth/login",
+            &json!({"email": "admin@region.example.fr", "password": "mot de passe de l'admin"}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["account"]["role"], "region");
+    // The link served once.
+    let r = anon
+        .post(
+            "/api/auth/password-reset/confirm",
+            &json!({"token": token, "password": "autre mot de passe"}),
+        )
+        .await;
+    assert_eq!(r.status, 400);
+    // The server runs with the root key offline: the trust list is served.
+    let health = anon.get("/health").await;
+    assert_eq!(
+        health.body["trust_list"]["automatic_renewal"], false,
+        "{}",
+        health.body
+    );
+}
