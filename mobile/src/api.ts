@@ -175,6 +175,10 @@ export const api = {
       body: { token, password } satisfies Schemas['PasswordResetConfirm'],
       anonymous: true,
     }),
+  changePassword: (current_password: string, new_password: string) =>
+    request<Schemas['Notice']>('POST', '/api/me/password', { body: { current_password, new_password } satisfies Schemas['ChangePasswordRequest'] }),
+  endOtherSessions: () => request<Schemas['Notice']>('POST', '/api/me/sessions/end-others', { body: {} }),
+  lostPhone: () => request<Schemas['Notice']>('POST', '/api/youth/lost-phone', { body: {} }),
   verifyEmail: (token: string) =>
     request<Session>('POST', '/api/auth/verify-email', { body: { token } satisfies Schemas['VerifyEmailRequest'], anonymous: true }),
   logout: () => request<void>('POST', '/api/auth/logout', { body: {} }),

@@ -1,4 +1,5 @@
 // Youth space: card and QR, balances, history, bons plans, map, order.
+import { AccountSecurity } from './account';
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { api, ApiError, BonPlan, Card, Establishment, Order, OrderRequest, Transaction } from './api';
 import { cached } from './sync';
@@ -100,6 +101,7 @@ function MyCard() {
           <p class="hint">Sur un site partenaire, donnez le numéro de carte et votre date de naissance.</p>
         </>
       )}
+      <AccountSecurity youth />
     </section>
   );
 }

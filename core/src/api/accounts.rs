@@ -110,6 +110,17 @@ pub struct PasswordResetConfirm {
     pub password: String,
 }
 
+/// `POST /api/me/password`: change one's password.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct ChangePasswordRequest {
+    /// The password in use now.
+    pub current_password: String,
+    /// The new one, 8 characters or more.
+    pub new_password: String,
+}
+
 /// A plain answer: what happened and what to do next (French).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

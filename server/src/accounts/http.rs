@@ -9,9 +9,9 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::http::StatusCode;
-use axum::http::header;
 
 use crate::accounts::model::AccountView;
+use crate::accounts::model::ChangePasswordRequest;
 use crate::accounts::model::LoginRequest;
 use crate::accounts::model::LoginResponse;
 use crate::accounts::model::Me;
@@ -22,6 +22,7 @@ use crate::accounts::model::RegisterRequest;
 use crate::accounts::model::RegisterResponse;
 use crate::accounts::model::VerifyEmailRequest;
 use crate::accounts::session::Auth;
+use crate::accounts::session::session_hash;
 use crate::error::ServiceError;
 use crate::platform::sql::sha256_hex;
 use crate::state::AppState;
@@ -145,6 +146,54 @@ pub async fn password_reset_confirm(
     .map_err(Into::into)
 }
 
+/// Changes one's password (the current one is checked); ends the other sessions.
+#[utoipa::path(post, path = "/api/me/password", request_body = ChangePasswordRequest,
+    responses((status = 200, body = Notice), (status = 401, body = ApiError), (status = 422, body = ApiError), (status = 429, body = ApiError)), security(("bearer" = [])))]
+pub async fn change_password(
+    State(s): State<AppState>,
+    ClientAddress(source): ClientAddress,
+    Auth(p): Auth,
+    headers: HeaderMap,
+    Body(body): Body,
+) -> Result<Json<Notice>, ApiError> {
+    let (req, _) = parse_json::<ChangePasswordRequest>(&headers, &body)?;
+    crate::accounts::security::change_password(
+        crate::accounts::security::Security {
+            store: s.store.clone(),
+            passwords: &s.passwords,
+            budgets: &s.budgets,
+            sessions: &s.sessions,
+        },
+        &p,
+        &session_hash(&headers),
+        &source.to_string(),
+        req,
+        s.clock.now(),
+    )
+    .await
+    .map(Json)
+    .map_err(Into::into)
+}
+
+/// Ends one's other sessions (this one stays open).
+#[utoipa::path(post, path = "/api/me/sessions/end-others", responses((status = 200, body = Notice)), security(("bearer" = [])))]
+pub async fn end_other_sessions(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    headers: HeaderMap,
+) -> Result<Json<Notice>, ApiError> {
+    let n = crate::accounts::security::end_other_sessions(
+        s.store.clone(),
+        &s.sessions,
+        &p,
+        &session_hash(&headers),
+    )
+    .await?;
+    Ok(Json(Notice {
+        message: format!("{n} autre(s) session(s) fermée(s)."),
+    }))
+}
+
 /// Log out (ends the session).
 #[utoipa::path(post, path = "/api/auth/logout", responses((status = 204)), security(("bearer" = [])))]
 pub async fn logout(
@@ -152,14 +201,7 @@ pub async fn logout(
     headers: HeaderMap,
     Auth(_): Auth,
 ) -> Result<StatusCode, ApiError> {
-    let token = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .unwrap_or("")
-        .trim()
-        .to_owned();
-    let hash = sha256_hex(token.as_bytes());
+    let hash = session_hash(&headers);
     s.sessions.remove(&hash);
     let store = s.store.clone();
     blocking(move || store.delete_session(hash)).await?;
@@ -186,6 +228,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(verify_email))
         .routes(routes!(password_reset))
         .routes(routes!(password_reset_confirm))
+        .routes(routes!(change_password))
+        .routes(routes!(end_other_sessions))
         .routes(routes!(logout))
         .routes(routes!(me))
 }

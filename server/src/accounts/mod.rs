@@ -16,6 +16,7 @@ pub mod password;
 pub mod registration;
 pub mod repo;
 pub mod reset;
+pub mod security;
 pub mod session;
 pub mod session_cache;
 

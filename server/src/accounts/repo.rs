@@ -115,6 +115,18 @@ pub trait AccountsRepo: Send + Sync + 'static {
         password_hash: &str,
         now: DateTime<Utc>,
     ) -> Result<Option<String>, ServiceError>;
+    /// The password hash of an account.
+    fn password_hash_of(&self, account_id: &str) -> Result<Option<String>, ServiceError>;
+    /// Sets an account's password hash and ends its other sessions (all but
+    /// `keep`, the caller's).
+    fn set_password(
+        &self,
+        account_id: &str,
+        password_hash: &str,
+        keep: &str,
+    ) -> Result<(), ServiceError>;
+    /// Ends an account's sessions but `keep`; returns how many.
+    fn end_other_sessions(&self, account_id: &str, keep: &str) -> Result<usize, ServiceError>;
     /// Whether some account has this role (a region's first start).
     fn has_account_with_role(&self, role: Role) -> Result<bool, ServiceError>;
     /// Creates an account (demo data, partner sign-up).
@@ -372,6 +384,52 @@ impl AccountsRepo for SqliteStore {
             )?;
             c.exec("DELETE FROM sessions WHERE account_id = ?1", [&account])?;
             Ok(Some(account))
+        })
+    }
+
+    fn password_hash_of(&self, account_id: &str) -> Result<Option<String>, ServiceError> {
+        let id = account_id.to_owned();
+        self.db.read(move |c| {
+            Ok(c.one(
+                "SELECT password_hash FROM accounts WHERE id = ?1",
+                [id],
+                |r| r.get(0),
+            )
+            .optional()?)
+        })
+    }
+
+    fn set_password(
+        &self,
+        account_id: &str,
+        password_hash: &str,
+        keep: &str,
+    ) -> Result<(), ServiceError> {
+        let (id, hash, keep) = (
+            account_id.to_owned(),
+            password_hash.to_owned(),
+            keep.to_owned(),
+        );
+        self.db.write(move |c| {
+            c.exec(
+                "UPDATE accounts SET password_hash = ?2 WHERE id = ?1",
+                params![id, hash],
+            )?;
+            c.exec(
+                "DELETE FROM sessions WHERE account_id = ?1 AND token_hash <> ?2",
+                params![id, keep],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn end_other_sessions(&self, account_id: &str, keep: &str) -> Result<usize, ServiceError> {
+        let (id, keep) = (account_id.to_owned(), keep.to_owned());
+        self.db.write(move |c| {
+            Ok(c.exec(
+                "DELETE FROM sessions WHERE account_id = ?1 AND token_hash <> ?2",
+                params![id, keep],
+            )?)
         })
     }
 

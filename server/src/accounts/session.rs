@@ -105,3 +105,14 @@ role_extractor!(
         _ => Err(ServiceError::Forbidden),
     }
 );
+
+/// The SHA-256 of the caller's bearer token (its session's key).
+pub fn session_hash(headers: &axum::http::HeaderMap) -> String {
+    let token = headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or("")
+        .trim();
+    crate::platform::sql::sha256_hex(token.as_bytes())
+}

@@ -84,9 +84,33 @@ pub trait CredentialsRepo: Send + Sync + 'static {
         defaults: OfflineDefaults,
         now: DateTime<Utc>,
     ) -> Result<NewCredential, ServiceError>;
+    /// Revokes every live credential of the youth's card (a lost phone);
+    /// returns how many. Partners pull the revocation; offline debits
+    /// scanned after it are refused at push.
+    fn revoke_youth_credentials(
+        &self,
+        who: &Principal,
+        now: DateTime<Utc>,
+    ) -> Result<usize, ServiceError>;
 }
 
 impl CredentialsRepo for SqliteStore {
+    fn revoke_youth_credentials(
+        &self,
+        who: &Principal,
+        now: DateTime<Utc>,
+    ) -> Result<usize, ServiceError> {
+        require_role(who, Role::Youth)?;
+        let account = who.account_id.clone();
+        self.db.write(move |c| {
+            Ok(c.exec(
+                "UPDATE app_credentials SET revoked_at = ?2
+                 WHERE revoked_at IS NULL AND card_id IN (SELECT id FROM cards WHERE account_id = ?1)",
+                params![account, ts(now)],
+            )?)
+        })
+    }
+
     fn card_qr_data(
         &self,
         who: &Principal,

@@ -173,6 +173,27 @@ pub async fn issue_credential(
     Ok((StatusCode::CREATED, Json(issued)))
 }
 
+/// A lost or stolen phone: revokes the card's app credentials (the codes it
+/// can show stop working, online at once and offline as partners sync) and
+/// ends the youth's other sessions.
+#[utoipa::path(post, path = "/api/youth/lost-phone",
+    responses((status = 200, body = crate::accounts::model::Notice), (status = 403, body = ApiError)), security(("bearer" = [])))]
+pub async fn lost_phone(
+    State(s): State<AppState>,
+    Youth(p): Youth,
+    headers: HeaderMap,
+) -> Result<Json<crate::accounts::model::Notice>, ApiError> {
+    let (store, now, who) = (s.store.clone(), s.clock.now(), p.clone());
+    let revoked = blocking(move || store.revoke_youth_credentials(&who, now)).await?;
+    let keep = crate::accounts::session::session_hash(&headers);
+    crate::accounts::security::end_other_sessions(s.store.clone(), &s.sessions, &p, &keep).await?;
+    Ok(Json(crate::accounts::model::Notice {
+        message: format!(
+            "Les QR codes de votre ancien téléphone ne fonctionnent plus ({revoked} révoqué(s)) et vos autres sessions sont fermées. Reconnectez-vous sur votre nouveau téléphone."
+        ),
+    }))
+}
+
 /// The signed trust list of issuer keys (for partner apps verifying offline).
 #[utoipa::path(get, path = "/api/trust-list", responses((status = 200, body = passregion_core::credential::SignedTrustList, description = "Signed trust list")))]
 pub async fn trust_list(State(s): State<AppState>) -> Response {
@@ -293,6 +314,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(my_card_qr_svg))
         .routes(routes!(my_card_qr_png))
         .routes(routes!(issue_credential))
+        .routes(routes!(lost_phone))
         .routes(routes!(establishment_card_qr))
         .routes(routes!(trust_list))
         .routes(routes!(trust_root))

@@ -6,6 +6,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod account_security;
 mod clawback;
 mod collective;
 mod enumeration;
