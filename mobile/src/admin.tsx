@@ -1,7 +1,7 @@
 // Établissement and Région screens (simple).
 import { useState } from 'preact/hooks';
 import { allPages, api, Batch, BonPlan, Card, Order } from './api';
-import { CARD_STATUS, date, dateTime, euros, amount, groupBy4, PUBLICS, TRACKS } from './format';
+import { CARD_STATUS, CHANNEL, date, dateTime, euros, amount, groupBy4, PUBLICS, REIMBURSEMENT_STATUS, TRACKS } from './format';
 import { ErrorBox, Layout, OfflineBanner, Tab, useLoad } from './ui';
 import { BatchAmounts, batchSummary } from './batch';
 
@@ -169,7 +169,8 @@ function RegionTransactions() {
               </span>
             </div>
             <small>
-              {dateTime(t.created_at)} · {t.avantage_label ?? t.avantage} · {t.channel} · {t.reimbursement_status}
+              {dateTime(t.created_at)} · {t.avantage_label ?? t.avantage} · {CHANNEL[t.channel] ?? t.channel} ·{' '}
+              {REIMBURSEMENT_STATUS[t.reimbursement_status] ?? t.reimbursement_status}
             </small>
           </li>
         ))}

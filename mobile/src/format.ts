@@ -86,6 +86,14 @@ export const CARD_STATUS: Record<string, string> = {
   suspendue: 'Suspendue',
 };
 
+/** How a transaction was made, in French words. */
+export const CHANNEL: Record<string, string> = {
+  qr: 'QR code',
+  web: 'saisie du numéro',
+  offline: 'hors ligne',
+  collective: 'réservation collective',
+};
+
 export const REIMBURSEMENT_STATUS: Record<string, string> = {
   en_attente: 'En attente',
   en_cours_de_remboursement: 'En cours de remboursement',
