@@ -1,6 +1,7 @@
 // Établissement and Région screens (simple).
 import { useState } from 'preact/hooks';
 import { allPages, api, Batch, BonPlan, Card, Order } from './api';
+import { AccountSecurity } from './account';
 import { CARD_STATUS, CHANNEL, date, dateTime, euros, amount, groupBy4, PUBLICS, REIMBURSEMENT_STATUS, TRACKS } from './format';
 import { ErrorBox, Layout, OfflineBanner, Tab, useLoad } from './ui';
 import { BatchAmounts, batchSummary } from './batch';
@@ -15,6 +16,7 @@ export function EstablishmentApp({ hash, onLogout }: { hash: string; onLogout: (
   return (
     <Layout title="PASS'Région Établissement" tabs={EST_TABS} current={route === '#/etablissement/cartes' ? route : '#/etablissement'} onLogout={onLogout}>
       {route === '#/etablissement/cartes' ? <Cards /> : <Orders />}
+      <AccountSecurity />
     </Layout>
   );
 }
@@ -144,6 +146,7 @@ export function RegionApp({ hash, onLogout }: { hash: string; onLogout: () => vo
   return (
     <Layout title="PASS'Région — Région" tabs={REGION_TABS} current={current} onLogout={onLogout}>
       {current === '#/region/lots' ? <Batches /> : current === '#/region/bons-plans' ? <Moderation /> : <RegionTransactions />}
+      <AccountSecurity />
     </Layout>
   );
 }

@@ -8,6 +8,7 @@ import { ErrorBox, Field, Layout, OfflineBanner, Tab, errorText, useLoad, usePul
 import { startScanner, Scanner } from './scanner';
 import { dismiss, enqueue, flush, onOutboxChange, OutboxItem, outboxItems, startOutbox } from './outbox';
 import { inApp, native, NativeReceipt, ScannedCode } from './native';
+import { AccountSecurity } from './account';
 import { DevicePanel, NativeReceiptPanel, OfflineDebitStep } from './partner-app';
 
 const TABS: Tab[] = [
@@ -33,6 +34,7 @@ export function PartnerApp({ hash, onLogout }: { hash: string; onLogout: () => v
       ) : (
         <CashIn key={route} manual={route === '#/partenaire/saisie'} />
       )}
+      <AccountSecurity />
     </Layout>
   );
 }
