@@ -2,6 +2,7 @@
 // the Rust core through `invoke` (offline rule, signed outbox, device keys);
 // in a browser these calls do not exist and the screens use HTTP only.
 import { invoke, isTauri } from '@tauri-apps/api/core';
+import type { ReimbursementSummary, Transaction } from './api';
 
 /** Whether the page runs inside the installed app (Tauri). */
 export const inApp = (): boolean => isTauri();
@@ -78,12 +79,12 @@ export const native = {
   partnerAvantages: () => call<OfflineAvantage[]>('partner_avantages'),
   partnerDebit: (qr: string, avantage: string, price: string) => call<NativeReceipt>('partner_debit', { qr, avantage, price }),
   partnerSync: () => call<[unknown, PartnerStatus]>('partner_sync').then(([, s]) => s),
-  partnerTransactions: (limit?: number) => call<unknown[]>('partner_transactions', { limit }),
-  partnerReimbursements: () => call<unknown>('partner_reimbursements'),
+  partnerTransactions: (limit?: number) => call<Transaction[]>('partner_transactions', { limit }),
+  partnerReimbursements: () => call<ReimbursementSummary | null>('partner_reimbursements'),
   youthLogin: (serverUrl: string, email: string, password: string) => call<unknown>('youth_login', { serverUrl, email, password }),
   youthQr: () => call<string>('youth_qr'),
   youthHome: () => call<unknown>('youth_home'),
-  youthHistory: (limit?: number) => call<unknown[]>('youth_history', { limit }),
+  youthHistory: (limit?: number) => call<Transaction[]>('youth_history', { limit }),
   youthCredential: () => call<unknown>('youth_credential'),
   youthBonsPlans: (category?: string) => call<unknown[]>('youth_bons_plans', { category }),
   youthPartners: (query?: { category?: string; text?: string; near?: [number, number]; radius_km?: number; limit?: number }) =>

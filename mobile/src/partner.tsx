@@ -411,8 +411,10 @@ function Receipt({ receipt, onNext }: { receipt: DebitReceipt; onNext: () => voi
 }
 
 function Transactions() {
-  const { data, error, loading, refresh } = useLoad(() => cached('partner-tx', () => allPages((after) => api.partnerTransactions(after, 200))));
-  const sum = useLoad(() => cached('partner-reimb', api.reimbursements));
+  const { data, error, loading, refresh } = useLoad(() =>
+    cached('partner-tx', () => allPages((after) => api.partnerTransactions(after, 200)), inApp() ? () => native.partnerTransactions() : undefined),
+  );
+  const sum = useLoad(() => cached('partner-reimb', api.reimbursements, inApp() ? native.partnerReimbursements : undefined));
   const reload = () => (refresh(), sum.refresh());
   usePullToRefresh(reload);
   const list = [...(data?.data ?? [])].reverse();
@@ -620,7 +622,7 @@ function BookingItem({ b, onChanged }: { b: CollectiveBooking; onChanged: () => 
 }
 
 function Reimbursements() {
-  const { data, error, loading, refresh } = useLoad(() => cached('partner-reimb', api.reimbursements));
+  const { data, error, loading, refresh } = useLoad(() => cached('partner-reimb', api.reimbursements, inApp() ? native.partnerReimbursements : undefined));
   usePullToRefresh(refresh);
   const s = data?.data;
   return (

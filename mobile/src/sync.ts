@@ -58,9 +58,11 @@ export interface Loaded<T> { data: T; at: number; fromCache: boolean }
 
 /**
  * Fetches fresh data and caches it; when the server cannot be reached, answers
- * the cached copy (and records the offline state). Other errors are thrown.
+ * the offline copy (and records the offline state): in the app, the core's
+ * store when `fromCore` is given (kept fresh by the background sync), else
+ * the browser's cached copy. Other errors are thrown.
  */
-export async function cached<T>(key: string, fetcher: () => Promise<T>): Promise<Loaded<T>> {
+export async function cached<T>(key: string, fetcher: () => Promise<T>, fromCore?: () => Promise<T | null>): Promise<Loaded<T>> {
   inflight++;
   state.syncing = true;
   emit();
@@ -73,8 +75,15 @@ export async function cached<T>(key: string, fetcher: () => Promise<T>): Promise
     return { data, at: Date.now(), fromCache: false };
   } catch (e) {
     if (e instanceof NetworkError) {
-      const hit = readCache<T>(key);
       state.online = false;
+      if (fromCore) {
+        const core = await fromCore().catch(() => null);
+        if (core !== null) {
+          state.staleSince = state.staleSince ?? Date.now();
+          return { data: core, at: Date.now(), fromCache: true };
+        }
+      }
+      const hit = readCache<T>(key);
       if (hit) {
         state.staleSince = Math.min(state.staleSince ?? hit.at, hit.at);
         return { data: hit.data, at: hit.at, fromCache: true };

@@ -1,5 +1,6 @@
 // Youth space: card and QR, balances, history, bons plans, map, order.
 import { AccountSecurity } from './account';
+import { inApp, native } from './native';
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { api, ApiError, BonPlan, Card, Establishment, Order, OrderRequest, Transaction } from './api';
 import { cached } from './sync';
@@ -195,7 +196,7 @@ function TransactionItem({ t }: { t: Transaction }) {
 }
 
 function History() {
-  const { data, error, loading, refresh } = useLoad(() => cached('youth-tx', api.myTransactions));
+  const { data, error, loading, refresh } = useLoad(() => cached('youth-tx', api.myTransactions, inApp() ? () => native.youthHistory() : undefined));
   usePullToRefresh(refresh);
   const list = [...(data?.data ?? [])].reverse();
   return (

@@ -92,6 +92,23 @@ impl From<&Transaction> for HistoryItem {
     }
 }
 
+/// The stored transactions as the server sent them (the same shape as
+/// `GET /api/.../transactions`), oldest first, the last `limit`.
+pub(crate) fn read_history_full(api: &Api, limit: usize) -> Result<Vec<Transaction>, ClientError> {
+    let bodies: Vec<String> = api.store.read(|c| -> Result<_, ClientError> {
+        let mut st = c.prepare_cached(
+            "SELECT body FROM history ORDER BY created_at DESC, seq DESC LIMIT ?1",
+        )?;
+        let rows = st.query_map([i64::try_from(limit).unwrap_or(i64::MAX)], |r| r.get(0))?;
+        Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    })?;
+    bodies
+        .iter()
+        .rev()
+        .map(|b| serde_json::from_str(b).map_err(|_| ClientError::Storage("history body".into())))
+        .collect()
+}
+
 pub(crate) fn read_history(api: &Api, limit: usize) -> Result<Vec<HistoryItem>, ClientError> {
     api.store.read(|c| -> Result<_, ClientError> {
         let mut st = c.prepare_cached(

@@ -11,7 +11,7 @@ use serde::Deserialize;
 
 use super::api::Api;
 use super::error::ClientError;
-use super::history::{HistoryItem, insert_history, read_history};
+use super::history::{HistoryItem, insert_history, read_history, read_history_full};
 use super::pull::{self, PartnerHit, PartnerQuery, PullSummary};
 use super::state::{ListenerId, StateCell, SyncListener, SyncState};
 use super::store::{OpenReport, Store, now_text, parse_time, time_text};
@@ -320,6 +320,12 @@ impl YouthClient {
     /// The cached history, newest first.
     pub fn history(&self, limit: usize) -> Result<Vec<HistoryItem>, ClientError> {
         read_history(&self.api, limit)
+    }
+
+    /// The stored transactions in the server's shape, oldest first (the app
+    /// shows them without network).
+    pub fn stored_transactions(&self, limit: usize) -> Result<Vec<Transaction>, ClientError> {
+        read_history_full(&self.api, limit)
     }
 
     /// Card, balances and the last 20 transactions, from the store.

@@ -6,9 +6,10 @@
 
 use std::sync::Arc;
 
+use passregion_core::api::debits::Transaction;
 use passregion_core::client::{
-    BonPlanItem, ClientError, CredentialInfo, HistoryItem, OrderForm, OrderStatus, PartnerHit,
-    PartnerQuery, Reimbursements,
+    BonPlanItem, ClientError, CredentialInfo, OrderForm, OrderStatus, PartnerHit, PartnerQuery,
+    Reimbursements,
 };
 use passregion_core::PartnerCategory;
 
@@ -22,17 +23,18 @@ fn online_or_cached(r: Result<impl Sized, ClientError>) -> Result<(), AppError> 
     }
 }
 
-/// The partner's transactions (newest first, at most `limit`).
+/// The partner's transactions in the server's shape (oldest first, the last
+/// `limit`), refreshed when online.
 #[tauri::command]
 pub async fn partner_transactions(
     state: tauri::State<'_, Arc<Clients>>,
     limit: Option<usize>,
-) -> Result<Vec<HistoryItem>, AppError> {
+) -> Result<Vec<Transaction>, AppError> {
     let clients = state.inner().clone();
     blocking(move || {
         let c = clients.partner()?;
         online_or_cached(c.refresh_transactions())?;
-        Ok(c.transactions(limit.unwrap_or(100).min(500))?)
+        Ok(c.stored_transactions(limit.unwrap_or(500).min(5000))?)
     })
     .await
 }
@@ -54,17 +56,17 @@ pub async fn partner_reimbursements(
     .await
 }
 
-/// The youth's history (newest first).
+/// The youth's history in the server's shape (oldest first, the last `limit`).
 #[tauri::command]
 pub async fn youth_history(
     state: tauri::State<'_, Arc<Clients>>,
     limit: Option<usize>,
-) -> Result<Vec<HistoryItem>, AppError> {
+) -> Result<Vec<Transaction>, AppError> {
     let clients = state.inner().clone();
     blocking(move || {
         let c = clients.youth()?;
         online_or_cached(c.refresh())?;
-        Ok(c.history(limit.unwrap_or(50).min(500))?)
+        Ok(c.stored_transactions(limit.unwrap_or(500).min(5000))?)
     })
     .await
 }

@@ -192,6 +192,18 @@ test('offline in the Tauri window: the core accepts within limits, the outbox su
     assert.equal(items.filter((t) => t.channel === 'offline').length, 3, 'each debit once, the replayed code once');
     const check = await get(region, '/api/region/ledger/check');
     assert.deepEqual(check.inconsistencies, []);
+
+    // Offline again, the transactions tab shows the core's copy (this
+    // webview never loaded it online: its browser cache is empty).
+    const partnerToken = await login('librairie@demo.passregion.fr');
+    const onServer = (await get(partnerToken, '/api/partner/transactions?limit=500')).items.length;
+    await server.stop();
+    await run("location.hash = '#/partenaire/transactions'; return true;");
+    const shown = await waitFor('transactions from the core', async () => {
+      const n = await run("return document.querySelectorAll('[data-testid=partner-transaction]').length");
+      return n >= onServer ? n : null;
+    });
+    assert.equal(shown, onServer, 'the partner\'s transactions, from the device store');
   } finally {
     await server.stop();
   }

@@ -60,6 +60,15 @@ impl PartnerClient {
         read_history(&self.api, limit)
     }
 
+    /// The stored transactions in the server's shape, oldest first (the app
+    /// shows them without network).
+    pub fn stored_transactions(
+        &self,
+        limit: usize,
+    ) -> Result<Vec<crate::api::debits::Transaction>, ClientError> {
+        crate::client::history::read_history_full(&self.api, limit)
+    }
+
     /// Fetches the reimbursements into the store.
     pub fn refresh_reimbursements(&self) -> Result<Reimbursements, ClientError> {
         let s = self.api.session()?;
