@@ -2,7 +2,7 @@
 // the Rust core through `invoke` (offline rule, signed outbox, device keys);
 // in a browser these calls do not exist and the screens use HTTP only.
 import { invoke, isTauri } from '@tauri-apps/api/core';
-import type { ReimbursementSummary, Transaction } from './api';
+import type { Card, ReimbursementSummary, Transaction } from './api';
 
 /** Whether the page runs inside the installed app (Tauri). */
 export const inApp = (): boolean => isTauri();
@@ -84,6 +84,7 @@ export const native = {
   youthLogin: (serverUrl: string, email: string, password: string) => call<unknown>('youth_login', { serverUrl, email, password }),
   youthQr: () => call<string>('youth_qr'),
   youthHome: () => call<unknown>('youth_home'),
+  youthCard: () => call<Card | null>('youth_card'),
   youthHistory: (limit?: number) => call<Transaction[]>('youth_history', { limit }),
   youthCredential: () => call<unknown>('youth_credential'),
   youthBonsPlans: (category?: string) => call<unknown[]>('youth_bons_plans', { category }),

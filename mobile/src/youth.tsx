@@ -48,7 +48,7 @@ export function YouthApp({ hash, onLogout }: { hash: string; onLogout: () => voi
 }
 
 function useCard() {
-  return useLoad(() => cached('card', api.myCard));
+  return useLoad(() => cached('card', api.myCard, inApp() ? native.youthCard : undefined));
 }
 
 function MyCard() {

@@ -26,6 +26,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0003_outbox_message",
         include_str!("migrations/0003_outbox_message.sql"),
     ),
+    (
+        "0004_card_body",
+        include_str!("migrations/0004_card_body.sql"),
+    ),
 ];
 
 /// The schema version this build writes.

@@ -202,19 +202,21 @@ impl YouthClient {
     }
 
     fn save_card(&self, card: &CardView) -> Result<(), ClientError> {
+        let body = serde_json::to_string(card).map_err(|e| ClientError::Protocol(e.to_string()))?;
         self.api.store.write(|tx| -> Result<(), ClientError> {
             tx.execute(
-                "INSERT INTO card (id, card_id, number, status, season, valid_until, fetched_at)
-                 VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6)
+                "INSERT INTO card (id, card_id, number, status, season, valid_until, fetched_at, body)
+                 VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6, ?7)
                  ON CONFLICT (id) DO UPDATE SET card_id = ?1, number = ?2, status = ?3,
-                   season = ?4, valid_until = ?5, fetched_at = ?6",
+                   season = ?4, valid_until = ?5, fetched_at = ?6, body = ?7",
                 params![
                     card.id,
                     card.number,
                     card.status,
                     card.season,
                     card.valid_until.to_string(),
-                    now_text()
+                    now_text(),
+                    body
                 ],
             )?;
             tx.execute("DELETE FROM balances", [])?;
@@ -320,6 +322,17 @@ impl YouthClient {
     /// The cached history, newest first.
     pub fn history(&self, limit: usize) -> Result<Vec<HistoryItem>, ClientError> {
         read_history(&self.api, limit)
+    }
+
+    /// The card as the server last sent it (the app's card screen offline).
+    pub fn stored_card(&self) -> Result<Option<CardView>, ClientError> {
+        let body: Option<Option<String>> = self.api.store.read(|c| {
+            c.query_row("SELECT body FROM card WHERE id = 1", [], |r| r.get(0))
+                .optional()
+        })?;
+        body.flatten()
+            .map(|b| serde_json::from_str(&b).map_err(|_| ClientError::Storage("card body".into())))
+            .transpose()
     }
 
     /// The stored transactions in the server's shape, oldest first (the app

@@ -127,6 +127,7 @@ pub fn builder<R: tauri::Runtime>(b: tauri::Builder<R>) -> tauri::Builder<R> {
         lists::partner_transactions,
         lists::partner_reimbursements,
         lists::youth_history,
+        lists::youth_card,
         lists::youth_credential,
         lists::youth_bons_plans,
         lists::youth_partners,

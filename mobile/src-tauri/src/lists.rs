@@ -128,3 +128,17 @@ pub async fn youth_orders(
     let clients = state.inner().clone();
     blocking(move || Ok(clients.youth()?.orders()?)).await
 }
+
+/// The youth's card as the server last sent it (refreshed when online).
+#[tauri::command]
+pub async fn youth_card(
+    state: tauri::State<'_, Arc<Clients>>,
+) -> Result<Option<passregion_core::api::cards::CardView>, AppError> {
+    let clients = state.inner().clone();
+    blocking(move || {
+        let c = clients.youth()?;
+        online_or_cached(c.refresh())?;
+        Ok(c.stored_card()?)
+    })
+    .await
+}
