@@ -1,4 +1,5 @@
 // Partner directory: Leaflet map (clustered markers) + list sorted by distance.
+import { inApp, native } from './native';
 import L from 'leaflet';
 import 'leaflet.markercluster';
 import 'leaflet/dist/leaflet.css';
@@ -39,7 +40,7 @@ export function PartnerMap() {
   const [tilesFailed, setTilesFailed] = useState(false);
   const where = useWhere();
   // The whole directory is cached for offline use; the filter is applied here.
-  const { data, error, refresh } = useLoad(() => cached('partners', () => api.partners()));
+  const { data, error, refresh } = useLoad(() => cached('partners', () => api.partners(), inApp() ? () => native.youthPartners({ limit: 10000 }) : undefined));
   const all = data?.data ?? [];
   const list = useMemo(
     () =>

@@ -2,7 +2,7 @@
 // the Rust core through `invoke` (offline rule, signed outbox, device keys);
 // in a browser these calls do not exist and the screens use HTTP only.
 import { invoke, isTauri } from '@tauri-apps/api/core';
-import type { Card, ReimbursementSummary, Transaction } from './api';
+import type { BonPlan, Card, Partner, ReimbursementSummary, Transaction } from './api';
 
 /** Whether the page runs inside the installed app (Tauri). */
 export const inApp = (): boolean => isTauri();
@@ -87,9 +87,13 @@ export const native = {
   youthCard: () => call<Card | null>('youth_card'),
   youthHistory: (limit?: number) => call<Transaction[]>('youth_history', { limit }),
   youthCredential: () => call<unknown>('youth_credential'),
-  youthBonsPlans: (category?: string) => call<unknown[]>('youth_bons_plans', { category }),
+  // The published bons plans the phone keeps (only what the youth app shows of them).
+  youthBonsPlans: (category?: string) =>
+    call<Omit<BonPlan, 'partner_id' | 'status' | 'reason' | 'created_at'>[]>('youth_bons_plans', { category }).then((items) =>
+      items.map((b): BonPlan => ({ ...b, partner_id: '', status: 'publie', reason: null, created_at: '' })),
+    ),
   youthPartners: (query?: { category?: string; text?: string; near?: [number, number]; radius_km?: number; limit?: number }) =>
-    call<unknown[]>('youth_partners', { query }),
+    call<Partner[]>('youth_partners', { query }),
   youthSync: () => call<unknown>('youth_sync'),
 };
 

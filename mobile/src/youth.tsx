@@ -218,7 +218,15 @@ function History() {
 function BonsPlans() {
   const [category, setCategory] = useState('');
   const [city, setCity] = useState('');
-  const { data, error, loading, refresh } = useLoad(() => cached(`bons-plans-${category}`, () => api.bonsPlans(category || undefined)), [category]);
+  const { data, error, loading, refresh } = useLoad(
+    () =>
+      cached(
+        `bons-plans-${category}`,
+        () => api.bonsPlans(category || undefined),
+        inApp() ? () => native.youthBonsPlans(category || undefined) : undefined,
+      ),
+    [category],
+  );
   usePullToRefresh(refresh);
   const all = data?.data ?? [];
   const cities = useMemo(() => [...new Set(all.map((b) => b.city))].sort(), [all]);

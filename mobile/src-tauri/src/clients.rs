@@ -363,8 +363,8 @@ pub async fn partner_sync(
     .await
 }
 
-/// Logs the youth in with the core client and fetches the card and a
-/// credential (the QR then works without network).
+/// Logs the youth in with the core client and syncs once: the card, a
+/// credential, the directory and the bons plans then work without network.
 #[tauri::command]
 pub async fn youth_login(
     state: tauri::State<'_, Arc<Clients>>,
@@ -376,8 +376,9 @@ pub async fn youth_login(
     blocking(move || {
         let c = clients.youth()?;
         c.login(&server_url, &email, &password)?;
-        c.refresh()?;
-        c.fetch_credential()?;
+        // One full round: card, credential, directory, bons plans (all of
+        // it then works without network).
+        c.sync()?;
         Ok(c.home()?)
     })
     .await

@@ -1,7 +1,8 @@
 // The youth's phone in the real Tauri window: she logs in on the login
 // screen (the core gets her card and a credential); the server goes away and
 // the app is restarted: the card and a fresh QR code, signed by the core with
-// the device key, still show.
+// the device key, still show, and so do the bons plans and the partner
+// directory (from the core's store: the browser cache is left empty).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { PASSWORD, startServer, cleanupTemps, tempDir } from '../lib/env.js';
@@ -58,6 +59,11 @@ test('the youth app keeps its card and shows fresh signed codes after a restart 
     assert.ok(a.ok && b.ok, JSON.stringify([a, b]));
     assert.notEqual(a.ok, b.ok);
     assert.match(a.ok, /^PD1:/);
+    // The bons plans and the partner directory, from the core's store too.
+    await run("location.hash = '#/jeune/bons-plans'; return true;");
+    await waitFor('bons plans offline', () => run("return document.querySelectorAll('[data-testid=bon-plan]').length"));
+    await run("location.hash = '#/jeune/partenaires'; return true;");
+    await waitFor('directory offline', () => run("return document.querySelectorAll('[data-testid=partner-list] li').length"));
   } finally {
     if (!stopped) await server.stop();
   }
