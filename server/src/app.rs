@@ -121,9 +121,7 @@ impl Server {
                 ..crate::cards::credentials::OfflineDefaults::default()
             },
             partner_caps,
-            mailer: Arc::new(crate::platform::mail::FileMailer::new(
-                config.data_dir.join("mail-outbox"),
-            )),
+            mailer: mailer(&config)?,
             public_url: config.public_url.clone().unwrap_or_default(),
             sms: Arc::new(crate::partners::sms::FileSms::new(
                 config.data_dir.join("sms-outbox.log"),
@@ -263,4 +261,18 @@ pub(crate) fn cors(origins: &[String]) -> tower_http::cors::CorsLayer {
             HeaderName::from_static("idempotency-key"),
         ])
         .expose_headers([HeaderName::from_static("x-server-time")])
+}
+
+/// The configured mailer: the SMTP relay of `--smtp-url`, else the file
+/// outbox `DATA_DIR/mail-outbox/` (the demo).
+pub fn mailer(config: &Config) -> anyhow::Result<Arc<dyn crate::platform::mail::Mailer>> {
+    Ok(match &config.smtp_url {
+        Some(url) => Arc::new(crate::platform::mail::SmtpMailer::new(
+            url,
+            &config.mail_from,
+        )?),
+        None => Arc::new(crate::platform::mail::FileMailer::new(
+            config.data_dir.join("mail-outbox"),
+        )),
+    })
 }

@@ -25,6 +25,18 @@ pub struct Config {
     /// Address to listen on.
     #[arg(long, env = "PASSREGION_BIND", default_value = "127.0.0.1:8080")]
     pub bind: SocketAddr,
+    /// SMTP relay for e-mail (`smtp://user:pass@host:587`, STARTTLS;
+    /// `smtps://…:465`; `smtp://host:25?tls=none` on the same machine).
+    /// Without it, mails are written to `DATA_DIR/mail-outbox/` (the demo).
+    #[arg(long, env = "PASSREGION_SMTP_URL")]
+    pub smtp_url: Option<String>,
+    /// Sender of the e-mails.
+    #[arg(
+        long,
+        env = "PASSREGION_MAIL_FROM",
+        default_value = "PASS'Région <ne-pas-repondre@passregion.fr>"
+    )]
+    pub mail_from: String,
     /// Public base URL of the web app, for links in e-mails (default
     /// `http://localhost:PORT`, the port bound).
     #[arg(long, env = "PASSREGION_PUBLIC_URL")]

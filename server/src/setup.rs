@@ -16,7 +16,7 @@ use crate::accounts::repo::{AccountsRepo, NewAccount};
 use crate::config::{Config, Policy, load_catalogues};
 use crate::platform::db::Db;
 use crate::platform::keys::{ROOT_KEY_FILE, SIGNED_LIST_FILE, ServerKeys};
-use crate::platform::mail::{FileMailer, Mail, Mailer};
+use crate::platform::mail::Mail;
 use crate::platform::sql::sha256_hex;
 use crate::platform::store::SqliteStore;
 
@@ -93,7 +93,7 @@ pub fn init(
         "{}/#/reinitialiser?jeton={token}",
         base.trim_end_matches('/')
     );
-    FileMailer::new(config.data_dir.join("mail-outbox"))
+    crate::app::mailer(config)?
         .send(&Mail {
             to: email,
             subject: "PASS'Région : votre compte d'administration".into(),

@@ -60,3 +60,62 @@ impl Mailer for FileMailer {
         Ok(())
     }
 }
+
+/// Sends through an SMTP relay (`lettre`): `smtp://user:pass@host:587?tls=required`
+/// (STARTTLS), `smtps://user:pass@host:465` (TLS), or plain `smtp://127.0.0.1:25`
+/// for a relay on the same machine only (a remote relay without TLS would
+/// carry the credentials and the links in clear: refused); configured by
+/// `--smtp-url` / `PASSREGION_SMTP_URL`, with the sender `--mail-from`.
+pub struct SmtpMailer {
+    transport: lettre::SmtpTransport,
+    from: lettre::message::Mailbox,
+}
+
+impl SmtpMailer {
+    /// A mailer for the relay at `url`, sending as `from`.
+    pub fn new(url: &str, from: &str) -> anyhow::Result<SmtpMailer> {
+        let plain = url.starts_with("smtp://") && !url.contains("tls=required");
+        let host = url
+            .split("://")
+            .nth(1)
+            .and_then(|rest| rest.rsplit('@').next())
+            .and_then(|h| h.split([':', '/', '?']).next())
+            .unwrap_or("");
+        anyhow::ensure!(
+            !plain || matches!(host, "127.0.0.1" | "localhost" | "[::1]"),
+            "--smtp-url: un relais distant exige TLS (smtps://… ou ?tls=required)"
+        );
+        let transport = lettre::SmtpTransport::from_url(url)
+            .map_err(|e| anyhow::anyhow!("--smtp-url: {e}"))?
+            .timeout(Some(std::time::Duration::from_secs(20)))
+            .build();
+        let from = from
+            .parse()
+            .map_err(|e| anyhow::anyhow!("--mail-from: {e}"))?;
+        Ok(SmtpMailer { transport, from })
+    }
+}
+
+impl Mailer for SmtpMailer {
+    fn send(&self, mail: &Mail) -> Result<(), ServiceError> {
+        use lettre::Transport;
+        let to = mail
+            .to
+            .parse()
+            .map_err(|_| ServiceError::Internal("bad recipient".into()))?;
+        let message = lettre::Message::builder()
+            .from(self.from.clone())
+            .to(to)
+            .subject(mail.subject.clone())
+            .header(lettre::message::header::ContentType::TEXT_PLAIN)
+            .body(mail.body.clone())
+            .map_err(|e| ServiceError::Internal(e.to_string()))?;
+        self.transport.send(&message).map_err(|e| {
+            // No address in the log: the relay's answer only.
+            tracing::error!(error = %e, "SMTP relay refused or unreachable");
+            ServiceError::Unavailable
+        })?;
+        tracing::info!("e-mail handed to the SMTP relay");
+        Ok(())
+    }
+}

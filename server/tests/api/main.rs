@@ -18,4 +18,5 @@ mod online_scan;
 mod password_reset;
 mod rules;
 mod sms;
+mod smtp;
 mod trust;
