@@ -57,6 +57,18 @@ enum Command {
         #[arg(long, default_value_t = 30)]
         valid_days: i64,
     },
+    /// Import établissements from a CSV file (`uai;nom;type;commune;code_postal`,
+    /// the national directory's columns): every line is checked first and
+    /// every bad line reported; one bad line imports nothing. Existing UAIs
+    /// are updated.
+    ImportEstablishments {
+        /// The CSV file.
+        #[arg(long)]
+        file: std::path::PathBuf,
+        /// Check and report only.
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// Print the current season and its catalogue of avantages (or check a catalogue file).
     Catalogue {
         /// Season to print (default: the current one).
@@ -95,6 +107,29 @@ fn main() -> std::process::ExitCode {
         .init();
     let result = match cli.command {
         Some(Command::Catalogue { season, file }) => print_catalogue(season, file),
+        #[allow(clippy::print_stdout)]
+        Some(Command::ImportEstablishments { file, dry_run }) => std::fs::read_to_string(&file)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))
+            .and_then(|text| passregion_server::setup::import_establishments(&cli.config, &text, dry_run))
+            .and_then(|r| match r {
+                Ok((added, _)) if dry_run => {
+                    println!("Fichier valide : {added} établissement(s) à importer (rien n'a été écrit).");
+                    Ok(())
+                }
+                Ok((added, updated)) => {
+                    println!("{added} établissement(s) ajouté(s), {updated} mis à jour.");
+                    Ok(())
+                }
+                Err(errors) => {
+                    for e in &errors {
+                        eprintln!("ligne {} : {}", e.line, e.message);
+                    }
+                    Err(anyhow::anyhow!(
+                        "{} ligne(s) en erreur : rien n'a été importé",
+                        errors.len()
+                    ))
+                }
+            }),
         #[allow(clippy::print_stdout)]
         Some(Command::Init {
             admin_email,

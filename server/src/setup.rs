@@ -48,15 +48,7 @@ pub fn init(
         !name.is_empty() && name.chars().count() <= 80,
         "nom de l'administrateur invalide (1 à 80 caractères)"
     );
-    crate::platform::private_dir(&config.data_dir)
-        .with_context(|| format!("cannot create {}", config.data_dir.display()))?;
-    let db_path = config.data_dir.join("passregion.db");
-    crate::platform::private_file(&db_path)?;
-    let db = std::sync::Arc::new(
-        Db::open(&db_path).map_err(|e| anyhow::anyhow!("cannot open the database: {e}"))?,
-    );
-    let catalogues = std::sync::Arc::new(load_catalogues(&config.catalogues)?);
-    let store = SqliteStore::new(db, catalogues, Policy::default());
+    let store = open_store(config)?;
     ServerKeys::load_or_create(&config.data_dir, now)?;
     anyhow::ensure!(
         !store
@@ -112,6 +104,19 @@ pub fn init(
     })
 }
 
+/// The data directory (0700) and its database, migrated.
+fn open_store(config: &Config) -> anyhow::Result<SqliteStore> {
+    crate::platform::private_dir(&config.data_dir)
+        .with_context(|| format!("cannot create {}", config.data_dir.display()))?;
+    let db_path = config.data_dir.join("passregion.db");
+    crate::platform::private_file(&db_path)?;
+    let db = std::sync::Arc::new(
+        Db::open(&db_path).map_err(|e| anyhow::anyhow!("cannot open the database: {e}"))?,
+    );
+    let catalogues = std::sync::Arc::new(load_catalogues(&config.catalogues)?);
+    Ok(SqliteStore::new(db, catalogues, Policy::default()))
+}
+
 /// Signs a 30-day trust list with the root key, then moves the key to `out`
 /// (0600): from then on the server never holds it (`sign-trust-list` signs
 /// the next lists, from the offline copy).
@@ -134,4 +139,26 @@ fn move_root_key(data_dir: &Path, out: &Path, now: DateTime<Utc>) -> anyhow::Res
     std::fs::copy(&root, out).with_context(|| format!("cannot write {}", out.display()))?;
     std::fs::remove_file(&root).with_context(|| format!("cannot remove {}", root.display()))?;
     Ok(out.to_owned())
+}
+
+/// `import-establishments`: checks the whole file, reports every bad line,
+/// and imports only a clean file (unless `dry_run`). Returns (added,
+/// updated), or the line errors.
+pub fn import_establishments(
+    config: &Config,
+    text: &str,
+    dry_run: bool,
+) -> anyhow::Result<Result<(usize, usize), Vec<crate::establishments::import::LineError>>> {
+    use crate::establishments::repo::EstablishmentsRepo;
+    let rows = match crate::establishments::import::parse(text) {
+        Ok(rows) => rows,
+        Err(errors) => return Ok(Err(errors)),
+    };
+    if dry_run {
+        return Ok(Ok((rows.len(), 0)));
+    }
+    let store = open_store(config)?;
+    Ok(Ok(store
+        .upsert_establishments(rows)
+        .map_err(|e| anyhow::anyhow!("{e}"))?))
 }

@@ -100,3 +100,65 @@ async fn a_region_installs_without_the_demo_and_its_administrator_gets_in() {
         health.body
     );
 }
+
+#[tokio::test]
+async fn establishments_are_imported_from_the_national_directory_csv() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("data");
+    assert!(init(&dir, &[]).status.success());
+    let csv = tmp.path().join("etablissements.csv");
+    let import = |extra: &[&str]| {
+        Command::new(binary("passregion-server"))
+            .arg("import-establishments")
+            .arg("--data-dir")
+            .arg(&dir)
+            .arg("--file")
+            .arg(&csv)
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    // One bad line among good ones: every error reported, nothing imported.
+    std::fs::write(
+        &csv,
+        "uai;nom;type;commune;code_postal\n0690026D;Lycée Ampère;lycee;Lyon;69002\n0420001;CFA;cfa;Saint-Étienne;42000\n0380027E;Lycée Stendhal;ecole;Grenoble;38000\n",
+    )
+    .unwrap();
+    let out = import(&[]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(err.contains("ligne 3 : UAI invalide"), "{err}");
+    assert!(err.contains("ligne 4 : type inconnu"), "{err}");
+    assert!(err.contains("rien n'a été importé"), "{err}");
+    // A clean file: the dry run writes nothing, the import adds, a second
+    // import updates.
+    std::fs::write(
+        &csv,
+        "uai;nom;type;commune;code_postal\n0690026D;Lycée Ampère;lycee;Lyon;69002\n0420001A;CFA du BTP;cfa;Saint-Étienne;42000\n",
+    )
+    .unwrap();
+    let out = import(&["--dry-run"]);
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("2 établissement(s) à importer"));
+    let server = TestServer::start_without_demo(&dir, &[]);
+    let found = server.client().get("/api/establishments?q=ampère").await;
+    assert_eq!(
+        found.body.as_array().unwrap().len(),
+        0,
+        "the dry run wrote nothing"
+    );
+    drop(server);
+    let out = import(&[]);
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("2 établissement(s) ajouté(s), 0 mis à jour")
+    );
+    let out = import(&[]);
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("0 établissement(s) ajouté(s), 2 mis à jour")
+    );
+    let server = TestServer::start_without_demo(&dir, &[]);
+    let found = server.client().get("/api/establishments?q=ampère").await;
+    let list = found.body.as_array().unwrap();
+    assert_eq!(list.len(), 1, "{}", found.body);
+    assert_eq!(list[0]["id"], "0690026D");
+}

@@ -110,9 +110,40 @@ impl ReferentsTx for Connection {
 pub trait EstablishmentsRepo: Send + Sync + 'static {
     /// Établissements matching a search.
     fn establishments(&self, q: Option<&str>) -> Result<Vec<Establishment>, ServiceError>;
+    /// Adds or updates (by UAI) checked établissements, all in one
+    /// transaction (a failure imports nothing); returns (added, updated).
+    fn upsert_establishments(
+        &self,
+        rows: Vec<crate::establishments::import::EstablishmentRow>,
+    ) -> Result<(usize, usize), ServiceError>;
 }
 
 impl EstablishmentsRepo for SqliteStore {
+    fn upsert_establishments(
+        &self,
+        rows: Vec<crate::establishments::import::EstablishmentRow>,
+    ) -> Result<(usize, usize), ServiceError> {
+        self.db.write(move |c| {
+            let (mut added, mut updated) = (0, 0);
+            for r in &rows {
+                let exists = c.exec(
+                    "UPDATE establishments SET name = ?2, kind = ?3, city = ?4, postal_code = ?5 WHERE id = ?1",
+                    params![r.uai, r.name, r.kind, r.city, r.postal_code],
+                )? > 0;
+                if exists {
+                    updated += 1;
+                } else {
+                    c.exec(
+                        "INSERT INTO establishments (id, name, kind, city, postal_code) VALUES (?1, ?2, ?3, ?4, ?5)",
+                        params![r.uai, r.name, r.kind, r.city, r.postal_code],
+                    )?;
+                    added += 1;
+                }
+            }
+            Ok((added, updated))
+        })
+    }
+
     fn establishments(&self, q: Option<&str>) -> Result<Vec<Establishment>, ServiceError> {
         let pattern = format!("%{}%", q.unwrap_or("").trim().to_lowercase());
         self.db.read(move |c| {
