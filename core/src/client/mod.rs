@@ -25,8 +25,8 @@ pub use api::ServerClock;
 pub use error::{ClientError, StoreError};
 pub use history::HistoryItem;
 pub use partner::{
-    BatchInfo, DebitReceipt, DebitStatus, DeviceInfo, OutboxItem, PartnerClient, PushReport,
-    Reimbursements, ScanResult,
+    BatchInfo, DebitReceipt, DebitStatus, DeviceInfo, OfflineAvantage, OutboxItem, PartnerClient,
+    PushReport, Reimbursements, ScanResult,
 };
 pub use pull::{PartnerHit, PartnerQuery, PullSummary, haversine_km};
 pub use state::{ListenerId, RetryPolicy, Sleeper, SyncListener, SyncState, ThreadSleeper};

@@ -293,6 +293,19 @@ impl Store {
         })
     }
 
+    /// Whether a software device key for `purpose` is kept in this store
+    /// (an app that has one keeps using it: its device is enrolled with it).
+    pub fn has_software_key(&self, purpose: &str) -> Result<bool, StoreError> {
+        self.read(|c| {
+            c.query_row(
+                "SELECT EXISTS (SELECT 1 FROM device_keys WHERE purpose = ?1)",
+                [purpose],
+                |r| r.get(0),
+            )
+        })
+        .map_err(StoreError::from)
+    }
+
     /// A software device key for `purpose` (`youth` or `partner`), made and
     /// persisted on first use.
     pub fn software_key(

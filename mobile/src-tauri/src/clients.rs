@@ -8,8 +8,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use passregion_core::client::{
-    ClientError, DebitReceipt, DeviceInfo, HomeScreen, OpenReport, OutboxItem, PartnerClient,
-    PushReport, ReqwestTransport, SharedSigner, Store, SyncState, YouthClient,
+    ClientError, DebitReceipt, DeviceInfo, HomeScreen, OfflineAvantage, OpenReport, OutboxItem,
+    PartnerClient, PushReport, ReqwestTransport, SharedSigner, Store, SyncState, YouthClient,
 };
 
 use crate::keystore;
@@ -83,16 +83,7 @@ impl Clients {
     /// (`keystore`). A store that already holds a software key (an app
     /// installed before the keystore) keeps it: its device is enrolled with it.
     fn signer(&self, store: &Store, purpose: &str) -> Result<Option<SharedSigner>, AppError> {
-        let legacy = store
-            .read(|c| {
-                c.query_row(
-                    "SELECT COUNT(*) FROM device_keys WHERE purpose = ?1",
-                    [purpose],
-                    |r| r.get::<_, i64>(0),
-                )
-            })
-            .unwrap_or(0)
-            > 0;
+        let legacy = store.has_software_key(purpose).map_err(ClientError::from)?;
         if legacy {
             return Ok(None);
         }
@@ -410,48 +401,14 @@ pub async fn youth_sync(state: tauri::State<'_, Arc<Clients>>) -> Result<HomeScr
     .await
 }
 
-/// An avantage this partner may debit offline.
-#[derive(Debug, Clone, Serialize)]
-pub struct OfflineAvantage {
-    /// Code.
-    pub code: String,
-    /// French label.
-    pub label: String,
-}
-
 /// The credit avantages the enrolled partner may debit offline this season
-/// (from the catalogue built into the core: no network needed).
+/// (the core decides from its built-in catalogue).
 #[tauri::command]
 pub async fn partner_avantages(
     state: tauri::State<'_, Arc<Clients>>,
 ) -> Result<Vec<OfflineAvantage>, AppError> {
-    use passregion_core::catalogue::Catalogue;
-    use passregion_core::debit::AvantageKind;
-    use passregion_core::season::Season;
     let clients = state.inner().clone();
-    blocking(move || {
-        let device = clients
-            .partner()?
-            .device()?
-            .ok_or(AppError::from(ClientError::Missing("appareil enrôlé")))?;
-        let season = Season::of_instant(SystemClock.now());
-        let catalogues = Catalogue::builtin().map_err(|_| internal("catalogue"))?;
-        Ok(catalogues
-            .iter()
-            .find(|c| c.season == season)
-            .map(|c| {
-                c.avantages
-                    .iter()
-                    .filter(|a| a.kind == AvantageKind::Credit && a.allows(device.category))
-                    .map(|a| OfflineAvantage {
-                        code: a.code.clone(),
-                        label: a.label.clone(),
-                    })
-                    .collect()
-            })
-            .unwrap_or_default())
-    })
-    .await
+    blocking(move || Ok(clients.partner()?.offline_avantages()?)).await
 }
 
 #[cfg(test)]

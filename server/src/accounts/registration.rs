@@ -76,36 +76,47 @@ pub async fn register(
         })
         .await?
     };
-    // At most 3 e-mails per address per day, whatever the outcome; beyond,
-    // the answer is the same and nothing is sent.
-    let mail_key = format!("register-mail:{}", sha256_hex(email.as_bytes()));
-    if r.mails.reserve(&[&mail_key], now) {
-        let mail = match outcome {
-            Registered::New => Mail {
-                to: email,
-                subject: "PASS'Région : confirmez votre adresse e-mail".into(),
-                body: format!(
-                    "Bonjour {name},\n\nPour activer votre compte PASS'Région, ouvrez ce lien (valable 48 heures) :\n{}/#/verifier-email?jeton={token}\n\nSi vous n'avez pas demandé ce compte, ignorez ce message.",
-                    r.public_url.trim_end_matches('/')
-                ),
-            },
-            Registered::Existing => Mail {
-                to: email,
-                subject: "PASS'Région : une inscription avec votre adresse".into(),
-                body: format!(
-                    "Bonjour,\n\nQuelqu'un a voulu créer un compte PASS'Région avec cette adresse, qui en a déjà un. Si c'était vous, connectez-vous : {}/#/connexion\n\nSinon, ignorez ce message : votre compte n'a pas changé.",
-                    r.public_url.trim_end_matches('/')
-                ),
-            },
-        };
-        let mailer = r.mailer.clone();
-        if let Err(e) = run_blocking(move || mailer.send(&mail)).await {
-            tracing::error!(error = %e, "registration e-mail not sent");
-        }
-    }
+    let base = r.public_url.trim_end_matches('/');
+    let mail = match outcome {
+        Registered::New => Mail {
+            to: email,
+            subject: "PASS'Région : confirmez votre adresse e-mail".into(),
+            body: format!(
+                "Bonjour {name},\n\nPour activer votre compte PASS'Région, ouvrez ce lien (valable 48 heures) :\n{base}/#/verifier-email?jeton={token}\n\nSi vous n'avez pas demandé ce compte, ignorez ce message."
+            ),
+        },
+        Registered::Existing => Mail {
+            to: email,
+            subject: "PASS'Région : une inscription avec votre adresse".into(),
+            body: format!(
+                "Bonjour,\n\nQuelqu'un a voulu créer un compte PASS'Région avec cette adresse, qui en a déjà un. Si c'était vous, connectez-vous : {base}/#/connexion\n\nSinon, ignorez ce message : votre compte n'a pas changé."
+            ),
+        },
+    };
+    send_limited(r.mailer.clone(), r.mails, "register", mail, now).await;
     Ok(RegisterResponse {
         message: REGISTER_MESSAGE.into(),
     })
+}
+
+/// Sends a mail of the account forms, at most 3 a day per address and
+/// `purpose` (the forms must not mail-bomb anyone); beyond, nothing is sent
+/// and the caller's answer is the same. A failed send is logged, not shown
+/// (the answer must not depend on it).
+pub(crate) async fn send_limited(
+    mailer: Arc<dyn Mailer>,
+    mails: &FailureWindow,
+    purpose: &str,
+    mail: Mail,
+    now: DateTime<Utc>,
+) {
+    let key = format!("{purpose}-mail:{}", sha256_hex(mail.to.as_bytes()));
+    if !mails.reserve(&[&key], now) {
+        return;
+    }
+    if let Err(e) = run_blocking(move || mailer.send(&mail)).await {
+        tracing::error!(error = %e, purpose, "e-mail not sent");
+    }
 }
 
 /// Confirms an address with the token of its link; returns the account's

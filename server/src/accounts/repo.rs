@@ -378,11 +378,7 @@ impl AccountsRepo for SqliteStore {
                  AND purpose = 'reinitialisation' AND used_at IS NULL",
                 params![account, ts(now)],
             )?;
-            c.exec(
-                "UPDATE accounts SET password_hash = ?2 WHERE id = ?1",
-                params![account, hash],
-            )?;
-            c.exec("DELETE FROM sessions WHERE account_id = ?1", [&account])?;
+            replace_password(c, &account, &hash, "")?;
             Ok(Some(account))
         })
     }
@@ -410,27 +406,13 @@ impl AccountsRepo for SqliteStore {
             password_hash.to_owned(),
             keep.to_owned(),
         );
-        self.db.write(move |c| {
-            c.exec(
-                "UPDATE accounts SET password_hash = ?2 WHERE id = ?1",
-                params![id, hash],
-            )?;
-            c.exec(
-                "DELETE FROM sessions WHERE account_id = ?1 AND token_hash <> ?2",
-                params![id, keep],
-            )?;
-            Ok(())
-        })
+        self.db
+            .write(move |c| replace_password(c, &id, &hash, &keep))
     }
 
     fn end_other_sessions(&self, account_id: &str, keep: &str) -> Result<usize, ServiceError> {
         let (id, keep) = (account_id.to_owned(), keep.to_owned());
-        self.db.write(move |c| {
-            Ok(c.exec(
-                "DELETE FROM sessions WHERE account_id = ?1 AND token_hash <> ?2",
-                params![id, keep],
-            )?)
-        })
+        self.db.write(move |c| end_sessions_but(c, &id, &keep))
     }
 
     fn has_account_with_role(&self, role: Role) -> Result<bool, ServiceError> {
@@ -533,4 +515,32 @@ impl AccountsRepo for SqliteStore {
             Ok(sessions + keys + guards + devices)
         })
     }
+}
+
+/// Sets an account's password hash and ends its sessions but `keep` (none
+/// when `keep` is empty), in the caller's transaction.
+fn replace_password(
+    c: &rusqlite::Connection,
+    account_id: &str,
+    hash: &str,
+    keep: &str,
+) -> Result<(), ServiceError> {
+    c.exec(
+        "UPDATE accounts SET password_hash = ?2 WHERE id = ?1",
+        params![account_id, hash],
+    )?;
+    end_sessions_but(c, account_id, keep)?;
+    Ok(())
+}
+
+/// Ends an account's sessions but `keep` (all when `keep` is empty).
+fn end_sessions_but(
+    c: &rusqlite::Connection,
+    account_id: &str,
+    keep: &str,
+) -> Result<usize, ServiceError> {
+    Ok(c.exec(
+        "DELETE FROM sessions WHERE account_id = ?1 AND token_hash <> ?2",
+        params![account_id, keep],
+    )?)
 }

@@ -43,8 +43,7 @@ pub async fn request_reset(
         run_blocking(move || store.create_reset_token(&email, &hash, now + RESET_VALIDITY, now))
             .await?
     };
-    let key = format!("reset-mail:{}", sha256_hex(email.as_bytes()));
-    if found && mails.reserve(&[&key], now) {
+    if found {
         let mail = Mail {
             to: email,
             subject: "PASS'Région : choisir un nouveau mot de passe".into(),
@@ -53,9 +52,7 @@ pub async fn request_reset(
                 public_url.trim_end_matches('/')
             ),
         };
-        if let Err(e) = run_blocking(move || mailer.send(&mail)).await {
-            tracing::error!(error = %e, "reset e-mail not sent");
-        }
+        crate::accounts::registration::send_limited(mailer, mails, "reset", mail, now).await;
     }
     Ok(Notice {
         message: RESET_MESSAGE.into(),

@@ -54,7 +54,44 @@ impl DebitReceipt {
     }
 }
 
+/// An avantage this partner may debit offline.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct OfflineAvantage {
+    /// Code.
+    pub code: String,
+    /// French label.
+    pub label: String,
+}
+
 impl PartnerClient {
+    /// The credit avantages the enrolled device's category may debit offline
+    /// this season (the server-corrected clock), from the catalogue built
+    /// into the core: no network needed.
+    pub fn offline_avantages(&self) -> Result<Vec<OfflineAvantage>, ClientError> {
+        use crate::catalogue::Catalogue;
+        use crate::debit::AvantageKind;
+        use crate::season::Season;
+        let device = self
+            .device()?
+            .ok_or(ClientError::Missing("device enrolment"))?;
+        let season = Season::of_instant(self.api.server_now()?);
+        let catalogues = Catalogue::builtin().map_err(|(name, _)| ClientError::Protocol(name))?;
+        Ok(catalogues
+            .iter()
+            .find(|c| c.season == season)
+            .map(|c| {
+                c.avantages
+                    .iter()
+                    .filter(|a| a.kind == AvantageKind::Credit && a.allows(device.category))
+                    .map(|a| OfflineAvantage {
+                        code: a.code.clone(),
+                        label: a.label.clone(),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default())
+    }
+
     /// Debits: online, the server decides; when the server cannot be reached,
     /// the offline rule decides and the debit waits in the outbox.
     pub fn debit(

@@ -32,6 +32,7 @@ use crate::clock::Clock;
 use crate::money::Money;
 use crate::sync::MAX_PUSH_ITEMS;
 
+pub use debit::OfflineAvantage;
 pub use debit::{DebitReceipt, DebitStatus};
 pub use device::DeviceInfo;
 pub use outbox::{OutboxItem, PushReport};
