@@ -19,6 +19,7 @@
 //!   HTTP transport, youth and partner clients, sync engine).
 
 pub mod api;
+pub mod application;
 pub mod card;
 pub mod catalogue;
 #[cfg(feature = "client")]

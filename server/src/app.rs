@@ -107,8 +107,32 @@ impl Server {
             &config.data_dir,
             now,
         )?);
+        {
+            use crate::partners::store::PartnersRepo;
+            let (store, cgp) = (store.clone(), crate::partners::cgp::default_cgp(now));
+            tokio::task::spawn_blocking(move || store.ensure_cgp(cgp, now))
+                .await
+                .context("CGP setup failed")?
+                .map_err(|e| anyhow::anyhow!("CGP setup failed: {e}"))?;
+        }
+        let required = match &config.required_documents {
+            Some(path) => crate::partners::application::RequiredDocuments::from_json(
+                &std::fs::read_to_string(path)
+                    .with_context(|| format!("cannot read {}", path.display()))?,
+            )
+            .with_context(|| format!("bad --required-documents {}", path.display()))?,
+            None => Default::default(),
+        };
+        let partner_files = crate::partners::store::PartnerFiles {
+            files: Arc::new(crate::platform::files::DocumentStore::new(
+                config.data_dir.join("documents"),
+                crate::platform::files::DEFAULT_MAX_DOCUMENT_MIB * 1024 * 1024,
+            )),
+            required: Arc::new(required),
+        };
         let store_dyn: Arc<dyn Storage> = store.clone();
         let state = AppState {
+            partner_files,
             qr: Arc::new(crate::debits::qr::CredentialResolver::new(
                 keys.clone(),
                 store_dyn,

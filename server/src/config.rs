@@ -30,6 +30,10 @@ pub struct Config {
     /// Without it, mails are written to `DATA_DIR/mail-outbox/` (the demo).
     #[arg(long, env = "PASSREGION_SMTP_URL")]
     pub smtp_url: Option<String>,
+    /// Documents asked of applicants per partner category: a JSON file
+    /// `{"librairie": ["kbis_statuts", "rib"], …}` (default: the core's list).
+    #[arg(long, env = "PASSREGION_REQUIRED_DOCUMENTS")]
+    pub required_documents: Option<PathBuf>,
     /// Sender of the e-mails.
     #[arg(
         long,

@@ -379,6 +379,43 @@ impl From<ServiceError> for ApiError {
                 "carte_signalee",
                 "Cette carte ne peut plus être utilisée hors ligne : les débits passent en ligne.",
             ),
+            S::Partners(PartnersError::ApplicationAlreadySent) => ApiError::new(
+                H::CONFLICT,
+                "demande_deja_envoyee",
+                "Votre demande est envoyée : elle ne peut plus être modifiée.",
+            ),
+            S::Partners(PartnersError::ApplicationIncomplete(missing)) => ApiError::new(
+                H::UNPROCESSABLE_ENTITY,
+                "demande_incomplete",
+                format!("Votre demande est incomplète : {}.", missing.join(", ")),
+            ),
+            S::Partners(PartnersError::CgpOutdated) => ApiError::new(
+                H::CONFLICT,
+                "cgp_perimees",
+                "Les Conditions Générales de Partenariat ont changé : relisez la version en vigueur.",
+            )
+            .field("cgp_version"),
+            S::Partners(PartnersError::NothingToSign) => ApiError::new(
+                H::CONFLICT,
+                "aucune_convention_a_signer",
+                "Aucune convention n'attend votre signature.",
+            ),
+            S::Partners(PartnersError::SignatureRace) => ApiError::new(
+                H::CONFLICT,
+                "convention_modifiee",
+                "La convention a changé pendant la signature : réessayez.",
+            ),
+            S::Partners(PartnersError::BadTermination) => ApiError::new(
+                H::UNPROCESSABLE_ENTITY,
+                "resiliation_invalide",
+                "La date d'effet doit être aujourd'hui ou plus tard, pour une convention en cours.",
+            )
+            .field("effective_on"),
+            S::Partners(PartnersError::WrongState) => ApiError::new(
+                H::CONFLICT,
+                "etat_partenaire_incompatible",
+                "Cette action n'est pas possible dans l'état actuel du partenariat.",
+            ),
             S::Partners(PartnersError::ConventionAlreadySigned) => ApiError::new(
                 H::CONFLICT,
                 "convention_deja_signee",

@@ -20,7 +20,7 @@ pub trait Storage:
     + crate::debits::qr::CredentialState
     + crate::reimbursements::repo::ReimbursementsRepo
     + crate::bons_plans::repo::BonsPlansRepo
-    + crate::partners::repo::PartnersRepo
+    + crate::partners::store::PartnersRepo
     + crate::partners::repo::DirectoryRepo
     + crate::establishments::repo::ReferentsRepo
     + crate::establishments::repo::EstablishmentsRepo
@@ -65,6 +65,8 @@ pub struct AppState {
     pub sms: Arc<dyn crate::partners::sms::SmsSender>,
     /// Sends e-mail (confirmation links).
     pub mailer: Arc<dyn crate::platform::mail::Mailer>,
+    /// Partner documents and convention PDFs, and the documents asked.
+    pub partner_files: crate::partners::store::PartnerFiles,
     /// Base URL of the web app, for links in e-mails.
     pub public_url: String,
 }
@@ -78,7 +80,7 @@ impl<T> Storage for T where
         + crate::debits::qr::CredentialState
         + crate::reimbursements::repo::ReimbursementsRepo
         + crate::bons_plans::repo::BonsPlansRepo
-        + crate::partners::repo::PartnersRepo
+        + crate::partners::store::PartnersRepo
         + crate::partners::repo::DirectoryRepo
         + crate::establishments::repo::ReferentsRepo
         + crate::establishments::repo::EstablishmentsRepo

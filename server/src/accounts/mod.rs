@@ -60,6 +60,12 @@ pub(crate) fn own_partner(who: &Principal) -> Result<String, ServiceError> {
         .ok_or(ServiceError::Forbidden)
 }
 
+/// The caller's partner if the caller may manage it (TEMPORARY until the
+/// staff roles land: every partner account is its manager).
+pub(crate) fn partner_manager(who: &Principal) -> Result<String, ServiceError> {
+    own_partner(who)
+}
+
 pub(crate) fn establishment_of(who: &Principal) -> Result<&str, ServiceError> {
     require_role(who, Role::Establishment)?;
     who.establishment_id

@@ -45,16 +45,52 @@ pub async fn register(
     req: RegisterRequest,
     now: DateTime<Utc>,
 ) -> Result<RegisterResponse, ServiceError> {
-    let email = req.email.trim().to_lowercase();
-    check_new_account(&email, &req.password)?;
-    let name = req.display_name.trim().to_owned();
+    register_account(r, req.email, req.password, &req.display_name, None, now).await
+}
+
+/// Starts a partner's application: the same uniform registration, for an
+/// account of a new draft structure (`name`, `category`); the link opens
+/// the draft.
+pub async fn register_partner(
+    r: Registration<'_>,
+    req: crate::partners::model::ApplicationStart,
+    now: DateTime<Utc>,
+) -> Result<RegisterResponse, ServiceError> {
+    let structure = crate::platform::sql::require_text("name", &req.name, 120)?;
+    register_account(
+        r,
+        req.email,
+        req.password,
+        &req.contact_name,
+        Some((structure, req.category)),
+        now,
+    )
+    .await
+}
+
+async fn register_account(
+    r: Registration<'_>,
+    email: String,
+    password: String,
+    display_name: &str,
+    partner: Option<(String, passregion_core::PartnerCategory)>,
+    now: DateTime<Utc>,
+) -> Result<RegisterResponse, ServiceError> {
+    let email = email.trim().to_lowercase();
+    check_new_account(&email, &password)?;
+    let field = if partner.is_some() {
+        "contact_name"
+    } else {
+        "display_name"
+    };
+    let name = display_name.trim().to_owned();
     if name.is_empty() || name.chars().count() > 80 || name.chars().any(char::is_control) {
         return Err(ServiceError::Invalid {
-            field: "display_name",
+            field,
             message: "Indiquez votre nom (80 caractères au plus).".into(),
         });
     }
-    let password = req.password;
+    let applying = partner.is_some();
     let hash = r
         .passwords
         .run(move || hash_password(&password))
@@ -65,19 +101,27 @@ pub async fn register(
     let outcome = {
         let (store, email, name) = (r.store.clone(), email.clone(), name.clone());
         run_blocking(move || {
-            store.register_youth(
+            store.register_account(
                 &email,
                 &hash,
                 &name,
                 &token_hash,
                 now + VERIFICATION_VALIDITY,
                 now,
+                partner,
             )
         })
         .await?
     };
     let base = r.public_url.trim_end_matches('/');
     let mail = match outcome {
+        Registered::New if applying => Mail {
+            to: email,
+            subject: "PASS'Région : confirmez votre adresse pour continuer votre demande".into(),
+            body: format!(
+                "Bonjour {name},\n\nPour continuer votre demande de partenariat PASS'Région, ouvrez ce lien (valable 48 heures) :\n{base}/#/verifier-email?jeton={token}\n\nVotre brouillon est enregistré : vous pourrez y revenir en vous connectant.\n\nSi vous n'avez rien demandé, ignorez ce message."
+            ),
+        },
         Registered::New => Mail {
             to: email,
             subject: "PASS'Région : confirmez votre adresse e-mail".into(),

@@ -7,6 +7,7 @@ use crate::accounts::error::AccountsError;
 use crate::platform::db::Cached;
 
 use crate::platform::sql::enum_from;
+use crate::platform::sql::parse_date;
 
 use chrono::DateTime;
 use chrono::Duration;
@@ -81,7 +82,8 @@ pub trait AccountsRepo: Send + Sync + 'static {
     ) -> Result<(), ServiceError>;
     /// In one write job: a new youth account waiting for confirmation with
     /// its verification token, or nothing if the address is taken.
-    fn register_youth(
+    #[allow(clippy::too_many_arguments)]
+    fn register_account(
         &self,
         email: &str,
         password_hash: &str,
@@ -89,6 +91,7 @@ pub trait AccountsRepo: Send + Sync + 'static {
         token_hash: &str,
         expires_at: DateTime<Utc>,
         now: DateTime<Utc>,
+        partner: Option<(String, PartnerCategory)>,
     ) -> Result<crate::accounts::model::Registered, ServiceError>;
     /// Uses a verification token (once, before it expires): confirms the
     /// address and returns it.
@@ -203,32 +206,55 @@ impl AccountsRepo for SqliteStore {
         self.db.read(|c| {
             let row = c
                 .query_row(
-                    "SELECT a.id, a.role, a.partner_id, p.category, p.status, a.establishment_id
+                    "SELECT a.id, a.role, a.partner_id, p.category, p.status, a.establishment_id,
+                     p.suspended_at IS NOT NULL, p.convention_ends_on, p.terminates_on
                      FROM sessions s JOIN accounts a ON a.id = s.account_id
                      LEFT JOIN partners p ON p.id = a.partner_id
                      WHERE s.token_hash = ?1 AND s.expires_at > ?2",
                     params![token_hash, ts(now)],
                     |r| {
                         Ok((
-                            r.get::<_, String>(0)?,
-                            r.get::<_, String>(1)?,
-                            r.get::<_, Option<String>>(2)?,
-                            r.get::<_, Option<String>>(3)?,
-                            r.get::<_, Option<String>>(4)?,
-                            r.get::<_, Option<String>>(5)?,
+                            (
+                                r.get::<_, String>(0)?,
+                                r.get::<_, String>(1)?,
+                                r.get::<_, Option<String>>(2)?,
+                                r.get::<_, Option<String>>(3)?,
+                                r.get::<_, Option<String>>(4)?,
+                                r.get::<_, Option<String>>(5)?,
+                            ),
+                            (
+                                r.get::<_, Option<bool>>(6)?,
+                                r.get::<_, Option<String>>(7)?,
+                                r.get::<_, Option<String>>(8)?,
+                            ),
                         ))
                     },
                 )
                 .optional()?;
-            let Some((id, role, pid, pcat, pstatus, eid)) = row else {
+            let Some(((id, role, pid, pcat, pstatus, eid), (suspended, ends, terminates))) = row
+            else {
                 return Ok(None);
             };
             let partner = match (pid, pcat) {
-                (Some(p), Some(cat)) => Some((
-                    p,
-                    enum_from::<PartnerCategory>(&cat)?,
-                    pstatus.as_deref() == Some(ConventionStatus::Validated.as_str()),
-                )),
+                (Some(p), Some(cat)) => {
+                    // One rule for "may debit": the core's standing today.
+                    let facts = passregion_core::application::ConventionFacts {
+                        status: pstatus
+                            .as_deref()
+                            .and_then(ConventionStatus::parse)
+                            .unwrap_or(ConventionStatus::Pending),
+                        suspended: suspended.unwrap_or(false),
+                        ends_on: ends.as_deref().map(parse_date).transpose()?,
+                        terminates_on: terminates.as_deref().map(parse_date).transpose()?,
+                    };
+                    let today = passregion_core::season::region_date(now);
+                    Some((
+                        p,
+                        enum_from::<PartnerCategory>(&cat)?,
+                        passregion_core::application::standing(facts, today)
+                            == passregion_core::application::Standing::InForce,
+                    ))
+                }
                 _ => None,
             };
             Ok(Some(Principal {
@@ -241,7 +267,7 @@ impl AccountsRepo for SqliteStore {
         })
     }
 
-    fn register_youth(
+    fn register_account(
         &self,
         email: &str,
         password_hash: &str,
@@ -249,6 +275,7 @@ impl AccountsRepo for SqliteStore {
         token_hash: &str,
         expires_at: DateTime<Utc>,
         now: DateTime<Utc>,
+        partner: Option<(String, PartnerCategory)>,
     ) -> Result<crate::accounts::model::Registered, ServiceError> {
         use crate::accounts::model::Registered;
         let (email, hash, name, token) = (
@@ -272,11 +299,30 @@ impl AccountsRepo for SqliteStore {
                 Some((id, false)) => id,
                 None => {
                     let id = new_id();
-                    c.exec(
-                        "INSERT INTO accounts (id, email, password_hash, role, display_name, created_at)
-                         VALUES (?1, ?2, ?3, 'youth', ?4, ?5)",
-                        params![id, email, hash, name, ts(now)],
-                    )?;
+                    match &partner {
+                        None => {
+                            c.exec(
+                                "INSERT INTO accounts (id, email, password_hash, role, display_name, created_at)
+                                 VALUES (?1, ?2, ?3, 'youth', ?4, ?5)",
+                                params![id, email, hash, name, ts(now)],
+                            )?;
+                        }
+                        // A draft structure, pinned in Lyon until placed on the map.
+                        Some((structure, category)) => {
+                            let pid = new_id();
+                            c.exec(
+                                "INSERT INTO partners (id, name, category, address, city, postal_code,
+                                 latitude, longitude, status, created_at, contact_name)
+                                 VALUES (?1, ?2, ?3, '', '', '', 45.7640, 4.8357, 'pending', ?4, ?5)",
+                                params![pid, structure, category.code(), ts(now), name],
+                            )?;
+                            c.exec(
+                                "INSERT INTO accounts (id, email, password_hash, role, display_name,
+                                 partner_id, created_at) VALUES (?1, ?2, ?3, 'partner', ?4, ?5, ?6)",
+                                params![id, email, hash, name, pid, ts(now)],
+                            )?;
+                        }
+                    }
                     id
                 }
             };

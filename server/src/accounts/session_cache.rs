@@ -41,6 +41,14 @@ impl SessionCache {
         }
     }
 
+    /// Forgets every cached session of a partner's staff (its convention
+    /// was suspended or terminated: the next request reads it again).
+    pub(crate) fn remove_partner(&self, partner_id: &str) {
+        if let Ok(mut map) = self.map.lock() {
+            map.retain(|_, (p, _)| p.partner.as_ref().is_none_or(|x| x.0 != partner_id));
+        }
+    }
+
     /// Forgets every cached session of an account (its password changed).
     pub(crate) fn remove_account(&self, account_id: &str) {
         if let Ok(mut map) = self.map.lock() {

@@ -221,42 +221,29 @@ pub fn seed(
     {
         use crate::establishments::model::Referent;
         use crate::establishments::repo::ReferentsRepo;
-        use crate::partners::model::ApplicationRequest;
-        use crate::partners::repo::PartnersRepo;
-        let req = ApplicationRequest {
-            name: "Cinéma Les Alizés".into(),
-            category: PartnerCategory::Cinema,
-            siret: "73282932000074".into(),
-            address: "214 avenue Franklin-Roosevelt".into(),
-            city: "Bron".into(),
-            postal_code: "69500".into(),
-            latitude: Some(45.7386),
-            longitude: Some(4.9128),
-            contact_name: "Karim Benali".into(),
-            email: "candidature@demo.passregion.fr".into(),
-            phone: "0611223344".into(),
-            password: DEMO_PASSWORD.into(),
-            accept_conditions: true,
-        };
-        let (pid, _) = store.apply(
-            &req,
-            req.siret.clone(),
-            "+33611223344".into(),
-            hash.clone(),
-            "000000",
-            ago(3),
-        )?;
+        let email = "candidature@demo.passregion.fr".to_owned();
+        let (pid, aid, hash2, at) = (crate::platform::sql::new_id(), crate::platform::sql::new_id(), hash.clone(), ts(ago(3)));
+        let signed = ts(now);
         store.db().write(move |c| {
             c.execute(
-                "UPDATE partners SET convention_signed_at = ?2 WHERE id = ?1",
-                params![pid, ts(now)],
+                "INSERT INTO partners (id, name, category, address, city, postal_code, latitude,
+                 longitude, status, created_at, siret, phone, contact_name, iban, bic,
+                 submitted_at, convention_signed_at)
+                 VALUES (?1, 'Cinéma Les Alizés', 'cinema', '214 avenue Franklin-Roosevelt', 'Bron',
+                 '69500', 45.7386, 4.9128, 'pending', ?2, '73282932000074', '+33611223344',
+                 'Karim Benali', 'FR7630006000011234567890189', 'AGRIFRPP', ?2, ?3)",
+                params![pid, at, signed],
             )?;
-            c.execute("DELETE FROM convention_codes WHERE partner_id = ?1", [&pid])?;
+            c.execute(
+                "INSERT INTO accounts (id, email, password_hash, role, display_name, partner_id,
+                 created_at, email_verified_at) VALUES (?1, ?2, ?3, 'partner', 'Karim Benali', ?4, ?5, ?5)",
+                params![aid, "candidature@demo.passregion.fr", hash2, pid, at],
+            )?;
             Ok(())
         })?;
         logins.push((
-            "Partenaire candidat (en instruction)".to_owned(),
-            req.email.clone(),
+            "Partenaire candidat (convention signée)".to_owned(),
+            email,
         ));
         for (staff, (theme, name)) in etab_staff.iter().zip([
             ("culture", "Mme Perrin"),

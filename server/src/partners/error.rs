@@ -15,6 +15,27 @@ pub enum PartnersError {
     /// Validation needs the signed convention.
     #[error("convention not signed")]
     ConventionNotSigned,
+    /// The application was sent: its draft can no longer change.
+    #[error("application already sent")]
+    ApplicationAlreadySent,
+    /// The application misses fields or documents (listed).
+    #[error("application incomplete")]
+    ApplicationIncomplete(Vec<String>),
+    /// The CGP version accepted is not the current one.
+    #[error("outdated CGP version")]
+    CgpOutdated,
+    /// No convention waits for a signature.
+    #[error("nothing to sign")]
+    NothingToSign,
+    /// The convention changed while it was being signed.
+    #[error("convention changed during signature")]
+    SignatureRace,
+    /// A termination's date is in the past, or the partner is already terminated.
+    #[error("bad termination")]
+    BadTermination,
+    /// The partner is not in a state that allows this step.
+    #[error("wrong partner state")]
+    WrongState,
     /// The SMS code was refused.
     #[error(transparent)]
     Code(#[from] CodeError),

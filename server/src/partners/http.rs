@@ -1,126 +1,266 @@
-//! Handlers of partner onboarding and the directory.
-
-use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
-
-use crate::web::extract::parse_json;
+//! Handlers of the partner's side: the directory, the application (draft,
+//! documents, CGP, sending), the convention (code, signature, PDF, renewal,
+//! termination) and the partner's status.
 
 use axum::Json;
+use axum::extract::DefaultBodyLimit;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::http::StatusCode;
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use passregion_core::application::DocumentKind;
 use passregion_core::partner::masked_phone;
 use passregion_core::partner::signature_code;
+use passregion_core::season::region_date;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-use crate::accounts::model::Role;
-use crate::accounts::require_role;
+use crate::accounts::model::RegisterResponse;
 use crate::accounts::session::Auth;
 use crate::error::ServiceError;
-use crate::partners::model::ApplicationRequest;
-use crate::partners::model::ApplicationResponse;
-use crate::partners::model::CodeSent;
-use crate::partners::model::Partner;
-use crate::partners::model::PartnerDecision;
-use crate::partners::model::PartnerStatus;
-use crate::partners::model::SignRequest;
+use crate::partners::convention::TerminatedBy;
+use crate::partners::model::{
+    ApplicationDocument, ApplicationDraft, ApplicationStart, ApplicationView, Cgp, CodeSent,
+    ConventionToSign, Partner, PartnerStatus, SignRequest, SubmitApplication, Termination,
+};
 use crate::partners::sms::sms_text;
+use crate::partners::store::{PartnerFiles, new_document};
 use crate::state::AppState;
-use crate::web::extract::Body;
-use crate::web::extract::Path;
-use crate::web::extract::Query;
-use crate::web::extract::SearchQuery;
-use crate::web::extract::blocking;
-use crate::web::extract::parse_category;
+use crate::web::extract::{Body, Path, Query, SearchQuery, blocking, parse_category, parse_json};
 use crate::web::problem::ApiError;
 
-/// Partner directory (validated partners, with coordinates).
+/// Partner directory (partners whose convention is in force, with coordinates).
 #[utoipa::path(get, path = "/api/partners", params(SearchQuery), responses((status = 200, body = Vec<Partner>)))]
 pub async fn partners(
     State(s): State<AppState>,
     Query(q): Query<SearchQuery>,
 ) -> Result<Json<Vec<Partner>>, ApiError> {
     let cat = parse_category(q.category.as_deref())?;
-    let store = s.store.clone();
-    blocking(move || store.partners(q.q.as_deref(), cat))
+    let (store, today) = (s.store.clone(), region_date(s.clock.now()));
+    blocking(move || store.partners(q.q.as_deref(), cat, today))
         .await
         .map(Json)
 }
 
-pub(crate) fn code(state: &AppState) -> String {
-    let _ = state;
+pub(crate) fn code() -> String {
     signature_code(rand::random())
 }
 
-/// Apply to become a partner (public): creates the partner space and sends the
-/// signature code by SMS.
-#[utoipa::path(post, path = "/api/partners/applications", request_body = ApplicationRequest,
-    responses((status = 201, body = ApplicationResponse), (status = 409, body = ApiError), (status = 422, body = ApiError)))]
+pub(crate) fn files(s: &AppState) -> PartnerFiles {
+    s.partner_files.clone()
+}
+
+/// Start an application (public): the same answer whether the e-mail is
+/// free or not; the link sent opens the saved draft.
+#[utoipa::path(post, path = "/api/partners/applications", request_body = ApplicationStart,
+    responses((status = 202, body = RegisterResponse), (status = 422, body = ApiError), (status = 429, body = ApiError)))]
 pub async fn apply(
     State(s): State<AppState>,
     crate::web::limits::ClientAddress(client): crate::web::limits::ClientAddress,
     headers: HeaderMap,
     Body(body): Body,
-) -> Result<(StatusCode, Json<ApplicationResponse>), ApiError> {
-    // Public and sends an SMS: every application spends the source's budget.
+) -> Result<(StatusCode, Json<RegisterResponse>), ApiError> {
+    // Public and sends a mail: every application spends the source's budget.
     let source = format!("apply-ip:{client}");
     if !s.budgets.source.reserve(&[source.as_str()], s.clock.now()) {
         return Err(ServiceError::TooManyAttempts.into());
     }
-    let (req, _) = parse_json::<ApplicationRequest>(&headers, &body)?;
-    let (siret, phone) = crate::partners::check_application(&req)?;
-    let password = req.password.clone();
-    let hash = s
-        .passwords
-        .run(move || crate::accounts::password::hash_password(&password))
-        .await?
-        .map_err(|e| ServiceError::Internal(e.to_string()))?;
-    let (code, now) = (code(&s), s.clock.now());
-    let (store, sms) = (s.store.clone(), s.sms.clone());
-    let text = sms_text(&code);
-    let phone2 = phone.clone();
-    let (email, contact, category) = (
-        req.email.trim().to_lowercase(),
-        req.contact_name.trim().to_owned(),
-        req.category,
-    );
-    let (partner_id, account_id) = crate::web::extract::blocking(move || {
-        let ids = store.apply(&req, siret, phone2.clone(), hash, &code, now)?;
-        sms.send(&phone2, &text)?;
-        Ok(ids)
-    })
-    .await?;
-    let session = crate::accounts::http::open_session(
-        &s,
-        crate::accounts::model::AccountView {
-            id: account_id,
-            email,
-            role: Role::Partner,
-            display_name: contact,
-            partner_id: Some(partner_id.clone()),
-            partner_category: Some(category),
-            establishment_id: None,
+    let (req, _) = parse_json::<ApplicationStart>(&headers, &body)?;
+    let answer = crate::accounts::registration::register_partner(
+        crate::accounts::registration::Registration {
+            store: s.store.clone(),
+            passwords: &s.passwords,
+            mailer: s.mailer.clone(),
+            mails: &s.budgets.mails,
+            public_url: &s.public_url,
         },
+        req,
+        s.clock.now(),
     )
     .await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(ApplicationResponse {
-            partner_id,
-            code_sent_to: masked_phone(&phone),
-            session,
-        }),
-    ))
+    Ok((StatusCode::ACCEPTED, Json(answer)))
+}
+
+/// The caller's application as it stands.
+#[utoipa::path(get, path = "/api/partner/application", responses((status = 200, body = ApplicationView)), security(("bearer" = [])))]
+pub async fn my_application(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+) -> Result<Json<ApplicationView>, ApiError> {
+    let pid = crate::accounts::own_partner(&p)?;
+    let (store, pf, now) = (s.store.clone(), files(&s), s.clock.now());
+    blocking(move || store.application(&pid, &pf, now))
+        .await
+        .map(Json)
+}
+
+/// Save fields of the draft (each one given is checked).
+#[utoipa::path(put, path = "/api/partner/application", request_body = ApplicationDraft,
+    responses((status = 200, body = ApplicationView), (status = 409, body = ApiError), (status = 422, body = ApiError)), security(("bearer" = [])))]
+pub async fn save_draft(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    headers: HeaderMap,
+    Body(body): Body,
+) -> Result<Json<ApplicationView>, ApiError> {
+    let (draft, _) = parse_json::<ApplicationDraft>(&headers, &body)?;
+    let (store, pf, now) = (s.store.clone(), files(&s), s.clock.now());
+    blocking(move || store.save_draft(&p, draft, &pf, now))
+        .await
+        .map(Json)
+}
+
+/// Where an upload says what it is.
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+pub struct UploadQuery {
+    /// `kbis_statuts`, `rib`, `attestation_assurance`, `affiliation_federation` or `autre`.
+    pub kind: String,
+    /// The file's name.
+    pub filename: String,
+}
+
+/// Add a document to the draft: the body is the file (PDF, JPEG or PNG,
+/// recognised from its content; size bounded).
+#[utoipa::path(post, path = "/api/partner/application/documents", params(UploadQuery),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream"),
+    responses((status = 201, body = ApplicationDocument), (status = 413, body = ApiError), (status = 415, body = ApiError)), security(("bearer" = [])))]
+pub async fn upload_document(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    Query(q): Query<UploadQuery>,
+    Body(body): Body,
+) -> Result<(StatusCode, Json<ApplicationDocument>), ApiError> {
+    crate::accounts::partner_manager(&p)?;
+    let kind = DocumentKind::parse(&q.kind).ok_or(ServiceError::Invalid {
+        field: "kind",
+        message: "Type de document inconnu.".into(),
+    })?;
+    let filename = crate::partners::application::clean_filename(&q.filename)?;
+    let (store, pf, now) = (s.store.clone(), files(&s), s.clock.now());
+    let doc = blocking(move || {
+        let stored = pf.files.put(&body)?;
+        store.add_document(&p, new_document(kind, filename, &stored, now))
+    })
+    .await?;
+    Ok((StatusCode::CREATED, Json(doc)))
+}
+
+/// Remove a document from the draft.
+#[utoipa::path(delete, path = "/api/partner/application/documents/{id}", params(("id" = String, Path)),
+    responses((status = 204), (status = 404, body = ApiError)), security(("bearer" = [])))]
+pub async fn remove_document(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    let (store, now) = (s.store.clone(), s.clock.now());
+    blocking(move || store.remove_document(&p, &id, now)).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+pub(crate) fn file_response(bytes: Vec<u8>, content_type: &str, filename: &str) -> Response {
+    let safe: String = filename
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || ".-_".contains(c) { c } else { '_' })
+        .collect();
+    (
+        [
+            (header::CONTENT_TYPE, content_type.to_owned()),
+            (header::CONTENT_DISPOSITION, format!("inline; filename=\"{safe}\"")),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_owned()),
+            (header::CONTENT_SECURITY_POLICY, "sandbox; default-src 'none'".to_owned()),
+            (header::CACHE_CONTROL, "private, no-store".to_owned()),
+        ],
+        bytes,
+    )
+        .into_response()
+}
+
+/// A document of an application: for the applicant and the Region only.
+#[utoipa::path(get, path = "/api/documents/{id}", params(("id" = String, Path)),
+    responses((status = 200, content_type = "application/octet-stream"), (status = 404, body = ApiError)), security(("bearer" = [])))]
+pub async fn document(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let (store, pf) = (s.store.clone(), files(&s));
+    let (doc, bytes) = blocking(move || {
+        let doc = store.document(&p, &id)?;
+        let bytes = pf.files.get(&doc.sha256)?;
+        Ok((doc, bytes))
+    })
+    .await?;
+    Ok(file_response(bytes, &doc.content_type, &doc.filename))
+}
+
+/// The current Conditions Générales de Partenariat (public).
+#[utoipa::path(get, path = "/api/cgp", responses((status = 200, body = Cgp)))]
+pub async fn cgp(State(s): State<AppState>) -> Result<Json<Cgp>, ApiError> {
+    let store = s.store.clone();
+    blocking(move || store.cgp()).await.map(Json)
+}
+
+async fn convention_to_sign(
+    s: &AppState,
+    p: crate::accounts::model::Principal,
+    req: SubmitApplication,
+    renewal: bool,
+) -> Result<Json<ConventionToSign>, ApiError> {
+    let (code, now) = (code(), s.clock.now());
+    let (store, sms, pf) = (s.store.clone(), s.sms.clone(), files(s));
+    let pid = crate::accounts::partner_manager(&p)?;
+    let view = blocking(move || {
+        let phone = store.submit(&p, &req.cgp_version, renewal, &code, &pf, now)?;
+        sms.send(&phone, &sms_text(&code))?;
+        let view = store.application(&pid, &pf, now)?;
+        Ok((view, masked_phone(&phone)))
+    })
+    .await?;
+    Ok(Json(ConventionToSign {
+        application: view.0,
+        code_sent_to: view.1,
+    }))
+}
+
+/// Send the application with the CGP version read: the convention is made
+/// and the signature code sent by SMS.
+#[utoipa::path(post, path = "/api/partner/application/submit", request_body = SubmitApplication,
+    responses((status = 200, body = ConventionToSign), (status = 409, body = ApiError), (status = 422, body = ApiError)), security(("bearer" = [])))]
+pub async fn submit(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    headers: HeaderMap,
+    Body(body): Body,
+) -> Result<Json<ConventionToSign>, ApiError> {
+    let (req, _) = parse_json::<SubmitApplication>(&headers, &body)?;
+    convention_to_sign(&s, p, req, false).await
+}
+
+/// Renew: sign the convention of the current model (its term is near, or
+/// a new CGP version is out).
+#[utoipa::path(post, path = "/api/partner/convention/renew", request_body = SubmitApplication,
+    responses((status = 200, body = ConventionToSign), (status = 409, body = ApiError)), security(("bearer" = [])))]
+pub async fn renew(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    headers: HeaderMap,
+    Body(body): Body,
+) -> Result<Json<ConventionToSign>, ApiError> {
+    let (req, _) = parse_json::<SubmitApplication>(&headers, &body)?;
+    convention_to_sign(&s, p, req, true).await
 }
 
 /// Send a new signature code by SMS.
-#[utoipa::path(post, path = "/api/partner/convention/code", responses((status = 200, body = CodeSent)), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/api/partner/convention/code", responses((status = 200, body = CodeSent), (status = 429, body = ApiError)), security(("bearer" = [])))]
 pub async fn resend_code(
     State(s): State<AppState>,
     Auth(p): Auth,
 ) -> Result<Json<CodeSent>, ApiError> {
-    let (code, now) = (code(&s), s.clock.now());
+    let (code, now) = (code(), s.clock.now());
     let (store, sms) = (s.store.clone(), s.sms.clone());
-    let sent_to = crate::web::extract::blocking(move || {
+    let sent_to = blocking(move || {
         let phone = store.new_code(&p, &code, now)?;
         sms.send(&phone, &sms_text(&code))?;
         Ok(masked_phone(&phone))
@@ -133,64 +273,75 @@ pub async fn resend_code(
 
 /// Sign the convention with the code received by SMS.
 #[utoipa::path(post, path = "/api/partner/convention/sign", request_body = SignRequest,
-    responses((status = 200, body = PartnerStatus), (status = 422, body = ApiError)), security(("bearer" = [])))]
+    responses((status = 200, body = ApplicationView), (status = 422, body = ApiError)), security(("bearer" = [])))]
 pub async fn sign(
     State(s): State<AppState>,
     Auth(p): Auth,
     headers: HeaderMap,
     Body(body): Body,
-) -> Result<Json<PartnerStatus>, ApiError> {
+) -> Result<Json<ApplicationView>, ApiError> {
     let (req, _) = parse_json::<SignRequest>(&headers, &body)?;
-    let (store, now) = (s.store.clone(), s.clock.now());
-    crate::web::extract::blocking(move || store.sign(&p, &req.code, now))
-        .await
-        .map(Json)
+    let pid = crate::accounts::own_partner(&p)?;
+    let (store, pf, now) = (s.store.clone(), files(&s), s.clock.now());
+    blocking(move || {
+        store.sign(&p, &req.code, &pf, now)?;
+        store.application(&pid, &pf, now)
+    })
+    .await
+    .map(Json)
 }
 
-/// The partner's application and convention, with its bons plans count.
+/// The newest convention as a PDF (the signed one once signed).
+#[utoipa::path(get, path = "/api/partner/convention.pdf",
+    responses((status = 200, content_type = "application/pdf"), (status = 404, body = ApiError)), security(("bearer" = [])))]
+pub async fn convention_pdf(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+) -> Result<Response, ApiError> {
+    let pid = crate::accounts::own_partner(&p)?;
+    pdf_of(&s, pid).await
+}
+
+pub(crate) async fn pdf_of(s: &AppState, pid: String) -> Result<Response, ApiError> {
+    let (store, pf) = (s.store.clone(), files(s));
+    let bytes = blocking(move || {
+        let sha = store.convention_pdf(&pid)?;
+        Ok(pf.files.get(&sha)?)
+    })
+    .await?;
+    Ok(file_response(bytes, "application/pdf", "convention-pass-region.pdf"))
+}
+
+/// The partner ends its convention, from a date (today or later).
+#[utoipa::path(post, path = "/api/partner/convention/terminate", request_body = Termination,
+    responses((status = 200, body = ApplicationView), (status = 422, body = ApiError)), security(("bearer" = [])))]
+pub async fn terminate(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    headers: HeaderMap,
+    Body(body): Body,
+) -> Result<Json<ApplicationView>, ApiError> {
+    let (req, _) = parse_json::<Termination>(&headers, &body)?;
+    let pid = crate::accounts::partner_manager(&p)?;
+    let (store, pf, now) = (s.store.clone(), files(&s), s.clock.now());
+    let pid2 = pid.clone();
+    let view = blocking(move || {
+        store.terminate(&pid2, TerminatedBy::Partner, req, now)?;
+        store.application(&pid2, &pf, now)
+    })
+    .await?;
+    s.sessions.remove_partner(&pid);
+    Ok(Json(view))
+}
+
+/// The partner's structure, with its bons plans count.
 #[utoipa::path(get, path = "/api/partner/status", responses((status = 200, body = PartnerStatus)), security(("bearer" = [])))]
 pub async fn my_status(
     State(s): State<AppState>,
     Auth(p): Auth,
 ) -> Result<Json<PartnerStatus>, ApiError> {
     let (store, now) = (s.store.clone(), s.clock.now());
-    crate::web::extract::blocking(move || store.my_status(&p, now))
-        .await
-        .map(Json)
-}
-
-/// Partners for the Region (applications to instruct, bons plans minimum).
-#[utoipa::path(get, path = "/api/region/partners", params(("status" = Option<String>, Query)),
-    responses((status = 200, body = Vec<PartnerStatus>)), security(("bearer" = [])))]
-pub async fn region_partners(
-    State(s): State<AppState>,
-    Auth(p): Auth,
-    Query(q): Query<std::collections::HashMap<String, String>>,
-) -> Result<Json<Vec<PartnerStatus>>, ApiError> {
-    require_role(&p, Role::Region)?;
-    let (store, now) = (s.store.clone(), s.clock.now());
-    let status = q.get("status").cloned();
-    crate::web::extract::blocking(move || store.partners_for_region(status.as_deref(), now))
-        .await
-        .map(Json)
-}
-
-/// The Region validates or refuses an application (the convention must be signed).
-#[utoipa::path(post, path = "/api/region/partners/{id}/decision", request_body = PartnerDecision,
-    params(("id" = String, Path)), responses((status = 200, body = PartnerStatus)), security(("bearer" = [])))]
-pub async fn decide(
-    State(s): State<AppState>,
-    Auth(p): Auth,
-    Path(id): Path<String>,
-    headers: HeaderMap,
-    Body(body): Body,
-) -> Result<Json<PartnerStatus>, ApiError> {
-    require_role(&p, Role::Region)?;
-    let (req, _) = parse_json::<PartnerDecision>(&headers, &body)?;
-    let (store, now) = (s.store.clone(), s.clock.now());
-    crate::web::extract::blocking(move || store.decide(&id, &req, now))
-        .await
-        .map(Json)
+    blocking(move || store.my_status(&p, now)).await.map(Json)
 }
 
 /// The routes of this domain, with their OpenAPI entries.
@@ -198,9 +349,23 @@ pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(partners))
         .routes(routes!(apply))
+        .routes(routes!(my_application, save_draft))
+        .routes(routes!(remove_document))
+        .routes(routes!(document))
+        .routes(routes!(cgp))
+        .routes(routes!(submit))
+        .routes(routes!(renew))
         .routes(routes!(resend_code))
         .routes(routes!(sign))
+        .routes(routes!(convention_pdf))
+        .routes(routes!(terminate))
         .routes(routes!(my_status))
-        .routes(routes!(region_partners))
-        .routes(routes!(decide))
+        .merge(
+            // The upload's own ceiling; the document store enforces the
+            // configured size with a clear answer below it.
+            OpenApiRouter::new()
+                .routes(routes!(upload_document))
+                .layer(DefaultBodyLimit::max(64 * 1024 * 1024)),
+        )
+        .merge(crate::partners::region_http::routes())
 }

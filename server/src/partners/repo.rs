@@ -1,290 +1,124 @@
 //! Storage of partner applications, conventions and decisions. The rules
-//! are in `partners::service`; this file holds the SQL.
+//! are in `partners::service`, `partners::application` and
+//! `partners::convention`; this file holds the SQL of the codes and the
+//! directory, and the repository the handlers call.
 
 use passregion_core::status::{BonPlanStatus, ConventionStatus};
 
 use crate::platform::db::Cached;
 
 use chrono::DateTime;
+use chrono::NaiveDate;
 use chrono::Utc;
 use passregion_core::PartnerCategory;
 use passregion_core::Season;
+use passregion_core::application::standing;
 use passregion_core::partner::MIN_BONS_PLANS_PER_SEASON;
+use passregion_core::season::region_date;
 use rusqlite::Connection;
 use rusqlite::OptionalExtension;
 use rusqlite::params;
 
-use crate::accounts::model::Principal;
 use crate::error::ServiceError;
-use crate::partners::model::ApplicationRequest;
+use crate::partners::application::ApplicationsTx;
 use crate::partners::model::Partner;
-use crate::partners::model::PartnerDecision;
 use crate::partners::model::PartnerStatus;
-use crate::partners::service;
-use crate::partners::service::NewApplication;
 use crate::partners::service::PartnersTx;
 use crate::platform::sql::enum_from;
 use crate::platform::sql::parse_ts;
 use crate::platform::sql::ts;
 use crate::platform::store::SqliteStore;
 
-pub(crate) const STATUS_SELECT: &str =
-    "SELECT p.id, p.name, p.category, p.city, p.status, p.convention_signed_at,
-    p.decision_reason,
-    (SELECT COUNT(*) FROM bons_plans b WHERE b.partner_id = p.id AND b.status = ?4
-       AND b.created_at >= ?1 AND b.created_at < ?2)
-    FROM partners p";
+/// The SQL condition of a partner whose convention is in force on the day
+/// bound to parameter `?{day}` (`YYYY-MM-DD`): the same rule as the core's
+/// `application::standing`, for the directory and listings.
+pub(crate) fn in_force_sql(alias: &str, day: usize) -> String {
+    format!(
+        "({alias}.status = 'validated' AND {alias}.suspended_at IS NULL
+          AND ({alias}.terminates_on IS NULL OR {alias}.terminates_on > ?{day})
+          AND ({alias}.convention_ends_on IS NULL OR {alias}.convention_ends_on >= ?{day}))"
+    )
+}
 
+/// Bons plans published this season and the last debit of a partner.
+pub(crate) fn activity(
+    c: &Connection,
+    partner_id: &str,
+    now: DateTime<Utc>,
+) -> Result<(u32, Option<DateTime<Utc>>), ServiceError> {
+    let season = Season::of_instant(now);
+    let bound = |d: NaiveDate| ts(d.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc());
+    let n: u32 = c.one(
+        "SELECT COUNT(*) FROM bons_plans WHERE partner_id = ?1 AND status = ?2
+         AND created_at >= ?3 AND created_at < ?4",
+        params![
+            partner_id,
+            BonPlanStatus::Published.as_str(),
+            bound(season.first_day()),
+            bound(season.next().first_day())
+        ],
+        |r| r.get(0),
+    )?;
+    let last: Option<String> = c
+        .query_row(
+            "SELECT created_at FROM transactions WHERE partner_id = ?1 ORDER BY seq DESC LIMIT 1",
+            [partner_id],
+            |r| r.get(0),
+        )
+        .optional()?;
+    Ok((n, last.as_deref().map(parse_ts).transpose()?))
+}
+
+/// The partners matching `clause` (over `partners p`, with `?1` bound to
+/// `arg`), as listed for the Region or the partner itself.
 pub(crate) fn statuses(
-    c: &rusqlite::Connection,
+    c: &Connection,
     clause: &str,
     arg: &str,
     now: DateTime<Utc>,
 ) -> Result<Vec<PartnerStatus>, ServiceError> {
-    let season = Season::of_instant(now);
-    let from = ts(season
-        .first_day()
-        .and_hms_opt(0, 0, 0)
-        .unwrap_or_default()
-        .and_utc());
-    let to = ts(season
-        .next()
-        .first_day()
-        .and_hms_opt(0, 0, 0)
-        .unwrap_or_default()
-        .and_utc());
-    let sql = format!("{STATUS_SELECT} WHERE {clause} ORDER BY p.name LIMIT 5000");
-    let mut stmt = c.prepare(&sql)?;
-    let rows = stmt.query_map(
-        params![from, to, arg, BonPlanStatus::Published.as_str()],
-        |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, String>(2)?,
-                r.get::<_, String>(3)?,
-                r.get::<_, String>(4)?,
-                r.get::<_, Option<String>>(5)?,
-                r.get::<_, Option<String>>(6)?,
-                r.get::<_, u32>(7)?,
-            ))
-        },
-    )?;
-    let mut out = Vec::new();
-    for row in rows {
-        let (id, name, cat, city, status, signed, reason, n) = row?;
+    let sql = format!("SELECT p.id FROM partners p WHERE {clause} ORDER BY p.name LIMIT 5000");
+    let ids: Vec<String> = {
+        let mut stmt = c.prepare(&sql)?;
+        let rows = stmt.query_map([arg], |r| r.get(0))?;
+        rows.collect::<Result<_, _>>()?
+    };
+    let today = region_date(now);
+    let mut out = Vec::with_capacity(ids.len());
+    for id in ids {
+        let Some(row) = c.partner_row(&id)? else {
+            continue;
+        };
+        let (n, last) = activity(c, &id, now)?;
         out.push(PartnerStatus {
-            partner_id: id,
-            name,
-            category: crate::platform::sql::enum_from(&cat)?,
-            city,
-            status,
-            convention_signed_at: signed
-                .as_deref()
-                .map(crate::platform::sql::parse_ts)
-                .transpose()?,
-            decision_reason: reason,
+            stage: row.stage(),
+            standing: standing(row.convention_facts(), today),
+            partner_id: row.id,
+            name: row.name,
+            category: row.category,
+            city: row.city,
+            status: row.status.as_str().to_owned(),
+            convention_signed_at: row.convention_signed_at,
+            convention_ends_on: row.convention_ends_on,
+            decision_reason: row.decision_reason,
             bons_plans_this_season: n,
             meets_bons_plans_minimum: n >= MIN_BONS_PLANS_PER_SEASON,
+            last_activity_at: last,
         });
     }
     Ok(out)
 }
 
-/// Storage and rules of partner onboarding.
-pub trait PartnersRepo: Send + Sync + 'static {
-    /// Records an application (partner `pending` + its account) and a code.
-    fn apply(
-        &self,
-        req: &ApplicationRequest,
-        siret: String,
-        phone: String,
-        password_hash: String,
-        code: &str,
-        now: DateTime<Utc>,
-    ) -> Result<(String, String), ServiceError>;
-    /// Stores a new code for the caller's structure; returns its phone.
-    fn new_code(
-        &self,
-        who: &Principal,
-        code: &str,
-        now: DateTime<Utc>,
-    ) -> Result<String, ServiceError>;
-    /// Signs the convention with the typed code.
-    fn sign(
-        &self,
-        who: &Principal,
-        code: &str,
-        now: DateTime<Utc>,
-    ) -> Result<PartnerStatus, ServiceError>;
-    /// The caller's structure.
-    fn my_status(&self, who: &Principal, now: DateTime<Utc>)
-    -> Result<PartnerStatus, ServiceError>;
-    /// Partners for the Region, optionally by status.
-    fn partners_for_region(
-        &self,
-        status: Option<&str>,
-        now: DateTime<Utc>,
-    ) -> Result<Vec<PartnerStatus>, ServiceError>;
-    /// The Region's decision.
-    fn decide(
-        &self,
-        id: &str,
-        d: &PartnerDecision,
-        now: DateTime<Utc>,
-    ) -> Result<PartnerStatus, ServiceError>;
-}
-
-impl PartnersRepo for SqliteStore {
-    fn apply(
-        &self,
-        req: &ApplicationRequest,
-        siret: String,
-        phone: String,
-        password_hash: String,
-        code: &str,
-        now: DateTime<Utc>,
-    ) -> Result<(String, String), ServiceError> {
-        let app = service::check_fields(req, siret, phone, password_hash, code, now)?;
-        self.db.write(move |c| service::apply(c, &app))
-    }
-
-    fn new_code(
-        &self,
-        who: &Principal,
-        code: &str,
-        now: DateTime<Utc>,
-    ) -> Result<String, ServiceError> {
-        let pid = service::own_partner(who)?;
-        let code = code.to_owned();
-        self.db
-            .write(move |c| service::new_code(c, &pid, &code, now))
-    }
-
-    fn sign(
-        &self,
-        who: &Principal,
-        code: &str,
-        now: DateTime<Utc>,
-    ) -> Result<PartnerStatus, ServiceError> {
-        let pid = service::own_partner(who)?;
-        let code = code.to_owned();
-        self.db
-            .write_outcome(move |c| service::sign(c, &pid, &code, now))
-    }
-
-    fn my_status(
-        &self,
-        who: &Principal,
-        now: DateTime<Utc>,
-    ) -> Result<PartnerStatus, ServiceError> {
-        let pid = service::own_partner(who)?;
-        self.db.read(move |c| {
-            statuses(c, "p.id = ?3", &pid, now)?
-                .into_iter()
-                .next()
-                .ok_or(ServiceError::NotFound("Partenaire"))
-        })
-    }
-
-    fn partners_for_region(
-        &self,
-        status: Option<&str>,
-        now: DateTime<Utc>,
-    ) -> Result<Vec<PartnerStatus>, ServiceError> {
-        let status = status.unwrap_or("").to_owned();
-        self.db
-            .read(move |c| statuses(c, "(?3 = '' OR p.status = ?3)", &status, now))
-    }
-
-    fn decide(
-        &self,
-        id: &str,
-        d: &PartnerDecision,
-        now: DateTime<Utc>,
-    ) -> Result<PartnerStatus, ServiceError> {
-        let decision = service::check_decision(d)?;
-        let id = id.to_owned();
-        self.db
-            .write(move |c| service::decide(c, &id, &decision, now))
-    }
-}
-
 impl PartnersTx for Connection {
-    fn email_taken(&self, email: &str) -> Result<bool, ServiceError> {
+    fn phone(&self, partner_id: &str) -> Result<Option<String>, ServiceError> {
         Ok(self
-            .query_row("SELECT 1 FROM accounts WHERE email = ?1", [email], |_| {
-                Ok(true)
-            })
+            .query_row(
+                "SELECT phone FROM partners WHERE id = ?1",
+                [partner_id],
+                |r| r.get(0),
+            )
             .optional()?
-            .unwrap_or(false))
-    }
-
-    fn insert_application(&self, a: &NewApplication) -> Result<(), ServiceError> {
-        self.exec(
-            "INSERT INTO partners (id, name, category, address, city, postal_code, latitude, longitude,
-             status, created_at, siret, phone, contact_name)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?13, ?9, ?10, ?11, ?12)",
-            params![
-                a.partner_id,
-                a.name,
-                a.category,
-                a.address,
-                a.city,
-                a.postal_code,
-                a.latitude,
-                a.longitude,
-                ts(a.created_at),
-                a.siret,
-                a.phone,
-                a.contact_name,
-                a.status.as_str()
-            ],
-        )?;
-        self.exec(
-            "INSERT INTO accounts (id, email, password_hash, role, display_name, partner_id, created_at,
-             email_verified_at) VALUES (?1, ?2, ?3, 'partner', ?4, ?5, ?6, ?6)",
-            params![
-                a.account_id,
-                a.email,
-                a.password_hash,
-                a.contact_name,
-                a.partner_id,
-                ts(a.created_at)
-            ],
-        )?;
-        self.exec(
-            "INSERT INTO convention_codes (partner_id, code_hash, expires_at, window_start, sends)
-             VALUES (?1, ?2, ?3, ?4, 1)",
-            params![
-                a.partner_id,
-                a.code_hash,
-                ts(a.code_expires_at),
-                ts(a.created_at)
-            ],
-        )?;
-        Ok(())
-    }
-
-    fn phone_and_signature(
-        &self,
-        partner_id: &str,
-    ) -> Result<(Option<String>, bool), ServiceError> {
-        let (phone, signed): (Option<String>, Option<String>) = self.one(
-            "SELECT phone, convention_signed_at FROM partners WHERE id = ?1",
-            [partner_id],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )?;
-        Ok((phone, signed.is_some()))
-    }
-
-    fn convention_signed(&self, partner_id: &str) -> Result<bool, ServiceError> {
-        let signed: Option<String> = self.one(
-            "SELECT convention_signed_at FROM partners WHERE id = ?1",
-            [partner_id],
-            |r| r.get(0),
-        )?;
-        Ok(signed.is_some())
+            .flatten())
     }
 
     fn store_code(
@@ -374,18 +208,6 @@ impl PartnersTx for Connection {
         Ok(())
     }
 
-    fn record_signature(&self, partner_id: &str, now: DateTime<Utc>) -> Result<(), ServiceError> {
-        self.exec(
-            "UPDATE partners SET convention_signed_at = ?2 WHERE id = ?1",
-            params![partner_id, ts(now)],
-        )?;
-        self.exec(
-            "DELETE FROM convention_codes WHERE partner_id = ?1",
-            [partner_id],
-        )?;
-        Ok(())
-    }
-
     fn decision_state(&self, partner_id: &str) -> Result<Option<(String, bool)>, ServiceError> {
         let row: Option<(String, Option<String>)> = self
             .query_row(
@@ -415,7 +237,7 @@ impl PartnersTx for Connection {
         partner_id: &str,
         now: DateTime<Utc>,
     ) -> Result<Option<PartnerStatus>, ServiceError> {
-        Ok(statuses(self, "p.id = ?3", partner_id, now)?
+        Ok(statuses(self, "p.id = ?1", partner_id, now)?
             .into_iter()
             .next())
     }
@@ -428,6 +250,7 @@ pub trait DirectoryRepo: Send + Sync + 'static {
         &self,
         q: Option<&str>,
         category: Option<PartnerCategory>,
+        today: NaiveDate,
     ) -> Result<Vec<Partner>, ServiceError>;
 }
 
@@ -436,18 +259,20 @@ impl DirectoryRepo for SqliteStore {
         &self,
         q: Option<&str>,
         category: Option<PartnerCategory>,
+        today: NaiveDate,
     ) -> Result<Vec<Partner>, ServiceError> {
         let pattern = format!("%{}%", q.unwrap_or("").trim().to_lowercase());
         let cat = category.map(|c| c.code().to_owned()).unwrap_or_default();
         self.db.read(move |c| {
-            let mut stmt = c.prepare(
+            let sql = format!(
                 "SELECT id, name, category, address, city, postal_code, latitude, longitude
-                 FROM partners WHERE status = ?3
+                 FROM partners p WHERE {in_force}
                  AND (lower(name) LIKE ?1 OR lower(city) LIKE ?1)
                  AND (?2 = '' OR category = ?2) ORDER BY name LIMIT 5000",
-            )?;
-            let validated = ConventionStatus::Validated.as_str();
-            let rows = stmt.query_map(params![pattern, cat, validated], |r| {
+                in_force = in_force_sql("p", 3)
+            );
+            let mut stmt = c.prepare_cached(&sql)?;
+            let rows = stmt.query_map(params![pattern, cat, today.to_string()], |r| {
                 let category: String = r.get(2)?;
                 Ok((
                     category,

@@ -7,38 +7,26 @@
 use chrono::DateTime;
 use chrono::Utc;
 use passregion_core::partner::CODE_VALIDITY;
-use passregion_core::partner::CodeError;
-use passregion_core::partner::check_code;
 use passregion_core::partner::may_send_code;
 use passregion_core::status::ConventionStatus;
 
 pub(crate) use crate::accounts::own_partner;
 
-use crate::accounts::error::AccountsError;
 use crate::cards::error::CardsError;
 use crate::error::ServiceError;
+use crate::partners::application::ApplicationsTx;
+use crate::partners::application_repo::ConventionsTx;
 use crate::partners::error::PartnersError;
-use crate::partners::model::ApplicationRequest;
 use crate::partners::model::PartnerDecision;
 use crate::partners::model::PartnerStatus;
-use crate::platform::db::Outcome;
-use crate::platform::sql::check_postal_code;
-use crate::platform::sql::new_id;
 use crate::platform::sql::require_text;
 use crate::platform::sql::sha256_hex;
 
 /// The storage of partner onboarding inside the writer's transaction. SQL
 /// only, no rule.
 pub(crate) trait PartnersTx {
-    /// Whether an account already uses the e-mail.
-    fn email_taken(&self, email: &str) -> Result<bool, ServiceError>;
-    /// Writes the partner, its account and its first code.
-    fn insert_application(&self, app: &NewApplication) -> Result<(), ServiceError>;
-    /// The partner's phone, and whether its convention is signed.
-    fn phone_and_signature(&self, partner_id: &str)
-    -> Result<(Option<String>, bool), ServiceError>;
-    /// Whether the partner's convention is signed.
-    fn convention_signed(&self, partner_id: &str) -> Result<bool, ServiceError>;
+    /// The partner's phone for codes.
+    fn phone(&self, partner_id: &str) -> Result<Option<String>, ServiceError>;
     /// Stores (or replaces) the partner's code, with its day's counts.
     fn store_code(
         &self,
@@ -57,8 +45,6 @@ pub(crate) trait PartnersTx {
     fn code(&self, partner_id: &str) -> Result<Option<(String, DateTime<Utc>, u32)>, ServiceError>;
     /// Counts one more failed attempt on the partner's code.
     fn count_code_attempt(&self, partner_id: &str) -> Result<(), ServiceError>;
-    /// Records the signature and deletes the code.
-    fn record_signature(&self, partner_id: &str, now: DateTime<Utc>) -> Result<(), ServiceError>;
     /// The partner's status and whether its convention is signed.
     fn decision_state(&self, partner_id: &str) -> Result<Option<(String, bool)>, ServiceError>;
     /// Stores the Region's decision.
@@ -74,88 +60,6 @@ pub(crate) trait PartnersTx {
         partner_id: &str,
         now: DateTime<Utc>,
     ) -> Result<Option<PartnerStatus>, ServiceError>;
-}
-
-/// A checked application, ready to be stored.
-#[derive(Debug)]
-pub(crate) struct NewApplication {
-    pub(crate) partner_id: String,
-    pub(crate) account_id: String,
-    pub(crate) name: String,
-    pub(crate) category: String,
-    pub(crate) address: String,
-    pub(crate) city: String,
-    pub(crate) postal_code: String,
-    pub(crate) latitude: f64,
-    pub(crate) longitude: f64,
-    pub(crate) siret: String,
-    pub(crate) phone: String,
-    pub(crate) contact_name: String,
-    pub(crate) email: String,
-    pub(crate) password_hash: String,
-    pub(crate) status: ConventionStatus,
-    pub(crate) code_hash: String,
-    pub(crate) code_expires_at: DateTime<Utc>,
-    pub(crate) created_at: DateTime<Utc>,
-}
-
-/// Checks the fields of an application stored as given (texts, postal code,
-/// coordinates in metropolitan France); the partner starts `pending`.
-pub(crate) fn check_fields(
-    req: &ApplicationRequest,
-    siret: String,
-    phone: String,
-    password_hash: String,
-    code: &str,
-    now: DateTime<Utc>,
-) -> Result<NewApplication, ServiceError> {
-    let name = require_text("name", &req.name, 120)?;
-    let address = require_text("address", &req.address, 200)?;
-    let city = require_text("city", &req.city, 80)?;
-    let contact_name = require_text("contact_name", &req.contact_name, 80)?;
-    let postal_code = check_postal_code(&req.postal_code)?;
-    let latitude = req.latitude.unwrap_or(45.76);
-    let longitude = req.longitude.unwrap_or(4.84);
-    if !(40.0..=52.0).contains(&latitude) || !(-6.0..=10.0).contains(&longitude) {
-        return Err(ServiceError::Invalid {
-            field: "latitude",
-            message: "Coordonnées hors de France métropolitaine.".into(),
-        });
-    }
-    Ok(NewApplication {
-        partner_id: new_id(),
-        account_id: new_id(),
-        name,
-        category: req.category.code().to_owned(),
-        address,
-        city,
-        postal_code,
-        latitude,
-        longitude,
-        siret,
-        phone,
-        contact_name,
-        email: req.email.trim().to_lowercase(),
-        password_hash,
-        status: ConventionStatus::Pending,
-        code_hash: sha256_hex(code.as_bytes()),
-        code_expires_at: now + CODE_VALIDITY,
-        created_at: now,
-    })
-}
-
-/// Stores a checked application unless its e-mail is taken; returns the
-/// partner's and the account's ids.
-pub(crate) fn apply(
-    tx: &dyn PartnersTx,
-    app: &NewApplication,
-) -> Result<(String, String), ServiceError> {
-    if tx.email_taken(&app.email)? {
-        return Err(ServiceError::Accounts(AccountsError::EmailTaken));
-    }
-    count_sms(tx, &app.phone, 0, app.created_at)?;
-    tx.insert_application(app)?;
-    Ok((app.partner_id.clone(), app.account_id.clone()))
 }
 
 /// The counts of an application's codes over its current day.
@@ -191,19 +95,22 @@ pub(crate) fn count_sms(
 /// returns the phone to send it to. At most `MAX_CODE_SENDS_PER_DAY` codes
 /// per application and `MAX_SMS_PER_PHONE_PER_DAY` SMS per number in a day;
 /// the wrong attempts of the day carry over to the new code.
-pub(crate) fn new_code(
-    tx: &dyn PartnersTx,
+pub(crate) fn new_code<T: PartnersTx + ApplicationsTx>(
+    tx: &T,
     partner_id: &str,
     code: &str,
     now: DateTime<Utc>,
 ) -> Result<String, ServiceError> {
-    let (phone, signed) = tx.phone_and_signature(partner_id)?;
-    if signed {
-        return Err(ServiceError::Partners(
-            PartnersError::ConventionAlreadySigned,
-        ));
+    match tx.latest_convention(partner_id)? {
+        None => return Err(PartnersError::NothingToSign.into()),
+        Some(c) if c.signed_at.is_some() => {
+            return Err(PartnersError::ConventionAlreadySigned.into());
+        }
+        Some(_) => {}
     }
-    let phone = phone.ok_or(ServiceError::NotFound("Téléphone"))?;
+    let phone = tx
+        .phone(partner_id)?
+        .ok_or(ServiceError::NotFound("Téléphone"))?;
     let window = match tx.code_window(partner_id)? {
         Some(w) if now - w.start < CODE_WINDOW => w,
         _ => CodeWindow {
@@ -223,33 +130,6 @@ pub(crate) fn new_code(
         },
     )?;
     Ok(phone)
-}
-
-/// Signs the convention with the typed code (core `check_code`); a wrong,
-/// expired or exhausted code is refused and its attempt still committed.
-pub(crate) fn sign(
-    tx: &dyn PartnersTx,
-    partner_id: &str,
-    typed: &str,
-    now: DateTime<Utc>,
-) -> Result<Outcome<PartnerStatus>, ServiceError> {
-    let refuse = |e: PartnersError| Ok(Outcome::CommitAndRefuse(ServiceError::Partners(e)));
-    if tx.convention_signed(partner_id)? {
-        return refuse(PartnersError::ConventionAlreadySigned);
-    }
-    let Some((expected, expires, attempts)) = tx.code(partner_id)? else {
-        return refuse(PartnersError::Code(CodeError::Expired));
-    };
-    let typed = sha256_hex(typed.trim().as_bytes());
-    if let Err(e) = check_code(&typed, &expected, expires, attempts, now) {
-        tx.count_code_attempt(partner_id)?;
-        return refuse(PartnersError::Code(e));
-    }
-    tx.record_signature(partner_id, now)?;
-    Ok(Outcome::from(
-        tx.partner_status(partner_id, now)?
-            .ok_or(ServiceError::NotFound("Partenaire")),
-    ))
 }
 
 /// A decision checked before the transaction.
@@ -279,8 +159,8 @@ pub(crate) fn check_decision(d: &PartnerDecision) -> Result<CheckedDecision, Ser
 
 /// The Region validates (the convention must be signed) or rejects a
 /// pending partner.
-pub(crate) fn decide(
-    tx: &dyn PartnersTx,
+pub(crate) fn decide<T: PartnersTx + ConventionsTx>(
+    tx: &T,
     partner_id: &str,
     d: &CheckedDecision,
     now: DateTime<Utc>,
@@ -300,6 +180,13 @@ pub(crate) fn decide(
         ConventionStatus::Rejected
     };
     tx.set_partner_status(partner_id, next, d.reason.as_deref())?;
+    tx.mark_decided(partner_id, now)?;
+    let message = match &d.reason {
+        _ if d.validate => "Votre demande de partenariat PASS'Région est validée : vous pouvez accepter la carte.".to_owned(),
+        Some(r) => format!("Votre demande de partenariat PASS'Région est refusée : {r}"),
+        None => "Votre demande de partenariat PASS'Région est refusée.".to_owned(),
+    };
+    tx.add_notice(partner_id, &message, now)?;
     tx.partner_status(partner_id, now)?
         .ok_or(ServiceError::NotFound("Partenaire"))
 }

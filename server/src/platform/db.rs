@@ -58,6 +58,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0012_email_verification",
         include_str!("../../migrations/0012_email_verification.sql"),
     ),
+    (
+        "0013_partner_applications",
+        include_str!("../../migrations/0013_partner_applications.sql"),
+    ),
 ];
 
 /// Most write closures committed together.

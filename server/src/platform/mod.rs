@@ -3,6 +3,7 @@
 pub mod backup;
 pub mod catalogues;
 pub mod db;
+pub mod files;
 pub mod disk;
 pub mod idempotency;
 pub mod keys;

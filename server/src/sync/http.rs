@@ -65,10 +65,13 @@ pub async fn enrol_device(
     responses((status = 200, body = PushResponse), (status = 403, body = ApiError), (status = 422, body = ApiError)), security(("bearer" = [])))]
 pub async fn sync_push(
     State(s): State<AppState>,
-    PartnerStaff(p): PartnerStaff,
+    crate::accounts::session::Auth(p): crate::accounts::session::Auth,
     headers: HeaderMap,
     Body(body): Body,
 ) -> Result<Json<PushResponse>, ApiError> {
+    // A partner in force, or one terminated whose earlier offline debits
+    // are still within the grace (checked with the pusher below).
+    crate::accounts::require_role(&p, crate::accounts::model::Role::Partner)?;
     let (req, _) = parse_json::<PushRequest>(&headers, &body)?;
     if req.items.len() > MAX_PUSH_ITEMS {
         return Err(ServiceError::Invalid {

@@ -105,7 +105,28 @@ impl SyncRepo for SqliteStore {
         items: Vec<PushItem>,
         now: DateTime<Utc>,
     ) -> Result<Vec<ItemResult>, ServiceError> {
-        let pusher = service::check_pusher(who, &self.policy)?;
+        // A terminated partner's day of termination, for the grace of the
+        // offline debits made before it.
+        let terminated = match &who.partner {
+            Some((pid, _, false)) => {
+                let pid = pid.clone();
+                self.db.read(move |c| {
+                    let day: Option<String> = c
+                        .query_row(
+                            "SELECT terminates_on FROM partners WHERE id = ?1 AND status = 'validated'",
+                            [&pid],
+                            |r| r.get(0),
+                        )
+                        .optional()?
+                        .flatten();
+                    day.as_deref()
+                        .map(crate::platform::sql::parse_date)
+                        .transpose()
+                })?
+            }
+            _ => None,
+        };
+        let pusher = service::check_pusher(who, &self.policy, terminated, now)?;
         let chunk = self.policy.push_chunk.max(1);
         let mut results = Vec::with_capacity(items.len());
         let mut items = items.into_iter().peekable();

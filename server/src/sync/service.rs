@@ -32,6 +32,7 @@ use crate::debits::card::CardRow;
 use crate::debits::error::DebitsError;
 use crate::debits::service::DebitTx;
 use crate::error::ServiceError;
+use crate::partners::error::PartnersError;
 use crate::platform::catalogues::Catalogues;
 use crate::platform::sql::new_id;
 use crate::platform::sql::require_text;
@@ -212,6 +213,9 @@ pub(crate) struct Pusher {
     pub(crate) account_id: String,
     pub(crate) caps: PartnerCaps,
     pub(crate) guarantee_cents: i64,
+    /// Set when the convention was terminated from that day: only debits
+    /// made before it, pushed within the core's `TERMINATION_GRACE`, pass.
+    pub(crate) terminated_on: Option<chrono::NaiveDate>,
 }
 
 /// A refusal as an item result.
@@ -272,15 +276,33 @@ pub(crate) fn enrol(
     Ok(device.id)
 }
 
-/// Checks who pushes: a partner whose convention is in force.
-pub(crate) fn check_pusher(who: &Principal, policy: &Policy) -> Result<Pusher, ServiceError> {
-    let (partner_id, category) = partner_of(who)?;
+/// Checks who pushes: a partner whose convention is in force, or one
+/// terminated from `terminated_on` still within the grace of its earlier
+/// offline debits (`terminated`: that day, read by the caller).
+pub(crate) fn check_pusher(
+    who: &Principal,
+    policy: &Policy,
+    terminated: Option<chrono::NaiveDate>,
+    now: DateTime<Utc>,
+) -> Result<Pusher, ServiceError> {
+    let (partner_id, category, terminated_on) = match (partner_of(who), &who.partner, terminated) {
+        (Ok((id, cat)), _, _) => (id.to_owned(), cat, None),
+        (
+            Err(ServiceError::Partners(PartnersError::PartnerNotValidated)),
+            Some((id, cat, _)),
+            Some(day),
+        ) if passregion_core::application::pushes_within_grace(now, day) => {
+            (id.clone(), *cat, Some(day))
+        }
+        (Err(e), _, _) => return Err(e),
+    };
     Ok(Pusher {
-        partner_id: partner_id.to_owned(),
+        partner_id,
         category,
         account_id: who.account_id.clone(),
         caps: policy.partner_caps,
         guarantee_cents: policy.offline_guarantee_cents,
+        terminated_on,
     })
 }
 
@@ -425,6 +447,16 @@ pub(crate) fn apply_one(
             stored.http_status = 200;
         }
         return Ok(stored);
+    }
+    // After a termination, only what was made before it, within the grace.
+    if let Some(day) = who.terminated_on
+        && !passregion_core::application::offline_debit_within_grace(it.item.scanned_at, now, day)
+    {
+        return Ok(reject(
+            id,
+            "convention_resiliee",
+            "Débit fait après la résiliation de la convention (ou transmis après le délai de grâce) : refusé.",
+        ));
     }
     // The device belongs to the partner pushing.
     if tx.device_partner(&it.item.device_id)?.as_deref() != Some(partner_id) {

@@ -44,7 +44,6 @@ use passregion_core::clock::FixedClock;
 use passregion_server::AppState;
 use passregion_server::Config;
 use passregion_server::Server;
-use passregion_server::accounts::model::Principal;
 use passregion_server::accounts::model::Role;
 use passregion_server::accounts::repo::NewAccount;
 use passregion_server::state::Storage;
@@ -361,45 +360,41 @@ impl TestApp {
             category.code().replace('_', "-"),
             uuid::Uuid::new_v4()
         );
-        let req = serde_json::from_value(json!({
-            "name": name,
-            "category": category.code(),
-            "siret": "73282932000074",
-            "address": "1 rue des Tests",
-            "city": "Lyon",
-            "postal_code": "69001",
-            "latitude": latitude,
-            "longitude": longitude,
-            "contact_name": "Accueil",
-            "email": email,
-            "phone": "06 12 34 56 78",
-            "password": PASSWORD,
-            "accept_conditions": true
-        }))
-        .unwrap();
-        let decision = serde_json::from_value(json!({"validate": true})).unwrap();
         let store = self.store().clone();
-        let now = self.now();
-        let hash = password_hash();
+        let (db, now, hash) = (self.state.db.clone(), self.now(), password_hash());
+        let (name, email2) = (name.to_owned(), email.clone());
         tokio::task::spawn_blocking(move || {
-            let (partner_id, account_id) = store
-                .apply(
-                    &req,
-                    "73282932000074".into(),
-                    "+33612345678".into(),
-                    hash,
-                    "123456",
-                    now,
-                )
+            let pid = uuid::Uuid::now_v7().to_string();
+            let pid2 = pid.clone();
+            db.write(move |c| {
+                c.execute(
+                    "INSERT INTO partners (id, name, category, address, city, postal_code, latitude,
+                     longitude, status, convention_signed_at, created_at, siret, phone, contact_name,
+                     iban, bic, submitted_at) VALUES (?1, ?2, ?3, '1 rue des Tests', 'Lyon', '69001',
+                     ?4, ?5, 'validated', ?6, ?6, '73282932000074', '+33612345678', 'Accueil',
+                     'FR7630006000011234567890189', 'AGRIFRPP', ?6)",
+                    rusqlite::params![
+                        pid2,
+                        name,
+                        category.code(),
+                        latitude,
+                        longitude,
+                        passregion_server::platform::sql::ts(now)
+                    ],
+                )?;
+                Ok(())
+            })
+            .unwrap();
+            store
+                .create_account(passregion_server::accounts::repo::NewAccount {
+                    email: email2,
+                    password_hash: hash,
+                    role: Role::Partner,
+                    display_name: "Accueil".into(),
+                    partner_id: Some(pid),
+                    establishment_id: None,
+                })
                 .unwrap();
-            let staff = Principal {
-                account_id,
-                role: Role::Partner,
-                partner: Some((partner_id.clone(), category, false)),
-                establishment_id: None,
-            };
-            store.sign(&staff, "123456", now).unwrap();
-            store.decide(&partner_id, &decision, now).unwrap();
         })
         .await
         .unwrap();
@@ -480,6 +475,91 @@ impl TestApp {
         (youth, card)
     }
 
+    /// Starts a partner application for `email` (structure `name`, a
+    /// bookshop) and follows the link mailed; returns the applicant's
+    /// client on its draft.
+    pub async fn applicant(&self, email: &str, name: &str) -> Client {
+        let mut c = self.client();
+        let r = c
+            .post(
+                "/api/partners/applications",
+                &json!({"name": name, "category": "librairie", "contact_name": "Claire Martin",
+                        "email": email, "password": PASSWORD}),
+            )
+            .await;
+        assert_eq!(r.status, 202, "{}", r.body);
+        let token = self.verification_token(email).expect("a confirmation link");
+        let r = c
+            .post("/api/auth/verify-email", &json!({"token": token}))
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        c.token = Some(r.body["token"].as_str().unwrap().to_owned());
+        c
+    }
+
+    /// Fills an applicant's draft (a valid identity, the phone `phone`) and
+    /// uploads a Kbis (PDF) and a RIB (JPEG).
+    pub async fn fill_application(&self, c: &Client, phone: &str) {
+        let r = c
+            .put(
+                "/api/partner/application",
+                &json!({"siret": "73282932000074", "address": "12 rue d'Austerlitz", "city": "Lyon",
+                        "postal_code": "69004", "latitude": 45.774, "longitude": 4.832,
+                        "phone": phone, "iban": "FR76 3000 6000 0112 3456 7890 189", "bic": "AGRIFRPP"}),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        for (kind, name, bytes) in [
+            ("kbis_statuts", "kbis.pdf", tiny_pdf()),
+            ("rib", "rib.jpg", tiny_jpeg()),
+        ] {
+            let r = c
+                .upload(
+                    &format!("/api/partner/application/documents?kind={kind}&filename={name}"),
+                    bytes,
+                )
+                .await;
+            assert_eq!(r.status, 201, "{}", r.body);
+        }
+    }
+
+    /// Sends an applicant's application under the current CGP (the code
+    /// goes to the SMS outbox).
+    pub async fn submit_application(&self, c: &Client) -> Resp {
+        let version = self.get("/api/cgp").await.body["version"].clone();
+        c.post(
+            "/api/partner/application/submit",
+            &json!({"cgp_version": version}),
+        )
+        .await
+    }
+
+    /// A partner that applied, signed and was validated by the Region
+    /// (`region`); returns its client and id.
+    pub async fn validated_applicant(&self, email: &str, region: &Client) -> (Client, String) {
+        let c = self.applicant(email, "Librairie des Canuts").await;
+        self.fill_application(&c, "06 12 34 56 78").await;
+        let r = self.submit_application(&c).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        let r = c
+            .post(
+                "/api/partner/convention/sign",
+                &json!({"code": self.last_sms_code()}),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        let pid = r.body["partner_id"].as_str().unwrap().to_owned();
+        let r = region
+            .post(
+                &format!("/api/region/partners/{pid}/decision"),
+                &json!({"validate": true}),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        // A fresh session sees the new standing at once.
+        (self.login(email).await, pid)
+    }
+
     /// The last code written to the SMS outbox.
     pub fn last_sms_code(&self) -> String {
         let log = std::fs::read_to_string(self.data_dir.join("sms-outbox.log")).unwrap();
@@ -504,6 +584,8 @@ pub struct Resp {
     pub content_type: String,
     /// Every header.
     pub headers: HeaderMap,
+    /// The raw body.
+    pub bytes: Vec<u8>,
 }
 
 impl Resp {
@@ -555,6 +637,7 @@ impl Client {
             body: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
             content_type,
             headers,
+            bytes: bytes.to_vec(),
         }
     }
 
@@ -570,6 +653,33 @@ impl Client {
             path,
             &[("content-type", "application/json")],
             serde_json::to_vec(body).unwrap(),
+        )
+        .await
+    }
+
+    /// PUT JSON.
+    pub async fn put(&self, path: &str, body: &Value) -> Resp {
+        self.send(
+            Method::PUT,
+            path,
+            &[("content-type", "application/json")],
+            serde_json::to_vec(body).unwrap(),
+        )
+        .await
+    }
+
+    /// DELETE.
+    pub async fn delete(&self, path: &str) -> Resp {
+        self.send(Method::DELETE, path, &[], Vec::new()).await
+    }
+
+    /// POST a file's bytes (an upload).
+    pub async fn upload(&self, path: &str, body: Vec<u8>) -> Resp {
+        self.send(
+            Method::POST,
+            path,
+            &[("content-type", "application/octet-stream")],
+            body,
         )
         .await
     }
@@ -609,6 +719,19 @@ impl Client {
         )
         .await
     }
+}
+
+/// A small PDF (its header and its end marker).
+pub fn tiny_pdf() -> Vec<u8> {
+    b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n".to_vec()
+}
+
+/// A small JPEG (start and end markers around a JFIF header).
+pub fn tiny_jpeg() -> Vec<u8> {
+    let mut v = vec![0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10];
+    v.extend_from_slice(b"JFIF\0\x01\x01\0\0\x01\0\x01\0\0");
+    v.extend_from_slice(&[0xFF, 0xD9]);
+    v
 }
 
 /// The JSON helpers are the spawned-binary tests' own.

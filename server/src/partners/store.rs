@@ -1,0 +1,473 @@
+//! The partners repository the handlers call: each method runs one rule of
+//! `partners::{application, convention, service}` in a read or a write job.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use passregion_core::application::{DocumentKind, valid_bic, valid_iban};
+use passregion_core::partner::{MIN_BONS_PLANS_PER_SEASON, valid_siret};
+use passregion_core::season::region_date;
+
+use crate::accounts::model::Principal;
+use crate::error::ServiceError;
+use crate::partners::application::{self, ApplicationsTx, DocumentRef, RequiredDocuments};
+use crate::partners::application_repo::ConventionsTx;
+use crate::partners::convention::{self, TerminatedBy};
+use crate::partners::model::{
+    ApplicationDocument, ApplicationDraft, ApplicationView, Cgp, PartnerDecision, PartnerStatus,
+    RegionPartnerRecord, Termination,
+};
+use crate::partners::repo::{activity, statuses};
+use crate::partners::service::{self, own_partner};
+use crate::platform::db::Cached;
+use rusqlite::OptionalExtension;
+use crate::platform::files::DocumentStore;
+use crate::platform::sql::new_id;
+use crate::platform::store::SqliteStore;
+
+/// What the partner rules need besides the database.
+#[derive(Clone)]
+pub struct PartnerFiles {
+    /// Documents and convention PDFs, by hash.
+    pub files: Arc<DocumentStore>,
+    /// Documents asked per category.
+    pub required: Arc<RequiredDocuments>,
+}
+
+/// Storage and rules of partner applications and conventions.
+pub trait PartnersRepo: Send + Sync + 'static {
+    /// The partner's application as it stands.
+    fn application(
+        &self,
+        partner_id: &str,
+        pf: &PartnerFiles,
+        now: DateTime<Utc>,
+    ) -> Result<ApplicationView, ServiceError>;
+    /// Saves fields of the caller's draft.
+    fn save_draft(
+        &self,
+        who: &Principal,
+        draft: ApplicationDraft,
+        pf: &PartnerFiles,
+        now: DateTime<Utc>,
+    ) -> Result<ApplicationView, ServiceError>;
+    /// Adds a document to the caller's draft (its bytes already checked
+    /// and stored by hash).
+    fn add_document(
+        &self,
+        who: &Principal,
+        doc: ApplicationDocument,
+    ) -> Result<ApplicationDocument, ServiceError>;
+    /// Removes a document from the caller's draft.
+    fn remove_document(
+        &self,
+        who: &Principal,
+        id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), ServiceError>;
+    /// A document, for its owner or the Region.
+    fn document(&self, who: &Principal, id: &str) -> Result<DocumentRef, ServiceError>;
+    /// The hash of a partner's newest convention PDF (the signed one once signed).
+    fn convention_pdf(&self, partner_id: &str) -> Result<String, ServiceError>;
+    /// The current CGP.
+    fn cgp(&self) -> Result<Cgp, ServiceError>;
+    /// Publishes `cgp` when no version is published yet (first start).
+    fn ensure_cgp(&self, cgp: Cgp, now: DateTime<Utc>) -> Result<(), ServiceError>;
+    /// Publishes a CGP version (and its convention model's term); whether it is new.
+    fn publish_cgp(&self, cgp: Cgp, now: DateTime<Utc>) -> Result<bool, ServiceError>;
+    /// Sends the caller's application (or signs up for the next model when
+    /// `renewal`) and stores a code; returns the phone to text.
+    fn submit(
+        &self,
+        who: &Principal,
+        cgp_version: &str,
+        renewal: bool,
+        code: &str,
+        pf: &PartnerFiles,
+        now: DateTime<Utc>,
+    ) -> Result<String, ServiceError>;
+    /// Stores a new code for the caller's convention; returns its phone.
+    fn new_code(
+        &self,
+        who: &Principal,
+        code: &str,
+        now: DateTime<Utc>,
+    ) -> Result<String, ServiceError>;
+    /// Signs the caller's convention with the typed code.
+    fn sign(
+        &self,
+        who: &Principal,
+        code: &str,
+        pf: &PartnerFiles,
+        now: DateTime<Utc>,
+    ) -> Result<(), ServiceError>;
+    /// The caller's structure.
+    fn my_status(&self, who: &Principal, now: DateTime<Utc>)
+    -> Result<PartnerStatus, ServiceError>;
+    /// Partners for the Region, optionally by status.
+    fn partners_for_region(
+        &self,
+        status: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<PartnerStatus>, ServiceError>;
+    /// A partner's record for the Region.
+    fn region_record(
+        &self,
+        partner_id: &str,
+        pf: &PartnerFiles,
+        now: DateTime<Utc>,
+    ) -> Result<RegionPartnerRecord, ServiceError>;
+    /// The Region takes up a signed application.
+    fn start_instruction(&self, partner_id: &str, now: DateTime<Utc>)
+    -> Result<(), ServiceError>;
+    /// The Region's decision; returns the message told to the partner.
+    fn decide(
+        &self,
+        id: &str,
+        d: &PartnerDecision,
+        now: DateTime<Utc>,
+    ) -> Result<PartnerStatus, ServiceError>;
+    /// Suspends (`Some(reason)`) or reinstates (`None`); returns the message told.
+    fn suspend(
+        &self,
+        partner_id: &str,
+        reason: Option<String>,
+        now: DateTime<Utc>,
+    ) -> Result<String, ServiceError>;
+    /// Terminates; returns the message told.
+    fn terminate(
+        &self,
+        partner_id: &str,
+        by: TerminatedBy,
+        t: Termination,
+        now: DateTime<Utc>,
+    ) -> Result<String, ServiceError>;
+    /// The manager's e-mail and the phone of a partner (to tell it).
+    fn contacts(&self, partner_id: &str) -> Result<(Option<String>, Option<String>), ServiceError>;
+}
+
+fn current_version(c: &rusqlite::Connection) -> Result<Option<String>, ServiceError> {
+    Ok(c.current_cgp()?.map(|g| g.version))
+}
+
+impl PartnersRepo for SqliteStore {
+    fn application(
+        &self,
+        partner_id: &str,
+        pf: &PartnerFiles,
+        now: DateTime<Utc>,
+    ) -> Result<ApplicationView, ServiceError> {
+        let (pid, required) = (partner_id.to_owned(), pf.required.clone());
+        self.db.read(move |c| {
+            let cgp = current_version(c)?;
+            application::view(c, &pid, &required, cgp.as_deref(), region_date(now))
+        })
+    }
+
+    fn save_draft(
+        &self,
+        who: &Principal,
+        draft: ApplicationDraft,
+        pf: &PartnerFiles,
+        now: DateTime<Utc>,
+    ) -> Result<ApplicationView, ServiceError> {
+        let pid = crate::accounts::partner_manager(who)?;
+        let required = pf.required.clone();
+        self.db.write(move |c| {
+            let mut row = c
+                .partner_row(&pid)?
+                .ok_or(ServiceError::NotFound("Partenaire"))?;
+            application::editable(&row)?;
+            application::apply_draft(&mut row, &draft)?;
+            c.save_draft(&row)?;
+            let cgp = current_version(c)?;
+            application::view(c, &pid, &required, cgp.as_deref(), region_date(now))
+        })
+    }
+
+    fn add_document(
+        &self,
+        who: &Principal,
+        doc: ApplicationDocument,
+    ) -> Result<ApplicationDocument, ServiceError> {
+        let pid = crate::accounts::partner_manager(who)?;
+        let account = who.account_id.clone();
+        self.db.write(move |c| {
+            let row = c
+                .partner_row(&pid)?
+                .ok_or(ServiceError::NotFound("Partenaire"))?;
+            application::editable(&row)?;
+            if c.documents(&pid)?.len() >= 20 {
+                return Err(ServiceError::Invalid {
+                    field: "file",
+                    message: "20 documents au plus par demande.".into(),
+                });
+            }
+            c.insert_document(&pid, &account, &doc)?;
+            Ok(doc)
+        })
+    }
+
+    fn remove_document(
+        &self,
+        who: &Principal,
+        id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), ServiceError> {
+        let pid = crate::accounts::partner_manager(who)?;
+        let id = id.to_owned();
+        self.db.write(move |c| {
+            let row = c
+                .partner_row(&pid)?
+                .ok_or(ServiceError::NotFound("Partenaire"))?;
+            application::editable(&row)?;
+            if !c.remove_document(&pid, &id, now)? {
+                return Err(ServiceError::NotFound("Document"));
+            }
+            Ok(())
+        })
+    }
+
+    fn document(&self, who: &Principal, id: &str) -> Result<DocumentRef, ServiceError> {
+        let id = id.to_owned();
+        let found = self.db.read(move |c| c.document_ref(&id))?;
+        let doc = found.ok_or(ServiceError::NotFound("Document"))?;
+        let allowed = match who.role {
+            crate::accounts::model::Role::Region => true,
+            crate::accounts::model::Role::Partner => {
+                own_partner(who).is_ok_and(|p| p == doc.partner_id)
+            }
+            _ => false,
+        };
+        // Another partner's document does not exist for the caller.
+        allowed
+            .then_some(doc)
+            .ok_or(ServiceError::NotFound("Document"))
+    }
+
+    fn convention_pdf(&self, partner_id: &str) -> Result<String, ServiceError> {
+        let pid = partner_id.to_owned();
+        self.db.read(move |c| {
+            let conv = c
+                .latest_convention(&pid)?
+                .ok_or(ServiceError::NotFound("Convention"))?;
+            Ok(conv.signed_document_sha256.unwrap_or(conv.document_sha256))
+        })
+    }
+
+    fn cgp(&self) -> Result<Cgp, ServiceError> {
+        self.db
+            .read(|c| c.current_cgp()?.ok_or(ServiceError::NotFound("CGP")))
+    }
+
+    fn ensure_cgp(&self, cgp: Cgp, now: DateTime<Utc>) -> Result<(), ServiceError> {
+        self.db.write(move |c| {
+            if c.current_cgp()?.is_none() {
+                c.insert_cgp(&cgp, now)?;
+            }
+            Ok(())
+        })
+    }
+
+    fn publish_cgp(&self, cgp: Cgp, now: DateTime<Utc>) -> Result<bool, ServiceError> {
+        self.db.write(move |c| c.insert_cgp(&cgp, now))
+    }
+
+    fn submit(
+        &self,
+        who: &Principal,
+        cgp_version: &str,
+        renewal: bool,
+        code: &str,
+        pf: &PartnerFiles,
+        now: DateTime<Utc>,
+    ) -> Result<String, ServiceError> {
+        let pid = crate::accounts::partner_manager(who)?;
+        let (account, version, code) = (
+            who.account_id.clone(),
+            cgp_version.to_owned(),
+            code.to_owned(),
+        );
+        let (files, required) = (pf.files.clone(), pf.required.clone());
+        self.db.write(move |c| {
+            let today = region_date(now);
+            if renewal {
+                convention::renew(c, &pid, &account, &version, &files, today, now)?;
+            } else {
+                convention::submit(c, &pid, &account, &version, &required, &files, today, now)?;
+            }
+            service::new_code(c, &pid, &code, now)
+        })
+    }
+
+    fn new_code(
+        &self,
+        who: &Principal,
+        code: &str,
+        now: DateTime<Utc>,
+    ) -> Result<String, ServiceError> {
+        let pid = crate::accounts::partner_manager(who)?;
+        let code = code.to_owned();
+        self.db
+            .write(move |c| service::new_code(c, &pid, &code, now))
+    }
+
+    fn sign(
+        &self,
+        who: &Principal,
+        code: &str,
+        pf: &PartnerFiles,
+        now: DateTime<Utc>,
+    ) -> Result<(), ServiceError> {
+        let pid = crate::accounts::partner_manager(who)?;
+        let (code, files) = (code.to_owned(), pf.files.clone());
+        self.db
+            .write_outcome(move |c| convention::sign(c, &pid, &code, &files, now))
+    }
+
+    fn my_status(
+        &self,
+        who: &Principal,
+        now: DateTime<Utc>,
+    ) -> Result<PartnerStatus, ServiceError> {
+        let pid = own_partner(who)?;
+        self.db.read(move |c| {
+            statuses(c, "p.id = ?1", &pid, now)?
+                .into_iter()
+                .next()
+                .ok_or(ServiceError::NotFound("Partenaire"))
+        })
+    }
+
+    fn partners_for_region(
+        &self,
+        status: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<PartnerStatus>, ServiceError> {
+        let status = status.unwrap_or("").to_owned();
+        self.db
+            .read(move |c| statuses(c, "(?1 = '' OR p.status = ?1)", &status, now))
+    }
+
+    fn region_record(
+        &self,
+        partner_id: &str,
+        pf: &PartnerFiles,
+        now: DateTime<Utc>,
+    ) -> Result<RegionPartnerRecord, ServiceError> {
+        let (pid, required) = (partner_id.to_owned(), pf.required.clone());
+        self.db.read(move |c| {
+            let row = c
+                .partner_row(&pid)?
+                .ok_or(ServiceError::NotFound("Partenaire"))?;
+            let cgp = current_version(c)?;
+            let application = application::view(c, &pid, &required, cgp.as_deref(), region_date(now))?;
+            let email: Option<String> = c
+                .one(
+                    "SELECT email FROM accounts WHERE partner_id = ?1 ORDER BY created_at LIMIT 1",
+                    [&pid],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            let (n, last) = activity(c, &pid, now)?;
+            Ok(RegionPartnerRecord {
+                application,
+                email: email.unwrap_or_default(),
+                siret_valid: row.siret.as_deref().and_then(valid_siret).is_some(),
+                iban_valid: row.iban.as_deref().and_then(valid_iban).is_some(),
+                bic_valid: row
+                    .bic
+                    .as_deref()
+                    .and_then(|b| valid_bic(b, row.iban.as_deref()))
+                    .is_some(),
+                iban: row.iban,
+                bons_plans_this_season: n,
+                bons_plans_minimum: MIN_BONS_PLANS_PER_SEASON,
+                last_activity_at: last,
+            })
+        })
+    }
+
+    fn start_instruction(
+        &self,
+        partner_id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), ServiceError> {
+        let pid = partner_id.to_owned();
+        self.db
+            .write(move |c| convention::start_instruction(c, &pid, now))
+    }
+
+    fn decide(
+        &self,
+        id: &str,
+        d: &PartnerDecision,
+        now: DateTime<Utc>,
+    ) -> Result<PartnerStatus, ServiceError> {
+        let decision = service::check_decision(d)?;
+        let id = id.to_owned();
+        self.db
+            .write(move |c| service::decide(c, &id, &decision, now))
+    }
+
+    fn suspend(
+        &self,
+        partner_id: &str,
+        reason: Option<String>,
+        now: DateTime<Utc>,
+    ) -> Result<String, ServiceError> {
+        let pid = partner_id.to_owned();
+        self.db.write(move |c| match &reason {
+            Some(r) => convention::suspend(c, &pid, r, region_date(now), now),
+            None => convention::reinstate(c, &pid, now),
+        })
+    }
+
+    fn terminate(
+        &self,
+        partner_id: &str,
+        by: TerminatedBy,
+        t: Termination,
+        now: DateTime<Utc>,
+    ) -> Result<String, ServiceError> {
+        let pid = partner_id.to_owned();
+        self.db.write(move |c| {
+            convention::terminate(c, &pid, by, &t.reason, t.effective_on, region_date(now), now)
+        })
+    }
+
+    fn contacts(&self, partner_id: &str) -> Result<(Option<String>, Option<String>), ServiceError> {
+        let pid = partner_id.to_owned();
+        self.db.read(move |c| {
+            let email: Option<String> = c
+                .one(
+                    "SELECT email FROM accounts WHERE partner_id = ?1 AND email_verified_at IS NOT NULL
+                     ORDER BY created_at LIMIT 1",
+                    [&pid],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            let phone = crate::partners::service::PartnersTx::phone(c, &pid)?;
+            Ok((email, phone))
+        })
+    }
+}
+
+/// A document's metadata once its bytes are stored.
+pub(crate) fn new_document(
+    kind: DocumentKind,
+    filename: String,
+    stored: &crate::platform::files::StoredFile,
+    now: DateTime<Utc>,
+) -> ApplicationDocument {
+    ApplicationDocument {
+        id: new_id(),
+        kind,
+        label: kind.label().to_owned(),
+        filename,
+        content_type: stored.kind.content_type().to_owned(),
+        size_bytes: stored.size,
+        sha256: stored.sha256.clone(),
+        uploaded_at: now,
+    }
+}
