@@ -15,6 +15,9 @@ pub enum PartnersError {
     /// Validation needs the signed convention.
     #[error("convention not signed")]
     ConventionNotSigned,
+    /// The SMS gateway refused the message or could not be reached.
+    #[error("SMS gateway unavailable")]
+    SmsUnavailable,
     /// The SMS code was refused.
     #[error(transparent)]
     Code(#[from] CodeError),

@@ -18,5 +18,6 @@ mod online_scan;
 mod password_reset;
 mod rules;
 mod sms;
+mod sms_gateway;
 mod smtp;
 mod trust;
