@@ -126,7 +126,7 @@ impl Server {
         let partner_files = crate::partners::store::PartnerFiles {
             files: Arc::new(crate::platform::files::DocumentStore::new(
                 config.data_dir.join("documents"),
-                crate::platform::files::DEFAULT_MAX_DOCUMENT_MIB * 1024 * 1024,
+                config.max_document_mib.max(1) * 1024 * 1024,
             )),
             required: Arc::new(required),
         };
@@ -147,9 +147,7 @@ impl Server {
             partner_caps,
             mailer: mailer(&config)?,
             public_url: config.public_url.clone().unwrap_or_default(),
-            sms: Arc::new(crate::partners::sms::FileSms::new(
-                config.data_dir.join("sms-outbox.log"),
-            )),
+            sms: sms_sender(&config)?,
             store: store.clone(),
             clock,
             catalogues,
@@ -297,6 +295,22 @@ pub fn mailer(config: &Config) -> anyhow::Result<Arc<dyn crate::platform::mail::
         )?),
         None => Arc::new(crate::platform::mail::FileMailer::new(
             config.data_dir.join("mail-outbox"),
+        )),
+    })
+}
+
+/// The SMS sender of the configuration: the gateway of `--sms-url`, or the
+/// demo's file outbox (`DATA_DIR/sms-outbox.log`).
+pub fn sms_sender(config: &Config) -> anyhow::Result<Arc<dyn crate::partners::sms::SmsSender>> {
+    Ok(match &config.sms_url {
+        Some(url) => Arc::new(crate::partners::sms::HttpSms::new(
+            url,
+            config.sms_auth.as_deref(),
+            &config.sms_template,
+            &config.sms_content_type,
+        )?),
+        None => Arc::new(crate::partners::sms::FileSms::new(
+            config.data_dir.join("sms-outbox.log"),
         )),
     })
 }

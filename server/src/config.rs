@@ -41,6 +41,29 @@ pub struct Config {
         default_value = "PASS'Région <ne-pas-repondre@passregion.fr>"
     )]
     pub mail_from: String,
+    /// SMS gateway: each message is POSTed to this URL (`https://…`; `http://`
+    /// only to this machine). Without it, SMS are written to
+    /// `DATA_DIR/sms-outbox.log` (the demo).
+    #[arg(long, env = "PASSREGION_SMS_URL")]
+    pub sms_url: Option<String>,
+    /// The gateway's credentials: `basic:USER:PASSWORD` or `bearer:TOKEN`.
+    #[arg(long, env = "PASSREGION_SMS_AUTH")]
+    pub sms_auth: Option<String>,
+    /// Body of a gateway request: `{to}` (the +33… number) and `{text}` are
+    /// replaced by the values escaped for `--sms-content-type`.
+    #[arg(long, env = "PASSREGION_SMS_TEMPLATE", default_value = crate::partners::sms::DEFAULT_TEMPLATE)]
+    pub sms_template: String,
+    /// Content type of a gateway request: `application/json` (or `…+json`)
+    /// or `application/x-www-form-urlencoded`.
+    #[arg(
+        long,
+        env = "PASSREGION_SMS_CONTENT_TYPE",
+        default_value = "application/json"
+    )]
+    pub sms_content_type: String,
+    /// Largest document a partner may upload (Kbis, RIB, insurance), in MiB.
+    #[arg(long, env = "PASSREGION_MAX_DOCUMENT_MIB", default_value_t = crate::platform::files::DEFAULT_MAX_DOCUMENT_MIB)]
+    pub max_document_mib: usize,
     /// Public base URL of the web app, for links in e-mails (default
     /// `http://localhost:PORT`, the port bound).
     #[arg(long, env = "PASSREGION_PUBLIC_URL")]

@@ -17,6 +17,7 @@ use crate::cards::error::CardsError;
 use crate::debits::error::DebitsError;
 use crate::establishments::error::EstablishmentsError;
 use crate::partners::error::PartnersError;
+use crate::platform::files::FileError;
 use crate::web::problem::ApiError;
 
 /// Internal error of the service and storage layers: what every domain
@@ -77,6 +78,9 @@ pub enum ServiceError {
     /// Collective bookings.
     #[error(transparent)]
     Establishments(#[from] EstablishmentsError),
+    /// Uploaded documents.
+    #[error(transparent)]
+    Files(#[from] FileError),
 }
 
 /// The core's rule errors, each into the domain that reports it (so `?`
@@ -416,6 +420,11 @@ impl From<ServiceError> for ApiError {
                 "etat_partenaire_incompatible",
                 "Cette action n'est pas possible dans l'état actuel du partenariat.",
             ),
+            S::Partners(PartnersError::SmsUnavailable) => ApiError::new(
+                H::SERVICE_UNAVAILABLE,
+                "sms_indisponible",
+                "L'envoi du SMS a échoué : réessayez dans quelques minutes.",
+            ),
             S::Partners(PartnersError::ConventionAlreadySigned) => ApiError::new(
                 H::CONFLICT,
                 "convention_deja_signee",
@@ -466,6 +475,7 @@ impl From<ServiceError> for ApiError {
                 "Ce lien n'est plus valide (déjà utilisé ou expiré). Inscrivez-vous à nouveau ou connectez-vous.",
             ),
             S::Establishments(e) => establishments_problem(e),
+            S::Files(e) => files_problem(e),
             S::Cards(CardsError::NoCatalogue) => ApiError::new(
                 H::CONFLICT,
                 "saison_non_ouverte",
@@ -523,6 +533,40 @@ fn establishments_problem(e: EstablishmentsError) -> ApiError {
             "reservation_deja_traitee",
             format!("Cette réservation n'est plus en attente : elle est {}.", status.label()),
         ),
+    }
+}
+
+/// The public problem of a refused or missing document.
+fn files_problem(e: FileError) -> ApiError {
+    use StatusCode as H;
+    match e {
+        FileError::Empty => ApiError::new(
+            H::UNPROCESSABLE_ENTITY,
+            "fichier_vide",
+            "Le fichier est vide.",
+        ),
+        FileError::TooLarge { max_bytes } => ApiError::new(
+            H::PAYLOAD_TOO_LARGE,
+            "fichier_trop_volumineux",
+            format!(
+                "Le fichier dépasse la taille maximale de {} Mo.",
+                max_bytes.div_ceil(1024 * 1024)
+            ),
+        ),
+        FileError::UnsupportedType => ApiError::new(
+            H::UNSUPPORTED_MEDIA_TYPE,
+            "type_de_fichier_refuse",
+            "Seuls les fichiers PDF, JPEG et PNG sont acceptés.",
+        ),
+        FileError::NotFound => ApiError::new(H::NOT_FOUND, "introuvable", "Document introuvable."),
+        FileError::Io(_) => {
+            tracing::error!(error = %e, "document storage error");
+            ApiError::new(
+                H::INTERNAL_SERVER_ERROR,
+                "erreur_interne",
+                "Une erreur interne est survenue. Réessayez plus tard.",
+            )
+        }
     }
 }
 

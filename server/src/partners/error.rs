@@ -36,6 +36,9 @@ pub enum PartnersError {
     /// The partner is not in a state that allows this step.
     #[error("wrong partner state")]
     WrongState,
+    /// The SMS gateway refused the message or could not be reached.
+    #[error("SMS gateway unavailable")]
+    SmsUnavailable,
     /// The SMS code was refused.
     #[error(transparent)]
     Code(#[from] CodeError),

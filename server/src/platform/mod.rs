@@ -1,10 +1,10 @@
-//! Infrastructure with no domain knowledge: the SQLite writer and readers, migrations, SQL helpers, idempotent writes, the signing keys, the free disk space and the storage handle.
+//! Infrastructure with no domain knowledge: the SQLite writer and readers, migrations, SQL helpers, idempotent writes, the signing keys, the free disk space, the document store and the storage handle.
 
 pub mod backup;
 pub mod catalogues;
 pub mod db;
-pub mod files;
 pub mod disk;
+pub mod files;
 pub mod idempotency;
 pub mod keys;
 pub mod mail;

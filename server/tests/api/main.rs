@@ -19,5 +19,6 @@ mod partner_application;
 mod password_reset;
 mod rules;
 mod sms;
+mod sms_gateway;
 mod smtp;
 mod trust;
