@@ -1,5 +1,6 @@
 //! Partners: the online application, the convention signed with an SMS code, the Region's decision, the directory.
 
+pub mod convention_pdf;
 pub mod error;
 pub mod http;
 pub mod model;
