@@ -9,6 +9,7 @@ mod common;
 mod account_security;
 mod clawback;
 mod collective;
+mod convention_pdf;
 mod enumeration;
 mod hardening;
 mod offline_exposure;
