@@ -5,6 +5,7 @@ import { AccountSecurity } from './account';
 import { CARD_STATUS, CHANNEL, date, dateTime, euros, amount, groupBy4, PUBLICS, REIMBURSEMENT_STATUS, TRACKS } from './format';
 import { ErrorBox, Layout, OfflineBanner, Tab, useLoad } from './ui';
 import { BatchAmounts, batchSummary } from './batch';
+import { RegionPartners } from './region-partners';
 
 const EST_TABS: Tab[] = [
   { hash: '#/etablissement', label: 'Commandes', icon: '✓' },
@@ -138,6 +139,7 @@ const REGION_TABS: Tab[] = [
   { hash: '#/region', label: 'Transactions', icon: '≡' },
   { hash: '#/region/lots', label: 'Remboursements', icon: '€' },
   { hash: '#/region/bons-plans', label: 'Modération', icon: '★' },
+  { hash: '#/region/partenaires', label: 'Partenaires', icon: '◎' },
 ];
 
 export function RegionApp({ hash, onLogout }: { hash: string; onLogout: () => void }) {
@@ -145,7 +147,15 @@ export function RegionApp({ hash, onLogout }: { hash: string; onLogout: () => vo
   const current = REGION_TABS.find((t) => t.hash === route)?.hash ?? '#/region';
   return (
     <Layout title="PASS'Région — Région" tabs={REGION_TABS} current={current} onLogout={onLogout}>
-      {current === '#/region/lots' ? <Batches /> : current === '#/region/bons-plans' ? <Moderation /> : <RegionTransactions />}
+      {current === '#/region/lots' ? (
+        <Batches />
+      ) : current === '#/region/bons-plans' ? (
+        <Moderation />
+      ) : current === '#/region/partenaires' ? (
+        <RegionPartners hash={hash} />
+      ) : (
+        <RegionTransactions />
+      )}
       <AccountSecurity />
     </Layout>
   );

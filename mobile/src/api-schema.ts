@@ -152,6 +152,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/cgp": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The current Conditions Générales de Partenariat (public). */
+        get: operations["cgp"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/documents/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A document of an application: for the applicant and the Region only. */
+        get: operations["document"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/establishment/cards": {
         parameters: {
             query?: never;
@@ -395,6 +429,81 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/partner/application": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The caller's application as it stands. */
+        get: operations["my_application"];
+        /** Save fields of the draft (each one given is checked). */
+        put: operations["save_draft"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/partner/application/documents": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Add a document to the draft: the body is the file (PDF, JPEG or PNG,
+         *     recognised from its content; size bounded).
+         */
+        post: operations["upload_document"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/partner/application/documents/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Remove a document from the draft. */
+        delete: operations["remove_document"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/partner/application/submit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send the application with the CGP version read: the convention is made
+         *     and the signature code sent by SMS.
+         */
+        post: operations["submit"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/partner/bons-plans": {
         parameters: {
             query?: never;
@@ -485,6 +594,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/partner/convention.pdf": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The newest convention as a PDF (the signed one once signed). */
+        get: operations["convention_pdf"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/partner/convention/code": {
         parameters: {
             query?: never;
@@ -502,6 +628,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/partner/convention/renew": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Renew: sign the convention of the current model (its term is near, or
+         *     a new CGP version is out).
+         */
+        post: operations["renew"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/partner/convention/sign": {
         parameters: {
             query?: never;
@@ -513,6 +659,23 @@ export interface paths {
         put?: never;
         /** Sign the convention with the code received by SMS. */
         post: operations["sign"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/partner/convention/terminate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** The partner ends its convention, from a date (today or later). */
+        post: operations["terminate"];
         delete?: never;
         options?: never;
         head?: never;
@@ -580,7 +743,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The partner's application and convention, with its bons plans count. */
+        /** The partner's structure, with its bons plans count. */
         get: operations["my_status"];
         put?: never;
         post?: never;
@@ -634,7 +797,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Partner directory (validated partners, with coordinates). */
+        /** Partner directory (partners whose convention is in force, with coordinates). */
         get: operations["partners"];
         put?: never;
         post?: never;
@@ -654,8 +817,8 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Apply to become a partner (public): creates the partner space and sends the
-         *     signature code by SMS.
+         * Start an application (public): the same answer whether the e-mail is
+         *     free or not; the link sent opens the saved draft.
          */
         post: operations["apply"];
         delete?: never;
@@ -709,6 +872,23 @@ export interface paths {
         put?: never;
         /** Publish or refuse a bon plan. */
         post: operations["moderate_bon_plan"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/region/cgp": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Publish a CGP version (the convention model of new signatures and renewals). */
+        post: operations["publish_cgp"];
         delete?: never;
         options?: never;
         head?: never;
@@ -776,8 +956,42 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Partners for the Region (applications to instruct, bons plans minimum). */
+        /** Partners for the Region (applications to instruct, conventions, bons plans minimum). */
         get: operations["region_partners"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/region/partners/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A partner's record: its application, documents, checks and activity. */
+        get: operations["partner_record"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/region/partners/{id}/convention.pdf": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A partner's newest convention as a PDF. */
+        get: operations["region_convention_pdf"];
         put?: never;
         post?: never;
         delete?: never;
@@ -796,7 +1010,75 @@ export interface paths {
         get?: never;
         put?: never;
         /** The Region validates or refuses an application (the convention must be signed). */
-        post: operations["decide"];
+        post: operations["region_decide"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/region/partners/{id}/instruction": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Take a signed application up (it is then *en instruction*). */
+        post: operations["start_instruction"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/region/partners/{id}/reinstate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Lift a suspension. */
+        post: operations["reinstate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/region/partners/{id}/suspend": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Suspend a partner (debits and enrolments refused until reinstated). */
+        post: operations["region_suspend"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/region/partners/{id}/terminate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Terminate a partner's convention from a date (today or later). */
+        post: operations["region_terminate"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1182,26 +1464,51 @@ export interface components {
              */
             status: number;
         };
-        /** @description `POST /api/partners/applications`: a structure applies online. */
-        ApplicationRequest: {
-            /** @description The Conditions Générales de Partenariat were read and accepted. */
-            accept_conditions: boolean;
-            /** @description Street address. */
-            address: string;
+        /** @description A document of an application. */
+        ApplicationDocument: {
+            /** @description `application/pdf`, `image/jpeg` or `image/png` (from its content). */
+            content_type: string;
+            /** @description The name it was uploaded with. */
+            filename: string;
+            /** @description Id (to view or remove it). */
+            id: string;
+            /** @description What it is. */
+            kind: components["schemas"]["DocumentKind"];
+            /** @description What it is, in words. */
+            label: string;
+            /** @description SHA-256 of its content (hex). */
+            sha256: string;
             /**
-             * @description Kind of partnership.
-             * @example librairie
+             * Format: int64
+             * @description Size in bytes.
              */
-            category: string;
+            size_bytes: number;
+            /**
+             * Format: date-time
+             * @description When it was uploaded.
+             */
+            uploaded_at: string;
+        };
+        /**
+         * @description `PUT /api/partner/application`: the draft's fields; each one given is
+         *     checked and saved, the others keep their value.
+         */
+        ApplicationDraft: {
+            /** @description Street address. */
+            address?: string | null;
+            /** @description BIC of that account. */
+            bic?: string | null;
+            /** @description Kind of partnership. */
+            category?: string | null;
             /** @description City. */
-            city: string;
+            city?: string | null;
             /** @description Contact person. */
-            contact_name: string;
-            /** @description Login e-mail of the partner space. */
-            email: string;
+            contact_name?: string | null;
+            /** @description IBAN of the account reimbursements are paid to. */
+            iban?: string | null;
             /**
              * Format: double
-             * @description Latitude (WGS84), for the partner map.
+             * @description Latitude (WGS84) of the pin on the map.
              */
             latitude?: number | null;
             /**
@@ -1209,25 +1516,105 @@ export interface components {
              * @description Longitude (WGS84).
              */
             longitude?: number | null;
-            /** @description Name of the structure. */
+            /** @description Name of the structure (raison sociale). */
+            name?: string | null;
+            /** @description Mobile phone that receives the signature code. */
+            phone?: string | null;
+            /** @description Postal code. */
+            postal_code?: string | null;
+            /** @description SIRET (14 digits, checked by its key). */
+            siret?: string | null;
+        };
+        /**
+         * @description Where an application stands, as the applicant and the Region see it.
+         * @enum {string}
+         */
+        ApplicationStage: "brouillon" | "envoyee" | "signee" | "en_instruction" | "validee" | "refusee";
+        /**
+         * @description `POST /api/partners/applications`: a structure starts its application
+         *     (public). The answer is the same whether the e-mail is free or not
+         *     (`RegisterResponse`); the link sent by e-mail opens the draft.
+         */
+        ApplicationStart: {
+            /**
+             * @description Kind of partnership.
+             * @example librairie
+             */
+            category: string;
+            /** @description Contact person. */
+            contact_name: string;
+            /** @description Login e-mail of the partner space. */
+            email: string;
+            /** @description Name of the structure (raison sociale). */
             name: string;
             /** @description Password of the partner space. */
             password: string;
-            /** @description Mobile phone that receives the signature code. */
-            phone: string;
+        };
+        /** @description `GET /api/partner/application`: the application as it stands. */
+        ApplicationView: {
+            /** @description Street address. */
+            address: string;
+            /** @description The BIC. */
+            bic: string | null;
+            /** @description Kind of partnership. */
+            category: string;
+            /** @description The CGP version accepted, if any. */
+            cgp_accepted_version: string | null;
+            /** @description City. */
+            city: string;
+            /** @description Contact person. */
+            contact_name: string;
+            convention: null | components["schemas"]["ConventionView"];
+            /** @description The Region's reason, when refused. */
+            decision_reason: string | null;
+            /** @description The documents given. */
+            documents: components["schemas"]["ApplicationDocument"][];
+            /** @description The IBAN (masked). */
+            iban: string | null;
+            /**
+             * Format: double
+             * @description Latitude of the pin.
+             */
+            latitude: number;
+            /**
+             * Format: double
+             * @description Longitude of the pin.
+             */
+            longitude: number;
+            /** @description What must still be done before sending, in words. */
+            missing: string[];
+            /** @description Name of the structure. */
+            name: string;
+            /** @description The Region's messages, newest first. */
+            notices: components["schemas"]["PartnerNotice"][];
+            /** @description Partner id. */
+            partner_id: string;
+            /** @description The mobile phone for codes (masked). */
+            phone: string | null;
             /** @description Postal code. */
             postal_code: string;
-            /** @description SIRET (14 digits). */
-            siret: string;
-        };
-        /** @description Answer to an application. */
-        ApplicationResponse: {
-            /** @description Where the code went (masked). */
-            code_sent_to: string;
-            /** @description The partner structure (status `pending`). */
-            partner_id: string;
-            /** @description A session in the new partner space, to sign the convention. */
-            session: components["schemas"]["LoginResponse"];
+            /**
+             * @description The convention ends within a month (or a new CGP model is out):
+             *     time to sign the new one.
+             */
+            renewal_due: boolean;
+            /** @description The documents asked for the category. */
+            required_documents: components["schemas"]["RequiredDocument"][];
+            /** @description SIRET. */
+            siret: string | null;
+            /** @description Where the application stands. */
+            stage: components["schemas"]["ApplicationStage"];
+            /** @description Whether the convention is in force today. */
+            standing: components["schemas"]["Standing"];
+            /** @description Why the Region suspended the partner, while suspended. */
+            suspension_reason: string | null;
+            /**
+             * Format: date
+             * @description First day without the convention, once terminated.
+             */
+            terminates_on: string | null;
+            /** @description Why it was terminated. */
+            termination_reason: string | null;
         };
         /** @description One avantage of a season. */
         Avantage: {
@@ -1459,6 +1846,20 @@ export interface components {
              */
             season: string;
         };
+        /** @description `GET /api/cgp`: the current Conditions Générales de Partenariat. */
+        Cgp: {
+            /** @description The text (paragraphs separated by blank lines). */
+            body: string;
+            /**
+             * Format: date
+             * @description The last day of a convention signed under this version.
+             */
+            convention_ends_on: string;
+            /** @description Title. */
+            title: string;
+            /** @description Version (e.g. `2026-06`). */
+            version: string;
+        };
         /** @description `POST /api/me/password`: change one's password. */
         ChangePasswordRequest: {
             /** @description The password in use now. */
@@ -1590,6 +1991,47 @@ export interface components {
             /** @description Transaction (when debited). */
             transaction_id: string | null;
         };
+        /**
+         * @description Answer to a submission or a renewal: the convention to sign was made and
+         *     the code sent.
+         */
+        ConventionToSign: {
+            /** @description The application. */
+            application: components["schemas"]["ApplicationView"];
+            /** @description Where the code went (masked). */
+            code_sent_to: string;
+        };
+        /** @description A convention shown to the partner, signed or not. */
+        ConventionView: {
+            /** @description The CGP version it carries. */
+            cgp_version: string;
+            /** @description SHA-256 of the PDF shown before signing. */
+            document_sha256: string;
+            /**
+             * Format: date
+             * @description Last day (its term).
+             */
+            ends_on: string;
+            /** @description Id. */
+            id: string;
+            /**
+             * Format: int32
+             * @description Wrong codes typed before the signature.
+             */
+            signature_attempts: number;
+            /**
+             * Format: date-time
+             * @description When it was signed with the SMS code.
+             */
+            signed_at: string | null;
+            /** @description The phone the code went to (masked). */
+            signed_phone: string | null;
+            /**
+             * Format: date
+             * @description First day.
+             */
+            starts_on: string;
+        };
         /** @description `POST /api/youth/credentials`. */
         CredentialRequest: {
             /** @description The device's Ed25519 public key (32 bytes, base64url). */
@@ -1710,6 +2152,11 @@ export interface components {
              */
             threshold_bytes: number;
         };
+        /**
+         * @description The documents an application can carry.
+         * @enum {string}
+         */
+        DocumentKind: "kbis_statuts" | "rib" | "attestation_assurance" | "affiliation_federation" | "autre";
         /** @description `POST /api/partner/devices`: enrol a partner phone. */
         EnrolRequest: {
             /** @description The device's Ed25519 public key (base64url). */
@@ -2031,6 +2478,16 @@ export interface components {
             /** @description Validate (the partner may accept the PASS) or refuse. */
             validate: boolean;
         };
+        /** @description A message of the Region to the partner. */
+        PartnerNotice: {
+            /**
+             * Format: date-time
+             * @description When.
+             */
+            created_at: string;
+            /** @description The message. */
+            message: string;
+        };
         /** @description The partner's application as it stands. */
         PartnerStatus: {
             /**
@@ -2043,18 +2500,32 @@ export interface components {
             /** @description City. */
             city: string;
             /**
+             * Format: date
+             * @description The last day of the signed convention.
+             */
+            convention_ends_on: string | null;
+            /**
              * Format: date-time
              * @description When the convention was signed (by SMS code).
              */
             convention_signed_at: string | null;
             /** @description The Region's note on its decision. */
             decision_reason: string | null;
+            /**
+             * Format: date-time
+             * @description The partner's last debit.
+             */
+            last_activity_at: string | null;
             /** @description Whether the convention's yearly minimum of bons plans is met. */
             meets_bons_plans_minimum: boolean;
             /** @description Name. */
             name: string;
             /** @description Partner id. */
             partner_id: string;
+            /** @description Where the application stands. */
+            stage: components["schemas"]["ApplicationStage"];
+            /** @description Whether the convention is in force today. */
+            standing: components["schemas"]["Standing"];
             /** @description `pending`, `validated`, `rejected` or `terminated`. */
             status: string;
         };
@@ -2157,6 +2628,36 @@ export interface components {
              */
             entries?: number | null;
         };
+        /** @description `GET /api/region/partners/{id}`: a partner's record for the Region. */
+        RegionPartnerRecord: {
+            /** @description The application and convention. */
+            application: components["schemas"]["ApplicationView"];
+            /** @description The BIC is well formed and of the IBAN's country. */
+            bic_valid: boolean;
+            /**
+             * Format: int32
+             * @description The convention's yearly minimum.
+             */
+            bons_plans_minimum: number;
+            /**
+             * Format: int32
+             * @description Bons plans published this season.
+             */
+            bons_plans_this_season: number;
+            /** @description The manager's e-mail. */
+            email: string;
+            /** @description The whole IBAN (the Region's view). */
+            iban: string | null;
+            /** @description The IBAN's format and key are right. */
+            iban_valid: boolean;
+            /**
+             * Format: date-time
+             * @description The partner's last debit.
+             */
+            last_activity_at: string | null;
+            /** @description The SIRET's key is right. */
+            siret_valid: boolean;
+        };
         /** @description `POST /api/auth/register`: a youth creates an account before ordering. */
         RegisterRequest: {
             /** @description Name shown in the app. */
@@ -2190,6 +2691,15 @@ export interface components {
             /** @description Debits − refunds not yet in a batch (signed). */
             pending_total: string;
         };
+        /** @description A document the Region asks for, and whether it was given. */
+        RequiredDocument: {
+            /** @description What it is. */
+            kind: components["schemas"]["DocumentKind"];
+            /** @description What it is, in words. */
+            label: string;
+            /** @description Whether the application holds one. */
+            provided: boolean;
+        };
         /**
          * @description The four roles.
          * @enum {string}
@@ -2222,6 +2732,37 @@ export interface components {
             root_kid: string;
             /** @description Ed25519 signature by the root key, base64url. */
             signature: string;
+        };
+        /**
+         * @description Where a partner stands on a day.
+         * @enum {string}
+         */
+        Standing: "candidat" | "en_vigueur" | "suspendu" | "echue" | "resiliee";
+        /**
+         * @description `POST /api/partner/application/submit`: send the application, accepting
+         *     the CGP version read.
+         */
+        SubmitApplication: {
+            /** @description The CGP version shown and accepted (must be the current one). */
+            cgp_version: string;
+        };
+        /** @description `POST /api/region/partners/{id}/suspend`. */
+        Suspension: {
+            /** @description Why (told to the partner). */
+            reason: string;
+        };
+        /**
+         * @description `POST /api/region/partners/{id}/terminate` and
+         *     `POST /api/partner/convention/terminate`.
+         */
+        Termination: {
+            /**
+             * Format: date
+             * @description First day without the convention (today or later).
+             */
+            effective_on: string;
+            /** @description Why. */
+            reason: string;
         };
         /** @description A partner transaction (debit or refund) as shown to the partner, the youth and the Region. */
         Transaction: {
@@ -2572,6 +3113,54 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Catalogue"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    cgp: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Cgp"];
+                };
+            };
+        };
+    };
+    document: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/octet-stream": unknown;
                 };
             };
             404: {
@@ -2975,6 +3564,174 @@ export interface operations {
             };
         };
     };
+    my_application: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApplicationView"];
+                };
+            };
+        };
+    };
+    save_draft: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ApplicationDraft"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApplicationView"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    upload_document: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description `kbis_statuts`, `rib`, `attestation_assurance`, `affiliation_federation` or `autre`. */
+                kind: string;
+                /** @description The file's name. */
+                filename: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/octet-stream": number[];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApplicationDocument"];
+                };
+            };
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    remove_document: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    submit: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SubmitApplication"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConventionToSign"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
     partner_bons_plans: {
         parameters: {
             query?: never;
@@ -3155,6 +3912,33 @@ export interface operations {
             };
         };
     };
+    convention_pdf: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/pdf": unknown;
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
     resend_code: {
         parameters: {
             query?: never;
@@ -3170,6 +3954,45 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["CodeSent"];
+                };
+            };
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    renew: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SubmitApplication"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConventionToSign"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
                 };
             };
         };
@@ -3192,7 +4015,38 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PartnerStatus"];
+                    "application/json": components["schemas"]["ApplicationView"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    terminate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Termination"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApplicationView"];
                 };
             };
             422: {
@@ -3440,19 +4294,19 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["ApplicationRequest"];
+                "application/json": components["schemas"]["ApplicationStart"];
             };
         };
         responses: {
-            201: {
+            202: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ApplicationResponse"];
+                    "application/json": components["schemas"]["RegisterResponse"];
                 };
             };
-            409: {
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3460,7 +4314,7 @@ export interface operations {
                     "application/json": components["schemas"]["ApiError"];
                 };
             };
-            422: {
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3531,6 +4385,37 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["BonPlan"];
+                };
+            };
+        };
+    };
+    publish_cgp: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Cgp"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Cgp"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
                 };
             };
         };
@@ -3613,7 +4498,65 @@ export interface operations {
             };
         };
     };
-    decide: {
+    partner_record: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RegionPartnerRecord"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    region_convention_pdf: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/pdf": unknown;
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    region_decide: {
         parameters: {
             query?: never;
             header?: never;
@@ -3634,6 +4577,130 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["PartnerStatus"];
+                };
+            };
+        };
+    };
+    start_instruction: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RegionPartnerRecord"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    reinstate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RegionPartnerRecord"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    region_suspend: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Suspension"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RegionPartnerRecord"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    region_terminate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Termination"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RegionPartnerRecord"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
                 };
             };
         };

@@ -31,6 +31,13 @@ export type CardQr = Schemas['CardQrView'];
 export type RefundRequest = Schemas['RefundRequest'];
 export type CollectiveBooking = Schemas['CollectiveBooking'];
 export type CollectiveBookingRequest = Schemas['CollectiveBookingRequest'];
+export type ApplicationView = Schemas['ApplicationView'];
+export type ApplicationDraft = Schemas['ApplicationDraft'];
+export type ApplicationDocument = Schemas['ApplicationDocument'];
+export type Cgp = Schemas['Cgp'];
+export type ConventionToSign = Schemas['ConventionToSign'];
+export type PartnerStatus = Schemas['PartnerStatus'];
+export type RegionPartnerRecord = Schemas['RegionPartnerRecord'];
 /** The body of every non-2xx response. */
 export type ApiErrorBody = Schemas['ApiError'];
 
@@ -246,6 +253,83 @@ export const api = {
   moderateBonPlan: (id: string, validate: boolean, reason?: string) =>
     request<BonPlan>('POST', `/api/region/bons-plans/${encodeURIComponent(id)}/decision`, {
       body: { validate, reason: reason ?? null } satisfies Schemas['ModerationRequest'],
+    }),
+};
+
+/** Uploads a file's bytes (`POST`, the body is the file). */
+async function upload<T>(path: string, file: Blob): Promise<T> {
+  const s = session();
+  let res: Response;
+  try {
+    res = await fetch(apiBase() + path, {
+      method: 'POST',
+      headers: { Accept: 'application/json', 'Content-Type': 'application/octet-stream', ...(s ? { Authorization: `Bearer ${s.token}` } : {}) },
+      body: file,
+    });
+  } catch {
+    throw new NetworkError();
+  }
+  const data = (await res.json().catch(() => null)) as unknown;
+  if (!res.ok) {
+    const e = (data ?? {}) as Partial<ApiErrorBody>;
+    if (res.status === 413) throw new ApiError(413, e.code ?? 'fichier_trop_volumineux', e.message ?? 'Le fichier est trop volumineux.', 'file');
+    throw new ApiError(res.status, e.code ?? 'erreur', e.message ?? `Erreur ${res.status}`, e.field ?? undefined);
+  }
+  return data as T;
+}
+
+/** A protected file (document, convention PDF) as a local object URL. */
+export async function fileUrl(path: string): Promise<{ url: string; type: string }> {
+  const s = session();
+  let res: Response;
+  try {
+    res = await fetch(apiBase() + path, { headers: s ? { Authorization: `Bearer ${s.token}` } : {} });
+  } catch {
+    throw new NetworkError();
+  }
+  if (!res.ok) {
+    const e = ((await res.json().catch(() => null)) ?? {}) as Partial<ApiErrorBody>;
+    throw new ApiError(res.status, e.code ?? 'erreur', e.message ?? `Erreur ${res.status}`);
+  }
+  const blob = await res.blob();
+  return { url: URL.createObjectURL(blob), type: blob.type || res.headers.get('content-type') || '' };
+}
+
+export const partnerApi = {
+  startApplication: (body: Schemas['ApplicationStart']) =>
+    request<Schemas['RegisterResponse']>('POST', '/api/partners/applications', { body, anonymous: true }),
+  cgp: () => request<Cgp>('GET', '/api/cgp', { anonymous: true }),
+  application: () => request<ApplicationView>('GET', '/api/partner/application'),
+  saveDraft: (d: ApplicationDraft) => request<ApplicationView>('PUT', '/api/partner/application', { body: d }),
+  uploadDocument: (kind: string, file: File) =>
+    upload<ApplicationDocument>(`/api/partner/application/documents${qs({ kind, filename: file.name })}`, file),
+  removeDocument: (id: string) => request<void>('DELETE', `/api/partner/application/documents/${encodeURIComponent(id)}`),
+  submit: (cgp_version: string) =>
+    request<ConventionToSign>('POST', '/api/partner/application/submit', { body: { cgp_version } satisfies Schemas['SubmitApplication'] }),
+  renew: (cgp_version: string) =>
+    request<ConventionToSign>('POST', '/api/partner/convention/renew', { body: { cgp_version } satisfies Schemas['SubmitApplication'] }),
+  resendCode: () => request<Schemas['CodeSent']>('POST', '/api/partner/convention/code', { body: {} }),
+  sign: (code: string) => request<ApplicationView>('POST', '/api/partner/convention/sign', { body: { code } satisfies Schemas['SignRequest'] }),
+  terminate: (reason: string, effective_on: string) =>
+    request<ApplicationView>('POST', '/api/partner/convention/terminate', { body: { reason, effective_on } satisfies Schemas['Termination'] }),
+  status: () => request<PartnerStatus>('GET', '/api/partner/status'),
+  myBonsPlans: () => request<BonPlan[]>('GET', '/api/partner/bons-plans'),
+  submitBonPlan: (body: Schemas['BonPlanRequest']) => request<BonPlan>('POST', '/api/partner/bons-plans', { body }),
+
+  regionPartners: (status?: string) => request<PartnerStatus[]>('GET', `/api/region/partners${qs({ status })}`),
+  regionRecord: (id: string) => request<RegionPartnerRecord>('GET', `/api/region/partners/${encodeURIComponent(id)}`),
+  startInstruction: (id: string) =>
+    request<RegionPartnerRecord>('POST', `/api/region/partners/${encodeURIComponent(id)}/instruction`, { body: {} }),
+  decide: (id: string, validate: boolean, reason?: string) =>
+    request<PartnerStatus>('POST', `/api/region/partners/${encodeURIComponent(id)}/decision`, {
+      body: { validate, reason: reason ?? null } satisfies Schemas['PartnerDecision'],
+    }),
+  suspend: (id: string, reason: string) =>
+    request<RegionPartnerRecord>('POST', `/api/region/partners/${encodeURIComponent(id)}/suspend`, { body: { reason } satisfies Schemas['Suspension'] }),
+  reinstate: (id: string) => request<RegionPartnerRecord>('POST', `/api/region/partners/${encodeURIComponent(id)}/reinstate`, { body: {} }),
+  regionTerminate: (id: string, reason: string, effective_on: string) =>
+    request<RegionPartnerRecord>('POST', `/api/region/partners/${encodeURIComponent(id)}/terminate`, {
+      body: { reason, effective_on } satisfies Schemas['Termination'],
     }),
 };
 

@@ -7,6 +7,7 @@ import { inApp, native } from './native';
 import { ErrorBox, Field, go, useHash } from './ui';
 import { YouthApp } from './youth';
 import { PartnerApp } from './partner';
+import { PartnerSignup } from './apply';
 import { EstablishmentApp, RegionApp } from './admin';
 
 const HOME: Record<Role, string> = {
@@ -40,6 +41,13 @@ export function App() {
   const enter = (x: Session) => (saveSession(x), setS(x), go(HOME[x.account.role]));
   if (!s && hash.startsWith('#/verifier-email')) return <VerifyEmail hash={hash} onLogin={enter} />;
   if (!s && hash.startsWith('#/reinitialiser')) return <ResetPassword hash={hash} />;
+  if (!s && hash.startsWith('#/devenir-partenaire'))
+    return (
+      <main class="login" id="main">
+        <Brand />
+        <PartnerSignup onBack={() => go('#/connexion')} />
+      </main>
+    );
   if (!s) return <Login onLogin={enter} />;
 
   const home = HOME[s.account.role];
@@ -237,6 +245,11 @@ function Login({ onLogin }: { onLogin: (s: Session) => void }) {
           <button type="button" class="link" onClick={() => (setMode('forgot'), setError(null))}>
             Mot de passe oublié ?
           </button>
+        </p>
+      )}
+      {mode === 'login' && !sent && (
+        <p>
+          <a href="#/devenir-partenaire">Vous êtes une librairie, un club, une salle ? Devenir partenaire</a>
         </p>
       )}
       <details class="server">

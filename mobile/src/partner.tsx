@@ -1,6 +1,6 @@
 // Partner space: cash in (scan or manual), collective bookings, transactions, reimbursements.
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { allPages, api, ApiError, Balance, CardSelector, CollectiveBooking, DebitBody, DebitReceipt, Inspection, NetworkError, Transaction, uuidv4 } from './api';
+import { allPages, api, ApiError, ApplicationView, Balance, CardSelector, CollectiveBooking, DebitBody, DebitReceipt, Inspection, NetworkError, partnerApi, Transaction, uuidv4 } from './api';
 import { cached } from './sync';
 import { BatchAmounts, batchSummary } from './batch';
 import { amount, date, dateTime, euros, parseEurosInput, REIMBURSEMENT_STATUS } from './format';
@@ -10,15 +10,37 @@ import { dismiss, enqueue, flush, onOutboxChange, OutboxItem, outboxItems, start
 import { inApp, native, NativeReceipt, ScannedCode } from './native';
 import { AccountSecurity } from './account';
 import { DevicePanel, NativeReceiptPanel, OfflineDebitStep } from './partner-app';
+import { ApplicationSpace } from './apply';
+import { ConventionPanel } from './convention';
+import { PartnerBonsPlans } from './partner-bons-plans';
 
 const TABS: Tab[] = [
   { hash: '#/partenaire', label: 'Encaisser', icon: '▦' },
   { hash: '#/partenaire/reservations', label: 'Réservations', icon: '✓' },
   { hash: '#/partenaire/transactions', label: 'Transactions', icon: '≡' },
   { hash: '#/partenaire/remboursements', label: 'Remboursements', icon: '€' },
+  { hash: '#/partenaire/bons-plans', label: 'Bons plans', icon: '★' },
+  { hash: '#/partenaire/convention', label: 'Structure', icon: '◎' },
 ];
 
 export function PartnerApp({ hash, onLogout }: { hash: string; onLogout: () => void }) {
+  // A structure whose application is not validated yet sees its application
+  // only (online; offline the cash desk is shown as before).
+  const app = useLoad(() => partnerApi.application().catch((e: unknown) => (e instanceof NetworkError ? null : Promise.reject(e))));
+  const [view, setView] = useState<ApplicationView | null>(null);
+  const current = view ?? app.data;
+  if (current && current.stage !== 'validee')
+    return (
+      <Layout title="Espace partenaire" tabs={[]} current="" onLogout={onLogout}>
+        <ApplicationSpace view={current} onChange={setView} />
+        <AccountSecurity />
+      </Layout>
+    );
+  if (app.loading && !current) return <p role="status">Chargement…</p>;
+  return <PartnerDesk hash={hash} onLogout={onLogout} />;
+}
+
+function PartnerDesk({ hash, onLogout }: { hash: string; onLogout: () => void }) {
   useEffect(() => startOutbox(), []);
   const route = hash.split('?')[0];
   const current = TABS.find((t) => t.hash === route)?.hash ?? '#/partenaire';
@@ -31,6 +53,10 @@ export function PartnerApp({ hash, onLogout }: { hash: string; onLogout: () => v
         <Transactions />
       ) : route === '#/partenaire/remboursements' ? (
         <Reimbursements />
+      ) : route === '#/partenaire/bons-plans' ? (
+        <PartnerBonsPlans />
+      ) : route === '#/partenaire/convention' ? (
+        <ConventionPanel />
       ) : (
         <CashIn key={route} manual={route === '#/partenaire/saisie'} />
       )}
