@@ -22,6 +22,7 @@ pub trait Storage:
     + crate::bons_plans::repo::BonsPlansRepo
     + crate::partners::repo::PartnersRepo
     + crate::partners::repo::DirectoryRepo
+    + crate::partners::staff::repo::StaffRepo
     + crate::establishments::repo::ReferentsRepo
     + crate::establishments::repo::EstablishmentsRepo
     + crate::establishments::collective::CollectiveRepo
@@ -80,6 +81,7 @@ impl<T> Storage for T where
         + crate::bons_plans::repo::BonsPlansRepo
         + crate::partners::repo::PartnersRepo
         + crate::partners::repo::DirectoryRepo
+        + crate::partners::staff::repo::StaffRepo
         + crate::establishments::repo::ReferentsRepo
         + crate::establishments::repo::EstablishmentsRepo
         + crate::establishments::collective::CollectiveRepo

@@ -61,6 +61,7 @@ pub(crate) fn principal(account_id: &str, role: Role) -> Principal {
         account_id: account_id.to_owned(),
         role,
         partner: None,
+        partner_role: None,
         establishment_id: None,
     }
 }
@@ -190,6 +191,7 @@ pub fn seed(
             }
             let p = Principal {
                 partner: Some((pid.clone(), *category, true)),
+                partner_role: Some(passregion_core::status::PartnerRole::Manager),
                 ..principal(&account, Role::Partner)
             };
             for (k, (title, text)) in bons_plans_for(*category, name).into_iter().enumerate() {

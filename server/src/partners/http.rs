@@ -99,6 +99,7 @@ pub async fn apply(
             partner_id: Some(partner_id.clone()),
             partner_category: Some(category),
             establishment_id: None,
+            partner_role: Some(passregion_core::status::PartnerRole::Manager),
         },
     )
     .await?;
@@ -203,4 +204,5 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(my_status))
         .routes(routes!(region_partners))
         .routes(routes!(decide))
+        .merge(crate::partners::staff::http::routes())
 }

@@ -1,4 +1,4 @@
-//! Partners: the online application, the convention signed with an SMS code, the Region's decision, the directory.
+//! Partners: the online application, the convention signed with an SMS code, the Region's decision, the directory, the structure's staff and devices.
 
 pub mod error;
 pub mod http;
@@ -6,6 +6,7 @@ pub mod model;
 pub mod repo;
 pub mod service;
 pub mod sms;
+pub mod staff;
 
 use passregion_core::partner::{mobile_phone, valid_siret};
 

@@ -243,7 +243,7 @@ impl PartnersTx for Connection {
         )?;
         self.exec(
             "INSERT INTO accounts (id, email, password_hash, role, display_name, partner_id, created_at,
-             email_verified_at) VALUES (?1, ?2, ?3, 'partner', ?4, ?5, ?6, ?6)",
+             email_verified_at, partner_role) VALUES (?1, ?2, ?3, 'partner', ?4, ?5, ?6, ?6, 'manager')",
             params![
                 a.account_id,
                 a.email,

@@ -15,6 +15,7 @@ mod offline_exposure;
 mod offline_push;
 mod onboarding;
 mod online_scan;
+mod partner_staff;
 mod password_reset;
 mod rules;
 mod sms;

@@ -396,6 +396,7 @@ impl TestApp {
                 account_id,
                 role: Role::Partner,
                 partner: Some((partner_id.clone(), category, false)),
+                partner_role: Some(passregion_core::status::PartnerRole::Manager),
                 establishment_id: None,
             };
             store.sign(&staff, "123456", now).unwrap();
@@ -561,6 +562,11 @@ impl Client {
     /// GET.
     pub async fn get(&self, path: &str) -> Resp {
         self.send(Method::GET, path, &[], Vec::new()).await
+    }
+
+    /// DELETE.
+    pub async fn delete(&self, path: &str) -> Resp {
+        self.send(Method::DELETE, path, &[], Vec::new()).await
     }
 
     /// POST JSON.
