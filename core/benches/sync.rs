@@ -74,6 +74,7 @@ impl Transport for Fake {
                         partner_id: (!youth).then(|| "p-1".into()),
                         partner_category: (!youth).then_some(PartnerCategory::Librairie),
                         establishment_id: None,
+                        partner_role: None,
                     },
                     device_token: None,
                 })

@@ -345,7 +345,10 @@ mod tests {
             valid_bic("agri frpp xxx", Some(iban)).as_deref(),
             Some("AGRIFRPPXXX")
         );
-        assert_eq!(valid_bic("AGRIFRPP", Some(iban)).as_deref(), Some("AGRIFRPP"));
+        assert_eq!(
+            valid_bic("AGRIFRPP", Some(iban)).as_deref(),
+            Some("AGRIFRPP")
+        );
         assert_eq!(valid_bic("DEUTDEFF", Some(iban)), None, "country differs");
         assert_eq!(valid_bic("AGRIFR", None), None);
         assert_eq!(valid_bic("1GRIFRPP", None), None);

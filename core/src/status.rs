@@ -1,5 +1,6 @@
 //! The statuses of the things the server keeps (orders, reimbursement batches,
-//! bons plans, partner conventions, offline debits, collective bookings): one enum each, with one
+//! bons plans, partner conventions, offline debits, collective bookings, partner
+//! staff): one enum each, with one
 //! string mapping (`as_str` / `parse`, the same strings in the database and
 //! on the wire). The card's status is [`crate::card::CardStatus`].
 
@@ -162,6 +163,39 @@ status_enum! {
     }
 }
 
+status_enum! {
+    /// What a partner's staff account may do (issue 13): the manager
+    /// (*responsable*) runs the structure's space; a cashier (*caissier*)
+    /// cashes in only.
+    PartnerRole {
+        /// Invites and removes staff, revokes devices, submits bons plans,
+        /// edits the profile and bank details; and cashes in.
+        Manager = "manager",
+        /// Debits, refunds, scans, sees transactions.
+        Cashier = "cashier",
+    }
+}
+
+impl PartnerRole {
+    /// The French word shown to people.
+    pub const fn label(self) -> &'static str {
+        match self {
+            PartnerRole::Manager => "responsable",
+            PartnerRole::Cashier => "caissier",
+        }
+    }
+}
+
+status_enum! {
+    /// Where a partner's staff account stands.
+    StaffStatus {
+        /// Invited: the link mailed to it has not been followed yet.
+        Invited = "invited",
+        /// The invitation was accepted (or the account signed the convention).
+        Active = "active",
+    }
+}
+
 impl CollectiveBookingStatus {
     /// The French word shown to people.
     pub const fn label(self) -> &'static str {
@@ -224,6 +258,8 @@ mod tests {
             CollectiveBookingStatus::as_str,
             CollectiveBookingStatus::parse,
         );
+        round_trip(PartnerRole::ALL, PartnerRole::as_str, PartnerRole::parse);
+        round_trip(StaffStatus::ALL, StaffStatus::as_str, StaffStatus::parse);
         assert_eq!(
             ReimbursementStatus::of_batch(Some(BatchStatus::Paid)),
             ReimbursementStatus::Paid

@@ -10,6 +10,23 @@
  */
 
 export interface paths {
+    "/api/auth/invitation/accept": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Accepts an invitation with its link's token and a password; opens a session. */
+        post: operations["accept"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/auth/login": {
         parameters: {
             query?: never;
@@ -709,10 +726,28 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /** The structure's enrolled devices (any member of its staff). */
+        get: operations["list_devices"];
         put?: never;
         /** Enrol a partner phone (its key signs every offline debit). */
         post: operations["enrol_device"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/partner/devices/{id}/revoke": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Revokes a device (managers only): its offline debits are refused at push. */
+        post: operations["revoke_device"];
         delete?: never;
         options?: never;
         head?: never;
@@ -731,6 +766,47 @@ export interface paths {
         put?: never;
         post?: never;
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/partner/staff": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The structure's staff (managers only). */
+        get: operations["list_staff"];
+        put?: never;
+        /**
+         * Invites a cashier or a manager (managers only): the account is created
+         *     and a link, valid 7 days and once, is mailed to it.
+         */
+        post: operations["invite"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/partner/staff/{account_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Removes a member's access (managers only; not one's own): its sessions
+         *     end at once.
+         */
+        delete: operations["remove"];
         options?: never;
         head?: never;
         patch?: never;
@@ -1444,6 +1520,12 @@ export interface components {
             partner_category: string | null;
             /** @description Partner structure (partner staff). */
             partner_id: string | null;
+            /**
+             * @description Partner staff: `manager` (*responsable*) or `cashier` (*caissier*);
+             *     `null` otherwise (absent from older servers).
+             * @example cashier
+             */
+            partner_role: string | null;
             /** @description Role. */
             role: components["schemas"]["Role"];
         };
@@ -2109,6 +2191,30 @@ export interface components {
              */
             scanned_at?: string | null;
         };
+        /** @description A device enrolled by the structure (its key signs offline debits). */
+        DeviceView: {
+            /**
+             * Format: date-time
+             * @description When it was enrolled.
+             */
+            enrolled_at: string;
+            /** @description Who enrolled it (name of the account). */
+            enrolled_by: string;
+            /** @description Device id. */
+            id: string;
+            /** @description Its label (`Caisse 1`…). */
+            label: string;
+            /**
+             * Format: date-time
+             * @description When it last pushed offline debits; `null` if never.
+             */
+            last_push_at: string | null;
+            /**
+             * Format: date-time
+             * @description When a manager revoked it (its pushes are refused); `null` if in use.
+             */
+            revoked_at: string | null;
+        };
         /** @description A partner in the directory (synced to the apps). */
         DirectoryEntry: {
             /** @description `false` when the partner left the network (remove it from the cache). */
@@ -2216,6 +2322,16 @@ export interface components {
             /** @description Whether the database writer thread is running. */
             writer: boolean;
         };
+        /**
+         * @description `POST /api/auth/invitation/accept`: the invitation link's token and the
+         *     password chosen.
+         */
+        InvitationAccept: {
+            /** @description The password, 8 to 200 characters. */
+            password: string;
+            /** @description The token (the `jeton` of the link). */
+            token: string;
+        };
         /** @description One item's answer. */
         ItemResult: {
             /** @description Stable machine code of a refusal. */
@@ -2310,6 +2426,12 @@ export interface components {
             partner_category: string | null;
             /** @description Partner structure (partner staff). */
             partner_id: string | null;
+            /**
+             * @description Partner staff: `manager` (*responsable*) or `cashier` (*caissier*);
+             *     `null` otherwise (absent from older servers).
+             * @example manager
+             */
+            partner_role: string | null;
             /** @description Role. */
             role: components["schemas"]["Role"];
         };
@@ -2733,6 +2855,48 @@ export interface components {
             /** @description Ed25519 signature by the root key, base64url. */
             signature: string;
         };
+        /** @description `POST /api/partner/staff`: invite someone to the structure's space. */
+        StaffInvitation: {
+            /** @description Their name, as shown in the app. */
+            display_name: string;
+            /** @description Their e-mail (the login); the invitation link is sent to it. */
+            email: string;
+            /**
+             * @description `cashier` (*caissier*) or `manager` (*responsable*).
+             * @example cashier
+             */
+            role: string;
+        };
+        /** @description A member of a partner's staff, as its managers see it. */
+        StaffMember: {
+            /** @description Account id. */
+            account_id: string;
+            /**
+             * Format: date-time
+             * @description When the account was created (invited).
+             */
+            created_at: string;
+            /** @description Name shown in the app. */
+            display_name: string;
+            /** @description E-mail (the login). */
+            email: string;
+            /**
+             * Format: date-time
+             * @description When the invitation link stops working (an invited member whose link
+             *     is still valid); `null` otherwise.
+             */
+            invitation_expires_at: string | null;
+            /**
+             * @description `manager` or `cashier`.
+             * @example cashier
+             */
+            role: string;
+            /**
+             * @description `invited` (the link not followed yet) or `active`.
+             * @example invited
+             */
+            status: string;
+        };
         /**
          * @description Where a partner stands on a day.
          * @enum {string}
@@ -2874,6 +3038,45 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    accept: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["InvitationAccept"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LoginResponse"];
+                };
+            };
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
     login: {
         parameters: {
             query?: never;
@@ -4117,6 +4320,33 @@ export interface operations {
             };
         };
     };
+    list_devices: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeviceView"][];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
     enrol_device: {
         parameters: {
             query?: never;
@@ -4156,6 +4386,43 @@ export interface operations {
             };
         };
     };
+    revoke_device: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeviceView"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
     partner_reimbursements: {
         parameters: {
             query?: never;
@@ -4171,6 +4438,123 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ReimbursementSummary"];
+                };
+            };
+        };
+    };
+    list_staff: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StaffMember"][];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    invite: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["StaffInvitation"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StaffMember"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    remove: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                account_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
                 };
             };
         };

@@ -38,6 +38,10 @@ export type Cgp = Schemas['Cgp'];
 export type ConventionToSign = Schemas['ConventionToSign'];
 export type PartnerStatus = Schemas['PartnerStatus'];
 export type RegionPartnerRecord = Schemas['RegionPartnerRecord'];
+export type StaffMember = Schemas['StaffMember'];
+export type PartnerDevice = Schemas['DeviceView'];
+/** A partner account's role: the manager (responsable) or a cashier (caissier). */
+export type PartnerRole = 'manager' | 'cashier';
 /** The body of every non-2xx response. */
 export type ApiErrorBody = Schemas['ApiError'];
 
@@ -189,6 +193,12 @@ export const api = {
   verifyEmail: (token: string) =>
     request<Session>('POST', '/api/auth/verify-email', { body: { token } satisfies Schemas['VerifyEmailRequest'], anonymous: true }),
   logout: () => request<void>('POST', '/api/auth/logout', { body: {} }),
+  /** The invitation link's token and the chosen password: opens a session. */
+  acceptInvitation: (token: string, password: string) =>
+    request<Session>('POST', '/api/auth/invitation/accept', {
+      body: { token, password } satisfies Schemas['InvitationAccept'],
+      anonymous: true,
+    }),
 
   establishments: (q?: string) => request<Establishment[]>('GET', `/api/establishments${qs({ q })}`, { anonymous: true }),
   partners: (category?: string, q?: string) =>
@@ -224,6 +234,16 @@ export const api = {
     request<CollectiveBooking>('POST', `/api/partner/collective-bookings/${encodeURIComponent(id)}/decline`, {
       body: (reason ? { reason } : {}) satisfies Schemas['CollectiveDecision'],
     }),
+  // partner staff and devices (inviting, removing and revoking: managers only)
+  partnerStaff: () => request<StaffMember[]>('GET', '/api/partner/staff'),
+  /** Invites someone: the account is created and a link (7 days, once) mailed to it. */
+  inviteStaff: (email: string, display_name: string, role: PartnerRole) =>
+    request<StaffMember>('POST', '/api/partner/staff', { body: { email, display_name, role } satisfies Schemas['StaffInvitation'] }),
+  /** Removes a member's access: its sessions end at once. */
+  removeStaff: (accountId: string) => request<void>('DELETE', `/api/partner/staff/${encodeURIComponent(accountId)}`),
+  partnerDevices: () => request<PartnerDevice[]>('GET', '/api/partner/devices'),
+  /** Revokes a device: its offline debits are refused from now on. */
+  revokeDevice: (id: string) => request<PartnerDevice>('POST', `/api/partner/devices/${encodeURIComponent(id)}/revoke`, { body: {} }),
 
   // établissement
   establishmentOrders: (status?: string) => request<Order[]>('GET', `/api/establishment/orders${qs({ status })}`),

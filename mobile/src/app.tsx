@@ -48,6 +48,7 @@ export function App() {
         <PartnerSignup onBack={() => go('#/connexion')} />
       </main>
     );
+  if (!s && hash.startsWith('#/invitation')) return <AcceptInvitation hash={hash} onLogin={enter} />;
   if (!s) return <Login onLogin={enter} />;
 
   const home = HOME[s.account.role];
@@ -147,6 +148,55 @@ function ResetPassword({ hash }: { hash: string }) {
           </p>
         </form>
       )}
+    </main>
+  );
+}
+
+// The link mailed to a partner's new member: `#/invitation?jeton=…` (valid 7
+// days, once). Choosing a password activates the account and logs in.
+function AcceptInvitation({ hash, onLogin }: { hash: string; onLogin: (s: Session) => void }) {
+  const token = new URLSearchParams(hash.split('?')[1] ?? '').get('jeton') ?? '';
+  const [password, setPassword] = useState('');
+  const [error, setError] = useState<unknown>(null);
+  const [busy, setBusy] = useState(false);
+  const fieldError = error instanceof ApiError && error.field === 'password' ? error.message : null;
+  return (
+    <main class="login" id="main">
+      <Brand />
+      <h2>Rejoindre l’espace partenaire</h2>
+      <p>Vous avez été invité(e) à rejoindre l’espace partenaire d’une structure. Choisissez votre mot de passe pour activer votre compte.</p>
+      <form
+        onSubmit={async (e) => {
+          e.preventDefault();
+          setBusy(true);
+          setError(null);
+          try {
+            const session = await api.acceptInvitation(token, password);
+            // In the app, the partner's core client logs in too (device
+            // enrolment, offline lists), as at a login.
+            if (inApp()) {
+              const base = apiBase() || location.origin;
+              await native.partnerLogin(base, session.account.email, password).catch((err: unknown) => console.warn('core login', err));
+            }
+            onLogin(session);
+          } catch (err) {
+            setError(err);
+          } finally {
+            setBusy(false);
+          }
+        }}
+      >
+        <Field id="i-password" label="Mot de passe" error={fieldError} hint="8 caractères minimum">
+          <input id="i-password" type="password" autocomplete="new-password" aria-describedby="i-password-hint" value={password} onInput={(e) => setPassword((e.target as HTMLInputElement).value)} required />
+        </Field>
+        <ErrorBox error={fieldError ? null : error} />
+        <button type="submit" class="primary" disabled={busy}>
+          {busy ? 'Patientez…' : 'Activer mon compte'}
+        </button>
+        <p>
+          <a href="#/connexion">J’ai déjà un compte : me connecter</a>
+        </p>
+      </form>
     </main>
   );
 }

@@ -474,6 +474,21 @@ impl From<ServiceError> for ApiError {
                 "lien_invalide",
                 "Ce lien n'est plus valide (déjà utilisé ou expiré). Inscrivez-vous à nouveau ou connectez-vous.",
             ),
+            S::Partners(PartnersError::ManagerOnly) => ApiError::new(
+                H::FORBIDDEN,
+                "reserve_au_responsable",
+                "Seul le responsable de la structure peut faire cela.",
+            ),
+            S::Partners(PartnersError::InvitationInvalid) => ApiError::new(
+                H::GONE,
+                "invitation_invalide",
+                "Cette invitation n'est plus valable (déjà utilisée, expirée ou retirée). Demandez au responsable de la structure de vous inviter à nouveau.",
+            ),
+            S::Partners(PartnersError::CannotRemoveSelf) => ApiError::new(
+                H::CONFLICT,
+                "retrait_de_soi_impossible",
+                "Vous ne pouvez pas retirer votre propre accès.",
+            ),
             S::Establishments(e) => establishments_problem(e),
             S::Files(e) => files_problem(e),
             S::Cards(CardsError::NoCatalogue) => ApiError::new(

@@ -22,6 +22,7 @@ pub trait Storage:
     + crate::bons_plans::repo::BonsPlansRepo
     + crate::partners::store::PartnersRepo
     + crate::partners::repo::DirectoryRepo
+    + crate::partners::staff::repo::StaffRepo
     + crate::establishments::repo::ReferentsRepo
     + crate::establishments::repo::EstablishmentsRepo
     + crate::establishments::collective::CollectiveRepo
@@ -82,6 +83,7 @@ impl<T> Storage for T where
         + crate::bons_plans::repo::BonsPlansRepo
         + crate::partners::store::PartnersRepo
         + crate::partners::repo::DirectoryRepo
+        + crate::partners::staff::repo::StaffRepo
         + crate::establishments::repo::ReferentsRepo
         + crate::establishments::repo::EstablishmentsRepo
         + crate::establishments::collective::CollectiveRepo

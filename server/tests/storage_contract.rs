@@ -102,6 +102,20 @@ mod contract {
     const PHC: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHQ$contract";
 
     /// The instant of every test: inside the 2026-2027 season.
+    /// The documents and PDFs of the contract's partners, in a directory of
+    /// their own (the file store is not part of the storage engine).
+    fn files() -> passregion_server::partners::store::PartnerFiles {
+        static DIR: std::sync::OnceLock<tempfile::TempDir> = std::sync::OnceLock::new();
+        let dir = DIR.get_or_init(|| tempfile::tempdir().unwrap());
+        passregion_server::partners::store::PartnerFiles {
+            files: Arc::new(passregion_server::platform::files::DocumentStore::new(
+                dir.path().join("documents"),
+                10 * 1024 * 1024,
+            )),
+            required: Arc::new(Default::default()),
+        }
+    }
+
     fn t0() -> DateTime<Utc> {
         DateTime::parse_from_rfc3339("2026-11-20T10:00:00Z")
             .unwrap()
@@ -256,7 +270,7 @@ mod contract {
         fn partner(&self, category: PartnerCategory, name: &str, now: DateTime<Utc>) -> Principal {
             let (pid, aid) = self.apply(category, name, now);
             let pending = self.login(&aid, now);
-            self.store.sign(&pending, "123456", now).unwrap();
+            self.store.sign(&pending, "123456", &files(), now).unwrap();
             self.store
                 .decide(&pid, &de(json!({"validate": true})), now)
                 .unwrap();
@@ -265,37 +279,78 @@ mod contract {
             who
         }
 
+        /// A partner that applied (confirmed its address, filled its draft,
+        /// gave its documents, sent it: the code `123456` waits).
         fn apply(
             &self,
             category: PartnerCategory,
             name: &str,
             now: DateTime<Utc>,
         ) -> (String, String) {
+            use passregion_server::partners::model::ApplicationDocument;
             let email = format!("partner-{}@example.org", uuid::Uuid::new_v4());
+            let token = format!("verif-{email}");
             self.store
-                .apply(
-                    &de(json!({
-                        "name": name,
-                        "category": category.code(),
-                        "siret": "73282932000074",
-                        "address": "1 rue des Tests",
-                        "city": "Lyon",
-                        "postal_code": "69001",
-                        "latitude": 45.76,
-                        "longitude": 4.83,
-                        "contact_name": "Accueil",
-                        "email": email,
-                        "phone": "06 12 34 56 78",
-                        "password": "motdepasse",
-                        "accept_conditions": true
-                    })),
-                    "73282932000074".into(),
-                    "+33612345678".into(),
-                    PHC.into(),
-                    "123456",
+                .register_account(
+                    &email,
+                    PHC,
+                    "Accueil",
+                    &token,
+                    now + Duration::hours(48),
+                    now,
+                    Some((name.to_owned(), category)),
+                )
+                .unwrap();
+            self.store
+                .consume_verification(&token, now)
+                .unwrap()
+                .unwrap();
+            let aid = self
+                .store
+                .account_by_email(&email)
+                .unwrap()
+                .unwrap()
+                .view
+                .id;
+            let who = self.login(&aid, now);
+            let pf = files();
+            self.store
+                .ensure_cgp(passregion_server::partners::cgp::default_cgp(now), now)
+                .unwrap();
+            self.store
+                .save_draft(
+                    &who,
+                    de(json!({"siret": "73282932000074", "address": "1 rue des Tests", "city": "Lyon",
+                              "postal_code": "69001", "latitude": 45.76, "longitude": 4.83,
+                              "phone": "06 12 34 56 78", "iban": "FR7630006000011234567890189",
+                              "bic": "AGRIFRPP"})),
+                    &pf,
                     now,
                 )
-                .unwrap()
+                .unwrap();
+            for kind in pf.required.of(category) {
+                self.store
+                    .add_document(
+                        &who,
+                        ApplicationDocument {
+                            id: uuid::Uuid::now_v7().to_string(),
+                            kind,
+                            label: kind.label().into(),
+                            filename: "piece.pdf".into(),
+                            content_type: "application/pdf".into(),
+                            size_bytes: 10,
+                            sha256: "0".repeat(64),
+                            uploaded_at: now,
+                        },
+                    )
+                    .unwrap();
+            }
+            let version = self.store.cgp().unwrap().version;
+            self.store
+                .submit(&who, &version, false, "123456", &pf, now)
+                .unwrap();
+            let pid = who.partner.clone().unwrap().0;
+            (pid, aid)
         }
 
         fn debit(
@@ -986,7 +1041,7 @@ mod contract {
         assert_eq!(quiet.cursor, after_apply);
         assert!(quiet.partners.is_empty() && quiet.revoked_cards.is_empty());
         let pending = b.login(&aid, t0());
-        b.store.sign(&pending, "123456", t0()).unwrap();
+        b.store.sign(&pending, "123456", &files(), t0()).unwrap();
         b.store
             .decide(&pid, &de(json!({"validate": true})), t0())
             .unwrap();

@@ -212,6 +212,7 @@ impl Transport for FakeServer {
                         partner_id: Some(who),
                         partner_category: Some(PartnerCategory::Librairie),
                         establishment_id: None,
+                        partner_role: None,
                     },
                     device_token: None,
                 })

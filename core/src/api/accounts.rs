@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::public::PartnerCategory;
+use crate::status::PartnerRole;
 
 /// The four roles.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -150,6 +151,11 @@ pub struct AccountView {
     /// Établissement (établissement staff).
     #[cfg_attr(feature = "openapi", schema(required))]
     pub establishment_id: Option<String>,
+    /// Partner staff: `manager` (*responsable*) or `cashier` (*caissier*);
+    /// `null` otherwise (absent from older servers).
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, required, example = "cashier"))]
+    pub partner_role: Option<PartnerRole>,
 }
 
 /// Answer to a login.
@@ -185,6 +191,11 @@ pub struct Me {
     /// Partner structure (partner staff).
     #[cfg_attr(feature = "openapi", schema(required))]
     pub partner_id: Option<String>,
+    /// Partner staff: `manager` (*responsable*) or `cashier` (*caissier*);
+    /// `null` otherwise (absent from older servers).
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, required, example = "manager"))]
+    pub partner_role: Option<PartnerRole>,
     /// Role.
     pub role: Role,
 }

@@ -23,6 +23,7 @@ pub mod establishments;
 pub mod partners;
 pub mod region;
 pub mod reimbursements;
+pub mod staff;
 
 /// `GET /health`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -140,10 +141,16 @@ mod tests {
             partner_id: None,
             partner_category: None,
             establishment_id: None,
+            partner_role: None,
         };
         let v = serde_json::to_value(&a).unwrap();
         assert_eq!(v["role"], json!("youth"));
-        for k in ["partner_id", "partner_category", "establishment_id"] {
+        for k in [
+            "partner_id",
+            "partner_category",
+            "establishment_id",
+            "partner_role",
+        ] {
             assert_eq!(v.get(k), Some(&json!(null)), "{k}");
         }
         let t = serde_json::to_value(transaction()).unwrap();
@@ -175,5 +182,14 @@ mod tests {
         assert_eq!(m.role, Role::Partner);
         assert_eq!(m.partner_category, Some(crate::PartnerCategory::Librairie));
         assert_eq!(Role::from_code(m.role.code()), Some(m.role));
+        // A server before partner roles sends none.
+        assert_eq!(m.partner_role, None);
+        let m: Me = serde_json::from_value(json!({
+            "account_id": "a1", "role": "partner", "partner_id": "p1",
+            "partner_category": "librairie", "establishment_id": null,
+            "partner_role": "cashier"
+        }))
+        .unwrap();
+        assert_eq!(m.partner_role, Some(crate::status::PartnerRole::Cashier));
     }
 }

@@ -214,6 +214,7 @@ pub async fn me(Auth(p): Auth) -> Json<Me> {
     Json(Me {
         partner_id: p.partner.as_ref().map(|x| x.0.clone()),
         partner_category: p.partner.as_ref().map(|x| x.1),
+        partner_role: p.partner_role,
         account_id: p.account_id,
         role: p.role,
         establishment_id: p.establishment_id,

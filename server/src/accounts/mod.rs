@@ -3,6 +3,7 @@
 use crate::partners::error::PartnersError;
 
 use passregion_core::PartnerCategory;
+use passregion_core::status::PartnerRole;
 
 use crate::accounts::model::Principal;
 use crate::accounts::model::Role;
@@ -60,10 +61,17 @@ pub(crate) fn own_partner(who: &Principal) -> Result<String, ServiceError> {
         .ok_or(ServiceError::Forbidden)
 }
 
-/// The caller's partner if the caller may manage it (TEMPORARY until the
-/// staff roles land: every partner account is its manager).
+/// The caller's partner, if the caller is one of its managers
+/// (*responsables*): inviting and removing staff, revoking devices, bons
+/// plans, the profile and bank details. A cashier gets 403
+/// `reserve_au_responsable`.
 pub(crate) fn partner_manager(who: &Principal) -> Result<String, ServiceError> {
-    own_partner(who)
+    let partner = own_partner(who)?;
+    if who.partner_role == Some(PartnerRole::Manager) {
+        Ok(partner)
+    } else {
+        Err(ServiceError::Partners(PartnersError::ManagerOnly))
+    }
 }
 
 pub(crate) fn establishment_of(who: &Principal) -> Result<&str, ServiceError> {

@@ -2,6 +2,7 @@
 //! [`passregion_core::api::accounts`]), and the server-only [`Principal`].
 
 use passregion_core::PartnerCategory;
+use passregion_core::status::PartnerRole;
 
 pub use passregion_core::api::accounts::*;
 
@@ -14,6 +15,9 @@ pub struct Principal {
     pub role: Role,
     /// For partner staff: the partner and its category.
     pub partner: Option<(String, PartnerCategory, bool)>,
+    /// For partner staff: manager or cashier (`None` for other roles; a
+    /// partner account without one may do what a cashier does).
+    pub partner_role: Option<PartnerRole>,
     /// For établissement staff: the établissement.
     pub establishment_id: Option<String>,
 }

@@ -132,7 +132,8 @@ pub trait AccountsRepo: Send + Sync + 'static {
     fn end_other_sessions(&self, account_id: &str, keep: &str) -> Result<usize, ServiceError>;
     /// Whether some account has this role (a region's first start).
     fn has_account_with_role(&self, role: Role) -> Result<bool, ServiceError>;
-    /// Creates an account (demo data, partner sign-up).
+    /// Creates an account (demo data, partner sign-up); a partner account
+    /// is a manager of its partner.
     fn create_account(&self, account: NewAccount) -> Result<String, ServiceError>;
     /// Deletes expired sessions and idempotency records older than `keep`
     /// (a client retries within minutes; a month is generous).
@@ -145,8 +146,10 @@ impl AccountsRepo for SqliteStore {
         self.db.read(move |c| {
             c.one(
                 "SELECT a.id, a.email, a.role, a.display_name, a.partner_id, p.category,
-                        a.establishment_id, a.password_hash, a.email_verified_at IS NOT NULL
-                 FROM accounts a LEFT JOIN partners p ON p.id = a.partner_id WHERE a.email = ?1",
+                        a.establishment_id, a.password_hash, a.email_verified_at IS NOT NULL,
+                        a.partner_role
+                 FROM accounts a LEFT JOIN partners p ON p.id = a.partner_id
+                 WHERE a.email = ?1 AND a.removed_at IS NULL",
                 [email],
                 |r| {
                     Ok((
@@ -159,26 +162,30 @@ impl AccountsRepo for SqliteStore {
                         r.get::<_, Option<String>>(6)?,
                         r.get::<_, String>(7)?,
                         r.get::<_, bool>(8)?,
+                        r.get::<_, Option<String>>(9)?,
                     ))
                 },
             )
             .optional()?
-            .map(|(id, email, role, name, pid, pcat, eid, hash, verified)| {
-                Ok(AccountRecord {
-                    view: AccountView {
-                        id,
-                        email,
-                        role: Role::from_code(&role)
-                            .ok_or_else(|| ServiceError::Internal("bad role".into()))?,
-                        display_name: name,
-                        partner_id: pid,
-                        partner_category: pcat.as_deref().map(enum_from).transpose()?,
-                        establishment_id: eid,
-                    },
-                    password_hash: hash,
-                    email_verified: verified,
-                })
-            })
+            .map(
+                |(id, email, role, name, pid, pcat, eid, hash, verified, prole)| {
+                    Ok(AccountRecord {
+                        view: AccountView {
+                            id,
+                            email,
+                            role: Role::from_code(&role)
+                                .ok_or_else(|| ServiceError::Internal("bad role".into()))?,
+                            display_name: name,
+                            partner_id: pid,
+                            partner_category: pcat.as_deref().map(enum_from).transpose()?,
+                            establishment_id: eid,
+                            partner_role: prole.as_deref().map(enum_from).transpose()?,
+                        },
+                        password_hash: hash,
+                        email_verified: verified,
+                    })
+                },
+            )
             .transpose()
         })
     }
@@ -207,10 +214,11 @@ impl AccountsRepo for SqliteStore {
             let row = c
                 .query_row(
                     "SELECT a.id, a.role, a.partner_id, p.category, p.status, a.establishment_id,
-                     p.suspended_at IS NOT NULL, p.convention_ends_on, p.terminates_on
+                     p.suspended_at IS NOT NULL, p.convention_ends_on, p.terminates_on,
+                     a.partner_role
                      FROM sessions s JOIN accounts a ON a.id = s.account_id
                      LEFT JOIN partners p ON p.id = a.partner_id
-                     WHERE s.token_hash = ?1 AND s.expires_at > ?2",
+                     WHERE s.token_hash = ?1 AND s.expires_at > ?2 AND a.removed_at IS NULL",
                     params![token_hash, ts(now)],
                     |r| {
                         Ok((
@@ -226,12 +234,14 @@ impl AccountsRepo for SqliteStore {
                                 r.get::<_, Option<bool>>(6)?,
                                 r.get::<_, Option<String>>(7)?,
                                 r.get::<_, Option<String>>(8)?,
+                                r.get::<_, Option<String>>(9)?,
                             ),
                         ))
                     },
                 )
                 .optional()?;
-            let Some(((id, role, pid, pcat, pstatus, eid), (suspended, ends, terminates))) = row
+            let Some(((id, role, pid, pcat, pstatus, eid), (suspended, ends, terminates, prole))) =
+                row
             else {
                 return Ok(None);
             };
@@ -262,6 +272,7 @@ impl AccountsRepo for SqliteStore {
                 role: Role::from_code(&role)
                     .ok_or_else(|| ServiceError::Internal("bad role".into()))?,
                 partner,
+                partner_role: prole.as_deref().map(enum_from).transpose()?,
                 establishment_id: eid,
             }))
         })
@@ -285,9 +296,12 @@ impl AccountsRepo for SqliteStore {
             token_hash.to_owned(),
         );
         self.db.write(move |c| {
+            // Staff accounts (an invitation not yet accepted, a removed
+            // member) are taken as well: a registration never takes them over.
             let found: Option<(String, bool)> = c
                 .one(
-                    "SELECT id, email_verified_at IS NOT NULL FROM accounts WHERE email = ?1",
+                    "SELECT id, email_verified_at IS NOT NULL OR role <> 'youth' OR removed_at IS NOT NULL
+                     FROM accounts WHERE email = ?1",
                     [&email],
                     |r| Ok((r.get(0)?, r.get(1)?)),
                 )
@@ -318,7 +332,8 @@ impl AccountsRepo for SqliteStore {
                             )?;
                             c.exec(
                                 "INSERT INTO accounts (id, email, password_hash, role, display_name,
-                                 partner_id, created_at) VALUES (?1, ?2, ?3, 'partner', ?4, ?5, ?6)",
+                                 partner_id, created_at, partner_role)
+                                 VALUES (?1, ?2, ?3, 'partner', ?4, ?5, ?6, 'manager')",
                                 params![id, email, hash, name, pid, ts(now)],
                             )?;
                         }
@@ -388,7 +403,7 @@ impl AccountsRepo for SqliteStore {
             let n = c.exec(
                 "INSERT INTO email_tokens (token_hash, account_id, purpose, created_at, expires_at)
                  SELECT ?1, id, 'reinitialisation', ?2, ?3 FROM accounts
-                 WHERE email = ?4 AND email_verified_at IS NOT NULL",
+                 WHERE email = ?4 AND email_verified_at IS NOT NULL AND removed_at IS NULL",
                 params![token, ts(now), ts(expires_at), email],
             )?;
             Ok(n > 0)
@@ -522,9 +537,11 @@ impl AccountsRepo for SqliteStore {
             if taken {
                 return Err(ServiceError::Accounts(AccountsError::EmailTaken));
             }
+            // A partner's first account (demo, setup) is its manager.
             c.exec(
                 "INSERT INTO accounts (id, email, password_hash, role, display_name, partner_id,
-                 establishment_id, created_at, email_verified_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)",
+                 establishment_id, created_at, email_verified_at, partner_role)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, CASE WHEN ?4 = 'partner' THEN 'manager' END)",
                 params![
                     id,
                     a.email,

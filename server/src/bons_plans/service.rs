@@ -46,8 +46,8 @@ pub(crate) struct NewBonPlan {
     pub(crate) created_at: DateTime<Utc>,
 }
 
-/// Checks a submission: a partner whose convention is in force, a title and
-/// a description.
+/// Checks a submission: a manager of a partner whose convention is in force,
+/// a title and a description.
 pub(crate) fn check_submission(
     who: &Principal,
     req: BonPlanRequest,
@@ -55,6 +55,7 @@ pub(crate) fn check_submission(
 ) -> Result<NewBonPlan, ServiceError> {
     let (pid, _) = partner_of(who)?;
     let partner_id = pid.to_owned();
+    crate::accounts::partner_manager(who)?;
     let title = require_text("title", &req.title, 120)?;
     let description = require_text("description", &req.description, 2000)?;
     Ok(NewBonPlan {

@@ -61,6 +61,7 @@ pub(crate) fn principal(account_id: &str, role: Role) -> Principal {
         account_id: account_id.to_owned(),
         role,
         partner: None,
+        partner_role: None,
         establishment_id: None,
     }
 }
@@ -190,6 +191,7 @@ pub fn seed(
             }
             let p = Principal {
                 partner: Some((pid.clone(), *category, true)),
+                partner_role: Some(passregion_core::status::PartnerRole::Manager),
                 ..principal(&account, Role::Partner)
             };
             for (k, (title, text)) in bons_plans_for(*category, name).into_iter().enumerate() {
@@ -222,7 +224,12 @@ pub fn seed(
         use crate::establishments::model::Referent;
         use crate::establishments::repo::ReferentsRepo;
         let email = "candidature@demo.passregion.fr".to_owned();
-        let (pid, aid, hash2, at) = (crate::platform::sql::new_id(), crate::platform::sql::new_id(), hash.clone(), ts(ago(3)));
+        let (pid, aid, hash2, at) = (
+            crate::platform::sql::new_id(),
+            crate::platform::sql::new_id(),
+            hash.clone(),
+            ts(ago(3)),
+        );
         let signed = ts(now);
         store.db().write(move |c| {
             c.execute(
@@ -236,15 +243,13 @@ pub fn seed(
             )?;
             c.execute(
                 "INSERT INTO accounts (id, email, password_hash, role, display_name, partner_id,
-                 created_at, email_verified_at) VALUES (?1, ?2, ?3, 'partner', 'Karim Benali', ?4, ?5, ?5)",
+                 created_at, email_verified_at, partner_role)
+                 VALUES (?1, ?2, ?3, 'partner', 'Karim Benali', ?4, ?5, ?5, 'manager')",
                 params![aid, "candidature@demo.passregion.fr", hash2, pid, at],
             )?;
             Ok(())
         })?;
-        logins.push((
-            "Partenaire candidat (convention signée)".to_owned(),
-            email,
-        ));
+        logins.push(("Partenaire candidat (convention signée)".to_owned(), email));
         for (staff, (theme, name)) in etab_staff.iter().zip([
             ("culture", "Mme Perrin"),
             ("sport", "M. Lambert"),

@@ -156,9 +156,10 @@ pub struct RequiredDocuments {
 impl RequiredDocuments {
     /// The kinds asked of `category`.
     pub fn of(&self, category: PartnerCategory) -> Vec<DocumentKind> {
-        self.by_category.get(&category).cloned().unwrap_or_else(|| {
-            passregion_core::application::default_required_documents(category)
-        })
+        self.by_category
+            .get(&category)
+            .cloned()
+            .unwrap_or_else(|| passregion_core::application::default_required_documents(category))
     }
 
     /// Reads a JSON file: an object from category codes to lists of kinds;
@@ -319,10 +320,12 @@ pub(crate) fn view(
     let stand = standing(row.convention_facts(), today);
     let renewal = row.status == ConventionStatus::Validated
         && row.terminates_on.is_none()
-        && (row.convention_ends_on.is_some_and(|end| renewal_due(end, today))
-            || convention
-                .as_ref()
-                .is_some_and(|c| c.signed_at.is_some() && Some(c.cgp_version.as_str()) != current_cgp));
+        && (row
+            .convention_ends_on
+            .is_some_and(|end| renewal_due(end, today))
+            || convention.as_ref().is_some_and(|c| {
+                c.signed_at.is_some() && Some(c.cgp_version.as_str()) != current_cgp
+            }));
     Ok(ApplicationView {
         partner_id: row.id.clone(),
         stage: row.stage(),
@@ -357,11 +360,7 @@ pub(crate) fn view(
 /// 120 characters).
 pub(crate) fn clean_filename(raw: &str) -> Result<String, ServiceError> {
     let base = raw.rsplit(['/', '\\']).next().unwrap_or("");
-    let name: String = base
-        .chars()
-        .filter(|c| !c.is_control())
-        .take(120)
-        .collect();
+    let name: String = base.chars().filter(|c| !c.is_control()).take(120).collect();
     let name = name.trim().to_owned();
     if name.is_empty() {
         return Err(ServiceError::Invalid {
@@ -452,7 +451,10 @@ mod tests {
     fn required_documents_from_json() {
         let r = RequiredDocuments::from_json(r#"{"librairie": ["rib"]}"#).unwrap();
         assert_eq!(r.of(PartnerCategory::Librairie), vec![DocumentKind::Rib]);
-        assert!(r.of(PartnerCategory::Musee).contains(&DocumentKind::Insurance));
+        assert!(
+            r.of(PartnerCategory::Musee)
+                .contains(&DocumentKind::Insurance)
+        );
         assert!(RequiredDocuments::from_json(r#"{"boulangerie": []}"#).is_err());
     }
 }

@@ -86,10 +86,36 @@ impl ApplicationsTx for Connection {
     fn partner_row(&self, id: &str) -> Result<Option<PartnerRow>, ServiceError> {
         let sql = format!("SELECT {PARTNER_COLUMNS} FROM partners WHERE id = ?1");
         type Raw = (
-            (String, String, String, Option<String>, String, String, String),
-            (f64, f64, String, Option<String>, Option<String>, Option<String>),
-            (String, Option<String>, Option<String>, Option<String>, Option<String>),
-            (Option<String>, Option<String>, Option<String>, Option<String>),
+            (
+                String,
+                String,
+                String,
+                Option<String>,
+                String,
+                String,
+                String,
+            ),
+            (
+                f64,
+                f64,
+                String,
+                Option<String>,
+                Option<String>,
+                Option<String>,
+            ),
+            (
+                String,
+                Option<String>,
+                Option<String>,
+                Option<String>,
+                Option<String>,
+            ),
+            (
+                Option<String>,
+                Option<String>,
+                Option<String>,
+                Option<String>,
+            ),
             Option<String>,
         );
         let raw: Option<Raw> = self

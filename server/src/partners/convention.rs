@@ -33,7 +33,12 @@ fn current(tx: &dyn ConventionsTx) -> Result<Cgp, ServiceError> {
         .ok_or_else(|| ServiceError::Internal("no CGP published".into()))
 }
 
-fn document<'a>(row: &'a PartnerRow, address: &'a str, c: &'a ConventionRow, cgp: &'a Cgp) -> ConventionDocument<'a> {
+fn document<'a>(
+    row: &'a PartnerRow,
+    address: &'a str,
+    c: &'a ConventionRow,
+    cgp: &'a Cgp,
+) -> ConventionDocument<'a> {
     ConventionDocument {
         partner_name: &row.name,
         siret: row.siret.as_deref().unwrap_or(""),
@@ -63,7 +68,9 @@ fn new_convention(
     now: DateTime<Utc>,
 ) -> Result<ConventionRow, ServiceError> {
     if cgp.convention_ends_on < today {
-        return Err(ServiceError::Internal("current CGP model already ended".into()));
+        return Err(ServiceError::Internal(
+            "current CGP model already ended".into(),
+        ));
     }
     let mut c = ConventionRow {
         id: new_id(),

@@ -1,4 +1,4 @@
-//! Errors of partner onboarding and conventions.
+//! Errors of partner onboarding, conventions and staff.
 
 use passregion_core::partner::CodeError;
 
@@ -39,6 +39,15 @@ pub enum PartnersError {
     /// The SMS gateway refused the message or could not be reached.
     #[error("SMS gateway unavailable")]
     SmsUnavailable,
+    /// Only a manager (*responsable*) of the structure may do that.
+    #[error("manager only")]
+    ManagerOnly,
+    /// An invitation link that is unknown, used, expired or withdrawn.
+    #[error("bad invitation")]
+    InvitationInvalid,
+    /// A manager cannot remove their own account.
+    #[error("cannot remove oneself")]
+    CannotRemoveSelf,
     /// The SMS code was refused.
     #[error(transparent)]
     Code(#[from] CodeError),

@@ -162,14 +162,26 @@ pub async fn remove_document(
 pub(crate) fn file_response(bytes: Vec<u8>, content_type: &str, filename: &str) -> Response {
     let safe: String = filename
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || ".-_".contains(c) { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || ".-_".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect();
     (
         [
             (header::CONTENT_TYPE, content_type.to_owned()),
-            (header::CONTENT_DISPOSITION, format!("inline; filename=\"{safe}\"")),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("inline; filename=\"{safe}\""),
+            ),
             (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_owned()),
-            (header::CONTENT_SECURITY_POLICY, "sandbox; default-src 'none'".to_owned()),
+            (
+                header::CONTENT_SECURITY_POLICY,
+                "sandbox; default-src 'none'".to_owned(),
+            ),
             (header::CACHE_CONTROL, "private, no-store".to_owned()),
         ],
         bytes,
@@ -309,7 +321,11 @@ pub(crate) async fn pdf_of(s: &AppState, pid: String) -> Result<Response, ApiErr
         Ok(pf.files.get(&sha)?)
     })
     .await?;
-    Ok(file_response(bytes, "application/pdf", "convention-pass-region.pdf"))
+    Ok(file_response(
+        bytes,
+        "application/pdf",
+        "convention-pass-region.pdf",
+    ))
 }
 
 /// The partner ends its convention, from a date (today or later).
@@ -368,4 +384,5 @@ pub fn routes() -> OpenApiRouter<AppState> {
                 .layer(DefaultBodyLimit::max(64 * 1024 * 1024)),
         )
         .merge(crate::partners::region_http::routes())
+        .merge(crate::partners::staff::http::routes())
 }

@@ -1,4 +1,4 @@
-//! Partners: the online application, the convention signed with an SMS code, the Region's decision, the directory.
+//! Partners: the online application, the convention signed with an SMS code, the Region's decision, the directory, the structure's staff and devices.
 
 pub mod application;
 pub mod application_repo;
@@ -12,5 +12,5 @@ pub mod region_http;
 pub mod repo;
 pub mod service;
 pub mod sms;
+pub mod staff;
 pub mod store;
-

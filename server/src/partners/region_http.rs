@@ -109,7 +109,7 @@ async fn tell(s: &AppState, partner_id: String, message: String, now: DateTime<U
 /// The Region validates or refuses an application (the convention must be signed).
 #[utoipa::path(post, path = "/api/region/partners/{id}/decision", request_body = PartnerDecision,
     params(("id" = String, Path)), responses((status = 200, body = PartnerStatus)), security(("bearer" = [])))]
-pub async fn decide(
+pub async fn region_decide(
     State(s): State<AppState>,
     Auth(p): Auth,
     Path(id): Path<String>,
@@ -120,8 +120,12 @@ pub async fn decide(
     let (req, _) = parse_json::<PartnerDecision>(&headers, &body)?;
     let (store, now, pid) = (s.store.clone(), s.clock.now(), id.clone());
     let status = blocking(move || store.decide(&pid, &req, now)).await?;
+    // Its staff's next request reads the new standing.
+    s.sessions.remove_partner(&id);
     let message = match (&status.decision_reason, status.status.as_str()) {
-        (_, "validated") => "votre demande de partenariat est validée : vous pouvez accepter la carte.".to_owned(),
+        (_, "validated") => {
+            "votre demande de partenariat est validée : vous pouvez accepter la carte.".to_owned()
+        }
         (Some(r), _) => format!("votre demande de partenariat est refusée : {r}"),
         (None, _) => "votre demande de partenariat est refusée.".to_owned(),
     };
@@ -132,7 +136,7 @@ pub async fn decide(
 /// Suspend a partner (debits and enrolments refused until reinstated).
 #[utoipa::path(post, path = "/api/region/partners/{id}/suspend", request_body = Suspension,
     params(("id" = String, Path)), responses((status = 200, body = RegionPartnerRecord), (status = 409, body = ApiError)), security(("bearer" = [])))]
-pub async fn suspend(
+pub async fn region_suspend(
     State(s): State<AppState>,
     Auth(p): Auth,
     Path(id): Path<String>,
@@ -162,7 +166,7 @@ pub async fn reinstate(
 /// Terminate a partner's convention from a date (today or later).
 #[utoipa::path(post, path = "/api/region/partners/{id}/terminate", request_body = Termination,
     params(("id" = String, Path)), responses((status = 200, body = RegionPartnerRecord), (status = 422, body = ApiError)), security(("bearer" = [])))]
-pub async fn terminate(
+pub async fn region_terminate(
     State(s): State<AppState>,
     Auth(p): Auth,
     Path(id): Path<String>,
@@ -182,7 +186,11 @@ pub async fn terminate(
 async fn change(
     s: &AppState,
     id: String,
-    f: impl FnOnce(&dyn crate::state::Storage, &str, DateTime<Utc>) -> Result<String, crate::error::ServiceError>
+    f: impl FnOnce(
+        &dyn crate::state::Storage,
+        &str,
+        DateTime<Utc>,
+    ) -> Result<String, crate::error::ServiceError>
     + Send
     + 'static,
 ) -> Result<Json<RegionPartnerRecord>, ApiError> {
@@ -196,7 +204,7 @@ async fn change(
 /// A partner's newest convention as a PDF.
 #[utoipa::path(get, path = "/api/region/partners/{id}/convention.pdf", params(("id" = String, Path)),
     responses((status = 200, content_type = "application/pdf"), (status = 404, body = ApiError)), security(("bearer" = [])))]
-pub async fn convention_pdf(
+pub async fn region_convention_pdf(
     State(s): State<AppState>,
     Auth(p): Auth,
     Path(id): Path<String>,
@@ -235,10 +243,10 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(region_partners))
         .routes(routes!(partner_record))
         .routes(routes!(start_instruction))
-        .routes(routes!(decide))
-        .routes(routes!(suspend))
+        .routes(routes!(region_decide))
+        .routes(routes!(region_suspend))
         .routes(routes!(reinstate))
-        .routes(routes!(terminate))
-        .routes(routes!(convention_pdf))
+        .routes(routes!(region_terminate))
+        .routes(routes!(region_convention_pdf))
         .routes(routes!(publish_cgp))
 }

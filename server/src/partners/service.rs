@@ -182,7 +182,10 @@ pub(crate) fn decide<T: PartnersTx + ConventionsTx>(
     tx.set_partner_status(partner_id, next, d.reason.as_deref())?;
     tx.mark_decided(partner_id, now)?;
     let message = match &d.reason {
-        _ if d.validate => "Votre demande de partenariat PASS'Région est validée : vous pouvez accepter la carte.".to_owned(),
+        _ if d.validate => {
+            "Votre demande de partenariat PASS'Région est validée : vous pouvez accepter la carte."
+                .to_owned()
+        }
         Some(r) => format!("Votre demande de partenariat PASS'Région est refusée : {r}"),
         None => "Votre demande de partenariat PASS'Région est refusée.".to_owned(),
     };

@@ -20,10 +20,10 @@ use crate::partners::model::{
 use crate::partners::repo::{activity, statuses};
 use crate::partners::service::{self, own_partner};
 use crate::platform::db::Cached;
-use rusqlite::OptionalExtension;
 use crate::platform::files::DocumentStore;
 use crate::platform::sql::new_id;
 use crate::platform::store::SqliteStore;
+use rusqlite::OptionalExtension;
 
 /// What the partner rules need besides the database.
 #[derive(Clone)]
@@ -118,8 +118,7 @@ pub trait PartnersRepo: Send + Sync + 'static {
         now: DateTime<Utc>,
     ) -> Result<RegionPartnerRecord, ServiceError>;
     /// The Region takes up a signed application.
-    fn start_instruction(&self, partner_id: &str, now: DateTime<Utc>)
-    -> Result<(), ServiceError>;
+    fn start_instruction(&self, partner_id: &str, now: DateTime<Utc>) -> Result<(), ServiceError>;
     /// The Region's decision; returns the message told to the partner.
     fn decide(
         &self,
@@ -361,7 +360,8 @@ impl PartnersRepo for SqliteStore {
                 .partner_row(&pid)?
                 .ok_or(ServiceError::NotFound("Partenaire"))?;
             let cgp = current_version(c)?;
-            let application = application::view(c, &pid, &required, cgp.as_deref(), region_date(now))?;
+            let application =
+                application::view(c, &pid, &required, cgp.as_deref(), region_date(now))?;
             let email: Option<String> = c
                 .one(
                     "SELECT email FROM accounts WHERE partner_id = ?1 ORDER BY created_at LIMIT 1",
@@ -388,11 +388,7 @@ impl PartnersRepo for SqliteStore {
         })
     }
 
-    fn start_instruction(
-        &self,
-        partner_id: &str,
-        now: DateTime<Utc>,
-    ) -> Result<(), ServiceError> {
+    fn start_instruction(&self, partner_id: &str, now: DateTime<Utc>) -> Result<(), ServiceError> {
         let pid = partner_id.to_owned();
         self.db
             .write(move |c| convention::start_instruction(c, &pid, now))
@@ -432,7 +428,15 @@ impl PartnersRepo for SqliteStore {
     ) -> Result<String, ServiceError> {
         let pid = partner_id.to_owned();
         self.db.write(move |c| {
-            convention::terminate(c, &pid, by, &t.reason, t.effective_on, region_date(now), now)
+            convention::terminate(
+                c,
+                &pid,
+                by,
+                &t.reason,
+                t.effective_on,
+                region_date(now),
+                now,
+            )
         })
     }
 

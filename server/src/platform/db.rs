@@ -62,6 +62,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0013_partner_applications",
         include_str!("../../migrations/0013_partner_applications.sql"),
     ),
+    (
+        "0014_partner_staff",
+        include_str!("../../migrations/0014_partner_staff.sql"),
+    ),
 ];
 
 /// Most write closures committed together.
@@ -492,6 +496,101 @@ mod tests {
             )
             .unwrap();
         assert!(sql.contains("\"reimbursement_batches\""), "{sql}");
+        let dangling: i64 = c
+            .query_row("SELECT COUNT(*) FROM pragma_foreign_key_check", [], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        assert_eq!(dangling, 0);
+    }
+
+    /// 0014 makes the partners' existing accounts their managers, and
+    /// rebuilds `email_tokens` for invitations: the tokens in flight survive,
+    /// the new purpose is accepted, others still refused; a partner role
+    /// belongs to partner accounts only.
+    #[test]
+    fn the_staff_migration_makes_managers_and_keeps_tokens() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v12.db");
+        let v14 = MIGRATIONS
+            .iter()
+            .position(|(name, _)| *name == "0014_partner_staff")
+            .unwrap();
+        let mut c = Connection::open(&path).unwrap();
+        configure(&c).unwrap();
+        for (i, (_, sql)) in MIGRATIONS.iter().enumerate().take(v14) {
+            let tx = c.transaction().unwrap();
+            tx.execute_batch(sql).unwrap();
+            tx.pragma_update(None, "user_version", (i + 1) as i64)
+                .unwrap();
+            tx.commit().unwrap();
+        }
+        c.execute_batch(
+            "INSERT INTO partners (id, name, category, address, city, postal_code, latitude,
+               longitude, status, created_at)
+             VALUES ('p1', 'Librairie', 'librairie', '1 rue', 'Lyon', '69001', 45.7, 4.8,
+               'validated', '2026-10-01T00:00:00Z');
+             INSERT INTO accounts (id, email, password_hash, role, display_name, partner_id,
+               establishment_id, created_at, email_verified_at) VALUES
+               ('a1', 'y@example.org', 'h', 'youth', 'Y', NULL, NULL, '2026-10-01T00:00:00Z', NULL),
+               ('a2', 'p@example.org', 'h', 'partner', 'P', 'p1', NULL, '2026-10-01T00:00:00Z',
+                '2026-10-01T00:00:00Z');
+             INSERT INTO email_tokens (token_hash, account_id, purpose, password_hash,
+               display_name, created_at, expires_at)
+             VALUES ('t1', 'a1', 'verification', 'h2', 'Y', '2026-10-01T00:00:00Z',
+               '2026-10-03T00:00:00Z');",
+        )
+        .unwrap();
+        migrate(&mut c).unwrap();
+        let roles: Vec<(String, Option<String>)> = c
+            .prepare("SELECT id, partner_role FROM accounts ORDER BY id")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(
+            roles,
+            vec![("a1".into(), None), ("a2".into(), Some("manager".into()))]
+        );
+        let kept: (String, String, Option<String>) = c
+            .query_row(
+                "SELECT account_id, password_hash, used_at FROM email_tokens WHERE token_hash = 't1'",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .unwrap();
+        assert_eq!(kept, ("a1".into(), "h2".into(), None));
+        let token = |purpose: &str| {
+            c.execute(
+                "INSERT INTO email_tokens (token_hash, account_id, purpose, created_at, expires_at)
+                 VALUES (?1, 'a2', ?1, '2026-10-01T00:00:00Z', '2026-10-08T00:00:00Z')",
+                [purpose],
+            )
+        };
+        assert!(token("invitation").is_ok());
+        assert!(token("autre").is_err());
+        assert!(
+            c.execute(
+                "UPDATE accounts SET partner_role = 'manager' WHERE id = 'a1'",
+                []
+            )
+            .is_err()
+        );
+        assert!(
+            c.execute(
+                "UPDATE accounts SET partner_role = 'owner' WHERE id = 'a2'",
+                []
+            )
+            .is_err()
+        );
+        assert!(
+            c.execute(
+                "UPDATE accounts SET partner_role = 'cashier' WHERE id = 'a2'",
+                []
+            )
+            .is_ok()
+        );
         let dangling: i64 = c
             .query_row("SELECT COUNT(*) FROM pragma_foreign_key_check", [], |r| {
                 r.get(0)

@@ -67,12 +67,12 @@ impl SyncTx for Connection {
             .optional()?)
     }
 
-    fn device_partner(&self, device_id: &str) -> Result<Option<String>, ServiceError> {
+    fn device_partner(&self, device_id: &str) -> Result<Option<(String, bool)>, ServiceError> {
         Ok(self
             .query_row(
-                "SELECT partner_id FROM partner_devices WHERE id = ?1 AND revoked_at IS NULL",
+                "SELECT partner_id, revoked_at IS NOT NULL FROM partner_devices WHERE id = ?1",
                 [device_id],
-                |r| r.get(0),
+                |r| Ok((r.get(0)?, r.get(1)?)),
             )
             .optional()?)
     }

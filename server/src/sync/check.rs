@@ -17,6 +17,7 @@ use crate::platform::sql::sha256_hex;
 use crate::sync::apply::CheckedItem;
 use crate::sync::apply::PushItem;
 use crate::sync::apply::refused;
+use crate::sync::service::DEVICE_REVOKED;
 
 /// How far in the future a scan time may be (phone clock drift).
 pub(crate) const MAX_FUTURE: Duration = Duration::minutes(5);
@@ -33,19 +34,24 @@ pub(crate) fn reject(item: &OfflineDebit, code: &'static str, message: &str) -> 
     })
 }
 
-/// Checks one item against the partner's device keys.
+/// Checks one item against the partner's device keys (`None`: a revoked
+/// device, whose signatures are no longer accepted).
 pub fn check(
     item: OfflineDebit,
-    devices: &HashMap<String, PublicKey>,
+    devices: &HashMap<String, Option<PublicKey>>,
     keys: &ServerKeys,
     now: DateTime<Utc>,
 ) -> PushItem {
-    let Some(device_key) = devices.get(&item.device_id) else {
-        return reject(
-            &item,
-            "appareil_inconnu",
-            "Cet appareil n'est pas enrôlé pour ce partenaire.",
-        );
+    let device_key = match devices.get(&item.device_id) {
+        Some(Some(key)) => key,
+        Some(None) => return reject(&item, DEVICE_REVOKED.0, DEVICE_REVOKED.1),
+        None => {
+            return reject(
+                &item,
+                "appareil_inconnu",
+                "Cet appareil n'est pas enrôlé pour ce partenaire.",
+            );
+        }
     };
     let sig = base64::Engine::decode(
         &base64::engine::general_purpose::URL_SAFE_NO_PAD,

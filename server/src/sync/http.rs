@@ -82,12 +82,16 @@ pub async fn sync_push(
     }
     let (partner_id, _, _) = p.partner.clone().ok_or(ServiceError::Forbidden)?;
     let sync = s.store.clone();
-    let devices: HashMap<String, PublicKey> = blocking(move || sync.partner_devices(&partner_id))
-        .await?
-        .into_iter()
-        .filter(|(_, _, revoked)| !revoked)
-        .filter_map(|(id, key, _)| PublicKey::from_base64(&key).ok().map(|k| (id, k)))
-        .collect();
+    // A revoked device is known, with no key: its items are refused as such.
+    let devices: HashMap<String, Option<PublicKey>> =
+        blocking(move || sync.partner_devices(&partner_id))
+            .await?
+            .into_iter()
+            .filter_map(|(id, key, revoked)| match revoked {
+                true => Some((id, None)),
+                false => PublicKey::from_base64(&key).ok().map(|k| (id, Some(k))),
+            })
+            .collect();
     let (keys, now) = (s.keys.clone(), s.clock.now());
     let checked = blocking(move || {
         Ok(req

@@ -82,8 +82,8 @@ pub(crate) trait SyncTx: DebitTx {
     fn rollback_savepoint(&self) -> Result<(), ServiceError>;
     /// The stored record of an offline debit: (body hash, result as JSON).
     fn stored_item(&self, id: Uuid) -> Result<Option<(String, String)>, ServiceError>;
-    /// The partner of a device that is not revoked.
-    fn device_partner(&self, device_id: &str) -> Result<Option<String>, ServiceError>;
+    /// The partner of a device, and whether it is revoked.
+    fn device_partner(&self, device_id: &str) -> Result<Option<(String, bool)>, ServiceError>;
     /// A device's record at `seq`: (previous hash, hash); with
     /// `applied_only`, an applied record only; otherwise any, applied first.
     fn chain_record(
@@ -231,6 +231,12 @@ pub fn refused(id: Uuid, status: ItemStatus, e: ServiceError) -> ItemResult {
         overspend: false,
     }
 }
+
+/// The refusal of an item signed by a device a manager revoked.
+pub(crate) const DEVICE_REVOKED: (&str, &str) = (
+    "appareil_revoque",
+    "Cet appareil a été révoqué par le responsable de la structure : ses débits hors ligne ne sont plus acceptés.",
+);
 
 pub(crate) fn reject(id: Uuid, code: &'static str, message: &str) -> ItemResult {
     ItemResult {
@@ -458,13 +464,21 @@ pub(crate) fn apply_one(
             "Débit fait après la résiliation de la convention (ou transmis après le délai de grâce) : refusé.",
         ));
     }
-    // The device belongs to the partner pushing.
-    if tx.device_partner(&it.item.device_id)?.as_deref() != Some(partner_id) {
-        return Ok(reject(
-            id,
-            "appareil_inconnu",
-            "Cet appareil n'est pas enrôlé pour ce partenaire.",
-        ));
+    // The device belongs to the partner pushing, and was not revoked since
+    // the push was checked.
+    match tx.device_partner(&it.item.device_id)? {
+        Some((p, false)) if p == partner_id => {}
+        Some((p, true)) if p == partner_id => {
+            let (code, message) = DEVICE_REVOKED;
+            return Ok(reject(id, code, message));
+        }
+        _ => {
+            return Ok(reject(
+                id,
+                "appareil_inconnu",
+                "Cet appareil n'est pas enrôlé pour ce partenaire.",
+            ));
+        }
     }
     let rejected = OfflineDebitStatus::Rejected;
     if !chain_ok(tx, it)? {

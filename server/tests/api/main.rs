@@ -17,6 +17,7 @@ mod offline_push;
 mod onboarding;
 mod online_scan;
 mod partner_application;
+mod partner_staff;
 mod password_reset;
 mod rules;
 mod sms;

@@ -52,7 +52,10 @@ async fn a_bookshop_applies_signs_is_validated_then_terminated() {
             .any(|m| m == "Le SIRET")
     );
     // A wrong SIRET key or IBAN is refused and changes nothing.
-    for (field, bad) in [("siret", "73282932000075"), ("iban", "FR7630006000011234567890188")] {
+    for (field, bad) in [
+        ("siret", "73282932000075"),
+        ("iban", "FR7630006000011234567890188"),
+    ] {
         let r = partner
             .put(
                 "/api/partner/application",
@@ -78,7 +81,12 @@ async fn a_bookshop_applies_signs_is_validated_then_terminated() {
             elf,
         )
         .await;
-    assert_eq!((r.status, r.code()), (415, "type_de_fichier_refuse"), "{}", r.body);
+    assert_eq!(
+        (r.status, r.code()),
+        (415, "type_de_fichier_refuse"),
+        "{}",
+        r.body
+    );
     let mut big = tiny_pdf();
     big.splice(10..10, std::iter::repeat_n(b' ', 20 * 1024 * 1024));
     let r = partner
@@ -104,7 +112,11 @@ async fn a_bookshop_applies_signs_is_validated_then_terminated() {
     assert_eq!(docs[0]["content_type"], "application/pdf");
     assert_eq!(docs[1]["content_type"], "image/jpeg");
     assert_eq!(v.body["iban"], "FR76 •••• •••• 0189");
-    assert!(v.body["missing"].as_array().unwrap().is_empty(), "{}", v.body);
+    assert!(
+        v.body["missing"].as_array().unwrap().is_empty(),
+        "{}",
+        v.body
+    );
 
     // An outdated CGP version is refused; the current one sends it.
     let r = partner
@@ -126,7 +138,10 @@ async fn a_bookshop_applies_signs_is_validated_then_terminated() {
         .as_str()
         .unwrap()
         .to_owned();
-    assert_eq!(passregion_server::platform::sql::sha256_hex(&shown.bytes), shown_hash);
+    assert_eq!(
+        passregion_server::platform::sql::sha256_hex(&shown.bytes),
+        shown_hash
+    );
     // Sent: the draft is frozen.
     let r = partner
         .put("/api/partner/application", &json!({"city": "Bron"}))
@@ -151,7 +166,10 @@ async fn a_bookshop_applies_signs_is_validated_then_terminated() {
     let pid = r.body["partner_id"].as_str().unwrap().to_owned();
     let signed = partner.get("/api/partner/convention.pdf").await;
     assert!(signed.bytes.starts_with(b"%PDF-"));
-    assert_ne!(signed.bytes, shown.bytes, "the signed PDF carries the proof");
+    assert_ne!(
+        signed.bytes, shown.bytes,
+        "the signed PDF carries the proof"
+    );
 
     // Not in force yet: no debit.
     let etab = app.establishment("etab-ampere", "Lycée Ampère").await;
@@ -168,21 +186,43 @@ async fn a_bookshop_applies_signs_is_validated_then_terminated() {
     assert_eq!(rec.body["iban"], "FR7630006000011234567890189");
     let doc_id = docs[0]["id"].as_str().unwrap();
     let d = region.get(&format!("/api/documents/{doc_id}")).await;
-    assert_eq!((d.status, d.content_type.as_str()), (200, "application/pdf"));
+    assert_eq!(
+        (d.status, d.content_type.as_str()),
+        (200, "application/pdf")
+    );
     assert_eq!(d.bytes, tiny_pdf());
     assert_eq!(d.headers["x-content-type-options"], "nosniff");
     // Nobody else reads it.
     let other = app
         .applicant("autre@canuts.example", "Autre librairie")
         .await;
-    assert_eq!(other.get(&format!("/api/documents/{doc_id}")).await.status, 404);
+    assert_eq!(
+        other.get(&format!("/api/documents/{doc_id}")).await.status,
+        404
+    );
     let youth = app.youth("Lina").await;
-    assert_eq!(youth.get(&format!("/api/documents/{doc_id}")).await.status, 404);
-    assert_eq!(anonymous.get(&format!("/api/documents/{doc_id}")).await.status, 401);
+    assert_eq!(
+        youth.get(&format!("/api/documents/{doc_id}")).await.status,
+        404
+    );
+    assert_eq!(
+        anonymous
+            .get(&format!("/api/documents/{doc_id}"))
+            .await
+            .status,
+        401
+    );
     let r = region
-        .post(&format!("/api/region/partners/{pid}/instruction"), &json!({}))
+        .post(
+            &format!("/api/region/partners/{pid}/instruction"),
+            &json!({}),
+        )
         .await;
-    assert_eq!(r.body["application"]["stage"], "en_instruction", "{}", r.body);
+    assert_eq!(
+        r.body["application"]["stage"], "en_instruction",
+        "{}",
+        r.body
+    );
     let r = region
         .post(
             &format!("/api/region/partners/{pid}/decision"),
@@ -194,7 +234,12 @@ async fn a_bookshop_applies_signs_is_validated_then_terminated() {
     let v = partner.get("/api/partner/application").await;
     assert_eq!(v.body["stage"], "validee");
     assert_eq!(v.body["standing"], "en_vigueur");
-    assert!(v.body["notices"][0]["message"].as_str().unwrap().contains("validée"));
+    assert!(
+        v.body["notices"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("validée")
+    );
     assert!(
         app.mails_to("claire@canuts.example")
             .last()
@@ -277,6 +322,7 @@ async fn documents_are_bounded_and_typed_from_their_content() {
     // A PNG is accepted whatever its name; HTML named .png is not.
     let mut png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
     png.extend_from_slice(&[0, 0, 0, 1, 0, 0, 0, 1, 8, 2, 0, 0, 0, 0, 0, 0, 0]);
+    png.extend_from_slice(b"\0\0\0\0IEND\xaeB`\x82");
     let r = c
         .upload(
             "/api/partner/application/documents?kind=autre&filename=scan.pdf",
@@ -327,12 +373,21 @@ async fn after_a_termination_only_earlier_offline_debits_are_accepted_within_the
     let (youth, _) = app.youth_with_card(&etab, "Hugo").await;
     let (cred, phone) = credential(&youth, 31).await;
     let region = app.region().await;
-    let (partner, pid) = app.validated_applicant("grace@canuts.example", &region).await;
+    let (partner, pid) = app
+        .validated_applicant("grace@canuts.example", &region)
+        .await;
     let mut device = Device::enrol(&partner, 41).await;
     let before = app.now();
-    let a = device.debit(&cred.dynamic_qr(&phone, before, 1).unwrap(), 300, 300, before);
+    let a = device.debit(
+        &cred.dynamic_qr(&phone, before, 1).unwrap(),
+        300,
+        300,
+        before,
+    );
     // Terminated from tomorrow.
-    let tomorrow = passregion_core::season::region_date(before).succ_opt().unwrap();
+    let tomorrow = passregion_core::season::region_date(before)
+        .succ_opt()
+        .unwrap();
     let r = region
         .post(
             &format!("/api/region/partners/{pid}/terminate"),
@@ -360,8 +415,6 @@ async fn after_a_termination_only_earlier_offline_debits_are_accepted_within_the
     // Past the grace, nothing more is taken.
     app.advance(chrono::Duration::days(30));
     let partner = app.login("grace@canuts.example").await;
-    let r = partner
-        .post("/api/sync/push", &json!({"items": []}))
-        .await;
+    let r = partner.post("/api/sync/push", &json!({"items": []})).await;
     assert_eq!(r.code(), "partenariat_inactif", "{}", r.body);
 }

@@ -646,6 +646,11 @@ impl Client {
         self.send(Method::GET, path, &[], Vec::new()).await
     }
 
+    /// DELETE.
+    pub async fn delete(&self, path: &str) -> Resp {
+        self.send(Method::DELETE, path, &[], Vec::new()).await
+    }
+
     /// POST JSON.
     pub async fn post(&self, path: &str, body: &Value) -> Resp {
         self.send(
@@ -666,11 +671,6 @@ impl Client {
             serde_json::to_vec(body).unwrap(),
         )
         .await
-    }
-
-    /// DELETE.
-    pub async fn delete(&self, path: &str) -> Resp {
-        self.send(Method::DELETE, path, &[], Vec::new()).await
     }
 
     /// POST a file's bytes (an upload).
