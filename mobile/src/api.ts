@@ -321,6 +321,7 @@ export const partnerApi = {
   cgp: () => request<Cgp>('GET', '/api/cgp', { anonymous: true }),
   application: () => request<ApplicationView>('GET', '/api/partner/application'),
   saveDraft: (d: ApplicationDraft) => request<ApplicationView>('PUT', '/api/partner/application', { body: d }),
+  updateProfile: (d: ApplicationDraft) => request<ApplicationView>('PUT', '/api/partner/profile', { body: d }),
   uploadDocument: (kind: string, file: File) =>
     upload<ApplicationDocument>(`/api/partner/application/documents${qs({ kind, filename: file.name })}`, file),
   removeDocument: (id: string) => request<void>('DELETE', `/api/partner/application/documents/${encodeURIComponent(id)}`),

@@ -4,6 +4,7 @@ import { useState } from 'preact/hooks';
 import { ApiError, partnerApi } from './api';
 import { date } from './format';
 import { ErrorBox, Field, useLoad } from './ui';
+import { isPartnerManager } from './partner-staff';
 
 const BON_PLAN_STATUS: Record<string, string> = { soumis: 'En modération', valide: 'Publié', refuse: 'Refusé' };
 
@@ -29,6 +30,8 @@ export function PartnerBonsPlans() {
           )}
         </div>
       )}
+      {!isPartnerManager() && <p class="hint">Seul le responsable de la structure propose des bons plans.</p>}
+      {isPartnerManager() && (
       <form
         class="card"
         aria-labelledby="bp-new"
@@ -62,6 +65,7 @@ export function PartnerBonsPlans() {
           Envoyer à la modération
         </button>
       </form>
+      )}
       <ErrorBox error={plans.error} />
       <ul class="list" data-testid="my-bons-plans">
         {(plans.data ?? []).map((b) => (

@@ -11,7 +11,7 @@ import { inApp, native, NativeReceipt, ScannedCode } from './native';
 import { AccountSecurity } from './account';
 import { DevicePanel, NativeReceiptPanel, OfflineDebitStep } from './partner-app';
 import { ApplicationSpace } from './apply';
-import { ConventionPanel } from './convention';
+import { StructurePanel } from './partner-space';
 import { PartnerBonsPlans } from './partner-bons-plans';
 
 const TABS: Tab[] = [
@@ -25,18 +25,33 @@ const TABS: Tab[] = [
 
 export function PartnerApp({ hash, onLogout }: { hash: string; onLogout: () => void }) {
   // A structure whose application is not validated yet sees its application
-  // only (online; offline the cash desk is shown as before).
-  const app = useLoad(() => partnerApi.application().catch((e: unknown) => (e instanceof NetworkError ? null : Promise.reject(e))));
+  // only (online; offline the cash desk is shown as before). It is read
+  // again on navigation and every 20 s while waiting for the Region.
   const [view, setView] = useState<ApplicationView | null>(null);
-  const current = view ?? app.data;
-  if (current && current.stage !== 'validee')
+  const [loaded, setLoaded] = useState(false);
+  useEffect(() => {
+    let live = true;
+    const load = () =>
+      partnerApi
+        .application()
+        .then((v) => live && setView(v))
+        .catch(() => undefined)
+        .finally(() => live && setLoaded(true));
+    void load();
+    const t = setInterval(() => void load(), 20_000);
+    return () => {
+      live = false;
+      clearInterval(t);
+    };
+  }, [hash]);
+  if (view && view.stage !== 'validee')
     return (
       <Layout title="Espace partenaire" tabs={[]} current="" onLogout={onLogout}>
-        <ApplicationSpace view={current} onChange={setView} />
+        <ApplicationSpace view={view} onChange={setView} />
         <AccountSecurity />
       </Layout>
     );
-  if (app.loading && !current) return <p role="status">Chargement…</p>;
+  if (!loaded) return <p role="status">Chargement…</p>;
   return <PartnerDesk hash={hash} onLogout={onLogout} />;
 }
 
@@ -56,7 +71,7 @@ function PartnerDesk({ hash, onLogout }: { hash: string; onLogout: () => void })
       ) : route === '#/partenaire/bons-plans' ? (
         <PartnerBonsPlans />
       ) : route === '#/partenaire/convention' ? (
-        <ConventionPanel />
+        <StructurePanel />
       ) : (
         <CashIn key={route} manual={route === '#/partenaire/saisie'} />
       )}

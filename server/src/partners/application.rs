@@ -295,6 +295,21 @@ pub(crate) fn editable(row: &PartnerRow) -> Result<(), ServiceError> {
     }
 }
 
+/// Whether a validated partner's profile may take these changes: not its
+/// category (it decides which avantages it debits) once validated.
+pub(crate) fn editable_profile(row: &PartnerRow, d: &ApplicationDraft) -> Result<(), ServiceError> {
+    if row.status != ConventionStatus::Validated || row.terminates_on.is_some() {
+        return Err(crate::partners::error::PartnersError::WrongState.into());
+    }
+    if d.category.is_some_and(|c| c != row.category) {
+        return Err(ServiceError::Invalid {
+            field: "category",
+            message: "La catégorie d'un partenaire validé ne change pas : contactez la Région.".into(),
+        });
+    }
+    Ok(())
+}
+
 /// The application as the applicant (and the Region) reads it.
 pub(crate) fn view(
     tx: &dyn ApplicationsTx,

@@ -3,13 +3,9 @@
 //! termination) and the partner's status.
 
 use axum::Json;
-use axum::extract::DefaultBodyLimit;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::http::StatusCode;
-use axum::http::header;
-use axum::response::{IntoResponse, Response};
-use passregion_core::application::DocumentKind;
 use passregion_core::partner::masked_phone;
 use passregion_core::partner::signature_code;
 use passregion_core::season::region_date;
@@ -20,14 +16,14 @@ use crate::accounts::model::RegisterResponse;
 use crate::accounts::session::Auth;
 use crate::error::ServiceError;
 use crate::partners::convention::TerminatedBy;
+use crate::partners::documents::http::files;
 use crate::partners::model::{
-    ApplicationDocument, ApplicationDraft, ApplicationStart, ApplicationView, Cgp, CodeSent,
-    ConventionToSign, Partner, PartnerStatus, SignRequest, SubmitApplication, Termination,
+    ApplicationDraft, ApplicationStart, ApplicationView, Cgp, CodeSent, ConventionToSign, Partner,
+    PartnerStatus, SignRequest, SubmitApplication, Termination,
 };
 use crate::partners::sms::sms_text;
-use crate::partners::store::{PartnerFiles, new_document};
 use crate::state::AppState;
-use crate::web::extract::{Body, Path, Query, SearchQuery, blocking, parse_category, parse_json};
+use crate::web::extract::{Body, Query, SearchQuery, blocking, parse_category, parse_json};
 use crate::web::problem::ApiError;
 
 /// Partner directory (partners whose convention is in force, with coordinates).
@@ -45,10 +41,6 @@ pub async fn partners(
 
 pub(crate) fn code() -> String {
     signature_code(rand::random())
-}
-
-pub(crate) fn files(s: &AppState) -> PartnerFiles {
-    s.partner_files.clone()
 }
 
 /// Start an application (public): the same answer whether the e-mail is
@@ -111,100 +103,20 @@ pub async fn save_draft(
         .map(Json)
 }
 
-/// Where an upload says what it is.
-#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
-pub struct UploadQuery {
-    /// `kbis_statuts`, `rib`, `attestation_assurance`, `affiliation_federation` or `autre`.
-    pub kind: String,
-    /// The file's name.
-    pub filename: String,
-}
-
-/// Add a document to the draft: the body is the file (PDF, JPEG or PNG,
-/// recognised from its content; size bounded).
-#[utoipa::path(post, path = "/api/partner/application/documents", params(UploadQuery),
-    request_body(content = Vec<u8>, content_type = "application/octet-stream"),
-    responses((status = 201, body = ApplicationDocument), (status = 413, body = ApiError), (status = 415, body = ApiError)), security(("bearer" = [])))]
-pub async fn upload_document(
+/// A validated partner's manager changes its profile and bank details.
+#[utoipa::path(put, path = "/api/partner/profile", request_body = ApplicationDraft,
+    responses((status = 200, body = ApplicationView), (status = 403, body = ApiError), (status = 422, body = ApiError)), security(("bearer" = [])))]
+pub async fn update_profile(
     State(s): State<AppState>,
     Auth(p): Auth,
-    Query(q): Query<UploadQuery>,
+    headers: HeaderMap,
     Body(body): Body,
-) -> Result<(StatusCode, Json<ApplicationDocument>), ApiError> {
-    crate::accounts::partner_manager(&p)?;
-    let kind = DocumentKind::parse(&q.kind).ok_or(ServiceError::Invalid {
-        field: "kind",
-        message: "Type de document inconnu.".into(),
-    })?;
-    let filename = crate::partners::application::clean_filename(&q.filename)?;
+) -> Result<Json<ApplicationView>, ApiError> {
+    let (draft, _) = parse_json::<ApplicationDraft>(&headers, &body)?;
     let (store, pf, now) = (s.store.clone(), files(&s), s.clock.now());
-    let doc = blocking(move || {
-        let stored = pf.files.put(&body)?;
-        store.add_document(&p, new_document(kind, filename, &stored, now))
-    })
-    .await?;
-    Ok((StatusCode::CREATED, Json(doc)))
-}
-
-/// Remove a document from the draft.
-#[utoipa::path(delete, path = "/api/partner/application/documents/{id}", params(("id" = String, Path)),
-    responses((status = 204), (status = 404, body = ApiError)), security(("bearer" = [])))]
-pub async fn remove_document(
-    State(s): State<AppState>,
-    Auth(p): Auth,
-    Path(id): Path<String>,
-) -> Result<StatusCode, ApiError> {
-    let (store, now) = (s.store.clone(), s.clock.now());
-    blocking(move || store.remove_document(&p, &id, now)).await?;
-    Ok(StatusCode::NO_CONTENT)
-}
-
-pub(crate) fn file_response(bytes: Vec<u8>, content_type: &str, filename: &str) -> Response {
-    let safe: String = filename
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || ".-_".contains(c) {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    (
-        [
-            (header::CONTENT_TYPE, content_type.to_owned()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("inline; filename=\"{safe}\""),
-            ),
-            (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_owned()),
-            (
-                header::CONTENT_SECURITY_POLICY,
-                "sandbox; default-src 'none'".to_owned(),
-            ),
-            (header::CACHE_CONTROL, "private, no-store".to_owned()),
-        ],
-        bytes,
-    )
-        .into_response()
-}
-
-/// A document of an application: for the applicant and the Region only.
-#[utoipa::path(get, path = "/api/documents/{id}", params(("id" = String, Path)),
-    responses((status = 200, content_type = "application/octet-stream"), (status = 404, body = ApiError)), security(("bearer" = [])))]
-pub async fn document(
-    State(s): State<AppState>,
-    Auth(p): Auth,
-    Path(id): Path<String>,
-) -> Result<Response, ApiError> {
-    let (store, pf) = (s.store.clone(), files(&s));
-    let (doc, bytes) = blocking(move || {
-        let doc = store.document(&p, &id)?;
-        let bytes = pf.files.get(&doc.sha256)?;
-        Ok((doc, bytes))
-    })
-    .await?;
-    Ok(file_response(bytes, &doc.content_type, &doc.filename))
+    blocking(move || store.update_profile(&p, draft, &pf, now))
+        .await
+        .map(Json)
 }
 
 /// The current Conditions Générales de Partenariat (public).
@@ -303,31 +215,6 @@ pub async fn sign(
     .map(Json)
 }
 
-/// The newest convention as a PDF (the signed one once signed).
-#[utoipa::path(get, path = "/api/partner/convention.pdf",
-    responses((status = 200, content_type = "application/pdf"), (status = 404, body = ApiError)), security(("bearer" = [])))]
-pub async fn convention_pdf(
-    State(s): State<AppState>,
-    Auth(p): Auth,
-) -> Result<Response, ApiError> {
-    let pid = crate::accounts::own_partner(&p)?;
-    pdf_of(&s, pid).await
-}
-
-pub(crate) async fn pdf_of(s: &AppState, pid: String) -> Result<Response, ApiError> {
-    let (store, pf) = (s.store.clone(), files(s));
-    let bytes = blocking(move || {
-        let sha = store.convention_pdf(&pid)?;
-        Ok(pf.files.get(&sha)?)
-    })
-    .await?;
-    Ok(file_response(
-        bytes,
-        "application/pdf",
-        "convention-pass-region.pdf",
-    ))
-}
-
 /// The partner ends its convention, from a date (today or later).
 #[utoipa::path(post, path = "/api/partner/convention/terminate", request_body = Termination,
     responses((status = 200, body = ApplicationView), (status = 422, body = ApiError)), security(("bearer" = [])))]
@@ -366,23 +253,15 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(partners))
         .routes(routes!(apply))
         .routes(routes!(my_application, save_draft))
-        .routes(routes!(remove_document))
-        .routes(routes!(document))
+        .routes(routes!(update_profile))
         .routes(routes!(cgp))
         .routes(routes!(submit))
         .routes(routes!(renew))
         .routes(routes!(resend_code))
         .routes(routes!(sign))
-        .routes(routes!(convention_pdf))
         .routes(routes!(terminate))
         .routes(routes!(my_status))
-        .merge(
-            // The upload's own ceiling; the document store enforces the
-            // configured size with a clear answer below it.
-            OpenApiRouter::new()
-                .routes(routes!(upload_document))
-                .layer(DefaultBodyLimit::max(64 * 1024 * 1024)),
-        )
-        .merge(crate::partners::region_http::routes())
+        .merge(crate::partners::documents::http::routes())
+        .merge(crate::partners::region::http::routes())
         .merge(crate::partners::staff::http::routes())
 }

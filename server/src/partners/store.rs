@@ -51,6 +51,15 @@ pub trait PartnersRepo: Send + Sync + 'static {
         pf: &PartnerFiles,
         now: DateTime<Utc>,
     ) -> Result<ApplicationView, ServiceError>;
+    /// A validated partner's manager changes its profile (address, pin,
+    /// contact, phone, bank details; not its category).
+    fn update_profile(
+        &self,
+        who: &Principal,
+        draft: ApplicationDraft,
+        pf: &PartnerFiles,
+        now: DateTime<Utc>,
+    ) -> Result<ApplicationView, ServiceError>;
     /// Adds a document to the caller's draft (its bytes already checked
     /// and stored by hash).
     fn add_document(
@@ -179,6 +188,34 @@ impl PartnersRepo for SqliteStore {
             application::editable(&row)?;
             application::apply_draft(&mut row, &draft)?;
             c.save_draft(&row)?;
+            let cgp = current_version(c)?;
+            application::view(c, &pid, &required, cgp.as_deref(), region_date(now))
+        })
+    }
+
+    fn update_profile(
+        &self,
+        who: &Principal,
+        draft: ApplicationDraft,
+        pf: &PartnerFiles,
+        now: DateTime<Utc>,
+    ) -> Result<ApplicationView, ServiceError> {
+        let pid = crate::accounts::partner_manager(who)?;
+        let required = pf.required.clone();
+        self.db.write(move |c| {
+            let mut row = c
+                .partner_row(&pid)?
+                .ok_or(ServiceError::NotFound("Partenaire"))?;
+            application::editable_profile(&row, &draft)?;
+            application::apply_draft(&mut row, &draft)?;
+            c.save_draft(&row)?;
+            if draft.iban.is_some() || draft.bic.is_some() {
+                c.add_notice(
+                    &pid,
+                    "Vos coordonnées bancaires ont été modifiées depuis votre espace.",
+                    now,
+                )?;
+            }
             let cgp = current_version(c)?;
             application::view(c, &pid, &required, cgp.as_deref(), region_date(now))
         })

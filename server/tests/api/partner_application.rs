@@ -418,3 +418,48 @@ async fn after_a_termination_only_earlier_offline_debits_are_accepted_within_the
     let r = partner.post("/api/sync/push", &json!({"items": []})).await;
     assert_eq!(r.code(), "partenariat_inactif", "{}", r.body);
 }
+
+#[tokio::test]
+async fn only_the_manager_changes_the_profile_and_bank_details() {
+    let app = TestApp::init().build().await;
+    let region = app.region().await;
+    let (manager, _) = app.validated_applicant("m@canuts.example", &region).await;
+    let r = manager
+        .post(
+            "/api/partner/staff",
+            &json!({"email": "caisse@canuts.example", "display_name": "Caisse", "role": "cashier"}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let token = app.verification_token("caisse@canuts.example").unwrap();
+    let mut cashier = app.client();
+    let r = cashier
+        .post(
+            "/api/auth/invitation/accept",
+            &json!({"token": token, "password": "caisse-secrete"}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    cashier.token = Some(r.body["token"].as_str().unwrap().to_owned());
+    let new_iban = json!({"iban": "FR14 2004 1010 0505 0001 3M02 606", "bic": "PSSTFRPP"});
+    let r = cashier.put("/api/partner/profile", &new_iban).await;
+    assert_eq!((r.status, r.code()), (403, "reserve_au_responsable"), "{}", r.body);
+    let before = manager.get("/api/partner/application").await.body["iban"].clone();
+    assert_eq!(before, "FR76 •••• •••• 0189");
+    // The manager can; the category stays.
+    let r = manager.put("/api/partner/profile", &new_iban).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["iban"], "FR14 •••• •••• 2606");
+    let r = manager
+        .put("/api/partner/profile", &json!({"category": "cinema"}))
+        .await;
+    assert_eq!(r.body["field"], "category", "{}", r.body);
+    // A cashier cannot sign, renew or terminate either.
+    let r = cashier
+        .post(
+            "/api/partner/convention/terminate",
+            &json!({"reason": "x", "effective_on": "2030-01-01"}),
+        )
+        .await;
+    assert_eq!(r.code(), "reserve_au_responsable");
+}

@@ -52,7 +52,8 @@ export async function startServer(opts = {}) {
     if (!existsSync(path)) throw new Error(`missing ${what}: ${path}`);
   const dataDir = opts.dataDir ?? tempDir('pr-e2e-data-');
   const bind = `127.0.0.1:${opts.port ?? 0}`;
-  const proc = spawn(SERVER_BIN, ['--demo', '--demo-youths', '5', '--data-dir', dataDir, '--bind', bind, '--web-dir', WEB_DIR], {
+  const args = ['--demo', '--demo-youths', '5', '--data-dir', dataDir, '--bind', bind, '--web-dir', WEB_DIR, ...(opts.args ?? [])];
+  const proc = spawn(SERVER_BIN, args, {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, RUST_LOG: process.env.RUST_LOG ?? 'warn' },
@@ -129,6 +130,32 @@ export async function launchPhone({ fakeVideo } = {}) {
     hasTouch: true,
   });
   return context;
+}
+
+/** A desktop-sized Chromium context (the Region's and établissements' desks). */
+export async function launchDesktop() {
+  if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM} (apt-get install -y chromium)`);
+  return chromium.launchPersistentContext(tempDir('pr-e2e-profile-'), {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [...BASE_ARGS],
+    viewport: { width: 1280, height: 800 },
+    locale: 'fr-FR',
+    timezoneId: 'Europe/Paris',
+  });
+}
+
+/** Runs axe-core in the page; returns the serious and critical violations. */
+export async function seriousA11yViolations(page) {
+  const source = readFileSync(join(dirname(fileURLToPath(import.meta.url)), '..', 'node_modules', 'axe-core', 'axe.min.js'), 'utf8');
+  // Evaluated through the DevTools protocol: the app's CSP forbids inline scripts.
+  await page.evaluate(source);
+  const result = await page.evaluate(async () => {
+    // eslint-disable-next-line no-undef
+    const r = await axe.run(document, { resultTypes: ['violations'] });
+    return r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => n.target.join(' ')).slice(0, 5) }));
+  });
+  return result.filter((v) => v.impact === 'serious' || v.impact === 'critical');
 }
 
 /** Direct API calls (for checks made outside the UI). */

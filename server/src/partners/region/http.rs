@@ -16,7 +16,7 @@ use crate::accounts::model::Role;
 use crate::accounts::require_role;
 use crate::accounts::session::Auth;
 use crate::partners::convention::TerminatedBy;
-use crate::partners::http::{files, pdf_of};
+use crate::partners::documents::http::{files, pdf_of};
 use crate::partners::model::{
     Cgp, PartnerDecision, PartnerStatus, RegionPartnerRecord, Suspension, Termination,
 };

@@ -1,0 +1,3 @@
+//! Documents and convention PDFs: uploads, viewing by the applicant and the Region.
+
+pub mod http;
