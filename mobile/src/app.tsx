@@ -8,7 +8,8 @@ import { ErrorBox, Field, go, useHash } from './ui';
 import { YouthApp } from './youth';
 import { PartnerApp } from './partner';
 import { PartnerSignup } from './apply';
-import { EstablishmentApp, RegionApp } from './admin';
+import { EstablishmentApp } from './establishment';
+import { RegionApp } from './region';
 
 const HOME: Record<Role, string> = {
   youth: '#/jeune',

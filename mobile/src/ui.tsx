@@ -134,9 +134,10 @@ export function Field(props: {
 
 export interface Tab { hash: string; label: string; icon: string }
 
-export function Layout(props: { title: string; tabs: Tab[]; current: string; onLogout: () => void; children: ComponentChildren }) {
+export function Layout(props: { title: string; tabs: Tab[]; current: string; onLogout: () => void; wide?: boolean; children: ComponentChildren }) {
+  // `wide`: a desk used on a computer (établissement, Région).
   return (
-    <div class="layout">
+    <div class={props.wide ? 'layout wide' : 'layout'}>
       <header class="topbar">
         <h1>
           <span class="logo" aria-hidden="true">◆</span> {props.title}
