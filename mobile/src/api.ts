@@ -336,6 +336,8 @@ export const partnerApi = {
   status: () => request<PartnerStatus>('GET', '/api/partner/status'),
   myBonsPlans: () => request<BonPlan[]>('GET', '/api/partner/bons-plans'),
   submitBonPlan: (body: Schemas['BonPlanRequest']) => request<BonPlan>('POST', '/api/partner/bons-plans', { body }),
+  updateBonPlan: (id: string, body: Schemas['BonPlanRequest']) =>
+    request<BonPlan>('PUT', `/api/partner/bons-plans/${encodeURIComponent(id)}`, { body }),
 
   regionPartners: (status?: string) => request<PartnerStatus[]>('GET', `/api/region/partners${qs({ status })}`),
   regionRecord: (id: string) => request<RegionPartnerRecord>('GET', `/api/region/partners/${encodeURIComponent(id)}`),

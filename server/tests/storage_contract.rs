@@ -938,7 +938,7 @@ mod contract {
         assert_eq!(plan["partner_name"], "Librairie du Parc");
         let id = plan["id"].as_str().unwrap();
         let published = |category: Option<PartnerCategory>| -> Vec<Value> {
-            js(&b.store.bons_plans(category).unwrap())
+            js(&b.store.bons_plans(category, t0().date_naive()).unwrap())
                 .as_array()
                 .unwrap()
                 .clone()

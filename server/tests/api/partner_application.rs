@@ -463,3 +463,69 @@ async fn only_the_manager_changes_the_profile_and_bank_details() {
         .await;
     assert_eq!(r.code(), "reserve_au_responsable");
 }
+
+#[tokio::test]
+async fn bons_plans_are_edited_back_to_moderation_and_only_current_ones_are_shown() {
+    let app = TestApp::init().build().await;
+    let region = app.region().await;
+    let (partner, _) = app.validated_applicant("bp@canuts.example", &region).await;
+    let today = passregion_core::season::region_date(app.now());
+    let r = partner
+        .post(
+            "/api/partner/bons-plans",
+            &json!({"title": "Hier", "description": "Trop tard.", "valid_until": today.pred_opt().unwrap()}),
+        )
+        .await;
+    assert_eq!(r.body["field"], "valid_until", "{}", r.body);
+    let r = partner
+        .post(
+            "/api/partner/bons-plans",
+            &json!({"title": "Dédicace", "description": "Samedi.", "valid_until": today}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let id = r.body["id"].as_str().unwrap().to_owned();
+    region
+        .post(
+            &format!("/api/region/bons-plans/{id}/decision"),
+            &json!({"validate": true}),
+        )
+        .await;
+    let listed = |b: &serde_json::Value| {
+        b.as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["id"] == id.as_str())
+    };
+    assert!(listed(&app.get("/api/bons-plans").await.body));
+    // Edited: back to moderation, out of the youths' list until published.
+    let r = partner
+        .put(
+            &format!("/api/partner/bons-plans/{id}"),
+            &json!({"title": "Dédicace (nouvel horaire)", "description": "Samedi 15 h.", "valid_until": today}),
+        )
+        .await;
+    assert_eq!((r.status, r.body["status"].as_str()), (200, Some("soumis")), "{}", r.body);
+    assert!(!listed(&app.get("/api/bons-plans").await.body));
+    // Another partner cannot edit it.
+    let other = app
+        .partner(passregion_core::PartnerCategory::Librairie, "Autre")
+        .await;
+    let r = other
+        .put(
+            &format!("/api/partner/bons-plans/{id}"),
+            &json!({"title": "X", "description": "Y"}),
+        )
+        .await;
+    assert_eq!(r.status, 404, "{}", r.body);
+    region
+        .post(
+            &format!("/api/region/bons-plans/{id}/decision"),
+            &json!({"validate": true}),
+        )
+        .await;
+    assert!(listed(&app.get("/api/bons-plans").await.body));
+    // Past its last day, it is no longer shown.
+    app.advance(chrono::Duration::days(2));
+    assert!(!listed(&app.get("/api/bons-plans").await.body));
+}
