@@ -114,7 +114,11 @@ impl BonsPlansRepo for SqliteStore {
                  AND (?1 = '' OR p.category = ?1)",
                 crate::partners::repo::in_force_sql("p", 3)
             );
-            bons_plans_where(c, &clause, &[&cat, &BonPlanStatus::Published.as_str(), &day])
+            bons_plans_where(
+                c,
+                &clause,
+                &[&cat, &BonPlanStatus::Published.as_str(), &day],
+            )
         })
     }
 

@@ -304,7 +304,8 @@ pub(crate) fn editable_profile(row: &PartnerRow, d: &ApplicationDraft) -> Result
     if d.category.is_some_and(|c| c != row.category) {
         return Err(ServiceError::Invalid {
             field: "category",
-            message: "La catégorie d'un partenaire validé ne change pas : contactez la Région.".into(),
+            message: "La catégorie d'un partenaire validé ne change pas : contactez la Région."
+                .into(),
         });
     }
     Ok(())
