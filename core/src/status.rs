@@ -209,6 +209,18 @@ impl CollectiveBookingStatus {
     }
 }
 
+status_enum! {
+    /// The Region's decision on a change of a partner's bank details.
+    BankChangeDecisionStatus {
+        /// The new details are used from the next payout.
+        Approved = "approuvee",
+        /// Refused, with a reason.
+        Refused = "refusee",
+        /// Replaced by a newer request before it was decided.
+        Replaced = "remplacee",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

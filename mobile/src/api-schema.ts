@@ -521,6 +521,60 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/partner/bank-details": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Ask to change the bank details (manager): the code goes by SMS to the
+         *     phone on file; payouts continue on the current account until approval.
+         */
+        post: operations["request_change"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/partner/bank-details/changes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The partner's bank-details changes. */
+        get: operations["my_changes"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/partner/bank-details/confirm": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Confirm the change with the code received by SMS. */
+        post: operations["confirm_change"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/partner/bons-plans": {
         parameters: {
             query?: never;
@@ -948,6 +1002,40 @@ export interface paths {
         get: operations["referents"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/region/bank-changes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Confirmed changes waiting for the Region (the whole IBANs). */
+        get: operations["changes_to_decide"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/region/bank-changes/{id}/decision": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** The Region approves or refuses a change; the partner is told. */
+        post: operations["decide_change"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1770,6 +1858,54 @@ export interface components {
             loaded: string;
             /** @description What is left. */
             remaining: string;
+        };
+        /** @description A change of bank details and where it stands. */
+        BankChange: {
+            /** @description The new BIC. */
+            bic: string;
+            /** @description Where the code went (masked). */
+            code_sent_to: string;
+            /**
+             * Format: date-time
+             * @description Confirmed with the SMS code at (then waiting for the Region).
+             */
+            confirmed_at: string | null;
+            /**
+             * Format: date-time
+             * @description Asked at.
+             */
+            created_at: string;
+            /** @description The IBAN in use until approval (masked for the partner, whole for the Region). */
+            current_iban: string | null;
+            /** @description `approuvee`, `refusee` or `remplacee` once decided. */
+            decision: string | null;
+            /** @description The new IBAN (masked for the partner, whole for the Region). */
+            iban: string;
+            /** @description Id. */
+            id: string;
+            /** @description The partner. */
+            partner_id: string;
+            /** @description Its name. */
+            partner_name: string;
+            /** @description The Region's reason when refused. */
+            reason: string | null;
+        };
+        /** @description `POST /api/region/bank-changes/{id}/decision`. */
+        BankChangeDecision: {
+            /** @description Approve (the new details are used for the next payouts) or refuse. */
+            approve: boolean;
+            /** @description Required when refusing (told to the partner). */
+            reason?: string | null;
+        };
+        /**
+         * @description `POST /api/partner/bank-details`: the manager asks to change the bank
+         *     details; a code goes by SMS to the phone on file.
+         */
+        BankChangeRequest: {
+            /** @description The new BIC. */
+            bic: string;
+            /** @description The new IBAN. */
+            iban: string;
         };
         /**
          * @description A reimbursement batch: its own lines, what it carries in from earlier
@@ -3969,6 +4105,103 @@ export interface operations {
             };
         };
     };
+    request_change: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BankChangeRequest"];
+            };
+        };
+        responses: {
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BankChange"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    my_changes: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BankChange"][];
+                };
+            };
+        };
+    };
+    confirm_change: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SignRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BankChange"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
     partner_bons_plans: {
         parameters: {
             query?: never;
@@ -4831,6 +5064,58 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Referent"][];
+                };
+            };
+        };
+    };
+    changes_to_decide: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BankChange"][];
+                };
+            };
+        };
+    };
+    decide_change: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BankChangeDecision"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BankChange"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
                 };
             };
         };

@@ -38,6 +38,7 @@ export type Cgp = Schemas['Cgp'];
 export type ConventionToSign = Schemas['ConventionToSign'];
 export type PartnerStatus = Schemas['PartnerStatus'];
 export type RegionPartnerRecord = Schemas['RegionPartnerRecord'];
+export type BankChange = Schemas['BankChange'];
 export type StaffMember = Schemas['StaffMember'];
 export type PartnerDevice = Schemas['DeviceView'];
 /** A partner account's role: the manager (responsable) or a cashier (caissier). */
@@ -339,6 +340,15 @@ export const partnerApi = {
   updateBonPlan: (id: string, body: Schemas['BonPlanRequest']) =>
     request<BonPlan>('PUT', `/api/partner/bons-plans/${encodeURIComponent(id)}`, { body }),
 
+  requestBankChange: (iban: string, bic: string) =>
+    request<BankChange>('POST', '/api/partner/bank-details', { body: { iban, bic } satisfies Schemas['BankChangeRequest'] }),
+  confirmBankChange: (code: string) => request<BankChange>('POST', '/api/partner/bank-details/confirm', { body: { code } satisfies Schemas['SignRequest'] }),
+  myBankChanges: () => request<BankChange[]>('GET', '/api/partner/bank-details/changes'),
+  bankChangesToDecide: () => request<BankChange[]>('GET', '/api/region/bank-changes'),
+  decideBankChange: (id: string, approve: boolean, reason?: string) =>
+    request<BankChange>('POST', `/api/region/bank-changes/${encodeURIComponent(id)}/decision`, {
+      body: { approve, reason: reason ?? null } satisfies Schemas['BankChangeDecision'],
+    }),
   regionPartners: (status?: string) => request<PartnerStatus[]>('GET', `/api/region/partners${qs({ status })}`),
   regionRecord: (id: string) => request<RegionPartnerRecord>('GET', `/api/region/partners/${encodeURIComponent(id)}`),
   startInstruction: (id: string) =>

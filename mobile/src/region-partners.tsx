@@ -12,7 +12,14 @@ const stageLabel = (s: string) => STAGES.find((x) => x.code === s)?.label ?? s;
 
 export function RegionPartners({ hash }: { hash: string }) {
   const id = new URLSearchParams(hash.split('?')[1] ?? '').get('id');
-  return id ? <PartnerRecord id={id} /> : <PartnerList />;
+  return id ? (
+    <PartnerRecord id={id} />
+  ) : (
+    <>
+      <BankChanges />
+      <PartnerList />
+    </>
+  );
 }
 
 function PartnerList() {
@@ -69,6 +76,51 @@ function PartnerList() {
           </Field>
         }
       />
+    </section>
+  );
+}
+
+/** Changes of bank details confirmed by the partners, to approve or refuse (payouts wait). */
+function BankChanges() {
+  const { data, error, refresh } = useLoad(() => partnerApi.bankChangesToDecide());
+  const [reasons, setReasons] = useState<Record<string, string>>({});
+  const [actionError, setActionError] = useState<unknown>(null);
+  if (!data?.length) return <ErrorBox error={error} />;
+  const decide = async (id: string, approve: boolean) => {
+    setActionError(null);
+    try {
+      await partnerApi.decideBankChange(id, approve, approve ? undefined : reasons[id]);
+      refresh();
+    } catch (e) {
+      setActionError(e);
+    }
+  };
+  return (
+    <section class="card notice" aria-labelledby="bank-title">
+      <h2 id="bank-title">Changements de coordonnées bancaires à valider</h2>
+      <p class="hint">Les remboursements de ces partenaires sont suspendus jusqu’à la décision.</p>
+      <ErrorBox error={error ?? actionError} />
+      <ul class="list">
+        {data.map((c) => (
+          <li class="item" data-testid="bank-change">
+            <p>
+              <strong>{c.partner_name}</strong> : {c.current_iban ?? '—'} → <strong>{c.iban}</strong> (BIC {c.bic}), demandé le {dateTime(c.created_at)}
+              {c.confirmed_at && `, confirmé par SMS le ${dateTime(c.confirmed_at)}`}
+            </p>
+            <Field id={`bc-${c.id}`} label="Motif en cas de refus">
+              <input id={`bc-${c.id}`} value={reasons[c.id] ?? ''} onInput={(e) => setReasons({ ...reasons, [c.id]: (e.target as HTMLInputElement).value })} />
+            </Field>
+            <div class="actions">
+              <button type="button" class="primary" onClick={() => decide(c.id, true)}>
+                Valider le nouveau compte
+              </button>
+              <button type="button" onClick={() => decide(c.id, false)}>
+                Refuser
+              </button>
+            </div>
+          </li>
+        ))}
+      </ul>
     </section>
   );
 }

@@ -420,6 +420,11 @@ impl From<ServiceError> for ApiError {
                 "etat_partenaire_incompatible",
                 "Cette action n'est pas possible dans l'état actuel du partenariat.",
             ),
+            S::Partners(PartnersError::BankChangePending) => ApiError::new(
+                H::CONFLICT,
+                "changement_bancaire_en_attente",
+                "Un changement de coordonnées bancaires attend déjà la validation de la Région.",
+            ),
             S::Partners(PartnersError::SmsUnavailable) => ApiError::new(
                 H::SERVICE_UNAVAILABLE,
                 "sms_indisponible",

@@ -21,6 +21,7 @@ pub trait Storage:
     + crate::reimbursements::repo::ReimbursementsRepo
     + crate::bons_plans::repo::BonsPlansRepo
     + crate::partners::store::PartnersRepo
+    + crate::partners::bank::repo::BankRepo
     + crate::partners::repo::DirectoryRepo
     + crate::partners::staff::repo::StaffRepo
     + crate::establishments::repo::ReferentsRepo
@@ -82,6 +83,7 @@ impl<T> Storage for T where
         + crate::reimbursements::repo::ReimbursementsRepo
         + crate::bons_plans::repo::BonsPlansRepo
         + crate::partners::store::PartnersRepo
+        + crate::partners::bank::repo::BankRepo
         + crate::partners::repo::DirectoryRepo
         + crate::partners::staff::repo::StaffRepo
         + crate::establishments::repo::ReferentsRepo

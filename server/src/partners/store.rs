@@ -52,7 +52,8 @@ pub trait PartnersRepo: Send + Sync + 'static {
         now: DateTime<Utc>,
     ) -> Result<ApplicationView, ServiceError>;
     /// A validated partner's manager changes its profile (address, pin,
-    /// contact, phone, bank details; not its category).
+    /// contact, phone; not its category; bank details go through
+    /// `partners::bank`).
     fn update_profile(
         &self,
         who: &Principal,
@@ -217,13 +218,6 @@ impl PartnersRepo for SqliteStore {
             application::editable_profile(&row, &draft)?;
             application::apply_draft(&mut row, &draft)?;
             c.save_draft(&row)?;
-            if draft.iban.is_some() || draft.bic.is_some() {
-                c.add_notice(
-                    &pid,
-                    "Vos coordonnées bancaires ont été modifiées depuis votre espace.",
-                    now,
-                )?;
-            }
             let cgp = current_version(c)?;
             application::view(c, &pid, &required, cgp.as_deref(), region_date(now))
         })

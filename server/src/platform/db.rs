@@ -66,6 +66,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0014_partner_staff",
         include_str!("../../migrations/0014_partner_staff.sql"),
     ),
+    (
+        "0019_bank_details_changes",
+        include_str!("../../migrations/0019_bank_details_changes.sql"),
+    ),
 ];
 
 /// Most write closures committed together.

@@ -7,6 +7,7 @@
 mod common;
 
 mod account_security;
+mod bank_details;
 mod clawback;
 mod collective;
 mod convention_pdf;

@@ -449,12 +449,26 @@ async fn only_the_manager_changes_the_profile_and_bank_details() {
         "{}",
         r.body
     );
-    let before = manager.get("/api/partner/application").await.body["iban"].clone();
-    assert_eq!(before, "FR76 •••• •••• 0189");
-    // The manager can; the category stays.
+    let r = cashier.post("/api/partner/bank-details", &new_iban).await;
+    assert_eq!(
+        (r.status, r.code()),
+        (403, "reserve_au_responsable"),
+        "{}",
+        r.body
+    );
+    // The profile does not take bank details: they have their own path.
     let r = manager.put("/api/partner/profile", &new_iban).await;
-    assert_eq!(r.status, 200, "{}", r.body);
-    assert_eq!(r.body["iban"], "FR14 •••• •••• 2606");
+    assert_eq!(r.body["field"], "iban", "{}", r.body);
+    let r = manager
+        .put("/api/partner/profile", &json!({"city": "Villeurbanne"}))
+        .await;
+    assert_eq!(
+        (r.status, r.body["city"].as_str()),
+        (200, Some("Villeurbanne")),
+        "{}",
+        r.body
+    );
+    assert_eq!(r.body["iban"], "FR76 •••• •••• 0189");
     let r = manager
         .put("/api/partner/profile", &json!({"category": "cinema"}))
         .await;
