@@ -395,6 +395,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/help": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The help screen: FAQ, support phone and hours, accessibility statement, versions. */
+        get: operations["help"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/me": {
         parameters: {
             query?: never;
@@ -2471,6 +2488,18 @@ export interface components {
             /** @description Postal code. */
             postal_code: string;
         };
+        /** @description A question and its answer. */
+        FaqEntry: {
+            /** @description The answer, in paragraphs. */
+            answer: string[];
+            /**
+             * Format: int32
+             * @description Its number in the file.
+             */
+            number: number;
+            /** @description The question. */
+            question: string;
+        };
         /** @description `GET /health`. */
         Health: {
             /** @description The disk of the data directory (database, WAL, keys). */
@@ -2491,6 +2520,19 @@ export interface components {
             trust_list: components["schemas"]["TrustListHealth"];
             /** @description Whether the database writer thread is running. */
             writer: boolean;
+        };
+        /** @description `GET /api/help`: what the help screen shows. */
+        HelpInfo: {
+            /** @description The accessibility statement. */
+            accessibility: string;
+            /** @description The FAQ. */
+            faq: components["schemas"]["FaqEntry"][];
+            /** @description The server's version. */
+            server_version: string;
+            /** @description When support answers. */
+            support_hours: string;
+            /** @description The support phone number. */
+            support_phone: string;
         };
         /**
          * @description `POST /api/auth/invitation/accept`: the invitation link's token and the
@@ -3848,6 +3890,25 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Establishment"][];
+                };
+            };
+        };
+    };
+    help: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HelpInfo"];
                 };
             };
         };

@@ -27,6 +27,7 @@ export type Partner = Schemas['Partner'];
 export type BonPlan = Schemas['BonPlan'];
 export type Credential = Schemas['CredentialResponse'];
 export type Health = Schemas['Health'];
+export type HelpInfo = Schemas['HelpInfo'];
 export type CardQr = Schemas['CardQrView'];
 export type RefundRequest = Schemas['RefundRequest'];
 export type CollectiveBooking = Schemas['CollectiveBooking'];
@@ -168,6 +169,7 @@ const qs = (params: Record<string, string | number | undefined | null>): string 
 
 export const api = {
   health: () => request<Health>('GET', '/health', { anonymous: true }),
+  help: () => request<HelpInfo>('GET', '/api/help', { anonymous: true }),
   login: async (email: string, password: string) => {
     const device_token = knownDevice(email);
     const body: Schemas['LoginRequest'] = device_token ? { email, password, device_token } : { email, password };

@@ -131,7 +131,13 @@ impl Server {
             required: Arc::new(required),
         };
         let store_dyn: Arc<dyn Storage> = store.clone();
+        let help = Arc::new(crate::help::load(
+            config.faq.as_deref(),
+            &config.support_phone,
+            &config.support_hours,
+        )?);
         let state = AppState {
+            help,
             partner_files,
             qr: Arc::new(crate::debits::qr::CredentialResolver::new(
                 keys.clone(),

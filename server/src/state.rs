@@ -69,6 +69,8 @@ pub struct AppState {
     pub mailer: Arc<dyn crate::platform::mail::Mailer>,
     /// Partner documents and convention PDFs, and the documents asked.
     pub partner_files: crate::partners::store::PartnerFiles,
+    /// The help screen's content.
+    pub help: Arc<passregion_core::api::HelpInfo>,
     /// Base URL of the web app, for links in e-mails.
     pub public_url: String,
 }

@@ -13,6 +13,7 @@ mod collective;
 mod convention_pdf;
 mod enumeration;
 mod hardening;
+mod help;
 mod offline_exposure;
 mod offline_push;
 mod onboarding;
