@@ -1564,6 +1564,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/youth/data": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The youth's data, as one JSON document (right of access). */
+        get: operations["export"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/youth/lost-phone": {
         parameters: {
             query?: never;
@@ -2488,6 +2505,29 @@ export interface components {
             /** @description Postal code. */
             postal_code: string;
         };
+        /** @description The youth's account, as exported. */
+        ExportedAccount: {
+            /**
+             * Format: date-time
+             * @description Created at.
+             */
+            created_at: string;
+            /** @description Name. */
+            display_name: string;
+            /** @description Login e-mail. */
+            email: string;
+        };
+        /** @description A postal address given with an order. */
+        ExportedAddress: {
+            /** @description Street. */
+            address: string;
+            /** @description City. */
+            city: string;
+            /** @description The order's id. */
+            order_id: string;
+            /** @description Postal code. */
+            postal_code: string;
+        };
         /** @description A question and its answer. */
         FaqEntry: {
             /** @description The answer, in paragraphs. */
@@ -3240,6 +3280,28 @@ export interface components {
         VerifyEmailRequest: {
             /** @description The token (the `jeton` of the link). */
             token: string;
+        };
+        /**
+         * @description `GET /api/youth/data`: everything the server keeps about the youth (RGPD
+         *     right of access), as one JSON document.
+         */
+        YouthDataExport: {
+            /** @description The account. */
+            account: components["schemas"]["ExportedAccount"];
+            /** @description The postal addresses given with the orders (where the card was sent). */
+            addresses: components["schemas"]["ExportedAddress"][];
+            card: null | components["schemas"]["CardView"];
+            /**
+             * Format: date-time
+             * @description When it was made.
+             */
+            exported_at: string;
+            /** @description Every order. */
+            orders: components["schemas"]["Order"][];
+            /** @description How long the data is kept, in words. */
+            retention: string;
+            /** @description Every transaction on the card. */
+            transactions: components["schemas"]["Transaction"][];
         };
     };
     responses: never;
@@ -5901,6 +5963,25 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    export: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["YouthDataExport"];
                 };
             };
         };

@@ -192,6 +192,7 @@ export const api = {
   changePassword: (current_password: string, new_password: string) =>
     request<Schemas['Notice']>('POST', '/api/me/password', { body: { current_password, new_password } satisfies Schemas['ChangePasswordRequest'] }),
   endOtherSessions: () => request<Schemas['Notice']>('POST', '/api/me/sessions/end-others', { body: {} }),
+  myData: () => request<Schemas['YouthDataExport']>('GET', '/api/youth/data'),
   lostPhone: () => request<Schemas['Notice']>('POST', '/api/youth/lost-phone', { body: {} }),
   verifyEmail: (token: string) =>
     request<Session>('POST', '/api/auth/verify-email', { body: { token } satisfies Schemas['VerifyEmailRequest'], anonymous: true }),

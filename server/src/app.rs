@@ -137,6 +137,7 @@ impl Server {
             &config.support_hours,
         )?);
         let state = AppState {
+            retention_years: config.retention_years.max(1),
             help,
             partner_files,
             qr: Arc::new(crate::debits::qr::CredentialResolver::new(

@@ -42,8 +42,13 @@ pub(crate) async fn background(state: AppState, days: Vec<u32>) {
         renewal_reminders(&state, now).await;
         let store = state.store.clone();
         let days = days.clone();
+        let retention = state.retention_years;
         let res = tokio::task::spawn_blocking(move || -> Result<(), crate::error::ServiceError> {
             store.prune(now, Duration::days(30))?;
+            let forgotten = store.forget_expired_youths(now, retention)?;
+            if forgotten > 0 {
+                tracing::info!(forgotten, "personal data removed (retention)");
+            }
             let loaded = store.load_due_seasons(now)?;
             if loaded > 0 {
                 tracing::info!(loaded, "season avantages loaded");

@@ -34,6 +34,10 @@ pub struct Config {
     /// `{"librairie": ["kbis_statuts", "rib"], …}` (default: the core's list).
     #[arg(long, env = "PASSREGION_REQUIRED_DOCUMENTS")]
     pub required_documents: Option<PathBuf>,
+    /// Seasons after the last season of a youth's card before her personal
+    /// data is removed (the ledger stays, under pseudonymous ids).
+    #[arg(long, env = "PASSREGION_RETENTION_YEARS", default_value_t = 3)]
+    pub retention_years: u32,
     /// The FAQ of the help screen (numbered questions, each followed by its
     /// answer; default: the shipped FAQ).
     #[arg(long, env = "PASSREGION_FAQ")]

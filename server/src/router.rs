@@ -153,6 +153,7 @@ fn api() -> OpenApiRouter<AppState> {
         .merge(crate::region::http::routes())
         .merge(crate::sync::http::routes())
         .merge(crate::help::http::routes())
+        .merge(crate::cards::privacy::http::routes())
 }
 
 /// The OpenAPI document, as built from the routes.

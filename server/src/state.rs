@@ -16,6 +16,7 @@ pub trait Storage:
     + crate::cards::orders::OrdersRepo
     + crate::cards::repo::CardsRepo
     + crate::cards::credentials::CredentialsRepo
+    + crate::cards::privacy::PrivacyRepo
     + crate::debits::repo::DebitsRepo
     + crate::debits::qr::CredentialState
     + crate::reimbursements::repo::ReimbursementsRepo
@@ -69,6 +70,8 @@ pub struct AppState {
     pub mailer: Arc<dyn crate::platform::mail::Mailer>,
     /// Partner documents and convention PDFs, and the documents asked.
     pub partner_files: crate::partners::store::PartnerFiles,
+    /// Seasons after which a youth's personal data is removed.
+    pub retention_years: u32,
     /// The help screen's content.
     pub help: Arc<passregion_core::api::HelpInfo>,
     /// Base URL of the web app, for links in e-mails.
@@ -80,6 +83,7 @@ impl<T> Storage for T where
         + crate::cards::orders::OrdersRepo
         + crate::cards::repo::CardsRepo
         + crate::cards::credentials::CredentialsRepo
+        + crate::cards::privacy::PrivacyRepo
         + crate::debits::repo::DebitsRepo
         + crate::debits::qr::CredentialState
         + crate::reimbursements::repo::ReimbursementsRepo

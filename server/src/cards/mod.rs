@@ -14,6 +14,7 @@ pub mod error;
 pub mod http;
 pub mod model;
 pub mod orders;
+pub mod privacy;
 pub mod repo;
 pub mod service;
 

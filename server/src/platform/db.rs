@@ -70,6 +70,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0019_bank_details_changes",
         include_str!("../../migrations/0019_bank_details_changes.sql"),
     ),
+    (
+        "0020_forgotten_accounts",
+        include_str!("../../migrations/0020_forgotten_accounts.sql"),
+    ),
 ];
 
 /// Most write closures committed together.

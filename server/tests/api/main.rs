@@ -21,6 +21,7 @@ mod online_scan;
 mod partner_application;
 mod partner_staff;
 mod password_reset;
+mod privacy;
 mod rules;
 mod sms;
 mod sms_gateway;
