@@ -220,6 +220,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/establishment/cards/{id}/lost": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** The établissement declares one of its cards lost or stolen. */
+        post: operations["establishment_lost"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/establishment/cards/{id}/qr.png": {
         parameters: {
             query?: never;
@@ -1473,6 +1490,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/youth/card/lost": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The youth declares her card lost or stolen: blocked at once, replaced by
+         *     a new card (same balances, new number).
+         */
+        post: operations["youth_lost"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/youth/card/qr": {
         parameters: {
             query?: never;
@@ -2668,6 +2705,11 @@ export interface components {
             /** @description Bearer token for `Authorization: Bearer …`. */
             token: string;
         };
+        /** @description `POST /api/youth/card/lost` and `POST /api/establishment/cards/{id}/lost`. */
+        LostCardRequest: {
+            /** @description Stolen (`true`) or lost (`false`). */
+            stolen: boolean;
+        };
         /** @description `GET /api/me`: who the session belongs to. */
         Me: {
             /** @description Account id. */
@@ -3665,6 +3707,39 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["CardView"][];
+                };
+            };
+        };
+    };
+    establishment_lost: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LostCardRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CardView"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
                 };
             };
         };
@@ -5841,6 +5916,37 @@ export interface operations {
             cookie?: never;
         };
         requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CardView"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    youth_lost: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LostCardRequest"];
+            };
+        };
         responses: {
             200: {
                 headers: {

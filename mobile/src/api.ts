@@ -213,6 +213,7 @@ export const api = {
   createOrder: (o: OrderRequest) => request<Order>('POST', '/api/youth/orders', { body: o }),
   myOrders: () => request<Order[]>('GET', '/api/youth/orders'),
   myCard: () => request<Card>('GET', '/api/youth/card'),
+  lostCard: (stolen: boolean) => request<Card>('POST', '/api/youth/card/lost', { body: { stolen } satisfies Schemas['LostCardRequest'] }),
   activateCard: () => request<Card>('POST', '/api/youth/card/activate', { body: {} }),
   myTransactions: () => request<Transaction[]>('GET', '/api/youth/transactions'),
   /** The card's static signed QR (`PR1:`): text and SVG. */

@@ -313,6 +313,11 @@ impl From<ServiceError> for ApiError {
                 "Cet avantage n'existe pas pour la saison de la carte.",
             )
             .field("avantage"),
+            S::Cards(CardsError::CardSuspended) => ApiError::new(
+                H::CONFLICT,
+                "carte_suspendue_par_etablissement",
+                "Cette carte est suspendue par votre établissement : adressez-vous à lui pour la remplacer.",
+            ),
             S::Cards(CardsError::DuplicateOrder) => ApiError::new(
                 H::CONFLICT,
                 "commande_existante",
@@ -378,6 +383,11 @@ impl From<ServiceError> for ApiError {
                 "Ce QR code est celui de la carte imprimée : demandez aussi la date de naissance du titulaire.",
             )
             .field("birth_date"),
+            S::Debits(DebitsError::CardReplaced) => ApiError::new(
+                H::GONE,
+                "carte_remplacee",
+                "Cette carte a été déclarée perdue ou volée : elle ne fonctionne plus. Son titulaire a une nouvelle carte.",
+            ),
             S::Debits(DebitsError::CardFlagged) => ApiError::new(
                 H::CONFLICT,
                 "carte_signalee",

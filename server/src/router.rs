@@ -154,6 +154,7 @@ fn api() -> OpenApiRouter<AppState> {
         .merge(crate::sync::http::routes())
         .merge(crate::help::http::routes())
         .merge(crate::cards::privacy::http::routes())
+        .merge(crate::cards::lost::http::routes())
 }
 
 /// The OpenAPI document, as built from the routes.

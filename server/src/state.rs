@@ -17,6 +17,7 @@ pub trait Storage:
     + crate::cards::repo::CardsRepo
     + crate::cards::credentials::CredentialsRepo
     + crate::cards::privacy::PrivacyRepo
+    + crate::cards::lost::LostCardsRepo
     + crate::debits::repo::DebitsRepo
     + crate::debits::qr::CredentialState
     + crate::reimbursements::repo::ReimbursementsRepo
@@ -84,6 +85,7 @@ impl<T> Storage for T where
         + crate::cards::repo::CardsRepo
         + crate::cards::credentials::CredentialsRepo
         + crate::cards::privacy::PrivacyRepo
+        + crate::cards::lost::LostCardsRepo
         + crate::debits::repo::DebitsRepo
         + crate::debits::qr::CredentialState
         + crate::reimbursements::repo::ReimbursementsRepo

@@ -240,3 +240,12 @@ pub struct YouthDataExport {
     /// How long the data is kept, in words.
     pub retention: String,
 }
+
+/// `POST /api/youth/card/lost` and `POST /api/establishment/cards/{id}/lost`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct LostCardRequest {
+    /// Stolen (`true`) or lost (`false`).
+    pub stolen: bool,
+}

@@ -12,6 +12,7 @@ use crate::platform::catalogues::Catalogues;
 pub mod credentials;
 pub mod error;
 pub mod http;
+pub mod lost;
 pub mod model;
 pub mod orders;
 pub mod privacy;

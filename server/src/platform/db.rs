@@ -74,6 +74,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0020_forgotten_accounts",
         include_str!("../../migrations/0020_forgotten_accounts.sql"),
     ),
+    (
+        "0021_lost_cards",
+        include_str!("../../migrations/0021_lost_cards.sql"),
+    ),
 ];
 
 /// Most write closures committed together.

@@ -14,6 +14,7 @@ mod convention_pdf;
 mod enumeration;
 mod hardening;
 mod help;
+mod lost_card;
 mod offline_exposure;
 mod offline_push;
 mod onboarding;
