@@ -5,6 +5,7 @@ import { ApiError, ApplicationDraft, partnerApi } from './api';
 import { ErrorBox, Field, useLoad } from './ui';
 import { ConventionPanel } from './convention';
 import { DevicesPanel, StaffPanel, isPartnerManager } from './partner-staff';
+import { PartnerReferents } from './referents';
 
 export function StructurePanel() {
   return (
@@ -19,6 +20,7 @@ export function StructurePanel() {
       )}
       <StaffPanel />
       <DevicesPanel />
+      <PartnerReferents />
     </>
   );
 }

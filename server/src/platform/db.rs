@@ -66,6 +66,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0014_partner_staff",
         include_str!("../../migrations/0014_partner_staff.sql"),
     ),
+    (
+        "0016_referent_requests",
+        include_str!("../../migrations/0016_referent_requests.sql"),
+    ),
 ];
 
 /// Most write closures committed together.
