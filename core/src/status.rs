@@ -1,6 +1,6 @@
 //! The statuses of the things the server keeps (orders, reimbursement batches,
 //! bons plans, partner conventions, offline debits, collective bookings, partner
-//! staff): one enum each, with one
+//! staff, référent requests): one enum each, with one
 //! string mapping (`as_str` / `parse`, the same strings in the database and
 //! on the wire). The card's status is [`crate::card::CardStatus`].
 
@@ -196,6 +196,34 @@ status_enum! {
     }
 }
 
+status_enum! {
+    /// A partner's request for a référent's contact (issue 14, ADR 0027):
+    /// the e-mail and phone are shared only while the request is granted.
+    ReferentRequestStatus {
+        /// Sent by the partner, waiting for the référent's établissement.
+        Requested = "demandee",
+        /// Granted by the établissement: the partner sees the contact.
+        Granted = "accordee",
+        /// Declined by the établissement.
+        Declined = "refusee",
+        /// Granted, then withdrawn by the établissement: the contact is
+        /// hidden again.
+        Withdrawn = "retiree",
+    }
+}
+
+impl ReferentRequestStatus {
+    /// The French word shown to people.
+    pub const fn label(self) -> &'static str {
+        match self {
+            ReferentRequestStatus::Requested => "en attente de l'établissement",
+            ReferentRequestStatus::Granted => "accordée",
+            ReferentRequestStatus::Declined => "refusée",
+            ReferentRequestStatus::Withdrawn => "retirée par l'établissement",
+        }
+    }
+}
+
 impl CollectiveBookingStatus {
     /// The French word shown to people.
     pub const fn label(self) -> &'static str {
@@ -272,6 +300,11 @@ mod tests {
         );
         round_trip(PartnerRole::ALL, PartnerRole::as_str, PartnerRole::parse);
         round_trip(StaffStatus::ALL, StaffStatus::as_str, StaffStatus::parse);
+        round_trip(
+            ReferentRequestStatus::ALL,
+            ReferentRequestStatus::as_str,
+            ReferentRequestStatus::parse,
+        );
         assert_eq!(
             ReimbursementStatus::of_batch(Some(BatchStatus::Paid)),
             ReimbursementStatus::Paid

@@ -378,7 +378,24 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/establishment/referents": {
+    "/api/establishment/referent-requests": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The partners' requests for the établissement's référents, newest first. */
+        get: operations["referent_requests"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/establishment/referent-requests/{id}/decline": {
         parameters: {
             query?: never;
             header?: never;
@@ -387,9 +404,85 @@ export interface paths {
         };
         get?: never;
         put?: never;
+        /** Decline a waiting request (optional reason, shown to the partner). */
+        post: operations["decline_referent_request"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/establishment/referent-requests/{id}/grant": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Grant a waiting request: the partner sees the référent's contact. */
+        post: operations["grant_referent_request"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/establishment/referent-requests/{id}/withdraw": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Withdraw a grant: the partner no longer sees the contact. */
+        post: operations["withdraw_referent_request"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/establishment/referents": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The établissement's référents, with their contact. */
+        get: operations["own_referents"];
+        put?: never;
         /** Declare a thematic referent of the établissement. */
         post: operations["add_referent"];
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/establishment/referents/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Edit a référent of the établissement (theme, name, e-mail, phone). The
+         *     partners it is granted to see the new contact.
+         */
+        put: operations["edit_referent"];
+        post?: never;
+        /**
+         * Remove a référent of the établissement, and every request for it: no
+         *     partner sees its contact any more.
+         */
+        delete: operations["remove_referent"];
         options?: never;
         head?: never;
         patch?: never;
@@ -876,6 +969,47 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/partner/referent-requests": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Ask for a référent's contact (a partner whose convention is in force; one
+         *     waiting or granted request per référent).
+         */
+        post: operations["request_referent"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/partner/referents": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Every établissement's référents (of a theme) as this partner sees them:
+         *     the e-mail and phone only while its request is granted, its latest
+         *     request's status otherwise.
+         */
+        get: operations["partner_referents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/partner/reimbursements": {
         parameters: {
             query?: never;
@@ -1032,7 +1166,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Referents: the établissement's own, or (partners, Region) by theme. */
+        /**
+         * The directory of référents, without their contact: the établissement's
+         *     own, or (partners in force, Region) every établissement's by theme. A
+         *     partner gets a contact through `/api/partner/referents` once granted.
+         */
         get: operations["referents"];
         put?: never;
         post?: never;
@@ -2904,6 +3042,27 @@ export interface components {
             /** @description The message. */
             message: string;
         };
+        /**
+         * @description A référent as a partner in force sees it (`GET /api/partner/referents`):
+         *     the contact only while the partner's request is granted.
+         */
+        PartnerReferent: {
+            /** @description E-mail: only while the request is granted (`null` otherwise). */
+            email: string | null;
+            /** @description Établissement. */
+            establishment_id: string;
+            /** @description Établissement name. */
+            establishment_name: string;
+            /** @description Id. */
+            id: string;
+            /** @description Name. */
+            name: string;
+            /** @description Phone: only while the request is granted (`null` otherwise, or none given). */
+            phone: string | null;
+            request: null | components["schemas"]["ReferentRequest"];
+            /** @description `sport`, `culture`, `sante` or `administratif`. */
+            theme: string;
+        };
         /** @description The partner's application as it stands. */
         PartnerStatus: {
             /**
@@ -3017,7 +3176,12 @@ export interface components {
             /** @description Why (shown to the youth). */
             reason: string;
         };
-        /** @description A thematic referent of an établissement (answered, and sent to declare one). */
+        /**
+         * @description A thematic referent of an établissement, with its contact: what the
+         *     établissement sends to declare or edit one, and sees of its own
+         *     (`/api/establishment/referents`). Nobody else gets this type: partners
+         *     get a [`PartnerReferent`], the directory a [`ReferentSummary`].
+         */
         Referent: {
             /** @description E-mail. */
             email: string;
@@ -3031,6 +3195,90 @@ export interface components {
             name: string;
             /** @description Phone. */
             phone?: string | null;
+            /** @description `sport`, `culture`, `sante` or `administratif`. */
+            theme: string;
+        };
+        /** @description `POST /api/establishment/referent-requests/{id}/decline`. */
+        ReferentDecision: {
+            /** @description Why (optional, shown to the partner). */
+            reason?: string | null;
+        };
+        /**
+         * @description A partner's request for a référent's contact, as the établissement and
+         *     the partner see it.
+         */
+        ReferentRequest: {
+            /**
+             * Format: date-time
+             * @description When it was last granted, declined or withdrawn.
+             */
+            decided_at: string | null;
+            /**
+             * @description Who granted, declined or withdrew it (the établissement sees it; the
+             *     partner does not: `null`).
+             */
+            decided_by: string | null;
+            /** @description The référent's établissement. */
+            establishment_id: string;
+            /** @description Its name. */
+            establishment_name: string;
+            /** @description Id. */
+            id: string;
+            /** @description The partner's message. */
+            message: string;
+            /** @description Its category. */
+            partner_category: string;
+            /** @description The partner asking. */
+            partner_id: string;
+            /** @description Its name. */
+            partner_name: string;
+            /** @description The établissement's reason for declining. */
+            reason: string | null;
+            /** @description The référent. */
+            referent_id: string;
+            /** @description The référent's name. */
+            referent_name: string;
+            /**
+             * Format: date-time
+             * @description When.
+             */
+            requested_at: string;
+            /** @description Who sent it (name of the partner's account). */
+            requested_by: string;
+            /**
+             * @description `demandee`, `accordee`, `refusee` or `retiree`.
+             * @example demandee
+             */
+            status: string;
+            /** @description The status in French words. */
+            status_label: string;
+            /** @description The référent's theme. */
+            theme: string;
+        };
+        /**
+         * @description `POST /api/partner/referent-requests`: a partner whose convention is in
+         *     force asks for a référent's contact.
+         */
+        ReferentRequestInput: {
+            /** @description Why (shown to the établissement): 1 to 500 characters. */
+            message: string;
+            /** @description The référent. */
+            referent_id: string;
+        };
+        /**
+         * @description A référent in the directory (`GET /api/referents`): who and where, never
+         *     the contact. The e-mail and phone go only to a partner whose request the
+         *     établissement granted (ADR 0027).
+         */
+        ReferentSummary: {
+            /** @description Établissement. */
+            establishment_id: string;
+            /** @description Établissement name. */
+            establishment_name: string;
+            /** @description Id. */
+            id: string;
+            /** @description Name. */
+            name: string;
             /** @description `sport`, `culture`, `sante` or `administratif`. */
             theme: string;
         };
@@ -3984,6 +4232,159 @@ export interface operations {
             };
         };
     };
+    referent_requests: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReferentRequest"][];
+                };
+            };
+        };
+    };
+    decline_referent_request: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReferentDecision"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReferentRequest"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    grant_referent_request: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReferentRequest"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    withdraw_referent_request: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReferentRequest"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    own_referents: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Referent"][];
+                };
+            };
+        };
+    };
     add_referent: {
         parameters: {
             query?: never;
@@ -4003,6 +4404,74 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Referent"];
+                };
+            };
+        };
+    };
+    edit_referent: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Referent"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Referent"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    remove_referent: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
                 };
             };
         };
@@ -4960,6 +5429,66 @@ export interface operations {
             };
         };
     };
+    request_referent: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReferentRequestInput"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReferentRequest"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    partner_referents: {
+        parameters: {
+            query?: {
+                theme?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PartnerReferent"][];
+                };
+            };
+        };
+    };
     partner_reimbursements: {
         parameters: {
             query?: never;
@@ -5261,7 +5790,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Referent"][];
+                    "application/json": components["schemas"]["ReferentSummary"][];
                 };
             };
         };

@@ -392,3 +392,33 @@ export function uuidv4(): string {
   const h = Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
 }
+
+// Référents on request (issue 14, ADR 0027): the établissement declares its
+// référents and answers partners' requests; a partner in force sees a
+// référent's e-mail and phone only while its request is granted.
+export type Referent = Schemas['Referent'];
+export type ReferentInput = Pick<Referent, 'theme' | 'name' | 'email' | 'phone'>;
+export type PartnerReferent = Schemas['PartnerReferent'];
+export type ReferentRequest = Schemas['ReferentRequest'];
+
+const requestPath = (id: string, action: string) => `/api/establishment/referent-requests/${encodeURIComponent(id)}/${action}`;
+
+export const referentsApi = {
+  /** The établissement's référents, with their contact. */
+  mine: () => request<Referent[]>('GET', '/api/establishment/referents'),
+  declare: (r: ReferentInput) => request<Referent>('POST', '/api/establishment/referents', { body: r satisfies Schemas['Referent'] }),
+  edit: (id: string, r: ReferentInput) =>
+    request<Referent>('PUT', `/api/establishment/referents/${encodeURIComponent(id)}`, { body: r satisfies Schemas['Referent'] }),
+  /** Removes a référent and every request for it. */
+  remove: (id: string) => request<void>('DELETE', `/api/establishment/referents/${encodeURIComponent(id)}`),
+  /** Partners' requests for the établissement's référents, newest first. */
+  requests: () => request<ReferentRequest[]>('GET', '/api/establishment/referent-requests'),
+  grant: (id: string) => request<ReferentRequest>('POST', requestPath(id, 'grant'), { body: {} }),
+  decline: (id: string, reason?: string) =>
+    request<ReferentRequest>('POST', requestPath(id, 'decline'), { body: (reason ? { reason } : {}) satisfies Schemas['ReferentDecision'] }),
+  withdraw: (id: string) => request<ReferentRequest>('POST', requestPath(id, 'withdraw'), { body: {} }),
+  /** Every établissement's référents as this partner sees them (contact only once granted). */
+  forPartner: (theme?: string) => request<PartnerReferent[]>('GET', `/api/partner/referents${qs({ theme })}`),
+  ask: (referent_id: string, message: string) =>
+    request<ReferentRequest>('POST', '/api/partner/referent-requests', { body: { referent_id, message } satisfies Schemas['ReferentRequestInput'] }),
+};

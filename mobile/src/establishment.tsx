@@ -4,17 +4,21 @@ import { api, Card, Order } from './api';
 import { AccountSecurity } from './account';
 import { CARD_STATUS, date, dateTime, groupBy4, PUBLICS, TRACKS } from './format';
 import { ErrorBox, Layout, OfflineBanner, Tab, useLoad } from './ui';
+import { EstablishmentReferents } from './referents';
+import { EstablishmentBookings } from './establishment-bookings';
 
 const EST_TABS: Tab[] = [
   { hash: '#/etablissement', label: 'Commandes', icon: '✓' },
   { hash: '#/etablissement/cartes', label: 'Cartes', icon: '▣' },
+  { hash: '#/etablissement/reservations', label: 'Réservations', icon: '☷' },
+  { hash: '#/etablissement/referents', label: 'Référents', icon: '☎' },
 ];
 
 export function EstablishmentApp({ hash, onLogout }: { hash: string; onLogout: () => void }) {
   const route = hash.split('?')[0];
   return (
-    <Layout wide title="PASS'Région Établissement" tabs={EST_TABS} current={route === '#/etablissement/cartes' ? route : '#/etablissement'} onLogout={onLogout}>
-      {route === '#/etablissement/cartes' ? <Cards /> : <Orders />}
+    <Layout wide title="PASS'Région Établissement" tabs={EST_TABS} current={EST_TABS.some((t) => t.hash === route) ? route : '#/etablissement'} onLogout={onLogout}>
+      {route === '#/etablissement/cartes' ? <Cards /> : route === '#/etablissement/reservations' ? <EstablishmentBookings /> : route === '#/etablissement/referents' ? <EstablishmentReferents /> : <Orders />}
       <AccountSecurity />
     </Layout>
   );

@@ -108,3 +108,18 @@ export const BATCH_STATUS: Record<string, string> = {
   rembourse: 'remboursé',
   compense: 'soldé par compensation',
 };
+
+/** A référent's theme, in French words. */
+export const REFERENT_THEMES: Record<string, string> = {
+  sport: 'Sport',
+  culture: 'Culture',
+  sante: 'Santé',
+  administratif: 'Administratif',
+};
+
+/** One youth's line of a collective booking, in French words. */
+export const BOOKING_LINE_STATUS: Record<string, string> = {
+  en_attente: 'en attente',
+  debite: 'débité',
+  refuse: 'non débité',
+};

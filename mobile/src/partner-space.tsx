@@ -6,6 +6,7 @@ import { ErrorBox, Field, useLoad } from './ui';
 import { dateTime } from './format';
 import { ConventionPanel } from './convention';
 import { DevicesPanel, StaffPanel, isPartnerManager } from './partner-staff';
+import { PartnerReferents } from './referents';
 
 export function StructurePanel() {
   return (
@@ -23,6 +24,7 @@ export function StructurePanel() {
       )}
       <StaffPanel />
       <DevicesPanel />
+      <PartnerReferents />
     </>
   );
 }

@@ -4,7 +4,7 @@ import { inApp, native } from './native';
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { api, ApiError, BonPlan, Card, Establishment, Order, OrderRequest, Transaction } from './api';
 import { cached } from './sync';
-import { amount, CARD_STATUS, CATEGORIES, date, dateTime, euros, groupBy4, ORDER_STATUS, PUBLICS, TRACKS } from './format';
+import { amount, CARD_STATUS, CATEGORIES, CHANNEL, date, dateTime, euros, groupBy4, ORDER_STATUS, PUBLICS, TRACKS } from './format';
 import { ErrorBox, Field, Layout, OfflineBanner, Tab, go, useLoad, usePullToRefresh } from './ui';
 import { CardQr } from './qrview';
 import { PartnerMap } from './map';
@@ -225,6 +225,7 @@ function TransactionItem({ t }: { t: Transaction }) {
         {dateTime(t.created_at)} · {t.kind === 'refund' ? 'Remboursement' : 'Débit'} · {t.avantage_label ?? t.avantage}
         {t.unit_kind === 'credit' && t.kind === 'debit' && t.reste_a_payer !== '0.00' && ` · reste payé ${euros(t.reste_a_payer)}`}
         {t.refunded && ' · annulé'}
+        {t.channel === 'collective' && ` · ${CHANNEL.collective}${t.booking_label ? ` « ${t.booking_label} »` : ''}`}
       </small>
     </li>
   );

@@ -515,7 +515,7 @@ impl From<ServiceError> for ApiError {
     }
 }
 
-/// The public problem of a collective booking's refusal.
+/// The public problem of a collective booking's or référent request's refusal.
 fn establishments_problem(e: EstablishmentsError) -> ApiError {
     use EstablishmentsError as E;
     use StatusCode as H;
@@ -562,6 +562,16 @@ fn establishments_problem(e: EstablishmentsError) -> ApiError {
             H::CONFLICT,
             "reservation_deja_traitee",
             format!("Cette réservation n'est plus en attente : elle est {}.", status.label()),
+        ),
+        E::ReferentRequestOpen => ApiError::new(
+            H::CONFLICT,
+            "demande_deja_en_cours",
+            "Vous avez déjà une demande en attente ou accordée pour ce référent.",
+        ),
+        E::ReferentRequestState(status) => ApiError::new(
+            H::CONFLICT,
+            "demande_deja_traitee",
+            format!("Cette demande est {} : cette action n'est plus possible.", status.label()),
         ),
     }
 }

@@ -1,8 +1,11 @@
-//! Établissements: the directory, thematic référents handed to partners, collective bookings.
+//! Établissements: the directory, thematic référents (their contact handed to
+//! a partner only once the établissement grants its request), collective bookings.
 
 pub mod booking;
 pub mod collective;
 pub mod error;
+pub mod grants;
+pub mod grants_repo;
 pub mod http;
 pub mod import;
 pub mod model;

@@ -67,6 +67,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         include_str!("../../migrations/0014_partner_staff.sql"),
     ),
     (
+        "0016_referent_requests",
+        include_str!("../../migrations/0016_referent_requests.sql"),
+    ),
+    (
         "0019_bank_details_changes",
         include_str!("../../migrations/0019_bank_details_changes.sql"),
     ),

@@ -23,6 +23,7 @@ mod partner_application;
 mod partner_staff;
 mod password_reset;
 mod privacy;
+mod referents;
 mod rules;
 mod sms;
 mod sms_gateway;
