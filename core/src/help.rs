@@ -34,14 +34,11 @@ fn heading(line: &str) -> Option<(u32, &str)> {
 fn join(parts: &[&str]) -> String {
     let mut out = String::new();
     for p in parts {
-        if out.is_empty() {
-            out.push_str(p);
-        } else if out.ends_with('-') && p.chars().next().is_some_and(char::is_alphabetic) {
-            out.push_str(p);
-        } else {
+        let glued = out.ends_with('-') && p.chars().next().is_some_and(char::is_alphabetic);
+        if !out.is_empty() && !glued {
             out.push(' ');
-            out.push_str(p);
         }
+        out.push_str(p);
     }
     out
 }
