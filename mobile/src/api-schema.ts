@@ -1455,6 +1455,60 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/region/print-queue": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Cards waiting to be printed and posted, oldest first (late ones flagged). */
+        get: operations["print_queue"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/region/print-queue.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The queue as a CSV for the card maker: one line per card with its
+         *     postal address and the signed text of its printed QR code.
+         */
+        get: operations["print_queue_csv"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/region/print-queue/posted": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Marks cards posted today (the youths see *expédiée le …*). */
+        post: operations["mark_posted"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/region/reimbursements": {
         parameters: {
             query?: never;
@@ -2285,6 +2339,11 @@ export interface components {
             last_name: string;
             /** @description Number to type on the partner web form. */
             number: string;
+            /**
+             * Format: date-time
+             * @description When the card was posted (`None` while it waits to be printed).
+             */
+            posted_at?: string | null;
             /** @description Season label. */
             season: string;
             /** @description `expediee`, `active` or `suspendue`. */
@@ -3115,6 +3174,47 @@ export interface components {
         PasswordResetRequest: {
             /** @description E-mail of the account. */
             email: string;
+        };
+        /** @description `POST /api/region/print-queue/posted`. */
+        PostedRequest: {
+            /** @description The cards posted (at most 5,000). */
+            card_ids: string[];
+        };
+        /** @description Answer to `POST /api/region/print-queue/posted`. */
+        PostedResponse: {
+            /**
+             * Format: int32
+             * @description How many were marked posted (cards already posted or unknown are left).
+             */
+            posted: number;
+        };
+        /** @description A card waiting to be printed and posted (the Region's print queue). */
+        PrintItem: {
+            /** @description Postal address (from the order). */
+            address: string;
+            /** @description Card id. */
+            card_id: string;
+            /** @description City. */
+            city: string;
+            /** @description Établissement. */
+            establishment: string;
+            /** @description Holder's first name. */
+            first_name: string;
+            /** @description Holder's last name. */
+            last_name: string;
+            /** @description Waiting more than a week (the FAQ promises a week). */
+            late: boolean;
+            /** @description Card number. */
+            number: string;
+            /** @description Postal code. */
+            postal_code: string;
+            /** @description Season label. */
+            season: string;
+            /**
+             * Format: date-time
+             * @description Since when it waits (validation or replacement).
+             */
+            waiting_since: string;
         };
         /** @description `GET /api/sync/pull?cursor=N`: what changed after the cursor. */
         PullResponse: {
@@ -6195,6 +6295,75 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["RegionPartnerRecord"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    print_queue: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PrintItem"][];
+                };
+            };
+        };
+    };
+    print_queue_csv: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": unknown;
+                };
+            };
+        };
+    };
+    mark_posted: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PostedRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PostedResponse"];
                 };
             };
             422: {

@@ -353,6 +353,9 @@ export const partnerApi = {
     request<BankChange>('POST', `/api/region/bank-changes/${encodeURIComponent(id)}/decision`, {
       body: { approve, reason: reason ?? null } satisfies Schemas['BankChangeDecision'],
     }),
+  printQueue: () => request<Schemas['PrintItem'][]>('GET', '/api/region/print-queue'),
+  markPosted: (card_ids: string[]) =>
+    request<Schemas['PostedResponse']>('POST', '/api/region/print-queue/posted', { body: { card_ids } satisfies Schemas['PostedRequest'] }),
   regionPartners: (status?: string) => request<PartnerStatus[]>('GET', `/api/region/partners${qs({ status })}`),
   regionRecord: (id: string) => request<RegionPartnerRecord>('GET', `/api/region/partners/${encodeURIComponent(id)}`),
   startInstruction: (id: string) =>

@@ -6,12 +6,14 @@ import { CHANNEL, dateTime, euros, amount, REIMBURSEMENT_STATUS } from './format
 import { ErrorBox, Layout, OfflineBanner, Tab, useLoad } from './ui';
 import { BatchAmounts, batchSummary } from './batch';
 import { RegionPartners } from './region-partners';
+import { PrintQueue } from './region-print';
 
 const REGION_TABS: Tab[] = [
   { hash: '#/region', label: 'Transactions', icon: '≡' },
   { hash: '#/region/lots', label: 'Remboursements', icon: '€' },
   { hash: '#/region/bons-plans', label: 'Modération', icon: '★' },
   { hash: '#/region/partenaires', label: 'Partenaires', icon: '◎' },
+  { hash: '#/region/impression', label: 'Impression', icon: '✉' },
 ];
 
 export function RegionApp({ hash, onLogout }: { hash: string; onLogout: () => void }) {
@@ -25,6 +27,8 @@ export function RegionApp({ hash, onLogout }: { hash: string; onLogout: () => vo
         <Moderation />
       ) : current === '#/region/partenaires' ? (
         <RegionPartners hash={hash} />
+      ) : current === '#/region/impression' ? (
+        <PrintQueue />
       ) : (
         <RegionTransactions />
       )}

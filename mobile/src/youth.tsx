@@ -80,7 +80,11 @@ function MyCard() {
           </div>
           {card.status === 'expediee' && (
             <div class="panel">
-              <p>Votre carte a été expédiée. Activez-la dès réception.</p>
+              <p data-testid="posting">
+                {card.posted_at
+                  ? `Votre carte a été expédiée le ${date(card.posted_at)}. Activez-la dès réception.`
+                  : 'Votre carte est en cours d’impression : elle vous sera envoyée sous une semaine. Activez-la dès réception.'}
+              </p>
               <button
                 type="button"
                 class="primary"

@@ -155,6 +155,7 @@ fn api() -> OpenApiRouter<AppState> {
         .merge(crate::help::http::routes())
         .merge(crate::cards::privacy::http::routes())
         .merge(crate::cards::lost::http::routes())
+        .merge(crate::cards::printing::http::routes())
 }
 
 /// The OpenAPI document, as built from the routes.

@@ -18,6 +18,7 @@ pub trait Storage:
     + crate::cards::credentials::CredentialsRepo
     + crate::cards::privacy::PrivacyRepo
     + crate::cards::lost::LostCardsRepo
+    + crate::cards::printing::PrintRepo
     + crate::debits::repo::DebitsRepo
     + crate::debits::qr::CredentialState
     + crate::reimbursements::repo::ReimbursementsRepo
@@ -86,6 +87,7 @@ impl<T> Storage for T where
         + crate::cards::credentials::CredentialsRepo
         + crate::cards::privacy::PrivacyRepo
         + crate::cards::lost::LostCardsRepo
+        + crate::cards::printing::PrintRepo
         + crate::debits::repo::DebitsRepo
         + crate::debits::qr::CredentialState
         + crate::reimbursements::repo::ReimbursementsRepo

@@ -138,6 +138,9 @@ pub struct CardView {
     pub establishment_id: String,
     /// Balances of the season.
     pub balances: Vec<Balance>,
+    /// When the card was posted (`None` while it waits to be printed).
+    #[serde(default)]
+    pub posted_at: Option<DateTime<Utc>>,
 }
 
 /// The card's signed QR.
@@ -248,4 +251,49 @@ pub struct YouthDataExport {
 pub struct LostCardRequest {
     /// Stolen (`true`) or lost (`false`).
     pub stolen: bool,
+}
+
+/// A card waiting to be printed and posted (the Region's print queue).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PrintItem {
+    /// Card id.
+    pub card_id: String,
+    /// Card number.
+    pub number: String,
+    /// Holder's first name.
+    pub first_name: String,
+    /// Holder's last name.
+    pub last_name: String,
+    /// Établissement.
+    pub establishment: String,
+    /// Postal address (from the order).
+    pub address: String,
+    /// Postal code.
+    pub postal_code: String,
+    /// City.
+    pub city: String,
+    /// Season label.
+    pub season: String,
+    /// Since when it waits (validation or replacement).
+    pub waiting_since: DateTime<Utc>,
+    /// Waiting more than a week (the FAQ promises a week).
+    pub late: bool,
+}
+
+/// `POST /api/region/print-queue/posted`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct PostedRequest {
+    /// The cards posted (at most 5,000).
+    pub card_ids: Vec<String>,
+}
+
+/// Answer to `POST /api/region/print-queue/posted`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PostedResponse {
+    /// How many were marked posted (cards already posted or unknown are left).
+    pub posted: u32,
 }

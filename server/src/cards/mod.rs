@@ -3,6 +3,7 @@
 use crate::debits::ledger::balances;
 
 use rusqlite::Connection;
+use rusqlite::OptionalExtension;
 
 use crate::cards::model::CardView;
 use crate::debits::card::CardRow;
@@ -15,6 +16,7 @@ pub mod http;
 pub mod lost;
 pub mod model;
 pub mod orders;
+pub mod printing;
 pub mod privacy;
 pub mod repo;
 pub mod service;
@@ -46,5 +48,16 @@ pub(crate) fn card_view(
         last_name: card.last_name.clone(),
         establishment_id: card.establishment_id.clone(),
         balances: balances(conn, catalogues, card, None)?,
+        posted_at: conn
+            .query_row(
+                "SELECT posted_at FROM cards WHERE id = ?1",
+                [&card.id],
+                |r| r.get::<_, Option<String>>(0),
+            )
+            .optional()?
+            .flatten()
+            .as_deref()
+            .map(crate::platform::sql::parse_ts)
+            .transpose()?,
     })
 }

@@ -82,6 +82,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0021_lost_cards",
         include_str!("../../migrations/0021_lost_cards.sql"),
     ),
+    (
+        "0022_card_posting",
+        include_str!("../../migrations/0022_card_posting.sql"),
+    ),
 ];
 
 /// Most write closures committed together.

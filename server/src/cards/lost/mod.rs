@@ -63,7 +63,7 @@ impl LostTx for Connection {
             params![old, card_id, reason, by, ts(now)],
         )?;
         self.exec(
-            "UPDATE cards SET number = ?2, version = version + 1 WHERE id = ?1",
+            "UPDATE cards SET number = ?2, version = version + 1, posted_at = NULL WHERE id = ?1",
             params![card_id, new_number],
         )?;
         Ok(())

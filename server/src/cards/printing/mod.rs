@@ -1,0 +1,123 @@
+//! The print queue (issue 16): validated and replaced cards wait to be
+//! printed and posted by the Region's card maker; the Region exports them
+//! (CSV with each card's signed QR text), marks them posted with the date,
+//! and sees those waiting more than a week (the FAQ promises a week).
+
+pub mod http;
+
+use chrono::{DateTime, Duration, Utc};
+use rusqlite::params;
+
+use crate::cards::model::PrintItem;
+use crate::error::ServiceError;
+use crate::platform::db::Cached;
+use crate::platform::sql::{parse_ts, ts};
+use crate::platform::store::SqliteStore;
+
+/// The delay after which a card not posted is late.
+pub const POSTING_DELAY: Duration = Duration::days(7);
+
+/// Most cards marked posted at once.
+pub const MAX_POSTED_PER_CALL: usize = 5_000;
+
+/// A card of the queue with what its QR needs.
+#[derive(Debug, Clone)]
+pub struct QueuedCard {
+    /// What is printed and posted.
+    pub item: PrintItem,
+    /// The card's version (its printed QR carries it).
+    pub version: u32,
+    /// The card's season's first year.
+    pub season_year: i32,
+}
+
+/// The print queue's storage.
+pub trait PrintRepo: Send + Sync + 'static {
+    /// Cards waiting to be posted, oldest first (at most 10,000).
+    fn print_queue(&self, now: DateTime<Utc>) -> Result<Vec<QueuedCard>, ServiceError>;
+    /// Marks cards posted at `now`; returns how many were waiting.
+    fn mark_posted(&self, ids: Vec<String>, now: DateTime<Utc>) -> Result<u32, ServiceError>;
+}
+
+impl PrintRepo for SqliteStore {
+    fn print_queue(&self, now: DateTime<Utc>) -> Result<Vec<QueuedCard>, ServiceError> {
+        self.db.read(move |c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT k.id, k.number, k.first_name, k.last_name, e.name, o.address, o.postal_code,
+                        o.city, k.season, k.version,
+                        COALESCE((SELECT MAX(r.retired_at) FROM retired_card_numbers r WHERE r.card_id = k.id),
+                                 o.decided_at, o.created_at) AS since
+                 FROM cards k JOIN orders o ON o.id = k.order_id
+                 JOIN establishments e ON e.id = k.establishment_id
+                 WHERE k.status = 'expediee' AND k.posted_at IS NULL
+                 ORDER BY since, k.id LIMIT 10000",
+            )?;
+            let rows = stmt.query_map([], |r| {
+                Ok((
+                    (
+                        r.get::<_, String>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, String>(2)?,
+                        r.get::<_, String>(3)?,
+                        r.get::<_, String>(4)?,
+                    ),
+                    (
+                        r.get::<_, String>(5)?,
+                        r.get::<_, String>(6)?,
+                        r.get::<_, String>(7)?,
+                        r.get::<_, i32>(8)?,
+                        r.get::<_, u32>(9)?,
+                        r.get::<_, String>(10)?,
+                    ),
+                ))
+            })?;
+            let mut out = Vec::new();
+            for row in rows {
+                let ((id, number, first, last, etab), (address, pc, city, year, version, since)) =
+                    row?;
+                let since = parse_ts(&since)?;
+                let season = passregion_core::Season::starting(year)
+                    .map_err(|_| ServiceError::Internal("season".into()))?;
+                out.push(QueuedCard {
+                    item: PrintItem {
+                        card_id: id,
+                        number,
+                        first_name: first,
+                        last_name: last,
+                        establishment: etab,
+                        address,
+                        postal_code: pc,
+                        city,
+                        season: season.to_string(),
+                        waiting_since: since,
+                        late: now - since > POSTING_DELAY,
+                    },
+                    version,
+                    season_year: year,
+                });
+            }
+            Ok(out)
+        })
+    }
+
+    fn mark_posted(&self, ids: Vec<String>, now: DateTime<Utc>) -> Result<u32, ServiceError> {
+        if ids.len() > MAX_POSTED_PER_CALL {
+            return Err(ServiceError::Invalid {
+                field: "card_ids",
+                message: format!("Au plus {MAX_POSTED_PER_CALL} cartes par envoi."),
+            });
+        }
+        self.db.write(move |c| {
+            let mut n = 0u32;
+            for id in &ids {
+                n += u32::try_from(c.exec(
+                    "UPDATE cards SET posted_at = ?2 WHERE id = ?1 AND status = 'expediee'
+                     AND posted_at IS NULL",
+                    params![id, ts(now)],
+                )?)
+                .unwrap_or(0);
+            }
+            Ok(n)
+        })
+    }
+}
