@@ -19,6 +19,7 @@ pub trait Storage:
     + crate::debits::repo::DebitsRepo
     + crate::debits::qr::CredentialState
     + crate::reimbursements::repo::ReimbursementsRepo
+    + crate::reimbursements::payments_repo::PaymentsRepo
     + crate::bons_plans::repo::BonsPlansRepo
     + crate::partners::store::PartnersRepo
     + crate::partners::repo::DirectoryRepo
@@ -80,6 +81,7 @@ impl<T> Storage for T where
         + crate::debits::repo::DebitsRepo
         + crate::debits::qr::CredentialState
         + crate::reimbursements::repo::ReimbursementsRepo
+        + crate::reimbursements::payments_repo::PaymentsRepo
         + crate::bons_plans::repo::BonsPlansRepo
         + crate::partners::store::PartnersRepo
         + crate::partners::repo::DirectoryRepo

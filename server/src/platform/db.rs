@@ -66,6 +66,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0014_partner_staff",
         include_str!("../../migrations/0014_partner_staff.sql"),
     ),
+    (
+        "0018_payment_runs",
+        include_str!("../../migrations/0018_payment_runs.sql"),
+    ),
 ];
 
 /// Most write closures committed together.

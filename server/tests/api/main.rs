@@ -19,6 +19,7 @@ mod online_scan;
 mod partner_application;
 mod partner_staff;
 mod password_reset;
+mod payment_runs;
 mod rules;
 mod sms;
 mod sms_gateway;
