@@ -105,9 +105,9 @@ function Queue({ rows, error, onChange }: { rows: QueuedBatch[]; error: unknown;
           <p>
             Ordre de virement {made.id} : {made.transactions} virement(s), {euros(made.total)}, exécution le {made.execution_date}.
           </p>
-          {made.blocked.length > 0 && (
+          {(made.blocked ?? []).length > 0 && (
             <ul>
-              {made.blocked.map((b) => (
+              {(made.blocked ?? []).map((b) => (
                 <li>
                   {b.partner_name} : {b.reason}
                 </li>

@@ -294,7 +294,7 @@ mod tests {
     fn amounts_are_cents_with_two_decimals() {
         assert_eq!(amount(1250), "12.50");
         assert_eq!(amount(5), "0.05");
-        assert_eq!(amount(100_000_000_01), "100000000.01");
+        assert_eq!(amount(10_000_000_001), "100000000.01");
         assert_eq!(amount(-750), "-7.50");
     }
 

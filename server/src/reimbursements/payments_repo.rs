@@ -37,7 +37,8 @@ pub(crate) fn payee(
     c: &Connection,
     partner_id: &str,
 ) -> Result<Result<Payee, String>, ServiceError> {
-    let row: Option<(String, Option<String>, Option<String>, Option<String>)> = c
+    type Row = (String, Option<String>, Option<String>, Option<String>);
+    let row: Option<Row> = c
         .query_row(
             "SELECT name, iban, bic, bank_details_pending_since FROM partners WHERE id = ?1",
             [partner_id],
