@@ -77,7 +77,7 @@ impl RegionRepo for SqliteStore {
                 inconsistencies,
                 orphans,
                 batches_checked,
-                payouts: crate::reimbursements::payments_repo::payout_totals(c)?,
+                payouts: crate::reimbursements::payout_check::payout_totals(c)?,
             })
         })
     }

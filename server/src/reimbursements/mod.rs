@@ -16,6 +16,7 @@ pub mod model;
 pub mod pain001;
 pub mod payments;
 pub mod payments_repo;
+pub mod payout_check;
 pub mod repo;
 pub mod service;
 pub mod statement;

@@ -184,7 +184,7 @@ pub(crate) fn reconcile(conn: &Connection) -> Result<(i64, Vec<String>), Service
             ));
         }
     }
-    problems.extend(crate::reimbursements::payments_repo::reconcile_transfers(
+    problems.extend(crate::reimbursements::payout_check::reconcile_transfers(
         conn,
     )?);
     Ok((checked, problems))
