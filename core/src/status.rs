@@ -57,9 +57,14 @@ status_enum! {
 status_enum! {
     /// A reimbursement batch of a partner.
     BatchStatus {
-        /// Closed, to be paid.
+        /// Closed, to be paid: in the payment queue (again, with the reason,
+        /// after a transfer the bank rejected).
         InProgress = "en_cours",
-        /// Paid.
+        /// In a payment run (*ordre de virement*) sent to the bank, waiting
+        /// for its confirmation (ADR 0030).
+        PaymentInProgress = "en_cours_de_paiement",
+        /// Paid: confirmed by the bank's statement, or marked paid by hand
+        /// with the bank's reference.
         Paid = "rembourse",
         /// Settled by offsetting (*soldé par compensation*): refunds carried
         /// from earlier batches absorbed it, nothing is paid; what was left
@@ -89,10 +94,43 @@ impl ReimbursementStatus {
     pub fn of_batch(batch: Option<BatchStatus>) -> ReimbursementStatus {
         match batch {
             None => ReimbursementStatus::Pending,
-            Some(BatchStatus::InProgress) => ReimbursementStatus::InProgress,
+            Some(BatchStatus::InProgress | BatchStatus::PaymentInProgress) => {
+                ReimbursementStatus::InProgress
+            }
             Some(BatchStatus::Paid) => ReimbursementStatus::Paid,
             Some(BatchStatus::Offset) => ReimbursementStatus::Offset,
         }
+    }
+}
+
+status_enum! {
+    /// A batch's transfer in a payment run (ADR 0030).
+    TransferStatus {
+        /// In the SEPA file given to the bank, not yet confirmed.
+        Sent = "envoye",
+        /// Booked by the bank (camt statement), or marked paid by hand.
+        Paid = "paye",
+        /// Rejected or returned by the bank: the batch is back in the queue.
+        Rejected = "rejete",
+    }
+}
+
+status_enum! {
+    /// What the import of a bank statement (camt.054 / camt.053) did with
+    /// one of its transfers.
+    StatementEntryResult {
+        /// Matched by its end-to-end id: the batch is paid.
+        Paid = "paye",
+        /// Rejected or returned (e.g. `AC01`): the batch is back in the queue.
+        Rejected = "rejete",
+        /// Already settled by an earlier import or by hand: nothing changed.
+        AlreadySettled = "deja_traite",
+        /// No batch in a payment run has this end-to-end id.
+        Unknown = "non_rapproche",
+        /// The amount differs from the transfer's: nothing changed.
+        AmountMismatch = "montant_different",
+        /// Not booked yet (pending), or not an outgoing transfer.
+        Ignored = "ignore",
     }
 }
 
@@ -297,6 +335,20 @@ mod tests {
             CollectiveBookingStatus::ALL,
             CollectiveBookingStatus::as_str,
             CollectiveBookingStatus::parse,
+        );
+        round_trip(
+            TransferStatus::ALL,
+            TransferStatus::as_str,
+            TransferStatus::parse,
+        );
+        round_trip(
+            StatementEntryResult::ALL,
+            StatementEntryResult::as_str,
+            StatementEntryResult::parse,
+        );
+        assert_eq!(
+            ReimbursementStatus::of_batch(Some(BatchStatus::PaymentInProgress)),
+            ReimbursementStatus::InProgress
         );
         round_trip(PartnerRole::ALL, PartnerRole::as_str, PartnerRole::parse);
         round_trip(StaffStatus::ALL, StaffStatus::as_str, StaffStatus::parse);

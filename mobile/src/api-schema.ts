@@ -1027,6 +1027,60 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/partner/reimbursements/{id}/statement": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A batch's statement: its lines, totals per avantage, carried amounts.
+         *     The partner's own batches only (404 otherwise).
+         */
+        get: operations["partner_statement"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/partner/reimbursements/{id}/statement.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The batch's lines as CSV (`;`, UTF-8 with a BOM). */
+        get: operations["partner_statement_csv"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/partner/reimbursements/{id}/statement.pdf": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The batch's *justificatif de remboursement* (PDF): the same lines. */
+        get: operations["partner_statement_pdf"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/partner/staff": {
         parameters: {
             query?: never;
@@ -1172,6 +1226,27 @@ export interface paths {
          *     partner gets a contact through `/api/partner/referents` once granted.
          */
         get: operations["referents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/region/accounting-journal": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The accounting journal of the days `from` to `to` (Region time, 366 at
+         *     most): a CSV (`;`, French headers, UTF-8 with a BOM) of balanced entries
+         *     whose totals reconcile with `/api/region/ledger/check` (`payouts`).
+         */
+        get: operations["accounting_journal"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1455,6 +1530,106 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/region/payment-runs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The payment runs, newest first (200 at most). */
+        get: operations["payment_runs"];
+        put?: never;
+        /**
+         * Create a payment run from closed batches: one SEPA credit transfer file,
+         *     one transfer per batch; its batches become `en_cours_de_paiement`.
+         *     Batches whose partner has no valid IBAN or bank details waiting for
+         *     approval are left out (`blocked`). Requires an `Idempotency-Key` header.
+         */
+        post: operations["create_payment_run"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/region/payment-runs/import": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Import the bank's statement (camt.054 or camt.053 XML, 4 MiB at most; no
+         *     DTD, no entity): each transfer matched by its end-to-end id is marked
+         *     paid (bank reference and date) or, rejected, put back in the queue with
+         *     its reason. Importing the same statement again changes nothing.
+         *     Requires an `Idempotency-Key` header.
+         */
+        post: operations["import_statement"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/region/payment-runs/queue": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Closed batches waiting for payment (`en_cours`), with what blocks them
+         *     (no IBAN, bank details waiting for approval).
+         */
+        get: operations["payment_queue"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/region/payment-runs/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A payment run and its transfers. */
+        get: operations["payment_run"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/region/payment-runs/{id}/pain.001.xml": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The run's SEPA credit transfer file (`pain.001.001.09`), as produced. */
+        get: operations["payment_run_xml"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/region/print-queue": {
         parameters: {
             query?: never;
@@ -1552,8 +1727,83 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Mark a batch as paid. */
+        /**
+         * Mark a batch paid by hand, with the bank's reference of the transfer
+         *     ("paid, reference X"): from the queue or from a payment run; logged in
+         *     the payment audit (who, when, reference).
+         */
         post: operations["pay_batch"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/region/reimbursements/{id}/payments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A batch's payment audit (append-only): put in a run, paid, rejected,
+         *     paid by hand; who, when, which reference.
+         */
+        get: operations["payment_events"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/region/reimbursements/{id}/statement": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Any batch's statement. */
+        get: operations["region_statement"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/region/reimbursements/{id}/statement.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Any batch's lines as CSV. */
+        get: operations["region_statement_csv"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/region/reimbursements/{id}/statement.pdf": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Any batch's justificatif (PDF). */
+        get: operations["region_statement_pdf"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -2107,6 +2357,24 @@ export interface components {
             /** @description Tracks that receive it (all when absent). */
             tracks: string[] | null;
         };
+        /** @description Totals of one avantage in a batch's statement. */
+        AvantageTotal: {
+            /** @description Avantage code. */
+            avantage: string;
+            /** @description Its label in the season's catalogue. */
+            avantage_label: string;
+            /** @description Debits (zero or positive). */
+            debits: string;
+            /**
+             * Format: int64
+             * @description Number of lines.
+             */
+            lines: number;
+            /** @description `debits + refunds`. */
+            net: string;
+            /** @description Refunds (zero or negative). */
+            refunds: string;
+        };
         /** @description The balance of one avantage. */
         Balance: {
             /** @description Avantage code. */
@@ -2177,6 +2445,11 @@ export interface components {
          *     `total + carried_in = payable + carried_out`.
          */
         Batch: {
+            /**
+             * @description The bank's reference of the payment (from its statement, or typed by
+             *     the Region when marked paid by hand).
+             */
+            bank_reference: string | null;
             /** @description The batch the deficit was carried from, if any. */
             carried_from: string | null;
             /**
@@ -2199,9 +2472,14 @@ export interface components {
             id: string;
             /**
              * Format: date-time
-             * @description Paid at.
+             * @description When it was recorded paid.
              */
             paid_at: string | null;
+            /**
+             * Format: date
+             * @description The bank's booking date of the transfer (or the date given by hand).
+             */
+            paid_on: string | null;
             /** @description Partner. */
             partner_id: string;
             /** @description Partner name. */
@@ -2209,12 +2487,23 @@ export interface components {
             /** @description What the Region pays for this batch: `total + carried_in`, never below zero. */
             payable: string;
             /**
+             * @description The payment run (*ordre de virement*) the batch is in, while
+             *     `en_cours_de_paiement`, or the one that paid it.
+             */
+            payment_run_id: string | null;
+            /**
              * Format: date-time
              * @description Transactions up to this instant are included.
              */
             period_end: string;
             /**
-             * @description `en_cours` (to be paid), `rembourse` (paid) or `compense` (settled by
+             * @description Why the bank rejected its last transfer (the batch is back in the
+             *     queue), e.g. "AC01 — IBAN incorrect"; none once in a new run.
+             */
+            rejection_reason: string | null;
+            /**
+             * @description `en_cours` (to be paid), `en_cours_de_paiement` (in a transfer sent
+             *     to the bank), `rembourse` (paid) or `compense` (settled by
              *     offsetting: nothing to pay).
              */
             status: string;
@@ -2229,6 +2518,15 @@ export interface components {
              * @description Number of transactions.
              */
             transactions: number;
+        };
+        /** @description A batch left out of a payment run, and why. */
+        BlockedBatch: {
+            /** @description The batch. */
+            batch_id: string;
+            /** @description Partner name. */
+            partner_name: string;
+            /** @description e.g. "bloqué : coordonnées bancaires en attente". */
+            reason: string;
         };
         /** @description A *bon plan*. */
         BonPlan: {
@@ -2871,6 +3169,8 @@ export interface components {
              * @description Transactions without their ledger row, or the reverse.
              */
             orphans: number;
+            /** @description The money out: what the accounting journal must add up to. */
+            payouts: components["schemas"]["PayoutTotals"];
         };
         /** @description `POST /api/auth/login`. */
         LoginRequest: {
@@ -2906,6 +3206,19 @@ export interface components {
         LostCardRequest: {
             /** @description Stolen (`true`) or lost (`false`). */
             stolen: boolean;
+        };
+        /**
+         * @description `POST /api/region/reimbursements/{id}/pay`: a batch paid outside a
+         *     payment run's statement (the transfer was confirmed otherwise).
+         */
+        ManualPayment: {
+            /**
+             * Format: date
+             * @description The booking date (default: today, Region time).
+             */
+            paid_on?: string | null;
+            /** @description The bank's reference of the payment (1 to 35 characters). */
+            reference: string;
         };
         /** @description `GET /api/me`: who the session belongs to. */
         Me: {
@@ -3175,6 +3488,114 @@ export interface components {
             /** @description E-mail of the account. */
             email: string;
         };
+        /** @description One event of a batch's payment, in the append-only audit. */
+        PaymentEvent: {
+            /**
+             * Format: date-time
+             * @description When.
+             */
+            at: string;
+            /** @description The batch. */
+            batch_id: string;
+            /**
+             * Format: date
+             * @description Booking date.
+             */
+            booked_on: string | null;
+            /** @description Who (display name of the Region's account). */
+            by: string;
+            /** @description `mis_en_paiement`, `paye`, `rejete` or `paye_manuellement`. */
+            event: string;
+            /** @description Rejection reason. */
+            reason: string | null;
+            /** @description Bank reference. */
+            reference: string | null;
+            /** @description Run. */
+            run_id: string | null;
+        };
+        /**
+         * @description A payment run (*ordre de virement*): one SEPA credit transfer file
+         *     (`pain.001.001.09`), one transaction per batch.
+         */
+        PaymentRun: {
+            /** @description Batches asked for but left out (only in the answer to the creation). */
+            blocked?: components["schemas"]["BlockedBatch"][];
+            /**
+             * Format: date-time
+             * @description Created at.
+             */
+            created_at: string;
+            /** @description Who created it. */
+            created_by: string;
+            /**
+             * Format: date
+             * @description Requested execution date.
+             */
+            execution_date: string;
+            /** @description Id: the file's message id and payment information id. */
+            id: string;
+            /** @description The file's control sum: Σ amounts. */
+            total: string;
+            /**
+             * Format: int64
+             * @description Number of transfers.
+             */
+            transactions: number;
+            /** @description Transfers by partner name. */
+            transfers: components["schemas"]["PaymentTransfer"][];
+        };
+        /** @description `POST /api/region/payment-runs`. */
+        PaymentRunRequest: {
+            /** @description Closed batches (`en_cours`) to pay, at most 2,000. */
+            batch_ids: string[];
+            /**
+             * Format: date
+             * @description Requested execution date (default and earliest: today, Region time).
+             */
+            execution_date?: string | null;
+        };
+        /** @description One transfer of a payment run: one batch. */
+        PaymentTransfer: {
+            /** @description Amount: the batch's payable. */
+            amount: string;
+            /** @description The bank's reference once paid. */
+            bank_reference: string | null;
+            /** @description The batch. */
+            batch_id: string;
+            /**
+             * Format: date
+             * @description The booking (or rejection) date.
+             */
+            booked_on: string | null;
+            /** @description The transfer's end-to-end id: the batch id's 32 hex digits. */
+            end_to_end_id: string;
+            /** @description Creditor IBAN, masked but for its country and last four characters. */
+            iban: string;
+            /** @description Partner. */
+            partner_id: string;
+            /** @description Partner name. */
+            partner_name: string;
+            /** @description Why it was rejected. */
+            reason: string | null;
+            /** @description `envoye`, `paye` or `rejete`. */
+            status: string;
+        };
+        /**
+         * @description Totals of the reimbursement batches, to reconcile with the accounting
+         *     journal (`Σ charges = batched`, `Σ bank = paid`) and the SEPA files.
+         */
+        PayoutTotals: {
+            /** @description Σ (debits − refunds) of the transactions in a batch. */
+            batched: string;
+            /** @description Σ payable of the batches in a transfer sent to the bank. */
+            in_payment: string;
+            /** @description What partners owe (refunds after payout not yet clawed back): zero or positive. */
+            owed: string;
+            /** @description Σ payable of the batches paid. */
+            paid: string;
+            /** @description Σ payable of the batches. */
+            payable: string;
+        };
         /** @description `POST /api/region/print-queue/posted`. */
         PostedRequest: {
             /** @description The cards posted (at most 5,000). */
@@ -3270,6 +3691,16 @@ export interface components {
             count: number;
             /** @enum {string} */
             kind: "entries";
+        };
+        /** @description A closed batch waiting for payment, as the Region's payment desk sees it. */
+        QueuedBatch: {
+            /** @description The batch (`en_cours`). */
+            batch: components["schemas"]["Batch"];
+            /**
+             * @description Why it cannot go in a run now (no IBAN, bank details waiting for
+             *     approval), if so.
+             */
+            blocked: string | null;
         };
         /** @description `POST …/cards/{id}/suspend` and similar. */
         ReasonRequest: {
@@ -3544,6 +3975,81 @@ export interface components {
          * @enum {string}
          */
         Standing: "candidat" | "en_vigueur" | "suspendu" | "echue" | "resiliee";
+        /**
+         * @description The statement of a closed batch (*relevé*, and its *justificatif de
+         *     remboursement* in PDF): every line, the totals per avantage, what was
+         *     carried in from earlier batches and what is carried to the next one.
+         *     `Σ lines = Σ net = batch.total`; `total + carried_in = payable + carried_out`.
+         */
+        Statement: {
+            /** @description Totals per avantage, by code. */
+            avantages: components["schemas"]["AvantageTotal"][];
+            /** @description The batch, with its amounts and status. */
+            batch: components["schemas"]["Batch"];
+            /**
+             * Format: date-time
+             * @description End of the period of the batch the carried deficit comes from.
+             */
+            carried_from_period_end: string | null;
+            /** @description Σ debits of the lines (zero or positive). */
+            debits: string;
+            /** @description Debits, refunds, offline debits and collective bookings, oldest first. */
+            lines: components["schemas"]["Transaction"][];
+            /**
+             * Format: date-time
+             * @description End of the partner's previous batch: the lines are after it (none
+             *     for its first batch).
+             */
+            period_start: string | null;
+            /** @description Σ refunds of the lines (zero or negative). */
+            refunds: string;
+            /** @description The partner's SIRET, as on the justificatif. */
+            siret: string | null;
+        };
+        /** @description What the import of one transfer of a bank statement did. */
+        StatementEntry: {
+            /** @description Amount read. */
+            amount: string;
+            /** @description The bank's reference. */
+            bank_reference: string | null;
+            /** @description The batch it matched. */
+            batch_id: string | null;
+            /**
+             * Format: date
+             * @description Booking date.
+             */
+            booked_on: string | null;
+            /** @description The end-to-end id read (empty when the entry had none). */
+            end_to_end_id: string;
+            /** @description Partner name of that batch. */
+            partner_name: string | null;
+            /** @description The rejection's reason (code and French words). */
+            reason: string | null;
+            /** @description `paye`, `rejete`, `deja_traite`, `non_rapproche`, `montant_different`, `ignore`. */
+            result: string;
+        };
+        /** @description `POST /api/region/payment-runs/import`: one line per transfer of the statement. */
+        StatementImport: {
+            /** @description Each transfer read, in the file's order. */
+            entries: components["schemas"]["StatementEntry"][];
+            /** @description `camt.054` or `camt.053`, with its version. */
+            message: string;
+            /**
+             * Format: int64
+             * @description Batches marked paid.
+             */
+            paid: number;
+            /**
+             * Format: int64
+             * @description Batches back in the queue.
+             */
+            rejected: number;
+            /**
+             * Format: int64
+             * @description Entries that changed nothing.
+             */
+            unchanged: number;
+        };
         /**
          * @description `POST /api/partner/application/submit`: send the application, accepting
          *     the CGP version read.
@@ -5608,6 +6114,93 @@ export interface operations {
             };
         };
     };
+    partner_statement: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Statement"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    partner_statement_csv: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": unknown;
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    partner_statement_pdf: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/pdf": unknown;
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
     list_staff: {
         parameters: {
             query?: never;
@@ -5891,6 +6484,38 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ReferentSummary"][];
+                };
+            };
+        };
+    };
+    accounting_journal: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description First day. */
+                from: string;
+                /** @description Last day (at most 366 days after `from`). */
+                to: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": unknown;
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
                 };
             };
         };
@@ -6307,6 +6932,176 @@ export interface operations {
             };
         };
     };
+    payment_runs: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaymentRun"][];
+                };
+            };
+        };
+    };
+    create_payment_run: {
+        parameters: {
+            query?: never;
+            header: {
+                "Idempotency-Key": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PaymentRunRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaymentRun"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    import_statement: {
+        parameters: {
+            query?: never;
+            header: {
+                "Idempotency-Key": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/xml": number[];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StatementImport"];
+                };
+            };
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    payment_queue: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["QueuedBatch"][];
+                };
+            };
+        };
+    };
+    payment_run: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaymentRun"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    payment_run_xml: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/xml": unknown;
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
     print_queue: {
         parameters: {
             query?: never;
@@ -6427,7 +7222,11 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ManualPayment"];
+            };
+        };
         responses: {
             200: {
                 headers: {
@@ -6435,6 +7234,130 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Batch"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    payment_events: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaymentEvent"][];
+                };
+            };
+        };
+    };
+    region_statement: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Statement"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    region_statement_csv: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": unknown;
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    region_statement_pdf: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/pdf": unknown;
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
                 };
             };
         };

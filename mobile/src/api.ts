@@ -23,6 +23,11 @@ export type TransactionPage = Schemas['TransactionPage'];
 export type Inspection = Schemas['CardInspection'];
 export type Batch = Schemas['Batch'];
 export type ReimbursementSummary = Schemas['ReimbursementSummary'];
+export type Statement = Schemas['Statement'];
+export type PaymentRun = Schemas['PaymentRun'];
+export type QueuedBatch = Schemas['QueuedBatch'];
+export type StatementImport = Schemas['StatementImport'];
+export type PaymentEvent = Schemas['PaymentEvent'];
 export type Partner = Schemas['Partner'];
 export type BonPlan = Schemas['BonPlan'];
 export type Credential = Schemas['CredentialResponse'];
@@ -101,20 +106,21 @@ export function onUnauthorized(f: Listener): () => void {
   return () => unauthorizedListeners.delete(f);
 }
 
-interface RequestOptions { body?: unknown; idempotencyKey?: string; anonymous?: boolean; raw?: boolean }
+interface RequestOptions { body?: unknown; idempotencyKey?: string; anonymous?: boolean; raw?: boolean; xml?: string }
 
 async function request<T>(method: string, path: string, opts: RequestOptions = {}): Promise<T> {
   const headers: Record<string, string> = { Accept: 'application/json' };
   const s = session();
   if (!opts.anonymous && s) headers.Authorization = `Bearer ${s.token}`;
   if (opts.body !== undefined) headers['Content-Type'] = 'application/json';
+  if (opts.xml !== undefined) headers['Content-Type'] = 'application/xml';
   if (opts.idempotencyKey) headers['Idempotency-Key'] = opts.idempotencyKey;
   let res: Response;
   try {
     res = await fetch(apiBase() + path, {
       method,
       headers,
-      body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
+      body: opts.xml ?? (opts.body === undefined ? undefined : JSON.stringify(opts.body)),
     });
   } catch {
     throw new NetworkError();
@@ -231,6 +237,7 @@ export const api = {
   refund: (id: string, body: RefundRequest, idempotencyKey: string) =>
     request<Transaction>('POST', `/api/partner/transactions/${encodeURIComponent(id)}/refund`, { body, idempotencyKey }),
   reimbursements: () => request<ReimbursementSummary>('GET', '/api/partner/reimbursements'),
+  statement: (id: string) => request<Statement>('GET', `/api/partner/reimbursements/${encodeURIComponent(id)}/statement`),
   partnerBookings: () => request<CollectiveBooking[]>('GET', '/api/partner/collective-bookings'),
   /** Confirms the service: the youths' avantages are debited (retry with the same key). */
   confirmBooking: (id: string, idempotencyKey: string) =>
@@ -273,7 +280,18 @@ export const api = {
     request<TransactionPage>('GET', `/api/region/transactions${qs({ after, limit })}`),
   regionBatches: () => request<Batch[]>('GET', '/api/region/reimbursements'),
   closeBatches: () => request<Batch[]>('POST', '/api/region/reimbursements/close', { body: {} satisfies Schemas['CloseRequest'] }),
-  payBatch: (id: string) => request<Batch>('POST', `/api/region/reimbursements/${encodeURIComponent(id)}/pay`, { body: {} }),
+  /** "Paid, reference X": the bank's reference is required (the server refuses an empty one). */
+  payBatch: (id: string, reference?: string) =>
+    request<Batch>('POST', `/api/region/reimbursements/${encodeURIComponent(id)}/pay`, {
+      body: { reference: reference ?? '' } satisfies Schemas['ManualPayment'],
+    }),
+  paymentQueue: () => request<QueuedBatch[]>('GET', '/api/region/payment-runs/queue'),
+  paymentRuns: () => request<PaymentRun[]>('GET', '/api/region/payment-runs'),
+  createPaymentRun: (batch_ids: string[], idempotencyKey: string) =>
+    request<PaymentRun>('POST', '/api/region/payment-runs', { body: { batch_ids } satisfies Schemas['PaymentRunRequest'], idempotencyKey }),
+  importBankStatement: (xml: string, idempotencyKey: string) =>
+    request<StatementImport>('POST', '/api/region/payment-runs/import', { xml, idempotencyKey }),
+  paymentEvents: (id: string) => request<PaymentEvent[]>('GET', `/api/region/reimbursements/${encodeURIComponent(id)}/payments`),
   pendingBonsPlans: () => request<BonPlan[]>('GET', '/api/region/bons-plans/pending'),
   moderateBonPlan: (id: string, validate: boolean, reason?: string) =>
     request<BonPlan>('POST', `/api/region/bons-plans/${encodeURIComponent(id)}/decision`, {

@@ -105,6 +105,7 @@ export const REIMBURSEMENT_STATUS: Record<string, string> = {
 /** A reimbursement batch's status (`rembourse` is shown with its date, see batch.tsx). */
 export const BATCH_STATUS: Record<string, string> = {
   en_cours: 'en cours',
+  en_cours_de_paiement: 'en cours de paiement',
   rembourse: 'remboursé',
   compense: 'soldé par compensation',
 };
@@ -122,4 +123,21 @@ export const BOOKING_LINE_STATUS: Record<string, string> = {
   en_attente: 'en attente',
   debite: 'débité',
   refuse: 'non débité',
+};
+
+/** A transfer of a payment run (ordre de virement). */
+export const TRANSFER_STATUS: Record<string, string> = {
+  envoye: 'envoyé à la banque',
+  paye: 'payé',
+  rejete: 'rejeté',
+};
+
+/** What the import of a bank statement did with one transfer. */
+export const STATEMENT_ENTRY_RESULT: Record<string, string> = {
+  paye: 'payé',
+  rejete: 'rejeté (lot remis en attente)',
+  deja_traite: 'déjà traité',
+  non_rapproche: 'aucun lot correspondant',
+  montant_different: 'montant différent',
+  ignore: 'ignoré',
 };

@@ -3,6 +3,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { allPages, api, ApiError, ApplicationView, Balance, CardSelector, CollectiveBooking, DebitBody, DebitReceipt, Inspection, NetworkError, partnerApi, Transaction, uuidv4 } from './api';
 import { cached } from './sync';
 import { BatchAmounts, batchSummary } from './batch';
+import { BatchStatement } from './statements';
 import { amount, date, dateTime, euros, parseEurosInput, REIMBURSEMENT_STATUS } from './format';
 import { ErrorBox, Field, Layout, OfflineBanner, Tab, errorText, useLoad, usePullToRefresh } from './ui';
 import { startScanner, Scanner } from './scanner';
@@ -686,6 +687,7 @@ function Reimbursements() {
                 </div>
                 <BatchAmounts b={b} />
                 <small>{batchSummary(b)}</small>
+                <BatchStatement b={b} />
               </li>
             ))}
           </ul>

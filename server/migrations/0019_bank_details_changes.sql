@@ -21,5 +21,6 @@ CREATE TABLE bank_change_requests (
 );
 CREATE INDEX bank_change_requests_partner ON bank_change_requests(partner_id, created_at);
 
--- Set while a confirmed change waits for the Region: no payout meanwhile.
-ALTER TABLE partners ADD COLUMN bank_details_pending_since TEXT;
+-- `partners.bank_details_pending_since` (migration 0018) is set while a
+-- confirmed change waits for the Region: the payment runs leave the partner
+-- out meanwhile.

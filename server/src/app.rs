@@ -86,6 +86,12 @@ impl Server {
                 config.collective_per_booking_cents,
                 config.collective_per_day_cents,
             ),
+            debtor: crate::reimbursements::pain001::DebtorAccount::from_flags(
+                config.debtor_iban.as_deref(),
+                config.debtor_bic.as_deref(),
+                config.debtor_name.as_deref(),
+            )
+            .map_err(|e| anyhow::anyhow!(e))?,
         };
         let store = Arc::new(SqliteStore::new(
             db.clone(),

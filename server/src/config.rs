@@ -153,6 +153,18 @@ pub struct Config {
     /// Days of the month (Region time) on which reimbursement batches close.
     #[arg(long, env = "PASSREGION_REIMBURSEMENT_DAYS", value_delimiter = ',', default_values_t = [1u32, 16])]
     pub reimbursement_days: Vec<u32>,
+    /// IBAN of the Region's account partners are paid from: the debtor of
+    /// the SEPA credit transfer files of payment runs. With `--debtor-bic`
+    /// and `--debtor-name` (all three or none, checked at startup); without
+    /// them, payment runs are refused (409 `compte_debiteur_non_configure`).
+    #[arg(long, env = "PASSREGION_DEBTOR_IBAN")]
+    pub debtor_iban: Option<String>,
+    /// BIC of the Region's bank (see `--debtor-iban`).
+    #[arg(long, env = "PASSREGION_DEBTOR_BIC")]
+    pub debtor_bic: Option<String>,
+    /// Holder of the Region's account, as the bank knows it (see `--debtor-iban`).
+    #[arg(long, env = "PASSREGION_DEBTOR_NAME")]
+    pub debtor_name: Option<String>,
     /// Offline allowance of a new app credential, in cents (capped by the card's credit).
     #[arg(
         long,
@@ -252,6 +264,8 @@ pub struct Policy {
     pub push_chunk: usize,
     /// Caps of collective bookings.
     pub collective: CollectiveCaps,
+    /// The Region's account of the SEPA transfer files (none: no payment run).
+    pub debtor: Option<crate::reimbursements::pain001::DebtorAccount>,
 }
 
 /// The caps of collective bookings (FAQ §14), in cents of euro: per youth
@@ -299,6 +313,7 @@ impl Default for Policy {
             offline_guarantee_cents: 3000,
             push_chunk: PUSH_CHUNK,
             collective: CollectiveCaps::default(),
+            debtor: None,
         }
     }
 }

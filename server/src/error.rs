@@ -18,7 +18,10 @@ use crate::debits::error::DebitsError;
 use crate::establishments::error::EstablishmentsError;
 use crate::partners::error::PartnersError;
 use crate::platform::files::FileError;
+use crate::reimbursements::error::ReimbursementsError;
 use crate::web::problem::ApiError;
+
+mod reimbursements;
 
 /// Internal error of the service and storage layers: what every domain
 /// shares (storage, authentication, validation, idempotency), and each
@@ -81,6 +84,9 @@ pub enum ServiceError {
     /// Uploaded documents.
     #[error(transparent)]
     Files(#[from] FileError),
+    /// Payment runs, bank statements, manual payments.
+    #[error(transparent)]
+    Reimbursements(#[from] ReimbursementsError),
 }
 
 /// The core's rule errors, each into the domain that reports it (so `?`
@@ -409,6 +415,7 @@ impl From<ServiceError> for ApiError {
             ),
             S::Establishments(e) => establishments_problem(e),
             S::Files(e) => files_problem(e),
+            S::Reimbursements(e) => reimbursements::problem(e),
             S::Cards(CardsError::NoCatalogue) => ApiError::new(
                 H::CONFLICT,
                 "saison_non_ouverte",

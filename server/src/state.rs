@@ -22,6 +22,7 @@ pub trait Storage:
     + crate::debits::repo::DebitsRepo
     + crate::debits::qr::CredentialState
     + crate::reimbursements::repo::ReimbursementsRepo
+    + crate::reimbursements::payments_repo::PaymentsRepo
     + crate::bons_plans::repo::BonsPlansRepo
     + crate::partners::store::PartnersRepo
     + crate::partners::bank::repo::BankRepo
@@ -91,6 +92,7 @@ impl<T> Storage for T where
         + crate::debits::repo::DebitsRepo
         + crate::debits::qr::CredentialState
         + crate::reimbursements::repo::ReimbursementsRepo
+        + crate::reimbursements::payments_repo::PaymentsRepo
         + crate::bons_plans::repo::BonsPlansRepo
         + crate::partners::store::PartnersRepo
         + crate::partners::bank::repo::BankRepo

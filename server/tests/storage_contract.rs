@@ -882,14 +882,26 @@ mod contract {
         assert_eq!(summary["paid_total"], "0.00");
         let id = batch["id"].as_str().unwrap();
         let paid_at = t0() + Duration::hours(3);
-        let paid = js(&b.store.pay_batch(id, paid_at).unwrap());
+        let region = b.account(
+            &format!("finance-{}@region.example", uuid::Uuid::new_v4()),
+            Role::Region,
+            None,
+            None,
+        );
+        let region = b.login(&region, t0());
+        let pay = |id: &str| {
+            let req = passregion_server::reimbursements::model::ManualPayment {
+                reference: "VIR-1".into(),
+                paid_on: None,
+            };
+            b.store.pay_manually(&region, id, req, paid_at)
+        };
+        let paid = js(&pay(id).unwrap());
         assert_eq!(paid["status"], "rembourse");
         assert_eq!(paid["paid_at"], json!(paid_at));
-        assert_eq!(code(b.store.pay_batch(id, paid_at)), "champ_invalide");
-        assert_eq!(
-            code(b.store.pay_batch("no-such-batch", paid_at)),
-            "introuvable"
-        );
+        assert_eq!(paid["bank_reference"], "VIR-1");
+        assert_eq!(code(pay(id)), "champ_invalide");
+        assert_eq!(code(pay("no-such-batch")), "introuvable");
         let summary = js(&b.store.partner_reimbursements(&partner).unwrap());
         assert_eq!(summary["in_progress_total"], "0.00");
         assert_eq!(summary["paid_total"], "6.50");

@@ -140,7 +140,7 @@ async fn whole_journey_order_to_reimbursement() {
                 "/api/region/reimbursements/{}/pay",
                 batch["id"].as_str().unwrap()
             ),
-            &json!({}),
+            &json!({"reference": "VIR-TEST-1"}),
         )
         .await;
     assert_eq!(paid.status, 200, "{}", paid.body);
@@ -151,7 +151,7 @@ async fn whole_journey_order_to_reimbursement() {
                 "/api/region/reimbursements/{}/pay",
                 batch["id"].as_str().unwrap()
             ),
-            &json!({}),
+            &json!({"reference": "VIR-TEST-1"}),
         )
         .await;
     assert_eq!(again.status, 422);

@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::money::Money;
+use crate::signed_money::SignedMoney;
 
 /// Result of the ledger check.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -21,6 +22,30 @@ pub struct LedgerCheck {
     pub batches_checked: i64,
     /// Transactions without their ledger row, or the reverse.
     pub orphans: i64,
+    /// The money out: what the accounting journal must add up to.
+    pub payouts: PayoutTotals,
+}
+
+/// Totals of the reimbursement batches, to reconcile with the accounting
+/// journal (`Σ charges = batched`, `Σ bank = paid`) and the SEPA files.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PayoutTotals {
+    /// Σ (debits − refunds) of the transactions in a batch.
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub batched: SignedMoney,
+    /// Σ payable of the batches.
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub payable: SignedMoney,
+    /// Σ payable of the batches in a transfer sent to the bank.
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub in_payment: SignedMoney,
+    /// Σ payable of the batches paid.
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub paid: SignedMoney,
+    /// What partners owe (refunds after payout not yet clawed back): zero or positive.
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub owed: SignedMoney,
 }
 
 /// A card flagged for offline overspend, for the Region.

@@ -9,7 +9,7 @@
 //! •, €); any character they cannot show is written as `?`.
 
 mod layout;
-mod text;
+use crate::platform::pdf as text;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use lopdf::{Object, StringFormat};

@@ -71,6 +71,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         include_str!("../../migrations/0016_referent_requests.sql"),
     ),
     (
+        "0018_payment_runs",
+        include_str!("../../migrations/0018_payment_runs.sql"),
+    ),
+    (
         "0019_bank_details_changes",
         include_str!("../../migrations/0019_bank_details_changes.sql"),
     ),

@@ -1,4 +1,4 @@
-//! Infrastructure with no domain knowledge: the SQLite writer and readers, migrations, SQL helpers, idempotent writes, the signing keys, the free disk space, the document store and the storage handle.
+//! Infrastructure with no domain knowledge: the SQLite writer and readers, migrations, SQL helpers, idempotent writes, the signing keys, the free disk space, the document store, text for PDFs and the storage handle.
 
 pub mod backup;
 pub mod catalogues;
@@ -8,6 +8,7 @@ pub mod files;
 pub mod idempotency;
 pub mod keys;
 pub mod mail;
+pub mod pdf;
 pub mod sql;
 pub mod store;
 

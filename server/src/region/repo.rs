@@ -77,6 +77,7 @@ impl RegionRepo for SqliteStore {
                 inconsistencies,
                 orphans,
                 batches_checked,
+                payouts: crate::reimbursements::payout_check::payout_totals(c)?,
             })
         })
     }

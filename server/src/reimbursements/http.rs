@@ -14,6 +14,7 @@ use axum::http::HeaderMap;
 use crate::accounts::session::Auth;
 use crate::reimbursements::model::Batch;
 use crate::reimbursements::model::CloseRequest;
+use crate::reimbursements::model::ManualPayment;
 use crate::reimbursements::model::ReimbursementSummary;
 use crate::state::AppState;
 use crate::web::extract::Body;
@@ -62,16 +63,25 @@ pub async fn close_batches(
         .map(Json)
 }
 
-/// Mark a batch as paid.
+/// Mark a batch paid by hand, with the bank's reference of the transfer
+/// ("paid, reference X"): from the queue or from a payment run; logged in
+/// the payment audit (who, when, reference).
 #[utoipa::path(post, path = "/api/region/reimbursements/{id}/pay", params(("id" = String, Path)),
-    responses((status = 200, body = Batch)), security(("bearer" = [])))]
+    request_body = ManualPayment,
+    responses((status = 200, body = Batch), (status = 404, body = ApiError), (status = 422, body = ApiError)),
+    security(("bearer" = [])))]
 pub async fn pay_batch(
     State(s): State<AppState>,
-    RegionStaff(_): RegionStaff,
+    RegionStaff(p): RegionStaff,
     Path(id): Path<String>,
+    headers: HeaderMap,
+    Body(body): Body,
 ) -> Result<Json<Batch>, ApiError> {
+    let (req, _) = parse_json::<ManualPayment>(&headers, &body)?;
     let (store, now) = (s.store.clone(), s.clock.now());
-    blocking(move || store.pay_batch(&id, now)).await.map(Json)
+    blocking(move || store.pay_manually(&p, &id, req, now))
+        .await
+        .map(Json)
 }
 
 /// The routes of this domain, with their OpenAPI entries.
@@ -81,4 +91,5 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(region_batches))
         .routes(routes!(close_batches))
         .routes(routes!(pay_batch))
+        .merge(crate::reimbursements::payments::http::routes())
 }

@@ -1,14 +1,26 @@
-//! Reimbursements: batches per partner closed twice a month, marked paid; what partners follow.
+//! Reimbursements: batches per partner closed twice a month; their
+//! statements (JSON, CSV, the PDF *justificatif*); money out (ADR 0030):
+//! payment runs as SEPA credit transfer files, the bank's camt statements
+//! that confirm or reject them, payments by hand, the accounting journal.
 
 use chrono::DateTime;
 use chrono::Duration;
 use chrono::Utc;
 use passregion_core::season::REGION_TZ;
 
+pub mod camt;
+pub mod error;
 pub mod http;
+pub mod journal;
 pub mod model;
+pub mod pain001;
+pub mod payments;
+pub mod payments_repo;
+pub mod payout_check;
 pub mod repo;
 pub mod service;
+pub mod statement;
+pub mod statement_pdf;
 
 /// The most recent reimbursement boundary (00:00 Region time on one of `days`)
 /// at or before `now`.

@@ -12,6 +12,7 @@ use rusqlite::params;
 
 use crate::accounts::model::Principal;
 use crate::error::ServiceError;
+use crate::platform::sql::parse_date;
 use crate::platform::sql::parse_ts;
 use crate::platform::sql::select_all;
 use crate::platform::sql::ts;
@@ -27,7 +28,10 @@ pub(crate) const BATCH_SELECT: &str =
     "SELECT b.id, b.partner_id, p.name, b.period_end, b.total_cents,
     (SELECT COUNT(*) FROM reimbursement_items i WHERE i.batch_id = b.id),
     b.status, b.created_at, b.paid_at,
-    b.carried_in_cents, b.carried_from, b.payable_cents, b.carried_out_cents
+    b.carried_in_cents, b.carried_from, b.payable_cents, b.carried_out_cents,
+    b.paid_on, b.bank_reference,
+    (SELECT pt.run_id FROM payment_transfers pt WHERE pt.batch_id = b.id AND pt.status <> 'rejete'),
+    b.rejection_reason
     FROM reimbursement_batches b JOIN partners p ON p.id = b.partner_id";
 
 pub(crate) fn batch_from_row(
@@ -40,6 +44,7 @@ pub(crate) fn batch_from_row(
     let (total, carried_in, payable, carried_out) = (cents(4)?, cents(9)?, cents(11)?, cents(12)?);
     let created: String = r.get(7)?;
     let paid: Option<String> = r.get(8)?;
+    let paid_on: Option<String> = r.get(13)?;
     let build = || -> Result<Batch, ServiceError> {
         Ok(Batch {
             id: r.get(0)?,
@@ -55,6 +60,10 @@ pub(crate) fn batch_from_row(
             status: r.get(6)?,
             created_at: parse_ts(&created)?,
             paid_at: paid.as_deref().map(parse_ts).transpose()?,
+            paid_on: paid_on.as_deref().map(parse_date).transpose()?,
+            bank_reference: r.get(14)?,
+            payment_run_id: r.get(15)?,
+            rejection_reason: r.get(16)?,
         })
     };
     Ok(build())
@@ -175,6 +184,9 @@ pub(crate) fn reconcile(conn: &Connection) -> Result<(i64, Vec<String>), Service
             ));
         }
     }
+    problems.extend(crate::reimbursements::payout_check::reconcile_transfers(
+        conn,
+    )?);
     Ok((checked, problems))
 }
 
@@ -189,8 +201,6 @@ pub trait ReimbursementsRepo: Send + Sync + 'static {
         period_end: DateTime<Utc>,
         now: DateTime<Utc>,
     ) -> Result<Vec<Batch>, ServiceError>;
-    /// Marks a batch paid.
-    fn pay_batch(&self, batch_id: &str, now: DateTime<Utc>) -> Result<Batch, ServiceError>;
     /// Every batch.
     fn batches(&self) -> Result<Vec<Batch>, ServiceError>;
     /// End of the last closed reimbursement period.
@@ -218,7 +228,8 @@ impl ReimbursementsRepo for SqliteStore {
                 pending_total: sum("SELECT COALESCE(SUM(t.amount_cents), 0) FROM transactions t
                      LEFT JOIN reimbursement_items i ON i.transaction_id = t.id
                      WHERE t.partner_id = ?1 AND i.batch_id IS NULL")?,
-                in_progress_total: payable(BatchStatus::InProgress)?,
+                in_progress_total: payable(BatchStatus::InProgress)?
+                    .checked_add(payable(BatchStatus::PaymentInProgress)?)?,
                 paid_total: payable(BatchStatus::Paid)?,
                 carried_total: -SignedMoney::from_cents(owed(c, &pid)?.cents)?,
                 batches: batches_where(c, "b.partner_id = ?1", &[&pid])?,
@@ -232,11 +243,6 @@ impl ReimbursementsRepo for SqliteStore {
         now: DateTime<Utc>,
     ) -> Result<Vec<Batch>, ServiceError> {
         self.db.write(move |c| service::close(c, period_end, now))
-    }
-
-    fn pay_batch(&self, batch_id: &str, now: DateTime<Utc>) -> Result<Batch, ServiceError> {
-        let id = batch_id.to_owned();
-        self.db.write(move |c| service::pay(c, &id, now))
     }
 
     fn batches(&self) -> Result<Vec<Batch>, ServiceError> {

@@ -102,8 +102,10 @@ pub(crate) fn close(
     Ok(out)
 }
 
-/// Marks a batch `en_cours` paid; a batch paid already, or settled by
-/// offsetting (nothing to pay), is refused.
+/// Marks a batch paid, from the queue (`en_cours`) or from a payment run
+/// (`en_cours_de_paiement`); a batch paid already, or settled by offsetting
+/// (nothing to pay), is refused. The manual path (`payments::pay_manually`)
+/// adds the bank's reference and the audit.
 pub(crate) fn pay(
     tx: &dyn ReimbursementsTx,
     id: &str,
@@ -118,7 +120,9 @@ pub(crate) fn pay(
             message: "Ce lot est soldé par compensation : il n'y a rien à payer.".into(),
         });
     }
-    if batch.status != BatchStatus::InProgress.as_str() {
+    if batch.status != BatchStatus::InProgress.as_str()
+        && batch.status != BatchStatus::PaymentInProgress.as_str()
+    {
         return Err(ServiceError::Invalid {
             field: "id",
             message: "Ce lot est déjà marqué comme remboursé.".into(),
@@ -212,6 +216,10 @@ mod tests {
                     status: b.status.as_str().to_owned(),
                     created_at: b.created_at,
                     paid_at: None,
+                    paid_on: None,
+                    bank_reference: None,
+                    payment_run_id: None,
+                    rejection_reason: None,
                 },
             });
             Ok(())

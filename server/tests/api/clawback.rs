@@ -57,7 +57,10 @@ async fn close(app: &TestApp, region: &Client, partner_name: &str) -> Option<Val
 async fn pay(region: &Client, batch: &Value) -> Value {
     let id = batch["id"].as_str().unwrap();
     let r = region
-        .post(&format!("/api/region/reimbursements/{id}/pay"), &json!({}))
+        .post(
+            &format!("/api/region/reimbursements/{id}/pay"),
+            &json!({"reference": "VIR-TEST-1"}),
+        )
         .await;
     assert_eq!(r.status, 200, "{}", r.body);
     r.body
@@ -99,7 +102,10 @@ async fn a_refund_after_payout_is_carried_to_the_next_batches() {
     assert_eq!(b2["status"], "compense");
     let id = b2["id"].as_str().unwrap();
     let r = region
-        .post(&format!("/api/region/reimbursements/{id}/pay"), &json!({}))
+        .post(
+            &format!("/api/region/reimbursements/{id}/pay"),
+            &json!({"reference": "VIR-TEST-1"}),
+        )
         .await;
     assert_eq!((r.status, r.code()), (422, "champ_invalide"), "{}", r.body);
     assert!(r.body["message"].as_str().unwrap().contains("compensation"));

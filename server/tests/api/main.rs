@@ -22,6 +22,7 @@ mod online_scan;
 mod partner_application;
 mod partner_staff;
 mod password_reset;
+mod payment_runs;
 mod print_queue;
 mod privacy;
 mod referents;

@@ -710,6 +710,23 @@ impl Client {
         .await
     }
 
+    /// POST raw bytes with a content type and the given Idempotency-Key.
+    pub async fn post_raw_idem(
+        &self,
+        path: &str,
+        content_type: &str,
+        key: &str,
+        body: Vec<u8>,
+    ) -> Resp {
+        self.send(
+            Method::POST,
+            path,
+            &[("content-type", content_type), ("idempotency-key", key)],
+            body,
+        )
+        .await
+    }
+
     /// Debits with a fresh idempotency key.
     pub async fn debit(&self, body: &Value) -> Resp {
         self.post_idem(

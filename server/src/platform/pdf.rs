@@ -1,11 +1,12 @@
-//! Text for the builtin Helvetica faces: what WinAnsi can encode, how wide a
+//! Text for PDFs in the builtin Helvetica faces (the convention, the
+//! justificatif de remboursement): what WinAnsi can encode, how wide a
 //! string is (the standard Helvetica metrics), greedy word wrap, and French
 //! dates.
 
 use chrono::{DateTime, Datelike, NaiveDate, Timelike, Utc};
 use passregion_core::season::REGION_TZ;
 
-/// The two faces the convention uses; both are PDF standard-14 fonts that a
+/// The two faces the documents use; both are PDF standard-14 fonts that a
 /// viewer supplies (nothing is embedded), written with `/WinAnsiEncoding`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Face {
