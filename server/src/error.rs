@@ -18,6 +18,7 @@ use crate::debits::error::DebitsError;
 use crate::establishments::error::EstablishmentsError;
 use crate::partners::error::PartnersError;
 use crate::platform::files::FileError;
+use crate::region::error::RegionError;
 use crate::web::problem::ApiError;
 
 /// Internal error of the service and storage layers: what every domain
@@ -81,6 +82,9 @@ pub enum ServiceError {
     /// Uploaded documents.
     #[error(transparent)]
     Files(#[from] FileError),
+    /// The Region's desk.
+    #[error(transparent)]
+    Region(#[from] RegionError),
 }
 
 /// The core's rule errors, each into the domain that reports it (so `?`
@@ -136,6 +140,11 @@ impl From<ServiceError> for ApiError {
                 H::FORBIDDEN,
                 "acces_refuse",
                 "Vous n'avez pas accès à cette ressource.",
+            ),
+            S::Region(RegionError::AlreadyHandled) => ApiError::new(
+                H::CONFLICT,
+                "anomalie_deja_traitee",
+                "Cette anomalie a déjà été marquée traitée.",
             ),
             S::NotFound(what) => ApiError::new(
                 H::NOT_FOUND,

@@ -19,6 +19,7 @@ mod online_scan;
 mod partner_application;
 mod partner_staff;
 mod password_reset;
+mod region_desk;
 mod rules;
 mod sms;
 mod sms_gateway;
