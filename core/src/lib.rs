@@ -18,6 +18,7 @@
 //! - `client` (feature `client`): the offline-capable app core (local store,
 //!   HTTP transport, youth and partner clients, sync engine).
 
+pub mod anomaly;
 pub mod api;
 pub mod application;
 pub mod card;

@@ -1255,6 +1255,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/region/anomalies": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The fraud and anomalies desk: offline overspends, locked card numbers,
+         *     locked accounts, unusual refund rates, debits at night; newest first.
+         */
+        get: operations["anomalies"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/region/anomalies/{id}/handled": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Marks an anomaly handled, once, with a note (who and when are recorded;
+         *     append-only).
+         */
+        post: operations["mark_handled"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/region/bank-changes": {
         parameters: {
             query?: never;
@@ -1357,6 +1397,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/region/feed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The live transaction feed, newest first: `before` pages back, `after`
+         *     polls for what is new (the oldest `limit` newer rows; `more_newer` when
+         *     more wait).
+         */
+        get: operations["feed"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/region/flags": {
         parameters: {
             query?: never;
@@ -1386,6 +1447,47 @@ export interface paths {
          *     reimbursement batches: `Σ payable − owed = Σ (debits − refunds)` for every partner.
          */
         get: operations["ledger_check"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/region/lookup": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Support's card and youth look-up (card number, e-mail or name; or a card
+         *     id): the card, its holder, balances and ledger. Every look-up is audited
+         *     before it is answered.
+         */
+        get: operations["lookup"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/region/lookup-audit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The audit of look-ups, newest first: who, when, the kind of query and its
+         *     keyed hash, the cards shown.
+         */
+        get: operations["lookup_audit"];
         put?: never;
         post?: never;
         delete?: never;
@@ -2164,6 +2266,62 @@ export interface components {
             /** @description Role. */
             role: components["schemas"]["Role"];
         };
+        /** @description An item of the fraud and anomalies desk. */
+        Anomaly: {
+            /** @description The account concerned (a locked account). */
+            account_id: string | null;
+            /**
+             * @description The amount at stake (euros): the overspend the Region carries, the
+             *     refunds, the night's debits.
+             */
+            amount: string | null;
+            /**
+             * Format: date-time
+             * @description When it happened (the flag, the lock, the last debit or refund).
+             */
+            at: string;
+            /** @description Its last four digits (`•••• 1234`). */
+            card: string | null;
+            /** @description The card concerned (link to the card look-up). */
+            card_id: string | null;
+            handled: null | components["schemas"]["AnomalyHandling"];
+            /**
+             * @description Stable id: the kind's code and what identifies the fact
+             *     (`depassement_hors_ligne:17`, `horaire_inhabituel:<partner>:2026-11-20`).
+             */
+            id: string;
+            /** @description The kind. */
+            kind: components["schemas"]["AnomalyKind"];
+            /** @description For an offline overspend: the card's offline debits up to the flag. */
+            offline_debits: components["schemas"]["OfflineDebitLine"][];
+            /** @description What the server did about it, in French. */
+            outcome: string | null;
+            /** @description The partner concerned (link to its record). */
+            partner_id: string | null;
+            /** @description The partner's name. */
+            partner_name: string | null;
+            /** @description What happened, in French. */
+            summary: string;
+        };
+        /** @description Who marked an anomaly handled, when, and why (append-only). */
+        AnomalyHandling: {
+            /**
+             * Format: date-time
+             * @description When.
+             */
+            at: string;
+            /** @description The Region agent's account. */
+            by_account_id: string;
+            /** @description The agent's name. */
+            by_name: string;
+            /** @description The agent's note. */
+            note: string;
+        };
+        /**
+         * @description The kinds of anomaly on the Region's desk (ADR 0028).
+         * @enum {string}
+         */
+        AnomalyKind: "depassement_hors_ligne" | "carte_verrouillee" | "compte_verrouille" | "taux_remboursement_inhabituel" | "horaire_inhabituel";
         /**
          * @description The public error: what every non-2xx response carries
          *     (`application/problem+json`).
@@ -3072,6 +3230,30 @@ export interface components {
             /** @description The question. */
             question: string;
         };
+        /** @description A page of the Region's live transaction feed, newest first. */
+        FeedPage: {
+            /** @description Transactions, newest first. */
+            items: components["schemas"]["Transaction"][];
+            /** @description More newer transactions wait than this page holds: poll again at once. */
+            more_newer: boolean;
+            /**
+             * Format: int64
+             * @description Pass as `after` to poll for newer transactions: the newest `seq` of
+             *     this page (0 when the feed is empty), or the `after` given when
+             *     nothing is new.
+             */
+            newest_cursor: number;
+            /**
+             * Format: int64
+             * @description Pass as `before` for the older page; `null` when nothing is older.
+             */
+            older_cursor: number | null;
+        };
+        /** @description `POST /api/region/anomalies/{id}/handled`. */
+        HandledRequest: {
+            /** @description What was done (1 to 1000 characters). */
+            note: string;
+        };
         /** @description `GET /health`. */
         Health: {
             /** @description The disk of the data directory (database, WAL, keys). */
@@ -3172,6 +3354,39 @@ export interface components {
             /** @description The money out: what the accounting journal must add up to. */
             payouts: components["schemas"]["PayoutTotals"];
         };
+        /** @description One movement of a card's ledger, for support. */
+        LedgerLine: {
+            /**
+             * Format: date-time
+             * @description When.
+             */
+            at: string;
+            /** @description Avantage code. */
+            avantage: string;
+            /** @description Avantage label. */
+            avantage_label: string;
+            /** @description What was left after it. */
+            balance_after: string;
+            /** @description How the transaction was made (`qr`, `web`, `offline`, `collective`). */
+            channel: string | null;
+            /**
+             * Format: int64
+             * @description The ledger row.
+             */
+            id: number;
+            /** @description `load`, `debit` or `refund`. */
+            movement: string;
+            /** @description The partner (debits and refunds). */
+            partner_name: string | null;
+            /** @description Season label. */
+            season: string;
+            /** @description The transaction (debits and refunds). */
+            transaction_id: string | null;
+            /** @description `credit` or `entries`. */
+            unit_kind: string;
+            /** @description Units moved ("12.50" euros or "2" entries). */
+            units: string;
+        };
         /** @description `POST /api/auth/login`. */
         LoginRequest: {
             /**
@@ -3201,6 +3416,94 @@ export interface components {
             expires_at: string;
             /** @description Bearer token for `Authorization: Bearer …`. */
             token: string;
+        };
+        /**
+         * @description One look-up, as audited: who, when, what kind of query (its keyed hash,
+         *     never its text) and which cards were shown.
+         */
+        LookupAuditEntry: {
+            /** @description The agent's account. */
+            account_id: string;
+            /** @description The agent's name. */
+            account_name: string;
+            /**
+             * Format: date-time
+             * @description When.
+             */
+            at: string;
+            /** @description Their ids. */
+            card_ids: string[];
+            /**
+             * Format: int64
+             * @description Cursor.
+             */
+            id: number;
+            /** @description Keyed SHA-256 of the normalised query (the key stays in the database). */
+            query_hash: string;
+            /** @description `numero_carte`, `email`, `nom` or `identifiant_carte`. */
+            query_kind: string;
+            /**
+             * Format: int64
+             * @description Cards shown.
+             */
+            results: number;
+        };
+        /** @description A page of the look-up audit, newest first. */
+        LookupAuditPage: {
+            /** @description Entries, newest first. */
+            items: components["schemas"]["LookupAuditEntry"][];
+            /**
+             * Format: int64
+             * @description Pass as `before` for older entries; `null` at the end.
+             */
+            older_cursor: number | null;
+        };
+        /** @description A card and its holder, as support sees them. */
+        LookupCard: {
+            /** @description Holder's account. */
+            account_id: string;
+            /** @description Balances of the card's season. */
+            balances: components["schemas"]["Balance"][];
+            /**
+             * Format: date
+             * @description Holder's birth date.
+             */
+            birth_date: string;
+            /** @description Card id. */
+            card_id: string;
+            /** @description Holder's e-mail. */
+            email: string;
+            /** @description Établissement. */
+            establishment_id: string;
+            /** @description Établissement's name. */
+            establishment_name: string;
+            /** @description Holder's first name. */
+            first_name: string;
+            /** @description Flagged for an offline overspend (no new app credential). */
+            flagged: boolean;
+            /** @description Holder's last name. */
+            last_name: string;
+            /** @description Ledger movements, newest first. */
+            ledger: components["schemas"]["LedgerLine"][];
+            /** @description More movements exist than `ledger` holds. */
+            ledger_truncated: boolean;
+            /** @description Card number. */
+            number: string;
+            /** @description Season label. */
+            season: string;
+            /** @description `expediee`, `active` or `suspendue`. */
+            status: string;
+            /** @description Reason of a suspension. */
+            status_reason: string | null;
+        };
+        /** @description The answer of a look-up. */
+        LookupResult: {
+            /** @description The cards found. */
+            cards: components["schemas"]["LookupCard"][];
+            /** @description How the query was read: `numero_carte`, `email`, `nom` or `identifiant_carte`. */
+            kind: string;
+            /** @description More cards match than were returned (refine the query). */
+            truncated: boolean;
         };
         /** @description `POST /api/youth/card/lost` and `POST /api/establishment/cards/{id}/lost`. */
         LostCardRequest: {
@@ -3287,6 +3590,37 @@ export interface components {
              *     [`OfflineDebit::signing_bytes`].
              */
             signature: string;
+        };
+        /**
+         * @description One offline debit behind an overspend flag: which device of which
+         *     partner, how much, and what the server did with it.
+         */
+        OfflineDebitLine: {
+            /** @description What the device debited offline (euros). */
+            debited: string;
+            /** @description The partner device that signed it. */
+            device_id: string;
+            /** @description The device's label (« Caisse 1 »). */
+            device_label: string;
+            /** @description The offline debit's id (UUIDv7, chosen by the device). */
+            id: string;
+            /** @description The server's French explanation when refused or partly guaranteed. */
+            message: string | null;
+            /** @description What the partner is reimbursed (euros); `null` when refused. */
+            paid: string | null;
+            /** @description The partner. */
+            partner_id: string;
+            /** @description The partner's name. */
+            partner_name: string;
+            /**
+             * Format: date-time
+             * @description When the server received it.
+             */
+            received_at: string;
+            /** @description `applied`, `reused` (the same code paid elsewhere) or `rejected`. */
+            status: string;
+            /** @description The push of this debit raised the flag. */
+            triggered: boolean;
         };
         /** @description An order and its status. */
         Order: {
@@ -6520,6 +6854,55 @@ export interface operations {
             };
         };
     };
+    anomalies: {
+        parameters: {
+            query?: {
+                /** @description Only this kind (its code). */
+                kind?: string;
+                /** @description Only handled (`true`) or not yet handled (`false`) items. */
+                handled?: boolean;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Anomaly"][];
+                };
+            };
+        };
+    };
+    mark_handled: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["HandledRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Anomaly"];
+                };
+            };
+        };
+    };
     changes_to_decide: {
         parameters: {
             query?: never;
@@ -6666,6 +7049,32 @@ export interface operations {
             };
         };
     };
+    feed: {
+        parameters: {
+            query?: {
+                /** @description Transactions older than this cursor (a `seq`), newest first. */
+                before?: number;
+                /** @description Transactions newer than this cursor: the oldest `limit` of them. */
+                after?: number;
+                /** @description At most this many (1 to 500, default 100). */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FeedPage"];
+                };
+            };
+        };
+    };
     region_flags: {
         parameters: {
             query?: never;
@@ -6700,6 +7109,57 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["LedgerCheck"];
+                };
+            };
+        };
+    };
+    lookup: {
+        parameters: {
+            query?: {
+                /**
+                 * @description A card number (16 digits), an e-mail address, or part of a name (3
+                 *     characters at least).
+                 */
+                q?: string;
+                /** @description A card id. */
+                card_id?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LookupResult"];
+                };
+            };
+        };
+    };
+    lookup_audit: {
+        parameters: {
+            query?: {
+                /** @description Entries older than this cursor. */
+                before?: number;
+                /** @description At most this many (1 to 500, default 100). */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LookupAuditPage"];
                 };
             };
         };

@@ -108,7 +108,7 @@ export function onUnauthorized(f: Listener): () => void {
 
 interface RequestOptions { body?: unknown; idempotencyKey?: string; anonymous?: boolean; raw?: boolean; xml?: string }
 
-async function request<T>(method: string, path: string, opts: RequestOptions = {}): Promise<T> {
+export async function request<T>(method: string, path: string, opts: RequestOptions = {}): Promise<T> {
   const headers: Record<string, string> = { Accept: 'application/json' };
   const s = session();
   if (!opts.anonymous && s) headers.Authorization = `Bearer ${s.token}`;

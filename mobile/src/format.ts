@@ -94,6 +94,49 @@ export const CHANNEL: Record<string, string> = {
   collective: 'réservation collective',
 };
 
+/** A code in French words: its label, else the code made readable (never a raw code). */
+export function words(labels: Record<string, string>, code: string | null | undefined): string {
+  if (code === null || code === undefined || code === '') return '—';
+  return labels[code] ?? code.replace(/_/g, ' ');
+}
+
+/** The kinds of the Region's fraud and anomalies desk. */
+export const ANOMALY_KIND: Record<string, string> = {
+  depassement_hors_ligne: 'Dépassement hors ligne',
+  carte_verrouillee: 'Carte verrouillée (dates de naissance)',
+  compte_verrouille: 'Compte verrouillé',
+  taux_remboursement_inhabituel: 'Taux de remboursement inhabituel',
+  horaire_inhabituel: 'Débits à une heure inhabituelle',
+};
+
+/** What the server did with an offline debit pushed at sync. */
+export const OFFLINE_DEBIT_STATUS: Record<string, string> = {
+  applied: 'Appliqué',
+  reused: 'Refusé : code déjà utilisé',
+  rejected: 'Refusé',
+};
+
+/** A movement of a card's ledger. */
+export const LEDGER_MOVEMENT: Record<string, string> = {
+  load: 'Chargement',
+  debit: 'Débit',
+  refund: 'Annulation',
+};
+
+/** A transaction's kind. */
+export const TRANSACTION_KIND: Record<string, string> = {
+  debit: 'Débit',
+  refund: 'Annulation',
+};
+
+/** How a support look-up was asked. */
+export const LOOKUP_KIND: Record<string, string> = {
+  numero_carte: 'Numéro de carte',
+  email: 'Adresse e-mail',
+  nom: 'Nom',
+  identifiant_carte: 'Lien vers une carte',
+};
+
 export const REIMBURSEMENT_STATUS: Record<string, string> = {
   en_attente: 'En attente',
   en_cours_de_remboursement: 'En cours de remboursement',

@@ -1,15 +1,23 @@
-// The Région's screens: transactions, reimbursement batches, moderation, partners.
+// The Région's screens: the live transaction feed (region-feed.tsx), the
+// fraud and anomalies desk (region-fraud.tsx), the support look-up
+// (region-lookup.tsx), reimbursement batches, moderation, partners.
 import { useState } from 'preact/hooks';
-import { allPages, api, Batch, BonPlan } from './api';
+import { api, Batch, BonPlan } from './api';
 import { AccountSecurity } from './account';
-import { CHANNEL, dateTime, euros, amount, REIMBURSEMENT_STATUS } from './format';
+import { euros } from './format';
 import { ErrorBox, Layout, OfflineBanner, Tab, useLoad } from './ui';
 import { BatchAmounts, batchSummary } from './batch';
 import { RegionPartners } from './region-partners';
 import { PrintQueue } from './region-print';
+import { RegionPayments } from './region-payments';
+import { RegionFeed } from './region-feed';
+import { RegionFraud } from './region-fraud';
+import { RegionLookup } from './region-lookup';
 
 const REGION_TABS: Tab[] = [
   { hash: '#/region', label: 'Transactions', icon: '≡' },
+  { hash: '#/region/fraude', label: 'Fraude', icon: '⚠' },
+  { hash: '#/region/recherche', label: 'Recherche', icon: '⌕' },
   { hash: '#/region/lots', label: 'Remboursements', icon: '€' },
   { hash: '#/region/bons-plans', label: 'Modération', icon: '★' },
   { hash: '#/region/partenaires', label: 'Partenaires', icon: '◎' },
@@ -21,7 +29,11 @@ export function RegionApp({ hash, onLogout }: { hash: string; onLogout: () => vo
   const current = REGION_TABS.find((t) => t.hash === route)?.hash ?? '#/region';
   return (
     <Layout title="PASS'Région — Région" tabs={REGION_TABS} current={current} onLogout={onLogout} wide>
-      {current === '#/region/lots' ? (
+      {current === '#/region/fraude' ? (
+        <RegionFraud />
+      ) : current === '#/region/recherche' ? (
+        <RegionLookup hash={hash} />
+      ) : current === '#/region/lots' ? (
         <Batches />
       ) : current === '#/region/bons-plans' ? (
         <Moderation />
@@ -30,41 +42,10 @@ export function RegionApp({ hash, onLogout }: { hash: string; onLogout: () => vo
       ) : current === '#/region/impression' ? (
         <PrintQueue />
       ) : (
-        <RegionTransactions />
+        <RegionFeed />
       )}
       <AccountSecurity />
     </Layout>
-  );
-}
-
-function RegionTransactions() {
-  const { data, error, refresh } = useLoad(() => allPages((after) => api.regionTransactions(after, 500)));
-  const list = [...(data ?? [])].reverse();
-  return (
-    <section>
-      <OfflineBanner onRefresh={refresh} />
-      <h2>Transactions ({list.length})</h2>
-      <ErrorBox error={error} />
-      <ul class="list">
-        {list.slice(0, 300).map((t) => (
-          <li class="item">
-            <div class="row">
-              <span>
-                {t.partner_name} · carte {t.card}
-              </span>
-              <span class="value">
-                {t.kind === 'refund' ? '+' : '−'}
-                {amount(t.unit_kind, t.debited)}
-              </span>
-            </div>
-            <small>
-              {dateTime(t.created_at)} · {t.avantage_label ?? t.avantage} · {CHANNEL[t.channel] ?? t.channel} ·{' '}
-              {REIMBURSEMENT_STATUS[t.reimbursement_status] ?? t.reimbursement_status}
-            </small>
-          </li>
-        ))}
-      </ul>
-    </section>
   );
 }
 
@@ -88,25 +69,8 @@ function Batches() {
         Clore les lots (jusqu’à maintenant)
       </button>
       <ErrorBox error={error ?? actionError} />
-      <ul class="list">
-        {(data ?? []).map((b: Batch) => (
-          <li class="item">
-            <div class="row">
-              <strong>{b.partner_name}</strong>
-              <span class="value">{euros(b.payable)}</span>
-            </div>
-            <BatchAmounts b={b} />
-            <small>{batchSummary(b)}</small>
-            {b.status === 'en_cours' && (
-              <div class="actions">
-                <button type="button" onClick={() => act(() => api.payBatch(b.id))}>
-                  Marquer payé
-                </button>
-              </div>
-            )}
-          </li>
-        ))}
-      </ul>
+      <p class="hint">{(data ?? []).filter((b: Batch) => b.status === 'en_cours').length} lot(s) clos à payer.</p>
+      <RegionPayments />
     </section>
   );
 }
@@ -114,14 +78,18 @@ function Batches() {
 function Moderation() {
   const { data, error, refresh } = useLoad(() => api.pendingBonsPlans());
   const [actionError, setActionError] = useState<unknown>(null);
+  const [reasons, setReasons] = useState<Record<string, string>>({});
+  const [missing, setMissing] = useState<string | null>(null);
   const decide = async (b: BonPlan, validate: boolean) => {
-    let reason: string | undefined;
-    if (!validate) {
-      reason = prompt('Motif du refus :') ?? undefined;
-      if (!reason) return;
+    setActionError(null);
+    const reason = (reasons[b.id] ?? '').trim();
+    if (!validate && !reason) {
+      setMissing(b.id);
+      return;
     }
+    setMissing(null);
     try {
-      await api.moderateBonPlan(b.id, validate, reason);
+      await api.moderateBonPlan(b.id, validate, validate ? undefined : reason);
       refresh();
     } catch (e) {
       setActionError(e);
@@ -141,6 +109,22 @@ function Moderation() {
             <small>
               {b.partner_name} · {b.city}
             </small>
+            <div class={`field${missing === b.id ? ' has-error' : ''}`}>
+              <label for={`reason-${b.id}`}>Motif du refus</label>
+              <textarea
+                id={`reason-${b.id}`}
+                rows={2}
+                maxLength={500}
+                value={reasons[b.id] ?? ''}
+                aria-describedby={missing === b.id ? `reason-${b.id}-error` : undefined}
+                onInput={(e) => setReasons({ ...reasons, [b.id]: (e.target as HTMLTextAreaElement).value })}
+              />
+              {missing === b.id && (
+                <small id={`reason-${b.id}-error`} class="field-error" role="alert">
+                  Indiquez le motif du refus (montré au partenaire).
+                </small>
+              )}
+            </div>
             <div class="actions">
               <button type="button" class="primary" onClick={() => decide(b, true)}>
                 Publier

@@ -19,6 +19,7 @@ use crate::establishments::error::EstablishmentsError;
 use crate::partners::error::PartnersError;
 use crate::platform::files::FileError;
 use crate::reimbursements::error::ReimbursementsError;
+use crate::region::error::RegionError;
 use crate::web::problem::ApiError;
 
 mod reimbursements;
@@ -87,6 +88,9 @@ pub enum ServiceError {
     /// Payment runs, bank statements, manual payments.
     #[error(transparent)]
     Reimbursements(#[from] ReimbursementsError),
+    /// The Region's desk.
+    #[error(transparent)]
+    Region(#[from] RegionError),
 }
 
 /// The core's rule errors, each into the domain that reports it (so `?`
@@ -145,6 +149,11 @@ impl From<ServiceError> for ApiError {
                 H::FORBIDDEN,
                 "acces_refuse",
                 "Vous n'avez pas accès à cette ressource.",
+            ),
+            S::Region(RegionError::AlreadyHandled) => ApiError::new(
+                H::CONFLICT,
+                "anomalie_deja_traitee",
+                "Cette anomalie a déjà été marquée traitée.",
             ),
             S::NotFound(what) => ApiError::new(
                 H::NOT_FOUND,

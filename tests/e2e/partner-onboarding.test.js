@@ -206,8 +206,8 @@ test('two bons plans are submitted; the Region publishes one and refuses the oth
   const first = region.locator('li', { hasText: 'Dédicace du samedi' });
   await first.getByRole('button', { name: 'Publier' }).click();
   await first.waitFor({ state: 'detached' });
-  region.once('dialog', (d) => d.accept('Offre sans lien avec le PASS'));
   const second = region.locator('li', { hasText: 'Marque-page offert' });
+  await second.getByLabel('Motif du refus').fill('Offre sans lien avec le PASS');
   await second.getByRole('button', { name: 'Refuser' }).click();
   await second.waitFor({ state: 'detached' });
   await partner.reload();

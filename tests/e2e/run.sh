@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # End-to-end tests of the web app (mobile/) against the demo server, in
 # headless Debian Chromium. Expects target/debug/passregion-server (run
-# `cargo build -p passregion-server` first); builds the frontend itself.
+# `cargo build -p passregion-server` first) and the offline partner helper
+# (`cargo build -p passregion-tests --bin passregion-offline-partner`, for
+# region-desk.test.js); builds the frontend itself.
 set -euo pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"
@@ -12,6 +14,10 @@ if [ ! -x "${CHROMIUM:-/usr/bin/chromium}" ]; then
 fi
 if [ ! -x "${PASSREGION_SERVER:-$ROOT/target/debug/passregion-server}" ]; then
   echo "Serveur manquant : cargo build -p passregion-server" >&2
+  exit 2
+fi
+if [ ! -x "${PASSREGION_OFFLINE_PARTNER:-$ROOT/target/debug/passregion-offline-partner}" ]; then
+  echo "Appareil partenaire hors ligne manquant : cargo build -p passregion-tests --bin passregion-offline-partner" >&2
   exit 2
 fi
 

@@ -187,6 +187,15 @@ pub(crate) trait CardLookupTx {
         guard: &NumberGuard,
         now: DateTime<Utc>,
     ) -> Result<(), ServiceError>;
+    /// Keeps a lock of a (hashed) number, with its card when it has one
+    /// (append-only, for the Region's desk).
+    fn record_lockout(
+        &self,
+        number_hash: &str,
+        card_id: Option<&str>,
+        guard: &NumberGuard,
+        now: DateTime<Utc>,
+    ) -> Result<(), ServiceError>;
 }
 
 /// Finds the card of a debit or an inspection, applying the birth-date check
@@ -247,6 +256,7 @@ fn check_birth_date(
     if guard.locked_until.is_some_and(|t| t > now) {
         return refuse(DebitsError::CardLocked);
     }
+    let card_id = row.as_ref().map(|r| r.id.clone());
     let Some(row) = row.filter(|r| r.birth_date == birth) else {
         let failed_attempts = guard.failed_attempts + 1;
         if failed_attempts >= policy.max_birth_date_failures {
@@ -258,6 +268,7 @@ fn check_birth_date(
                 lockouts: guard.lockouts.saturating_add(1),
             };
             tx.set_guard(&hash, &locked, now)?;
+            tx.record_lockout(&hash, card_id.as_deref(), &locked, now)?;
             return refuse(DebitsError::CardLocked);
         }
         let counted = NumberGuard {

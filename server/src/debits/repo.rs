@@ -495,4 +495,25 @@ impl crate::debits::lookup::CardLookupTx for rusqlite::Connection {
         )?;
         Ok(())
     }
+
+    fn record_lockout(
+        &self,
+        number_hash: &str,
+        card_id: Option<&str>,
+        g: &crate::debits::lookup::NumberGuard,
+        now: DateTime<Utc>,
+    ) -> Result<(), ServiceError> {
+        self.exec(
+            "INSERT INTO number_lockouts (number_hash, card_id, locked_at, locked_until, lockout)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![
+                number_hash,
+                card_id,
+                ts(now),
+                ts(g.locked_until.unwrap_or(now)),
+                g.lockouts
+            ],
+        )?;
+        Ok(())
+    }
 }

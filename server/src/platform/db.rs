@@ -71,6 +71,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         include_str!("../../migrations/0016_referent_requests.sql"),
     ),
     (
+        "0017_region_desk",
+        include_str!("../../migrations/0017_region_desk.sql"),
+    ),
+    (
         "0018_payment_runs",
         include_str!("../../migrations/0018_payment_runs.sql"),
     ),

@@ -87,12 +87,62 @@ impl FailureWindow {
         }
     }
 
+    /// The keys starting with `prefix` that are spent at `now` (what is
+    /// known of them in memory: lost at a restart), oldest lock first.
+    pub fn spent(&self, prefix: &str, now: DateTime<Utc>) -> Vec<SpentKey> {
+        let Ok(map) = self.map.lock() else {
+            return Vec::new();
+        };
+        let mut out: Vec<SpentKey> = map
+            .iter()
+            .filter(|(k, _)| k.starts_with(prefix))
+            .filter_map(|(k, v)| {
+                let mut live: Vec<DateTime<Utc>> = v
+                    .iter()
+                    .copied()
+                    .filter(|t| *t > now - self.window)
+                    .collect();
+                if live.len() < self.max {
+                    return None;
+                }
+                live.sort();
+                let first_failure = *live.first()?;
+                let freed_by = *live.get(live.len() - self.max).unwrap_or(&first_failure);
+                Some(SpentKey {
+                    key: k.clone(),
+                    first_failure,
+                    failures: live.len(),
+                    until: freed_by + self.window,
+                })
+            })
+            .collect();
+        out.sort_by(|a, b| {
+            a.first_failure
+                .cmp(&b.first_failure)
+                .then(a.key.cmp(&b.key))
+        });
+        out
+    }
+
     /// Records a failure.
     pub fn record(&self, key: &str, now: DateTime<Utc>) {
         if let Ok(mut map) = self.map.lock() {
             map.entry(key.to_owned()).or_default().push(now);
         }
     }
+}
+
+/// A key whose budget is spent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SpentKey {
+    /// The key (`login-mail:<hash>`, `card-account:<id>`…).
+    pub key: String,
+    /// The oldest failure still in the window.
+    pub first_failure: DateTime<Utc>,
+    /// Failures in the window.
+    pub failures: usize,
+    /// When the key has a free attempt again (if nothing more fails).
+    pub until: DateTime<Utc>,
 }
 
 /// The reverse proxies whose forwarding headers are believed.
@@ -296,6 +346,35 @@ mod tests {
         // The window slides.
         assert!(w.reserve(&["ip", "mail"], now + Duration::minutes(11)));
         assert!(!w.blocked("ip", now + Duration::minutes(11)));
+    }
+
+    #[test]
+    fn spent_keys_are_listed_by_prefix_until_the_window_frees_them() {
+        let t0: DateTime<Utc> = "2026-11-20T10:00:00Z".parse().unwrap();
+        let w = FailureWindow::new(3, Duration::minutes(10));
+        for i in 0..3 {
+            w.record("login-mail:aa", t0 + Duration::minutes(i));
+        }
+        w.record("login-mail:bb", t0);
+        w.record("login-ip:x", t0);
+        w.record("login-ip:x", t0);
+        w.record("login-ip:x", t0);
+        let now = t0 + Duration::minutes(3);
+        let spent = w.spent("login-mail:", now);
+        assert_eq!(
+            spent.len(),
+            1,
+            "one spent mail key, the ip key has another prefix"
+        );
+        assert_eq!(spent[0].key, "login-mail:aa");
+        assert_eq!(spent[0].failures, 3);
+        assert_eq!(spent[0].first_failure, t0);
+        // Free again once the oldest of the last 3 failures leaves the window.
+        assert_eq!(spent[0].until, t0 + Duration::minutes(10));
+        assert!(
+            w.spent("login-mail:", t0 + Duration::minutes(10))
+                .is_empty()
+        );
     }
 
     #[test]

@@ -26,6 +26,7 @@ mod payment_runs;
 mod print_queue;
 mod privacy;
 mod referents;
+mod region_desk;
 mod rules;
 mod sms;
 mod sms_gateway;
