@@ -18,8 +18,8 @@ use crate::debits::error::DebitsError;
 use crate::establishments::error::EstablishmentsError;
 use crate::partners::error::PartnersError;
 use crate::platform::files::FileError;
-use crate::reimbursements::error::ReimbursementsError;
 use crate::region::error::RegionError;
+use crate::reimbursements::error::ReimbursementsError;
 use crate::web::problem::ApiError;
 
 mod reimbursements;

@@ -130,3 +130,82 @@ async fn a_refused_bank_change_keeps_the_old_account() {
     // A youth or a partner cannot read the Region's list.
     assert_eq!(manager.get("/api/region/bank-changes").await.status, 403);
 }
+
+#[tokio::test]
+async fn a_bank_change_waiting_for_the_region_holds_the_payment_run() {
+    let app = TestApp::init()
+        .flags(&[
+            "--debtor-iban",
+            "FR6220041010071234567890012",
+            "--debtor-bic",
+            "PSSTFRPP",
+            "--debtor-name",
+            "Région Auvergne-Rhône-Alpes",
+        ])
+        .build()
+        .await;
+    let region = app.region().await;
+    let (manager, _) = app
+        .validated_applicant("hold@canuts.example", &region)
+        .await;
+    let etab = app.establishment("etab-ampere", "Lycée Ampère").await;
+    let (_, card) = app.youth_with_card(&etab, "Tom").await;
+    let r = manager
+        .debit(&json!({"qr": card["qr"], "birth_date": card["birth_date"], "avantage": "lecture_loisir", "price": "7"}))
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    // The change is asked and confirmed: the payout must wait.
+    manager
+        .post(
+            "/api/partner/bank-details",
+            &json!({"iban": "FR1420041010050500013M02606", "bic": "PSSTFRPP"}),
+        )
+        .await;
+    manager
+        .post(
+            "/api/partner/bank-details/confirm",
+            &json!({"code": app.last_sms_code()}),
+        )
+        .await;
+    app.advance(chrono::Duration::seconds(1));
+    let closed = region
+        .post("/api/region/reimbursements/close", &json!({}))
+        .await;
+    let batch = closed.body.as_array().unwrap()[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let r = region
+        .post_idem(
+            "/api/region/payment-runs",
+            "run-1",
+            &json!({"batch_ids": [batch]}),
+        )
+        .await;
+    assert_eq!(r.code(), "aucun_lot_payable", "{}", r.body);
+    // Approved: the next run pays it to the new account.
+    let id = region.get("/api/region/bank-changes").await.body[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    region
+        .post(
+            &format!("/api/region/bank-changes/{id}/decision"),
+            &json!({"approve": true}),
+        )
+        .await;
+    let r = region
+        .post_idem(
+            "/api/region/payment-runs",
+            "run-2",
+            &json!({"batch_ids": [batch]}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let run = r.body["id"].as_str().unwrap();
+    let xml = region
+        .get(&format!("/api/region/payment-runs/{run}/pain.001.xml"))
+        .await;
+    let text = String::from_utf8(xml.bytes).unwrap();
+    assert!(text.contains("FR1420041010050500013M02606"), "{text}");
+}
