@@ -25,6 +25,7 @@ fi
 if [ "${E2E:-1}" != "0" ]; then
   echo "== browser end-to-end tests"
   cargo build -p passregion-server
+  cargo build -p passregion-tests --bin passregion-offline-partner
   echo "== web app API types up to date with the server's OpenAPI document"
   mobile/scripts/gen-api-types.sh --check
   tests/e2e/run.sh
