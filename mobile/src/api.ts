@@ -395,7 +395,9 @@ export const partnerApi = {
 export async function allPages(fetchPage: (after?: number) => Promise<TransactionPage>): Promise<Transaction[]> {
   const out: Transaction[] = [];
   let after: number | undefined;
-  for (let i = 0; i < 50; i++) {
+  // Every page, however many: stops when a page is empty or the cursor no
+  // longer moves.
+  for (;;) {
     const page = await fetchPage(after);
     out.push(...page.items);
     if (page.items.length === 0 || page.next_cursor === after) break;

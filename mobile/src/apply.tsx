@@ -205,7 +205,7 @@ function Draft({ view, onChange }: { view: ApplicationView; onChange: (v: Applic
   );
 }
 
-function PinPicker({ pin, onPin, error }: { pin: { lat: number; lng: number }; onPin: (p: { lat: number; lng: number }) => void; error: string | null }) {
+export function PinPicker({ pin, onPin, error }: { pin: { lat: number; lng: number }; onPin: (p: { lat: number; lng: number }) => void; error: string | null }) {
   const el = useRef<HTMLDivElement>(null);
   const marker = useRef<L.Marker | null>(null);
   useEffect(() => {

@@ -5,6 +5,7 @@ import { ApiError, ApplicationDraft, partnerApi } from './api';
 import { ErrorBox, Field, useLoad } from './ui';
 import { dateTime } from './format';
 import { ConventionPanel } from './convention';
+import { PinPicker } from './apply';
 import { DevicesPanel, StaffPanel, isPartnerManager } from './partner-staff';
 import { PartnerReferents } from './referents';
 
@@ -32,6 +33,7 @@ export function StructurePanel() {
 function ProfileEditor() {
   const { data: view } = useLoad(() => partnerApi.application());
   const [form, setForm] = useState<Record<string, string>>({});
+  const [pin, setPin] = useState<{ lat: number; lng: number } | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [done, setDone] = useState<string | null>(null);
   if (!view) return null;
@@ -46,7 +48,7 @@ function ProfileEditor() {
           e.preventDefault();
           setError(null);
           setDone(null);
-          const d: ApplicationDraft = {};
+          const d: ApplicationDraft = pin ? { latitude: pin.lat, longitude: pin.lng } : {};
           for (const [k, v] of Object.entries(form)) if (v.trim()) (d as Record<string, string>)[k] = v;
           try {
             await partnerApi.updateProfile(d);
@@ -66,6 +68,11 @@ function ProfileEditor() {
         <Field id="p-city" label="Commune" error={fieldError('city')}>
           <input id="p-city" value={value('city', view.city)} onInput={set('city')} />
         </Field>
+        <PinPicker
+          pin={pin ?? { lat: view.latitude, lng: view.longitude }}
+          onPin={setPin}
+          error={fieldError('latitude') ?? fieldError('longitude')}
+        />
         <Field id="p-contact" label="Personne à contacter" error={fieldError('contact_name')}>
           <input id="p-contact" value={value('contact_name', view.contact_name)} onInput={set('contact_name')} />
         </Field>
