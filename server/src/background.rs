@@ -31,6 +31,18 @@ pub async fn renewal_reminders(state: &AppState, now: chrono::DateTime<chrono::U
     }
 }
 
+/// Sends the e-mail notifications waiting in the outbox.
+pub async fn send_notifications(state: &AppState, now: chrono::DateTime<chrono::Utc>) {
+    let (store, mailer) = (state.store.clone(), state.mailer.clone());
+    let res = crate::platform::run_blocking(move || {
+        crate::accounts::notify::send_pending(store.as_ref(), mailer.as_ref(), now)
+    })
+    .await;
+    if let Err(e) = res {
+        tracing::warn!(error = %e, "notifications not sent");
+    }
+}
+
 /// Once a minute: renew the trust list when due, load the avantages of seasons that started, and close
 /// reimbursement batches on the configured days.
 pub(crate) async fn background(state: AppState, days: Vec<u32>) {
@@ -40,11 +52,16 @@ pub(crate) async fn background(state: AppState, days: Vec<u32>) {
         let now = state.clock.now();
         renew_trust_list(&state, now);
         renewal_reminders(&state, now).await;
+        send_notifications(&state, now).await;
         let store = state.store.clone();
         let days = days.clone();
         let retention = state.retention_years;
         let res = tokio::task::spawn_blocking(move || -> Result<(), crate::error::ServiceError> {
             store.prune(now, Duration::days(30))?;
+            let reminders = store.queue_season_end_reminders(now)?;
+            if reminders > 0 {
+                tracing::info!(reminders, "season end reminders queued");
+            }
             let forgotten = store.forget_expired_youths(now, retention)?;
             if forgotten > 0 {
                 tracing::info!(forgotten, "personal data removed (retention)");

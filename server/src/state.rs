@@ -13,6 +13,7 @@ use crate::platform::catalogues::Catalogues;
 /// Every repository, as one object: what a storage engine implements.
 pub trait Storage:
     crate::accounts::repo::AccountsRepo
+    + crate::accounts::notify::NotifyRepo
     + crate::cards::orders::OrdersRepo
     + crate::cards::repo::CardsRepo
     + crate::cards::credentials::CredentialsRepo
@@ -83,6 +84,7 @@ pub struct AppState {
 
 impl<T> Storage for T where
     T: crate::accounts::repo::AccountsRepo
+        + crate::accounts::notify::NotifyRepo
         + crate::cards::orders::OrdersRepo
         + crate::cards::repo::CardsRepo
         + crate::cards::credentials::CredentialsRepo

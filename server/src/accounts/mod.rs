@@ -13,6 +13,7 @@ pub mod error;
 pub mod http;
 pub mod login;
 pub mod model;
+pub mod notify;
 pub mod password;
 pub mod registration;
 pub mod repo;

@@ -145,8 +145,30 @@ impl OrdersRepo for SqliteStore {
         let decision = service::check_decision(who, decision)?;
         let order_id = order_id.to_owned();
         let cats = self.catalogues.clone();
-        self.db
-            .write(move |c| service::decide_order(c, &cats, &order_id, &decision, now))
+        self.db.write(move |c| {
+            let order = service::decide_order(c, &cats, &order_id, &decision, now)?;
+            let account: String = c.one(
+                "SELECT account_id FROM orders WHERE id = ?1",
+                [&order_id],
+                |r| r.get(0),
+            )?;
+            let (subject, body) = match &decision.reason {
+                _ if decision.validate => (
+                    "PASS'Région : votre commande est validée".to_owned(),
+                    "Bonjour,\n\nVotre établissement a validé votre commande de PASS'Région. Votre carte est imprimée et vous sera envoyée sous une semaine : activez-la dès réception dans l'application.".to_owned(),
+                ),
+                Some(r) => (
+                    "PASS'Région : votre commande est refusée".to_owned(),
+                    format!("Bonjour,\n\nVotre établissement a refusé votre commande de PASS'Région : {r}\n\nVous pouvez en faire une nouvelle depuis l'application."),
+                ),
+                None => (
+                    "PASS'Région : votre commande est refusée".to_owned(),
+                    "Bonjour,\n\nVotre établissement a refusé votre commande de PASS'Région.".to_owned(),
+                ),
+            };
+            crate::accounts::notify::enqueue(c, &account, &format!("commande:{order_id}"), &subject, &body, now)?;
+            Ok(order)
+        })
     }
 }
 

@@ -156,6 +156,16 @@ impl DebitsRepo for SqliteStore {
                     Outcome::Commit(v) => v,
                     Outcome::CommitAndRefuse(e) => return Ok(Outcome::CommitAndRefuse(e)),
                 };
+                if let Some(holder) = crate::accounts::notify::card_holder(c, &row.id)? {
+                    crate::accounts::notify::enqueue(
+                        c,
+                        &holder,
+                        &format!("debit:{}", tx.id),
+                        "PASS'Région : reçu de votre achat",
+                        &crate::debits::receipt_text(&tx, &balance),
+                        now,
+                    )?;
+                }
                 Ok(Outcome::from(json_response(
                     201,
                     &DebitReceipt {

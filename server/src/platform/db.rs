@@ -94,6 +94,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0022_card_posting",
         include_str!("../../migrations/0022_card_posting.sql"),
     ),
+    (
+        "0024_notification_outbox",
+        include_str!("../../migrations/0024_notification_outbox.sql"),
+    ),
 ];
 
 /// Most write closures committed together.

@@ -15,6 +15,7 @@ mod enumeration;
 mod hardening;
 mod help;
 mod lost_card;
+mod notifications;
 mod offline_exposure;
 mod offline_push;
 mod onboarding;

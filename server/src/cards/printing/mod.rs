@@ -110,12 +110,25 @@ impl PrintRepo for SqliteStore {
         self.db.write(move |c| {
             let mut n = 0u32;
             for id in &ids {
-                n += u32::try_from(c.exec(
+                let changed = c.exec(
                     "UPDATE cards SET posted_at = ?2 WHERE id = ?1 AND status = 'expediee'
                      AND posted_at IS NULL",
                     params![id, ts(now)],
-                )?)
-                .unwrap_or(0);
+                )?;
+                if changed == 1
+                    && let Some(holder) = crate::accounts::notify::card_holder(c, id)?
+                {
+                    let date = passregion_core::season::region_date(now).format("%d/%m/%Y");
+                    crate::accounts::notify::enqueue(
+                        c,
+                        &holder,
+                        &format!("expediee:{id}:{}", ts(now)),
+                        "PASS'Région : votre carte est expédiée",
+                        &format!("Bonjour,\n\nVotre PASS'Région a été expédiée le {date}. Dès réception, activez-la dans l'application (« J'ai reçu ma carte »)."),
+                        now,
+                    )?;
+                }
+                n += u32::try_from(changed).unwrap_or(0);
             }
             Ok(n)
         })

@@ -1,0 +1,164 @@
+//! E-mail notifications to youths (issue 16): an order decided, a card
+//! posted, each debit (a receipt), the season's end. Each is written to a
+//! durable outbox (`notification_outbox`) in the transaction of what it
+//! tells, keyed so the same event is told once; the background sender
+//! drains it, retrying a failed send a bounded number of times.
+
+use chrono::{DateTime, Utc};
+use rusqlite::{Connection, params};
+
+use crate::error::ServiceError;
+use crate::platform::db::Cached;
+use crate::platform::mail::{Mail, Mailer};
+use crate::platform::sql::ts;
+use crate::platform::store::SqliteStore;
+
+/// Sends of one notification before it is given up.
+pub const MAX_ATTEMPTS: u32 = 10;
+
+/// Most notifications sent per round.
+pub const BATCH: u32 = 200;
+
+/// Queues a mail to an account, once per `dedupe_key`, inside the caller's
+/// transaction.
+pub(crate) fn enqueue(
+    c: &Connection,
+    account_id: &str,
+    dedupe_key: &str,
+    subject: &str,
+    body: &str,
+    now: DateTime<Utc>,
+) -> Result<(), ServiceError> {
+    c.exec(
+        "INSERT OR IGNORE INTO notification_outbox (account_id, dedupe_key, subject, body, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![account_id, dedupe_key, subject, body, ts(now)],
+    )?;
+    Ok(())
+}
+
+/// The holder's account of a card.
+pub(crate) fn card_holder(c: &Connection, card_id: &str) -> Result<Option<String>, ServiceError> {
+    use rusqlite::OptionalExtension;
+    Ok(c.one(
+        "SELECT account_id FROM cards WHERE id = ?1",
+        [card_id],
+        |r| r.get(0),
+    )
+    .optional()?)
+}
+
+/// Queues a reminder for every active card of the season that ends within
+/// 31 days (once per season and account).
+pub(crate) fn season_end_reminders(
+    c: &Connection,
+    now: DateTime<Utc>,
+) -> Result<usize, ServiceError> {
+    let season = passregion_core::Season::of_instant(now);
+    let today = passregion_core::season::region_date(now);
+    if season.last_day() - today > chrono::Duration::days(31) {
+        return Ok(0);
+    }
+    let accounts: Vec<String> = {
+        let mut stmt = c.prepare_cached(
+            "SELECT k.account_id FROM cards k WHERE k.season = ?1 AND k.status = 'active'
+             AND NOT EXISTS (SELECT 1 FROM notification_outbox n WHERE n.dedupe_key = 'fin-de-saison:' || ?1 || ':' || k.account_id)
+             LIMIT 5000",
+        )?;
+        let rows = stmt.query_map([season.start_year()], |r| r.get(0))?;
+        rows.collect::<Result<_, _>>()?
+    };
+    let end = season.last_day().format("%d/%m/%Y");
+    for a in &accounts {
+        enqueue(
+            c,
+            a,
+            &format!("fin-de-saison:{}:{a}", season.start_year()),
+            "PASS'Région : la saison se termine bientôt",
+            &format!(
+                "Bonjour,\n\nVotre PASS'Région est valable jusqu'au {end}. Utilisez vos avantages d'ici là.\n\nPour la saison prochaine, votre établissement doit revalider votre carte : vérifiez auprès de lui que vous êtes toujours inscrit(e)."
+            ),
+            now,
+        )?;
+    }
+    Ok(accounts.len())
+}
+
+/// The outbox, for the background sender.
+pub trait NotifyRepo: Send + Sync + 'static {
+    /// Queues the season's end reminders when due; returns how many.
+    fn queue_season_end_reminders(&self, now: DateTime<Utc>) -> Result<usize, ServiceError>;
+    /// Notifications to send (at most [`BATCH`]): id, address, subject, body.
+    fn notifications_to_send(&self) -> Result<Vec<(i64, Mail)>, ServiceError>;
+    /// Records a send (or a failed one, retried up to [`MAX_ATTEMPTS`]).
+    fn record_notification(
+        &self,
+        id: i64,
+        sent: bool,
+        now: DateTime<Utc>,
+    ) -> Result<(), ServiceError>;
+}
+
+impl NotifyRepo for SqliteStore {
+    fn queue_season_end_reminders(&self, now: DateTime<Utc>) -> Result<usize, ServiceError> {
+        self.db.write(move |c| season_end_reminders(c, now))
+    }
+
+    fn notifications_to_send(&self) -> Result<Vec<(i64, Mail)>, ServiceError> {
+        self.db.read(|c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT n.id, a.email, n.subject, n.body FROM notification_outbox n
+                 JOIN accounts a ON a.id = n.account_id
+                 WHERE n.sent_at IS NULL AND n.attempts < ?1 AND a.email_verified_at IS NOT NULL
+                   AND a.forgotten_at IS NULL
+                 ORDER BY n.id LIMIT ?2",
+            )?;
+            let rows = stmt.query_map(params![MAX_ATTEMPTS, BATCH], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    Mail {
+                        to: r.get(1)?,
+                        subject: r.get(2)?,
+                        body: r.get(3)?,
+                    },
+                ))
+            })?;
+            Ok(rows.collect::<Result<_, _>>()?)
+        })
+    }
+
+    fn record_notification(
+        &self,
+        id: i64,
+        sent: bool,
+        now: DateTime<Utc>,
+    ) -> Result<(), ServiceError> {
+        self.db.write(move |c| {
+            c.exec(
+                "UPDATE notification_outbox SET attempts = attempts + 1,
+                 sent_at = CASE WHEN ?2 THEN ?3 ELSE sent_at END WHERE id = ?1",
+                params![id, sent, ts(now)],
+            )?;
+            Ok(())
+        })
+    }
+}
+
+/// Sends what waits in the outbox (at most [`BATCH`]); returns how many were sent.
+pub fn send_pending(
+    store: &dyn NotifyRepo,
+    mailer: &dyn Mailer,
+    now: DateTime<Utc>,
+) -> Result<usize, ServiceError> {
+    let mut sent = 0;
+    for (id, mail) in store.notifications_to_send()? {
+        let ok = mailer.send(&mail).is_ok();
+        store.record_notification(id, ok, now)?;
+        if ok {
+            sent += 1;
+        } else {
+            tracing::warn!("notification not sent; retried later");
+        }
+    }
+    Ok(sent)
+}
