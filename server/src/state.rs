@@ -26,6 +26,7 @@ pub trait Storage:
     + crate::establishments::repo::ReferentsRepo
     + crate::establishments::repo::EstablishmentsRepo
     + crate::establishments::collective::CollectiveRepo
+    + crate::establishments::desk::repo::DeskRepo
     + crate::region::repo::RegionRepo
     + crate::sync::repo::SyncRepo
 {
@@ -87,6 +88,7 @@ impl<T> Storage for T where
         + crate::establishments::repo::ReferentsRepo
         + crate::establishments::repo::EstablishmentsRepo
         + crate::establishments::collective::CollectiveRepo
+        + crate::establishments::desk::repo::DeskRepo
         + crate::region::repo::RegionRepo
         + crate::sync::repo::SyncRepo
 {

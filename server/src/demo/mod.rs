@@ -41,6 +41,7 @@ use crate::platform::sql::sha256_hex;
 use crate::platform::sql::ts;
 use crate::platform::store::SqliteStore;
 
+pub mod class;
 mod data;
 
 /// The password of every demo account.
@@ -63,6 +64,7 @@ pub(crate) fn principal(account_id: &str, role: Role) -> Principal {
         partner: None,
         partner_role: None,
         establishment_id: None,
+        establishment_role: None,
     }
 }
 
@@ -115,6 +117,7 @@ pub fn seed(
         })?;
         etab_staff.push(Principal {
             establishment_id: Some((*id).to_owned()),
+            establishment_role: Some(passregion_core::status::EstablishmentRole::Head),
             ..principal(&account, Role::Establishment)
         });
         if etab_staff.len() == 1 {

@@ -66,6 +66,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0014_partner_staff",
         include_str!("../../migrations/0014_partner_staff.sql"),
     ),
+    (
+        "0015_establishment_desk",
+        include_str!("../../migrations/0015_establishment_desk.sql"),
+    ),
 ];
 
 /// Most write closures committed together.

@@ -11,6 +11,8 @@ mod clawback;
 mod collective;
 mod convention_pdf;
 mod enumeration;
+mod establishment_bulk;
+mod establishment_desk;
 mod hardening;
 mod offline_exposure;
 mod offline_push;
