@@ -27,6 +27,7 @@ pub mod client;
 pub mod clock;
 pub mod credential;
 pub mod debit;
+pub mod help;
 pub mod ledger;
 pub mod money;
 pub mod partner;

@@ -1,6 +1,7 @@
 //! The statuses of the things the server keeps (orders, reimbursement batches,
 //! bons plans, partner conventions, offline debits, collective bookings, partner
-//! and établissement staff, card history, bulk actions): one enum each, with one
+//! and établissement staff, référent requests, card history, bulk actions):
+//! one enum each, with one
 //! string mapping (`as_str` / `parse`, the same strings in the database and
 //! on the wire). The card's status is [`crate::card::CardStatus`].
 
@@ -219,6 +220,34 @@ impl EstablishmentRole {
 }
 
 status_enum! {
+    /// A partner's request for a référent's contact (issue 14, ADR 0027):
+    /// the e-mail and phone are shared only while the request is granted.
+    ReferentRequestStatus {
+        /// Sent by the partner, waiting for the référent's établissement.
+        Requested = "demandee",
+        /// Granted by the établissement: the partner sees the contact.
+        Granted = "accordee",
+        /// Declined by the établissement.
+        Declined = "refusee",
+        /// Granted, then withdrawn by the établissement: the contact is
+        /// hidden again.
+        Withdrawn = "retiree",
+    }
+}
+
+impl ReferentRequestStatus {
+    /// The French word shown to people.
+    pub const fn label(self) -> &'static str {
+        match self {
+            ReferentRequestStatus::Requested => "en attente de l'établissement",
+            ReferentRequestStatus::Granted => "accordée",
+            ReferentRequestStatus::Declined => "refusée",
+            ReferentRequestStatus::Withdrawn => "retirée par l'établissement",
+        }
+    }
+}
+
+status_enum! {
     /// A change in a card's history (`card_status_events`), by its
     /// établissement.
     CardEventKind {
@@ -228,6 +257,8 @@ status_enum! {
         Reactivation = "reactivation",
         /// Moved to a new season.
         Revalidation = "revalidation",
+        /// Declared lost or stolen: a new number, posted (issue 16).
+        Replacement = "replacement",
     }
 }
 
@@ -251,6 +282,18 @@ impl CollectiveBookingStatus {
             CollectiveBookingStatus::Expired => "expirée",
             CollectiveBookingStatus::Cancelled => "annulée",
         }
+    }
+}
+
+status_enum! {
+    /// The Region's decision on a change of a partner's bank details.
+    BankChangeDecisionStatus {
+        /// The new details are used from the next payout.
+        Approved = "approuvee",
+        /// Refused, with a reason.
+        Refused = "refusee",
+        /// Replaced by a newer request before it was decided.
+        Replaced = "remplacee",
     }
 }
 
@@ -319,6 +362,11 @@ mod tests {
             BulkItemStatus::ALL,
             BulkItemStatus::as_str,
             BulkItemStatus::parse,
+        );
+        round_trip(
+            ReferentRequestStatus::ALL,
+            ReferentRequestStatus::as_str,
+            ReferentRequestStatus::parse,
         );
         assert_eq!(
             ReimbursementStatus::of_batch(Some(BatchStatus::Paid)),

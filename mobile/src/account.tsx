@@ -1,8 +1,10 @@
 // The account's security, for every role: change the password, end the other
-// sessions; for a youth, declare a lost phone (its QR codes stop working).
+// sessions; for a youth, declare a lost phone (its QR codes stop working)
+// and download her data (right of access).
 import { useState } from 'preact/hooks';
 import { api, ApiError } from './api';
 import { ErrorBox, Field } from './ui';
+import { download } from './desk';
 
 export function AccountSecurity({ youth }: { youth?: boolean }) {
   const [current, setCurrent] = useState('');
@@ -61,6 +63,21 @@ export function AccountSecurity({ youth }: { youth?: boolean }) {
             }}
           >
             J’ai perdu mon téléphone
+          </button>
+        )}
+        {youth && (
+          <button
+            type="button"
+            disabled={busy}
+            onClick={() =>
+              void act(async () => {
+                const data = await api.myData();
+                download(`mes-donnees-pass-region-${data.exported_at.slice(0, 10)}.json`, JSON.stringify(data, null, 2), 'application/json');
+                return { message: 'Vos données ont été téléchargées (fichier JSON).' };
+              })
+            }
+          >
+            Télécharger mes données
           </button>
         )}
       </div>

@@ -279,6 +279,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/establishment/cards/{id}/lost": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** The établissement declares one of its cards lost or stolen. */
+        post: operations["establishment_lost"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/establishment/cards/{id}/qr.png": {
         parameters: {
             query?: never;
@@ -446,7 +463,24 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/establishment/referents": {
+    "/api/establishment/referent-requests": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The partners' requests for the établissement's référents, newest first. */
+        get: operations["referent_requests"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/establishment/referent-requests/{id}/decline": {
         parameters: {
             query?: never;
             header?: never;
@@ -455,9 +489,85 @@ export interface paths {
         };
         get?: never;
         put?: never;
+        /** Decline a waiting request (optional reason, shown to the partner). */
+        post: operations["decline_referent_request"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/establishment/referent-requests/{id}/grant": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Grant a waiting request: the partner sees the référent's contact. */
+        post: operations["grant_referent_request"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/establishment/referent-requests/{id}/withdraw": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Withdraw a grant: the partner no longer sees the contact. */
+        post: operations["withdraw_referent_request"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/establishment/referents": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The établissement's référents, with their contact. */
+        get: operations["own_referents"];
+        put?: never;
         /** Declare a thematic referent of the établissement. */
         post: operations["add_referent"];
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/establishment/referents/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Edit a référent of the établissement (theme, name, e-mail, phone). The
+         *     partners it is granted to see the new contact.
+         */
+        put: operations["edit_referent"];
+        post?: never;
+        /**
+         * Remove a référent of the établissement, and every request for it: no
+         *     partner sees its contact any more.
+         */
+        delete: operations["remove_referent"];
         options?: never;
         head?: never;
         patch?: never;
@@ -513,6 +623,23 @@ export interface paths {
         };
         /** Établissements (for the order form). */
         get: operations["establishments"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/help": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The help screen: FAQ, support phone and hours, accessibility statement, versions. */
+        get: operations["help"];
         put?: never;
         post?: never;
         delete?: never;
@@ -647,6 +774,60 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/partner/bank-details": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Ask to change the bank details (manager): the code goes by SMS to the
+         *     phone on file; payouts continue on the current account until approval.
+         */
+        post: operations["request_change"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/partner/bank-details/changes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The partner's bank-details changes. */
+        get: operations["my_changes"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/partner/bank-details/confirm": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Confirm the change with the code received by SMS. */
+        post: operations["confirm_change"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/partner/bons-plans": {
         parameters: {
             query?: never;
@@ -659,6 +840,23 @@ export interface paths {
         put?: never;
         /** Submit a bon plan for moderation. */
         post: operations["submit_bon_plan"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/partner/bons-plans/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Edit one of the partner's bons plans (it goes back to moderation). */
+        put: operations["update_bon_plan"];
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -897,6 +1095,47 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/partner/referent-requests": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Ask for a référent's contact (a partner whose convention is in force; one
+         *     waiting or granted request per référent).
+         */
+        post: operations["request_referent"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/partner/referents": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Every établissement's référents (of a theme) as this partner sees them:
+         *     the e-mail and phone only while its request is granted, its latest
+         *     request's status otherwise.
+         */
+        get: operations["partner_referents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/partner/reimbursements": {
         parameters: {
             query?: never;
@@ -1053,10 +1292,48 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Referents: the établissement's own, or (partners, Region) by theme. */
+        /**
+         * The directory of référents, without their contact: the établissement's
+         *     own, or (partners in force, Region) every établissement's by theme. A
+         *     partner gets a contact through `/api/partner/referents` once granted.
+         */
         get: operations["referents"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/region/bank-changes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Confirmed changes waiting for the Region (the whole IBANs). */
+        get: operations["changes_to_decide"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/region/bank-changes/{id}/decision": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** The Region approves or refuses a change; the partner is told. */
+        post: operations["decide_change"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1477,6 +1754,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/youth/card/lost": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The youth declares her card lost or stolen: blocked at once, replaced by
+         *     a new card (same balances, new number).
+         */
+        post: operations["youth_lost"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/youth/card/qr": {
         parameters: {
             query?: never;
@@ -1562,6 +1859,23 @@ export interface paths {
          *     shows dynamic QR codes (`PD1:`) signed by the device, even offline.
          */
         post: operations["issue_credential"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/youth/data": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The youth's data, as one JSON document (right of access). */
+        get: operations["export"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1886,6 +2200,54 @@ export interface components {
             /** @description What is left. */
             remaining: string;
         };
+        /** @description A change of bank details and where it stands. */
+        BankChange: {
+            /** @description The new BIC. */
+            bic: string;
+            /** @description Where the code went (masked). */
+            code_sent_to: string;
+            /**
+             * Format: date-time
+             * @description Confirmed with the SMS code at (then waiting for the Region).
+             */
+            confirmed_at: string | null;
+            /**
+             * Format: date-time
+             * @description Asked at.
+             */
+            created_at: string;
+            /** @description The IBAN in use until approval (masked for the partner, whole for the Region). */
+            current_iban: string | null;
+            /** @description `approuvee`, `refusee` or `remplacee` once decided. */
+            decision: string | null;
+            /** @description The new IBAN (masked for the partner, whole for the Region). */
+            iban: string;
+            /** @description Id. */
+            id: string;
+            /** @description The partner. */
+            partner_id: string;
+            /** @description Its name. */
+            partner_name: string;
+            /** @description The Region's reason when refused. */
+            reason: string | null;
+        };
+        /** @description `POST /api/region/bank-changes/{id}/decision`. */
+        BankChangeDecision: {
+            /** @description Approve (the new details are used for the next payouts) or refuse. */
+            approve: boolean;
+            /** @description Required when refusing (told to the partner). */
+            reason?: string | null;
+        };
+        /**
+         * @description `POST /api/partner/bank-details`: the manager asks to change the bank
+         *     details; a code goes by SMS to the phone on file.
+         */
+        BankChangeRequest: {
+            /** @description The new BIC. */
+            bic: string;
+            /** @description The new IBAN. */
+            iban: string;
+        };
         /**
          * @description A reimbursement batch: its own lines, what it carries in from earlier
          *     batches (refunds after a payout are clawed back, not hidden), what the
@@ -2055,7 +2417,8 @@ export interface components {
             /** @description Who did it (the staff member's name); `null` when not recorded. */
             by: string | null;
             /**
-             * @description `suspension`, `reactivation` or `revalidation`; `null` for a change
+             * @description `suspension`, `reactivation`, `revalidation` or `replacement` (lost
+             *     or stolen); `null` for a change
              *     recorded before the desk (only its status is known).
              * @example suspension
              */
@@ -2570,6 +2933,41 @@ export interface components {
              */
             status: string;
         };
+        /** @description The youth's account, as exported. */
+        ExportedAccount: {
+            /**
+             * Format: date-time
+             * @description Created at.
+             */
+            created_at: string;
+            /** @description Name. */
+            display_name: string;
+            /** @description Login e-mail. */
+            email: string;
+        };
+        /** @description A postal address given with an order. */
+        ExportedAddress: {
+            /** @description Street. */
+            address: string;
+            /** @description City. */
+            city: string;
+            /** @description The order's id. */
+            order_id: string;
+            /** @description Postal code. */
+            postal_code: string;
+        };
+        /** @description A question and its answer. */
+        FaqEntry: {
+            /** @description The answer, in paragraphs. */
+            answer: string[];
+            /**
+             * Format: int32
+             * @description Its number in the file.
+             */
+            number: number;
+            /** @description The question. */
+            question: string;
+        };
         /** @description `GET /health`. */
         Health: {
             /** @description The disk of the data directory (database, WAL, keys). */
@@ -2590,6 +2988,19 @@ export interface components {
             trust_list: components["schemas"]["TrustListHealth"];
             /** @description Whether the database writer thread is running. */
             writer: boolean;
+        };
+        /** @description `GET /api/help`: what the help screen shows. */
+        HelpInfo: {
+            /** @description The accessibility statement. */
+            accessibility: string;
+            /** @description The FAQ. */
+            faq: components["schemas"]["FaqEntry"][];
+            /** @description The server's version. */
+            server_version: string;
+            /** @description When support answers. */
+            support_hours: string;
+            /** @description The support phone number. */
+            support_phone: string;
         };
         /**
          * @description `POST /api/auth/invitation/accept`: the invitation link's token and the
@@ -2684,6 +3095,11 @@ export interface components {
             expires_at: string;
             /** @description Bearer token for `Authorization: Bearer …`. */
             token: string;
+        };
+        /** @description `POST /api/youth/card/lost` and `POST /api/establishment/cards/{id}/lost`. */
+        LostCardRequest: {
+            /** @description Stolen (`true`) or lost (`false`). */
+            stolen: boolean;
         };
         /** @description `GET /api/me`: who the session belongs to. */
         Me: {
@@ -2885,6 +3301,27 @@ export interface components {
             /** @description The message. */
             message: string;
         };
+        /**
+         * @description A référent as a partner in force sees it (`GET /api/partner/referents`):
+         *     the contact only while the partner's request is granted.
+         */
+        PartnerReferent: {
+            /** @description E-mail: only while the request is granted (`null` otherwise). */
+            email: string | null;
+            /** @description Établissement. */
+            establishment_id: string;
+            /** @description Établissement name. */
+            establishment_name: string;
+            /** @description Id. */
+            id: string;
+            /** @description Name. */
+            name: string;
+            /** @description Phone: only while the request is granted (`null` otherwise, or none given). */
+            phone: string | null;
+            request: null | components["schemas"]["ReferentRequest"];
+            /** @description `sport`, `culture`, `sante` or `administratif`. */
+            theme: string;
+        };
         /** @description The partner's application as it stands. */
         PartnerStatus: {
             /**
@@ -2998,7 +3435,12 @@ export interface components {
             /** @description Why (shown to the youth). */
             reason: string;
         };
-        /** @description A thematic referent of an établissement (answered, and sent to declare one). */
+        /**
+         * @description A thematic referent of an établissement, with its contact: what the
+         *     établissement sends to declare or edit one, and sees of its own
+         *     (`/api/establishment/referents`). Nobody else gets this type: partners
+         *     get a [`PartnerReferent`], the directory a [`ReferentSummary`].
+         */
         Referent: {
             /** @description E-mail. */
             email: string;
@@ -3012,6 +3454,90 @@ export interface components {
             name: string;
             /** @description Phone. */
             phone?: string | null;
+            /** @description `sport`, `culture`, `sante` or `administratif`. */
+            theme: string;
+        };
+        /** @description `POST /api/establishment/referent-requests/{id}/decline`. */
+        ReferentDecision: {
+            /** @description Why (optional, shown to the partner). */
+            reason?: string | null;
+        };
+        /**
+         * @description A partner's request for a référent's contact, as the établissement and
+         *     the partner see it.
+         */
+        ReferentRequest: {
+            /**
+             * Format: date-time
+             * @description When it was last granted, declined or withdrawn.
+             */
+            decided_at: string | null;
+            /**
+             * @description Who granted, declined or withdrew it (the établissement sees it; the
+             *     partner does not: `null`).
+             */
+            decided_by: string | null;
+            /** @description The référent's établissement. */
+            establishment_id: string;
+            /** @description Its name. */
+            establishment_name: string;
+            /** @description Id. */
+            id: string;
+            /** @description The partner's message. */
+            message: string;
+            /** @description Its category. */
+            partner_category: string;
+            /** @description The partner asking. */
+            partner_id: string;
+            /** @description Its name. */
+            partner_name: string;
+            /** @description The établissement's reason for declining. */
+            reason: string | null;
+            /** @description The référent. */
+            referent_id: string;
+            /** @description The référent's name. */
+            referent_name: string;
+            /**
+             * Format: date-time
+             * @description When.
+             */
+            requested_at: string;
+            /** @description Who sent it (name of the partner's account). */
+            requested_by: string;
+            /**
+             * @description `demandee`, `accordee`, `refusee` or `retiree`.
+             * @example demandee
+             */
+            status: string;
+            /** @description The status in French words. */
+            status_label: string;
+            /** @description The référent's theme. */
+            theme: string;
+        };
+        /**
+         * @description `POST /api/partner/referent-requests`: a partner whose convention is in
+         *     force asks for a référent's contact.
+         */
+        ReferentRequestInput: {
+            /** @description Why (shown to the établissement): 1 to 500 characters. */
+            message: string;
+            /** @description The référent. */
+            referent_id: string;
+        };
+        /**
+         * @description A référent in the directory (`GET /api/referents`): who and where, never
+         *     the contact. The e-mail and phone go only to a partner whose request the
+         *     établissement granted (ADR 0027).
+         */
+        ReferentSummary: {
+            /** @description Établissement. */
+            establishment_id: string;
+            /** @description Établissement name. */
+            establishment_name: string;
+            /** @description Id. */
+            id: string;
+            /** @description Name. */
+            name: string;
             /** @description `sport`, `culture`, `sante` or `administratif`. */
             theme: string;
         };
@@ -3303,6 +3829,28 @@ export interface components {
         VerifyEmailRequest: {
             /** @description The token (the `jeton` of the link). */
             token: string;
+        };
+        /**
+         * @description `GET /api/youth/data`: everything the server keeps about the youth (RGPD
+         *     right of access), as one JSON document.
+         */
+        YouthDataExport: {
+            /** @description The account. */
+            account: components["schemas"]["ExportedAccount"];
+            /** @description The postal addresses given with the orders (where the card was sent). */
+            addresses: components["schemas"]["ExportedAddress"][];
+            card: null | components["schemas"]["CardView"];
+            /**
+             * Format: date-time
+             * @description When it was made.
+             */
+            exported_at: string;
+            /** @description Every order. */
+            orders: components["schemas"]["Order"][];
+            /** @description How long the data is kept, in words. */
+            retention: string;
+            /** @description Every transaction on the card. */
+            transactions: components["schemas"]["Transaction"][];
         };
     };
     responses: never;
@@ -3778,6 +4326,39 @@ export interface operations {
             };
         };
     };
+    establishment_lost: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LostCardRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CardView"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
     establishment_card_qr: {
         parameters: {
             query?: never;
@@ -4071,6 +4652,159 @@ export interface operations {
             };
         };
     };
+    referent_requests: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReferentRequest"][];
+                };
+            };
+        };
+    };
+    decline_referent_request: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReferentDecision"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReferentRequest"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    grant_referent_request: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReferentRequest"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    withdraw_referent_request: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReferentRequest"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    own_referents: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Referent"][];
+                };
+            };
+        };
+    };
     add_referent: {
         parameters: {
             query?: never;
@@ -4090,6 +4824,74 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Referent"];
+                };
+            };
+        };
+    };
+    edit_referent: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Referent"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Referent"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    remove_referent: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
                 };
             };
         };
@@ -4231,6 +5033,25 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Establishment"][];
+                };
+            };
+        };
+    };
+    help: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HelpInfo"];
                 };
             };
         };
@@ -4488,6 +5309,103 @@ export interface operations {
             };
         };
     };
+    request_change: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BankChangeRequest"];
+            };
+        };
+        responses: {
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BankChange"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    my_changes: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BankChange"][];
+                };
+            };
+        };
+    };
+    confirm_change: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SignRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BankChange"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
     partner_bons_plans: {
         parameters: {
             query?: never;
@@ -4526,6 +5444,39 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["BonPlan"];
+                };
+            };
+        };
+    };
+    update_bon_plan: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BonPlanRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BonPlan"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
                 };
             };
         };
@@ -5015,6 +5966,66 @@ export interface operations {
             };
         };
     };
+    request_referent: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReferentRequestInput"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReferentRequest"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    partner_referents: {
+        parameters: {
+            query?: {
+                theme?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PartnerReferent"][];
+                };
+            };
+        };
+    };
     partner_reimbursements: {
         parameters: {
             query?: never;
@@ -5316,7 +6327,59 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Referent"][];
+                    "application/json": components["schemas"]["ReferentSummary"][];
+                };
+            };
+        };
+    };
+    changes_to_decide: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BankChange"][];
+                };
+            };
+        };
+    };
+    decide_change: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BankChangeDecision"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BankChange"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
                 };
             };
         };
@@ -5938,6 +7001,37 @@ export interface operations {
             };
         };
     };
+    youth_lost: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LostCardRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CardView"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
     my_card_qr: {
         parameters: {
             query?: never;
@@ -6041,6 +7135,25 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    export: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["YouthDataExport"];
                 };
             };
         };

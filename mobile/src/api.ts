@@ -27,6 +27,7 @@ export type Partner = Schemas['Partner'];
 export type BonPlan = Schemas['BonPlan'];
 export type Credential = Schemas['CredentialResponse'];
 export type Health = Schemas['Health'];
+export type HelpInfo = Schemas['HelpInfo'];
 export type CardQr = Schemas['CardQrView'];
 export type RefundRequest = Schemas['RefundRequest'];
 export type CollectiveBooking = Schemas['CollectiveBooking'];
@@ -38,6 +39,7 @@ export type Cgp = Schemas['Cgp'];
 export type ConventionToSign = Schemas['ConventionToSign'];
 export type PartnerStatus = Schemas['PartnerStatus'];
 export type RegionPartnerRecord = Schemas['RegionPartnerRecord'];
+export type BankChange = Schemas['BankChange'];
 export type StaffMember = Schemas['StaffMember'];
 export type PartnerDevice = Schemas['DeviceView'];
 export type EstablishmentStaffMember = Schemas['EstablishmentStaffMember'];
@@ -174,6 +176,7 @@ const qs = (params: Record<string, string | number | undefined | null>): string 
 
 export const api = {
   health: () => request<Health>('GET', '/health', { anonymous: true }),
+  help: () => request<HelpInfo>('GET', '/api/help', { anonymous: true }),
   login: async (email: string, password: string) => {
     const device_token = knownDevice(email);
     const body: Schemas['LoginRequest'] = device_token ? { email, password, device_token } : { email, password };
@@ -196,6 +199,7 @@ export const api = {
   changePassword: (current_password: string, new_password: string) =>
     request<Schemas['Notice']>('POST', '/api/me/password', { body: { current_password, new_password } satisfies Schemas['ChangePasswordRequest'] }),
   endOtherSessions: () => request<Schemas['Notice']>('POST', '/api/me/sessions/end-others', { body: {} }),
+  myData: () => request<Schemas['YouthDataExport']>('GET', '/api/youth/data'),
   lostPhone: () => request<Schemas['Notice']>('POST', '/api/youth/lost-phone', { body: {} }),
   verifyEmail: (token: string) =>
     request<Session>('POST', '/api/auth/verify-email', { body: { token } satisfies Schemas['VerifyEmailRequest'], anonymous: true }),
@@ -216,6 +220,7 @@ export const api = {
   createOrder: (o: OrderRequest) => request<Order>('POST', '/api/youth/orders', { body: o }),
   myOrders: () => request<Order[]>('GET', '/api/youth/orders'),
   myCard: () => request<Card>('GET', '/api/youth/card'),
+  lostCard: (stolen: boolean) => request<Card>('POST', '/api/youth/card/lost', { body: { stolen } satisfies Schemas['LostCardRequest'] }),
   activateCard: () => request<Card>('POST', '/api/youth/card/activate', { body: {} }),
   myTransactions: () => request<Transaction[]>('GET', '/api/youth/transactions'),
   /** The card's static signed QR (`PR1:`): text and SVG. */
@@ -366,7 +371,18 @@ export const partnerApi = {
   status: () => request<PartnerStatus>('GET', '/api/partner/status'),
   myBonsPlans: () => request<BonPlan[]>('GET', '/api/partner/bons-plans'),
   submitBonPlan: (body: Schemas['BonPlanRequest']) => request<BonPlan>('POST', '/api/partner/bons-plans', { body }),
+  updateBonPlan: (id: string, body: Schemas['BonPlanRequest']) =>
+    request<BonPlan>('PUT', `/api/partner/bons-plans/${encodeURIComponent(id)}`, { body }),
 
+  requestBankChange: (iban: string, bic: string) =>
+    request<BankChange>('POST', '/api/partner/bank-details', { body: { iban, bic } satisfies Schemas['BankChangeRequest'] }),
+  confirmBankChange: (code: string) => request<BankChange>('POST', '/api/partner/bank-details/confirm', { body: { code } satisfies Schemas['SignRequest'] }),
+  myBankChanges: () => request<BankChange[]>('GET', '/api/partner/bank-details/changes'),
+  bankChangesToDecide: () => request<BankChange[]>('GET', '/api/region/bank-changes'),
+  decideBankChange: (id: string, approve: boolean, reason?: string) =>
+    request<BankChange>('POST', `/api/region/bank-changes/${encodeURIComponent(id)}/decision`, {
+      body: { approve, reason: reason ?? null } satisfies Schemas['BankChangeDecision'],
+    }),
   regionPartners: (status?: string) => request<PartnerStatus[]>('GET', `/api/region/partners${qs({ status })}`),
   regionRecord: (id: string) => request<RegionPartnerRecord>('GET', `/api/region/partners/${encodeURIComponent(id)}`),
   startInstruction: (id: string) =>
@@ -406,3 +422,33 @@ export function uuidv4(): string {
   const h = Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
 }
+
+// Référents on request (issue 14, ADR 0027): the établissement declares its
+// référents and answers partners' requests; a partner in force sees a
+// référent's e-mail and phone only while its request is granted.
+export type Referent = Schemas['Referent'];
+export type ReferentInput = Pick<Referent, 'theme' | 'name' | 'email' | 'phone'>;
+export type PartnerReferent = Schemas['PartnerReferent'];
+export type ReferentRequest = Schemas['ReferentRequest'];
+
+const requestPath = (id: string, action: string) => `/api/establishment/referent-requests/${encodeURIComponent(id)}/${action}`;
+
+export const referentsApi = {
+  /** The établissement's référents, with their contact. */
+  mine: () => request<Referent[]>('GET', '/api/establishment/referents'),
+  declare: (r: ReferentInput) => request<Referent>('POST', '/api/establishment/referents', { body: r satisfies Schemas['Referent'] }),
+  edit: (id: string, r: ReferentInput) =>
+    request<Referent>('PUT', `/api/establishment/referents/${encodeURIComponent(id)}`, { body: r satisfies Schemas['Referent'] }),
+  /** Removes a référent and every request for it. */
+  remove: (id: string) => request<void>('DELETE', `/api/establishment/referents/${encodeURIComponent(id)}`),
+  /** Partners' requests for the établissement's référents, newest first. */
+  requests: () => request<ReferentRequest[]>('GET', '/api/establishment/referent-requests'),
+  grant: (id: string) => request<ReferentRequest>('POST', requestPath(id, 'grant'), { body: {} }),
+  decline: (id: string, reason?: string) =>
+    request<ReferentRequest>('POST', requestPath(id, 'decline'), { body: (reason ? { reason } : {}) satisfies Schemas['ReferentDecision'] }),
+  withdraw: (id: string) => request<ReferentRequest>('POST', requestPath(id, 'withdraw'), { body: {} }),
+  /** Every établissement's référents as this partner sees them (contact only once granted). */
+  forPartner: (theme?: string) => request<PartnerReferent[]>('GET', `/api/partner/referents${qs({ theme })}`),
+  ask: (referent_id: string, message: string) =>
+    request<ReferentRequest>('POST', '/api/partner/referent-requests', { body: { referent_id, message } satisfies Schemas['ReferentRequestInput'] }),
+};

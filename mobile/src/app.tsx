@@ -8,6 +8,7 @@ import { ErrorBox, Field, go, useHash } from './ui';
 import { YouthApp } from './youth';
 import { PartnerApp } from './partner';
 import { PartnerSignup } from './apply';
+import { HelpPage } from './help';
 import { EstablishmentApp } from './establishment';
 import { RegionApp } from './region';
 
@@ -40,6 +41,8 @@ export function App() {
   };
 
   const enter = (x: Session) => (saveSession(x), setS(x), go(HOME[x.account.role]));
+  // Help is for everyone, logged in or not.
+  if (hash.startsWith('#/aide')) return <HelpPage onBack={() => history.back()} />;
   if (!s && hash.startsWith('#/verifier-email')) return <VerifyEmail hash={hash} onLogin={enter} />;
   if (!s && hash.startsWith('#/reinitialiser')) return <ResetPassword hash={hash} />;
   if (!s && hash.startsWith('#/devenir-partenaire'))
@@ -304,6 +307,9 @@ function Login({ onLogin }: { onLogin: (s: Session) => void }) {
           </button>
         </p>
       )}
+      <p>
+        <a href="#/aide">Aide et questions fréquentes</a>
+      </p>
       {mode === 'login' && !sent && (
         <p>
           <a href="#/devenir-partenaire">Vous êtes une librairie, un club, une salle ? Devenir partenaire</a>

@@ -212,7 +212,13 @@ function PinPicker({ pin, onPin, error }: { pin: { lat: number; lng: number }; o
     if (!el.current) return;
     const m = L.map(el.current).setView([pin.lat, pin.lng], 14);
     L.tileLayer(tileUrl(), { maxZoom: 19, attribution: '© OpenStreetMap' }).addTo(m);
-    marker.current = L.marker([pin.lat, pin.lng], { draggable: true, keyboard: true, title: 'Position de la structure', alt: 'Position de la structure' }).addTo(m);
+    marker.current = L.marker([pin.lat, pin.lng], {
+      draggable: true,
+      keyboard: true,
+      title: 'Position de la structure',
+      alt: 'Position de la structure',
+      icon: L.divIcon({ className: 'pin', html: '<span></span>', iconSize: [22, 22], iconAnchor: [11, 22] }),
+    }).addTo(m);
     marker.current.on('dragend', () => {
       const p = marker.current?.getLatLng();
       if (p) onPin({ lat: p.lat, lng: p.lng });

@@ -98,6 +98,7 @@ export const CARD_EVENT: Record<string, string> = {
   suspension: 'Suspension',
   reactivation: 'Réactivation',
   revalidation: 'Revalidation',
+  replacement: 'Remplacement (carte perdue ou volée)',
 };
 
 /** An établissement account's role. */
@@ -133,4 +134,19 @@ export const BATCH_STATUS: Record<string, string> = {
   en_cours: 'en cours',
   rembourse: 'remboursé',
   compense: 'soldé par compensation',
+};
+
+/** A référent's theme, in French words. */
+export const REFERENT_THEMES: Record<string, string> = {
+  sport: 'Sport',
+  culture: 'Culture',
+  sante: 'Santé',
+  administratif: 'Administratif',
+};
+
+/** One youth's line of a collective booking, in French words. */
+export const BOOKING_LINE_STATUS: Record<string, string> = {
+  en_attente: 'en attente',
+  debite: 'débité',
+  refuse: 'non débité',
 };

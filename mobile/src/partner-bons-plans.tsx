@@ -12,6 +12,7 @@ export function PartnerBonsPlans() {
   const plans = useLoad(() => partnerApi.myBonsPlans());
   const status = useLoad(() => partnerApi.status());
   const [form, setForm] = useState({ title: '', description: '', valid_until: '' });
+  const [editing, setEditing] = useState<string | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [done, setDone] = useState<string | null>(null);
   const published = status.data?.bons_plans_this_season ?? 0;
@@ -40,16 +41,19 @@ export function PartnerBonsPlans() {
           setError(null);
           setDone(null);
           try {
-            await partnerApi.submitBonPlan({ title: form.title, description: form.description, valid_until: form.valid_until || null });
+            const body = { title: form.title, description: form.description, valid_until: form.valid_until || null };
+            if (editing) await partnerApi.updateBonPlan(editing, body);
+            else await partnerApi.submitBonPlan(body);
             setForm({ title: '', description: '', valid_until: '' });
-            setDone('Bon plan envoyé à la modération de la Région.');
+            setEditing(null);
+            setDone(editing ? 'Bon plan modifié : il repasse en modération.' : 'Bon plan envoyé à la modération de la Région.');
             plans.refresh();
           } catch (err) {
             setError(err);
           }
         }}
       >
-        <h3 id="bp-new">Proposer un bon plan</h3>
+        <h3 id="bp-new">{editing ? 'Modifier le bon plan' : 'Proposer un bon plan'}</h3>
         <Field id="bp-t" label="Titre" error={field('title')}>
           <input id="bp-t" value={form.title} maxLength={120} onInput={(e) => setForm({ ...form, title: (e.target as HTMLInputElement).value })} required />
         </Field>
@@ -80,6 +84,20 @@ export function PartnerBonsPlans() {
               {b.valid_until && ` · valable jusqu’au ${date(b.valid_until)}`}
             </small>
             {b.status === 'refuse' && b.reason && <p class="error">Motif du refus : {b.reason}</p>}
+            {isPartnerManager() && (
+              <button
+                type="button"
+                class="link"
+                aria-label={`Modifier ${b.title}`}
+                onClick={() => {
+                  setEditing(b.id);
+                  setForm({ title: b.title, description: b.description, valid_until: b.valid_until ?? '' });
+                  document.getElementById('bp-t')?.focus();
+                }}
+              >
+                Modifier
+              </button>
+            )}
           </li>
         ))}
       </ul>

@@ -5,89 +5,122 @@ import { useMemo, useState } from 'preact/hooks';
 import { PartnerStatus, partnerApi } from './api';
 import { CATEGORIES, date, dateTime } from './format';
 import { ErrorBox, Field, OfflineBanner, go, useLoad } from './ui';
+import { Column, DeskTable } from './desk';
 import { FileViewer, STAGES, STANDING, StageSteps } from './convention';
 
 const stageLabel = (s: string) => STAGES.find((x) => x.code === s)?.label ?? s;
 
 export function RegionPartners({ hash }: { hash: string }) {
   const id = new URLSearchParams(hash.split('?')[1] ?? '').get('id');
-  return id ? <PartnerRecord id={id} /> : <PartnerList />;
+  return id ? (
+    <PartnerRecord id={id} />
+  ) : (
+    <>
+      <BankChanges />
+      <PartnerList />
+    </>
+  );
 }
 
 function PartnerList() {
   const { data, error, refresh } = useLoad(() => partnerApi.regionPartners());
   const [stage, setStage] = useState('');
-  const [q, setQ] = useState('');
-  const [sort, setSort] = useState<'name' | 'stage' | 'activity'>('stage');
-  const rows = useMemo(() => {
-    const order = (p: PartnerStatus) => ['signee', 'en_instruction', 'envoyee', 'brouillon', 'validee', 'refusee'].indexOf(p.stage);
-    const list = (data ?? []).filter((p) => (!stage || p.stage === stage) && (!q || `${p.name} ${p.city}`.toLowerCase().includes(q.toLowerCase())));
-    return [...list].sort((a, b) =>
-      sort === 'name' ? a.name.localeCompare(b.name) : sort === 'stage' ? order(a) - order(b) : (b.last_activity_at ?? '').localeCompare(a.last_activity_at ?? ''),
-    );
-  }, [data, stage, q, sort]);
+  const order = ['signee', 'en_instruction', 'envoyee', 'brouillon', 'validee', 'refusee'];
+  const rows = useMemo(() => (data ?? []).filter((p) => !stage || p.stage === stage), [data, stage]);
+  const columns: Column<PartnerStatus>[] = [
+    {
+      key: 'name',
+      label: 'Structure',
+      value: (p) => p.name,
+      render: (p) => (
+        <>
+          <a href={`#/region/partenaires?id=${encodeURIComponent(p.partner_id)}`}>{p.name}</a>
+          <br />
+          <small>{p.city}</small>
+        </>
+      ),
+    },
+    { key: 'city', label: 'Commune', value: (p) => p.city },
+    { key: 'category', label: 'Catégorie', value: (p) => CATEGORIES[p.category] ?? p.category },
+    { key: 'stage', label: 'Demande', value: (p) => stageLabel(p.stage), render: (p) => stageLabel(p.stage) },
+    { key: 'order', label: 'Priorité', value: (p) => order.indexOf(p.stage), render: (p) => (order.indexOf(p.stage) < 2 ? 'À traiter' : '—') },
+    {
+      key: 'standing',
+      label: 'Convention',
+      value: (p) => `${STANDING[p.standing] ?? p.standing}${p.convention_ends_on ? ` jusqu’au ${date(p.convention_ends_on)}` : ''}`,
+    },
+    { key: 'bons_plans', label: 'Bons plans (saison)', value: (p) => p.bons_plans_this_season, render: (p) => `${p.bons_plans_this_season} / 2` },
+    { key: 'activity', label: 'Dernière activité', value: (p) => p.last_activity_at ?? '', render: (p) => (p.last_activity_at ? dateTime(p.last_activity_at) : '—') },
+  ];
   return (
     <section aria-labelledby="rp-title">
       <OfflineBanner onRefresh={refresh} />
       <h2 id="rp-title">Partenaires et demandes</h2>
-      <div class="filters">
-        <Field id="rp-stage" label="État de la demande">
-          <select id="rp-stage" value={stage} onChange={(e) => setStage((e.target as HTMLSelectElement).value)}>
-            <option value="">Tous</option>
-            {STAGES.map((s) => (
-              <option value={s.code}>{s.label}</option>
-            ))}
-          </select>
-        </Field>
-        <Field id="rp-q" label="Rechercher (nom, commune)">
-          <input id="rp-q" type="search" value={q} onInput={(e) => setQ((e.target as HTMLInputElement).value)} />
-        </Field>
-        <Field id="rp-sort" label="Trier par">
-          <select id="rp-sort" value={sort} onChange={(e) => setSort((e.target as HTMLSelectElement).value as typeof sort)}>
-            <option value="stage">Demandes à traiter d’abord</option>
-            <option value="name">Nom</option>
-            <option value="activity">Dernière activité</option>
-          </select>
-        </Field>
-      </div>
       <ErrorBox error={error} />
-      <table class="desk" data-testid="region-partners">
-        <caption>{rows.length} partenaire(s)</caption>
-        <thead>
-          <tr>
-            <th scope="col">Structure</th>
-            <th scope="col">Catégorie</th>
-            <th scope="col">Demande</th>
-            <th scope="col">Convention</th>
-            <th scope="col">Bons plans</th>
-            <th scope="col">Dernière activité</th>
-          </tr>
-        </thead>
-        <tbody>
-          {rows.map((p) => (
-            <tr>
-              <td>
-                <a href={`#/region/partenaires?id=${encodeURIComponent(p.partner_id)}`}>{p.name}</a>
-                <br />
-                <small>{p.city}</small>
-              </td>
-              <td>{CATEGORIES[p.category] ?? p.category}</td>
-              <td>{stageLabel(p.stage)}</td>
-              <td>
-                {STANDING[p.standing] ?? p.standing}
-                {p.convention_ends_on && (
-                  <>
-                    <br />
-                    <small>jusqu’au {date(p.convention_ends_on)}</small>
-                  </>
-                )}
-              </td>
-              <td>{p.bons_plans_this_season} / 2</td>
-              <td>{p.last_activity_at ? dateTime(p.last_activity_at) : '—'}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
+      <DeskTable
+        caption="Partenaires et demandes de partenariat"
+        rows={rows}
+        columns={columns}
+        rowKey={(p) => p.partner_id}
+        testId="region-partners"
+        csvName="partenaires.csv"
+        initialSort={{ key: 'order', dir: 'asc' }}
+        filters={
+          <Field id="rp-stage" label="État de la demande">
+            <select id="rp-stage" value={stage} onChange={(e) => setStage((e.target as HTMLSelectElement).value)}>
+              <option value="">Tous</option>
+              {STAGES.map((x) => (
+                <option value={x.code}>{x.label}</option>
+              ))}
+            </select>
+          </Field>
+        }
+      />
+    </section>
+  );
+}
+
+/** Changes of bank details confirmed by the partners, to approve or refuse (payouts wait). */
+function BankChanges() {
+  const { data, error, refresh } = useLoad(() => partnerApi.bankChangesToDecide());
+  const [reasons, setReasons] = useState<Record<string, string>>({});
+  const [actionError, setActionError] = useState<unknown>(null);
+  if (!data?.length) return <ErrorBox error={error} />;
+  const decide = async (id: string, approve: boolean) => {
+    setActionError(null);
+    try {
+      await partnerApi.decideBankChange(id, approve, approve ? undefined : reasons[id]);
+      refresh();
+    } catch (e) {
+      setActionError(e);
+    }
+  };
+  return (
+    <section class="card notice" aria-labelledby="bank-title">
+      <h2 id="bank-title">Changements de coordonnées bancaires à valider</h2>
+      <p class="hint">Les remboursements de ces partenaires sont suspendus jusqu’à la décision.</p>
+      <ErrorBox error={error ?? actionError} />
+      <ul class="list">
+        {data.map((c) => (
+          <li class="item" data-testid="bank-change">
+            <p>
+              <strong>{c.partner_name}</strong> : {c.current_iban ?? '—'} → <strong>{c.iban}</strong> (BIC {c.bic}), demandé le {dateTime(c.created_at)}
+              {c.confirmed_at && `, confirmé par SMS le ${dateTime(c.confirmed_at)}`}
+            </p>
+            <Field id={`bc-${c.id}`} label="Motif en cas de refus">
+              <input id={`bc-${c.id}`} value={reasons[c.id] ?? ''} onInput={(e) => setReasons({ ...reasons, [c.id]: (e.target as HTMLInputElement).value })} />
+            </Field>
+            <div class="actions">
+              <button type="button" class="primary" onClick={() => decide(c.id, true)}>
+                Valider le nouveau compte
+              </button>
+              <button type="button" onClick={() => decide(c.id, false)}>
+                Refuser
+              </button>
+            </div>
+          </li>
+        ))}
+      </ul>
     </section>
   );
 }

@@ -142,9 +142,14 @@ export function Layout(props: { title: string; tabs: Tab[]; current: string; onL
         <h1>
           <span class="logo" aria-hidden="true">◆</span> {props.title}
         </h1>
-        <button type="button" class="link light" onClick={props.onLogout}>
-          Déconnexion
-        </button>
+        <span class="topbar-actions">
+          <a class="light" href="#/aide">
+            Aide
+          </a>
+          <button type="button" class="link light" onClick={props.onLogout}>
+            Déconnexion
+          </button>
+        </span>
       </header>
       <main id="main">{props.children}</main>
       {props.tabs.length > 1 && (

@@ -4,7 +4,7 @@ import { inApp, native } from './native';
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { api, ApiError, BonPlan, Card, Establishment, Order, OrderRequest, Transaction } from './api';
 import { cached } from './sync';
-import { amount, CARD_STATUS, CATEGORIES, date, dateTime, euros, groupBy4, ORDER_STATUS, PUBLICS, TRACKS } from './format';
+import { amount, CARD_STATUS, CATEGORIES, CHANNEL, date, dateTime, euros, groupBy4, ORDER_STATUS, PUBLICS, TRACKS } from './format';
 import { ErrorBox, Field, Layout, OfflineBanner, Tab, go, useLoad, usePullToRefresh } from './ui';
 import { CardQr } from './qrview';
 import { PartnerMap } from './map';
@@ -100,10 +100,45 @@ function MyCard() {
           )}
           {card.status === 'active' && <CardQr card={card} />}
           <p class="hint">Sur un site partenaire, donnez le numéro de carte et votre date de naissance.</p>
+          {card.status !== 'suspendue' && <LostCard onDone={refresh} />}
         </>
       )}
       <AccountSecurity youth />
     </section>
+  );
+}
+
+/** Blocks a lost or stolen card at once; a new card (new number, same balances) is posted. */
+function LostCard({ onDone }: { onDone: () => void }) {
+  const [error, setError] = useState<unknown>(null);
+  const [done, setDone] = useState<string | null>(null);
+  const declare = async (stolen: boolean) => {
+    const what = stolen ? 'volée' : 'perdue';
+    if (!confirm(`Déclarer votre carte ${what} ? Elle sera bloquée tout de suite et une nouvelle carte vous sera envoyée, avec le même solde.`)) return;
+    setError(null);
+    try {
+      await api.lostCard(stolen);
+      setDone(`Carte ${what} bloquée. Votre nouvelle carte arrive par la poste : activez-la dès réception.`);
+      onDone();
+    } catch (e) {
+      setError(e);
+    }
+  };
+  return (
+    <details class="panel">
+      <summary>Carte perdue ou volée ?</summary>
+      <p>Bloquez-la : son numéro et son QR code ne fonctionneront plus nulle part. Votre solde passe sur la nouvelle carte.</p>
+      <div class="actions">
+        <button type="button" class="danger" onClick={() => void declare(false)}>
+          Ma carte est perdue
+        </button>
+        <button type="button" class="danger" onClick={() => void declare(true)}>
+          Ma carte a été volée
+        </button>
+      </div>
+      {done && <p role="status">{done}</p>}
+      <ErrorBox error={error} />
+    </details>
   );
 }
 
@@ -190,6 +225,7 @@ function TransactionItem({ t }: { t: Transaction }) {
         {dateTime(t.created_at)} · {t.kind === 'refund' ? 'Remboursement' : 'Débit'} · {t.avantage_label ?? t.avantage}
         {t.unit_kind === 'credit' && t.kind === 'debit' && t.reste_a_payer !== '0.00' && ` · reste payé ${euros(t.reste_a_payer)}`}
         {t.refunded && ' · annulé'}
+        {t.channel === 'collective' && ` · ${CHANNEL.collective}${t.booking_label ? ` « ${t.booking_label} »` : ''}`}
       </small>
     </li>
   );

@@ -13,6 +13,8 @@ ALTER TABLE partners ADD COLUMN suspension_reason TEXT;
 ALTER TABLE partners ADD COLUMN terminates_on TEXT;
 -- The last day of the newest signed convention (NULL: none signed online).
 ALTER TABLE partners ADD COLUMN convention_ends_on TEXT;
+-- The term the partner was last reminded of (once per term).
+ALTER TABLE partners ADD COLUMN renewal_reminded_for TEXT;
 ALTER TABLE partners ADD COLUMN termination_reason TEXT;
 ALTER TABLE partners ADD COLUMN terminated_by TEXT CHECK (terminated_by IN ('partner', 'region'));
 -- Partners that applied before drafts existed had sent everything at once.

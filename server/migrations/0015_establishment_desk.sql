@@ -13,7 +13,7 @@ UPDATE accounts SET establishment_role = 'head' WHERE role = 'establishment';
 -- Rows written before this version have only the status (NULL here); the
 -- table stays append-only (its triggers are kept).
 ALTER TABLE card_status_events ADD COLUMN kind TEXT
-    CHECK (kind IS NULL OR kind IN ('suspension', 'reactivation', 'revalidation'));
+    CHECK (kind IS NULL OR kind IN ('suspension', 'reactivation', 'revalidation', 'replacement'));
 ALTER TABLE card_status_events ADD COLUMN season INTEGER;
 ALTER TABLE card_status_events ADD COLUMN account_id TEXT REFERENCES accounts(id);
 

@@ -97,7 +97,7 @@ impl Server {
             let store = store.clone();
             let (n, class) = (config.demo_youths, config.demo_ampere_youths);
             tokio::task::spawn_blocking(move || {
-                crate::demo::class::seed_with_class(&store, n, class, now)
+                crate::demo::desk_class::seed_with_class(&store, n, class, now)
             })
             .await
             .context("demo seeding failed")?
@@ -133,7 +133,14 @@ impl Server {
             required: Arc::new(required),
         };
         let store_dyn: Arc<dyn Storage> = store.clone();
+        let help = Arc::new(crate::help::load(
+            config.faq.as_deref(),
+            &config.support_phone,
+            &config.support_hours,
+        )?);
         let state = AppState {
+            retention_years: config.retention_years.max(1),
+            help,
             partner_files,
             qr: Arc::new(crate::debits::qr::CredentialResolver::new(
                 keys.clone(),

@@ -15,6 +15,22 @@ pub fn renew_trust_list(state: &AppState, now: chrono::DateTime<chrono::Utc>) {
     }
 }
 
+/// Reminds the partners whose convention ends within a month (once per
+/// term): a notice in their space, an SMS and an e-mail.
+pub async fn renewal_reminders(state: &AppState, now: chrono::DateTime<chrono::Utc>) {
+    let store = state.store.clone();
+    let due = match crate::platform::run_blocking(move || store.due_renewal_reminders(now)).await {
+        Ok(due) => due,
+        Err(e) => {
+            tracing::warn!(error = %e, "renewal reminders failed");
+            return;
+        }
+    };
+    for (partner_id, message) in due {
+        crate::partners::region::http::tell(state, partner_id, message, now).await;
+    }
+}
+
 /// Once a minute: renew the trust list when due, load the avantages of seasons that started, and close
 /// reimbursement batches on the configured days.
 pub(crate) async fn background(state: AppState, days: Vec<u32>) {
@@ -23,10 +39,16 @@ pub(crate) async fn background(state: AppState, days: Vec<u32>) {
         tick.tick().await;
         let now = state.clock.now();
         renew_trust_list(&state, now);
+        renewal_reminders(&state, now).await;
         let store = state.store.clone();
         let days = days.clone();
+        let retention = state.retention_years;
         let res = tokio::task::spawn_blocking(move || -> Result<(), crate::error::ServiceError> {
             store.prune(now, Duration::days(30))?;
+            let forgotten = store.forget_expired_youths(now, retention)?;
+            if forgotten > 0 {
+                tracing::info!(forgotten, "personal data removed (retention)");
+            }
             let loaded = store.load_due_seasons(now)?;
             if loaded > 0 {
                 tracing::info!(loaded, "season avantages loaded");

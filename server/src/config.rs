@@ -34,6 +34,24 @@ pub struct Config {
     /// `{"librairie": ["kbis_statuts", "rib"], …}` (default: the core's list).
     #[arg(long, env = "PASSREGION_REQUIRED_DOCUMENTS")]
     pub required_documents: Option<PathBuf>,
+    /// Seasons after the last season of a youth's card before her personal
+    /// data is removed (the ledger stays, under pseudonymous ids).
+    #[arg(long, env = "PASSREGION_RETENTION_YEARS", default_value_t = 3)]
+    pub retention_years: u32,
+    /// The FAQ of the help screen (numbered questions, each followed by its
+    /// answer; default: the shipped FAQ).
+    #[arg(long, env = "PASSREGION_FAQ")]
+    pub faq: Option<PathBuf>,
+    /// The support phone number shown in the apps.
+    #[arg(long, env = "PASSREGION_SUPPORT_PHONE", default_value = "0810 559 559")]
+    pub support_phone: String,
+    /// When support answers.
+    #[arg(
+        long,
+        env = "PASSREGION_SUPPORT_HOURS",
+        default_value = "du lundi au vendredi, de 9 h à 18 h"
+    )]
+    pub support_hours: String,
     /// Sender of the e-mails.
     #[arg(
         long,

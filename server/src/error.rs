@@ -108,11 +108,14 @@ into_domain! {
     CodeError => Partners(PartnersError::Code),
 }
 
+mod partners;
+
 impl From<ServiceError> for ApiError {
     fn from(e: ServiceError) -> ApiError {
         use ServiceError as S;
         use StatusCode as H;
         match e {
+            S::Partners(p) => partners::problem(p),
             S::Db(_) | S::Internal(_) => {
                 tracing::error!(error = %e, "internal error");
                 ApiError::new(
@@ -317,6 +320,11 @@ impl From<ServiceError> for ApiError {
                 "Cet avantage n'existe pas pour la saison de la carte.",
             )
             .field("avantage"),
+            S::Cards(CardsError::CardSuspended) => ApiError::new(
+                H::CONFLICT,
+                "carte_suspendue_par_etablissement",
+                "Cette carte est suspendue par votre établissement : adressez-vous à lui pour la remplacer.",
+            ),
             S::Cards(CardsError::DuplicateOrder) => ApiError::new(
                 H::CONFLICT,
                 "commande_existante",
@@ -326,11 +334,6 @@ impl From<ServiceError> for ApiError {
                 H::CONFLICT,
                 "commande_deja_traitee",
                 "Cette commande a déjà été traitée.",
-            ),
-            S::Partners(PartnersError::PartnerNotValidated) => ApiError::new(
-                H::FORBIDDEN,
-                "partenariat_inactif",
-                "Votre convention de partenariat n'est pas en vigueur.",
             ),
             S::IdempotencyMismatch => ApiError::new(
                 H::UNPROCESSABLE_ENTITY,
@@ -382,86 +385,16 @@ impl From<ServiceError> for ApiError {
                 "Ce QR code est celui de la carte imprimée : demandez aussi la date de naissance du titulaire.",
             )
             .field("birth_date"),
+            S::Debits(DebitsError::CardReplaced) => ApiError::new(
+                H::GONE,
+                "carte_remplacee",
+                "Cette carte a été déclarée perdue ou volée : elle ne fonctionne plus. Son titulaire a une nouvelle carte.",
+            ),
             S::Debits(DebitsError::CardFlagged) => ApiError::new(
                 H::CONFLICT,
                 "carte_signalee",
                 "Cette carte ne peut plus être utilisée hors ligne : les débits passent en ligne.",
             ),
-            S::Partners(PartnersError::ApplicationAlreadySent) => ApiError::new(
-                H::CONFLICT,
-                "demande_deja_envoyee",
-                "Votre demande est envoyée : elle ne peut plus être modifiée.",
-            ),
-            S::Partners(PartnersError::ApplicationIncomplete(missing)) => ApiError::new(
-                H::UNPROCESSABLE_ENTITY,
-                "demande_incomplete",
-                format!("Votre demande est incomplète : {}.", missing.join(", ")),
-            ),
-            S::Partners(PartnersError::CgpOutdated) => ApiError::new(
-                H::CONFLICT,
-                "cgp_perimees",
-                "Les Conditions Générales de Partenariat ont changé : relisez la version en vigueur.",
-            )
-            .field("cgp_version"),
-            S::Partners(PartnersError::NothingToSign) => ApiError::new(
-                H::CONFLICT,
-                "aucune_convention_a_signer",
-                "Aucune convention n'attend votre signature.",
-            ),
-            S::Partners(PartnersError::SignatureRace) => ApiError::new(
-                H::CONFLICT,
-                "convention_modifiee",
-                "La convention a changé pendant la signature : réessayez.",
-            ),
-            S::Partners(PartnersError::BadTermination) => ApiError::new(
-                H::UNPROCESSABLE_ENTITY,
-                "resiliation_invalide",
-                "La date d'effet doit être aujourd'hui ou plus tard, pour une convention en cours.",
-            )
-            .field("effective_on"),
-            S::Partners(PartnersError::WrongState) => ApiError::new(
-                H::CONFLICT,
-                "etat_partenaire_incompatible",
-                "Cette action n'est pas possible dans l'état actuel du partenariat.",
-            ),
-            S::Partners(PartnersError::SmsUnavailable) => ApiError::new(
-                H::SERVICE_UNAVAILABLE,
-                "sms_indisponible",
-                "L'envoi du SMS a échoué : réessayez dans quelques minutes.",
-            ),
-            S::Partners(PartnersError::ConventionAlreadySigned) => ApiError::new(
-                H::CONFLICT,
-                "convention_deja_signee",
-                "La convention de partenariat est déjà signée.",
-            ),
-            S::Partners(PartnersError::ConventionNotSigned) => ApiError::new(
-                H::CONFLICT,
-                "convention_non_signee",
-                "Le partenaire n'a pas encore signé sa convention.",
-            ),
-            S::Partners(PartnersError::Code(c)) => match c {
-                passregion_core::partner::CodeError::Wrong => ApiError::new(
-                    H::UNPROCESSABLE_ENTITY,
-                    "code_incorrect",
-                    "Code incorrect. Vérifiez le SMS reçu.",
-                ),
-                passregion_core::partner::CodeError::Expired => ApiError::new(
-                    H::UNPROCESSABLE_ENTITY,
-                    "code_expire",
-                    "Ce code a expiré : demandez-en un nouveau.",
-                ),
-                passregion_core::partner::CodeError::TooManyAttempts => ApiError::new(
-                    H::TOO_MANY_REQUESTS,
-                    "trop_de_tentatives",
-                    "Trop d'essais : demandez un nouveau code demain.",
-                ),
-                passregion_core::partner::CodeError::TooManySends => ApiError::new(
-                    H::TOO_MANY_REQUESTS,
-                    "trop_de_codes",
-                    "Trop de codes envoyés aujourd'hui : réessayez demain.",
-                ),
-            }
-            .field("code"),
             S::Accounts(AccountsError::EmailTaken) => ApiError::new(
                 H::CONFLICT,
                 "email_deja_utilise",
@@ -478,21 +411,6 @@ impl From<ServiceError> for ApiError {
                 "lien_invalide",
                 "Ce lien n'est plus valide (déjà utilisé ou expiré). Inscrivez-vous à nouveau ou connectez-vous.",
             ),
-            S::Partners(PartnersError::ManagerOnly) => ApiError::new(
-                H::FORBIDDEN,
-                "reserve_au_responsable",
-                "Seul le responsable de la structure peut faire cela.",
-            ),
-            S::Partners(PartnersError::InvitationInvalid) => ApiError::new(
-                H::GONE,
-                "invitation_invalide",
-                "Cette invitation n'est plus valable (déjà utilisée, expirée ou retirée). Demandez au responsable de la structure de vous inviter à nouveau.",
-            ),
-            S::Partners(PartnersError::CannotRemoveSelf) => ApiError::new(
-                H::CONFLICT,
-                "retrait_de_soi_impossible",
-                "Vous ne pouvez pas retirer votre propre accès.",
-            ),
             S::Establishments(e) => establishments_problem(e),
             S::Files(e) => files_problem(e),
             S::Desk(e) => desk_problem(e),
@@ -505,7 +423,7 @@ impl From<ServiceError> for ApiError {
     }
 }
 
-/// The public problem of a collective booking's refusal.
+/// The public problem of a collective booking's or référent request's refusal.
 fn establishments_problem(e: EstablishmentsError) -> ApiError {
     use EstablishmentsError as E;
     use StatusCode as H;
@@ -552,6 +470,16 @@ fn establishments_problem(e: EstablishmentsError) -> ApiError {
             H::CONFLICT,
             "reservation_deja_traitee",
             format!("Cette réservation n'est plus en attente : elle est {}.", status.label()),
+        ),
+        E::ReferentRequestOpen => ApiError::new(
+            H::CONFLICT,
+            "demande_deja_en_cours",
+            "Vous avez déjà une demande en attente ou accordée pour ce référent.",
+        ),
+        E::ReferentRequestState(status) => ApiError::new(
+            H::CONFLICT,
+            "demande_deja_traitee",
+            format!("Cette demande est {} : cette action n'est plus possible.", status.label()),
         ),
     }
 }

@@ -21,6 +21,7 @@ pub mod bons_plans;
 pub mod cards;
 pub mod debits;
 pub mod establishments;
+pub mod help;
 pub mod partners;
 pub mod region;
 pub mod reimbursements;

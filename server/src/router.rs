@@ -153,6 +153,9 @@ fn api() -> OpenApiRouter<AppState> {
         .merge(crate::establishments::desk::http::routes())
         .merge(crate::region::http::routes())
         .merge(crate::sync::http::routes())
+        .merge(crate::help::http::routes())
+        .merge(crate::cards::privacy::http::routes())
+        .merge(crate::cards::lost::http::routes())
 }
 
 /// The OpenAPI document, as built from the routes.

@@ -16,11 +16,14 @@ pub trait Storage:
     + crate::cards::orders::OrdersRepo
     + crate::cards::repo::CardsRepo
     + crate::cards::credentials::CredentialsRepo
+    + crate::cards::privacy::PrivacyRepo
+    + crate::cards::lost::LostCardsRepo
     + crate::debits::repo::DebitsRepo
     + crate::debits::qr::CredentialState
     + crate::reimbursements::repo::ReimbursementsRepo
     + crate::bons_plans::repo::BonsPlansRepo
     + crate::partners::store::PartnersRepo
+    + crate::partners::bank::repo::BankRepo
     + crate::partners::repo::DirectoryRepo
     + crate::partners::staff::repo::StaffRepo
     + crate::establishments::repo::ReferentsRepo
@@ -69,6 +72,10 @@ pub struct AppState {
     pub mailer: Arc<dyn crate::platform::mail::Mailer>,
     /// Partner documents and convention PDFs, and the documents asked.
     pub partner_files: crate::partners::store::PartnerFiles,
+    /// Seasons after which a youth's personal data is removed.
+    pub retention_years: u32,
+    /// The help screen's content.
+    pub help: Arc<passregion_core::api::HelpInfo>,
     /// Base URL of the web app, for links in e-mails.
     pub public_url: String,
 }
@@ -78,11 +85,14 @@ impl<T> Storage for T where
         + crate::cards::orders::OrdersRepo
         + crate::cards::repo::CardsRepo
         + crate::cards::credentials::CredentialsRepo
+        + crate::cards::privacy::PrivacyRepo
+        + crate::cards::lost::LostCardsRepo
         + crate::debits::repo::DebitsRepo
         + crate::debits::qr::CredentialState
         + crate::reimbursements::repo::ReimbursementsRepo
         + crate::bons_plans::repo::BonsPlansRepo
         + crate::partners::store::PartnersRepo
+        + crate::partners::bank::repo::BankRepo
         + crate::partners::repo::DirectoryRepo
         + crate::partners::staff::repo::StaffRepo
         + crate::establishments::repo::ReferentsRepo

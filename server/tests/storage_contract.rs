@@ -491,12 +491,12 @@ mod contract {
         b.store
             .create_session("live".into(), id, t0() + Duration::hours(1))
             .unwrap();
-        // Due: three expired sessions ("expired" and the two the partner
-        // helper opened 40 days ago for an hour) and the idempotency record of
-        // the debit "old"; the staff's and the youth's sessions opened at t0
-        // are live.
+        // Due: four expired sessions ("expired" and the three the partner
+        // helper opened 40 days ago for an hour: its draft, its signature,
+        // its validated login) and the idempotency record of the debit
+        // "old"; the staff's and the youth's sessions opened at t0 are live.
         let pruned = b.store.prune(t0(), Duration::days(30)).unwrap();
-        assert_eq!(pruned, 4);
+        assert_eq!(pruned, 5);
         assert_eq!(b.store.prune(t0(), Duration::days(30)).unwrap(), 0);
         assert!(b.store.principal("live", t0()).unwrap().is_some());
         // The recent debit is still an idempotent replay.
@@ -952,7 +952,7 @@ mod contract {
         assert_eq!(plan["partner_name"], "Librairie du Parc");
         let id = plan["id"].as_str().unwrap();
         let published = |category: Option<PartnerCategory>| -> Vec<Value> {
-            js(&b.store.bons_plans(category).unwrap())
+            js(&b.store.bons_plans(category, t0().date_naive()).unwrap())
                 .as_array()
                 .unwrap()
                 .clone()

@@ -6,9 +6,9 @@
 // Every screen passes axe-core with no serious violation.
 //
 // The server starts on 20 April 2027 (revalidation for 2027-2028 is open)
-// with the demo's featured youth (Léa) and a class of 199 at Lycée Ampère
-// (`--demo-ampere-youths 199`: 3 of them turn 26 on 1 June 2027, and 6
-// orders wait).
+// with 200 cards at Lycée Ampère: the demo's featured youth (Léa), its 1re B
+// (13 youths) and a class of 186 (`--demo-ampere-youths 186`: 3 of them turn
+// 26 on 1 June 2027, and 6 orders wait).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { PASSWORD, cleanupTemps, lastVerificationToken, launchDesktop, seriousA11yViolations, startServer } from './lib/env.js';
@@ -49,7 +49,7 @@ async function apiAs(page) {
 const tab = (page, name) => page.getByRole('navigation', { name: 'Navigation principale' }).getByRole('link', { name, exact: true });
 
 before(async () => {
-  server = await startServer({ youths: 1, args: ['--demo-ampere-youths', '199', '--start-time', '2027-04-20T08:00:00Z'] });
+  server = await startServer({ youths: 1, args: ['--demo-ampere-youths', '186', '--start-time', '2027-04-20T08:00:00Z'] });
 });
 
 after(async () => {

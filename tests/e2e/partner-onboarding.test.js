@@ -163,7 +163,7 @@ test('the manager invites a cashier, who cannot edit the IBAN', async () => {
   await partner.goto(`${server.url}/#/partenaire/convention`);
   await partner.getByTestId('convention-panel').waitFor();
   await partner.getByTestId('standing').getByText('Convention en vigueur').waitFor();
-  await partner.getByText('Modifier le profil et les coordonnées bancaires').waitFor();
+  await partner.getByText('Changer de coordonnées bancaires').waitFor();
   await noSeriousViolations(partner, 'partner structure');
   await partner.getByLabel('Adresse e-mail').fill('caisse@example.org');
   await partner.getByLabel('Prénom et nom').fill('Paul Caisse');

@@ -35,6 +35,8 @@ pub struct TestServer {
     pub data_dir: PathBuf,
     child: Option<Child>,
     _tmp: Option<tempfile::TempDir>,
+    /// What the server logged (stderr), when started with [`TestServer::start_logged`].
+    pub logs: Option<std::sync::Arc<std::sync::Mutex<String>>>,
 }
 
 impl TestServer {
@@ -64,17 +66,55 @@ impl TestServer {
         TestServer::launch(dir, extra)
     }
 
+    /// Starts a demo server whose log (at `level`, e.g. `debug`) is kept in
+    /// [`TestServer::logs`], to check what it writes.
+    pub fn start_logged(youths: usize, level: &str) -> TestServer {
+        let tmp = tempfile::Builder::new()
+            .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o700))
+            .tempdir()
+            .unwrap();
+        let youths = youths.to_string();
+        let mut s = TestServer::launch_with(
+            tmp.path(),
+            &["--demo", "--demo-youths", youths.as_str()],
+            Some(level),
+        );
+        s._tmp = Some(tmp);
+        s
+    }
+
     fn launch(dir: &Path, args: &[&str]) -> TestServer {
+        TestServer::launch_with(dir, args, None)
+    }
+
+    fn launch_with(dir: &Path, args: &[&str], logged: Option<&str>) -> TestServer {
         let mut child = Command::new(binary("passregion-server"))
             .arg("--data-dir")
             .arg(dir)
             .args(["--bind", "127.0.0.1:0"])
             .args(args)
-            .env("RUST_LOG", "warn")
+            .env("RUST_LOG", logged.unwrap_or("warn"))
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
+            .stderr(if logged.is_some() {
+                Stdio::piped()
+            } else {
+                Stdio::inherit()
+            })
             .spawn()
             .unwrap();
+        let logs = logged.map(|_| {
+            let logs = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+            let (sink, stderr) = (logs.clone(), child.stderr.take().unwrap());
+            std::thread::spawn(move || {
+                for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                    if let Ok(mut l) = sink.lock() {
+                        l.push_str(&line);
+                        l.push('\n');
+                    }
+                }
+            });
+            logs
+        });
         let stdout = child.stdout.take().unwrap();
         let (tx, rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
@@ -96,6 +136,7 @@ impl TestServer {
             data_dir: dir.to_owned(),
             child: Some(child),
             _tmp: None,
+            logs,
         }
     }
 

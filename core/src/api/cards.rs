@@ -192,3 +192,60 @@ pub struct TrustRoot {
     /// Ed25519 public key (base64url).
     pub root_public_key: String,
 }
+
+/// The youth's account, as exported.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ExportedAccount {
+    /// Login e-mail.
+    pub email: String,
+    /// Name.
+    pub display_name: String,
+    /// Created at.
+    pub created_at: DateTime<Utc>,
+}
+
+/// A postal address given with an order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ExportedAddress {
+    /// The order's id.
+    pub order_id: String,
+    /// Street.
+    pub address: String,
+    /// Postal code.
+    pub postal_code: String,
+    /// City.
+    pub city: String,
+}
+
+/// `GET /api/youth/data`: everything the server keeps about the youth (RGPD
+/// right of access), as one JSON document.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct YouthDataExport {
+    /// When it was made.
+    pub exported_at: DateTime<Utc>,
+    /// The account.
+    pub account: ExportedAccount,
+    /// Every order.
+    pub orders: Vec<Order>,
+    /// The postal addresses given with the orders (where the card was sent).
+    pub addresses: Vec<ExportedAddress>,
+    /// The card, with its balances, if one was issued.
+    #[cfg_attr(feature = "openapi", schema(required))]
+    pub card: Option<CardView>,
+    /// Every transaction on the card.
+    pub transactions: Vec<crate::api::debits::Transaction>,
+    /// How long the data is kept, in words.
+    pub retention: String,
+}
+
+/// `POST /api/youth/card/lost` and `POST /api/establishment/cards/{id}/lost`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct LostCardRequest {
+    /// Stolen (`true`) or lost (`false`).
+    pub stolen: bool,
+}

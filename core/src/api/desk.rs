@@ -145,7 +145,8 @@ pub struct BulkResult {
 pub struct CardEvent {
     /// When.
     pub at: DateTime<Utc>,
-    /// `suspension`, `reactivation` or `revalidation`; `null` for a change
+    /// `suspension`, `reactivation`, `revalidation` or `replacement` (lost
+    /// or stolen); `null` for a change
     /// recorded before the desk (only its status is known).
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, required, example = "suspension"))]
     pub kind: Option<CardEventKind>,

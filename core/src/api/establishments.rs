@@ -1,9 +1,11 @@
-//! Établissements: the order form's list, referents, collective bookings.
+//! Établissements: the order form's list, referents (and partners' requests
+//! for their contact), collective bookings.
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::money::Money;
+use crate::status::ReferentRequestStatus;
 
 /// An établissement, for the order form.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -21,7 +23,10 @@ pub struct Establishment {
     pub postal_code: String,
 }
 
-/// A thematic referent of an établissement (answered, and sent to declare one).
+/// A thematic referent of an établissement, with its contact: what the
+/// établissement sends to declare or edit one, and sees of its own
+/// (`/api/establishment/referents`). Nobody else gets this type: partners
+/// get a [`PartnerReferent`], the directory a [`ReferentSummary`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Referent {
@@ -159,4 +164,116 @@ pub struct CollectiveDecision {
     /// Why (optional, shown to the établissement).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+}
+
+/// A référent in the directory (`GET /api/referents`): who and where, never
+/// the contact. The e-mail and phone go only to a partner whose request the
+/// établissement granted (ADR 0027).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ReferentSummary {
+    /// Id.
+    pub id: String,
+    /// Établissement.
+    pub establishment_id: String,
+    /// Établissement name.
+    pub establishment_name: String,
+    /// `sport`, `culture`, `sante` or `administratif`.
+    pub theme: String,
+    /// Name.
+    pub name: String,
+}
+
+/// `POST /api/partner/referent-requests`: a partner whose convention is in
+/// force asks for a référent's contact.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct ReferentRequestInput {
+    /// The référent.
+    pub referent_id: String,
+    /// Why (shown to the établissement): 1 to 500 characters.
+    pub message: String,
+}
+
+/// `POST /api/establishment/referent-requests/{id}/decline`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct ReferentDecision {
+    /// Why (optional, shown to the partner).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+/// A partner's request for a référent's contact, as the établissement and
+/// the partner see it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ReferentRequest {
+    /// Id.
+    pub id: String,
+    /// The référent.
+    pub referent_id: String,
+    /// The référent's name.
+    pub referent_name: String,
+    /// The référent's theme.
+    pub theme: String,
+    /// The référent's établissement.
+    pub establishment_id: String,
+    /// Its name.
+    pub establishment_name: String,
+    /// The partner asking.
+    pub partner_id: String,
+    /// Its name.
+    pub partner_name: String,
+    /// Its category.
+    pub partner_category: String,
+    /// The partner's message.
+    pub message: String,
+    /// `demandee`, `accordee`, `refusee` or `retiree`.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, example = "demandee"))]
+    pub status: ReferentRequestStatus,
+    /// The status in French words.
+    pub status_label: String,
+    /// Who sent it (name of the partner's account).
+    pub requested_by: String,
+    /// When.
+    pub requested_at: DateTime<Utc>,
+    /// Who granted, declined or withdrew it (the établissement sees it; the
+    /// partner does not: `null`).
+    #[cfg_attr(feature = "openapi", schema(required))]
+    pub decided_by: Option<String>,
+    /// When it was last granted, declined or withdrawn.
+    #[cfg_attr(feature = "openapi", schema(required))]
+    pub decided_at: Option<DateTime<Utc>>,
+    /// The établissement's reason for declining.
+    #[cfg_attr(feature = "openapi", schema(required))]
+    pub reason: Option<String>,
+}
+
+/// A référent as a partner in force sees it (`GET /api/partner/referents`):
+/// the contact only while the partner's request is granted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PartnerReferent {
+    /// Id.
+    pub id: String,
+    /// Établissement.
+    pub establishment_id: String,
+    /// Établissement name.
+    pub establishment_name: String,
+    /// `sport`, `culture`, `sante` or `administratif`.
+    pub theme: String,
+    /// Name.
+    pub name: String,
+    /// The partner's latest request for this référent (`null`: never asked).
+    #[cfg_attr(feature = "openapi", schema(required))]
+    pub request: Option<ReferentRequest>,
+    /// E-mail: only while the request is granted (`null` otherwise).
+    #[cfg_attr(feature = "openapi", schema(required))]
+    pub email: Option<String>,
+    /// Phone: only while the request is granted (`null` otherwise, or none given).
+    #[cfg_attr(feature = "openapi", schema(required))]
+    pub phone: Option<String>,
 }

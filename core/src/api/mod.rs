@@ -26,8 +26,24 @@ pub mod region;
 pub mod reimbursements;
 pub mod staff;
 
-/// `GET /health`.
+/// `GET /api/help`: what the help screen shows.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct HelpInfo {
+    /// The FAQ.
+    pub faq: Vec<crate::help::FaqEntry>,
+    /// The support phone number.
+    pub support_phone: String,
+    /// When support answers.
+    pub support_hours: String,
+    /// The accessibility statement.
+    pub accessibility: String,
+    /// The server's version.
+    pub server_version: String,
+}
+
+/// `GET /health`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Health {
     /// `ok`, or `degraded` (then the answer is 503) when the writer is down,

@@ -366,3 +366,58 @@ pub struct PartnerDecision {
     /// Required when refusing.
     pub reason: Option<String>,
 }
+
+/// `POST /api/partner/bank-details`: the manager asks to change the bank
+/// details; a code goes by SMS to the phone on file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct BankChangeRequest {
+    /// The new IBAN.
+    pub iban: String,
+    /// The new BIC.
+    pub bic: String,
+}
+
+/// `POST /api/region/bank-changes/{id}/decision`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct BankChangeDecision {
+    /// Approve (the new details are used for the next payouts) or refuse.
+    pub approve: bool,
+    /// Required when refusing (told to the partner).
+    pub reason: Option<String>,
+}
+
+/// A change of bank details and where it stands.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct BankChange {
+    /// Id.
+    pub id: String,
+    /// The partner.
+    pub partner_id: String,
+    /// Its name.
+    pub partner_name: String,
+    /// The new IBAN (masked for the partner, whole for the Region).
+    pub iban: String,
+    /// The new BIC.
+    pub bic: String,
+    /// The IBAN in use until approval (masked for the partner, whole for the Region).
+    #[cfg_attr(feature = "openapi", schema(required))]
+    pub current_iban: Option<String>,
+    /// Asked at.
+    pub created_at: DateTime<Utc>,
+    /// Confirmed with the SMS code at (then waiting for the Region).
+    #[cfg_attr(feature = "openapi", schema(required))]
+    pub confirmed_at: Option<DateTime<Utc>>,
+    /// `approuvee`, `refusee` or `remplacee` once decided.
+    #[cfg_attr(feature = "openapi", schema(required))]
+    pub decision: Option<String>,
+    /// The Region's reason when refused.
+    #[cfg_attr(feature = "openapi", schema(required))]
+    pub reason: Option<String>,
+    /// Where the code went (masked).
+    pub code_sent_to: String,
+}

@@ -33,8 +33,13 @@ pub async fn bons_plans(
     Query(q): Query<SearchQuery>,
 ) -> Result<Json<Vec<BonPlan>>, ApiError> {
     let cat = parse_category(q.category.as_deref())?;
-    let store = s.store.clone();
-    blocking(move || store.bons_plans(cat)).await.map(Json)
+    let (store, today) = (
+        s.store.clone(),
+        passregion_core::season::region_date(s.clock.now()),
+    );
+    blocking(move || store.bons_plans(cat, today))
+        .await
+        .map(Json)
 }
 
 /// The partner's bons plans.
@@ -93,11 +98,29 @@ pub async fn moderate_bon_plan(
         .map(Json)
 }
 
+/// Edit one of the partner's bons plans (it goes back to moderation).
+#[utoipa::path(put, path = "/api/partner/bons-plans/{id}", request_body = BonPlanRequest, params(("id" = String, Path)),
+    responses((status = 200, body = BonPlan), (status = 404, body = ApiError)), security(("bearer" = [])))]
+pub async fn update_bon_plan(
+    State(s): State<AppState>,
+    PartnerAccount(p): PartnerAccount,
+    crate::web::extract::Path(id): crate::web::extract::Path<String>,
+    headers: HeaderMap,
+    Body(body): Body,
+) -> Result<Json<BonPlan>, ApiError> {
+    let (req, _) = parse_json::<BonPlanRequest>(&headers, &body)?;
+    let (store, now) = (s.store.clone(), s.clock.now());
+    blocking(move || store.update_bon_plan(&p, &id, req, now))
+        .await
+        .map(Json)
+}
+
 /// The routes of this domain, with their OpenAPI entries.
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(bons_plans))
         .routes(routes!(partner_bons_plans, submit_bon_plan))
+        .routes(routes!(update_bon_plan))
         .routes(routes!(pending_bons_plans))
         .routes(routes!(moderate_bon_plan))
 }

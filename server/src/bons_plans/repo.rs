@@ -71,7 +71,20 @@ pub(crate) fn bons_plans_where(
 /// Storage and rules of bons plans.
 pub trait BonsPlansRepo: Send + Sync + 'static {
     /// Validated bons plans (public).
-    fn bons_plans(&self, category: Option<PartnerCategory>) -> Result<Vec<BonPlan>, ServiceError>;
+    /// Published bons plans of partners in force, still valid on `today`.
+    fn bons_plans(
+        &self,
+        category: Option<PartnerCategory>,
+        today: chrono::NaiveDate,
+    ) -> Result<Vec<BonPlan>, ServiceError>;
+    /// A manager edits one of its partner's bons plans: back to moderation.
+    fn update_bon_plan(
+        &self,
+        who: &Principal,
+        id: &str,
+        req: BonPlanRequest,
+        now: DateTime<Utc>,
+    ) -> Result<BonPlan, ServiceError>;
     /// A partner submits a bon plan.
     fn submit_bon_plan(
         &self,
@@ -88,19 +101,37 @@ pub trait BonsPlansRepo: Send + Sync + 'static {
 }
 
 impl BonsPlansRepo for SqliteStore {
-    fn bons_plans(&self, category: Option<PartnerCategory>) -> Result<Vec<BonPlan>, ServiceError> {
+    fn bons_plans(
+        &self,
+        category: Option<PartnerCategory>,
+        today: chrono::NaiveDate,
+    ) -> Result<Vec<BonPlan>, ServiceError> {
         let cat = category.map(|c| c.code().to_owned()).unwrap_or_default();
+        let day = today.to_string();
         self.db.read(move |c| {
+            let clause = format!(
+                "b.status = ?2 AND {} AND (b.valid_until IS NULL OR b.valid_until >= ?3)
+                 AND (?1 = '' OR p.category = ?1)",
+                crate::partners::repo::in_force_sql("p", 3)
+            );
             bons_plans_where(
                 c,
-                "b.status = ?2 AND p.status = ?3 AND (?1 = '' OR p.category = ?1)",
-                &[
-                    &cat,
-                    &BonPlanStatus::Published.as_str(),
-                    &passregion_core::status::ConventionStatus::Validated.as_str(),
-                ],
+                &clause,
+                &[&cat, &BonPlanStatus::Published.as_str(), &day],
             )
         })
+    }
+
+    fn update_bon_plan(
+        &self,
+        who: &Principal,
+        id: &str,
+        req: BonPlanRequest,
+        now: DateTime<Utc>,
+    ) -> Result<BonPlan, ServiceError> {
+        let mut plan = service::check_submission(who, req, now)?;
+        plan.id = id.to_owned();
+        self.db.write(move |c| service::edit(c, &plan))
     }
 
     fn submit_bon_plan(
@@ -150,6 +181,21 @@ impl BonsPlansTx for Connection {
                 p.description,
                 p.valid_until.map(|d| d.format("%Y-%m-%d").to_string()),
                 ts(p.created_at),
+                p.status.as_str()
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn replace_bon_plan(&self, p: &NewBonPlan) -> Result<(), ServiceError> {
+        self.exec(
+            "UPDATE bons_plans SET title = ?2, description = ?3, valid_until = ?4, status = ?5,
+             reason = NULL WHERE id = ?1",
+            params![
+                p.id,
+                p.title,
+                p.description,
+                p.valid_until.map(|d| d.format("%Y-%m-%d").to_string()),
                 p.status.as_str()
             ],
         )?;

@@ -25,6 +25,8 @@ pub(crate) trait BonsPlansTx {
     fn bon_plan(&self, id: &str) -> Result<Option<BonPlan>, ServiceError>;
     /// Inserts a bon plan.
     fn insert_bon_plan(&self, plan: &NewBonPlan) -> Result<(), ServiceError>;
+    /// Replaces a bon plan's texts and status (an edit), its note cleared.
+    fn replace_bon_plan(&self, plan: &NewBonPlan) -> Result<(), ServiceError>;
     /// Stores a bon plan's status and moderation note.
     fn set_bon_plan_status(
         &self,
@@ -58,6 +60,15 @@ pub(crate) fn check_submission(
     crate::accounts::partner_manager(who)?;
     let title = require_text("title", &req.title, 120)?;
     let description = require_text("description", &req.description, 2000)?;
+    if req
+        .valid_until
+        .is_some_and(|d| d < passregion_core::season::region_date(now))
+    {
+        return Err(ServiceError::Invalid {
+            field: "valid_until",
+            message: "La date de fin est déjà passée.".into(),
+        });
+    }
     Ok(NewBonPlan {
         id: new_id(),
         partner_id,
@@ -72,6 +83,18 @@ pub(crate) fn check_submission(
 /// Stores a checked submission, waiting for moderation.
 pub(crate) fn submit(tx: &dyn BonsPlansTx, plan: &NewBonPlan) -> Result<BonPlan, ServiceError> {
     tx.insert_bon_plan(plan)?;
+    tx.bon_plan(&plan.id)?
+        .ok_or(ServiceError::NotFound("Bon plan"))
+}
+
+/// An edit of the partner's own bon plan: it goes back to moderation (a
+/// published one leaves the youths' list until published again).
+pub(crate) fn edit(tx: &dyn BonsPlansTx, plan: &NewBonPlan) -> Result<BonPlan, ServiceError> {
+    // Another partner's bon plan does not exist for the caller.
+    tx.bon_plan(&plan.id)?
+        .filter(|b| b.partner_id == plan.partner_id)
+        .ok_or(ServiceError::NotFound("Bon plan"))?;
+    tx.replace_bon_plan(plan)?;
     tx.bon_plan(&plan.id)?
         .ok_or(ServiceError::NotFound("Bon plan"))
 }

@@ -19,6 +19,9 @@ pub enum CardsError {
     /// The order was already validated or refused.
     #[error("order already decided")]
     OrderAlreadyDecided,
+    /// A suspended card is not replaced from the youth's app.
+    #[error("card suspended")]
+    CardSuspended,
     /// No catalogue for the card's season.
     #[error("no catalogue for the season")]
     NoCatalogue,

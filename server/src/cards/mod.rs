@@ -12,8 +12,10 @@ use crate::platform::catalogues::Catalogues;
 pub mod credentials;
 pub mod error;
 pub mod http;
+pub mod lost;
 pub mod model;
 pub mod orders;
+pub mod privacy;
 pub mod repo;
 pub mod service;
 

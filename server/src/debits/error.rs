@@ -7,6 +7,10 @@ use passregion_core::{DebitError, RefundError};
 /// problem body in one place (`crate::error`).
 #[derive(Debug, thiserror::Error)]
 pub enum DebitsError {
+    /// The card was declared lost or stolen and replaced (its old number,
+    /// printed code or app codes).
+    #[error("card replaced")]
+    CardReplaced,
     /// The debit rule refused.
     #[error(transparent)]
     Debit(#[from] DebitError),

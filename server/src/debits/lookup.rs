@@ -176,6 +176,8 @@ pub(crate) trait CardLookupTx {
     fn card_by_id(&self, id: &str) -> Result<Option<CardRow>, ServiceError>;
     /// The card of a typed number.
     fn card_by_number(&self, number: &str) -> Result<Option<CardRow>, ServiceError>;
+    /// The card a retired number (declared lost or stolen) belonged to.
+    fn card_of_retired_number(&self, number: &str) -> Result<Option<CardRow>, ServiceError>;
     /// The guard of a (hashed) number; the default when it has none.
     fn guard(&self, number_hash: &str) -> Result<NumberGuard, ServiceError>;
     /// Stores the guard of a (hashed) number.
@@ -208,6 +210,15 @@ pub(crate) fn identify(
         },
         CardRef::Number(number, birth) => {
             let row = tx.card_by_number(number.as_str())?;
+            // A replaced card's old number, with its holder's birth date, is
+            // told as such; with another date it fails like any number.
+            if row.is_none()
+                && tx
+                    .card_of_retired_number(number.as_str())?
+                    .is_some_and(|r| r.birth_date == *birth)
+            {
+                return refuse(DebitsError::CardReplaced);
+            }
             check_birth_date(tx, number.as_str(), row, *birth, policy, now)
         }
         CardRef::Printed(card_id, birth) => match tx.card_by_id(card_id)? {

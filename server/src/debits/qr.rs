@@ -40,6 +40,8 @@ pub struct ScannedCard {
 pub trait CredentialState: Send + Sync + 'static {
     /// Whether the credential exists and is not revoked.
     fn credential_usable(&self, credential_id: &str) -> Result<bool, ServiceError>;
+    /// The card's current version (bumped when it is replaced).
+    fn card_version(&self, card_id: &str) -> Result<Option<u32>, ServiceError>;
 }
 
 /// Turns the text read from a QR code into a card.
@@ -98,10 +100,20 @@ pub fn verify_at(
 impl QrResolver for CredentialResolver {
     fn resolve(&self, text: &str, now: DateTime<Utc>) -> Result<ScannedCard, ServiceError> {
         match verify_at(&self.keys, text, now)? {
-            Verified::Card(c) => Ok(ScannedCard {
-                card_id: c.card_id.to_string(),
-                used: None,
-            }),
+            Verified::Card(c) => {
+                let id = c.card_id.to_string();
+                // An earlier print of a replaced card is refused.
+                match self.store.card_version(&id)? {
+                    Some(v) if v != c.card_version => {
+                        return Err(ServiceError::Debits(DebitsError::CardReplaced));
+                    }
+                    _ => {}
+                }
+                Ok(ScannedCard {
+                    card_id: id,
+                    used: None,
+                })
+            }
             Verified::App(a) => {
                 let id = a.credential_id.to_string();
                 // Only credentials this server issued, and not revoked.

@@ -252,6 +252,16 @@ impl DebitsRepo for SqliteStore {
 }
 
 impl crate::debits::qr::CredentialState for SqliteStore {
+    fn card_version(&self, card_id: &str) -> Result<Option<u32>, ServiceError> {
+        let id = card_id.to_owned();
+        self.db.read(move |c| {
+            Ok(c.one("SELECT version FROM cards WHERE id = ?1", [id], |r| {
+                r.get::<_, u32>(0)
+            })
+            .optional()?)
+        })
+    }
+
     fn credential_usable(&self, credential_id: &str) -> Result<bool, ServiceError> {
         let id = credential_id.to_owned();
         self.db.read(move |c| {
@@ -422,6 +432,23 @@ impl crate::debits::lookup::CardLookupTx for rusqlite::Connection {
         number: &str,
     ) -> Result<Option<crate::debits::card::CardRow>, ServiceError> {
         crate::debits::card::card_by(self, "number", number)
+    }
+
+    fn card_of_retired_number(
+        &self,
+        number: &str,
+    ) -> Result<Option<crate::debits::card::CardRow>, ServiceError> {
+        let id: Option<String> = self
+            .one(
+                "SELECT card_id FROM retired_card_numbers WHERE number = ?1",
+                [number],
+                |r| r.get(0),
+            )
+            .optional()?;
+        match id {
+            Some(id) => crate::debits::card::card_by(self, "id", &id),
+            None => Ok(None),
+        }
     }
 
     fn guard(&self, number_hash: &str) -> Result<crate::debits::lookup::NumberGuard, ServiceError> {

@@ -1,4 +1,5 @@
-//! The demo region: établissements, youths, partners, bons plans and some history.
+//! The demo region: établissements, youths, partners, bons plans and some
+//! history; a class to book for and référent requests (`class.rs`).
 
 use crate::accounts::repo::AccountsRepo;
 use crate::bons_plans::repo::BonsPlansRepo;
@@ -41,8 +42,9 @@ use crate::platform::sql::sha256_hex;
 use crate::platform::sql::ts;
 use crate::platform::store::SqliteStore;
 
-pub mod class;
+mod class;
 mod data;
+pub mod desk_class;
 
 /// The password of every demo account.
 pub const DEMO_PASSWORD: &str = "demo1234";
@@ -449,6 +451,18 @@ pub fn seed(
             ago(40 - (i as i64 % 30)),
         );
     }
+    let cinema = partners
+        .iter()
+        .find(|(_, c)| *c == PartnerCategory::Cinema)
+        .map(|p| &p.0);
+    if let Some(ampere) = etab_staff.first() {
+        class::seed_class(store, ampere, cinema, &hash, now, ago)?;
+        logins.push((
+            "Jeune de 1re B (Lycée Ampère)".to_owned(),
+            class::class_email(1),
+        ));
+    }
+    class::seed_referent_requests(store, &etab_staff, &partners, now)?;
     Ok(Some(DemoSummary {
         created: true,
         logins,
@@ -469,6 +483,10 @@ pub(crate) fn existing_summary(store: &SqliteStore) -> Result<DemoSummary, Servi
             format!("{}@demo.passregion.fr", c.code().replace('_', "-")),
         ));
     }
+    wanted.push((
+        "Jeune de 1re B (Lycée Ampère)".into(),
+        class::class_email(1),
+    ));
     wanted.push((
         "Partenaire candidat (en instruction)".into(),
         "candidature@demo.passregion.fr".into(),

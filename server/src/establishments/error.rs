@@ -1,8 +1,9 @@
-//! Errors of établissements: collective bookings.
+//! Errors of établissements: collective bookings, requests for référents.
 
 use passregion_core::status::CollectiveBookingStatus;
+use passregion_core::status::ReferentRequestStatus;
 
-/// Errors of collective bookings. Wrapped by [`crate::error::ServiceError`],
+/// Errors of collective bookings and référent requests. Wrapped by [`crate::error::ServiceError`],
 /// mapped to the public problem body in one place (`crate::error`).
 #[derive(Debug, thiserror::Error)]
 pub enum EstablishmentsError {
@@ -39,4 +40,11 @@ pub enum EstablishmentsError {
     /// The booking is no longer waiting for an answer.
     #[error("booking already {0}")]
     BookingAlreadyDecided(CollectiveBookingStatus),
+    /// The partner already has a waiting or granted request for this référent.
+    #[error("referent request already open")]
+    ReferentRequestOpen,
+    /// The référent request is not in the state the action needs (grant or
+    /// decline: waiting; withdraw: granted).
+    #[error("referent request is {0}")]
+    ReferentRequestState(ReferentRequestStatus),
 }

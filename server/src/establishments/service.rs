@@ -1,7 +1,9 @@
-//! The rules of établissements: who declares référents and who reads them,
-//! and what a référent must hold. Writes go through the storage-only
-//! `ReferentsTx` trait, implemented for SQLite in `establishments/repo.rs`.
-//! Collective bookings have their rules in `establishments::booking`.
+//! The rules of établissements: who declares, edits and removes référents
+//! and who reads them, and what a référent must hold. Writes go through the
+//! storage-only `ReferentsTx` trait, implemented for SQLite in
+//! `establishments/repo.rs`. Partners' requests for a référent's contact have
+//! their rules in `establishments::grants`, collective bookings in
+//! `establishments::booking`.
 
 use chrono::DateTime;
 use chrono::Utc;
@@ -11,6 +13,7 @@ use crate::accounts::model::Role;
 use crate::accounts::require_role;
 use crate::error::ServiceError;
 use crate::establishments::model::Referent;
+use crate::establishments::model::ReferentSummary;
 use crate::platform::sql::new_id;
 use crate::platform::sql::require_text;
 
@@ -21,6 +24,12 @@ pub(crate) const THEMES: [&str; 4] = ["sport", "culture", "sante", "administrati
 pub(crate) trait ReferentsTx {
     /// Inserts a référent.
     fn insert_referent(&self, r: &Referent, now: DateTime<Utc>) -> Result<(), ServiceError>;
+    /// Updates the référent `r.id` of the établissement `r.establishment_id`
+    /// (theme, name, e-mail, phone); whether there was one.
+    fn update_referent(&self, r: &Referent, now: DateTime<Utc>) -> Result<bool, ServiceError>;
+    /// Deletes a référent of an établissement, and the partners' requests
+    /// for it; whether there was one.
+    fn delete_referent(&self, id: &str, establishment_id: &str) -> Result<bool, ServiceError>;
     /// An établissement's name.
     fn establishment_name(&self, id: &str) -> Result<String, ServiceError>;
 }
@@ -71,7 +80,41 @@ pub(crate) fn add_referent(
     Ok(r)
 }
 
-/// Which référents a caller may read.
+/// Stores the new theme and contact of the référent `id` of the caller's
+/// établissement (`r` checked by [`check_referent`]). The partners it was
+/// granted to see the new contact (ADR 0027). Another établissement's
+/// référent is not found.
+pub(crate) fn edit_referent(
+    tx: &dyn ReferentsTx,
+    id: &str,
+    mut r: Referent,
+    now: DateTime<Utc>,
+) -> Result<Referent, ServiceError> {
+    r.id = id.to_owned();
+    if !tx.update_referent(&r, now)? {
+        return Err(ServiceError::NotFound("Référent"));
+    }
+    r.establishment_name = tx.establishment_name(&r.establishment_id)?;
+    Ok(r)
+}
+
+/// Removes the référent `id` of the caller's établissement, with every
+/// request for it: no partner sees its contact any more. Another
+/// établissement's référent is not found.
+pub(crate) fn remove_referent(
+    tx: &dyn ReferentsTx,
+    establishment_id: &str,
+    id: &str,
+) -> Result<(), ServiceError> {
+    if tx.delete_referent(id, establishment_id)? {
+        Ok(())
+    } else {
+        Err(ServiceError::NotFound("Référent"))
+    }
+}
+
+/// Which référents a caller may read in the directory (never their contact:
+/// see `establishments::grants`).
 #[derive(Debug, Clone)]
 pub(crate) enum ReferentScope {
     /// Its établissement's (an établissement).
@@ -97,5 +140,16 @@ pub(crate) fn referent_scope(
         }
         Role::Region => Ok(ReferentScope::Theme(theme.unwrap_or("").to_owned())),
         _ => Err(ServiceError::Forbidden),
+    }
+}
+
+/// What the directory shows of a référent: no contact.
+pub(crate) fn summary(r: Referent) -> ReferentSummary {
+    ReferentSummary {
+        id: r.id,
+        establishment_id: r.establishment_id,
+        establishment_name: r.establishment_name,
+        theme: r.theme,
+        name: r.name,
     }
 }

@@ -301,10 +301,17 @@ pub(crate) fn editable_profile(row: &PartnerRow, d: &ApplicationDraft) -> Result
     if row.status != ConventionStatus::Validated || row.terminates_on.is_some() {
         return Err(crate::partners::error::PartnersError::WrongState.into());
     }
+    if d.iban.is_some() || d.bic.is_some() {
+        return Err(ServiceError::Invalid {
+            field: "iban",
+            message: "Les coordonnées bancaires se changent avec un code envoyé par SMS, puis la validation de la Région.".into(),
+        });
+    }
     if d.category.is_some_and(|c| c != row.category) {
         return Err(ServiceError::Invalid {
             field: "category",
-            message: "La catégorie d'un partenaire validé ne change pas : contactez la Région.".into(),
+            message: "La catégorie d'un partenaire validé ne change pas : contactez la Région."
+                .into(),
         });
     }
     Ok(())

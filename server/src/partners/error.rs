@@ -48,6 +48,9 @@ pub enum PartnersError {
     /// A manager cannot remove their own account.
     #[error("cannot remove oneself")]
     CannotRemoveSelf,
+    /// A confirmed change of bank details already waits for the Region.
+    #[error("bank change pending")]
+    BankChangePending,
     /// The SMS code was refused.
     #[error(transparent)]
     Code(#[from] CodeError),

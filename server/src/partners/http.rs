@@ -264,4 +264,5 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .merge(crate::partners::documents::http::routes())
         .merge(crate::partners::region::http::routes())
         .merge(crate::partners::staff::http::routes())
+        .merge(crate::partners::bank::http::routes())
 }

@@ -2,6 +2,7 @@
 
 pub mod application;
 pub mod application_repo;
+pub mod bank;
 pub mod cgp;
 pub mod convention;
 pub mod convention_pdf;

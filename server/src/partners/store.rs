@@ -52,7 +52,8 @@ pub trait PartnersRepo: Send + Sync + 'static {
         now: DateTime<Utc>,
     ) -> Result<ApplicationView, ServiceError>;
     /// A validated partner's manager changes its profile (address, pin,
-    /// contact, phone, bank details; not its category).
+    /// contact, phone; not its category; bank details go through
+    /// `partners::bank`).
     fn update_profile(
         &self,
         who: &Principal,
@@ -150,6 +151,14 @@ pub trait PartnersRepo: Send + Sync + 'static {
         t: Termination,
         now: DateTime<Utc>,
     ) -> Result<String, ServiceError>;
+    /// The partners in force whose convention ends within the core's
+    /// `RENEWAL_WARNING` and who were not reminded of that term yet: a
+    /// notice is stored and the term marked, in one write; returns them and
+    /// the message to send.
+    fn due_renewal_reminders(
+        &self,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<(String, String)>, ServiceError>;
     /// The manager's e-mail and the phone of a partner (to tell it).
     fn contacts(&self, partner_id: &str) -> Result<(Option<String>, Option<String>), ServiceError>;
 }
@@ -209,13 +218,6 @@ impl PartnersRepo for SqliteStore {
             application::editable_profile(&row, &draft)?;
             application::apply_draft(&mut row, &draft)?;
             c.save_draft(&row)?;
-            if draft.iban.is_some() || draft.bic.is_some() {
-                c.add_notice(
-                    &pid,
-                    "Vos coordonnées bancaires ont été modifiées depuis votre espace.",
-                    now,
-                )?;
-            }
             let cgp = current_version(c)?;
             application::view(c, &pid, &required, cgp.as_deref(), region_date(now))
         })
@@ -474,6 +476,47 @@ impl PartnersRepo for SqliteStore {
                 region_date(now),
                 now,
             )
+        })
+    }
+
+    fn due_renewal_reminders(
+        &self,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<(String, String)>, ServiceError> {
+        let today = region_date(now);
+        let until = today + passregion_core::application::RENEWAL_WARNING;
+        self.db.write(move |c| {
+            let due: Vec<(String, String)> = {
+                let sql = format!(
+                    "SELECT p.id, p.convention_ends_on FROM partners p WHERE {}
+                     AND p.terminates_on IS NULL AND p.convention_ends_on IS NOT NULL
+                     AND p.convention_ends_on <= ?2
+                     AND (p.renewal_reminded_for IS NULL OR p.renewal_reminded_for <> p.convention_ends_on)
+                     LIMIT 1000",
+                    crate::partners::repo::in_force_sql("p", 1)
+                );
+                let mut stmt = c.prepare(&sql)?;
+                let rows = stmt.query_map(
+                    rusqlite::params![today.to_string(), until.to_string()],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )?;
+                rows.collect::<Result<_, _>>()?
+            };
+            let mut out = Vec::with_capacity(due.len());
+            for (pid, ends) in due {
+                let end = crate::platform::sql::parse_date(&ends)?;
+                let message = format!(
+                    "votre convention PASS'Région prend fin le {} : signez la nouvelle convention dans votre espace pour continuer à accepter la carte.",
+                    end.format("%d/%m/%Y")
+                );
+                c.add_notice(&pid, &format!("Votre convention {}", message.trim_start_matches("votre convention ")), now)?;
+                c.exec(
+                    "UPDATE partners SET renewal_reminded_for = convention_ends_on WHERE id = ?1",
+                    [&pid],
+                )?;
+                out.push((pid, message));
+            }
+            Ok(out)
         })
     }
 

@@ -67,6 +67,24 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         include_str!("../../migrations/0014_partner_staff.sql"),
     ),
     (
+        "0016_referent_requests",
+        include_str!("../../migrations/0016_referent_requests.sql"),
+    ),
+    (
+        "0019_bank_details_changes",
+        include_str!("../../migrations/0019_bank_details_changes.sql"),
+    ),
+    (
+        "0020_forgotten_accounts",
+        include_str!("../../migrations/0020_forgotten_accounts.sql"),
+    ),
+    (
+        "0021_lost_cards",
+        include_str!("../../migrations/0021_lost_cards.sql"),
+    ),
+    // Numbered 0015 (reserved for it) but applied after 0021: the version
+    // of a database is its position in this list.
+    (
         "0015_establishment_desk",
         include_str!("../../migrations/0015_establishment_desk.sql"),
     ),

@@ -441,3 +441,58 @@ async fn the_caps_per_booking_and_per_establishment_and_day_hold() {
         .await;
     assert_eq!(r.status, 200);
 }
+
+/// The demo's class of 1re B at Lycée Ampère (what the end-to-end test
+/// books): 13 youths, one without cinema entries left; the cinema's
+/// confirmation debits 12 and reports the last with its reason.
+#[tokio::test]
+async fn the_demo_class_booked_at_the_cinema_debits_twelve_and_reports_one() {
+    let app = TestApp::init().demo(2).build().await;
+    let etab = app
+        .login_with("ampere@demo.passregion.fr", "demo1234")
+        .await;
+    let cinema = app
+        .login_with("cinema@demo.passregion.fr", "demo1234")
+        .await;
+    let class: Vec<Value> = etab
+        .get("/api/establishment/cards")
+        .await
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| {
+            [
+                "Aubert", "Barbier", "Carré", "Dumas", "Fabre", "Gauthier", "Hubert", "Lacroix",
+                "Marchand", "Noël", "Perret", "Renaud", "Vidal",
+            ]
+            .contains(&c["last_name"].as_str().unwrap())
+                && c["status"] == "active"
+        })
+        .cloned()
+        .collect();
+    assert_eq!(class.len(), 13);
+    let left: Vec<String> = class.iter().map(|c| remaining(c, "cinema")).collect();
+    assert_eq!(left.iter().filter(|l| *l == "5").count(), 12, "{left:?}");
+    assert_eq!(left.iter().filter(|l| *l == "0").count(), 1, "{left:?}");
+    let today = passregion_core::season::region_date(app.now()).to_string();
+    let cards: Vec<Value> = class.iter().map(|c| c["id"].clone()).collect();
+    let body = json!({"partner_id": partner_id(&cinema).await, "avantage": "cinema",
+        "service_date": today, "entries_per_youth": 1, "card_ids": cards,
+        "label": "Séance de cinéma — 1re B"});
+    let r = etab.post_idem(BOOKINGS, "cinema-1reb", &body).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let id = r.body["id"].as_str().unwrap().to_owned();
+    let r = confirm(&cinema, &id, "confirm-1reb").await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["debited_cards"], 12);
+    let refused: Vec<_> = r.body["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|l| l["status"] == "refuse")
+        .collect();
+    assert_eq!(refused.len(), 1);
+    assert_eq!(refused[0]["code"], "credit_epuise");
+    assert_eq!(refused[0]["holder"], "Sacha V.");
+}

@@ -449,8 +449,8 @@ async fn the_demo_class_of_lycee_ampere_has_three_too_old_for_next_season() {
         .iter()
         .map(|c| c["id"].as_str().unwrap().to_owned())
         .collect();
-    // Léa and the class of 20.
-    assert_eq!(ids.len(), 21);
+    // Léa, the 1re B (13) and the class of 20.
+    assert_eq!(ids.len(), 34);
     let pending = head
         .get("/api/establishment/orders?status=en_attente")
         .await
@@ -459,7 +459,7 @@ async fn the_demo_class_of_lycee_ampere_has_three_too_old_for_next_season() {
     let r = revalidate(&head, "demo", &ids).await;
     assert_eq!(
         (r.body["done"].as_u64(), r.body["refused"].as_u64()),
-        (Some(18), Some(3))
+        (Some(31), Some(3))
     );
     for i in r.body["items"].as_array().unwrap() {
         if i["status"] == "refused" {

@@ -7,6 +7,7 @@
 mod common;
 
 mod account_security;
+mod bank_details;
 mod clawback;
 mod collective;
 mod convention_pdf;
@@ -14,6 +15,8 @@ mod enumeration;
 mod establishment_bulk;
 mod establishment_desk;
 mod hardening;
+mod help;
+mod lost_card;
 mod offline_exposure;
 mod offline_push;
 mod onboarding;
@@ -21,6 +24,8 @@ mod online_scan;
 mod partner_application;
 mod partner_staff;
 mod password_reset;
+mod privacy;
+mod referents;
 mod rules;
 mod sms;
 mod sms_gateway;

@@ -1,5 +1,6 @@
-//! The établissements' referents handed to partners (the application and
-//! the convention are in `partner_application.rs`).
+//! The établissements' referents in the directory partners see: no contact
+//! (requests and grants are in `referents.rs`; the application and the
+//! convention in `partner_application.rs`).
 
 use passregion_core::PartnerCategory;
 use serde_json::json;
@@ -7,7 +8,7 @@ use serde_json::json;
 use crate::common::TestApp;
 
 #[tokio::test]
-async fn referents_are_declared_and_handed_to_partners() {
+async fn referents_are_declared_and_listed_to_partners_without_contact() {
     let app = TestApp::init().build().await;
     // Another établissement's sport referent (the demo had one at each).
     let champollion = app
@@ -46,6 +47,10 @@ async fn referents_are_declared_and_handed_to_partners() {
             .iter()
             .any(|r| r["name"] == "M. Durand" && r["establishment_name"] == "Lycée Ampère")
     );
+    // Who and where, never the contact (it goes only with a grant).
+    let culture = list.body.to_string();
+    assert!(!culture.contains("durand@ampere.example"), "{culture}");
+    assert!(list.body[0].get("email").is_none());
     let sport = partner.get("/api/referents?theme=sport").await;
     assert!(
         sport

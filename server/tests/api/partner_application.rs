@@ -443,13 +443,32 @@ async fn only_the_manager_changes_the_profile_and_bank_details() {
     cashier.token = Some(r.body["token"].as_str().unwrap().to_owned());
     let new_iban = json!({"iban": "FR14 2004 1010 0505 0001 3M02 606", "bic": "PSSTFRPP"});
     let r = cashier.put("/api/partner/profile", &new_iban).await;
-    assert_eq!((r.status, r.code()), (403, "reserve_au_responsable"), "{}", r.body);
-    let before = manager.get("/api/partner/application").await.body["iban"].clone();
-    assert_eq!(before, "FR76 •••• •••• 0189");
-    // The manager can; the category stays.
+    assert_eq!(
+        (r.status, r.code()),
+        (403, "reserve_au_responsable"),
+        "{}",
+        r.body
+    );
+    let r = cashier.post("/api/partner/bank-details", &new_iban).await;
+    assert_eq!(
+        (r.status, r.code()),
+        (403, "reserve_au_responsable"),
+        "{}",
+        r.body
+    );
+    // The profile does not take bank details: they have their own path.
     let r = manager.put("/api/partner/profile", &new_iban).await;
-    assert_eq!(r.status, 200, "{}", r.body);
-    assert_eq!(r.body["iban"], "FR14 •••• •••• 2606");
+    assert_eq!(r.body["field"], "iban", "{}", r.body);
+    let r = manager
+        .put("/api/partner/profile", &json!({"city": "Villeurbanne"}))
+        .await;
+    assert_eq!(
+        (r.status, r.body["city"].as_str()),
+        (200, Some("Villeurbanne")),
+        "{}",
+        r.body
+    );
+    assert_eq!(r.body["iban"], "FR76 •••• •••• 0189");
     let r = manager
         .put("/api/partner/profile", &json!({"category": "cinema"}))
         .await;
@@ -462,4 +481,107 @@ async fn only_the_manager_changes_the_profile_and_bank_details() {
         )
         .await;
     assert_eq!(r.code(), "reserve_au_responsable");
+}
+
+#[tokio::test]
+async fn bons_plans_are_edited_back_to_moderation_and_only_current_ones_are_shown() {
+    let app = TestApp::init().build().await;
+    let region = app.region().await;
+    let (partner, _) = app.validated_applicant("bp@canuts.example", &region).await;
+    let today = passregion_core::season::region_date(app.now());
+    let r = partner
+        .post(
+            "/api/partner/bons-plans",
+            &json!({"title": "Hier", "description": "Trop tard.", "valid_until": today.pred_opt().unwrap()}),
+        )
+        .await;
+    assert_eq!(r.body["field"], "valid_until", "{}", r.body);
+    let r = partner
+        .post(
+            "/api/partner/bons-plans",
+            &json!({"title": "Dédicace", "description": "Samedi.", "valid_until": today}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let id = r.body["id"].as_str().unwrap().to_owned();
+    region
+        .post(
+            &format!("/api/region/bons-plans/{id}/decision"),
+            &json!({"validate": true}),
+        )
+        .await;
+    let listed =
+        |b: &serde_json::Value| b.as_array().unwrap().iter().any(|p| p["id"] == id.as_str());
+    assert!(listed(&app.get("/api/bons-plans").await.body));
+    // Edited: back to moderation, out of the youths' list until published.
+    let r = partner
+        .put(
+            &format!("/api/partner/bons-plans/{id}"),
+            &json!({"title": "Dédicace (nouvel horaire)", "description": "Samedi 15 h.", "valid_until": today}),
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.body["status"].as_str()),
+        (200, Some("soumis")),
+        "{}",
+        r.body
+    );
+    assert!(!listed(&app.get("/api/bons-plans").await.body));
+    // Another partner cannot edit it.
+    let other = app
+        .partner(passregion_core::PartnerCategory::Librairie, "Autre")
+        .await;
+    let r = other
+        .put(
+            &format!("/api/partner/bons-plans/{id}"),
+            &json!({"title": "X", "description": "Y"}),
+        )
+        .await;
+    assert_eq!(r.status, 404, "{}", r.body);
+    region
+        .post(
+            &format!("/api/region/bons-plans/{id}/decision"),
+            &json!({"validate": true}),
+        )
+        .await;
+    assert!(listed(&app.get("/api/bons-plans").await.body));
+    // Past its last day, it is no longer shown.
+    app.advance(chrono::Duration::days(2));
+    assert!(!listed(&app.get("/api/bons-plans").await.body));
+}
+
+#[tokio::test]
+async fn a_partner_is_reminded_once_a_month_before_its_term() {
+    let app = TestApp::init().at("2027-04-20T10:00:00Z").build().await;
+    let region = app.region().await;
+    app.validated_applicant("rappel@canuts.example", &region)
+        .await;
+    let mails = || {
+        app.mails_to("rappel@canuts.example")
+            .iter()
+            .filter(|(_, body)| body.contains("prend fin le 31/05/2027"))
+            .count()
+    };
+    // More than a month before the term: nothing.
+    passregion_server::background::renewal_reminders(&app.state, app.now()).await;
+    assert_eq!(mails(), 0);
+    app.set_time("2027-05-02T10:00:00Z");
+    passregion_server::background::renewal_reminders(&app.state, app.now()).await;
+    assert_eq!(mails(), 1);
+    // Once per term, however often the job runs.
+    passregion_server::background::renewal_reminders(&app.state, app.now()).await;
+    app.advance(chrono::Duration::days(3));
+    passregion_server::background::renewal_reminders(&app.state, app.now()).await;
+    assert_eq!(mails(), 1);
+    let v = app.login("rappel@canuts.example").await;
+    let v = v.get("/api/partner/application").await;
+    assert!(
+        v.body["notices"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("prend fin le 31/05/2027"),
+        "{}",
+        v.body
+    );
+    assert_eq!(v.body["renewal_due"], true);
 }

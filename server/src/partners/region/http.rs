@@ -76,7 +76,7 @@ pub async fn start_instruction(
 
 /// Tells a partner (SMS and e-mail, best effort: the notice in its space is
 /// already stored with the decision).
-async fn tell(s: &AppState, partner_id: String, message: String, now: DateTime<Utc>) {
+pub(crate) async fn tell(s: &AppState, partner_id: String, message: String, now: DateTime<Utc>) {
     let (store, sms, mailer) = (s.store.clone(), s.sms.clone(), s.mailer.clone());
     let base = s.public_url.trim_end_matches('/').to_owned();
     let sent = blocking(move || {
