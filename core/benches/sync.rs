@@ -75,6 +75,7 @@ impl Transport for Fake {
                         partner_category: (!youth).then_some(PartnerCategory::Librairie),
                         establishment_id: None,
                         partner_role: None,
+                        establishment_role: None,
                     },
                     device_token: None,
                 })

@@ -1,6 +1,7 @@
 //! The statuses of the things the server keeps (orders, reimbursement batches,
 //! bons plans, partner conventions, offline debits, collective bookings, partner
-//! staff, référent requests): one enum each, with one
+//! and établissement staff, référent requests, card history, bulk actions):
+//! one enum each, with one
 //! string mapping (`as_str` / `parse`, the same strings in the database and
 //! on the wire). The card's status is [`crate::card::CardStatus`].
 
@@ -235,6 +236,28 @@ status_enum! {
 }
 
 status_enum! {
+    /// What an établissement's staff account may do (issue 14): the head
+    /// (*chef d'établissement*) invites and removes colleagues; the staff
+    /// (*personnel*) handle orders and cards.
+    EstablishmentRole {
+        /// Invites and removes the établissement's staff; and does the rest.
+        Head = "head",
+        /// Validates orders, suspends, reactivates and revalidates cards.
+        Staff = "staff",
+    }
+}
+
+impl EstablishmentRole {
+    /// The French words shown to people.
+    pub const fn label(self) -> &'static str {
+        match self {
+            EstablishmentRole::Head => "chef d'établissement",
+            EstablishmentRole::Staff => "personnel de l'établissement",
+        }
+    }
+}
+
+status_enum! {
     /// A partner's request for a référent's contact (issue 14, ADR 0027):
     /// the e-mail and phone are shared only while the request is granted.
     ReferentRequestStatus {
@@ -259,6 +282,31 @@ impl ReferentRequestStatus {
             ReferentRequestStatus::Declined => "refusée",
             ReferentRequestStatus::Withdrawn => "retirée par l'établissement",
         }
+    }
+}
+
+status_enum! {
+    /// A change in a card's history (`card_status_events`), by its
+    /// établissement.
+    CardEventKind {
+        /// Suspended, with a reason.
+        Suspension = "suspension",
+        /// The suspension lifted.
+        Reactivation = "reactivation",
+        /// Moved to a new season.
+        Revalidation = "revalidation",
+        /// Declared lost or stolen: a new number, posted (issue 16).
+        Replacement = "replacement",
+    }
+}
+
+status_enum! {
+    /// What a bulk action did with one of its items.
+    BulkItemStatus {
+        /// Done (validated, refused as asked, revalidated).
+        Done = "done",
+        /// Not done, with the French reason.
+        Refused = "refused",
     }
 }
 
@@ -352,6 +400,21 @@ mod tests {
         );
         round_trip(PartnerRole::ALL, PartnerRole::as_str, PartnerRole::parse);
         round_trip(StaffStatus::ALL, StaffStatus::as_str, StaffStatus::parse);
+        round_trip(
+            EstablishmentRole::ALL,
+            EstablishmentRole::as_str,
+            EstablishmentRole::parse,
+        );
+        round_trip(
+            CardEventKind::ALL,
+            CardEventKind::as_str,
+            CardEventKind::parse,
+        );
+        round_trip(
+            BulkItemStatus::ALL,
+            BulkItemStatus::as_str,
+            BulkItemStatus::parse,
+        );
         round_trip(
             ReferentRequestStatus::ALL,
             ReferentRequestStatus::as_str,

@@ -203,6 +203,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/establishment": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The caller's établissement (its name for the desk's header). */
+        get: operations["own_establishment"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/establishment/cards": {
         parameters: {
             query?: never;
@@ -210,8 +227,50 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The établissement's cards. */
+        /** The établissement's cards, of one status or all. */
         get: operations["establishment_cards"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/establishment/cards/revalidate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Revalidates up to 1000 cards of the établissement for the new season,
+         *     each checked with the core rules (season, eligibility on the first day
+         *     of use); one result per card, a refusal with its French reason.
+         *     Requires an `Idempotency-Key` header.
+         */
+        post: operations["revalidate_cards"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/establishment/cards/{id}/history": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A card's history: suspensions (with their reasons), reactivations and
+         *     revalidations, when and by whom, newest first.
+         */
+        get: operations["card_history"];
         put?: never;
         post?: never;
         delete?: never;
@@ -351,10 +410,36 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Orders to validate. */
+        /**
+         * The établissement's orders (the validation queue), newest first,
+         *     filtered on the server by status, public and track (class or diploma).
+         */
         get: operations["establishment_orders"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/establishment/orders/decisions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Validates (issuing the cards) or refuses with one reason up to 1000
+         *     orders of the établissement; one result per order, in the order sent
+         *     (another établissement's order is refused as unknown). Requires an
+         *     `Idempotency-Key` header: a retry answers the same and decides nothing
+         *     twice.
+         */
+        post: operations["decide_orders"];
         delete?: never;
         options?: never;
         head?: never;
@@ -483,6 +568,47 @@ export interface paths {
          *     partner sees its contact any more.
          */
         delete: operations["remove_referent"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/establishment/staff": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The établissement's staff (its head only). */
+        get: operations["list_establishment_staff"];
+        put?: never;
+        /**
+         * Invites a colleague (its head only): the account is created and a link,
+         *     valid 7 days and once, is mailed to it.
+         */
+        post: operations["invite_establishment_staff"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/establishment/staff/{account_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Removes a colleague's access (its head only; not one's own): its
+         *     sessions end at once.
+         */
+        delete: operations["remove_establishment_staff"];
         options?: never;
         head?: never;
         patch?: never;
@@ -2251,6 +2377,12 @@ export interface components {
             email: string;
             /** @description Établissement (établissement staff). */
             establishment_id: string | null;
+            /**
+             * @description Établissement staff: `head` (*chef d'établissement*) or `staff`;
+             *     `null` otherwise (absent from older servers).
+             * @example head
+             */
+            establishment_role: string | null;
             /** @description Id. */
             id: string;
             /** @description Partner category (partner staff). */
@@ -2729,6 +2861,85 @@ export interface components {
              */
             valid_until?: string | null;
         };
+        /** @description What a bulk action did with one item. */
+        BulkItem: {
+            /**
+             * @description Why it was refused: a stable code (`age_depasse`, `introuvable`…);
+             *     `null` when done.
+             */
+            code: string | null;
+            /** @description The order or card id, as sent. */
+            id: string;
+            /** @description Why it was refused, in French; `null` when done. */
+            message: string | null;
+            /** @description The youth's name (empty when the id is not one of the établissement's). */
+            name: string;
+            /** @description A revalidated card's season (`2027-2028`); `null` otherwise. */
+            season: string | null;
+            /**
+             * @description `done` or `refused`.
+             * @example refused
+             */
+            status: string;
+        };
+        /**
+         * @description `POST /api/establishment/orders/decisions`: validate, or refuse with one
+         *     reason, several orders of the établissement.
+         */
+        BulkOrderDecision: {
+            /** @description The orders, 1 to [`BULK_MAX_ITEMS`], each once. */
+            order_ids: string[];
+            /** @description Required when refusing (shown to each youth). */
+            reason?: string | null;
+            /** @description `true` validates (issuing the cards), `false` refuses. */
+            validate: boolean;
+        };
+        /** @description The answer of a bulk action: one item per id, in the order sent. */
+        BulkResult: {
+            /**
+             * Format: int32
+             * @description How many were done.
+             */
+            done: number;
+            /** @description Each id's result. */
+            items: components["schemas"]["BulkItem"][];
+            /**
+             * Format: int32
+             * @description How many were refused.
+             */
+            refused: number;
+        };
+        /**
+         * @description `POST /api/establishment/cards/revalidate`: revalidate several cards of
+         *     the établissement for the new season.
+         */
+        BulkRevalidation: {
+            /** @description The cards, 1 to [`BULK_MAX_ITEMS`], each once. */
+            card_ids: string[];
+        };
+        /** @description One change in a card's history. */
+        CardEvent: {
+            /**
+             * Format: date-time
+             * @description When.
+             */
+            at: string;
+            /** @description Who did it (the staff member's name); `null` when not recorded. */
+            by: string | null;
+            /**
+             * @description `suspension`, `reactivation`, `revalidation` or `replacement` (lost
+             *     or stolen); `null` for a change
+             *     recorded before the desk (only its status is known).
+             * @example suspension
+             */
+            kind: string | null;
+            /** @description The reason given (a suspension's). */
+            reason: string | null;
+            /** @description The card's season after it (`2027-2028`); `null` when not recorded. */
+            season: string | null;
+            /** @description The card's status after it (`expediee`, `active`, `suspendue`). */
+            status: string;
+        };
         /** @description A card flagged for offline overspend, for the Region. */
         CardFlag: {
             /** @description Euros the Region carries for it. */
@@ -3195,6 +3406,48 @@ export interface components {
             /** @description Postal code. */
             postal_code: string;
         };
+        /** @description `POST /api/establishment/staff`: the head invites a colleague. */
+        EstablishmentInvitation: {
+            /** @description Their name, as shown in the app. */
+            display_name: string;
+            /** @description Their e-mail (the login); the invitation link is sent to it. */
+            email: string;
+            /**
+             * @description `staff` (*personnel*, the default) or `head` (*chef d'établissement*).
+             * @example staff
+             */
+            role?: string;
+        };
+        /** @description A member of an établissement's staff, as its head sees it. */
+        EstablishmentStaffMember: {
+            /** @description Account id. */
+            account_id: string;
+            /**
+             * Format: date-time
+             * @description When the account was created (invited).
+             */
+            created_at: string;
+            /** @description Name shown in the app. */
+            display_name: string;
+            /** @description E-mail (the login). */
+            email: string;
+            /**
+             * Format: date-time
+             * @description When the invitation link stops working (an invited member whose link
+             *     is still valid); `null` otherwise.
+             */
+            invitation_expires_at: string | null;
+            /**
+             * @description `head` or `staff`.
+             * @example staff
+             */
+            role: string;
+            /**
+             * @description `invited` (the link not followed yet) or `active`.
+             * @example invited
+             */
+            status: string;
+        };
         /** @description The youth's account, as exported. */
         ExportedAccount: {
             /**
@@ -3529,6 +3782,12 @@ export interface components {
             account_id: string;
             /** @description Établissement (établissement staff). */
             establishment_id: string | null;
+            /**
+             * @description Établissement staff: `head` (*chef d'établissement*) or `staff`;
+             *     `null` otherwise (absent from older servers).
+             * @example head
+             */
+            establishment_role: string | null;
             /** @description Partner category (partner staff). */
             partner_category: string | null;
             /** @description Partner structure (partner staff). */
@@ -4880,7 +5139,7 @@ export interface operations {
             };
         };
     };
-    establishment_cards: {
+    own_establishment: {
         parameters: {
             query?: never;
             header?: never;
@@ -4894,7 +5153,115 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/json": components["schemas"]["Establishment"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    establishment_cards: {
+        parameters: {
+            query?: {
+                /** @description `expediee`, `active` or `suspendue`. */
+                status?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
                     "application/json": components["schemas"]["CardView"][];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    revalidate_cards: {
+        parameters: {
+            query?: never;
+            header: {
+                "Idempotency-Key": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BulkRevalidation"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BulkResult"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    card_history: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CardEvent"][];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
                 };
             };
         };
@@ -5120,8 +5487,12 @@ export interface operations {
     establishment_orders: {
         parameters: {
             query?: {
-                /** @description en_attente, validee, refusee */
+                /** @description `en_attente`, `validee` or `refusee`. */
                 status?: string;
+                /** @description A public (`lyceen`, `apprenti`…). */
+                public?: string;
+                /** @description A track, the class or diploma prepared (`seconde`, `cap`…). */
+                track?: string;
             };
             header?: never;
             path?: never;
@@ -5135,6 +5506,55 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Order"][];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    decide_orders: {
+        parameters: {
+            query?: never;
+            header: {
+                "Idempotency-Key": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BulkOrderDecision"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BulkResult"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
                 };
             };
         };
@@ -5407,6 +5827,123 @@ export interface operations {
                 content?: never;
             };
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    list_establishment_staff: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EstablishmentStaffMember"][];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    invite_establishment_staff: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EstablishmentInvitation"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EstablishmentStaffMember"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    remove_establishment_staff: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                account_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -47,6 +47,13 @@ export type RegionPartnerRecord = Schemas['RegionPartnerRecord'];
 export type BankChange = Schemas['BankChange'];
 export type StaffMember = Schemas['StaffMember'];
 export type PartnerDevice = Schemas['DeviceView'];
+export type EstablishmentStaffMember = Schemas['EstablishmentStaffMember'];
+export type EstablishmentRole = 'head' | 'staff';
+export type BulkResult = Schemas['BulkResult'];
+export type BulkItem = Schemas['BulkItem'];
+export type CardEvent = Schemas['CardEvent'];
+/** `GET /api/establishment/orders` filters (server side); empty: any. */
+export interface OrderFilter { status?: string; public?: string; track?: string }
 /** A partner account's role: the manager (responsable) or a cashier (caissier). */
 export type PartnerRole = 'manager' | 'cashier';
 /** The body of every non-2xx response. */
@@ -258,12 +265,35 @@ export const api = {
   revokeDevice: (id: string) => request<PartnerDevice>('POST', `/api/partner/devices/${encodeURIComponent(id)}/revoke`, { body: {} }),
 
   // établissement
-  establishmentOrders: (status?: string) => request<Order[]>('GET', `/api/establishment/orders${qs({ status })}`),
+  /** The caller's établissement. */
+  ownEstablishment: () => request<Establishment>('GET', '/api/establishment'),
+  establishmentOrders: (filter: OrderFilter = {}) =>
+    request<Order[]>('GET', `/api/establishment/orders${qs({ status: filter.status, public: filter.public, track: filter.track })}`),
+  /** Validates, or refuses with one reason, several orders (at most 1000); one result per order. */
+  decideOrders: (order_ids: string[], validate: boolean, reason: string | null, idempotencyKey: string) =>
+    request<BulkResult>('POST', '/api/establishment/orders/decisions', {
+      body: { order_ids, validate, reason } satisfies Schemas['BulkOrderDecision'],
+      idempotencyKey,
+    }),
+  /** Revalidates several cards for the new season (at most 1000); one result per card. */
+  revalidateCards: (card_ids: string[], idempotencyKey: string) =>
+    request<BulkResult>('POST', '/api/establishment/cards/revalidate', {
+      body: { card_ids } satisfies Schemas['BulkRevalidation'],
+      idempotencyKey,
+    }),
+  cardHistory: (id: string) => request<CardEvent[]>('GET', `/api/establishment/cards/${encodeURIComponent(id)}/history`),
+  // établissement staff (the head only)
+  establishmentStaff: () => request<EstablishmentStaffMember[]>('GET', '/api/establishment/staff'),
+  inviteEstablishmentStaff: (email: string, display_name: string, role: EstablishmentRole) =>
+    request<EstablishmentStaffMember>('POST', '/api/establishment/staff', {
+      body: { email, display_name, role } satisfies Schemas['EstablishmentInvitation'],
+    }),
+  removeEstablishmentStaff: (accountId: string) => request<void>('DELETE', `/api/establishment/staff/${encodeURIComponent(accountId)}`),
   decideOrder: (id: string, validate: boolean, reason?: string) =>
     request<Order>('POST', `/api/establishment/orders/${encodeURIComponent(id)}/decision`, {
       body: { validate, reason: reason ?? null } satisfies Schemas['OrderDecision'],
     }),
-  establishmentCards: () => request<Card[]>('GET', '/api/establishment/cards'),
+  establishmentCards: (status?: string) => request<Card[]>('GET', `/api/establishment/cards${qs({ status })}`),
   suspendCard: (id: string, reason: string) =>
     request<Card>('POST', `/api/establishment/cards/${encodeURIComponent(id)}/suspend`, { body: { reason } satisfies Schemas['ReasonRequest'] }),
   reactivateCard: (id: string) => request<Card>('POST', `/api/establishment/cards/${encodeURIComponent(id)}/reactivate`, { body: {} }),

@@ -156,10 +156,13 @@ function ResetPassword({ hash }: { hash: string }) {
   );
 }
 
-// The link mailed to a partner's new member: `#/invitation?jeton=…` (valid 7
-// days, once). Choosing a password activates the account and logs in.
+// The link mailed to a partner's or an établissement's new member:
+// `#/invitation?jeton=…` (`&espace=etablissement` for an établissement;
+// valid 7 days, once). Choosing a password activates the account and logs in.
 function AcceptInvitation({ hash, onLogin }: { hash: string; onLogin: (s: Session) => void }) {
-  const token = new URLSearchParams(hash.split('?')[1] ?? '').get('jeton') ?? '';
+  const params = new URLSearchParams(hash.split('?')[1] ?? '');
+  const token = params.get('jeton') ?? '';
+  const space = params.get('espace') === 'etablissement' ? 'établissement' : 'partenaire';
   const [password, setPassword] = useState('');
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
@@ -167,8 +170,11 @@ function AcceptInvitation({ hash, onLogin }: { hash: string; onLogin: (s: Sessio
   return (
     <main class="login" id="main">
       <Brand />
-      <h2>Rejoindre l’espace partenaire</h2>
-      <p>Vous avez été invité(e) à rejoindre l’espace partenaire d’une structure. Choisissez votre mot de passe pour activer votre compte.</p>
+      <h2>Rejoindre l’espace {space}</h2>
+      <p>
+        Vous avez été invité(e) à rejoindre l’espace {space} {space === 'partenaire' ? 'd’une structure' : 'de votre établissement'}. Choisissez votre mot de passe
+        pour activer votre compte.
+      </p>
       <form
         onSubmit={async (e) => {
           e.preventDefault();

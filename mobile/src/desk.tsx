@@ -95,6 +95,8 @@ export function DeskTable<T>(props: DeskTableProps<T>) {
   const selected = props.selected;
   const select = props.onSelect;
   const allOnPage = slice.length > 0 && slice.every((r) => selected?.has(rowKey(r)));
+  // Every result of the search (all pages), for a bulk action on them all.
+  const allShown = shown.length > 0 && (selected?.size ?? 0) >= shown.length && shown.every((r) => selected?.has(rowKey(r)));
   const id = props.testId ?? 'desk';
   return (
     <div class="desk-wrap">
@@ -112,6 +114,14 @@ export function DeskTable<T>(props: DeskTableProps<T>) {
           {shown.length} résultat{shown.length > 1 ? 's' : ''}
           {selected && selected.size > 0 ? ` · ${selected.size} sélectionné${selected.size > 1 ? 's' : ''}` : ''}
         </span>
+        {select && shown.length > 0 && (
+          <button
+            type="button"
+            onClick={() => select(allShown ? new Set() : new Set(shown.map(rowKey)))}
+          >
+            {allShown ? 'Tout désélectionner' : `Sélectionner les ${shown.length} résultats`}
+          </button>
+        )}
         {props.csvName && (
           <button type="button" onClick={() => download(props.csvName ?? 'export.csv', toCsv(shown, columns))}>
             Exporter en CSV

@@ -86,6 +86,33 @@ export const CARD_STATUS: Record<string, string> = {
   suspendue: 'Suspendue',
 };
 
+/** An order's status in a desk table (short words). */
+export const ORDER_STATUS_SHORT: Record<string, string> = {
+  en_attente: 'En attente',
+  validee: 'Validée',
+  refusee: 'Refusée',
+};
+
+/** A change in a card's history. */
+export const CARD_EVENT: Record<string, string> = {
+  suspension: 'Suspension',
+  reactivation: 'Réactivation',
+  revalidation: 'Revalidation',
+  replacement: 'Remplacement (carte perdue ou volée)',
+};
+
+/** An établissement account's role. */
+export const ESTABLISHMENT_ROLE: Record<string, string> = {
+  head: 'Chef d’établissement',
+  staff: 'Personnel de l’établissement',
+};
+
+/** What a bulk action did with one item. */
+export const BULK_STATUS: Record<string, string> = {
+  done: 'Fait',
+  refused: 'Refusé',
+};
+
 /** How a transaction was made, in French words. */
 export const CHANNEL: Record<string, string> = {
   qr: 'QR code',

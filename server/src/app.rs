@@ -101,11 +101,13 @@ impl Server {
         let now = clock.now();
         let summary = if config.demo {
             let store = store.clone();
-            let n = config.demo_youths;
-            tokio::task::spawn_blocking(move || crate::demo::seed(&store, n, now))
-                .await
-                .context("demo seeding failed")?
-                .map_err(|e| anyhow::anyhow!("demo seeding failed: {e}"))?
+            let (n, class) = (config.demo_youths, config.demo_ampere_youths);
+            tokio::task::spawn_blocking(move || {
+                crate::demo::desk_class::seed_with_class(&store, n, class, now)
+            })
+            .await
+            .context("demo seeding failed")?
+            .map_err(|e| anyhow::anyhow!("demo seeding failed: {e}"))?
         } else {
             None
         };

@@ -92,6 +92,11 @@ pub struct Config {
     /// Number of demo youths.
     #[arg(long, default_value_t = 300)]
     pub demo_youths: usize,
+    /// A class of this many more demo youths at Lycée Ampère, each with an
+    /// active card, 3 of them too old for the next season (the desk's bulk
+    /// revalidation), and 6 orders waiting.
+    #[arg(long, default_value_t = 0)]
+    pub demo_ampere_youths: usize,
     /// Extra catalogue files (TOML), replacing the built-in one of the same season.
     #[arg(
         long = "catalogue",

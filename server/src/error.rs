@@ -15,6 +15,7 @@ use passregion_core::partner::CodeError;
 use crate::accounts::error::AccountsError;
 use crate::cards::error::CardsError;
 use crate::debits::error::DebitsError;
+use crate::establishments::desk::error::DeskError;
 use crate::establishments::error::EstablishmentsError;
 use crate::partners::error::PartnersError;
 use crate::platform::files::FileError;
@@ -91,6 +92,9 @@ pub enum ServiceError {
     /// The Region's desk.
     #[error(transparent)]
     Region(#[from] RegionError),
+    /// The établissement's desk (staff, bulk actions).
+    #[error(transparent)]
+    Desk(#[from] DeskError),
 }
 
 /// The core's rule errors, each into the domain that reports it (so `?`
@@ -425,6 +429,7 @@ impl From<ServiceError> for ApiError {
             S::Establishments(e) => establishments_problem(e),
             S::Files(e) => files_problem(e),
             S::Reimbursements(e) => reimbursements::problem(e),
+            S::Desk(e) => desk_problem(e),
             S::Cards(CardsError::NoCatalogue) => ApiError::new(
                 H::CONFLICT,
                 "saison_non_ouverte",
@@ -491,6 +496,28 @@ fn establishments_problem(e: EstablishmentsError) -> ApiError {
             H::CONFLICT,
             "demande_deja_traitee",
             format!("Cette demande est {} : cette action n'est plus possible.", status.label()),
+        ),
+    }
+}
+
+/// The public problem of the établissement's desk.
+fn desk_problem(e: DeskError) -> ApiError {
+    use StatusCode as H;
+    match e {
+        DeskError::HeadOnly => ApiError::new(
+            H::FORBIDDEN,
+            "reserve_au_chef_etablissement",
+            "Seul le chef d'établissement peut faire cela.",
+        ),
+        DeskError::TooManyItems { max } => ApiError::new(
+            H::UNPROCESSABLE_ENTITY,
+            "trop_d_elements",
+            format!("Une action groupée porte sur {max} éléments au plus : découpez la sélection."),
+        ),
+        DeskError::CannotRemoveSelf => ApiError::new(
+            H::CONFLICT,
+            "retrait_de_soi_impossible",
+            "Vous ne pouvez pas retirer votre propre accès.",
         ),
     }
 }

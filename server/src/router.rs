@@ -150,6 +150,7 @@ fn api() -> OpenApiRouter<AppState> {
         .merge(crate::bons_plans::http::routes())
         .merge(crate::partners::http::routes())
         .merge(crate::establishments::http::routes())
+        .merge(crate::establishments::desk::http::routes())
         .merge(crate::region::http::routes())
         .merge(crate::sync::http::routes())
         .merge(crate::help::http::routes())

@@ -32,6 +32,7 @@ pub trait Storage:
     + crate::establishments::repo::ReferentsRepo
     + crate::establishments::repo::EstablishmentsRepo
     + crate::establishments::collective::CollectiveRepo
+    + crate::establishments::desk::repo::DeskRepo
     + crate::region::repo::RegionRepo
     + crate::sync::repo::SyncRepo
 {
@@ -103,6 +104,7 @@ impl<T> Storage for T where
         + crate::establishments::repo::ReferentsRepo
         + crate::establishments::repo::EstablishmentsRepo
         + crate::establishments::collective::CollectiveRepo
+        + crate::establishments::desk::repo::DeskRepo
         + crate::region::repo::RegionRepo
         + crate::sync::repo::SyncRepo
 {

@@ -122,6 +122,14 @@ mod contract {
             .with_timezone(&Utc)
     }
 
+    /// The établissement's order list filtered on the pending ones.
+    fn pending_filter() -> passregion_server::cards::model::OrderFilter {
+        passregion_server::cards::model::OrderFilter {
+            status: Some("en_attente".into()),
+            ..Default::default()
+        }
+    }
+
     /// A request or decision type, from its public JSON shape.
     fn de<T: DeserializeOwned>(v: Value) -> T {
         serde_json::from_value(v).unwrap()
@@ -514,7 +522,7 @@ mod contract {
         assert_eq!(mine[0]["id"], order["id"]);
         let pending = js(&b
             .store
-            .establishment_orders(&staff, Some("en_attente"))
+            .establishment_orders(&staff, &pending_filter())
             .unwrap());
         assert_eq!(pending.as_array().unwrap().len(), 1);
         assert_eq!(pending[0]["id"], order["id"]);
@@ -532,7 +540,7 @@ mod contract {
         assert!(
             js(&b
                 .store
-                .establishment_orders(&staff, Some("en_attente"))
+                .establishment_orders(&staff, &pending_filter())
                 .unwrap())
             .as_array()
             .unwrap()
@@ -550,7 +558,10 @@ mod contract {
             remaining(&card, "lecture_loisir"),
             ("15.00".into(), "15.00".into())
         );
-        let listed = js(&b.store.establishment_cards(&staff, t0()).unwrap());
+        let listed = js(&b
+            .store
+            .establishment_cards(&staff, &Default::default(), t0())
+            .unwrap());
         assert_eq!(listed.as_array().unwrap().len(), 1);
         assert_eq!(listed[0]["id"], card["id"]);
     }
@@ -607,10 +618,13 @@ mod contract {
             .decide_order(&other, id, de(json!({"validate": true})), t0());
         assert_eq!(code(theirs), "introuvable");
         assert!(
-            js(&b.store.establishment_orders(&other, None).unwrap())
-                .as_array()
-                .unwrap()
-                .is_empty()
+            js(&b
+                .store
+                .establishment_orders(&other, &Default::default())
+                .unwrap())
+            .as_array()
+            .unwrap()
+            .is_empty()
         );
         let refused = js(&b
             .store

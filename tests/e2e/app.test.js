@@ -302,7 +302,7 @@ test('a new youth registers, orders (field errors shown), the établissement val
     const ep = e.pages()[0] ?? (await e.newPage());
     await login(ep, 'ampere@demo.passregion.fr');
     await ep.waitForURL(/#\/etablissement$/);
-    const row = ep.locator('li', { hasText: 'Inès Durand' });
+    const row = ep.locator('tr', { hasText: 'Inès Durand' });
     await row.getByRole('button', { name: 'Valider' }).click();
     await row.waitFor({ state: 'detached' });
 

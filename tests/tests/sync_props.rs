@@ -213,6 +213,7 @@ impl Transport for FakeServer {
                         partner_category: Some(PartnerCategory::Librairie),
                         establishment_id: None,
                         partner_role: None,
+                        establishment_role: None,
                     },
                     device_token: None,
                 })

@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::public::PartnerCategory;
-use crate::status::PartnerRole;
+use crate::status::{EstablishmentRole, PartnerRole};
 
 /// The four roles.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -156,6 +156,11 @@ pub struct AccountView {
     #[serde(default)]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, required, example = "cashier"))]
     pub partner_role: Option<PartnerRole>,
+    /// Établissement staff: `head` (*chef d'établissement*) or `staff`;
+    /// `null` otherwise (absent from older servers).
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, required, example = "head"))]
+    pub establishment_role: Option<EstablishmentRole>,
 }
 
 /// Answer to a login.
@@ -185,6 +190,11 @@ pub struct Me {
     /// Établissement (établissement staff).
     #[cfg_attr(feature = "openapi", schema(required))]
     pub establishment_id: Option<String>,
+    /// Établissement staff: `head` (*chef d'établissement*) or `staff`;
+    /// `null` otherwise (absent from older servers).
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, required, example = "head"))]
+    pub establishment_role: Option<EstablishmentRole>,
     /// Partner category (partner staff).
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, required))]
     pub partner_category: Option<PartnerCategory>,

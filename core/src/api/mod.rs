@@ -19,6 +19,7 @@ pub mod accounts;
 pub mod bons_plans;
 pub mod cards;
 pub mod debits;
+pub mod desk;
 pub mod establishments;
 pub mod partners;
 pub mod region;
@@ -158,6 +159,7 @@ mod tests {
             partner_category: None,
             establishment_id: None,
             partner_role: None,
+            establishment_role: None,
         };
         let v = serde_json::to_value(&a).unwrap();
         assert_eq!(v["role"], json!("youth"));
@@ -166,6 +168,7 @@ mod tests {
             "partner_category",
             "establishment_id",
             "partner_role",
+            "establishment_role",
         ] {
             assert_eq!(v.get(k), Some(&json!(null)), "{k}");
         }

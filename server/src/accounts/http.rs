@@ -218,6 +218,7 @@ pub async fn me(Auth(p): Auth) -> Json<Me> {
         account_id: p.account_id,
         role: p.role,
         establishment_id: p.establishment_id,
+        establishment_role: p.establishment_role,
     })
 }
 

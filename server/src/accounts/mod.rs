@@ -1,9 +1,10 @@
 //! Accounts, roles and sessions: login, registration, the caller's identity and the role checks every domain uses.
 
+use crate::establishments::desk::error::DeskError;
 use crate::partners::error::PartnersError;
 
 use passregion_core::PartnerCategory;
-use passregion_core::status::PartnerRole;
+use passregion_core::status::{EstablishmentRole, PartnerRole};
 
 use crate::accounts::model::Principal;
 use crate::accounts::model::Role;
@@ -80,6 +81,18 @@ pub(crate) fn establishment_of(who: &Principal) -> Result<&str, ServiceError> {
     who.establishment_id
         .as_deref()
         .ok_or(ServiceError::Forbidden)
+}
+
+/// The caller's établissement, if the caller is its head (*chef
+/// d'établissement*): inviting and removing its staff. A member of its
+/// staff gets 403 `reserve_au_chef_etablissement`.
+pub(crate) fn establishment_head(who: &Principal) -> Result<String, ServiceError> {
+    let establishment = establishment_of(who)?.to_owned();
+    if who.establishment_role == Some(EstablishmentRole::Head) {
+        Ok(establishment)
+    } else {
+        Err(ServiceError::Desk(DeskError::HeadOnly))
+    }
 }
 
 /// Checks an e-mail address (accounts, referents): one rule for the server.

@@ -2,7 +2,7 @@
 //! [`passregion_core::api::accounts`]), and the server-only [`Principal`].
 
 use passregion_core::PartnerCategory;
-use passregion_core::status::PartnerRole;
+use passregion_core::status::{EstablishmentRole, PartnerRole};
 
 pub use passregion_core::api::accounts::*;
 
@@ -20,6 +20,9 @@ pub struct Principal {
     pub partner_role: Option<PartnerRole>,
     /// For établissement staff: the établissement.
     pub establishment_id: Option<String>,
+    /// For établissement staff: head or staff (`None` for other roles; an
+    /// établissement account without one may do what its staff do).
+    pub establishment_role: Option<EstablishmentRole>,
 }
 
 /// What a registration found, inside its write job.

@@ -147,7 +147,7 @@ impl AccountsRepo for SqliteStore {
             c.one(
                 "SELECT a.id, a.email, a.role, a.display_name, a.partner_id, p.category,
                         a.establishment_id, a.password_hash, a.email_verified_at IS NOT NULL,
-                        a.partner_role
+                        a.partner_role, a.establishment_role
                  FROM accounts a LEFT JOIN partners p ON p.id = a.partner_id
                  WHERE a.email = ?1 AND a.removed_at IS NULL",
                 [email],
@@ -163,12 +163,13 @@ impl AccountsRepo for SqliteStore {
                         r.get::<_, String>(7)?,
                         r.get::<_, bool>(8)?,
                         r.get::<_, Option<String>>(9)?,
+                        r.get::<_, Option<String>>(10)?,
                     ))
                 },
             )
             .optional()?
             .map(
-                |(id, email, role, name, pid, pcat, eid, hash, verified, prole)| {
+                |(id, email, role, name, pid, pcat, eid, hash, verified, prole, erole)| {
                     Ok(AccountRecord {
                         view: AccountView {
                             id,
@@ -180,6 +181,7 @@ impl AccountsRepo for SqliteStore {
                             partner_category: pcat.as_deref().map(enum_from).transpose()?,
                             establishment_id: eid,
                             partner_role: prole.as_deref().map(enum_from).transpose()?,
+                            establishment_role: erole.as_deref().map(enum_from).transpose()?,
                         },
                         password_hash: hash,
                         email_verified: verified,
@@ -215,7 +217,7 @@ impl AccountsRepo for SqliteStore {
                 .query_row(
                     "SELECT a.id, a.role, a.partner_id, p.category, p.status, a.establishment_id,
                      p.suspended_at IS NOT NULL, p.convention_ends_on, p.terminates_on,
-                     a.partner_role
+                     a.partner_role, a.establishment_role
                      FROM sessions s JOIN accounts a ON a.id = s.account_id
                      LEFT JOIN partners p ON p.id = a.partner_id
                      WHERE s.token_hash = ?1 AND s.expires_at > ?2 AND a.removed_at IS NULL",
@@ -235,13 +237,16 @@ impl AccountsRepo for SqliteStore {
                                 r.get::<_, Option<String>>(7)?,
                                 r.get::<_, Option<String>>(8)?,
                                 r.get::<_, Option<String>>(9)?,
+                                r.get::<_, Option<String>>(10)?,
                             ),
                         ))
                     },
                 )
                 .optional()?;
-            let Some(((id, role, pid, pcat, pstatus, eid), (suspended, ends, terminates, prole))) =
-                row
+            let Some((
+                (id, role, pid, pcat, pstatus, eid),
+                (suspended, ends, terminates, prole, erole),
+            )) = row
             else {
                 return Ok(None);
             };
@@ -274,6 +279,7 @@ impl AccountsRepo for SqliteStore {
                 partner,
                 partner_role: prole.as_deref().map(enum_from).transpose()?,
                 establishment_id: eid,
+                establishment_role: erole.as_deref().map(enum_from).transpose()?,
             }))
         })
     }
@@ -537,11 +543,13 @@ impl AccountsRepo for SqliteStore {
             if taken {
                 return Err(ServiceError::Accounts(AccountsError::EmailTaken));
             }
-            // A partner's first account (demo, setup) is its manager.
+            // A partner's first account (demo, setup) is its manager; an
+            // établissement's, its head.
             c.exec(
                 "INSERT INTO accounts (id, email, password_hash, role, display_name, partner_id,
-                 establishment_id, created_at, email_verified_at, partner_role)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, CASE WHEN ?4 = 'partner' THEN 'manager' END)",
+                 establishment_id, created_at, email_verified_at, partner_role, establishment_role)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, CASE WHEN ?4 = 'partner' THEN 'manager' END,
+                 CASE WHEN ?4 = 'establishment' THEN 'head' END)",
                 params![
                     id,
                     a.email,

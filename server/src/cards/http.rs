@@ -17,17 +17,18 @@ use axum::response::IntoResponse;
 use axum::response::Response;
 use passregion_core::credential::CardQr;
 use passregion_core::qr::QrUse;
-use std::collections::HashMap;
 
 use crate::accounts::model::Principal;
 use crate::accounts::session::Auth;
 use crate::cards::CardChange;
+use crate::cards::model::CardFilter;
 use crate::cards::model::CardQrView;
 use crate::cards::model::CardView;
 use crate::cards::model::CredentialRequest;
 use crate::cards::model::CredentialResponse;
 use crate::cards::model::Order;
 use crate::cards::model::OrderDecision;
+use crate::cards::model::OrderFilter;
 use crate::cards::model::OrderRequest;
 use crate::cards::model::ReasonRequest;
 use crate::cards::model::TrustRoot;
@@ -212,17 +213,17 @@ pub async fn trust_root(State(s): State<AppState>) -> Json<TrustRoot> {
     })
 }
 
-/// Orders to validate.
-#[utoipa::path(get, path = "/api/establishment/orders", params(("status" = Option<String>, Query, description = "en_attente, validee, refusee")),
-    responses((status = 200, body = Vec<Order>)), security(("bearer" = [])))]
+/// The établissement's orders (the validation queue), newest first,
+/// filtered on the server by status, public and track (class or diploma).
+#[utoipa::path(get, path = "/api/establishment/orders", params(OrderFilter),
+    responses((status = 200, body = Vec<Order>), (status = 422, body = ApiError)), security(("bearer" = [])))]
 pub async fn establishment_orders(
     State(s): State<AppState>,
     Auth(p): Auth,
-    Query(q): Query<HashMap<String, String>>,
+    Query(q): Query<OrderFilter>,
 ) -> Result<Json<Vec<Order>>, ApiError> {
     let store = s.store.clone();
-    let status = q.get("status").cloned();
-    blocking(move || store.establishment_orders(&p, status.as_deref()))
+    blocking(move || store.establishment_orders(&p, &q))
         .await
         .map(Json)
 }
@@ -244,14 +245,16 @@ pub async fn decide_order(
         .map(Json)
 }
 
-/// The établissement's cards.
-#[utoipa::path(get, path = "/api/establishment/cards", responses((status = 200, body = Vec<CardView>)), security(("bearer" = [])))]
+/// The établissement's cards, of one status or all.
+#[utoipa::path(get, path = "/api/establishment/cards", params(CardFilter),
+    responses((status = 200, body = Vec<CardView>), (status = 422, body = ApiError)), security(("bearer" = [])))]
 pub async fn establishment_cards(
     State(s): State<AppState>,
     Auth(p): Auth,
+    Query(q): Query<CardFilter>,
 ) -> Result<Json<Vec<CardView>>, ApiError> {
     let (store, now) = (s.store.clone(), s.clock.now());
-    blocking(move || store.establishment_cards(&p, now))
+    blocking(move || store.establishment_cards(&p, &q, now))
         .await
         .map(Json)
 }

@@ -2,3 +2,4 @@
 //! [`passregion_core::api::cards`].
 
 pub use passregion_core::api::cards::*;
+pub use passregion_core::api::desk::{CardFilter, OrderFilter};

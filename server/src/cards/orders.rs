@@ -15,6 +15,7 @@ use rusqlite::params;
 use crate::accounts::model::Principal;
 use crate::cards::model::Order;
 use crate::cards::model::OrderDecision;
+use crate::cards::model::OrderFilter;
 use crate::cards::model::OrderRequest;
 use crate::cards::service;
 use crate::cards::service::NewOrder;
@@ -86,11 +87,11 @@ pub trait OrdersRepo: Send + Sync + 'static {
     ) -> Result<Order, ServiceError>;
     /// The youth's orders.
     fn my_orders(&self, who: &Principal) -> Result<Vec<Order>, ServiceError>;
-    /// Orders to handle by an établissement.
+    /// An établissement's orders, filtered by status, public and track.
     fn establishment_orders(
         &self,
         who: &Principal,
-        status: Option<&str>,
+        filter: &OrderFilter,
     ) -> Result<Vec<Order>, ServiceError>;
     /// Validates (issuing the card) or refuses an order.
     fn decide_order(
@@ -122,15 +123,16 @@ impl OrdersRepo for SqliteStore {
     fn establishment_orders(
         &self,
         who: &Principal,
-        status: Option<&str>,
+        filter: &OrderFilter,
     ) -> Result<Vec<Order>, ServiceError> {
         let eid = service::own_establishment(who)?;
-        let status = status.unwrap_or("").to_owned();
+        let (status, public, track) = service::check_order_filter(filter)?;
         self.db.read(move |c| {
             orders_where(
                 c,
-                "establishment_id = ?1 AND (?2 = '' OR status = ?2)",
-                &[&eid, &status],
+                "establishment_id = ?1 AND (?2 = '' OR status = ?2)
+                 AND (?3 = '' OR public = ?3) AND (?4 = '' OR track = ?4)",
+                &[&eid, &status, &public, &track],
             )
         })
     }

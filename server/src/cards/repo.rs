@@ -18,10 +18,12 @@ use rusqlite::params;
 use crate::accounts::model::Principal;
 use crate::cards::CardChange;
 use crate::cards::card_view;
+use crate::cards::model::CardFilter;
 use crate::cards::model::CardView;
 use crate::cards::service;
 use crate::cards::service::CardsTx;
 use crate::cards::service::SeasonTx;
+use crate::cards::service::StatusEvent;
 use crate::debits::card::CARD_COLS;
 use crate::debits::card::CardRow;
 use crate::debits::card::card_by;
@@ -37,10 +39,11 @@ pub trait CardsRepo: Send + Sync + 'static {
     fn my_card(&self, who: &Principal, now: DateTime<Utc>) -> Result<CardView, ServiceError>;
     /// The youth confirms reception of the card.
     fn activate_card(&self, who: &Principal, now: DateTime<Utc>) -> Result<CardView, ServiceError>;
-    /// The établissement's cards.
+    /// The établissement's cards, of one status or all.
     fn establishment_cards(
         &self,
         who: &Principal,
+        filter: &CardFilter,
         now: DateTime<Utc>,
     ) -> Result<Vec<CardView>, ServiceError>;
     /// Suspends, reactivates or revalidates a card.
@@ -79,16 +82,19 @@ impl CardsRepo for SqliteStore {
     fn establishment_cards(
         &self,
         who: &Principal,
+        filter: &CardFilter,
         _now: DateTime<Utc>,
     ) -> Result<Vec<CardView>, ServiceError> {
         let eid = service::own_establishment(who)?;
+        let status = service::check_card_filter(filter)?;
         let cats = self.catalogues.clone();
         self.db.read(move |c| {
             let sql = format!(
-                "SELECT {CARD_COLS} FROM cards WHERE establishment_id = ?1 ORDER BY last_name, first_name LIMIT 2000"
+                "SELECT {CARD_COLS} FROM cards WHERE establishment_id = ?1 AND (?2 = '' OR status = ?2)
+                 ORDER BY last_name, first_name LIMIT 5000"
             );
             let mut stmt = c.prepare(&sql)?;
-            let rows = stmt.query_map([&eid], card_from_row)?;
+            let rows = stmt.query_map([&eid, &status], card_from_row)?;
             let mut out = Vec::new();
             for r in rows {
                 let card = r??;
@@ -183,16 +189,19 @@ impl CardsTx for Connection {
         Ok(())
     }
 
-    fn record_status_event(
-        &self,
-        id: &str,
-        status: CardStatus,
-        reason: Option<&str>,
-        now: DateTime<Utc>,
-    ) -> Result<(), ServiceError> {
+    fn record_status_event(&self, e: &StatusEvent<'_>) -> Result<(), ServiceError> {
         self.exec(
-            "INSERT INTO card_status_events (card_id, status, reason, at) VALUES (?1, ?2, ?3, ?4)",
-            params![id, status.code(), reason, ts(now)],
+            "INSERT INTO card_status_events (card_id, status, reason, at, kind, season, account_id)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![
+                e.card_id,
+                e.status.code(),
+                e.reason,
+                ts(e.at),
+                e.kind.as_str(),
+                e.season.start_year(),
+                e.by
+            ],
         )?;
         Ok(())
     }

@@ -9,12 +9,14 @@ use chrono::Utc;
 use passregion_core::CardState;
 use passregion_core::CardStatus;
 use passregion_core::Profile;
+use passregion_core::Public;
 use passregion_core::Season;
 use passregion_core::card::CardNumber;
 use passregion_core::debit::AvantageKind;
 use passregion_core::ledger::Totals;
 use passregion_core::public::check_eligibility;
 use passregion_core::season::region_date;
+use passregion_core::status::CardEventKind;
 use passregion_core::status::OrderStatus;
 
 use crate::accounts::establishment_of;
@@ -23,14 +25,17 @@ use crate::accounts::model::Role;
 use crate::accounts::require_role;
 use crate::cards::CardChange;
 use crate::cards::error::CardsError;
+use crate::cards::model::CardFilter;
 use crate::cards::model::CardView;
 use crate::cards::model::Order;
 use crate::cards::model::OrderDecision;
+use crate::cards::model::OrderFilter;
 use crate::cards::model::OrderRequest;
 use crate::debits::card::CardRow;
 use crate::error::ServiceError;
 use crate::platform::catalogues::Catalogues;
 use crate::platform::sql::check_postal_code;
+use crate::platform::sql::enum_code;
 use crate::platform::sql::new_id;
 use crate::platform::sql::random_u64;
 use crate::platform::sql::require_text;
@@ -110,14 +115,8 @@ pub(crate) trait CardsTx: SeasonTx {
         season: Season,
         reason: Option<&str>,
     ) -> Result<(), ServiceError>;
-    /// Appends a change of a card's status to its history.
-    fn record_status_event(
-        &self,
-        id: &str,
-        status: CardStatus,
-        reason: Option<&str>,
-        now: DateTime<Utc>,
-    ) -> Result<(), ServiceError>;
+    /// Appends a change of a card to its history.
+    fn record_status_event(&self, e: &StatusEvent<'_>) -> Result<(), ServiceError>;
     /// Revokes every app credential of a card still in force (partners pull
     /// the revocation; offline debits scanned after it are refused at push).
     fn revoke_card_credentials(&self, id: &str, now: DateTime<Utc>) -> Result<(), ServiceError>;
@@ -125,6 +124,27 @@ pub(crate) trait CardsTx: SeasonTx {
     fn cards_to_load(&self, season: Season) -> Result<Vec<CardRow>, ServiceError>;
     /// A card as the API shows it (with its balances).
     fn card_view(&self, cats: &Catalogues, card: &CardRow) -> Result<CardView, ServiceError>;
+}
+
+/// A change appended to a card's history (`card_status_events`).
+#[derive(Debug)]
+pub(crate) struct StatusEvent<'a> {
+    pub(crate) card_id: &'a str,
+    pub(crate) kind: CardEventKind,
+    /// The card's status after the change.
+    pub(crate) status: CardStatus,
+    /// The card's season after the change.
+    pub(crate) season: Season,
+    pub(crate) reason: Option<&'a str>,
+    /// The account that made it.
+    pub(crate) by: &'a str,
+    pub(crate) at: DateTime<Utc>,
+}
+
+/// The day a card revalidated on `today` for `target` must still be
+/// eligible on: the first day it is used in that season.
+pub(crate) fn eligibility_day(target: Season, today: NaiveDate) -> NaiveDate {
+    target.first_day().max(today)
 }
 
 /// A checked order, ready to be stored.
@@ -221,7 +241,7 @@ pub(crate) fn create_order(tx: &dyn OrdersTx, order: &NewOrder) -> Result<Order,
 }
 
 /// A decision checked before the transaction.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) struct CheckedDecision {
     pub(crate) establishment_id: String,
     pub(crate) validate: bool,
@@ -307,6 +327,57 @@ pub(crate) fn decide_order(
         .ok_or(ServiceError::NotFound("Commande"))
 }
 
+/// Checks the filters of an établissement's order list: (status, public,
+/// track) as stored, `""` for any.
+pub(crate) fn check_order_filter(
+    f: &OrderFilter,
+) -> Result<(String, String, String), ServiceError> {
+    fn given(v: &Option<String>) -> Option<&str> {
+        v.as_deref().map(str::trim).filter(|v| !v.is_empty())
+    }
+    let status = match given(&f.status) {
+        None => String::new(),
+        Some(s) => OrderStatus::parse(s)
+            .ok_or_else(|| invalid_filter("status", "Statut : en_attente, validee ou refusee."))?
+            .as_str()
+            .to_owned(),
+    };
+    let public = match given(&f.public) {
+        None => String::new(),
+        Some(s) => Public::ALL
+            .into_iter()
+            .map(|p| enum_code(&p))
+            .find(|c| c == s)
+            .ok_or_else(|| invalid_filter("public", "Public inconnu."))?,
+    };
+    let track = match given(&f.track) {
+        None => String::new(),
+        Some(s) => Public::ALL
+            .into_iter()
+            .flat_map(|p| p.tracks().iter().map(enum_code))
+            .find(|c| c == s)
+            .ok_or_else(|| invalid_filter("track", "Classe ou diplôme inconnu."))?,
+    };
+    Ok((status, public, track))
+}
+
+/// Checks the status filter of an établissement's card list (`""`: any).
+pub(crate) fn check_card_filter(f: &CardFilter) -> Result<String, ServiceError> {
+    match f.status.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
+        None => Ok(String::new()),
+        Some(s) => CardStatus::from_code(s)
+            .map(|c| c.code().to_owned())
+            .ok_or_else(|| invalid_filter("status", "Statut : expediee, active ou suspendue.")),
+    }
+}
+
+fn invalid_filter(field: &'static str, message: &str) -> ServiceError {
+    ServiceError::Invalid {
+        field,
+        message: message.to_owned(),
+    }
+}
+
 /// The youth's account, for the youth's own card.
 pub(crate) fn youth_account(who: &Principal) -> Result<String, ServiceError> {
     require_role(who, Role::Youth)?;
@@ -338,11 +409,13 @@ pub(crate) fn activate_card(
 }
 
 /// A change checked before the transaction.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) struct CheckedChange {
     pub(crate) establishment_id: String,
     pub(crate) change: CardChange,
     pub(crate) reason: Option<String>,
+    /// Who makes it (kept in the card's history).
+    pub(crate) by: String,
 }
 
 /// Checks a change of a card: the caller's établissement, a reason to suspend.
@@ -359,6 +432,7 @@ pub(crate) fn check_change(
         establishment_id,
         change,
         reason,
+        by: who.account_id.clone(),
     })
 }
 
@@ -380,19 +454,27 @@ pub(crate) fn change_card(
         status: card.status,
         season: card.season,
     };
-    let next = match ch.change {
-        CardChange::Suspend(_) => state.suspend()?,
-        CardChange::Reactivate => state.reactivate()?,
+    let (next, kind) = match ch.change {
+        CardChange::Suspend(_) => (state.suspend()?, CardEventKind::Suspension),
+        CardChange::Reactivate => (state.reactivate()?, CardEventKind::Reactivation),
         CardChange::Revalidate => {
             let today = region_date(now);
             let next = state.revalidate(today)?;
-            let on = next.season.first_day().max(today);
+            let on = eligibility_day(next.season, today);
             check_eligibility(&card.profile, card.birth_date, on)?;
-            next
+            (next, CardEventKind::Revalidation)
         }
     };
     tx.set_card_state(&card.id, next.status, next.season, ch.reason.as_deref())?;
-    tx.record_status_event(&card.id, next.status, ch.reason.as_deref(), now)?;
+    tx.record_status_event(&StatusEvent {
+        card_id: &card.id,
+        kind,
+        status: next.status,
+        season: next.season,
+        reason: ch.reason.as_deref(),
+        by: &ch.by,
+        at: now,
+    })?;
     if next.status == CardStatus::Suspendue {
         tx.revoke_card_credentials(&card.id, now)?;
     }

@@ -84,6 +84,7 @@ pub(crate) fn seed_class(
             partner: None,
             partner_role: None,
             establishment_id: None,
+            establishment_role: None,
         };
         let order = store.create_order(
             &youth,

@@ -44,6 +44,7 @@ use crate::platform::store::SqliteStore;
 
 mod class;
 mod data;
+pub mod desk_class;
 
 /// The password of every demo account.
 pub const DEMO_PASSWORD: &str = "demo1234";
@@ -65,6 +66,7 @@ pub(crate) fn principal(account_id: &str, role: Role) -> Principal {
         partner: None,
         partner_role: None,
         establishment_id: None,
+        establishment_role: None,
     }
 }
 
@@ -117,6 +119,7 @@ pub fn seed(
         })?;
         etab_staff.push(Principal {
             establishment_id: Some((*id).to_owned()),
+            establishment_role: Some(passregion_core::status::EstablishmentRole::Head),
             ..principal(&account, Role::Establishment)
         });
         if etab_staff.len() == 1 {

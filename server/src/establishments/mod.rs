@@ -1,8 +1,10 @@
 //! Établissements: the directory, thematic référents (their contact handed to
-//! a partner only once the établissement grants its request), collective bookings.
+//! a partner only once the établissement grants its request), collective bookings,
+//! and the desk (staff, bulk actions on orders and cards, the card's history: `desk/`).
 
 pub mod booking;
 pub mod collective;
+pub mod desk;
 pub mod error;
 pub mod grants;
 pub mod grants_repo;

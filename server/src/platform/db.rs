@@ -90,6 +90,12 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0021_lost_cards",
         include_str!("../../migrations/0021_lost_cards.sql"),
     ),
+    // Numbered 0015 (reserved for it) but applied after 0021: the version
+    // of a database is its position in this list.
+    (
+        "0015_establishment_desk",
+        include_str!("../../migrations/0015_establishment_desk.sql"),
+    ),
     (
         "0022_card_posting",
         include_str!("../../migrations/0022_card_posting.sql"),

@@ -12,6 +12,8 @@ mod clawback;
 mod collective;
 mod convention_pdf;
 mod enumeration;
+mod establishment_bulk;
+mod establishment_desk;
 mod hardening;
 mod help;
 mod lost_card;

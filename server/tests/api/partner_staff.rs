@@ -498,6 +498,7 @@ async fn a_revocation_during_a_push_still_refuses_it() {
         partner: Some((partner_id, PartnerCategory::Librairie, true)),
         partner_role: Some(PartnerRole::Manager),
         establishment_id: None,
+        establishment_role: None,
     };
     let store = app.store().clone();
     let results =

@@ -42,7 +42,9 @@ export function lastVerificationToken(dataDir, to) {
 
 /**
  * Starts the demo server; resolves with {url, lines, proc, dataDir, stop}.
- * `opts.dataDir` and `opts.port` restart a server on the same data and address.
+ * `opts.dataDir` and `opts.port` restart a server on the same data and address;
+ * `opts.youths` is the number of demo youths (5 by default); `opts.args` are
+ * more flags (e.g. `--demo-ampere-youths 199`, `--start-time …`).
  */
 export async function startServer(opts = {}) {
   for (const [what, path] of [
@@ -52,7 +54,7 @@ export async function startServer(opts = {}) {
     if (!existsSync(path)) throw new Error(`missing ${what}: ${path}`);
   const dataDir = opts.dataDir ?? tempDir('pr-e2e-data-');
   const bind = `127.0.0.1:${opts.port ?? 0}`;
-  const args = ['--demo', '--demo-youths', '5', '--data-dir', dataDir, '--bind', bind, '--web-dir', WEB_DIR, ...(opts.args ?? [])];
+  const args = ['--demo', '--demo-youths', String(opts.youths ?? 5), '--data-dir', dataDir, '--bind', bind, '--web-dir', WEB_DIR, ...(opts.args ?? [])];
   const proc = spawn(SERVER_BIN, args, {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],

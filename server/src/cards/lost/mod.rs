@@ -15,9 +15,11 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::cards::error::CardsError;
 use crate::cards::service::CardsTx;
+use crate::cards::service::StatusEvent;
 use crate::error::ServiceError;
 use crate::platform::db::Cached;
 use crate::platform::sql::{random_u64, ts};
+use passregion_core::status::CardEventKind;
 
 /// The storage of a replacement, on top of the cards' own.
 pub(crate) trait LostTx: CardsTx {
@@ -104,7 +106,15 @@ pub(crate) fn declare_lost(
         "Carte déclarée perdue : remplacée par une nouvelle carte"
     };
     tx.set_card_state(&card.id, CardStatus::Expediee, card.season, Some(text))?;
-    tx.record_status_event(&card.id, CardStatus::Expediee, Some(text), now)?;
+    tx.record_status_event(&StatusEvent {
+        card_id: &card.id,
+        kind: CardEventKind::Replacement,
+        status: CardStatus::Expediee,
+        season: card.season,
+        reason: Some(text),
+        by,
+        at: now,
+    })?;
     Ok(())
 }
 
