@@ -1523,6 +1523,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/region/establishments/{id}/staff": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The Region invites the head (or a member of staff) of an établissement,
+         *     e.g. one just imported: the account is created and a link, valid 7 days
+         *     and once, is mailed to it.
+         */
+        post: operations["region_invite_establishment_staff"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/region/feed": {
         parameters: {
             query?: never;
@@ -7582,6 +7603,55 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["CollectiveBooking"][];
+                };
+            };
+        };
+    };
+    region_invite_establishment_staff: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EstablishmentInvitation"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EstablishmentStaffMember"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
                 };
             };
         };

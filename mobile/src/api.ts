@@ -288,6 +288,10 @@ export const api = {
     request<EstablishmentStaffMember>('POST', '/api/establishment/staff', {
       body: { email, display_name, role } satisfies Schemas['EstablishmentInvitation'],
     }),
+  regionInviteEstablishmentStaff: (establishmentId: string, email: string, display_name: string, role: EstablishmentRole) =>
+    request<EstablishmentStaffMember>('POST', `/api/region/establishments/${encodeURIComponent(establishmentId)}/staff`, {
+      body: { email, display_name, role } satisfies Schemas['EstablishmentInvitation'],
+    }),
   removeEstablishmentStaff: (accountId: string) => request<void>('DELETE', `/api/establishment/staff/${encodeURIComponent(accountId)}`),
   decideOrder: (id: string, validate: boolean, reason?: string) =>
     request<Order>('POST', `/api/establishment/orders/${encodeURIComponent(id)}/decision`, {

@@ -9,6 +9,7 @@ import { ErrorBox, Layout, OfflineBanner, Tab, useLoad } from './ui';
 import { BatchAmounts, batchSummary } from './batch';
 import { RegionPartners } from './region-partners';
 import { PrintQueue } from './region-print';
+import { RegionEstablishments } from './region-establishments';
 import { RegionPayments } from './region-payments';
 import { RegionFeed } from './region-feed';
 import { RegionFraud } from './region-fraud';
@@ -22,6 +23,7 @@ const REGION_TABS: Tab[] = [
   { hash: '#/region/bons-plans', label: 'Modération', icon: '★' },
   { hash: '#/region/partenaires', label: 'Partenaires', icon: '◎' },
   { hash: '#/region/impression', label: 'Impression', icon: '✉' },
+  { hash: '#/region/etablissements', label: 'Établissements', icon: '⌂' },
 ];
 
 export function RegionApp({ hash, onLogout }: { hash: string; onLogout: () => void }) {
@@ -41,6 +43,8 @@ export function RegionApp({ hash, onLogout }: { hash: string; onLogout: () => vo
         <RegionPartners hash={hash} />
       ) : current === '#/region/impression' ? (
         <PrintQueue />
+      ) : current === '#/region/etablissements' ? (
+        <RegionEstablishments />
       ) : (
         <RegionFeed />
       )}

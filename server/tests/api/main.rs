@@ -30,6 +30,7 @@ mod print_queue;
 mod privacy;
 mod referents;
 mod region_desk;
+mod region_invites;
 mod rules;
 mod sms;
 mod sms_gateway;

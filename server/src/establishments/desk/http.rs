@@ -135,6 +135,37 @@ pub async fn invite_establishment_staff(
     Ok((StatusCode::CREATED, Json(member)))
 }
 
+/// The Region invites the head (or a member of staff) of an établissement,
+/// e.g. one just imported: the account is created and a link, valid 7 days
+/// and once, is mailed to it.
+#[utoipa::path(post, path = "/api/region/establishments/{id}/staff", request_body = EstablishmentInvitation,
+    params(("id" = String, Path)),
+    responses((status = 201, body = EstablishmentStaffMember), (status = 403, body = ApiError), (status = 404, body = ApiError), (status = 409, body = ApiError)),
+    security(("bearer" = [])))]
+pub async fn region_invite_establishment_staff(
+    State(s): State<AppState>,
+    crate::accounts::session::RegionStaff(_p): crate::accounts::session::RegionStaff,
+    crate::web::extract::Path(id): crate::web::extract::Path<String>,
+    headers: HeaderMap,
+    Body(body): Body,
+) -> Result<(StatusCode, Json<EstablishmentStaffMember>), ApiError> {
+    let (req, _) = parse_json::<EstablishmentInvitation>(&headers, &body)?;
+    let member = staff::invite_to(
+        staff::Staffing {
+            store: s.store.clone(),
+            passwords: &s.passwords,
+            mailer: s.mailer.clone(),
+            mails: &s.budgets.mails,
+            public_url: &s.public_url,
+        },
+        id,
+        req,
+        s.clock.now(),
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(member)))
+}
+
 /// Removes a colleague's access (its head only; not one's own): its
 /// sessions end at once.
 #[utoipa::path(delete, path = "/api/establishment/staff/{account_id}", params(("account_id" = String, Path)),
@@ -162,4 +193,5 @@ pub fn routes() -> OpenApiRouter<AppState> {
             invite_establishment_staff
         ))
         .routes(routes!(remove_establishment_staff))
+        .routes(routes!(region_invite_establishment_staff))
 }

@@ -74,6 +74,17 @@ pub async fn invite(
     now: DateTime<Utc>,
 ) -> Result<EstablishmentStaffMember, ServiceError> {
     let establishment_id = establishment_head(who)?;
+    invite_to(s, establishment_id, req, now).await
+}
+
+/// Invites someone to an établissement: its head (or staff) by the Region
+/// for an établissement just imported, or a colleague by the head.
+pub async fn invite_to(
+    s: Staffing<'_>,
+    establishment_id: String,
+    req: EstablishmentInvitation,
+    now: DateTime<Utc>,
+) -> Result<EstablishmentStaffMember, ServiceError> {
     let email = crate::accounts::check_email("email", &req.email)?;
     let name = req.display_name.trim().to_owned();
     if name.is_empty() || name.chars().count() > 80 || name.chars().any(char::is_control) {

@@ -399,11 +399,12 @@ impl EstablishmentStaffTx for Connection {
     }
 
     fn establishment_name(&self, id: &str) -> Result<String, ServiceError> {
-        Ok(
-            self.one("SELECT name FROM establishments WHERE id = ?1", [id], |r| {
-                r.get(0)
-            })?,
-        )
+        use rusqlite::OptionalExtension;
+        self.one("SELECT name FROM establishments WHERE id = ?1", [id], |r| {
+            r.get(0)
+        })
+        .optional()?
+        .ok_or(ServiceError::NotFound("Établissement"))
     }
 
     fn member(

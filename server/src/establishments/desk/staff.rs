@@ -80,6 +80,8 @@ pub(crate) fn invite_tx(
     tx: &dyn EstablishmentStaffTx,
     inv: &NewStaffInvitation,
 ) -> Result<(EstablishmentStaffMember, String), ServiceError> {
+    // An établissement that does not exist (the Region's id) is 404.
+    let name = tx.establishment_name(&inv.establishment_id)?;
     let id = match tx.known_account(&inv.email)? {
         None => {
             let id = new_id();
@@ -100,7 +102,7 @@ pub(crate) fn invite_tx(
     let member = tx
         .member(&inv.establishment_id, &id, inv.created_at)?
         .ok_or_else(|| ServiceError::Internal("invited member not found".into()))?;
-    Ok((member, tx.establishment_name(&inv.establishment_id)?))
+    Ok((member, name))
 }
 
 /// Removes a member inside the writer: only one of the établissement's.
