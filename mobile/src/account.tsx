@@ -3,7 +3,8 @@
 // and download her data (right of access).
 import { useState } from 'preact/hooks';
 import { api, ApiError } from './api';
-import { ErrorBox, Field } from './ui';
+import { ErrorBox, Field, useLoad } from './ui';
+import { dateTime } from './format';
 import { download } from './desk';
 
 export function AccountSecurity({ youth }: { youth?: boolean }) {
@@ -83,6 +84,66 @@ export function AccountSecurity({ youth }: { youth?: boolean }) {
       </div>
       {notice && <p role="status">{notice}</p>}
       <ErrorBox error={fieldError('new_password') ? null : error} />
+      <Sessions />
+    </details>
+  );
+}
+
+/** The account's open sessions, each closable (a lost phone's, a shared computer's). */
+function Sessions() {
+  const { data, error, refresh } = useLoad(() => api.mySessions());
+  const [actionError, setActionError] = useState<unknown>(null);
+  return (
+    <section aria-labelledby="sessions-title">
+      <h3 id="sessions-title">Mes sessions ouvertes</h3>
+      <ErrorBox error={error ?? actionError} />
+      <ul class="list">
+        {(data ?? []).map((s) => (
+          <li class="item row" data-testid="session">
+            <span>
+              Ouverte le {dateTime(s.opened_at)}, expire le {dateTime(s.expires_at)}
+              {s.current && <strong> — cet appareil</strong>}
+            </span>
+            {!s.current && (
+              <button
+                type="button"
+                class="link"
+                aria-label={`Fermer la session ouverte le ${dateTime(s.opened_at)}`}
+                onClick={async () => {
+                  setActionError(null);
+                  try {
+                    await api.endSession(s.id);
+                    refresh();
+                  } catch (e) {
+                    setActionError(e);
+                  }
+                }}
+              >
+                Fermer
+              </button>
+            )}
+          </li>
+        ))}
+      </ul>
+    </section>
+  );
+}
+
+/** The messages sent to the account (also by e-mail). */
+export function Notices() {
+  const { data } = useLoad(() => api.myNotices().catch(() => []));
+  if (!data?.length) return null;
+  return (
+    <details class="panel" data-testid="notices">
+      <summary>Mes messages ({data.length})</summary>
+      <ul class="list">
+        {data.map((n) => (
+          <li class="item">
+            <strong>{n.subject}</strong> <small>{dateTime(n.created_at)}</small>
+            <p class="pre">{n.body}</p>
+          </li>
+        ))}
+      </ul>
     </details>
   );
 }

@@ -665,6 +665,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/me/notices": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The account's messages (also sent by e-mail), newest first. */
+        get: operations["my_notices"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/me/password": {
         parameters: {
             query?: never;
@@ -676,6 +693,23 @@ export interface paths {
         put?: never;
         /** Changes one's password (the current one is checked); ends the other sessions. */
         post: operations["change_password"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/me/sessions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The account's open sessions (this one marked). */
+        get: operations["my_sessions"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -694,6 +728,23 @@ export interface paths {
         /** Ends one's other sessions (this one stays open). */
         post: operations["end_other_sessions"];
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/me/sessions/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Closes one of the account's sessions (e.g. a lost phone's). */
+        delete: operations["end_session"];
         options?: never;
         head?: never;
         patch?: never;
@@ -2390,6 +2441,18 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** @description A message told to the account (also sent by e-mail): `GET /api/me/notices`. */
+        AccountNotice: {
+            /** @description Text. */
+            body: string;
+            /**
+             * Format: date-time
+             * @description When.
+             */
+            created_at: string;
+            /** @description Subject. */
+            subject: string;
+        };
         /** @description An account as shown to its owner. */
         AccountView: {
             /** @description Name shown in the app. */
@@ -4523,6 +4586,23 @@ export interface components {
             /** @description Applies to this track only (any when absent). */
             track: string | null;
         };
+        /** @description One of the account's open sessions: `GET /api/me/sessions`. */
+        SessionView: {
+            /** @description The session of this request. */
+            current: boolean;
+            /**
+             * Format: date-time
+             * @description When it expires.
+             */
+            expires_at: string;
+            /** @description Its id (to close it). */
+            id: string;
+            /**
+             * Format: date-time
+             * @description When it was opened.
+             */
+            opened_at: string;
+        };
         /** @description `POST /api/partner/convention/sign`. */
         SignRequest: {
             /** @description The six-digit code received by SMS. */
@@ -6036,6 +6116,25 @@ export interface operations {
             };
         };
     };
+    my_notices: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AccountNotice"][];
+                };
+            };
+        };
+    };
     change_password: {
         parameters: {
             query?: never;
@@ -6083,6 +6182,25 @@ export interface operations {
             };
         };
     };
+    my_sessions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SessionView"][];
+                };
+            };
+        };
+    };
     end_other_sessions: {
         parameters: {
             query?: never;
@@ -6098,6 +6216,33 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Notice"];
+                };
+            };
+        };
+    };
+    end_session: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
                 };
             };
         };

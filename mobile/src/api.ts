@@ -204,6 +204,9 @@ export const api = {
     }),
   changePassword: (current_password: string, new_password: string) =>
     request<Schemas['Notice']>('POST', '/api/me/password', { body: { current_password, new_password } satisfies Schemas['ChangePasswordRequest'] }),
+  mySessions: () => request<Schemas['SessionView'][]>('GET', '/api/me/sessions'),
+  endSession: (id: string) => request<void>('DELETE', `/api/me/sessions/${encodeURIComponent(id)}`),
+  myNotices: () => request<Schemas['AccountNotice'][]>('GET', '/api/me/notices'),
   endOtherSessions: () => request<Schemas['Notice']>('POST', '/api/me/sessions/end-others', { body: {} }),
   myData: () => request<Schemas['YouthDataExport']>('GET', '/api/youth/data'),
   lostPhone: () => request<Schemas['Notice']>('POST', '/api/youth/lost-phone', { body: {} }),

@@ -1,5 +1,5 @@
 // Youth space: card and QR, balances, history, bons plans, map, order.
-import { AccountSecurity } from './account';
+import { AccountSecurity, Notices } from './account';
 import { inApp, native } from './native';
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { api, ApiError, BonPlan, Card, Establishment, Order, OrderRequest, Transaction } from './api';
@@ -107,6 +107,7 @@ function MyCard() {
           {card.status !== 'suspendue' && <LostCard onDone={refresh} />}
         </>
       )}
+      <Notices />
       <AccountSecurity youth />
     </section>
   );

@@ -14,6 +14,7 @@ use crate::platform::catalogues::Catalogues;
 pub trait Storage:
     crate::accounts::repo::AccountsRepo
     + crate::accounts::notify::NotifyRepo
+    + crate::accounts::my_sessions::MySessionsRepo
     + crate::cards::orders::OrdersRepo
     + crate::cards::repo::CardsRepo
     + crate::cards::credentials::CredentialsRepo
@@ -86,6 +87,7 @@ pub struct AppState {
 impl<T> Storage for T where
     T: crate::accounts::repo::AccountsRepo
         + crate::accounts::notify::NotifyRepo
+        + crate::accounts::my_sessions::MySessionsRepo
         + crate::cards::orders::OrdersRepo
         + crate::cards::repo::CardsRepo
         + crate::cards::credentials::CredentialsRepo

@@ -209,3 +209,29 @@ pub struct Me {
     /// Role.
     pub role: Role,
 }
+
+/// A message told to the account (also sent by e-mail): `GET /api/me/notices`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AccountNotice {
+    /// Subject.
+    pub subject: String,
+    /// Text.
+    pub body: String,
+    /// When.
+    pub created_at: DateTime<Utc>,
+}
+
+/// One of the account's open sessions: `GET /api/me/sessions`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SessionView {
+    /// Its id (to close it).
+    pub id: String,
+    /// When it was opened.
+    pub opened_at: DateTime<Utc>,
+    /// When it expires.
+    pub expires_at: DateTime<Utc>,
+    /// The session of this request.
+    pub current: bool,
+}

@@ -194,6 +194,52 @@ pub async fn end_other_sessions(
     }))
 }
 
+/// The account's open sessions (this one marked).
+#[utoipa::path(get, path = "/api/me/sessions", responses((status = 200, body = Vec<crate::accounts::model::SessionView>)), security(("bearer" = [])))]
+pub async fn my_sessions(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    headers: HeaderMap,
+) -> Result<Json<Vec<crate::accounts::model::SessionView>>, ApiError> {
+    let (store, now, ttl, current) = (
+        s.store.clone(),
+        s.clock.now(),
+        s.session_ttl,
+        session_hash(&headers),
+    );
+    blocking(move || store.my_sessions(&p.account_id, &current, ttl, now))
+        .await
+        .map(Json)
+}
+
+/// Closes one of the account's sessions (e.g. a lost phone's).
+#[utoipa::path(delete, path = "/api/me/sessions/{id}", params(("id" = String, Path)),
+    responses((status = 204), (status = 404, body = ApiError)), security(("bearer" = [])))]
+pub async fn end_session(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    crate::web::extract::Path(id): crate::web::extract::Path<String>,
+) -> Result<StatusCode, ApiError> {
+    let store = s.store.clone();
+    let account = p.account_id.clone();
+    let hash = blocking(move || store.end_session(&account, &id)).await?;
+    let hash = hash.ok_or(ServiceError::NotFound("Session"))?;
+    s.sessions.remove(&hash);
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The account's messages (also sent by e-mail), newest first.
+#[utoipa::path(get, path = "/api/me/notices", responses((status = 200, body = Vec<crate::accounts::model::AccountNotice>)), security(("bearer" = [])))]
+pub async fn my_notices(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+) -> Result<Json<Vec<crate::accounts::model::AccountNotice>>, ApiError> {
+    let store = s.store.clone();
+    blocking(move || store.notices_of(&p.account_id))
+        .await
+        .map(Json)
+}
+
 /// Log out (ends the session).
 #[utoipa::path(post, path = "/api/auth/logout", responses((status = 204)), security(("bearer" = [])))]
 pub async fn logout(
@@ -232,6 +278,9 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(password_reset_confirm))
         .routes(routes!(change_password))
         .routes(routes!(end_other_sessions))
+        .routes(routes!(my_sessions))
+        .routes(routes!(end_session))
+        .routes(routes!(my_notices))
         .routes(routes!(logout))
         .routes(routes!(me))
 }

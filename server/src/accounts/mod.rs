@@ -14,6 +14,7 @@ pub mod error;
 pub mod http;
 pub mod login;
 pub mod model;
+pub mod my_sessions;
 pub mod notify;
 pub mod password;
 pub mod registration;

@@ -90,6 +90,11 @@ pub trait NotifyRepo: Send + Sync + 'static {
     fn queue_season_end_reminders(&self, now: DateTime<Utc>) -> Result<usize, ServiceError>;
     /// Notifications to send (at most [`BATCH`]): id, address, subject, body.
     fn notifications_to_send(&self) -> Result<Vec<(i64, Mail)>, ServiceError>;
+    /// The account's last notices (newest first, at most 50).
+    fn notices_of(
+        &self,
+        account_id: &str,
+    ) -> Result<Vec<crate::accounts::model::AccountNotice>, ServiceError>;
     /// Records a send (or a failed one, retried up to [`MAX_ATTEMPTS`]).
     fn record_notification(
         &self,
@@ -124,6 +129,36 @@ impl NotifyRepo for SqliteStore {
                 ))
             })?;
             Ok(rows.collect::<Result<_, _>>()?)
+        })
+    }
+
+    fn notices_of(
+        &self,
+        account_id: &str,
+    ) -> Result<Vec<crate::accounts::model::AccountNotice>, ServiceError> {
+        let id = account_id.to_owned();
+        self.db.read(move |c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT subject, body, created_at FROM notification_outbox WHERE account_id = ?1
+                 ORDER BY id DESC LIMIT 50",
+            )?;
+            let rows = stmt.query_map([&id], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                ))
+            })?;
+            let mut out = Vec::new();
+            for row in rows {
+                let (subject, body, at) = row?;
+                out.push(crate::accounts::model::AccountNotice {
+                    subject: subject.trim_start_matches("PASS'Région : ").to_owned(),
+                    body,
+                    created_at: crate::platform::sql::parse_ts(&at)?,
+                });
+            }
+            Ok(out)
         })
     }
 

@@ -108,3 +108,51 @@ async fn a_lost_phone_stops_its_codes_online_and_offline() {
             .any(|c| c == &cred.claims().credential_id.to_string())
     );
 }
+
+#[tokio::test]
+async fn sessions_are_listed_and_closed_one_by_one() {
+    let app = crate::common::TestApp::init().build().await;
+    let email = "sessions@example.org";
+    let phone = app.register(email, crate::common::PASSWORD, "Eva").await;
+    let laptop = app.login(email).await;
+    let list = laptop.get("/api/me/sessions").await;
+    assert_eq!(list.status, 200, "{}", list.body);
+    let sessions = list.body.as_array().unwrap().clone();
+    assert_eq!(sessions.len(), 2, "{sessions:?}");
+    assert_eq!(sessions.iter().filter(|s| s["current"] == true).count(), 1);
+    // The ids are 16 hex digits, nothing of the token.
+    let other = sessions.iter().find(|s| s["current"] == false).unwrap();
+    let id = other["id"].as_str().unwrap();
+    assert_eq!(id.len(), 16);
+    assert!(!phone.token.as_deref().unwrap().contains(id));
+    // Another account cannot close it.
+    let stranger = app.youth("Intrus").await;
+    assert_eq!(
+        stranger
+            .delete(&format!("/api/me/sessions/{id}"))
+            .await
+            .status,
+        404
+    );
+    assert_eq!(phone.get("/api/youth/orders").await.status, 200);
+    // Its owner closes it: the phone is out at once.
+    assert_eq!(
+        laptop
+            .delete(&format!("/api/me/sessions/{id}"))
+            .await
+            .status,
+        204
+    );
+    assert_eq!(phone.get("/api/youth/orders").await.status, 401);
+    assert_eq!(
+        laptop
+            .get("/api/me/sessions")
+            .await
+            .body
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(laptop.delete("/api/me/sessions/zz").await.status, 404);
+}

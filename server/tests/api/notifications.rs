@@ -89,3 +89,21 @@ async fn a_youth_is_told_of_her_order_her_card_and_each_debit() {
     flush(&app).await;
     assert_eq!(count("saison se termine"), 1);
 }
+
+#[tokio::test]
+async fn the_notices_are_in_the_app_too() {
+    let app = TestApp::init().build().await;
+    let etab = app.establishment("etab-ampere", "Lycée Ampère").await;
+    let (youth, _) = app.youth_with_card(&etab, "Ana").await;
+    let r = youth.get("/api/me/notices").await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(
+        r.body
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|n| n["subject"] == "votre commande est validée"),
+        "{}",
+        r.body
+    );
+}
