@@ -229,6 +229,8 @@ export const api = {
   createOrder: (o: OrderRequest) => request<Order>('POST', '/api/youth/orders', { body: o }),
   myOrders: () => request<Order[]>('GET', '/api/youth/orders'),
   myCard: () => request<Card>('GET', '/api/youth/card'),
+  establishmentLostCard: (id: string, stolen: boolean) =>
+    request<Card>('POST', `/api/establishment/cards/${encodeURIComponent(id)}/lost`, { body: { stolen } satisfies Schemas['LostCardRequest'] }),
   lostCard: (stolen: boolean) => request<Card>('POST', '/api/youth/card/lost', { body: { stolen } satisfies Schemas['LostCardRequest'] }),
   activateCard: () => request<Card>('POST', '/api/youth/card/activate', { body: {} }),
   myTransactions: () => request<Transaction[]>('GET', '/api/youth/transactions'),

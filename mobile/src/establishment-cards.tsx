@@ -181,6 +181,19 @@ export function CardDetail({ id }: { id: string }) {
             >
               Revalider pour la saison
             </button>
+            {card.status !== 'suspendue' && (
+              <button
+                type="button"
+                class="danger"
+                disabled={busy}
+                onClick={() => {
+                  if (confirm('Déclarer cette carte perdue ? Elle est bloquée tout de suite ; une nouvelle carte (nouveau numéro, même solde) part à l’impression.'))
+                    void act(() => api.establishmentLostCard(card.id, false), 'Carte bloquée : une nouvelle carte part à l’impression.');
+                }}
+              >
+                Carte perdue ou volée
+              </button>
+            )}
           </div>
           <BulkPanel bulk={bulk} />
         </>
