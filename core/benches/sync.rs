@@ -166,6 +166,7 @@ impl Transport for Fake {
                         categories: vec![PartnerCategory::Librairie],
                     })
                     .collect(),
+                posted_at: None,
             }),
             "/api/youth/transactions" => json(
                 &(0..500)
