@@ -256,6 +256,12 @@ impl Client {
             .await
     }
 
+    /// PUT JSON.
+    pub async fn put(&self, path: &str, body: &Value) -> Resp {
+        self.send(self.http.put(format!("{}{}", self.base, path)).json(body))
+            .await
+    }
+
     /// POST JSON with an Idempotency-Key.
     pub async fn post_idem(&self, path: &str, key: &str, body: &Value) -> Resp {
         self.send(

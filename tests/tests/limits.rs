@@ -141,21 +141,51 @@ async fn data_at_rest_is_private_to_the_server_user() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("fresh");
     let server = TestServer::start_in(&dir, 2, &[]);
-    // An application sends an SMS (to the outbox file) and writes the WAL.
-    let r = server
-        .client()
+    // A partner's application: a mail (the confirmation link), a document
+    // (the file store), the convention's PDF and an SMS (the code), and the WAL.
+    let mut c = server.client();
+    let email = "pentes@test.passregion.fr";
+    let r = c
         .post(
             "/api/partners/applications",
-            &json!({
-                "name": "Librairie des Pentes", "siret": "73282932000074", "category": "librairie",
-                "address": "1 rue de la République", "city": "Lyon", "postal_code": "69001",
-                "latitude": 45.76, "longitude": 4.83, "contact_name": "Camille Martin",
-                "phone": "0612345678", "email": "pentes@test.passregion.fr",
-                "password": "motdepasse-solide", "accept_conditions": true
-            }),
+            &json!({"name": "Librairie des Pentes", "category": "librairie",
+                    "contact_name": "Camille Martin", "email": email, "password": "motdepasse-solide"}),
         )
         .await;
-    assert_eq!(r.status, 201, "{}", r.body);
+    assert_eq!(r.status, 202, "{}", r.body);
+    let token = passregion_tests::verification_token(&server.data_dir, email).unwrap();
+    let r = c
+        .post("/api/auth/verify-email", &json!({"token": token}))
+        .await;
+    c.token = Some(r.body["token"].as_str().unwrap().to_owned());
+    let r = c
+        .put(
+            "/api/partner/application",
+            &json!({"siret": "73282932000074", "address": "1 rue de la République", "city": "Lyon",
+                    "postal_code": "69001", "phone": "0612345678",
+                    "iban": "FR7630006000011234567890189", "bic": "AGRIFRPP"}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let pdf = b"%PDF-1.4\n1 0 obj\n<< >>\nendobj\ntrailer\n<< >>\n%%EOF\n".to_vec();
+    for kind in ["kbis_statuts", "rib"] {
+        let r = c
+            .post_raw(
+                &format!("/api/partner/application/documents?kind={kind}&filename=piece.pdf"),
+                "application/octet-stream",
+                pdf.clone(),
+            )
+            .await;
+        assert_eq!(r.status, 201, "{}", r.body);
+    }
+    let version = c.get("/api/cgp").await.body["version"].clone();
+    let r = c
+        .post(
+            "/api/partner/application/submit",
+            &json!({"cgp_version": version}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
     let mode = |p: std::path::PathBuf| {
         std::fs::metadata(&p)
             .unwrap_or_else(|e| panic!("{}: {e}", p.display()))
@@ -165,6 +195,26 @@ async fn data_at_rest_is_private_to_the_server_user() {
     };
     assert_eq!(mode(dir.clone()), 0o700);
     assert_eq!(mode(dir.join("keys")), 0o700);
+    assert_eq!(mode(dir.join("documents")), 0o700);
+    assert_eq!(mode(dir.join("mail-outbox")), 0o700);
+    // Every stored document and mail is the server user's only.
+    for sub in ["documents", "mail-outbox"] {
+        let mut stack = vec![dir.join(sub)];
+        let mut files = 0;
+        while let Some(d) = stack.pop() {
+            for e in std::fs::read_dir(&d).unwrap() {
+                let p = e.unwrap().path();
+                if p.is_dir() {
+                    assert_eq!(mode(p.clone()), 0o700, "{}", p.display());
+                    stack.push(p);
+                } else {
+                    assert_eq!(mode(p.clone()), 0o600, "{}", p.display());
+                    files += 1;
+                }
+            }
+        }
+        assert!(files > 0, "{sub} holds files");
+    }
     for f in [
         "passregion.db",
         "passregion.db-wal",
