@@ -151,6 +151,7 @@ fn api() -> OpenApiRouter<AppState> {
         .merge(crate::partners::http::routes())
         .merge(crate::establishments::http::routes())
         .merge(crate::region::http::routes())
+        .merge(crate::stats::http::routes())
         .merge(crate::sync::http::routes())
         .merge(crate::help::http::routes())
         .merge(crate::cards::privacy::http::routes())

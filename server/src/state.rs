@@ -32,6 +32,7 @@ pub trait Storage:
     + crate::establishments::repo::EstablishmentsRepo
     + crate::establishments::collective::CollectiveRepo
     + crate::region::repo::RegionRepo
+    + crate::stats::StatsRepo
     + crate::sync::repo::SyncRepo
 {
 }
@@ -102,6 +103,7 @@ impl<T> Storage for T where
         + crate::establishments::repo::EstablishmentsRepo
         + crate::establishments::collective::CollectiveRepo
         + crate::region::repo::RegionRepo
+        + crate::stats::StatsRepo
         + crate::sync::repo::SyncRepo
 {
 }

@@ -94,6 +94,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0022_card_posting",
         include_str!("../../migrations/0022_card_posting.sql"),
     ),
+    (
+        "0023_region_stats",
+        include_str!("../../migrations/0023_region_stats.sql"),
+    ),
 ];
 
 /// Most write closures committed together.
