@@ -13,6 +13,7 @@ import { RegionPayments } from './region-payments';
 import { RegionFeed } from './region-feed';
 import { RegionFraud } from './region-fraud';
 import { RegionLookup } from './region-lookup';
+import { RegionStats } from './region-stats';
 
 const REGION_TABS: Tab[] = [
   { hash: '#/region', label: 'Transactions', icon: '≡' },
@@ -22,6 +23,7 @@ const REGION_TABS: Tab[] = [
   { hash: '#/region/bons-plans', label: 'Modération', icon: '★' },
   { hash: '#/region/partenaires', label: 'Partenaires', icon: '◎' },
   { hash: '#/region/impression', label: 'Impression', icon: '✉' },
+  { hash: '#/region/statistiques', label: 'Statistiques', icon: '▤' },
 ];
 
 export function RegionApp({ hash, onLogout }: { hash: string; onLogout: () => void }) {
@@ -39,6 +41,8 @@ export function RegionApp({ hash, onLogout }: { hash: string; onLogout: () => vo
         <Moderation />
       ) : current === '#/region/partenaires' ? (
         <RegionPartners hash={hash} />
+      ) : current === '#/region/statistiques' ? (
+        <RegionStats />
       ) : current === '#/region/impression' ? (
         <PrintQueue />
       ) : (
