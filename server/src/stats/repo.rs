@@ -218,6 +218,104 @@ pub fn bons_plans(
 #[cfg(test)]
 mod tests {
     use super::departement;
+    use crate::platform::db::MIGRATIONS;
+
+    fn tx(c: &rusqlite::Connection, id: &str, kind: &str, cents: i64, channel: &str) {
+        c.execute(
+            "INSERT INTO transactions (id, kind, card_id, partner_id, account_id, season, avantage,
+             unit_kind, price_units, units, reste_units, amount_cents, channel, created_at)
+             VALUES (?1, ?2, 'c1', 'p1', 'a1', 2026, 'lecture_loisir', 'credit', 500, 500, 0, ?3, ?4,
+             '2026-10-02T10:00:00.000000Z')",
+            rusqlite::params![id, kind, cents, channel],
+        )
+        .unwrap();
+    }
+
+    fn spend(c: &rusqlite::Connection) -> Vec<(String, String, String, String, i64, i64)> {
+        let mut s = c
+            .prepare(
+                "SELECT departement, month, category, kind, n, amount_cents FROM stats_spend
+                 ORDER BY kind",
+            )
+            .unwrap();
+        s.query_map([], |r| {
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
+            ))
+        })
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap()
+    }
+
+    /// Transactions written before migration 0023 are counted by it, later
+    /// ones by its trigger, in the same tables.
+    #[test]
+    fn the_summary_tables_take_old_rows_and_follow_new_ones() {
+        let c = rusqlite::Connection::open_in_memory().unwrap();
+        let last = MIGRATIONS.len() - 1;
+        assert_eq!(MIGRATIONS[last].0, "0023_region_stats");
+        for (_, sql) in &MIGRATIONS[..last] {
+            c.execute_batch(sql).unwrap();
+        }
+        c.execute_batch(
+            "PRAGMA foreign_keys = OFF;
+             INSERT INTO establishments VALUES ('e1', 'Lycée', 'lycee', 'Saint-Denis', '97400');
+             INSERT INTO partners (id, name, category, address, city, postal_code, latitude,
+               longitude, status, created_at) VALUES ('p1', 'Livres', 'librairie', 'x', 'y',
+               '69001', 0, 0, 'validated', '2026-09-01T00:00:00Z');
+             INSERT INTO cards (id, number, account_id, order_id, establishment_id, season, status,
+               public, track, disabled, first_name, last_name, birth_date, created_at)
+               VALUES ('c1', '1', 'a1', 'o1', 'e1', 2026, 'active', 'lyceen', NULL, 0, 'A', 'B',
+               '2009-01-01', '2026-09-01T00:00:00Z');",
+        )
+        .unwrap();
+        tx(&c, "t1", "debit", 500, "qr");
+        tx(&c, "t2", "debit", 300, "offline");
+        c.execute_batch(MIGRATIONS[last].1).unwrap();
+        let row = |kind: &str, n, cents| {
+            (
+                "974".to_owned(),
+                "2026-10".to_owned(),
+                "librairie".to_owned(),
+                kind.to_owned(),
+                n,
+                cents,
+            )
+        };
+        assert_eq!(spend(&c), vec![row("debit", 1, 300), row("debit", 1, 500)]);
+        tx(&c, "t3", "refund", -500, "qr");
+        tx(&c, "t4", "debit", 200, "qr");
+        assert_eq!(
+            spend(&c),
+            vec![
+                row("debit", 1, 300),
+                row("debit", 2, 700),
+                row("refund", 1, -500)
+            ]
+        );
+        let partner: (i64, i64, i64) = c
+            .query_row(
+                "SELECT debits, refunds, amount_cents FROM stats_partner",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .unwrap();
+        assert_eq!(partner, (3, 1, 500));
+        let used: i64 = c
+            .query_row(
+                "SELECT cards FROM stats_uptake WHERE departement = '974'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(used, 1, "one card, however many debits");
+    }
 
     #[test]
     fn departements_of_postal_codes() {

@@ -122,7 +122,7 @@ fn seed(path: &std::path::Path, cards: usize, txs: usize, season: Season) {
                 let etab = format!("bench-etab-{}", rng.below(ESTABLISHMENTS));
                 let (public, track) = PUBLICS[rng.below(PUBLICS.len())];
                 let at = format!("{year}-09-0{}T08:00:00Z", 1 + i % 9);
-                let validated = i % 20 != 0;
+                let validated = !i.is_multiple_of(20);
                 o.execute(params![
                     format!("o{i}"),
                     format!("a{i}"),
@@ -176,7 +176,7 @@ fn seed(path: &std::path::Path, cards: usize, txs: usize, season: Season) {
             for j in done..done + n {
                 // Cards with an id (≈95% of the orders), every 20th order has none.
                 let mut card = rng.below(cards);
-                if card % 20 == 0 {
+                if card.is_multiple_of(20) {
                     card += 1;
                 }
                 let (av, unit, cat) = AVANTAGES[rng.below(AVANTAGES.len())];
