@@ -1,17 +1,26 @@
 //! Region statistics benchmark (issue 15, ADR 0033): seeds a region's volume
 //! straight into SQLite (400,000 orders and cards, 5,000,000 transactions by
-//! default, through the server's own schema and triggers), starts the server
-//! binary on it and times `GET /api/region/stats` and `stats.csv` for the
-//! season and for one département (p50 and max over a few runs).
+//! default, through the server's own schema and triggers), opens the
+//! server's store on it in process (the server binary's background jobs
+//! would first load 2 million avantages and close 5 million rows into
+//! batches) and times what `GET /api/region/stats` does (the read and the
+//! JSON) and the CSV, for the season and for one département (p50 and max).
 //!
-//! `cargo build -p passregion-server -p passregion-tests && target/debug/stats-bench [cards] [transactions] [runs]`
+//! `cargo build -p passregion-tests --bin stats-bench && target/debug/stats-bench [cards] [transactions] [runs]`
+//! (`STATS_BENCH_DIR=dir` seeds there once and reuses it.)
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
 
 use std::time::{Duration, Instant};
 
+use std::sync::Arc;
+
 use chrono::{Datelike, Utc};
-use passregion_core::{PartnerCategory, Season};
-use passregion_tests::TestServer;
+use passregion_core::{Catalogue, PartnerCategory, Season};
+use passregion_server::config::Policy;
+use passregion_server::platform::catalogues::Catalogues;
+use passregion_server::platform::db::Db;
+use passregion_server::platform::store::SqliteStore;
+use passregion_server::stats::StatsRepo;
 use rusqlite::params;
 
 const DEPARTEMENTS: [&str; 12] = [
@@ -239,8 +248,7 @@ fn seed(path: &std::path::Path, cards: usize, txs: usize, season: Season) {
         .unwrap();
 }
 
-#[tokio::main]
-async fn main() {
+fn main() {
     let arg = |i: usize, d: usize| {
         std::env::args()
             .nth(i)
@@ -248,50 +256,62 @@ async fn main() {
             .unwrap_or(d)
     };
     let (cards, txs, runs) = (arg(1, 400_000), arg(2, 5_000_000), arg(3, 5));
-    let tmp = tempfile::Builder::new()
-        .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o700))
-        .tempdir()
-        .unwrap();
-    let dir = tmp.path().to_owned();
-    // The schema and the demo region (its Region account), then stop.
-    let mut server = TestServer::start_in(&dir, 0, &[]);
-    server.kill();
+    // `STATS_BENCH_DIR`: seed there once and reuse it (kept); else a temporary directory.
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = std::env::var_os("STATS_BENCH_DIR")
+        .map_or_else(|| tmp.path().to_owned(), std::path::PathBuf::from);
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("passregion.db");
+    let fresh = !path.exists();
+    // The server's schema (every migration) through its own open.
+    let db = Arc::new(Db::open(&path).unwrap());
     let season = Season::of_instant(Utc::now());
-    seed(&dir.join("passregion.db"), cards, txs, season);
-    let size = std::fs::metadata(dir.join("passregion.db"))
-        .map(|m| m.len())
-        .unwrap_or(0);
+    if fresh {
+        seed(&path, cards, txs, season);
+    }
+    let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
     println!("database: {} MB", size / 1_000_000);
-
-    let server = TestServer::start_without_demo(&dir, &[]);
-    let region = server.login("region@demo.passregion.fr").await;
-    let y = season.start_year();
-    for path in [
-        format!("/api/region/stats?season={y}"),
-        format!("/api/region/stats?season={y}&departement=69"),
-        format!("/api/region/stats.csv?season={y}"),
-        format!("/api/region/stats.csv?season={y}&departement=69"),
-    ] {
-        let mut times = Vec::new();
+    let catalogue =
+        Catalogue::parse(include_str!("../../../core/data/catalogue-2026-2027.toml")).unwrap();
+    let store = SqliteStore::new(
+        db,
+        Arc::new(Catalogues::new(vec![catalogue])),
+        Policy::default(),
+    );
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    for dep in [None, Some("69")] {
+        let (mut json, mut csv) = (Vec::new(), Vec::new());
+        let mut last = None;
         for _ in 0..runs {
             let t = Instant::now();
-            let r = region.get(&path).await;
-            times.push(t.elapsed());
-            assert_eq!(r.status, 200, "{path}: {}", r.body);
+            let s = store.region_stats(season, dep.map(str::to_owned)).unwrap();
+            let body = serde_json::to_vec(&s).unwrap();
+            json.push(t.elapsed());
+            let t = Instant::now();
+            let bytes = passregion_server::stats::csv::csv(&s).unwrap();
+            csv.push(t.elapsed());
+            last = Some((s, body.len(), bytes.len()));
         }
-        times.sort();
-        let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+        json.sort();
+        csv.sort();
+        let (s, body, bytes) = last.unwrap();
         println!(
-            "{path}: p50 {:.0} ms, max {:.0} ms ({runs} runs)",
-            ms(times[times.len() / 2]),
-            ms(times[times.len() - 1])
+            "season {season}, département {}: stats p50 {:.0} ms, max {:.0} ms; CSV +{:.1} ms ({runs} runs; JSON {} kB, CSV {} kB)",
+            dep.unwrap_or("all"),
+            ms(json[runs / 2]),
+            ms(json[runs - 1]),
+            ms(csv[runs / 2]),
+            body / 1000,
+            bytes / 1000
+        );
+        println!(
+            "  cards {} (active {}) · debits {} · offline {} % · flags {} · partners listed for bons plans {}",
+            s.cards.cards,
+            s.cards.active,
+            s.channels.debits,
+            s.channels.offline_percent,
+            s.flags.flags,
+            s.bons_plans.len()
         );
     }
-    let r = region.get(&format!("/api/region/stats?season={y}")).await;
-    println!(
-        "cards {} · debits {} · offline {} %",
-        r.body["cards"]["cards"],
-        r.body["channels"]["debits"],
-        r.body["channels"]["offline_percent"]
-    );
 }
