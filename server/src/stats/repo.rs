@@ -317,6 +317,39 @@ mod tests {
         assert_eq!(used, 1, "one card, however many debits");
     }
 
+    /// The top list holds at most `TOP_PARTNERS`, largest net first.
+    #[test]
+    fn the_top_list_is_bounded_and_ordered() {
+        let c = rusqlite::Connection::open_in_memory().unwrap();
+        for (_, sql) in MIGRATIONS {
+            c.execute_batch(sql).unwrap();
+        }
+        c.execute_batch("PRAGMA foreign_keys = OFF;").unwrap();
+        for i in 0..12i64 {
+            c.execute(
+                "INSERT INTO partners (id, name, category, address, city, postal_code, latitude,
+                 longitude, status, created_at) VALUES (?1, ?1, 'cinema', 'x', 'y', '69001', 0, 0,
+                 'validated', '2026-09-01T00:00:00Z')",
+                [format!("p{i:02}")],
+            )
+            .unwrap();
+            c.execute(
+                "INSERT INTO stats_partner VALUES (2026, '69', ?1, 1, 0, ?2)",
+                rusqlite::params![format!("p{i:02}"), i * 100],
+            )
+            .unwrap();
+        }
+        let top = super::top_partners(&c, 2026, None, crate::stats::TOP_PARTNERS).unwrap();
+        assert_eq!(top.len(), 10);
+        assert_eq!((top[0].id.as_str(), top[0].cents), ("p11", 1100));
+        assert_eq!(top[9].id, "p02");
+        assert!(
+            super::top_partners(&c, 2026, Some("74"), 10)
+                .unwrap()
+                .is_empty()
+        );
+    }
+
     #[test]
     fn departements_of_postal_codes() {
         assert_eq!(departement("69002"), "69");
