@@ -2110,6 +2110,45 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/region/stats": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The Region's statistics for a season (and a département): cards by
+         *     public, track, département and établissement; uptake per avantage; spend
+         *     per avantage and category, by month; offline share and flags; top
+         *     partners; bons plans per partner against the minimum.
+         */
+        get: operations["region_stats"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/region/stats.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The same figures as CSV (`;`, UTF-8 with a BOM, French headers). */
+        get: operations["region_stats_csv"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/region/transactions": {
         parameters: {
             query?: never;
@@ -3001,6 +3040,33 @@ export interface components {
             /** @description The cards, 1 to [`BULK_MAX_ITEMS`], each once. */
             card_ids: string[];
         };
+        /** @description Orders and cards of one group. */
+        CardCount: {
+            /**
+             * Format: int64
+             * @description Cards active.
+             */
+            active: number;
+            /**
+             * Format: int64
+             * @description Cards issued.
+             */
+            cards: number;
+            /** @description Code of the group (public, track, département, établissement id). */
+            key: string;
+            /** @description Its French label. */
+            label: string;
+            /**
+             * Format: int64
+             * @description Orders placed (any status).
+             */
+            ordered: number;
+            /**
+             * Format: int64
+             * @description Orders validated.
+             */
+            validated: number;
+        };
         /** @description One change in a card's history. */
         CardEvent: {
             /**
@@ -3137,6 +3203,23 @@ export interface components {
             current_password: string;
             /** @description The new one, 8 characters or more. */
             new_password: string;
+        };
+        /** @description Debits by channel. */
+        ChannelShare: {
+            /** @description Per channel (`web`, `qr`, `offline`, `collective`). */
+            by_channel: components["schemas"]["Spend"][];
+            /**
+             * Format: int64
+             * @description Debits in all.
+             */
+            debits: number;
+            /**
+             * Format: int64
+             * @description Offline debits.
+             */
+            offline_debits: number;
+            /** @description `offline_debits / debits` in percent, one decimal. */
+            offline_percent: string;
         };
         /** @description `POST /api/region/reimbursements/close`. */
         CloseRequest: {
@@ -3586,6 +3669,21 @@ export interface components {
              */
             older_cursor: number | null;
         };
+        /** @description Offline overspend flags. */
+        FlagStats: {
+            /** @description Euros carried by the Region. */
+            amount: string;
+            /**
+             * Format: int64
+             * @description Cards flagged.
+             */
+            cards: number;
+            /**
+             * Format: int64
+             * @description Flags raised.
+             */
+            flags: number;
+        };
         /** @description `POST /api/region/anomalies/{id}/handled`. */
         HandledRequest: {
             /** @description What was done (1 to 1000 characters). */
@@ -3892,6 +3990,20 @@ export interface components {
             /** @description Publish or refuse. */
             validate: boolean;
         };
+        /** @description Net spend of one month and key. */
+        MonthlySpend: {
+            /** @description Avantage or category code. */
+            key: string;
+            /** @description `2026-09` (UTC). */
+            month: string;
+            /** @description Net euros. */
+            net: string;
+            /**
+             * Format: int64
+             * @description Transactions (debits and refunds).
+             */
+            transactions: number;
+        };
         /** @description A plain answer: what happened and what to do next (French). */
         Notice: {
             /** @description The message. */
@@ -4066,6 +4178,22 @@ export interface components {
             name: string;
             /** @description Postal code. */
             postal_code: string;
+        };
+        /** @description A partner's bons plans against the minimum. */
+        PartnerBonsPlans: {
+            /** @description `validated < minimum`. */
+            below_minimum: boolean;
+            /** @description Category code. */
+            category: string;
+            /** @description Name. */
+            name: string;
+            /** @description Partner id. */
+            partner_id: string;
+            /**
+             * Format: int64
+             * @description Bons plans validated, created during the season.
+             */
+            validated: number;
         };
         /** @description Caps a partner sets on its own offline acceptance (on top of the credential's). */
         PartnerCaps: {
@@ -4530,6 +4658,46 @@ export interface components {
             /** @description The SIRET's key is right. */
             siret_valid: boolean;
         };
+        /** @description Every figure of the dashboard, for one season (and a département). */
+        RegionStats: {
+            /** @description Bons plans validated this season, per validated partner. */
+            bons_plans: components["schemas"]["PartnerBonsPlans"][];
+            /**
+             * Format: int32
+             * @description The yearly minimum of bons plans per partner.
+             */
+            bons_plans_minimum: number;
+            /** @description By département. */
+            by_departement: components["schemas"]["CardCount"][];
+            /** @description By établissement. */
+            by_establishment: components["schemas"]["CardCount"][];
+            /** @description By public. */
+            by_public: components["schemas"]["CardCount"][];
+            /** @description By track (`key` empty: no track). */
+            by_track: components["schemas"]["CardCount"][];
+            /** @description Every card and order of the season (and département). */
+            cards: components["schemas"]["CardCount"];
+            /** @description Debits by channel, and the offline share. */
+            channels: components["schemas"]["ChannelShare"];
+            /** @description The département filter, if any. */
+            departement: string | null;
+            /** @description Offline overspend flags on the season's cards. */
+            flags: components["schemas"]["FlagStats"];
+            /** @description Spend per month (UTC) and avantage. */
+            monthly_by_avantage: components["schemas"]["MonthlySpend"][];
+            /** @description Spend per month (UTC) and partner category. */
+            monthly_by_category: components["schemas"]["MonthlySpend"][];
+            /** @description `2026-2027`. */
+            season: string;
+            /** @description Spend per avantage. */
+            spend_by_avantage: components["schemas"]["Spend"][];
+            /** @description Spend per partner category. */
+            spend_by_category: components["schemas"]["Spend"][];
+            /** @description The partners with the largest net spend (at most 10). */
+            top_partners: components["schemas"]["TopPartner"][];
+            /** @description Share of the cards with at least one debit, per avantage. */
+            uptake: components["schemas"]["Uptake"][];
+        };
         /** @description `POST /api/auth/register`: a youth creates an account before ordering. */
         RegisterRequest: {
             /** @description Name shown in the app. */
@@ -4621,6 +4789,29 @@ export interface components {
             root_kid: string;
             /** @description Ed25519 signature by the root key, base64url. */
             signature: string;
+        };
+        /** @description Transactions of one avantage or category. */
+        Spend: {
+            /** @description Euros reimbursed for the debits. */
+            debited: string;
+            /**
+             * Format: int64
+             * @description Debits.
+             */
+            debits: number;
+            /** @description Code. */
+            key: string;
+            /** @description Label. */
+            label: string;
+            /** @description `debited + refunded`. */
+            net: string;
+            /** @description Euros given back by the refunds (negative). */
+            refunded: string;
+            /**
+             * Format: int64
+             * @description Refunds.
+             */
+            refunds: number;
         };
         /** @description `POST /api/partner/staff`: invite someone to the structure's space. */
         StaffInvitation: {
@@ -4770,6 +4961,27 @@ export interface components {
             /** @description Why. */
             reason: string;
         };
+        /** @description A partner of the top list. */
+        TopPartner: {
+            /** @description Category code. */
+            category: string;
+            /**
+             * Format: int64
+             * @description Debits.
+             */
+            debits: number;
+            /** @description Name. */
+            name: string;
+            /** @description Net euros. */
+            net: string;
+            /** @description Partner id. */
+            partner_id: string;
+            /**
+             * Format: int64
+             * @description Refunds.
+             */
+            refunds: number;
+        };
         /** @description A partner transaction (debit or refund) as shown to the partner, the youth and the Region. */
         Transaction: {
             /** @description Avantage code. */
@@ -4865,6 +5077,25 @@ export interface components {
         TrustRoot: {
             /** @description Ed25519 public key (base64url). */
             root_public_key: string;
+        };
+        /** @description Uptake of one avantage. */
+        Uptake: {
+            /** @description Avantage code. */
+            avantage: string;
+            /**
+             * Format: int64
+             * @description Cards of the season (and département).
+             */
+            cards: number;
+            /** @description Its label. */
+            label: string;
+            /** @description `used / cards` in percent, one decimal (`12.5`). */
+            percent: string;
+            /**
+             * Format: int64
+             * @description Of which with at least one debit of this avantage.
+             */
+            used: number;
         };
         /** @description `POST /api/auth/verify-email`: the token of the link sent at registration. */
         VerifyEmailRequest: {
@@ -8565,6 +8796,98 @@ export interface operations {
                 };
             };
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    region_stats: {
+        parameters: {
+            query?: {
+                /**
+                 * @description The season: its first year (`2026`) or `2026-2027`; the current one
+                 *     when absent.
+                 */
+                season?: string;
+                /**
+                 * @description A département (`69`, `2A`, `974`): the établissement's for cards and
+                 *     their transactions, the partner's for bons plans.
+                 */
+                departement?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RegionStats"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    region_stats_csv: {
+        parameters: {
+            query?: {
+                /**
+                 * @description The season: its first year (`2026`) or `2026-2027`; the current one
+                 *     when absent.
+                 */
+                season?: string;
+                /**
+                 * @description A département (`69`, `2A`, `974`): the établissement's for cards and
+                 *     their transactions, the partner's for bons plans.
+                 */
+                departement?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": unknown;
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -14,6 +14,7 @@ import { RegionPayments } from './region-payments';
 import { RegionFeed } from './region-feed';
 import { RegionFraud } from './region-fraud';
 import { RegionLookup } from './region-lookup';
+import { RegionStats } from './region-stats';
 
 const REGION_TABS: Tab[] = [
   { hash: '#/region', label: 'Transactions', icon: '≡' },
@@ -24,6 +25,7 @@ const REGION_TABS: Tab[] = [
   { hash: '#/region/partenaires', label: 'Partenaires', icon: '◎' },
   { hash: '#/region/impression', label: 'Impression', icon: '✉' },
   { hash: '#/region/etablissements', label: 'Établissements', icon: '⌂' },
+  { hash: '#/region/statistiques', label: 'Statistiques', icon: '▤' },
 ];
 
 export function RegionApp({ hash, onLogout }: { hash: string; onLogout: () => void }) {
@@ -41,6 +43,8 @@ export function RegionApp({ hash, onLogout }: { hash: string; onLogout: () => vo
         <Moderation />
       ) : current === '#/region/partenaires' ? (
         <RegionPartners hash={hash} />
+      ) : current === '#/region/statistiques' ? (
+        <RegionStats />
       ) : current === '#/region/impression' ? (
         <PrintQueue />
       ) : current === '#/region/etablissements' ? (

@@ -12,6 +12,7 @@ pub mod error;
 pub mod router;
 pub mod setup;
 pub mod state;
+pub mod stats;
 
 pub mod platform;
 pub mod web;

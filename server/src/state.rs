@@ -35,6 +35,7 @@ pub trait Storage:
     + crate::establishments::collective::CollectiveRepo
     + crate::establishments::desk::repo::DeskRepo
     + crate::region::repo::RegionRepo
+    + crate::stats::StatsRepo
     + crate::sync::repo::SyncRepo
 {
 }
@@ -108,6 +109,7 @@ impl<T> Storage for T where
         + crate::establishments::collective::CollectiveRepo
         + crate::establishments::desk::repo::DeskRepo
         + crate::region::repo::RegionRepo
+        + crate::stats::StatsRepo
         + crate::sync::repo::SyncRepo
 {
 }

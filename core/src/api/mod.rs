@@ -25,6 +25,7 @@ pub mod partners;
 pub mod region;
 pub mod reimbursements;
 pub mod staff;
+pub mod stats;
 
 /// `GET /api/help`: what the help screen shows.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -101,6 +101,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         include_str!("../../migrations/0022_card_posting.sql"),
     ),
     (
+        "0023_region_stats",
+        include_str!("../../migrations/0023_region_stats.sql"),
+    ),
+    (
         "0024_notification_outbox",
         include_str!("../../migrations/0024_notification_outbox.sql"),
     ),

@@ -35,4 +35,5 @@ mod rules;
 mod sms;
 mod sms_gateway;
 mod smtp;
+mod stats;
 mod trust;
