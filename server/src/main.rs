@@ -69,6 +69,18 @@ enum Command {
         #[arg(long)]
         dry_run: bool,
     },
+    /// Invite établissement staff from a CSV file (`uai;email;nom;role`,
+    /// role `chef` or `personnel`): every line is checked first and every
+    /// bad line reported; one bad line invites nobody. Each person gets a
+    /// link by e-mail (7 days, once).
+    ImportStaff {
+        /// The CSV file.
+        #[arg(long)]
+        file: std::path::PathBuf,
+        /// Check and report only.
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// Print the current season and its catalogue of avantages (or check a catalogue file).
     Catalogue {
         /// Season to print (default: the current one).
@@ -107,6 +119,39 @@ fn main() -> std::process::ExitCode {
         .init();
     let result = match cli.command {
         Some(Command::Catalogue { season, file }) => print_catalogue(season, file),
+        #[allow(clippy::print_stdout)]
+        Some(Command::ImportStaff { file, dry_run }) => std::fs::read_to_string(&file)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))
+            .and_then(|text| {
+                let progress = |done: usize, total: usize| {
+                    if done == total || done.is_multiple_of(50) {
+                        eprintln!("{done} / {total} invitation(s)");
+                    }
+                };
+                passregion_server::setup::import_staff(&cli.config, &text, dry_run, &progress)
+            })
+            .and_then(|r| match r {
+                Ok((n, _)) if dry_run => {
+                    println!("Fichier valide : {n} personne(s) à inviter (rien n'a été écrit).");
+                    Ok(())
+                }
+                Ok((n, refused)) => {
+                    println!("{n} invitation(s) envoyée(s).");
+                    for r in &refused {
+                        eprintln!("refusé, {r}");
+                    }
+                    Ok(())
+                }
+                Err(errors) => {
+                    for e in &errors {
+                        eprintln!("ligne {} : {}", e.line, e.message);
+                    }
+                    Err(anyhow::anyhow!(
+                        "{} ligne(s) en erreur : personne n'a été invité",
+                        errors.len()
+                    ))
+                }
+            }),
         #[allow(clippy::print_stdout)]
         Some(Command::ImportEstablishments { file, dry_run }) => std::fs::read_to_string(&file)
             .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))

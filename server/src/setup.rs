@@ -162,3 +162,77 @@ pub fn import_establishments(
         .upsert_establishments(rows)
         .map_err(|e| anyhow::anyhow!("{e}"))?))
 }
+
+/// What a staff import did: how many were invited and the addresses
+/// refused; or every bad line of the file (nothing done).
+pub type StaffImport = Result<(usize, Vec<String>), Vec<crate::establishments::import::LineError>>;
+
+/// Imports établissement staff from a CSV file (`uai;email;nom;role`):
+/// every line checked first (nothing on error), then each person invited
+/// by e-mail, `progress(done, total)` after each. Returns how many were
+/// invited and the addresses refused (already used elsewhere).
+pub fn import_staff(
+    config: &Config,
+    text: &str,
+    dry_run: bool,
+    progress: &dyn Fn(usize, usize),
+) -> anyhow::Result<StaffImport> {
+    let store = std::sync::Arc::new(open_store(config)?);
+    let ids: std::collections::HashSet<String> = store
+        .db()
+        .read(|c| {
+            let mut stmt = c.prepare("SELECT id FROM establishments")?;
+            let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
+            Ok(rows.collect::<Result<_, _>>()?)
+        })
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let rows = match crate::establishments::staff_import::parse(text, &|u| ids.contains(u)) {
+        Ok(rows) => rows,
+        Err(errors) => return Ok(Err(errors)),
+    };
+    if dry_run {
+        return Ok(Ok((rows.len(), Vec::new())));
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    let mailer = crate::app::mailer(config)?;
+    let passwords = crate::accounts::password::PasswordWork::for_this_machine();
+    let mails = crate::web::limits::FailureWindow::new(3, chrono::Duration::hours(24));
+    let public_url = config
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://localhost:{}", config.bind.port()));
+    let (total, mut invited, mut refused) = (rows.len(), 0, Vec::new());
+    for (i, row) in rows.into_iter().enumerate() {
+        let staffing = crate::establishments::desk::Staffing {
+            store: store.clone(),
+            passwords: &passwords,
+            mailer: mailer.clone(),
+            mails: &mails,
+            public_url: &public_url,
+        };
+        let invitation = passregion_core::api::desk::EstablishmentInvitation {
+            email: row.email.clone(),
+            display_name: row.name.clone(),
+            role: row.role,
+        };
+        match runtime.block_on(crate::establishments::desk::invite_to(
+            staffing,
+            row.uai.clone(),
+            invitation,
+            chrono::Utc::now(),
+        )) {
+            Ok(_) => invited += 1,
+            Err(e) => refused.push(format!(
+                "ligne {} ({}) : {}",
+                row.line,
+                row.email,
+                crate::web::problem::ApiError::from(e).message
+            )),
+        }
+        progress(i + 1, total);
+    }
+    Ok(Ok((invited, refused)))
+}

@@ -162,3 +162,69 @@ async fn establishments_are_imported_from_the_national_directory_csv() {
     assert_eq!(list.len(), 1, "{}", found.body);
     assert_eq!(list[0]["id"], "0690026D");
 }
+
+#[tokio::test]
+async fn establishment_staff_are_imported_and_invited_by_email() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("data");
+    assert!(init(&dir, &[]).status.success());
+    let run = |args: &[&str]| {
+        Command::new(binary("passregion-server"))
+            .args(args)
+            .arg("--data-dir")
+            .arg(&dir)
+            .output()
+            .unwrap()
+    };
+    let etabs = tmp.path().join("etablissements.csv");
+    std::fs::write(
+        &etabs,
+        "uai;nom;type;commune;code_postal\n0690026D;Lycée Ampère;lycee;Lyon;69002\n",
+    )
+    .unwrap();
+    assert!(
+        run(&["import-establishments", "--file", etabs.to_str().unwrap()])
+            .status
+            .success()
+    );
+    let staff = tmp.path().join("personnels.csv");
+    // Two bad lines: both reported, nobody invited.
+    std::fs::write(
+        &staff,
+        "uai;email;nom;role\n0690026D;chef@ampere.example;Mme Durand;chef\n0380027E;x@stendhal.example;M. X;personnel\n0690026D;cpe@ampere.example;M. Roux;directeur\n",
+    )
+    .unwrap();
+    let out = run(&["import-staff", "--file", staff.to_str().unwrap()]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(err.contains("ligne 3 : établissement inconnu"), "{err}");
+    assert!(err.contains("ligne 4 : rôle inconnu"), "{err}");
+    assert!(passregion_tests::mails_to(&dir, "chef@ampere.example").is_empty());
+    // Fixed: each person gets a link, with the progress shown.
+    std::fs::write(
+        &staff,
+        "uai;email;nom;role\n0690026D;chef@ampere.example;Mme Durand;chef\n0690026D;cpe@ampere.example;M. Roux;personnel\n",
+    )
+    .unwrap();
+    let out = run(&["import-staff", "--file", staff.to_str().unwrap()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("2 invitation(s) envoyée(s)"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("2 / 2 invitation(s)"));
+    let token = passregion_tests::verification_token(&dir, "chef@ampere.example").expect("a link");
+    // The head accepts and gets its établissement's desk.
+    let server = TestServer::start_without_demo(&dir, &[]);
+    let r = server
+        .client()
+        .post(
+            "/api/auth/invitation/accept",
+            &json!({"token": token, "password": "chef-secret-1"}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["account"]["establishment_id"], "0690026D");
+    assert_eq!(r.body["account"]["establishment_role"], "head");
+}

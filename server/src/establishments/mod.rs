@@ -13,3 +13,4 @@ pub mod import;
 pub mod model;
 pub mod repo;
 pub mod service;
+pub mod staff_import;
