@@ -76,7 +76,8 @@ async fn main() {
             tokio::spawn(async move {
                 let mut latencies = Vec::new();
                 let mut errors = 0u64;
-                let body = json!({"qr": qr, "avantage": "manuels_scolaires", "price": "0.01"});
+                // A printed code is used online with the holder's birth date.
+                let body = json!({"qr": qr, "birth_date": "2010-03-14", "avantage": "manuels_scolaires", "price": "0.01"});
                 while Instant::now() < deadline {
                     let t = Instant::now();
                     let r = partner.debit(&body).await;
