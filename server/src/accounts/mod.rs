@@ -12,6 +12,7 @@ use crate::error::ServiceError;
 
 pub mod error;
 pub mod http;
+pub mod invitation;
 pub mod login;
 pub mod model;
 pub mod my_sessions;

@@ -370,44 +370,36 @@ impl ApplicationsTx for Connection {
     }
 }
 
+/// The CGP version the `tail` of the query selects (`WHERE …` or `ORDER BY …`).
+fn one_cgp<P: rusqlite::Params>(
+    c: &Connection,
+    tail: &str,
+    params: P,
+) -> Result<Option<Cgp>, ServiceError> {
+    let sql = format!("SELECT version, title, body, convention_ends_on FROM cgp_versions {tail}");
+    let raw: Option<(String, String, String, String)> = c
+        .query_row(&sql, params, |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+        })
+        .optional()?;
+    raw.map(|(version, title, body, ends)| {
+        Ok(Cgp {
+            version,
+            title,
+            body,
+            convention_ends_on: parse_date(&ends)?,
+        })
+    })
+    .transpose()
+}
+
 impl ConventionsTx for Connection {
     fn current_cgp(&self) -> Result<Option<Cgp>, ServiceError> {
-        let raw: Option<(String, String, String, String)> = self
-            .query_row(
-                "SELECT version, title, body, convention_ends_on FROM cgp_versions
-                 ORDER BY published_at DESC, version DESC LIMIT 1",
-                [],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
-            )
-            .optional()?;
-        raw.map(|(version, title, body, ends)| {
-            Ok(Cgp {
-                version,
-                title,
-                body,
-                convention_ends_on: parse_date(&ends)?,
-            })
-        })
-        .transpose()
+        one_cgp(self, "ORDER BY published_at DESC, version DESC LIMIT 1", [])
     }
 
     fn cgp(&self, version: &str) -> Result<Option<Cgp>, ServiceError> {
-        let raw: Option<(String, String, String, String)> = self
-            .query_row(
-                "SELECT version, title, body, convention_ends_on FROM cgp_versions WHERE version = ?1",
-                [version],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
-            )
-            .optional()?;
-        raw.map(|(version, title, body, ends)| {
-            Ok(Cgp {
-                version,
-                title,
-                body,
-                convention_ends_on: parse_date(&ends)?,
-            })
-        })
-        .transpose()
+        one_cgp(self, "WHERE version = ?1", [version])
     }
 
     fn insert_cgp(&self, cgp: &Cgp, now: DateTime<Utc>) -> Result<bool, ServiceError> {

@@ -158,13 +158,14 @@ pub(crate) fn check_decision(d: &PartnerDecision) -> Result<CheckedDecision, Ser
 }
 
 /// The Region validates (the convention must be signed) or rejects a
-/// pending partner.
+/// pending partner; returns its status and the message told to it (stored
+/// as a notice, sent by the caller).
 pub(crate) fn decide<T: PartnersTx + ConventionsTx>(
     tx: &T,
     partner_id: &str,
     d: &CheckedDecision,
     now: DateTime<Utc>,
-) -> Result<PartnerStatus, ServiceError> {
+) -> Result<(PartnerStatus, String), ServiceError> {
     let Some((status, signed)) = tx.decision_state(partner_id)? else {
         return Err(ServiceError::NotFound("Partenaire"));
     };
@@ -190,6 +191,8 @@ pub(crate) fn decide<T: PartnersTx + ConventionsTx>(
         None => "Votre demande de partenariat PASS'Région est refusée.".to_owned(),
     };
     tx.add_notice(partner_id, &message, now)?;
-    tx.partner_status(partner_id, now)?
-        .ok_or(ServiceError::NotFound("Partenaire"))
+    let status = tx
+        .partner_status(partner_id, now)?
+        .ok_or(ServiceError::NotFound("Partenaire"))?;
+    Ok((status, message))
 }

@@ -129,13 +129,13 @@ pub trait PartnersRepo: Send + Sync + 'static {
     ) -> Result<RegionPartnerRecord, ServiceError>;
     /// The Region takes up a signed application.
     fn start_instruction(&self, partner_id: &str, now: DateTime<Utc>) -> Result<(), ServiceError>;
-    /// The Region's decision; returns the message told to the partner.
+    /// The Region's decision; returns the status and the message told to the partner.
     fn decide(
         &self,
         id: &str,
         d: &PartnerDecision,
         now: DateTime<Utc>,
-    ) -> Result<PartnerStatus, ServiceError>;
+    ) -> Result<(PartnerStatus, String), ServiceError>;
     /// Suspends (`Some(reason)`) or reinstates (`None`); returns the message told.
     fn suspend(
         &self,
@@ -167,6 +167,43 @@ fn current_version(c: &rusqlite::Connection) -> Result<Option<String>, ServiceEr
     Ok(c.current_cgp()?.map(|g| g.version))
 }
 
+/// A partner, or 404.
+fn row(c: &rusqlite::Connection, pid: &str) -> Result<application::PartnerRow, ServiceError> {
+    c.partner_row(pid)?
+        .ok_or(ServiceError::NotFound("Partenaire"))
+}
+
+/// The application as it stands now, under the current CGP.
+fn view_now(
+    c: &rusqlite::Connection,
+    pid: &str,
+    required: &RequiredDocuments,
+    now: DateTime<Utc>,
+) -> Result<ApplicationView, ServiceError> {
+    let cgp = current_version(c)?;
+    application::view(c, pid, required, cgp.as_deref(), region_date(now))
+}
+
+/// Applies checked fields to the partner, `allowed` saying whether they may
+/// change in its state (a draft, or a validated profile).
+fn edit(
+    store: &SqliteStore,
+    pid: String,
+    draft: ApplicationDraft,
+    pf: &PartnerFiles,
+    now: DateTime<Utc>,
+    allowed: fn(&application::PartnerRow, &ApplicationDraft) -> Result<(), ServiceError>,
+) -> Result<ApplicationView, ServiceError> {
+    let required = pf.required.clone();
+    store.db.write(move |c| {
+        let mut r = row(c, &pid)?;
+        allowed(&r, &draft)?;
+        application::apply_draft(&mut r, &draft)?;
+        c.save_draft(&r)?;
+        view_now(c, &pid, &required, now)
+    })
+}
+
 impl PartnersRepo for SqliteStore {
     fn application(
         &self,
@@ -175,10 +212,7 @@ impl PartnersRepo for SqliteStore {
         now: DateTime<Utc>,
     ) -> Result<ApplicationView, ServiceError> {
         let (pid, required) = (partner_id.to_owned(), pf.required.clone());
-        self.db.read(move |c| {
-            let cgp = current_version(c)?;
-            application::view(c, &pid, &required, cgp.as_deref(), region_date(now))
-        })
+        self.db.read(move |c| view_now(c, &pid, &required, now))
     }
 
     fn save_draft(
@@ -189,17 +223,7 @@ impl PartnersRepo for SqliteStore {
         now: DateTime<Utc>,
     ) -> Result<ApplicationView, ServiceError> {
         let pid = crate::accounts::partner_manager(who)?;
-        let required = pf.required.clone();
-        self.db.write(move |c| {
-            let mut row = c
-                .partner_row(&pid)?
-                .ok_or(ServiceError::NotFound("Partenaire"))?;
-            application::editable(&row)?;
-            application::apply_draft(&mut row, &draft)?;
-            c.save_draft(&row)?;
-            let cgp = current_version(c)?;
-            application::view(c, &pid, &required, cgp.as_deref(), region_date(now))
-        })
+        edit(self, pid, draft, pf, now, |r, _| application::editable(r))
     }
 
     fn update_profile(
@@ -210,17 +234,7 @@ impl PartnersRepo for SqliteStore {
         now: DateTime<Utc>,
     ) -> Result<ApplicationView, ServiceError> {
         let pid = crate::accounts::partner_manager(who)?;
-        let required = pf.required.clone();
-        self.db.write(move |c| {
-            let mut row = c
-                .partner_row(&pid)?
-                .ok_or(ServiceError::NotFound("Partenaire"))?;
-            application::editable_profile(&row, &draft)?;
-            application::apply_draft(&mut row, &draft)?;
-            c.save_draft(&row)?;
-            let cgp = current_version(c)?;
-            application::view(c, &pid, &required, cgp.as_deref(), region_date(now))
-        })
+        edit(self, pid, draft, pf, now, application::editable_profile)
     }
 
     fn add_document(
@@ -231,10 +245,7 @@ impl PartnersRepo for SqliteStore {
         let pid = crate::accounts::partner_manager(who)?;
         let account = who.account_id.clone();
         self.db.write(move |c| {
-            let row = c
-                .partner_row(&pid)?
-                .ok_or(ServiceError::NotFound("Partenaire"))?;
-            application::editable(&row)?;
+            application::editable(&row(c, &pid)?)?;
             if c.documents(&pid)?.len() >= 20 {
                 return Err(ServiceError::Invalid {
                     field: "file",
@@ -255,10 +266,7 @@ impl PartnersRepo for SqliteStore {
         let pid = crate::accounts::partner_manager(who)?;
         let id = id.to_owned();
         self.db.write(move |c| {
-            let row = c
-                .partner_row(&pid)?
-                .ok_or(ServiceError::NotFound("Partenaire"))?;
-            application::editable(&row)?;
+            application::editable(&row(c, &pid)?)?;
             if !c.remove_document(&pid, &id, now)? {
                 return Err(ServiceError::NotFound("Document"));
             }
@@ -395,12 +403,8 @@ impl PartnersRepo for SqliteStore {
     ) -> Result<RegionPartnerRecord, ServiceError> {
         let (pid, required) = (partner_id.to_owned(), pf.required.clone());
         self.db.read(move |c| {
-            let row = c
-                .partner_row(&pid)?
-                .ok_or(ServiceError::NotFound("Partenaire"))?;
-            let cgp = current_version(c)?;
-            let application =
-                application::view(c, &pid, &required, cgp.as_deref(), region_date(now))?;
+            let row = row(c, &pid)?;
+            let application = view_now(c, &pid, &required, now)?;
             let email: Option<String> = c
                 .one(
                     "SELECT email FROM accounts WHERE partner_id = ?1 ORDER BY created_at LIMIT 1",
@@ -438,7 +442,7 @@ impl PartnersRepo for SqliteStore {
         id: &str,
         d: &PartnerDecision,
         now: DateTime<Utc>,
-    ) -> Result<PartnerStatus, ServiceError> {
+    ) -> Result<(PartnerStatus, String), ServiceError> {
         let decision = service::check_decision(d)?;
         let id = id.to_owned();
         self.db

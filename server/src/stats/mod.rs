@@ -172,12 +172,12 @@ fn build(
             for row in rows {
                 if orders {
                     row.ordered += g.n;
-                    if g.status == "validee" {
+                    if g.status == passregion_core::status::OrderStatus::Validated.as_str() {
                         row.validated += g.n;
                     }
                 } else {
                     row.cards += g.n;
-                    if g.status == "active" {
+                    if g.status == passregion_core::CardStatus::Active.code() {
                         row.active += g.n;
                     }
                 }

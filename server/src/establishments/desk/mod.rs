@@ -40,16 +40,14 @@ use passregion_core::api::desk::{EstablishmentInvitation, EstablishmentStaffMemb
 
 use crate::accounts::establishment_head;
 use crate::accounts::model::Principal;
-use crate::accounts::password::{PasswordWork, hash_password, new_token};
+use crate::accounts::password::PasswordWork;
 use crate::accounts::session_cache::SessionCache;
 use crate::error::ServiceError;
 use crate::establishments::desk::error::DeskError;
 use crate::establishments::desk::repo::DeskRepo;
 use crate::establishments::desk::staff::NewStaffInvitation;
-use crate::partners::staff::service::INVITATION_VALIDITY;
 use crate::platform::mail::{Mail, Mailer};
 use crate::platform::run_blocking;
-use crate::platform::sql::sha256_hex;
 use crate::web::limits::FailureWindow;
 
 /// What an invitation needs from the server.
@@ -85,30 +83,18 @@ pub async fn invite_to(
     req: EstablishmentInvitation,
     now: DateTime<Utc>,
 ) -> Result<EstablishmentStaffMember, ServiceError> {
-    let email = crate::accounts::check_email("email", &req.email)?;
-    let name = req.display_name.trim().to_owned();
-    if name.is_empty() || name.chars().count() > 80 || name.chars().any(char::is_control) {
-        return Err(ServiceError::Invalid {
-            field: "display_name",
-            message: "Indiquez le nom de la personne (80 caractères au plus).".into(),
-        });
-    }
-    let secret = new_token();
-    let placeholder_hash = s
-        .passwords
-        .run(move || hash_password(&secret))
-        .await?
-        .map_err(|e| ServiceError::Internal(e.to_string()))?;
-    let token = new_token();
+    let (email, name) = crate::accounts::invitation::check_person(&req.email, &req.display_name)?;
+    let secrets = crate::accounts::invitation::new_secrets(s.passwords, now).await?;
+    let token = secrets.token;
     let inv = NewStaffInvitation {
         establishment_id,
         email: email.clone(),
         display_name: name.clone(),
         role: req.role,
-        placeholder_hash,
-        token_hash: sha256_hex(token.as_bytes()),
+        placeholder_hash: secrets.placeholder_hash,
+        token_hash: secrets.token_hash,
         created_at: now,
-        expires_at: now + INVITATION_VALIDITY,
+        expires_at: secrets.expires_at,
     };
     let (member, establishment) = {
         let store = s.store.clone();

@@ -119,16 +119,9 @@ pub async fn region_decide(
     require_role(&p, Role::Region)?;
     let (req, _) = parse_json::<PartnerDecision>(&headers, &body)?;
     let (store, now, pid) = (s.store.clone(), s.clock.now(), id.clone());
-    let status = blocking(move || store.decide(&pid, &req, now)).await?;
+    let (status, message) = blocking(move || store.decide(&pid, &req, now)).await?;
     // Its staff's next request reads the new standing.
     s.sessions.remove_partner(&id);
-    let message = match (&status.decision_reason, status.status.as_str()) {
-        (_, "validated") => {
-            "votre demande de partenariat est validée : vous pouvez accepter la carte.".to_owned()
-        }
-        (Some(r), _) => format!("votre demande de partenariat est refusée : {r}"),
-        (None, _) => "votre demande de partenariat est refusée.".to_owned(),
-    };
     tell(&s, id, message, now).await;
     Ok(Json(status))
 }

@@ -28,13 +28,13 @@ use chrono::{DateTime, Utc};
 use passregion_core::api::staff::{DeviceView, InvitationAccept, StaffInvitation, StaffMember};
 
 use crate::accounts::model::Principal;
-use crate::accounts::password::{PasswordWork, hash_password, new_token};
+use crate::accounts::password::{PasswordWork, hash_password};
 use crate::accounts::session_cache::SessionCache;
 use crate::accounts::{own_partner, partner_manager};
 use crate::error::ServiceError;
 use crate::partners::error::PartnersError;
 use crate::partners::staff::repo::StaffRepo;
-use crate::partners::staff::service::{INVITATION_VALIDITY, NewInvitation, check_invitation};
+use crate::partners::staff::service::{NewInvitation, check_invitation};
 use crate::platform::mail::{Mail, Mailer};
 use crate::platform::run_blocking;
 use crate::platform::sql::sha256_hex;
@@ -64,22 +64,17 @@ pub async fn invite(
 ) -> Result<StaffMember, ServiceError> {
     let partner_id = partner_manager(who)?;
     let (email, name) = check_invitation(&req)?;
-    let secret = new_token();
-    let placeholder_hash = s
-        .passwords
-        .run(move || hash_password(&secret))
-        .await?
-        .map_err(|e| ServiceError::Internal(e.to_string()))?;
-    let token = new_token();
+    let secrets = crate::accounts::invitation::new_secrets(s.passwords, now).await?;
+    let token = secrets.token;
     let inv = NewInvitation {
         partner_id,
         email: email.clone(),
         display_name: name.clone(),
         role: req.role,
-        placeholder_hash,
-        token_hash: sha256_hex(token.as_bytes()),
+        placeholder_hash: secrets.placeholder_hash,
+        token_hash: secrets.token_hash,
         created_at: now,
-        expires_at: now + INVITATION_VALIDITY,
+        expires_at: secrets.expires_at,
     };
     let (member, partner_name) = {
         let store = s.store.clone();

@@ -4,7 +4,7 @@
 //! removed or revoked. Storage goes through the SQL-only [`StaffTx`] trait,
 //! implemented for SQLite in `staff/repo.rs`.
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use passregion_core::api::staff::{DeviceView, StaffInvitation, StaffMember};
 use passregion_core::status::PartnerRole;
 
@@ -12,8 +12,7 @@ use crate::accounts::error::AccountsError;
 use crate::error::ServiceError;
 use crate::platform::sql::new_id;
 
-/// How long an invitation link works.
-pub const INVITATION_VALIDITY: Duration = Duration::days(7);
+pub use crate::accounts::invitation::INVITATION_VALIDITY;
 
 /// A checked invitation, ready to be stored.
 #[derive(Debug, Clone)]
@@ -99,15 +98,7 @@ pub(crate) trait StaffTx {
 
 /// Checks an invitation's fields; returns the normalised e-mail and name.
 pub(crate) fn check_invitation(req: &StaffInvitation) -> Result<(String, String), ServiceError> {
-    let email = crate::accounts::check_email("email", &req.email)?;
-    let name = req.display_name.trim().to_owned();
-    if name.is_empty() || name.chars().count() > 80 || name.chars().any(char::is_control) {
-        return Err(ServiceError::Invalid {
-            field: "display_name",
-            message: "Indiquez le nom de la personne (80 caractères au plus).".into(),
-        });
-    }
-    Ok((email, name))
+    crate::accounts::invitation::check_person(&req.email, &req.display_name)
 }
 
 /// Decides an invitation inside the writer: a new account, or the same

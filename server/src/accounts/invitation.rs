@@ -1,0 +1,62 @@
+//! What every staff invitation shares (partners' and établissements'): the
+//! person checked, the account's unusable placeholder password and the
+//! link's single-use token (stored as SHA-256), valid
+//! [`INVITATION_VALIDITY`].
+
+use chrono::{DateTime, Duration, Utc};
+
+use crate::accounts::password::{PasswordWork, hash_password, new_token};
+use crate::error::ServiceError;
+use crate::platform::sql::sha256_hex;
+
+/// How long an invitation link works.
+pub const INVITATION_VALIDITY: Duration = Duration::days(7);
+
+/// Checks the invited person's e-mail and name; returns them normalised.
+pub(crate) fn check_person(
+    email: &str,
+    display_name: &str,
+) -> Result<(String, String), ServiceError> {
+    let email = crate::accounts::check_email("email", email)?;
+    let name = display_name.trim().to_owned();
+    if name.is_empty() || name.chars().count() > 80 || name.chars().any(char::is_control) {
+        return Err(ServiceError::Invalid {
+            field: "display_name",
+            message: "Indiquez le nom de la personne (80 caractères au plus).".into(),
+        });
+    }
+    Ok((email, name))
+}
+
+/// The secrets of a new invitation.
+pub(crate) struct InvitationSecrets {
+    /// The hash of a random password nobody knows (the account cannot log
+    /// in before the link is used).
+    pub(crate) placeholder_hash: String,
+    /// The link's token (mailed, never stored).
+    pub(crate) token: String,
+    /// Its SHA-256 (stored).
+    pub(crate) token_hash: String,
+    /// When the link stops working.
+    pub(crate) expires_at: DateTime<Utc>,
+}
+
+/// Makes an invitation's secrets (the placeholder hashed on the bounded
+/// password workers).
+pub(crate) async fn new_secrets(
+    passwords: &PasswordWork,
+    now: DateTime<Utc>,
+) -> Result<InvitationSecrets, ServiceError> {
+    let secret = new_token();
+    let placeholder_hash = passwords
+        .run(move || hash_password(&secret))
+        .await?
+        .map_err(|e| ServiceError::Internal(e.to_string()))?;
+    let token = new_token();
+    Ok(InvitationSecrets {
+        placeholder_hash,
+        token_hash: sha256_hex(token.as_bytes()),
+        token,
+        expires_at: now + INVITATION_VALIDITY,
+    })
+}
