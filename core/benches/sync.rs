@@ -167,6 +167,7 @@ impl Transport for Fake {
                     })
                     .collect(),
                 posted_at: None,
+                renewal: None,
             }),
             "/api/youth/transactions" => json(
                 &(0..500)

@@ -35,6 +35,7 @@ pub mod partner;
 pub mod public;
 pub mod qr;
 pub mod reimbursement;
+pub mod renewal;
 pub mod season;
 pub mod settlement;
 pub mod signed_money;

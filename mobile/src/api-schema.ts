@@ -3161,6 +3161,7 @@ export interface components {
              * @description When the card was posted (`None` while it waits to be printed).
              */
             posted_at?: string | null;
+            renewal: null | components["schemas"]["RenewalNotice"];
             /** @description Season label. */
             season: string;
             /** @description `expediee`, `active` or `suspendue`. */
@@ -4730,6 +4731,28 @@ export interface components {
             paid_total: string;
             /** @description Debits − refunds not yet in a batch (signed). */
             pending_total: string;
+        };
+        /** @description A notice about the card's season. */
+        RenewalNotice: {
+            /** @enum {string} */
+            kind: "ends_soon";
+            /**
+             * Format: date
+             * @description The last day the card can be used.
+             */
+            last_day: string;
+            /** @description The season to revalidate it for (`2027-2028`). */
+            next_season: string;
+        } | {
+            /** @enum {string} */
+            kind: "expired";
+            /**
+             * Format: date
+             * @description The last day it could be used.
+             */
+            last_day: string;
+            /** @description The season it must be revalidated for (the current one). */
+            season: string;
         };
         /** @description A document the Region asks for, and whether it was given. */
         RequiredDocument: {

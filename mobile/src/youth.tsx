@@ -47,6 +47,26 @@ export function YouthApp({ hash, onLogout }: { hash: string; onLogout: () => voi
   );
 }
 
+/** The end of the card's season, when near or past (core rule `renewal`). */
+function Renewal({ notice }: { notice: NonNullable<Card['renewal']> }) {
+  return (
+    <div class="panel warn" role="status" data-testid="renewal">
+      {notice.kind === 'ends_soon' ? (
+        <p>
+          Votre carte est utilisable jusqu’au <strong>{date(notice.last_day)}</strong>. Pour la saison{' '}
+          {notice.next_season}, votre établissement doit la revalider : vérifiez auprès de lui que vous êtes
+          toujours inscrit(e).
+        </p>
+      ) : (
+        <p>
+          La saison de votre carte s’est terminée le <strong>{date(notice.last_day)}</strong>. Elle fonctionnera de
+          nouveau quand votre établissement l’aura revalidée pour la saison {notice.season}.
+        </p>
+      )}
+    </div>
+  );
+}
+
 function useCard() {
   return useLoad(() => cached('card', api.myCard, inApp() ? native.youthCard : undefined));
 }
@@ -78,6 +98,7 @@ function MyCard() {
             <p class="badge">{CARD_STATUS[card.status] ?? card.status}</p>
             {card.status_reason && <p>Motif : {card.status_reason}</p>}
           </div>
+          {card.renewal && <Renewal notice={card.renewal} />}
           {card.status === 'expediee' && (
             <div class="panel">
               <p data-testid="posting">

@@ -141,6 +141,11 @@ pub struct CardView {
     /// When the card was posted (`None` while it waits to be printed).
     #[serde(default)]
     pub posted_at: Option<DateTime<Utc>>,
+    /// The end of the card's season, when near or past: the youth is told
+    /// her établissement must revalidate it.
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(required))]
+    pub renewal: Option<crate::renewal::RenewalNotice>,
 }
 
 /// The card's signed QR.

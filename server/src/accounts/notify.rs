@@ -49,14 +49,14 @@ pub(crate) fn card_holder(c: &Connection, card_id: &str) -> Result<Option<String
 }
 
 /// Queues a reminder for every active card of the season that ends within
-/// 31 days (once per season and account).
+/// `END_NOTICE_DAYS` (core rule `renewal::ends_soon`) (once per season and account).
 pub(crate) fn season_end_reminders(
     c: &Connection,
     now: DateTime<Utc>,
 ) -> Result<usize, ServiceError> {
     let season = passregion_core::Season::of_instant(now);
     let today = passregion_core::season::region_date(now);
-    if season.last_day() - today > chrono::Duration::days(31) {
+    if !passregion_core::renewal::ends_soon(season, today) {
         return Ok(0);
     }
     let accounts: Vec<String> = {

@@ -59,5 +59,22 @@ pub(crate) fn card_view(
             .as_deref()
             .map(crate::platform::sql::parse_ts)
             .transpose()?,
+        renewal: None,
     })
+}
+
+/// [`card_view`] as the holder or her établissement sees it on `now`: with
+/// the season's end notice (core rule).
+pub(crate) fn card_view_on(
+    conn: &Connection,
+    catalogues: &Catalogues,
+    card: &CardRow,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<CardView, ServiceError> {
+    let mut view = card_view(conn, catalogues, card)?;
+    view.renewal = passregion_core::renewal::renewal_notice(
+        card.season,
+        passregion_core::season::region_date(now),
+    );
+    Ok(view)
 }

@@ -17,13 +17,13 @@ use rusqlite::params;
 
 use crate::accounts::model::Principal;
 use crate::cards::CardChange;
-use crate::cards::card_view;
 use crate::cards::model::CardFilter;
 use crate::cards::model::CardView;
 use crate::cards::service;
 use crate::cards::service::CardsTx;
 use crate::cards::service::SeasonTx;
 use crate::cards::service::StatusEvent;
+use crate::cards::{card_view, card_view_on};
 use crate::debits::card::CARD_COLS;
 use crate::debits::card::CardRow;
 use crate::debits::card::card_by;
@@ -59,12 +59,12 @@ pub trait CardsRepo: Send + Sync + 'static {
 }
 
 impl CardsRepo for SqliteStore {
-    fn my_card(&self, who: &Principal, _now: DateTime<Utc>) -> Result<CardView, ServiceError> {
+    fn my_card(&self, who: &Principal, now: DateTime<Utc>) -> Result<CardView, ServiceError> {
         let id = service::youth_account(who)?;
         let cats = self.catalogues.clone();
         self.db.read(move |c| {
             let card = card_by(c, "account_id", &id)?.ok_or(ServiceError::NotFound("Carte"))?;
-            card_view(c, &cats, &card)
+            card_view_on(c, &cats, &card, now)
         })
     }
 
@@ -83,7 +83,7 @@ impl CardsRepo for SqliteStore {
         &self,
         who: &Principal,
         filter: &CardFilter,
-        _now: DateTime<Utc>,
+        now: DateTime<Utc>,
     ) -> Result<Vec<CardView>, ServiceError> {
         let eid = service::own_establishment(who)?;
         let status = service::check_card_filter(filter)?;
@@ -98,7 +98,7 @@ impl CardsRepo for SqliteStore {
             let mut out = Vec::new();
             for r in rows {
                 let card = r??;
-                out.push(card_view(c, &cats, &card)?);
+                out.push(card_view_on(c, &cats, &card, now)?);
             }
             Ok(out)
         })

@@ -107,3 +107,62 @@ async fn the_notices_are_in_the_app_too() {
         r.body
     );
 }
+
+#[tokio::test]
+async fn the_card_tells_its_season_end_and_then_that_it_needs_revalidating() {
+    let app = TestApp::init().at("2027-03-10T10:00:00Z").build().await;
+    let etab = app.establishment("etab-ampere", "Lycée Ampère").await;
+    let email = "rita@example.org";
+    let youth = app.register(email, crate::common::PASSWORD, "Rita").await;
+    let r = youth
+        .post(
+            "/api/youth/orders",
+            &crate::common::order_body("Rita", "2010-03-14"),
+        )
+        .await;
+    let order = r.body["id"].as_str().unwrap().to_owned();
+    etab.post(
+        &format!("/api/establishment/orders/{order}/decision"),
+        &json!({"validate": true}),
+    )
+    .await;
+    youth.post("/api/youth/card/activate", &json!({})).await;
+    let renewal = |youth: crate::common::Client| async move {
+        let r = youth.get("/api/youth/card").await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        r.body["renewal"].clone()
+    };
+    // Far from the end: nothing.
+    assert_eq!(renewal(youth.clone()).await, json!(null));
+    // From 30 April (31 days before 31 May), in Paris: the end and what to do.
+    app.set_time("2027-04-29T21:30:00Z"); // 23:30 in Paris, still 29 April
+    let youth = app.login(email).await;
+    assert_eq!(renewal(youth.clone()).await, json!(null));
+    app.set_time("2027-04-29T22:30:00Z"); // 00:30 on 30 April in Paris
+    assert_eq!(
+        renewal(youth.clone()).await,
+        json!({"kind": "ends_soon", "last_day": "2027-05-31", "next_season": "2027-2028"})
+    );
+    // The établissement's list shows it too.
+    let etab = app.establishment("etab-ampere", "Lycée Ampère").await;
+    let cards = etab.get("/api/establishment/cards").await.body;
+    let mine = &cards.as_array().unwrap()[0];
+    assert_eq!(mine["renewal"]["kind"], "ends_soon", "{cards}");
+    let id = mine["id"].as_str().unwrap().to_owned();
+    // 1 June: expired until revalidated.
+    app.set_time("2027-06-01T08:00:00Z");
+    let youth = app.login(email).await;
+    assert_eq!(
+        renewal(youth.clone()).await,
+        json!({"kind": "expired", "last_day": "2027-05-31", "season": "2027-2028"})
+    );
+    let etab = app.establishment("etab-ampere", "Lycée Ampère").await;
+    let r = etab
+        .post(
+            &format!("/api/establishment/cards/{id}/revalidate"),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(renewal(youth).await, json!(null));
+}
