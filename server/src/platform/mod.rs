@@ -9,6 +9,7 @@ pub mod idempotency;
 pub mod keys;
 pub mod mail;
 pub mod pdf;
+pub mod spreadsheet;
 pub mod sql;
 pub mod store;
 

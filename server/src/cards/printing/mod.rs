@@ -3,6 +3,7 @@
 //! (CSV with each card's signed QR text), marks them posted with the date,
 //! and sees those waiting more than a week (the FAQ promises a week).
 
+pub mod batch;
 pub mod http;
 
 use chrono::{DateTime, Duration, Utc};
