@@ -144,7 +144,18 @@ impl Server {
             &config.support_phone,
             &config.support_hours,
         )?);
+        crate::platform::metrics::install();
+        let metrics = crate::web::metrics::MetricsAccess {
+            token: match config.metrics_token.as_deref().map(str::trim) {
+                Some(t) if t.chars().count() < 16 => {
+                    anyhow::bail!("--metrics-token: at least 16 characters")
+                }
+                Some(t) => Some(t.into()),
+                None => None,
+            },
+        };
         let state = AppState {
+            metrics,
             retention_years: config.retention_years.max(1),
             help,
             partner_files,
@@ -233,6 +244,7 @@ impl Server {
             ))
             .layer(CatchPanicLayer::custom(|_| {
                 use axum::response::IntoResponse;
+                crate::platform::metrics::http_refused("panic");
                 crate::web::problem::ApiError::from(crate::error::ServiceError::Internal(
                     "panic".into(),
                 ))

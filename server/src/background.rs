@@ -49,6 +49,7 @@ pub(crate) async fn background(state: AppState, days: Vec<u32>) {
     let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
     loop {
         tick.tick().await;
+        crate::platform::metrics::upkeep();
         let now = state.clock.now();
         renew_trust_list(&state, now);
         renewal_reminders(&state, now).await;

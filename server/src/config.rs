@@ -144,6 +144,12 @@ pub struct Config {
         value_delimiter = ','
     )]
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// Bearer token that opens `/metrics` to clients other than this
+    /// machine (at least 16 characters). Without it, only loopback clients
+    /// that did not come through a `--trusted-proxy` may read it; anyone
+    /// else gets 404.
+    #[arg(long, env = "PASSREGION_METRICS_TOKEN", hide_env_values = true)]
+    pub metrics_token: Option<String>,
     /// Free space (MiB) on the data directory's disk below which `/health`
     /// reports `degraded` (503).
     #[arg(long, env = "PASSREGION_MIN_FREE_DISK_MIB", default_value_t = 512)]

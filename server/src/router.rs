@@ -79,6 +79,33 @@ pub async fn catalogue(
         .ok_or_else(|| ServiceError::NotFound("Catalogue").into())
 }
 
+/// The operations metrics in the Prometheus text format (ADR 0034), for a
+/// client on this machine not forwarded by a trusted proxy, or with the
+/// bearer token of `--metrics-token`; anyone else gets the 404 of an unknown
+/// route. Not in the API document: it is no part of the apps' API.
+pub async fn metrics(State(s): State<AppState>, req: axum::extract::Request) -> Response {
+    let peer = crate::web::metrics::peer(req.extensions());
+    if !s.metrics.allows(peer, req.headers(), &s.trusted_proxies.0) {
+        return ApiError::route_not_found().into_response();
+    }
+    let store = s.store.clone();
+    match crate::platform::run_blocking(move || store.outbox_counts()).await {
+        Ok((pending, abandoned)) => {
+            crate::platform::metrics::notification_outbox(pending, abandoned)
+        }
+        Err(e) => tracing::warn!(error = %e, "metrics: the outbox could not be counted"),
+    }
+    let text = crate::platform::metrics::render().unwrap_or_default();
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        text,
+    )
+        .into_response()
+}
+
 /// Adds the server time to every response, so phones correct their clocks,
 /// and `Cache-Control: no-store` to every API answer that does not set its
 /// own: API answers are personal (sessions, cards, QR codes, credentials) and
@@ -177,8 +204,10 @@ pub fn router(state: AppState) -> Router {
                 async move { Json(doc.as_ref().clone()).into_response() }
             }),
         )
+        .route("/metrics", get(metrics))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
+        .layer(axum::middleware::from_fn(crate::web::metrics::track))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             server_time,

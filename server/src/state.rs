@@ -83,6 +83,8 @@ pub struct AppState {
     pub help: Arc<passregion_core::api::HelpInfo>,
     /// Base URL of the web app, for links in e-mails.
     pub public_url: String,
+    /// Who may read `/metrics` (`--metrics-token`).
+    pub metrics: crate::web::metrics::MetricsAccess,
 }
 
 impl<T> Storage for T where

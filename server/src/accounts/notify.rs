@@ -102,6 +102,9 @@ pub trait NotifyRepo: Send + Sync + 'static {
         sent: bool,
         now: DateTime<Utc>,
     ) -> Result<(), ServiceError>;
+    /// Notifications not sent yet: (still to try, given up after
+    /// [`MAX_ATTEMPTS`]) — the figures of `/metrics`.
+    fn outbox_counts(&self) -> Result<(u64, u64), ServiceError>;
 }
 
 impl NotifyRepo for SqliteStore {
@@ -177,6 +180,19 @@ impl NotifyRepo for SqliteStore {
             Ok(())
         })
     }
+
+    fn outbox_counts(&self) -> Result<(u64, u64), ServiceError> {
+        self.db.read(|c| {
+            Ok(c.one(
+                "SELECT COUNT(*) FILTER (WHERE n.attempts < ?1), COUNT(*) FILTER (WHERE n.attempts >= ?1)
+                 FROM notification_outbox n JOIN accounts a ON a.id = n.account_id
+                 WHERE n.sent_at IS NULL AND a.email_verified_at IS NOT NULL
+                   AND a.forgotten_at IS NULL",
+                [MAX_ATTEMPTS],
+                |r| Ok((r.get::<_, i64>(0)?.max(0) as u64, r.get::<_, i64>(1)?.max(0) as u64)),
+            )?)
+        })
+    }
 }
 
 /// Sends what waits in the outbox (at most [`BATCH`]); returns how many were sent.
@@ -188,6 +204,7 @@ pub fn send_pending(
     let mut sent = 0;
     for (id, mail) in store.notifications_to_send()? {
         let ok = mailer.send(&mail).is_ok();
+        crate::platform::metrics::notification(ok);
         store.record_notification(id, ok, now)?;
         if ok {
             sent += 1;

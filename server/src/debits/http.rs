@@ -74,7 +74,7 @@ pub async fn debit(
 ) -> Result<Response, ApiError> {
     let (req, hash) = parse_json::<DebitRequest>(&headers, &body)?;
     let idem = idempotency(&headers, &p, "debit", &hash)?;
-    let attempt = LookupAttempt::new(&p, &source.to_string(), &req.card());
+    let attempt = LookupAttempt::debit(&p, &source.to_string(), &req.card());
     let now = s.clock.now();
     attempt.check(&s.budgets, now)?;
     let store = s.store.clone();
@@ -95,8 +95,7 @@ pub async fn debit(
         run_blocking(move || store.debit(&p, card, req, channel, idem, now)).await
     }
     .await;
-    attempt.record(&s.budgets, now, &r);
-    Ok(stored(r?))
+    Ok(stored(attempt.settle(&s.budgets, now, r)?))
 }
 
 /// Cancel (refund) a debit, in full or in part, within the refund window.

@@ -98,6 +98,9 @@ pub struct LookupAttempt {
     /// the budgets, and a wrong date is counted afterwards. A busy counter's
     /// bursts of printed cards are not limited.
     printed: bool,
+    /// The channel of a debit (`scan`, `number`) whose outcome is counted in
+    /// the metrics; `None` for an inspection.
+    debit: Option<&'static str>,
 }
 
 impl LookupAttempt {
@@ -110,6 +113,16 @@ impl LookupAttempt {
             ],
             typed: sel.card_number.is_some(),
             printed: sel.card_number.is_none() && sel.qr.is_some() && sel.birth_date.is_some(),
+            debit: None,
+        }
+    }
+
+    /// Like [`LookupAttempt::new`], for a debit: its outcome (accepted, or
+    /// the refusal's code) is counted by channel in the metrics.
+    pub fn debit(who: &Principal, source: &str, sel: &CardSelector) -> LookupAttempt {
+        LookupAttempt {
+            debit: Some(if sel.qr.is_some() { "scan" } else { "number" }),
+            ..LookupAttempt::new(who, source, sel)
         }
     }
 
@@ -126,9 +139,29 @@ impl LookupAttempt {
             !budgets.blocked(account, source, now)
         };
         if !open {
+            if let Some(channel) = self.debit {
+                let code = crate::web::problem::ApiError::from(ServiceError::TooManyAttempts).code;
+                crate::platform::metrics::debit(channel, Some(code));
+            }
             return Err(ServiceError::TooManyAttempts);
         }
         Ok(())
+    }
+
+    /// Settles the attempt ([`LookupAttempt::record`]) and counts a debit's
+    /// outcome; the refusal as the API answers it.
+    pub fn settle<T>(
+        &self,
+        budgets: &Budgets,
+        now: DateTime<Utc>,
+        outcome: Result<T, ServiceError>,
+    ) -> Result<T, crate::web::problem::ApiError> {
+        self.record(budgets, now, &outcome);
+        let outcome = outcome.map_err(crate::web::problem::ApiError::from);
+        if let Some(channel) = self.debit {
+            crate::platform::metrics::debit(channel, outcome.as_ref().err().map(|e| e.code));
+        }
+        outcome
     }
 
     /// Settles the reserved attempt: a wrong number/birth date or a locked

@@ -154,5 +154,6 @@ pub(crate) fn refund(
         debit.unit_kind,
         after.balance(),
     ));
+    crate::platform::metrics::refund();
     Ok(Outcome::Commit(shown))
 }

@@ -294,6 +294,7 @@ impl SmsSender for HttpSms {
             }
             Ok(answer) => {
                 tracing::error!(to = %to, status = answer.status().as_u16(), "SMS gateway refused the message");
+                crate::platform::metrics::sms_failure();
                 Err(PartnersError::SmsUnavailable.into())
             }
             Err(e) => {
@@ -306,6 +307,7 @@ impl SmsSender for HttpSms {
                     "request"
                 };
                 tracing::error!(to = %to, kind, error = %e.without_url(), "SMS gateway unreachable");
+                crate::platform::metrics::sms_failure();
                 Err(PartnersError::SmsUnavailable.into())
             }
         }

@@ -270,7 +270,11 @@ impl Db {
             .map_err(|_| ServiceError::Unavailable)?
             .clone()
             .ok_or(ServiceError::Unavailable)?;
-        sender.send(job).map_err(|_| ServiceError::Unavailable)?;
+        crate::platform::metrics::writer_queue(1.0);
+        if sender.send(job).is_err() {
+            crate::platform::metrics::writer_queue(-1.0);
+            return Err(ServiceError::Unavailable);
+        }
         self.jobs.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         rx.recv().map_err(|_| ServiceError::Unavailable)?
     }
@@ -364,8 +368,11 @@ pub(crate) fn writer_loop(conn: Connection, receiver: Receiver<Job>) {
                 Err(TryRecvError::Empty | TryRecvError::Disconnected) => break,
             }
         }
+        crate::platform::metrics::writer_queue(-(jobs.len() as f64));
+        crate::platform::metrics::writer_group(jobs.len());
         if conn.execute_batch("BEGIN IMMEDIATE").is_err() {
             tracing::error!("cannot begin a write transaction");
+            crate::platform::metrics::writer_failure("begin");
             // Dropping the jobs drops their reply channels: callers get Unavailable.
             continue;
         }
@@ -378,7 +385,10 @@ pub(crate) fn writer_loop(conn: Connection, receiver: Receiver<Job>) {
             if run("SAVEPOINT job").is_err() {
                 continue;
             }
-            match catch_unwind(AssertUnwindSafe(|| job(&conn))) {
+            let started = std::time::Instant::now();
+            let ran = catch_unwind(AssertUnwindSafe(|| job(&conn)));
+            crate::platform::metrics::writer_job(started.elapsed());
+            match ran {
                 Ok((keep, done)) => {
                     let ended = if keep { run("RELEASE job") } else { undo() };
                     if ended.is_ok() {
@@ -387,6 +397,7 @@ pub(crate) fn writer_loop(conn: Connection, receiver: Receiver<Job>) {
                 }
                 Err(_) => {
                     tracing::error!("a write job panicked; its changes were rolled back");
+                    crate::platform::metrics::writer_failure("panic");
                     let _ = undo();
                 }
             }
@@ -394,6 +405,7 @@ pub(crate) fn writer_loop(conn: Connection, receiver: Receiver<Job>) {
         let committed = conn.execute_batch("COMMIT").is_ok();
         if !committed {
             tracing::error!("commit failed; the group was rolled back");
+            crate::platform::metrics::writer_failure("commit");
             let _ = conn.execute_batch("ROLLBACK");
         }
         for done in completions {

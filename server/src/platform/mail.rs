@@ -113,6 +113,7 @@ impl Mailer for SmtpMailer {
         self.transport.send(&message).map_err(|e| {
             // No address in the log: the relay's answer only.
             tracing::error!(error = %e, "SMTP relay refused or unreachable");
+            crate::platform::metrics::mail_failure();
             ServiceError::Unavailable
         })?;
         tracing::info!("e-mail handed to the SMTP relay");

@@ -8,6 +8,7 @@ pub mod files;
 pub mod idempotency;
 pub mod keys;
 pub mod mail;
+pub mod metrics;
 pub mod pdf;
 pub mod spreadsheet;
 pub mod sql;

@@ -115,9 +115,10 @@ pub async fn sync_push(
     responses((status = 200, body = PullResponse), (status = 400, body = ApiError), (status = 403, body = ApiError)), security(("bearer" = [])))]
 pub async fn sync_pull(
     State(s): State<AppState>,
-    AppUser(_): AppUser,
+    AppUser(who): AppUser,
     Query(q): Query<HashMap<String, String>>,
 ) -> Result<Json<PullResponse>, ApiError> {
+    crate::platform::metrics::sync_pull(who.role.code());
     let parse = |k: &str, default: i64| -> Result<i64, ApiError> {
         q.get(k).map_or(Ok(default), |v| {
             v.parse::<i64>().map_err(|_| {

@@ -323,23 +323,31 @@ pub(crate) fn apply_offline(
 ) -> Result<Vec<ItemResult>, ServiceError> {
     let mut results = Vec::with_capacity(items.len());
     for item in items {
-        match item {
-            PushItem::Refused(r) => results.push(r),
+        let r = match item {
+            PushItem::Refused(r) => r,
             PushItem::Checked(it) => {
                 tx.savepoint()?;
                 match apply_one(tx, cats, who, &it, now) {
                     Ok(r) => {
                         tx.release_savepoint()?;
-                        results.push(r);
+                        if r.status == ItemStatus::Applied {
+                            crate::platform::metrics::sync_lag(now - it.item.scanned_at);
+                        }
+                        r
                     }
                     Err(e) => {
                         tx.rollback_savepoint()?;
                         tracing::error!(error = %e, "offline item failed");
-                        results.push(refused(it.item.id, ItemStatus::Rejected, e));
+                        refused(it.item.id, ItemStatus::Rejected, e)
                     }
                 }
             }
+        };
+        // A duplicate was counted when it was applied.
+        if r.status != ItemStatus::Duplicate {
+            crate::platform::metrics::debit("offline", r.code.as_deref());
         }
+        results.push(r);
     }
     Ok(results)
 }

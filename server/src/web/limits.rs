@@ -304,6 +304,7 @@ pub async fn guard_requests(
     use crate::web::problem::ApiError;
     use axum::response::IntoResponse;
     let Ok(_permit) = g.permits.clone().try_acquire_owned() else {
+        crate::platform::metrics::http_refused("busy");
         return ApiError::new(
             axum::http::StatusCode::SERVICE_UNAVAILABLE,
             "serveur_occupe",
@@ -313,12 +314,15 @@ pub async fn guard_requests(
     };
     match tokio::time::timeout(g.timeout, next.run(req)).await {
         Ok(res) => res,
-        Err(_) => ApiError::new(
-            axum::http::StatusCode::SERVICE_UNAVAILABLE,
-            "delai_depasse",
-            "La requête a pris trop de temps : réessayez.",
-        )
-        .into_response(),
+        Err(_) => {
+            crate::platform::metrics::http_refused("timeout");
+            ApiError::new(
+                axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                "delai_depasse",
+                "La requête a pris trop de temps : réessayez.",
+            )
+            .into_response()
+        }
     }
 }
 

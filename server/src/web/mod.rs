@@ -2,4 +2,5 @@
 
 pub mod extract;
 pub mod limits;
+pub mod metrics;
 pub mod problem;

@@ -17,6 +17,7 @@ mod establishment_desk;
 mod hardening;
 mod help;
 mod lost_card;
+mod metrics;
 mod notifications;
 mod offline_exposure;
 mod offline_push;

@@ -646,6 +646,11 @@ impl Client {
         self.send(Method::GET, path, &[], Vec::new()).await
     }
 
+    /// GET with extra headers (`x-forwarded-for`, `authorization`…).
+    pub async fn get_with(&self, path: &str, headers: &[(&str, &str)]) -> Resp {
+        self.send(Method::GET, path, headers, Vec::new()).await
+    }
+
     /// DELETE.
     pub async fn delete(&self, path: &str) -> Resp {
         self.send(Method::DELETE, path, &[], Vec::new()).await
