@@ -2,6 +2,7 @@
 
 pub mod backup;
 pub mod catalogues;
+pub mod csv_import;
 pub mod db;
 pub mod disk;
 pub mod files;
@@ -9,6 +10,7 @@ pub mod idempotency;
 pub mod keys;
 pub mod mail;
 pub mod pdf;
+pub mod progress;
 pub mod sql;
 pub mod store;
 
