@@ -24,11 +24,6 @@ impl Progress {
         }
     }
 
-    /// Plain lines only (whatever stderr is).
-    pub fn plain(label: &'static str) -> Progress {
-        Progress { label, bar: None }
-    }
-
     /// `done` of `total` items are done.
     pub fn update(&self, done: usize, total: usize) {
         match &self.bar {
