@@ -13,6 +13,11 @@ pub enum MovementKind {
     Debit,
     /// A partner's refund (cancellation) of a debit.
     Refund,
+    /// The balance a card brought from the Region's previous system
+    /// (*reprise*, issue 16): counted as its load for the season (what is
+    /// left of the avantage when the card was taken over), instead of the
+    /// catalogue's full amount.
+    Opening,
 }
 
 impl MovementKind {
@@ -22,6 +27,7 @@ impl MovementKind {
             MovementKind::Load => "load",
             MovementKind::Debit => "debit",
             MovementKind::Refund => "refund",
+            MovementKind::Opening => "opening",
         }
     }
 
@@ -31,6 +37,7 @@ impl MovementKind {
             "load" => Some(MovementKind::Load),
             "debit" => Some(MovementKind::Debit),
             "refund" => Some(MovementKind::Refund),
+            "opening" => Some(MovementKind::Opening),
             _ => None,
         }
     }
@@ -39,7 +46,7 @@ impl MovementKind {
 /// Sums of the movements of one avantage, in ledger units (cents or entries).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Totals {
-    /// Sum of loads.
+    /// Sum of loads (and opening balances).
     pub loaded: i64,
     /// Sum of debits.
     pub debited: i64,
@@ -71,7 +78,7 @@ impl Totals {
             return Err(LedgerError::NonPositive);
         }
         let slot = match kind {
-            MovementKind::Load => &mut self.loaded,
+            MovementKind::Load | MovementKind::Opening => &mut self.loaded,
             MovementKind::Debit => &mut self.debited,
             MovementKind::Refund => &mut self.refunded,
         };
@@ -125,6 +132,14 @@ mod tests {
             Err(LedgerError::OverRefunded)
         );
         assert_eq!(totals([(Load, 0)]), Err(LedgerError::NonPositive));
+        // An opening balance is the card's load: debited from, never beyond.
+        let t = totals([(Opening, 700), (Debit, 500)]).unwrap();
+        assert_eq!((t.loaded, t.balance()), (700, 200));
+        assert_eq!(
+            totals([(Opening, 700), (Debit, 701)]),
+            Err(LedgerError::Overdrawn)
+        );
+        assert_eq!(MovementKind::from_code("opening"), Some(Opening));
     }
 
     proptest! {

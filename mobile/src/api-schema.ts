@@ -3370,6 +3370,11 @@ export interface components {
             /** @description Id. */
             id: string;
             /**
+             * @description Signed outside the platform and imported from the Region's previous
+             *     system (`import-partners`, issue 16): no SMS signature.
+             */
+            migrated?: boolean;
+            /**
              * Format: int32
              * @description Wrong codes typed before the signature.
              */

@@ -157,12 +157,14 @@ function ResetPassword({ hash }: { hash: string }) {
 }
 
 // The link mailed to a partner's or an établissement's new member:
-// `#/invitation?jeton=…` (`&espace=etablissement` for an établissement;
-// valid 7 days, once). Choosing a password activates the account and logs in.
+// `#/invitation?jeton=…` (`&espace=etablissement` for an établissement,
+// `&espace=jeune` for a youth whose card was imported; valid 7 days, once).
+// Choosing a password activates the account and logs in.
 function AcceptInvitation({ hash, onLogin }: { hash: string; onLogin: (s: Session) => void }) {
   const params = new URLSearchParams(hash.split('?')[1] ?? '');
   const token = params.get('jeton') ?? '';
-  const space = params.get('espace') === 'etablissement' ? 'établissement' : 'partenaire';
+  const espace = params.get('espace');
+  const space = espace === 'etablissement' ? 'établissement' : espace === 'jeune' ? 'jeune' : 'partenaire';
   const [password, setPassword] = useState('');
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
@@ -172,8 +174,10 @@ function AcceptInvitation({ hash, onLogin }: { hash: string; onLogin: (s: Sessio
       <Brand />
       <h2>Rejoindre l’espace {space}</h2>
       <p>
-        Vous avez été invité(e) à rejoindre l’espace {space} {space === 'partenaire' ? 'd’une structure' : 'de votre établissement'}. Choisissez votre mot de passe
-        pour activer votre compte.
+        {space === 'jeune'
+          ? 'Votre carte PASS’Région a été reprise sur la nouvelle plateforme.'
+          : `Vous avez été invité(e) à rejoindre l’espace ${space} ${space === 'partenaire' ? 'd’une structure' : 'de votre établissement'}.`}{' '}
+        Choisissez votre mot de passe pour activer votre compte.
       </p>
       <form
         onSubmit={async (e) => {

@@ -177,7 +177,9 @@ export function ConventionPanel() {
         {c && (
           <p>
             Convention {c.cgp_version} du {date(c.starts_on)} au {date(c.ends_on)}
-            {c.signed_at && `, signée le ${dateTime(c.signed_at)} (code envoyé au ${c.signed_phone})`}.
+            {c.migrated
+              ? ', signée hors plateforme (reprise de l’ancien système)'
+              : c.signed_at && `, signée le ${dateTime(c.signed_at)} (code envoyé au ${c.signed_phone})`}.
           </p>
         )}
         {c && <FileViewer path="/api/partner/convention.pdf" label="Ma convention (PDF)" />}

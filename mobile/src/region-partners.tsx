@@ -212,8 +212,10 @@ function PartnerRecord({ id }: { id: string }) {
               <h3>Convention</h3>
               <p>
                 {a.convention.cgp_version} · du {date(a.convention.starts_on)} au {date(a.convention.ends_on)}
-                {a.convention.signed_at &&
-                  ` · signée le ${dateTime(a.convention.signed_at)} par code au ${a.convention.signed_phone} (${a.convention.signature_attempts} erreur(s))`}
+                {a.convention.migrated
+                  ? ' · signée hors plateforme (reprise de l’ancien système)'
+                  : a.convention.signed_at &&
+                    ` · signée le ${dateTime(a.convention.signed_at)} par code au ${a.convention.signed_phone} (${a.convention.signature_attempts} erreur(s))`}
               </p>
               <FileViewer path={`/api/region/partners/${encodeURIComponent(id)}/convention.pdf`} label="Afficher la convention (PDF)" />
             </>

@@ -3,7 +3,9 @@
 use clap::{Parser, Subcommand};
 use passregion_core::{Catalogue, Season};
 use passregion_server::config::load_catalogues;
+use passregion_server::platform::csv_import::LineError;
 use passregion_server::platform::keys;
+use passregion_server::platform::progress::Progress;
 use passregion_server::{Config, Server};
 
 #[derive(Parser)]
@@ -81,6 +83,38 @@ enum Command {
         #[arg(long)]
         dry_run: bool,
     },
+    /// Import the partners of a previous system from a CSV file
+    /// (`siret;raison_sociale;categorie;email;responsable;telephone;adresse;
+    /// code_postal;commune;iban;bic;debut_convention;fin_convention`,
+    /// optionally `latitude;longitude`): every line is checked with the
+    /// online application's rules and every bad line reported; one bad line
+    /// imports nothing. The partners are validated, their convention
+    /// (signed outside the platform) in force from the given dates, and
+    /// each manager gets a link by e-mail (7 days, once).
+    ImportPartners {
+        /// The CSV file.
+        #[arg(long)]
+        file: std::path::PathBuf,
+        /// Check and report only.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Import the cards of a previous system with their balances left, for
+    /// the current season (`email;nom;prenom;date_naissance;uai;public;
+    /// classe;handicap;adresse;code_postal;commune;ancien_numero` and one
+    /// `avantage:CODE` column per avantage): every line is checked first
+    /// and every bad line reported; one bad line imports nothing. Each card
+    /// gets a new number and its balances as opening rows of the ledger;
+    /// each youth gets a link by e-mail. Running the same file again skips
+    /// the cards already imported.
+    ImportCards {
+        /// The CSV file.
+        #[arg(long)]
+        file: std::path::PathBuf,
+        /// Check and report only.
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// Print the current season and its catalogue of avantages (or check a catalogue file).
     Catalogue {
         /// Season to print (default: the current one).
@@ -120,15 +154,12 @@ fn main() -> std::process::ExitCode {
     let result = match cli.command {
         Some(Command::Catalogue { season, file }) => print_catalogue(season, file),
         #[allow(clippy::print_stdout)]
-        Some(Command::ImportStaff { file, dry_run }) => std::fs::read_to_string(&file)
-            .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))
+        Some(Command::ImportStaff { file, dry_run }) => read_file(&file)
             .and_then(|text| {
-                let progress = |done: usize, total: usize| {
-                    if done == total || done.is_multiple_of(50) {
-                        eprintln!("{done} / {total} invitation(s)");
-                    }
-                };
-                passregion_server::setup::import_staff(&cli.config, &text, dry_run, &progress)
+                let bar = Progress::new("invitation(s)");
+                passregion_server::setup::import_staff(&cli.config, &text, dry_run, &|d, t| {
+                    bar.update(d, t)
+                })
             })
             .and_then(|r| match r {
                 Ok((n, _)) if dry_run => {
@@ -137,24 +168,52 @@ fn main() -> std::process::ExitCode {
                 }
                 Ok((n, refused)) => {
                     println!("{n} invitation(s) envoyée(s).");
-                    for r in &refused {
-                        eprintln!("refusé, {r}");
-                    }
+                    print_refused(&refused);
                     Ok(())
                 }
-                Err(errors) => {
-                    for e in &errors {
-                        eprintln!("ligne {} : {}", e.line, e.message);
-                    }
-                    Err(anyhow::anyhow!(
-                        "{} ligne(s) en erreur : personne n'a été invité",
-                        errors.len()
-                    ))
-                }
+                Err(errors) => Err(line_errors(&errors, "personne n'a été invité")),
             }),
         #[allow(clippy::print_stdout)]
-        Some(Command::ImportEstablishments { file, dry_run }) => std::fs::read_to_string(&file)
-            .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))
+        Some(Command::ImportPartners { file, dry_run }) => read_file(&file)
+            .and_then(|text| {
+                let bar = Progress::new("invitation(s)");
+                passregion_server::setup::import_partners(&cli.config, &text, dry_run, &|d, t| {
+                    bar.update(d, t)
+                })
+            })
+            .and_then(|r| match r {
+                Ok((n, _)) if dry_run => {
+                    println!("Fichier valide : {n} partenaire(s) à importer (rien n'a été écrit).");
+                    Ok(())
+                }
+                Ok((n, refused)) => {
+                    println!("{n} partenaire(s) importé(s), convention en vigueur ; responsables invités.");
+                    print_refused(&refused);
+                    Ok(())
+                }
+                Err(errors) => Err(line_errors(&errors, "rien n'a été importé")),
+            }),
+        #[allow(clippy::print_stdout)]
+        Some(Command::ImportCards { file, dry_run }) => read_file(&file)
+            .and_then(|text| {
+                let bar = Progress::new("carte(s)");
+                passregion_server::setup::import_cards(&cli.config, &text, dry_run, &|d, t| {
+                    bar.update(d, t)
+                })
+            })
+            .and_then(|r| match r {
+                Ok((n, skipped)) if dry_run => {
+                    println!("Fichier valide : {n} carte(s) à importer, {skipped} déjà importée(s) (rien n'a été écrit).");
+                    Ok(())
+                }
+                Ok((n, skipped)) => {
+                    println!("{n} carte(s) créée(s), {skipped} déjà importée(s).");
+                    Ok(())
+                }
+                Err(errors) => Err(line_errors(&errors, "rien n'a été importé")),
+            }),
+        #[allow(clippy::print_stdout)]
+        Some(Command::ImportEstablishments { file, dry_run }) => read_file(&file)
             .and_then(|text| passregion_server::setup::import_establishments(&cli.config, &text, dry_run))
             .and_then(|r| match r {
                 Ok((added, _)) if dry_run => {
@@ -165,15 +224,7 @@ fn main() -> std::process::ExitCode {
                     println!("{added} établissement(s) ajouté(s), {updated} mis à jour.");
                     Ok(())
                 }
-                Err(errors) => {
-                    for e in &errors {
-                        eprintln!("ligne {} : {}", e.line, e.message);
-                    }
-                    Err(anyhow::anyhow!(
-                        "{} ligne(s) en erreur : rien n'a été importé",
-                        errors.len()
-                    ))
-                }
+                Err(errors) => Err(line_errors(&errors, "rien n'a été importé")),
             }),
         #[allow(clippy::print_stdout)]
         Some(Command::Init {
@@ -267,6 +318,24 @@ fn main() -> std::process::ExitCode {
             eprintln!("erreur : {e:#}");
             std::process::ExitCode::FAILURE
         }
+    }
+}
+
+fn read_file(file: &std::path::Path) -> anyhow::Result<String> {
+    std::fs::read_to_string(file).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))
+}
+
+/// Reports every bad line of a file; the command's error.
+fn line_errors(errors: &[LineError], nothing: &str) -> anyhow::Error {
+    for e in errors {
+        eprintln!("ligne {} : {}", e.line, e.message);
+    }
+    anyhow::anyhow!("{} ligne(s) en erreur : {nothing}", errors.len())
+}
+
+fn print_refused(refused: &[String]) {
+    for r in refused {
+        eprintln!("refusé, {r}");
     }
 }
 

@@ -14,6 +14,7 @@ use crate::accounts::model::Role;
 use crate::accounts::password::{hash_password, new_token};
 use crate::accounts::repo::{AccountsRepo, NewAccount};
 use crate::config::{Config, Policy, load_catalogues};
+use crate::platform::csv_import::LineError;
 use crate::platform::db::Db;
 use crate::platform::keys::{ROOT_KEY_FILE, SIGNED_LIST_FILE, ServerKeys};
 use crate::platform::mail::Mail;
@@ -148,7 +149,7 @@ pub fn import_establishments(
     config: &Config,
     text: &str,
     dry_run: bool,
-) -> anyhow::Result<Result<(usize, usize), Vec<crate::establishments::import::LineError>>> {
+) -> anyhow::Result<Result<(usize, usize), Vec<LineError>>> {
     use crate::establishments::repo::EstablishmentsRepo;
     let rows = match crate::establishments::import::parse(text) {
         Ok(rows) => rows,
@@ -165,7 +166,68 @@ pub fn import_establishments(
 
 /// What a staff import did: how many were invited and the addresses
 /// refused; or every bad line of the file (nothing done).
-pub type StaffImport = Result<(usize, Vec<String>), Vec<crate::establishments::import::LineError>>;
+pub type StaffImport = Result<(usize, Vec<String>), Vec<LineError>>;
+
+/// What a command needs to invite people by e-mail (staff, partners'
+/// managers, youths): the same mailer, password workers, per-address mail
+/// limit and link base as the server.
+struct Inviting {
+    runtime: tokio::runtime::Runtime,
+    mailer: std::sync::Arc<dyn crate::platform::mail::Mailer>,
+    passwords: crate::accounts::password::PasswordWork,
+    mails: crate::web::limits::FailureWindow,
+    public_url: String,
+}
+
+impl Inviting {
+    fn new(config: &Config) -> anyhow::Result<Inviting> {
+        Ok(Inviting {
+            runtime: tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()?,
+            mailer: crate::app::mailer(config)?,
+            passwords: crate::accounts::password::PasswordWork::for_this_machine(),
+            mails: crate::web::limits::FailureWindow::new(3, chrono::Duration::hours(24)),
+            public_url: config
+                .public_url
+                .clone()
+                .unwrap_or_else(|| format!("http://localhost:{}", config.bind.port())),
+        })
+    }
+
+    /// Sends a mail (within the per-address limit).
+    fn send(&self, mail: Mail) {
+        self.runtime
+            .block_on(crate::accounts::registration::send_limited(
+                self.mailer.clone(),
+                &self.mails,
+                "invitation",
+                mail,
+                chrono::Utc::now(),
+            ));
+    }
+}
+
+/// A refused invitation, as reported.
+fn refused(line: usize, email: &str, e: crate::error::ServiceError) -> String {
+    format!(
+        "ligne {line} ({email}) : {}",
+        crate::web::problem::ApiError::from(e).message
+    )
+}
+
+/// The établissements' UAIs.
+fn establishment_ids(store: &SqliteStore) -> anyhow::Result<std::collections::HashSet<String>> {
+    store
+        .db()
+        .read(|c| {
+            let mut stmt = c.prepare("SELECT id FROM establishments")?;
+            let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
+            Ok(rows.collect::<Result<_, _>>()?)
+        })
+        .map_err(|e| anyhow::anyhow!("{e}"))
+}
 
 /// Imports établissement staff from a CSV file (`uai;email;nom;role`):
 /// every line checked first (nothing on error), then each person invited
@@ -178,14 +240,7 @@ pub fn import_staff(
     progress: &dyn Fn(usize, usize),
 ) -> anyhow::Result<StaffImport> {
     let store = std::sync::Arc::new(open_store(config)?);
-    let ids: std::collections::HashSet<String> = store
-        .db()
-        .read(|c| {
-            let mut stmt = c.prepare("SELECT id FROM establishments")?;
-            let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
-            Ok(rows.collect::<Result<_, _>>()?)
-        })
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let ids = establishment_ids(&store)?;
     let rows = match crate::establishments::staff_import::parse(text, &|u| ids.contains(u)) {
         Ok(rows) => rows,
         Err(errors) => return Ok(Err(errors)),
@@ -193,46 +248,189 @@ pub fn import_staff(
     if dry_run {
         return Ok(Ok((rows.len(), Vec::new())));
     }
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()?;
-    let mailer = crate::app::mailer(config)?;
-    let passwords = crate::accounts::password::PasswordWork::for_this_machine();
-    let mails = crate::web::limits::FailureWindow::new(3, chrono::Duration::hours(24));
-    let public_url = config
-        .public_url
-        .clone()
-        .unwrap_or_else(|| format!("http://localhost:{}", config.bind.port()));
-    let (total, mut invited, mut refused) = (rows.len(), 0, Vec::new());
+    let inviting = Inviting::new(config)?;
+    let (total, mut invited, mut refused_lines) = (rows.len(), 0, Vec::new());
     for (i, row) in rows.into_iter().enumerate() {
         let staffing = crate::establishments::desk::Staffing {
             store: store.clone(),
-            passwords: &passwords,
-            mailer: mailer.clone(),
-            mails: &mails,
-            public_url: &public_url,
+            passwords: &inviting.passwords,
+            mailer: inviting.mailer.clone(),
+            mails: &inviting.mails,
+            public_url: &inviting.public_url,
         };
         let invitation = passregion_core::api::desk::EstablishmentInvitation {
             email: row.email.clone(),
             display_name: row.name.clone(),
             role: row.role,
         };
-        match runtime.block_on(crate::establishments::desk::invite_to(
-            staffing,
-            row.uai.clone(),
-            invitation,
-            chrono::Utc::now(),
-        )) {
+        match inviting
+            .runtime
+            .block_on(crate::establishments::desk::invite_to(
+                staffing,
+                row.uai.clone(),
+                invitation,
+                chrono::Utc::now(),
+            )) {
             Ok(_) => invited += 1,
-            Err(e) => refused.push(format!(
-                "ligne {} ({}) : {}",
-                row.line,
-                row.email,
-                crate::web::problem::ApiError::from(e).message
-            )),
+            Err(e) => refused_lines.push(refused(row.line, &row.email, e)),
         }
         progress(i + 1, total);
     }
-    Ok(Ok((invited, refused)))
+    Ok(Ok((invited, refused_lines)))
+}
+
+/// Imports the partners of a previous system (`partners::import`): every
+/// line checked first (nothing on error), then all of them stored in one
+/// transaction, validated with their migrated convention in force, then
+/// each manager invited by e-mail, `progress(done, total)` after each.
+/// Returns how many partners were imported and the invitations refused.
+pub fn import_partners(
+    config: &Config,
+    text: &str,
+    dry_run: bool,
+    progress: &dyn Fn(usize, usize),
+) -> anyhow::Result<StaffImport> {
+    use crate::partners::import_repo::siret_known;
+    let store = std::sync::Arc::new(open_store(config)?);
+    let now = chrono::Utc::now();
+    // A read that fails counts as a conflict: the line is refused.
+    let rows = match crate::partners::import::parse(
+        text,
+        passregion_core::season::region_date(now),
+        &|s| siret_known(&store, s).unwrap_or(true),
+        &|e| !matches!(store.account_by_email(e), Ok(None)),
+    ) {
+        Ok(rows) => rows,
+        Err(errors) => return Ok(Err(errors)),
+    };
+    if dry_run {
+        return Ok(Ok((rows.len(), Vec::new())));
+    }
+    {
+        use crate::partners::store::PartnersRepo;
+        store
+            .ensure_cgp(crate::partners::cgp::default_cgp(now), now)
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+    }
+    let files = std::sync::Arc::new(crate::platform::files::DocumentStore::new(
+        config.data_dir.join("documents"),
+        config.max_document_mib.max(1) * 1024 * 1024,
+    ));
+    let ids = crate::partners::import_repo::import_partners(&store, rows.clone(), files, now)
+        .map_err(|e| anyhow::anyhow!("{}", crate::platform::csv_import::message(e)))?;
+    let inviting = Inviting::new(config)?;
+    let (total, mut refused_lines) = (rows.len(), Vec::new());
+    for (i, (row, id)) in rows.into_iter().zip(ids).enumerate() {
+        let staffing = crate::partners::staff::Staffing {
+            store: store.clone(),
+            passwords: &inviting.passwords,
+            mailer: inviting.mailer.clone(),
+            mails: &inviting.mails,
+            public_url: &inviting.public_url,
+        };
+        let invitation = passregion_core::api::staff::StaffInvitation {
+            email: row.manager_email.clone(),
+            display_name: row.manager_name.clone(),
+            role: passregion_core::status::PartnerRole::Manager,
+        };
+        if let Err(e) = inviting.runtime.block_on(crate::partners::staff::invite_to(
+            staffing,
+            id,
+            invitation,
+            chrono::Utc::now(),
+        )) {
+            refused_lines.push(refused(row.line, &row.manager_email, e));
+        }
+        progress(i + 1, total);
+    }
+    Ok(Ok((total, refused_lines)))
+}
+
+/// What a card import did: cards created, lines already imported by an
+/// earlier run (skipped); or every bad line of the file (nothing done).
+pub type CardImport = Result<(usize, usize), Vec<LineError>>;
+
+/// Lines stored per writer transaction by `import-cards`.
+pub const CARD_CHUNK: usize = 100;
+
+/// Imports the cards of a previous system with their balances left
+/// (`cards::import`): every line checked first (nothing on error), then
+/// [`CARD_CHUNK`] lines per transaction, each youth invited by e-mail
+/// once its chunk is stored, `progress(done, total)` after each chunk. A
+/// line imported by an earlier run is skipped, so the same file can be run
+/// again after an interruption.
+pub fn import_cards(
+    config: &Config,
+    text: &str,
+    dry_run: bool,
+    progress: &dyn Fn(usize, usize),
+) -> anyhow::Result<CardImport> {
+    use crate::cards::import::EmailState;
+    let store = std::sync::Arc::new(open_store(config)?);
+    let now = chrono::Utc::now();
+    let season = passregion_core::Season::of_instant(now);
+    let catalogue = store
+        .catalogues
+        .get(season)
+        .cloned()
+        .ok_or_else(|| anyhow::anyhow!("aucun catalogue pour la saison {season}"))?;
+    let ids = establishment_ids(&store)?;
+    let rows = match crate::cards::import::parse(
+        text,
+        &catalogue,
+        passregion_core::season::region_date(now),
+        &|u| ids.contains(u),
+        &|e| crate::cards::import_repo::email_state(&store, e).unwrap_or(EmailState::Taken),
+    ) {
+        Ok(rows) => rows,
+        Err(errors) => return Ok(Err(errors)),
+    };
+    let skipped = rows.iter().filter(|r| r.already_imported).count();
+    if dry_run {
+        return Ok(Ok((rows.len() - skipped, skipped)));
+    }
+    let inviting = Inviting::new(config)?;
+    let placeholder = inviting
+        .runtime
+        .block_on(crate::accounts::invitation::placeholder_hash(
+            &inviting.passwords,
+        ))
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let (total, mut done, mut created) = (rows.len(), 0, 0);
+    for chunk in rows.chunks(CARD_CHUNK) {
+        let invited = crate::cards::import_repo::import_chunk(
+            &store,
+            chunk.to_vec(),
+            placeholder.clone(),
+            season,
+            chrono::Utc::now(),
+        )
+        .map_err(|e| {
+            anyhow::anyhow!(
+                "{} ({created} carte(s) créée(s) avant : relancez le même fichier pour reprendre)",
+                crate::platform::csv_import::message(e)
+            )
+        })?;
+        created += invited.len();
+        for y in invited {
+            inviting.send(youth_mail(&inviting.public_url, y));
+        }
+        done += chunk.len();
+        progress(done, total);
+    }
+    Ok(Ok((created, skipped)))
+}
+
+fn youth_mail(public_url: &str, y: crate::cards::import_repo::YouthInvitation) -> Mail {
+    Mail {
+        to: y.email,
+        subject: "PASS'Région : votre carte sur la nouvelle plateforme".into(),
+        body: format!(
+            "Bonjour {},\n\nVotre carte PASS'Région et ce qu'il vous reste à utiliser ont été repris sur la nouvelle plateforme. Votre nouveau numéro de carte est {} (l'ancien ne fonctionne plus).\nPour choisir votre mot de passe et activer votre compte, ouvrez ce lien (valable 7 jours, une seule fois) :\n{}/#/invitation?jeton={}&espace=jeune\n\nSi vous ne vous attendiez pas à ce message, ignorez-le.",
+            y.first_name,
+            y.number,
+            public_url.trim_end_matches('/'),
+            y.token
+        ),
+    }
 }

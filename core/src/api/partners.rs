@@ -138,6 +138,10 @@ pub struct ConventionView {
     pub signed_phone: Option<String>,
     /// Wrong codes typed before the signature.
     pub signature_attempts: u32,
+    /// Signed outside the platform and imported from the Region's previous
+    /// system (`import-partners`, issue 16): no SMS signature.
+    #[serde(default)]
+    pub migrated: bool,
 }
 
 /// A message of the Region to the partner.

@@ -41,22 +41,49 @@ pub(crate) struct InvitationSecrets {
     pub(crate) expires_at: DateTime<Utc>,
 }
 
+/// An invitation link's single-use token.
+pub(crate) struct InvitationLink {
+    /// The link's token (mailed, never stored).
+    pub(crate) token: String,
+    /// Its SHA-256 (stored).
+    pub(crate) token_hash: String,
+    /// When the link stops working.
+    pub(crate) expires_at: DateTime<Utc>,
+}
+
+/// A new link's token, valid [`INVITATION_VALIDITY`] from `now`.
+pub(crate) fn new_link(now: DateTime<Utc>) -> InvitationLink {
+    let token = new_token();
+    InvitationLink {
+        token_hash: sha256_hex(token.as_bytes()),
+        token,
+        expires_at: now + INVITATION_VALIDITY,
+    }
+}
+
+/// The hash of a random password nobody knows, hashed on the bounded
+/// password workers (one may serve many accounts imported together: the
+/// secret is forgotten at once).
+pub(crate) async fn placeholder_hash(passwords: &PasswordWork) -> Result<String, ServiceError> {
+    let secret = new_token();
+    passwords
+        .run(move || hash_password(&secret))
+        .await?
+        .map_err(|e| ServiceError::Internal(e.to_string()))
+}
+
 /// Makes an invitation's secrets (the placeholder hashed on the bounded
 /// password workers).
 pub(crate) async fn new_secrets(
     passwords: &PasswordWork,
     now: DateTime<Utc>,
 ) -> Result<InvitationSecrets, ServiceError> {
-    let secret = new_token();
-    let placeholder_hash = passwords
-        .run(move || hash_password(&secret))
-        .await?
-        .map_err(|e| ServiceError::Internal(e.to_string()))?;
-    let token = new_token();
+    let placeholder_hash = placeholder_hash(passwords).await?;
+    let link = new_link(now);
     Ok(InvitationSecrets {
         placeholder_hash,
-        token_hash: sha256_hex(token.as_bytes()),
-        token,
-        expires_at: now + INVITATION_VALIDITY,
+        token_hash: link.token_hash,
+        token: link.token,
+        expires_at: link.expires_at,
     })
 }

@@ -13,6 +13,8 @@ use crate::platform::catalogues::Catalogues;
 pub mod credentials;
 pub mod error;
 pub mod http;
+pub mod import;
+pub mod import_repo;
 pub mod lost;
 pub mod model;
 pub mod orders;

@@ -135,6 +135,14 @@ impl SeasonTx for Connection {
         crate::debits::ledger::totals(self, card_id, season, avantage)
     }
 
+    fn taken_over(&self, card_id: &str, season: Season) -> Result<bool, ServiceError> {
+        Ok(self.one(
+            "SELECT EXISTS (SELECT 1 FROM card_imports WHERE card_id = ?1 AND season = ?2)",
+            params![card_id, season.start_year()],
+            |r| r.get(0),
+        )?)
+    }
+
     fn append_load(
         &self,
         card: &CardRow,
@@ -217,7 +225,9 @@ impl CardsTx for Connection {
     fn cards_to_load(&self, season: Season) -> Result<Vec<CardRow>, ServiceError> {
         let sql = format!(
             "SELECT {CARD_COLS} FROM cards c WHERE season = ?1 AND NOT EXISTS (
-               SELECT 1 FROM ledger l WHERE l.card_id = c.id AND l.season = c.season AND l.movement = 'load')"
+               SELECT 1 FROM ledger l WHERE l.card_id = c.id AND l.season = c.season
+               AND l.movement IN ('load', 'opening'))
+             AND NOT EXISTS (SELECT 1 FROM card_imports i WHERE i.card_id = c.id AND i.season = c.season)"
         );
         let mut stmt = self.prepare(&sql)?;
         let rows = stmt.query_map([season.start_year()], card_from_row)?;

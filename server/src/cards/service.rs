@@ -49,6 +49,9 @@ pub(crate) trait SeasonTx {
         season: Season,
         avantage: &str,
     ) -> Result<Totals, ServiceError>;
+    /// Whether the card's balances for `season` were taken over from the
+    /// previous system (its opening rows replace the season's loading).
+    fn taken_over(&self, card_id: &str, season: Season) -> Result<bool, ServiceError>;
     /// Appends a `load` movement of `units` to the card's ledger.
     fn append_load(
         &self,
@@ -165,7 +168,9 @@ pub(crate) struct NewOrder {
 }
 
 /// Loads a card's avantages for its season, once per avantage (the unique
-/// index makes a second load impossible too).
+/// index makes a second load impossible too); never for a season whose
+/// balances the card brought from the previous system (issue 16: what it
+/// had left, even nothing, stays what it has).
 pub(crate) fn load_season<T: SeasonTx + ?Sized>(
     tx: &T,
     catalogues: &Catalogues,
@@ -175,6 +180,9 @@ pub(crate) fn load_season<T: SeasonTx + ?Sized>(
     let Some(cat) = catalogues.get(card.season) else {
         return Ok(0);
     };
+    if tx.taken_over(&card.id, card.season)? {
+        return Ok(0);
+    }
     let mut n = 0;
     for e in cat.entitlements(&card.profile) {
         if tx.avantage_totals(&card.id, card.season, &e.code)?.loaded > 0 {

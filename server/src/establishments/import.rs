@@ -30,73 +30,21 @@ pub struct EstablishmentRow {
     pub postal_code: String,
 }
 
-/// A line that cannot be imported.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LineError {
-    /// Line number in the file (the header is line 1).
-    pub line: usize,
-    /// Why, in French.
-    pub message: String,
-}
+pub use crate::platform::csv_import::LineError;
+use crate::platform::csv_import::Seen;
 
 /// Parses and checks the whole file: the rows, or every line's error.
 pub fn parse(text: &str) -> Result<Vec<EstablishmentRow>, Vec<LineError>> {
-    let first = text.lines().next().unwrap_or("");
-    let delimiter = if first.contains(';') { b';' } else { b',' };
-    let mut reader = csv::ReaderBuilder::new()
-        .delimiter(delimiter)
-        .trim(csv::Trim::All)
-        .flexible(true)
-        .from_reader(text.as_bytes());
-    let header: Vec<String> = match reader.headers() {
-        Ok(h) => h.iter().map(|c| c.to_lowercase()).collect(),
-        Err(_) => return Err(vec![err(1, "en-tête illisible")]),
-    };
-    let col = |name: &str| header.iter().position(|h| h == name);
-    let (Some(uai), Some(nom), Some(kind), Some(city), Some(cp)) = (
-        col("uai"),
-        col("nom"),
-        col("type"),
-        col("commune"),
-        col("code_postal"),
-    ) else {
-        return Err(vec![err(
-            1,
-            "colonnes attendues : uai, nom, type, commune, code_postal",
-        )]);
-    };
-    let (mut rows, mut errors) = (Vec::new(), Vec::new());
-    let mut seen = std::collections::HashSet::new();
-    for (i, record) in reader.records().enumerate() {
-        let line = i + 2;
-        let Ok(r) = record else {
-            errors.push(err(line, "ligne illisible (guillemets ou encodage)"));
-            continue;
-        };
-        let get = |c: usize| r.get(c).unwrap_or("").to_owned();
-        match check(get(uai), get(nom), get(kind), get(city), get(cp)) {
-            Ok(row) if !seen.insert(row.uai.clone()) => {
-                errors.push(err(
-                    line,
-                    &format!("UAI {} en double dans le fichier", row.uai),
-                ));
-            }
-            Ok(row) => rows.push(row),
-            Err(m) => errors.push(err(line, &m)),
-        }
-    }
-    if errors.is_empty() {
-        Ok(rows)
-    } else {
-        Err(errors)
-    }
-}
-
-fn err(line: usize, message: &str) -> LineError {
-    LineError {
-        line,
-        message: message.to_owned(),
-    }
+    let file = crate::platform::csv_import::read(text)?;
+    let [uai, nom, kind, city, cp] =
+        file.columns(["uai", "nom", "type", "commune", "code_postal"])?;
+    let mut seen = Seen::default();
+    file.check_all(|_, r| {
+        let get = |c: usize| r.get(c).to_owned();
+        let row = check(get(uai), get(nom), get(kind), get(city), get(cp))?;
+        seen.first(&row.uai, &format!("UAI {}", row.uai))?;
+        Ok(row)
+    })
 }
 
 fn check(

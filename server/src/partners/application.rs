@@ -50,6 +50,36 @@ pub(crate) struct PartnerRow {
 }
 
 impl PartnerRow {
+    /// A new structure with nothing filled in yet, pinned in Lyon until
+    /// placed on the map (as a draft).
+    pub(crate) fn blank(id: String, category: PartnerCategory) -> PartnerRow {
+        PartnerRow {
+            id,
+            name: String::new(),
+            category,
+            siret: None,
+            address: String::new(),
+            city: String::new(),
+            postal_code: String::new(),
+            latitude: 45.7640,
+            longitude: 4.8357,
+            contact_name: String::new(),
+            phone: None,
+            iban: None,
+            bic: None,
+            status: ConventionStatus::Pending,
+            submitted_at: None,
+            instruction_started_at: None,
+            convention_signed_at: None,
+            decision_reason: None,
+            suspended_at: None,
+            suspension_reason: None,
+            terminates_on: None,
+            termination_reason: None,
+            convention_ends_on: None,
+        }
+    }
+
     /// Where the application stands.
     pub(crate) fn stage(&self) -> ApplicationStage {
         application_stage(ApplicationFacts {
@@ -83,6 +113,8 @@ pub(crate) struct ConventionRow {
     pub(crate) signed_document_sha256: Option<String>,
     pub(crate) signed_phone_masked: Option<String>,
     pub(crate) signature_attempts: u32,
+    /// Signed outside the platform (imported, issue 16).
+    pub(crate) migrated: bool,
 }
 
 impl ConventionRow {
@@ -96,6 +128,7 @@ impl ConventionRow {
             signed_at: self.signed_at,
             signed_phone: self.signed_phone_masked.clone(),
             signature_attempts: self.signature_attempts,
+            migrated: self.migrated,
         }
     }
 }
@@ -400,29 +433,11 @@ mod tests {
 
     fn row() -> PartnerRow {
         PartnerRow {
-            id: "p".into(),
             name: "Librairie".into(),
-            category: PartnerCategory::Librairie,
-            siret: None,
-            address: String::new(),
-            city: String::new(),
-            postal_code: String::new(),
             latitude: 45.76,
             longitude: 4.84,
             contact_name: "Anne".into(),
-            phone: None,
-            iban: None,
-            bic: None,
-            status: ConventionStatus::Pending,
-            submitted_at: None,
-            instruction_started_at: None,
-            convention_signed_at: None,
-            decision_reason: None,
-            suspended_at: None,
-            suspension_reason: None,
-            terminates_on: None,
-            termination_reason: None,
-            convention_ends_on: None,
+            ..PartnerRow::blank("p".into(), PartnerCategory::Librairie)
         }
     }
 

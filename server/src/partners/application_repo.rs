@@ -312,11 +312,13 @@ impl ApplicationsTx for Connection {
             Option<String>,
             Option<String>,
             u32,
+            bool,
         );
         let raw: Option<Raw> = self
             .query_row(
                 "SELECT id, cgp_version, starts_on, ends_on, document_sha256, signed_at,
-                 signed_document_sha256, signed_phone_masked, signature_attempts
+                 signed_document_sha256, signed_phone_masked, signature_attempts,
+                 origin = 'migrated'
                  FROM conventions WHERE partner_id = ?1 ORDER BY created_at DESC, id DESC LIMIT 1",
                 [partner_id],
                 |r| {
@@ -330,6 +332,7 @@ impl ApplicationsTx for Connection {
                         r.get(6)?,
                         r.get(7)?,
                         r.get(8)?,
+                        r.get(9)?,
                     ))
                 },
             )
@@ -345,6 +348,7 @@ impl ApplicationsTx for Connection {
                 signed_document_sha256: r.6,
                 signed_phone_masked: r.7,
                 signature_attempts: r.8,
+                migrated: r.9,
             })
         })
         .transpose()

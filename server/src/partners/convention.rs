@@ -82,12 +82,46 @@ fn new_convention(
         signed_document_sha256: None,
         signed_phone_masked: None,
         signature_attempts: 0,
+        migrated: false,
     };
     let address = full_address(row);
     let pdf = convention_pdf(&document(row, &address, &c, cgp))
         .map_err(|e| ServiceError::Internal(e.to_string()))?;
     c.document_sha256 = files.put(&pdf)?.sha256;
     tx.insert_convention(&row.id, &c, now)?;
+    Ok(c)
+}
+
+/// A convention signed outside the platform, imported with its dates
+/// (`import-partners`, issue 16): its PDF made under the current CGP and
+/// stored by hash, taken as signed at the import (no SMS code), marked
+/// migrated. The caller stores it.
+pub(crate) fn migrated(
+    row: &PartnerRow,
+    cgp: &Cgp,
+    files: &DocumentStore,
+    starts_on: NaiveDate,
+    ends_on: NaiveDate,
+    now: DateTime<Utc>,
+) -> Result<ConventionRow, ServiceError> {
+    let mut c = ConventionRow {
+        id: new_id(),
+        cgp_version: cgp.version.clone(),
+        starts_on,
+        ends_on,
+        document_sha256: String::new(),
+        signed_at: Some(now),
+        signed_document_sha256: None,
+        signed_phone_masked: None,
+        signature_attempts: 0,
+        migrated: true,
+    };
+    let address = full_address(row);
+    let pdf = convention_pdf(&document(row, &address, &c, cgp))
+        .map_err(|e| ServiceError::Internal(e.to_string()))?;
+    let sha = files.put(&pdf)?.sha256;
+    c.signed_document_sha256 = Some(sha.clone());
+    c.document_sha256 = sha;
     Ok(c)
 }
 

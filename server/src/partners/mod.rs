@@ -9,6 +9,8 @@ pub mod convention_pdf;
 pub mod documents;
 pub mod error;
 pub mod http;
+pub mod import;
+pub mod import_repo;
 pub mod model;
 pub mod region;
 pub mod repo;

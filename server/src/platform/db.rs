@@ -108,6 +108,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0024_notification_outbox",
         include_str!("../../migrations/0024_notification_outbox.sql"),
     ),
+    (
+        "0026_imports",
+        include_str!("../../migrations/0026_imports.sql"),
+    ),
 ];
 
 /// Most write closures committed together.

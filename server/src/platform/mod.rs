@@ -2,6 +2,7 @@
 
 pub mod backup;
 pub mod catalogues;
+pub mod csv_import;
 pub mod db;
 pub mod disk;
 pub mod files;
@@ -10,6 +11,7 @@ pub mod keys;
 pub mod mail;
 pub mod metrics;
 pub mod pdf;
+pub mod progress;
 pub mod spreadsheet;
 pub mod sql;
 pub mod store;

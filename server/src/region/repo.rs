@@ -130,7 +130,7 @@ impl RegionRepo for SqliteStore {
             // last row, and obey the invariants.
             let mut stmt = c.prepare(
                 "SELECT l.card_id, l.season, l.avantage,
-                   SUM(CASE l.movement WHEN 'load' THEN l.units ELSE 0 END),
+                   SUM(CASE WHEN l.movement IN ('load', 'opening') THEN l.units ELSE 0 END),
                    SUM(CASE l.movement WHEN 'debit' THEN l.units ELSE 0 END),
                    SUM(CASE l.movement WHEN 'refund' THEN l.units ELSE 0 END),
                    (SELECT loaded_total || ',' || debited_total || ',' || refunded_total FROM ledger x
@@ -167,13 +167,13 @@ impl RegionRepo for SqliteStore {
                 }
             }
             // Every transaction has exactly one ledger row with the same units, and
-            // every non-load ledger row belongs to a transaction of the same kind.
+            // every ledger row but a load or an opening balance belongs to a transaction of the same kind.
             let orphans: i64 = c.one(
                 "SELECT
                    (SELECT COUNT(*) FROM transactions t WHERE t.units > 0 AND NOT EXISTS (
                       SELECT 1 FROM ledger l WHERE l.transaction_id = t.id AND l.units = t.units
                       AND l.movement = t.kind AND l.card_id = t.card_id))
-                 + (SELECT COUNT(*) FROM ledger l WHERE l.movement <> 'load' AND NOT EXISTS (
+                 + (SELECT COUNT(*) FROM ledger l WHERE l.movement NOT IN ('load', 'opening') AND NOT EXISTS (
                       SELECT 1 FROM transactions t WHERE t.id = l.transaction_id))",
                 [],
                 |r| r.get(0),

@@ -63,6 +63,17 @@ pub async fn invite(
     now: DateTime<Utc>,
 ) -> Result<StaffMember, ServiceError> {
     let partner_id = partner_manager(who)?;
+    invite_to(s, partner_id, req, now).await
+}
+
+/// Invites someone to a structure: a colleague by its manager, or the
+/// manager of a partner just imported (`import-partners`).
+pub async fn invite_to(
+    s: Staffing<'_>,
+    partner_id: String,
+    req: StaffInvitation,
+    now: DateTime<Utc>,
+) -> Result<StaffMember, ServiceError> {
     let (email, name) = check_invitation(&req)?;
     let secrets = crate::accounts::invitation::new_secrets(s.passwords, now).await?;
     let token = secrets.token;
