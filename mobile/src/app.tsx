@@ -156,13 +156,19 @@ function ResetPassword({ hash }: { hash: string }) {
   );
 }
 
-// The link mailed to a partner's or an établissement's new member:
-// `#/invitation?jeton=…` (`&espace=etablissement` for an établissement;
-// valid 7 days, once). Choosing a password activates the account and logs in.
+// The link mailed to a partner's, an établissement's or the Region's new
+// member: `#/invitation?jeton=…` (`&espace=etablissement` for an
+// établissement, `&espace=region` for the Region; valid 7 days, once).
+// Choosing a password activates the account and logs in.
+const INVITED_SPACE: Record<string, [string, string]> = {
+  etablissement: ['établissement', 'de votre établissement'],
+  region: ['Région', 'de la Région'],
+};
+
 function AcceptInvitation({ hash, onLogin }: { hash: string; onLogin: (s: Session) => void }) {
   const params = new URLSearchParams(hash.split('?')[1] ?? '');
   const token = params.get('jeton') ?? '';
-  const space = params.get('espace') === 'etablissement' ? 'établissement' : 'partenaire';
+  const [space, of] = INVITED_SPACE[params.get('espace') ?? ''] ?? ['partenaire', 'd’une structure'];
   const [password, setPassword] = useState('');
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
@@ -172,7 +178,7 @@ function AcceptInvitation({ hash, onLogin }: { hash: string; onLogin: (s: Sessio
       <Brand />
       <h2>Rejoindre l’espace {space}</h2>
       <p>
-        Vous avez été invité(e) à rejoindre l’espace {space} {space === 'partenaire' ? 'd’une structure' : 'de votre établissement'}. Choisissez votre mot de passe
+        Vous avez été invité(e) à rejoindre l’espace {space} {of}. Choisissez votre mot de passe
         pour activer votre compte.
       </p>
       <form
@@ -184,7 +190,7 @@ function AcceptInvitation({ hash, onLogin }: { hash: string; onLogin: (s: Sessio
             const session = await api.acceptInvitation(token, password);
             // In the app, the partner's core client logs in too (device
             // enrolment, offline lists), as at a login.
-            if (inApp()) {
+            if (inApp() && session.account.role === 'partner') {
               const base = apiBase() || location.origin;
               await native.partnerLogin(base, session.account.email, password).catch((err: unknown) => console.warn('core login', err));
             }
