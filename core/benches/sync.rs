@@ -76,6 +76,7 @@ impl Transport for Fake {
                         establishment_id: None,
                         partner_role: None,
                         establishment_role: None,
+                        region_role: None,
                     },
                     device_token: None,
                 })

@@ -1,6 +1,6 @@
 //! The statuses of the things the server keeps (orders, reimbursement batches,
-//! bons plans, partner conventions, offline debits, collective bookings, partner
-//! and établissement staff, référent requests, card history, bulk actions):
+//! bons plans, partner conventions, offline debits, collective bookings, partner,
+//! établissement and Region staff, référent requests, card history, bulk actions):
 //! one enum each, with one
 //! string mapping (`as_str` / `parse`, the same strings in the database and
 //! on the wire). The card's status is [`crate::card::CardStatus`].
@@ -258,6 +258,35 @@ impl EstablishmentRole {
 }
 
 status_enum! {
+    /// What an agent of the Region may do (issue 16): the administration
+    /// (*administration*: everything, and the Region's staff), the
+    /// instruction (*instruction*: partners, bons plans, établissements,
+    /// cards, print queue, fraud desk) or the finances (*finances*:
+    /// reimbursements, payments, journal, bank details).
+    RegionRole {
+        /// Every desk of the Region, and its staff.
+        Admin = "admin",
+        /// Partners, CGP, bons plans, établissements, card look-up, print
+        /// queue, fraud desk.
+        Instruction = "instruction",
+        /// Reimbursements, payment runs, bank statements, manual payments,
+        /// the journal, statements, bank-detail changes.
+        Finance = "finance",
+    }
+}
+
+impl RegionRole {
+    /// The French word shown to people.
+    pub const fn label(self) -> &'static str {
+        match self {
+            RegionRole::Admin => "Administration",
+            RegionRole::Instruction => "Instruction",
+            RegionRole::Finance => "Finances",
+        }
+    }
+}
+
+status_enum! {
     /// A partner's request for a référent's contact (issue 14, ADR 0027):
     /// the e-mail and phone are shared only while the request is granted.
     ReferentRequestStatus {
@@ -405,6 +434,7 @@ mod tests {
             EstablishmentRole::as_str,
             EstablishmentRole::parse,
         );
+        round_trip(RegionRole::ALL, RegionRole::as_str, RegionRole::parse);
         round_trip(
             CardEventKind::ALL,
             CardEventKind::as_str,

@@ -2110,6 +2110,67 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/region/staff": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The Region's agents, administrators first (administrators only). */
+        get: operations["list_region_staff"];
+        put?: never;
+        /**
+         * Invites an agent with a role (administrators only): the account is
+         *     created and a link, valid 7 days and once, is mailed to it.
+         */
+        post: operations["invite_region_staff"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/region/staff/{account_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Removes an agent's access (administrators only; never the last active
+         *     administrator): its sessions end at once.
+         */
+        delete: operations["remove_region_staff"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/region/staff/{account_id}/role": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Changes an agent's role (administrators only; never the last active
+         *     administrator's): the agent's sessions end at once.
+         */
+        put: operations["change_region_role"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/region/stats": {
         parameters: {
             query?: never;
@@ -2518,6 +2579,12 @@ export interface components {
              * @example cashier
              */
             partner_role: string | null;
+            /**
+             * @description Region staff: `admin` (*Administration*), `instruction` or `finance`
+             *     (*Finances*); `null` otherwise (absent from older servers).
+             * @example finance
+             */
+            region_role: string | null;
             /** @description Role. */
             role: components["schemas"]["Role"];
         };
@@ -3986,6 +4053,12 @@ export interface components {
              * @example manager
              */
             partner_role: string | null;
+            /**
+             * @description Region staff: `admin` (*Administration*), `instruction` or `finance`
+             *     (*Finances*); `null` otherwise (absent from older servers).
+             * @example finance
+             */
+            region_role: string | null;
             /** @description Role. */
             role: components["schemas"]["Role"];
         };
@@ -4634,6 +4707,18 @@ export interface components {
              */
             entries?: number | null;
         };
+        /** @description `POST /api/region/staff`: an administrator invites an agent. */
+        RegionInvitation: {
+            /** @description Their name, as shown in the app. */
+            display_name: string;
+            /** @description Their e-mail (the login); the invitation link is sent to it. */
+            email: string;
+            /**
+             * @description `admin`, `instruction` or `finance`.
+             * @example finance
+             */
+            role: string;
+        };
         /** @description `GET /api/region/partners/{id}`: a partner's record for the Region. */
         RegionPartnerRecord: {
             /** @description The application and convention. */
@@ -4663,6 +4748,44 @@ export interface components {
             last_activity_at: string | null;
             /** @description The SIRET's key is right. */
             siret_valid: boolean;
+        };
+        /** @description `PUT /api/region/staff/{account_id}/role`: an agent's new role. */
+        RegionRoleChange: {
+            /**
+             * @description `admin`, `instruction` or `finance`.
+             * @example instruction
+             */
+            role: string;
+        };
+        /** @description An agent of the Region, as its administrators see it. */
+        RegionStaffMember: {
+            /** @description Account id. */
+            account_id: string;
+            /**
+             * Format: date-time
+             * @description When the account was created (invited).
+             */
+            created_at: string;
+            /** @description Name shown in the app. */
+            display_name: string;
+            /** @description E-mail (the login). */
+            email: string;
+            /**
+             * Format: date-time
+             * @description When the invitation link stops working (an invited agent whose link
+             *     is still valid); `null` otherwise.
+             */
+            invitation_expires_at: string | null;
+            /**
+             * @description `admin`, `instruction` or `finance`.
+             * @example finance
+             */
+            role: string;
+            /**
+             * @description `invited` (the link not followed yet) or `active`.
+             * @example invited
+             */
+            status: string;
         };
         /** @description Every figure of the dashboard, for one season (and a département). */
         RegionStats: {
@@ -8824,6 +8947,172 @@ export interface operations {
                 };
             };
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    list_region_staff: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RegionStaffMember"][];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    invite_region_staff: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RegionInvitation"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RegionStaffMember"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    remove_region_staff: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                account_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    change_region_role: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                account_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RegionRoleChange"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RegionStaffMember"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

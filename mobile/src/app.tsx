@@ -156,15 +156,20 @@ function ResetPassword({ hash }: { hash: string }) {
   );
 }
 
-// The link mailed to a partner's or an établissement's new member:
-// `#/invitation?jeton=…` (`&espace=etablissement` for an établissement,
-// `&espace=jeune` for a youth whose card was imported; valid 7 days, once).
-// Choosing a password activates the account and logs in.
+// The link mailed to a new member of a partner, an établissement or the
+// Region, or to a youth whose card was imported: `#/invitation?jeton=…`
+// (`&espace=etablissement`, `&espace=region` or `&espace=jeune`; valid 7
+// days, once). Choosing a password activates the account and logs in.
+const INVITED_SPACE: Record<string, [string, string]> = {
+  etablissement: ['établissement', 'de votre établissement'],
+  region: ['Région', 'de la Région'],
+  jeune: ['jeune', ''],
+};
+
 function AcceptInvitation({ hash, onLogin }: { hash: string; onLogin: (s: Session) => void }) {
   const params = new URLSearchParams(hash.split('?')[1] ?? '');
   const token = params.get('jeton') ?? '';
-  const espace = params.get('espace');
-  const space = espace === 'etablissement' ? 'établissement' : espace === 'jeune' ? 'jeune' : 'partenaire';
+  const [space, of] = INVITED_SPACE[params.get('espace') ?? ''] ?? ['partenaire', 'd’une structure'];
   const [password, setPassword] = useState('');
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
@@ -176,7 +181,7 @@ function AcceptInvitation({ hash, onLogin }: { hash: string; onLogin: (s: Sessio
       <p>
         {space === 'jeune'
           ? 'Votre carte PASS’Région a été reprise sur la nouvelle plateforme.'
-          : `Vous avez été invité(e) à rejoindre l’espace ${space} ${space === 'partenaire' ? 'd’une structure' : 'de votre établissement'}.`}{' '}
+          : `Vous avez été invité(e) à rejoindre l’espace ${space} ${of}.`}{' '}
         Choisissez votre mot de passe pour activer votre compte.
       </p>
       <form
@@ -188,7 +193,7 @@ function AcceptInvitation({ hash, onLogin }: { hash: string; onLogin: (s: Sessio
             const session = await api.acceptInvitation(token, password);
             // In the app, the partner's core client logs in too (device
             // enrolment, offline lists), as at a login.
-            if (inApp()) {
+            if (inApp() && session.account.role === 'partner') {
               const base = apiBase() || location.origin;
               await native.partnerLogin(base, session.account.email, password).catch((err: unknown) => console.warn('core login', err));
             }

@@ -39,3 +39,18 @@ export const regionDesk = {
   /** What is newer than `after` (the oldest `limit` of it; `more_newer` when more wait). */
   feedNewer: (after: number, limit = 100) => request<FeedPage>('GET', `/api/region/feed${qs({ after, limit })}`),
 };
+
+export type RegionRole = 'admin' | 'instruction' | 'finance';
+export type RegionStaffMember = Schemas['RegionStaffMember'];
+
+/** The Region's staff (administrators only). */
+export const regionStaff = {
+  list: () => request<RegionStaffMember[]>('GET', '/api/region/staff'),
+  /** Creates the account and mails a link (7 days, once). */
+  invite: (email: string, display_name: string, role: RegionRole) =>
+    request<RegionStaffMember>('POST', '/api/region/staff', { body: { email, display_name, role } satisfies Schemas['RegionInvitation'] }),
+  /** The agent's sessions end; the new role applies at its next login. */
+  changeRole: (accountId: string, role: RegionRole) =>
+    request<RegionStaffMember>('PUT', `/api/region/staff/${encodeURIComponent(accountId)}/role`, { body: { role } satisfies Schemas['RegionRoleChange'] }),
+  remove: (accountId: string) => request<void>('DELETE', `/api/region/staff/${encodeURIComponent(accountId)}`),
+};

@@ -21,7 +21,8 @@ const partnerLink = (a: Anomaly) =>
 const handledText = (a: Anomaly) =>
   a.handled ? `Traité le ${dateTime(a.handled.at)} par ${a.handled.by_name}` : 'À traiter';
 
-export function RegionFraud() {
+/** The desk; `canHandle` (the instruction, the administrators) shows the controls that mark items handled. */
+export function RegionFraud({ canHandle = true }: { canHandle?: boolean }) {
   const { data, error, refresh } = useLoad(() => regionDesk.anomalies());
   const [kind, setKind] = useState('');
   const [state, setState] = useState('a_traiter');
@@ -52,7 +53,7 @@ export function RegionFraud() {
       sortable: false,
       render: (a) => (
         <button type="button" onClick={() => (setOpenId(a.id), setDone(''))} aria-expanded={openId === a.id}>
-          {a.handled ? 'Voir' : 'Traiter'}
+          {a.handled || !canHandle ? 'Voir' : 'Traiter'}
         </button>
       ),
     },
@@ -96,8 +97,8 @@ export function RegionFraud() {
           rowKey={(a) => a.id}
           csvName="anomalies.csv"
           testId="anomalies"
-          selected={selected}
-          onSelect={setSelected}
+          selected={canHandle ? selected : undefined}
+          onSelect={canHandle ? setSelected : undefined}
           filters={
             <>
               <div class="field">
@@ -133,12 +134,12 @@ export function RegionFraud() {
         />
       )}
       {data && all.length === 0 && <p>Aucune anomalie.</p>}
-      {open && <AnomalyPanel a={open} onClose={() => setOpenId(null)} onHandled={(msg) => (setDone(msg), refresh())} />}
+      {open && <AnomalyPanel a={open} canHandle={canHandle} onClose={() => setOpenId(null)} onHandled={(msg) => (setDone(msg), refresh())} />}
     </section>
   );
 }
 
-function AnomalyPanel({ a, onClose, onHandled }: { a: Anomaly; onClose: () => void; onHandled: (msg: string) => void }) {
+function AnomalyPanel({ a, canHandle, onClose, onHandled }: { a: Anomaly; canHandle: boolean; onClose: () => void; onHandled: (msg: string) => void }) {
   const [note, setNote] = useState('');
   const [error, setError] = useState<unknown>(null);
   const [fieldError, setFieldError] = useState<string | null>(null);
@@ -222,6 +223,8 @@ function AnomalyPanel({ a, onClose, onHandled }: { a: Anomaly; onClose: () => vo
         <p data-testid="handled" class="ok">
           {handledText(a)} : {a.handled.note}
         </p>
+      ) : !canHandle ? (
+        <p>Le traitement des anomalies est réservé au service instruction de la Région.</p>
       ) : (
         <form onSubmit={submit} noValidate>
           <div class={`field${fieldError ? ' has-error' : ''}`}>

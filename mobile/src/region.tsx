@@ -1,6 +1,7 @@
 // The Région's screens: the live transaction feed (region-feed.tsx), the
 // fraud and anomalies desk (region-fraud.tsx), the support look-up
-// (region-lookup.tsx), reimbursement batches, moderation, partners.
+// (region-lookup.tsx), reimbursement batches, moderation, partners, the
+// team (region-staff.tsx); each agent sees the tabs of its role.
 import { useState } from 'preact/hooks';
 import { api, Batch, BonPlan } from './api';
 import { AccountSecurity } from './account';
@@ -15,26 +16,31 @@ import { RegionFeed } from './region-feed';
 import { RegionFraud } from './region-fraud';
 import { RegionLookup } from './region-lookup';
 import { RegionStats } from './region-stats';
+import { RegionDesk, regionAllows, regionRole, RegionTeam } from './region-staff';
 
-const REGION_TABS: Tab[] = [
-  { hash: '#/region', label: 'Transactions', icon: '≡' },
-  { hash: '#/region/fraude', label: 'Fraude', icon: '⚠' },
-  { hash: '#/region/recherche', label: 'Recherche', icon: '⌕' },
-  { hash: '#/region/lots', label: 'Remboursements', icon: '€' },
-  { hash: '#/region/bons-plans', label: 'Modération', icon: '★' },
-  { hash: '#/region/partenaires', label: 'Partenaires', icon: '◎' },
-  { hash: '#/region/impression', label: 'Impression', icon: '✉' },
-  { hash: '#/region/etablissements', label: 'Établissements', icon: '⌂' },
-  { hash: '#/region/statistiques', label: 'Statistiques', icon: '▤' },
+const REGION_TABS: (Tab & { desk: RegionDesk })[] = [
+  { hash: '#/region', label: 'Transactions', icon: '≡', desk: 'shared' },
+  { hash: '#/region/fraude', label: 'Fraude', icon: '⚠', desk: 'shared' },
+  { hash: '#/region/recherche', label: 'Recherche', icon: '⌕', desk: 'instruction' },
+  { hash: '#/region/lots', label: 'Remboursements', icon: '€', desk: 'finance' },
+  { hash: '#/region/bons-plans', label: 'Modération', icon: '★', desk: 'instruction' },
+  { hash: '#/region/partenaires', label: 'Partenaires', icon: '◎', desk: 'instruction' },
+  { hash: '#/region/impression', label: 'Impression', icon: '✉', desk: 'instruction' },
+  { hash: '#/region/etablissements', label: 'Établissements', icon: '⌂', desk: 'instruction' },
+  { hash: '#/region/statistiques', label: 'Statistiques', icon: '▤', desk: 'shared' },
+  { hash: '#/region/equipe', label: 'Équipe', icon: '☺', desk: 'admin' },
 ];
 
 export function RegionApp({ hash, onLogout }: { hash: string; onLogout: () => void }) {
+  const role = regionRole();
+  // Only the tabs of the agent's role (the server refuses the others).
+  const tabs: Tab[] = REGION_TABS.filter((t) => regionAllows(role, t.desk)).map(({ desk: _desk, ...t }) => t);
   const route = hash.split('?')[0];
-  const current = REGION_TABS.find((t) => t.hash === route)?.hash ?? '#/region';
+  const current = tabs.find((t) => t.hash === route)?.hash ?? '#/region';
   return (
-    <Layout title="PASS'Région — Région" tabs={REGION_TABS} current={current} onLogout={onLogout} wide>
+    <Layout title="PASS'Région — Région" tabs={tabs} current={current} onLogout={onLogout} wide>
       {current === '#/region/fraude' ? (
-        <RegionFraud />
+        <RegionFraud canHandle={regionAllows(role, 'instruction')} />
       ) : current === '#/region/recherche' ? (
         <RegionLookup hash={hash} />
       ) : current === '#/region/lots' ? (
@@ -49,6 +55,8 @@ export function RegionApp({ hash, onLogout }: { hash: string; onLogout: () => vo
         <PrintQueue />
       ) : current === '#/region/etablissements' ? (
         <RegionEstablishments />
+      ) : current === '#/region/equipe' ? (
+        <RegionTeam />
       ) : (
         <RegionFeed />
       )}

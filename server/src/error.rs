@@ -154,10 +154,33 @@ impl From<ServiceError> for ApiError {
                 "acces_refuse",
                 "Vous n'avez pas accès à cette ressource.",
             ),
+            S::Accounts(AccountsError::RegionDeskOnly(desk)) => {
+                use crate::accounts::region_roles::RegionDesk as D;
+                let (code, message) = match desk {
+                    D::Instruction => (
+                        "reserve_a_l_instruction",
+                        "Seul le service instruction de la Région peut faire cela.",
+                    ),
+                    D::Finance => (
+                        "reserve_aux_finances",
+                        "Seul le service financier de la Région peut faire cela.",
+                    ),
+                    D::Admin | D::Shared => (
+                        "reserve_a_l_administration",
+                        "Seuls les administrateurs de la Région peuvent faire cela.",
+                    ),
+                };
+                ApiError::new(H::FORBIDDEN, code, message)
+            }
             S::Region(RegionError::AlreadyHandled) => ApiError::new(
                 H::CONFLICT,
                 "anomalie_deja_traitee",
                 "Cette anomalie a déjà été marquée traitée.",
+            ),
+            S::Region(RegionError::LastAdmin) => ApiError::new(
+                H::CONFLICT,
+                "dernier_administrateur",
+                "La Région doit garder au moins un administrateur : nommez-en un autre d'abord.",
             ),
             S::NotFound(what) => ApiError::new(
                 H::NOT_FOUND,

@@ -179,6 +179,7 @@ fn api() -> OpenApiRouter<AppState> {
         .merge(crate::establishments::http::routes())
         .merge(crate::establishments::desk::http::routes())
         .merge(crate::region::http::routes())
+        .merge(crate::region::staff::http::routes())
         .merge(crate::stats::http::routes())
         .merge(crate::sync::http::routes())
         .merge(crate::help::http::routes())

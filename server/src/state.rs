@@ -35,6 +35,7 @@ pub trait Storage:
     + crate::establishments::collective::CollectiveRepo
     + crate::establishments::desk::repo::DeskRepo
     + crate::region::repo::RegionRepo
+    + crate::region::staff::repo::RegionStaffRepo
     + crate::stats::StatsRepo
     + crate::sync::repo::SyncRepo
 {
@@ -111,6 +112,7 @@ impl<T> Storage for T where
         + crate::establishments::collective::CollectiveRepo
         + crate::establishments::desk::repo::DeskRepo
         + crate::region::repo::RegionRepo
+        + crate::region::staff::repo::RegionStaffRepo
         + crate::stats::StatsRepo
         + crate::sync::repo::SyncRepo
 {

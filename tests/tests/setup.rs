@@ -84,6 +84,13 @@ async fn a_region_installs_without_the_demo_and_its_administrator_gets_in() {
         .await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(r.body["account"]["role"], "region");
+    // The first agent is the Region's administrator: it manages the staff.
+    assert_eq!(r.body["account"]["region_role"], "admin");
+    let mut admin = anon.clone();
+    admin.token = Some(r.body["token"].as_str().unwrap().to_owned());
+    let staff = admin.get("/api/region/staff").await;
+    assert_eq!(staff.status, 200, "{}", staff.body);
+    assert_eq!(staff.body[0]["email"], "admin@region.example.fr");
     // The link served once.
     let r = anon
         .post(

@@ -214,6 +214,7 @@ impl Transport for FakeServer {
                         establishment_id: None,
                         partner_role: None,
                         establishment_role: None,
+                        region_role: None,
                     },
                     device_token: None,
                 })

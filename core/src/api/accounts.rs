@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::public::PartnerCategory;
-use crate::status::{EstablishmentRole, PartnerRole};
+use crate::status::{EstablishmentRole, PartnerRole, RegionRole};
 
 /// The four roles.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -161,6 +161,11 @@ pub struct AccountView {
     #[serde(default)]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, required, example = "head"))]
     pub establishment_role: Option<EstablishmentRole>,
+    /// Region staff: `admin` (*Administration*), `instruction` or `finance`
+    /// (*Finances*); `null` otherwise (absent from older servers).
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, required, example = "finance"))]
+    pub region_role: Option<RegionRole>,
 }
 
 /// Answer to a login.
@@ -206,6 +211,11 @@ pub struct Me {
     #[serde(default)]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, required, example = "manager"))]
     pub partner_role: Option<PartnerRole>,
+    /// Region staff: `admin` (*Administration*), `instruction` or `finance`
+    /// (*Finances*); `null` otherwise (absent from older servers).
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, required, example = "finance"))]
+    pub region_role: Option<RegionRole>,
     /// Role.
     pub role: Role,
 }

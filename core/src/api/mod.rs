@@ -23,6 +23,7 @@ pub mod desk;
 pub mod establishments;
 pub mod partners;
 pub mod region;
+pub mod region_staff;
 pub mod reimbursements;
 pub mod staff;
 pub mod stats;
@@ -161,6 +162,7 @@ mod tests {
             establishment_id: None,
             partner_role: None,
             establishment_role: None,
+            region_role: None,
         };
         let v = serde_json::to_value(&a).unwrap();
         assert_eq!(v["role"], json!("youth"));
@@ -170,6 +172,7 @@ mod tests {
             "establishment_id",
             "partner_role",
             "establishment_role",
+            "region_role",
         ] {
             assert_eq!(v.get(k), Some(&json!(null)), "{k}");
         }

@@ -16,4 +16,7 @@ pub enum AccountsError {
     /// A confirmation link that is unknown, used or expired.
     #[error("bad e-mail token")]
     BadEmailToken,
+    /// An agent of the Region whose role does not open this desk.
+    #[error("region desk {0:?} not allowed")]
+    RegionDeskOnly(crate::accounts::region_roles::RegionDesk),
 }

@@ -265,6 +265,7 @@ pub async fn me(Auth(p): Auth) -> Json<Me> {
         role: p.role,
         establishment_id: p.establishment_id,
         establishment_role: p.establishment_role,
+        region_role: p.region_role,
     })
 }
 

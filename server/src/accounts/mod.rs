@@ -6,8 +6,10 @@ use crate::partners::error::PartnersError;
 use passregion_core::PartnerCategory;
 use passregion_core::status::{EstablishmentRole, PartnerRole};
 
+use crate::accounts::error::AccountsError;
 use crate::accounts::model::Principal;
 use crate::accounts::model::Role;
+pub use crate::accounts::region_roles::{RegionDesk, region_allows};
 use crate::error::ServiceError;
 
 pub mod error;
@@ -18,6 +20,7 @@ pub mod model;
 pub mod my_sessions;
 pub mod notify;
 pub mod password;
+pub mod region_roles;
 pub mod registration;
 pub mod repo;
 pub mod reset;
@@ -94,6 +97,19 @@ pub(crate) fn establishment_head(who: &Principal) -> Result<String, ServiceError
         Ok(establishment)
     } else {
         Err(ServiceError::Desk(DeskError::HeadOnly))
+    }
+}
+
+/// The one check of a Region desk: the caller is an agent of the Region
+/// (403 `acces_refuse` otherwise) whose role allows `desk` (403
+/// `reserve_a_l_instruction`, `reserve_aux_finances` or
+/// `reserve_a_l_administration`).
+pub(crate) fn region_desk(who: &Principal, desk: RegionDesk) -> Result<(), ServiceError> {
+    require_role(who, Role::Region)?;
+    if region_allows(who.region_role, desk) {
+        Ok(())
+    } else {
+        Err(AccountsError::RegionDeskOnly(desk).into())
     }
 }
 

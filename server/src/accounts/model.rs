@@ -2,7 +2,7 @@
 //! [`passregion_core::api::accounts`]), and the server-only [`Principal`].
 
 use passregion_core::PartnerCategory;
-use passregion_core::status::{EstablishmentRole, PartnerRole};
+use passregion_core::status::{EstablishmentRole, PartnerRole, RegionRole};
 
 pub use passregion_core::api::accounts::*;
 
@@ -23,6 +23,10 @@ pub struct Principal {
     /// For établissement staff: head or staff (`None` for other roles; an
     /// établissement account without one may do what its staff do).
     pub establishment_role: Option<EstablishmentRole>,
+    /// For Region staff: administration, instruction or finances (`None`
+    /// for other roles; a Region account without one may only read what
+    /// every agent reads).
+    pub region_role: Option<RegionRole>,
 }
 
 /// What a registration found, inside its write job.

@@ -147,7 +147,7 @@ impl AccountsRepo for SqliteStore {
             c.one(
                 "SELECT a.id, a.email, a.role, a.display_name, a.partner_id, p.category,
                         a.establishment_id, a.password_hash, a.email_verified_at IS NOT NULL,
-                        a.partner_role, a.establishment_role
+                        a.partner_role, a.establishment_role, a.region_role
                  FROM accounts a LEFT JOIN partners p ON p.id = a.partner_id
                  WHERE a.email = ?1 AND a.removed_at IS NULL",
                 [email],
@@ -164,12 +164,13 @@ impl AccountsRepo for SqliteStore {
                         r.get::<_, bool>(8)?,
                         r.get::<_, Option<String>>(9)?,
                         r.get::<_, Option<String>>(10)?,
+                        r.get::<_, Option<String>>(11)?,
                     ))
                 },
             )
             .optional()?
             .map(
-                |(id, email, role, name, pid, pcat, eid, hash, verified, prole, erole)| {
+                |(id, email, role, name, pid, pcat, eid, hash, verified, prole, erole, rrole)| {
                     Ok(AccountRecord {
                         view: AccountView {
                             id,
@@ -182,6 +183,7 @@ impl AccountsRepo for SqliteStore {
                             establishment_id: eid,
                             partner_role: prole.as_deref().map(enum_from).transpose()?,
                             establishment_role: erole.as_deref().map(enum_from).transpose()?,
+                            region_role: rrole.as_deref().map(enum_from).transpose()?,
                         },
                         password_hash: hash,
                         email_verified: verified,
@@ -217,7 +219,7 @@ impl AccountsRepo for SqliteStore {
                 .query_row(
                     "SELECT a.id, a.role, a.partner_id, p.category, p.status, a.establishment_id,
                      p.suspended_at IS NOT NULL, p.convention_ends_on, p.terminates_on,
-                     a.partner_role, a.establishment_role
+                     a.partner_role, a.establishment_role, a.region_role
                      FROM sessions s JOIN accounts a ON a.id = s.account_id
                      LEFT JOIN partners p ON p.id = a.partner_id
                      WHERE s.token_hash = ?1 AND s.expires_at > ?2 AND a.removed_at IS NULL",
@@ -238,6 +240,7 @@ impl AccountsRepo for SqliteStore {
                                 r.get::<_, Option<String>>(8)?,
                                 r.get::<_, Option<String>>(9)?,
                                 r.get::<_, Option<String>>(10)?,
+                                r.get::<_, Option<String>>(11)?,
                             ),
                         ))
                     },
@@ -245,7 +248,7 @@ impl AccountsRepo for SqliteStore {
                 .optional()?;
             let Some((
                 (id, role, pid, pcat, pstatus, eid),
-                (suspended, ends, terminates, prole, erole),
+                (suspended, ends, terminates, prole, erole, rrole),
             )) = row
             else {
                 return Ok(None);
@@ -280,6 +283,7 @@ impl AccountsRepo for SqliteStore {
                 partner_role: prole.as_deref().map(enum_from).transpose()?,
                 establishment_id: eid,
                 establishment_role: erole.as_deref().map(enum_from).transpose()?,
+                region_role: rrole.as_deref().map(enum_from).transpose()?,
             }))
         })
     }
@@ -544,12 +548,14 @@ impl AccountsRepo for SqliteStore {
                 return Err(ServiceError::Accounts(AccountsError::EmailTaken));
             }
             // A partner's first account (demo, setup) is its manager; an
-            // établissement's, its head.
+            // établissement's, its head; the Region's, an administrator.
             c.exec(
                 "INSERT INTO accounts (id, email, password_hash, role, display_name, partner_id,
-                 establishment_id, created_at, email_verified_at, partner_role, establishment_role)
+                 establishment_id, created_at, email_verified_at, partner_role, establishment_role,
+                 region_role)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, CASE WHEN ?4 = 'partner' THEN 'manager' END,
-                 CASE WHEN ?4 = 'establishment' THEN 'head' END)",
+                 CASE WHEN ?4 = 'establishment' THEN 'head' END,
+                 CASE WHEN ?4 = 'region' THEN 'admin' END)",
                 params![
                     id,
                     a.email,

@@ -5,6 +5,7 @@ use axum::http::header;
 use axum::http::request::Parts;
 
 use crate::accounts::model::{Principal, Role};
+use crate::accounts::region_roles::RegionDesk;
 use crate::error::ServiceError;
 use crate::platform::sql::sha256_hex;
 use crate::state::AppState;
@@ -92,9 +93,27 @@ role_extractor!(
     |p| crate::accounts::require_role(p, Role::Establishment)
 );
 role_extractor!(
-    /// Region staff.
+    /// Any agent of the Region: the desks every agent uses (statistics, live
+    /// feed, the fraud desk's reads).
     RegionStaff,
-    |p| crate::accounts::require_role(p, Role::Region)
+    |p| crate::accounts::region_desk(p, RegionDesk::Shared)
+);
+role_extractor!(
+    /// An agent of the Region's instruction (or an administrator): partners,
+    /// CGP, bons plans, établissements, cards, print queue, fraud actions.
+    RegionInstruction,
+    |p| crate::accounts::region_desk(p, RegionDesk::Instruction)
+);
+role_extractor!(
+    /// An agent of the Region's finances (or an administrator):
+    /// reimbursements, payments, journal, statements, bank details.
+    RegionFinance,
+    |p| crate::accounts::region_desk(p, RegionDesk::Finance)
+);
+role_extractor!(
+    /// An administrator of the Region: its staff.
+    RegionAdmin,
+    |p| crate::accounts::region_desk(p, RegionDesk::Admin)
 );
 role_extractor!(
     /// A youth or a partner: the apps that keep an offline copy (partner

@@ -1,7 +1,7 @@
 //! Handlers of bons plans.
 
 use crate::accounts::session::PartnerAccount;
-use crate::accounts::session::RegionStaff;
+use crate::accounts::session::RegionInstruction;
 
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -73,7 +73,7 @@ pub async fn submit_bon_plan(
 #[utoipa::path(get, path = "/api/region/bons-plans/pending", responses((status = 200, body = Vec<BonPlan>)), security(("bearer" = [])))]
 pub async fn pending_bons_plans(
     State(s): State<AppState>,
-    RegionStaff(_): RegionStaff,
+    RegionInstruction(_): RegionInstruction,
 ) -> Result<Json<Vec<BonPlan>>, ApiError> {
     let store = s.store.clone();
     blocking(move || store.bons_plans_to_moderate())
@@ -86,7 +86,7 @@ pub async fn pending_bons_plans(
     params(("id" = String, Path)), responses((status = 200, body = BonPlan)), security(("bearer" = [])))]
 pub async fn moderate_bon_plan(
     State(s): State<AppState>,
-    RegionStaff(_): RegionStaff,
+    RegionInstruction(_): RegionInstruction,
     Path(id): Path<String>,
     headers: HeaderMap,
     Body(body): Body,

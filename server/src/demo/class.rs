@@ -85,6 +85,7 @@ pub(crate) fn seed_class(
             partner_role: None,
             establishment_id: None,
             establishment_role: None,
+            region_role: None,
         };
         let order = store.create_order(
             &youth,

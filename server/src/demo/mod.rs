@@ -45,6 +45,7 @@ use crate::platform::store::SqliteStore;
 mod class;
 mod data;
 pub mod desk_class;
+mod region_staff;
 
 /// The password of every demo account.
 pub const DEMO_PASSWORD: &str = "demo1234";
@@ -67,6 +68,7 @@ pub(crate) fn principal(account_id: &str, role: Role) -> Principal {
         partner_role: None,
         establishment_id: None,
         establishment_role: None,
+        region_role: None,
     }
 }
 
@@ -126,15 +128,7 @@ pub fn seed(
             logins.push(("Établissement".to_owned(), email));
         }
     }
-    store.create_account(NewAccount {
-        email: "region@demo.passregion.fr".into(),
-        password_hash: hash.clone(),
-        role: Role::Region,
-        display_name: "Agent de la Région".into(),
-        partner_id: None,
-        establishment_id: None,
-    })?;
-    logins.push(("Région".to_owned(), "region@demo.passregion.fr".to_owned()));
+    logins.extend(region_staff::seed(store, &hash)?);
 
     // Partners, their staff and their bons plans.
     let mut partners: Vec<(Principal, PartnerCategory)> = Vec::new();
@@ -475,8 +469,10 @@ pub(crate) fn existing_summary(store: &SqliteStore) -> Result<DemoSummary, Servi
     let mut wanted: Vec<(String, String)> = vec![
         ("Jeune".into(), "lea@demo.passregion.fr".into()),
         ("Établissement".into(), "ampere@demo.passregion.fr".into()),
-        ("Région".into(), "region@demo.passregion.fr".into()),
     ];
+    for (role, email, _) in region_staff::AGENTS {
+        wanted.push((region_staff::login_label(role), email.into()));
+    }
     for c in PartnerCategory::ALL {
         wanted.push((
             format!("Partenaire ({})", c.label_fr()),

@@ -15,7 +15,7 @@ use crate::accounts::model::Principal;
 use crate::accounts::session::Auth;
 use crate::accounts::session::EstablishmentStaff;
 use crate::accounts::session::PartnerStaff;
-use crate::accounts::session::RegionStaff;
+use crate::accounts::session::RegionInstruction;
 use crate::accounts::session::Youth;
 use crate::establishments::grants::ReferentAction;
 use crate::establishments::model::CollectiveBooking;
@@ -339,7 +339,7 @@ pub async fn youth_bookings(
     responses((status = 200, body = Vec<CollectiveBooking>)), security(("bearer" = [])))]
 pub async fn region_bookings(
     State(s): State<AppState>,
-    RegionStaff(p): RegionStaff,
+    RegionInstruction(p): RegionInstruction,
 ) -> Result<Json<Vec<CollectiveBooking>>, ApiError> {
     list(&s, p).await
 }

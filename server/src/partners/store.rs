@@ -279,7 +279,13 @@ impl PartnersRepo for SqliteStore {
         let found = self.db.read(move |c| c.document_ref(&id))?;
         let doc = found.ok_or(ServiceError::NotFound("Document"))?;
         let allowed = match who.role {
-            crate::accounts::model::Role::Region => true,
+            // The instruction reads the application's documents, the
+            // finances the bank details' proofs.
+            crate::accounts::model::Role::Region => {
+                use crate::accounts::{RegionDesk, region_allows};
+                region_allows(who.region_role, RegionDesk::Instruction)
+                    || region_allows(who.region_role, RegionDesk::Finance)
+            }
             crate::accounts::model::Role::Partner => {
                 own_partner(who).is_ok_and(|p| p == doc.partner_id)
             }

@@ -109,6 +109,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         include_str!("../../migrations/0024_notification_outbox.sql"),
     ),
     (
+        "0025_region_roles",
+        include_str!("../../migrations/0025_region_roles.sql"),
+    ),
+    (
         "0026_imports",
         include_str!("../../migrations/0026_imports.sql"),
     ),
@@ -655,6 +659,56 @@ mod tests {
             })
             .unwrap();
         assert_eq!(dangling, 0);
+    }
+
+    /// 0025 makes the Region's existing accounts administrators; a Region
+    /// role belongs to Region accounts only, and is one of three.
+    #[test]
+    fn the_region_roles_migration_makes_administrators() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v24.db");
+        let v25 = MIGRATIONS
+            .iter()
+            .position(|(name, _)| *name == "0025_region_roles")
+            .unwrap();
+        let mut c = Connection::open(&path).unwrap();
+        configure(&c).unwrap();
+        for (i, (_, sql)) in MIGRATIONS.iter().enumerate().take(v25) {
+            let tx = c.transaction().unwrap();
+            tx.execute_batch(sql).unwrap();
+            tx.pragma_update(None, "user_version", (i + 1) as i64)
+                .unwrap();
+            tx.commit().unwrap();
+        }
+        c.execute_batch(
+            "INSERT INTO accounts (id, email, password_hash, role, display_name, created_at,
+               email_verified_at) VALUES
+               ('a1', 'y@example.org', 'h', 'youth', 'Y', '2026-10-01T00:00:00Z', NULL),
+               ('a2', 'r@example.org', 'h', 'region', 'R', '2026-10-01T00:00:00Z',
+                '2026-10-01T00:00:00Z');",
+        )
+        .unwrap();
+        migrate(&mut c).unwrap();
+        let roles: Vec<(String, Option<String>)> = c
+            .prepare("SELECT id, region_role FROM accounts ORDER BY id")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(
+            roles,
+            vec![("a1".into(), None), ("a2".into(), Some("admin".into()))]
+        );
+        let set = |id: &str, role: &str| {
+            c.execute(
+                "UPDATE accounts SET region_role = ?2 WHERE id = ?1",
+                [id, role],
+            )
+        };
+        assert!(set("a1", "admin").is_err(), "a youth has no Region role");
+        assert!(set("a2", "region").is_err(), "not one of the three");
+        assert!(set("a2", "finance").is_ok());
     }
 
     #[test]

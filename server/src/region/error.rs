@@ -7,4 +7,7 @@ pub enum RegionError {
     /// The anomaly was already marked handled (handlings are append-only).
     #[error("anomaly already handled")]
     AlreadyHandled,
+    /// Removing or demoting the Region's last active administrator.
+    #[error("last administrator of the Region")]
+    LastAdmin,
 }

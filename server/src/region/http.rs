@@ -1,6 +1,6 @@
 //! Handlers of the Region's views.
 
-use crate::accounts::session::RegionStaff;
+use crate::accounts::session::{RegionFinance, RegionInstruction, RegionStaff};
 
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -30,7 +30,7 @@ use crate::web::problem::ApiError;
 #[utoipa::path(get, path = "/api/region/ledger/check", responses((status = 200, body = LedgerCheck)), security(("bearer" = [])))]
 pub async fn ledger_check(
     State(s): State<AppState>,
-    RegionStaff(_): RegionStaff,
+    RegionFinance(_): RegionFinance,
 ) -> Result<Json<LedgerCheck>, ApiError> {
     let store = s.store.clone();
     blocking(move || store.check_ledger()).await.map(Json)
@@ -84,7 +84,7 @@ pub async fn anomalies(
     params(("id" = String, Path)), responses((status = 200, body = Anomaly)), security(("bearer" = [])))]
 pub async fn mark_handled(
     State(s): State<AppState>,
-    RegionStaff(p): RegionStaff,
+    RegionInstruction(p): RegionInstruction,
     Path(id): Path<String>,
     headers: HeaderMap,
     Body(body): Body,
@@ -104,7 +104,7 @@ pub async fn mark_handled(
     responses((status = 200, body = LookupResult)), security(("bearer" = [])))]
 pub async fn lookup(
     State(s): State<AppState>,
-    RegionStaff(p): RegionStaff,
+    RegionInstruction(p): RegionInstruction,
     Query(q): Query<LookupQuery>,
 ) -> Result<Json<LookupResult>, ApiError> {
     let key = LookupKey::read(q.q.as_deref(), q.card_id.as_deref())?;
@@ -120,7 +120,7 @@ pub async fn lookup(
     responses((status = 200, body = LookupAuditPage)), security(("bearer" = [])))]
 pub async fn lookup_audit(
     State(s): State<AppState>,
-    RegionStaff(_): RegionStaff,
+    RegionInstruction(_): RegionInstruction,
     Query(q): Query<AuditQuery>,
 ) -> Result<Json<LookupAuditPage>, ApiError> {
     let limit = crate::region::page_size(q.limit);

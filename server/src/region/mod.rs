@@ -12,6 +12,7 @@ pub mod lookup;
 pub mod model;
 pub mod pages;
 pub mod repo;
+pub mod staff;
 
 /// At most this many anomalies of each kind are listed (the most recent).
 pub const ANOMALIES_PER_KIND: i64 = 500;

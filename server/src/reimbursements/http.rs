@@ -1,6 +1,6 @@
 //! Handlers of reimbursements.
 
-use crate::accounts::session::RegionStaff;
+use crate::accounts::session::RegionFinance;
 
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -39,7 +39,7 @@ pub async fn partner_reimbursements(
 #[utoipa::path(get, path = "/api/region/reimbursements", responses((status = 200, body = Vec<Batch>)), security(("bearer" = [])))]
 pub async fn region_batches(
     State(s): State<AppState>,
-    RegionStaff(_): RegionStaff,
+    RegionFinance(_): RegionFinance,
 ) -> Result<Json<Vec<Batch>>, ApiError> {
     let store = s.store.clone();
     blocking(move || store.batches()).await.map(Json)
@@ -50,7 +50,7 @@ pub async fn region_batches(
     responses((status = 200, body = Vec<Batch>)), security(("bearer" = [])))]
 pub async fn close_batches(
     State(s): State<AppState>,
-    RegionStaff(_): RegionStaff,
+    RegionFinance(_): RegionFinance,
     headers: HeaderMap,
     Body(body): Body,
 ) -> Result<Json<Vec<Batch>>, ApiError> {
@@ -72,7 +72,7 @@ pub async fn close_batches(
     security(("bearer" = [])))]
 pub async fn pay_batch(
     State(s): State<AppState>,
-    RegionStaff(p): RegionStaff,
+    RegionFinance(p): RegionFinance,
     Path(id): Path<String>,
     headers: HeaderMap,
     Body(body): Body,

@@ -32,6 +32,7 @@ mod privacy;
 mod referents;
 mod region_desk;
 mod region_invites;
+mod region_roles;
 mod rules;
 mod sms;
 mod sms_gateway;

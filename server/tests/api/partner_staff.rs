@@ -499,6 +499,7 @@ async fn a_revocation_during_a_push_still_refuses_it() {
         partner_role: Some(PartnerRole::Manager),
         establishment_id: None,
         establishment_role: None,
+        region_role: None,
     };
     let store = app.store().clone();
     let results =

@@ -9,9 +9,8 @@ use passregion_core::credential::CardQr;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::accounts::model::Role;
-use crate::accounts::require_role;
 use crate::accounts::session::Auth;
+use crate::accounts::{RegionDesk, region_desk};
 use crate::cards::model::{PostedRequest, PostedResponse, PrintItem};
 use crate::error::ServiceError;
 use crate::state::AppState;
@@ -24,7 +23,7 @@ pub async fn print_queue(
     State(s): State<AppState>,
     Auth(p): Auth,
 ) -> Result<Json<Vec<PrintItem>>, ApiError> {
-    require_role(&p, Role::Region)?;
+    region_desk(&p, RegionDesk::Instruction)?;
     let (store, now) = (s.store.clone(), s.clock.now());
     let queue = blocking(move || store.print_queue(now)).await?;
     Ok(Json(queue.into_iter().map(|q| q.item).collect()))
@@ -51,7 +50,7 @@ pub async fn print_queue_csv(
     State(s): State<AppState>,
     Auth(p): Auth,
 ) -> Result<Response, ApiError> {
-    require_role(&p, Role::Region)?;
+    region_desk(&p, RegionDesk::Instruction)?;
     let (store, now) = (s.store.clone(), s.clock.now());
     let queue = blocking(move || store.print_queue(now)).await?;
     let issuer = s.keys.issuer();
@@ -113,7 +112,7 @@ pub async fn mark_posted(
     headers: HeaderMap,
     Body(body): Body,
 ) -> Result<Json<PostedResponse>, ApiError> {
-    require_role(&p, Role::Region)?;
+    region_desk(&p, RegionDesk::Instruction)?;
     let (req, _) = parse_json::<PostedRequest>(&headers, &body)?;
     let (store, now) = (s.store.clone(), s.clock.now());
     let posted = blocking(move || store.mark_posted(req.card_ids, now)).await?;

@@ -144,7 +144,7 @@ pub async fn invite_establishment_staff(
     security(("bearer" = [])))]
 pub async fn region_invite_establishment_staff(
     State(s): State<AppState>,
-    crate::accounts::session::RegionStaff(_p): crate::accounts::session::RegionStaff,
+    crate::accounts::session::RegionInstruction(_p): crate::accounts::session::RegionInstruction,
     crate::web::extract::Path(id): crate::web::extract::Path<String>,
     headers: HeaderMap,
     Body(body): Body,

@@ -8,9 +8,8 @@ use passregion_core::partner::{masked_phone, signature_code};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::accounts::model::Role;
-use crate::accounts::require_role;
 use crate::accounts::session::Auth;
+use crate::accounts::{RegionDesk, region_desk};
 use crate::partners::model::{BankChange, BankChangeDecision, BankChangeRequest, SignRequest};
 use crate::state::AppState;
 use crate::web::extract::{Body, Path, blocking, parse_json};
@@ -86,7 +85,7 @@ pub async fn changes_to_decide(
     State(s): State<AppState>,
     Auth(p): Auth,
 ) -> Result<Json<Vec<BankChange>>, ApiError> {
-    require_role(&p, Role::Region)?;
+    region_desk(&p, RegionDesk::Finance)?;
     let store = s.store.clone();
     blocking(move || store.bank_changes_to_decide())
         .await
@@ -103,7 +102,7 @@ pub async fn decide_change(
     headers: HeaderMap,
     Body(body): Body,
 ) -> Result<Json<BankChange>, ApiError> {
-    require_role(&p, Role::Region)?;
+    region_desk(&p, RegionDesk::Finance)?;
     let (req, _) = parse_json::<BankChangeDecision>(&headers, &body)?;
     let (store, now, by) = (s.store.clone(), s.clock.now(), p.account_id.clone());
     let (change, message) = blocking(move || store.decide_bank_change(&id, req, &by, now)).await?;

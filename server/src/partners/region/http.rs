@@ -12,9 +12,8 @@ use chrono::{DateTime, Utc};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::accounts::model::Role;
-use crate::accounts::require_role;
 use crate::accounts::session::Auth;
+use crate::accounts::{RegionDesk, region_desk};
 use crate::partners::convention::TerminatedBy;
 use crate::partners::documents::http::{files, pdf_of};
 use crate::partners::model::{
@@ -33,7 +32,7 @@ pub async fn region_partners(
     Auth(p): Auth,
     Query(q): Query<std::collections::HashMap<String, String>>,
 ) -> Result<Json<Vec<PartnerStatus>>, ApiError> {
-    require_role(&p, Role::Region)?;
+    region_desk(&p, RegionDesk::Instruction)?;
     let (store, now) = (s.store.clone(), s.clock.now());
     let status = q.get("status").cloned();
     blocking(move || store.partners_for_region(status.as_deref(), now))
@@ -56,7 +55,7 @@ pub async fn partner_record(
     Auth(p): Auth,
     Path(id): Path<String>,
 ) -> Result<Json<RegionPartnerRecord>, ApiError> {
-    require_role(&p, Role::Region)?;
+    region_desk(&p, RegionDesk::Instruction)?;
     record(&s, id).await
 }
 
@@ -68,7 +67,7 @@ pub async fn start_instruction(
     Auth(p): Auth,
     Path(id): Path<String>,
 ) -> Result<Json<RegionPartnerRecord>, ApiError> {
-    require_role(&p, Role::Region)?;
+    region_desk(&p, RegionDesk::Instruction)?;
     let (store, now, pid) = (s.store.clone(), s.clock.now(), id.clone());
     blocking(move || store.start_instruction(&pid, now)).await?;
     record(&s, id).await
@@ -116,7 +115,7 @@ pub async fn region_decide(
     headers: HeaderMap,
     Body(body): Body,
 ) -> Result<Json<PartnerStatus>, ApiError> {
-    require_role(&p, Role::Region)?;
+    region_desk(&p, RegionDesk::Instruction)?;
     let (req, _) = parse_json::<PartnerDecision>(&headers, &body)?;
     let (store, now, pid) = (s.store.clone(), s.clock.now(), id.clone());
     let (status, message) = blocking(move || store.decide(&pid, &req, now)).await?;
@@ -136,7 +135,7 @@ pub async fn region_suspend(
     headers: HeaderMap,
     Body(body): Body,
 ) -> Result<Json<RegionPartnerRecord>, ApiError> {
-    require_role(&p, Role::Region)?;
+    region_desk(&p, RegionDesk::Instruction)?;
     let (req, _) = parse_json::<Suspension>(&headers, &body)?;
     change(&s, id, move |store, pid, now| {
         store.suspend(pid, Some(req.reason), now)
@@ -152,7 +151,7 @@ pub async fn reinstate(
     Auth(p): Auth,
     Path(id): Path<String>,
 ) -> Result<Json<RegionPartnerRecord>, ApiError> {
-    require_role(&p, Role::Region)?;
+    region_desk(&p, RegionDesk::Instruction)?;
     change(&s, id, |store, pid, now| store.suspend(pid, None, now)).await
 }
 
@@ -166,7 +165,7 @@ pub async fn region_terminate(
     headers: HeaderMap,
     Body(body): Body,
 ) -> Result<Json<RegionPartnerRecord>, ApiError> {
-    require_role(&p, Role::Region)?;
+    region_desk(&p, RegionDesk::Instruction)?;
     let (req, _) = parse_json::<Termination>(&headers, &body)?;
     change(&s, id, move |store, pid, now| {
         store.terminate(pid, TerminatedBy::Region, req, now)
@@ -202,7 +201,7 @@ pub async fn region_convention_pdf(
     Auth(p): Auth,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    require_role(&p, Role::Region)?;
+    region_desk(&p, RegionDesk::Instruction)?;
     pdf_of(&s, id).await
 }
 
@@ -215,7 +214,7 @@ pub async fn publish_cgp(
     headers: HeaderMap,
     Body(body): Body,
 ) -> Result<Json<Cgp>, ApiError> {
-    require_role(&p, Role::Region)?;
+    region_desk(&p, RegionDesk::Instruction)?;
     let (req, _) = parse_json::<Cgp>(&headers, &body)?;
     let cgp = crate::partners::cgp::check(req, s.clock.now())?;
     let (store, now) = (s.store.clone(), s.clock.now());

@@ -13,7 +13,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::accounts::model::Principal;
-use crate::accounts::session::{Auth, RegionStaff};
+use crate::accounts::session::{Auth, RegionFinance};
 use crate::platform::sql::sha256_hex;
 use crate::reimbursements::camt;
 use crate::reimbursements::model::{
@@ -110,7 +110,7 @@ pub async fn partner_statement_csv(
     responses((status = 200, body = Statement), (status = 404, body = ApiError)), security(("bearer" = [])))]
 pub async fn region_statement(
     State(s): State<AppState>,
-    RegionStaff(p): RegionStaff,
+    RegionFinance(p): RegionFinance,
     Path(id): Path<String>,
 ) -> Result<Json<Statement>, ApiError> {
     statement_of(&s, p, id).await.map(Json)
@@ -121,7 +121,7 @@ pub async fn region_statement(
     responses((status = 200, content_type = "application/pdf"), (status = 404, body = ApiError)), security(("bearer" = [])))]
 pub async fn region_statement_pdf(
     State(s): State<AppState>,
-    RegionStaff(p): RegionStaff,
+    RegionFinance(p): RegionFinance,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     pdf_of(&s, p, id).await
@@ -132,7 +132,7 @@ pub async fn region_statement_pdf(
     responses((status = 200, content_type = "text/csv"), (status = 404, body = ApiError)), security(("bearer" = [])))]
 pub async fn region_statement_csv(
     State(s): State<AppState>,
-    RegionStaff(p): RegionStaff,
+    RegionFinance(p): RegionFinance,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     csv_of(&s, p, id).await
@@ -144,7 +144,7 @@ pub async fn region_statement_csv(
     responses((status = 200, body = Vec<PaymentEvent>)), security(("bearer" = [])))]
 pub async fn payment_events(
     State(s): State<AppState>,
-    RegionStaff(_): RegionStaff,
+    RegionFinance(_): RegionFinance,
     Path(id): Path<String>,
 ) -> Result<Json<Vec<PaymentEvent>>, ApiError> {
     let store = s.store.clone();
@@ -157,7 +157,7 @@ pub async fn payment_events(
     responses((status = 200, body = Vec<QueuedBatch>)), security(("bearer" = [])))]
 pub async fn payment_queue(
     State(s): State<AppState>,
-    RegionStaff(_): RegionStaff,
+    RegionFinance(_): RegionFinance,
 ) -> Result<Json<Vec<QueuedBatch>>, ApiError> {
     let store = s.store.clone();
     blocking(move || store.payment_queue()).await.map(Json)
@@ -173,7 +173,7 @@ pub async fn payment_queue(
     security(("bearer" = [])))]
 pub async fn create_payment_run(
     State(s): State<AppState>,
-    RegionStaff(p): RegionStaff,
+    RegionFinance(p): RegionFinance,
     headers: HeaderMap,
     Body(body): Body,
 ) -> Result<Response, ApiError> {
@@ -190,7 +190,7 @@ pub async fn create_payment_run(
     responses((status = 200, body = Vec<PaymentRun>)), security(("bearer" = [])))]
 pub async fn payment_runs(
     State(s): State<AppState>,
-    RegionStaff(_): RegionStaff,
+    RegionFinance(_): RegionFinance,
 ) -> Result<Json<Vec<PaymentRun>>, ApiError> {
     let store = s.store.clone();
     blocking(move || store.payment_runs()).await.map(Json)
@@ -201,7 +201,7 @@ pub async fn payment_runs(
     responses((status = 200, body = PaymentRun), (status = 404, body = ApiError)), security(("bearer" = [])))]
 pub async fn payment_run(
     State(s): State<AppState>,
-    RegionStaff(_): RegionStaff,
+    RegionFinance(_): RegionFinance,
     Path(id): Path<String>,
 ) -> Result<Json<PaymentRun>, ApiError> {
     let store = s.store.clone();
@@ -213,7 +213,7 @@ pub async fn payment_run(
     responses((status = 200, content_type = "application/xml"), (status = 404, body = ApiError)), security(("bearer" = [])))]
 pub async fn payment_run_xml(
     State(s): State<AppState>,
-    RegionStaff(_): RegionStaff,
+    RegionFinance(_): RegionFinance,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     let store = s.store.clone();
@@ -234,7 +234,7 @@ pub async fn payment_run_xml(
     security(("bearer" = [])))]
 pub async fn import_statement(
     State(s): State<AppState>,
-    RegionStaff(p): RegionStaff,
+    RegionFinance(p): RegionFinance,
     headers: HeaderMap,
     Body(body): Body,
 ) -> Result<Response, ApiError> {
@@ -252,7 +252,7 @@ pub async fn import_statement(
     responses((status = 200, content_type = "text/csv"), (status = 422, body = ApiError)), security(("bearer" = [])))]
 pub async fn accounting_journal(
     State(s): State<AppState>,
-    RegionStaff(_): RegionStaff,
+    RegionFinance(_): RegionFinance,
     Query(q): Query<JournalQuery>,
 ) -> Result<Response, ApiError> {
     let store = s.store.clone();
