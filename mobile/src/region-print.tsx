@@ -33,23 +33,31 @@ export function PrintQueue() {
           {late} carte{late > 1 ? 's' : ''} en attente depuis plus d’une semaine.
         </p>
       )}
-      <p>
-        <button
-          type="button"
-          onClick={async () => {
-            try {
-              const f = await fileUrl('/api/region/print-queue.csv');
-              const a = document.createElement('a');
-              a.href = f.url;
-              a.download = 'cartes-a-imprimer.csv';
-              a.click();
-            } catch (e) {
-              setActionError(e);
-            }
-          }}
-        >
-          Télécharger le fichier pour l’imprimeur (CSV avec les QR codes)
-        </button>
+      <p class="actions">
+        {(
+          [
+            ['csv', 'Fichier pour l’imprimeur (CSV avec le texte des QR codes)'],
+            ['zip', 'Archive pour l’imprimeur (CSV et une image SVG de chaque QR code)'],
+          ] as const
+        ).map(([ext, label]) => (
+          <button
+            key={ext}
+            type="button"
+            onClick={async () => {
+              try {
+                const f = await fileUrl(`/api/region/print-queue.${ext}`);
+                const a = document.createElement('a');
+                a.href = f.url;
+                a.download = `cartes-a-imprimer.${ext}`;
+                a.click();
+              } catch (e) {
+                setActionError(e);
+              }
+            }}
+          >
+            {label}
+          </button>
+        ))}
       </p>
       <ErrorBox error={error ?? actionError} />
       {notice && <p role="status">{notice}</p>}

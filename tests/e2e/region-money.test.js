@@ -3,6 +3,7 @@
 // and the youth seeing when her card was posted; no serious axe violation.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
 import { PASSWORD, cleanupTemps, lastVerificationToken, launchDesktop, launchPhone, seriousA11yViolations, startServer } from './lib/env.js';
 
 let server;
@@ -67,6 +68,11 @@ test('a new card is printed and posted; the youth sees the date', async () => {
   await region.getByRole('link', { name: 'Impression' }).click();
   await region.getByTestId('print-queue').waitFor();
   assert.deepEqual(await seriousA11yViolations(region), []);
+  // The card maker's archive: the CSV and one SVG QR per card (a ZIP starts with PK).
+  const [zip] = await Promise.all([region.waitForEvent('download'), region.getByRole('button', { name: /Archive pour l’imprimeur/ }).click()]);
+  assert.equal(zip.suggestedFilename(), 'cartes-a-imprimer.zip');
+  const bytes = await readFile(await zip.path());
+  assert.equal(bytes.subarray(0, 2).toString('latin1'), 'PK');
   await region.getByLabel('Rechercher').fill('Jade');
   await region.getByRole('checkbox', { name: /Sélectionner Martin Jade/ }).check();
   await region.getByRole('button', { name: 'Marquer expédiées aujourd’hui' }).click();

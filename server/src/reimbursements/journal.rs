@@ -21,8 +21,9 @@ use rusqlite::Connection;
 
 use crate::error::ServiceError;
 use crate::platform::catalogues::Catalogues;
+use crate::platform::spreadsheet::cell;
 use crate::platform::sql::{parse_date, parse_ts, ts};
-use crate::reimbursements::statement::{cell, fr_decimal};
+use crate::reimbursements::statement::fr_decimal;
 
 /// The charge account of the avantages paid to partners.
 pub const CHARGE_ACCOUNT: (&str, &str) = ("6574", "Aides PASS'Région (avantages des jeunes)");

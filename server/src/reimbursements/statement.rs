@@ -3,6 +3,7 @@
 //! earlier batches and out to the next one; the same content as CSV (here)
 //! and as the *justificatif de remboursement* PDF (`statement_pdf.rs`).
 
+use crate::platform::spreadsheet::cell;
 use chrono::{DateTime, Utc};
 use passregion_core::SignedMoney;
 use passregion_core::season::REGION_TZ;
@@ -128,17 +129,6 @@ pub(crate) fn local_time(t: DateTime<Utc>) -> String {
 /// An amount for a French spreadsheet: `-12,50`.
 pub(crate) fn fr_decimal(m: SignedMoney) -> String {
     m.to_string().replace('.', ",")
-}
-
-/// Text from outside (a partner's name, a booking's label) for a CSV cell:
-/// one starting like a formula (`= + - @`, tab, carriage return) gets a
-/// leading `'`, so that a spreadsheet shows it and never evaluates it.
-pub(crate) fn cell(text: &str) -> String {
-    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{text}")
-    } else {
-        text.to_owned()
-    }
 }
 
 /// The statement's lines as CSV: `;`-separated, French headers, UTF-8 with a BOM.

@@ -3,20 +3,11 @@
 //! that a spreadsheet can filter it. Text from outside (names, labels) is
 //! defused: a cell starting like a formula gets a leading `'`.
 
+use crate::platform::spreadsheet::cell;
 use passregion_core::SignedMoney;
 use passregion_core::api::stats::{CardCount, RegionStats, Spend};
 
 use crate::error::ServiceError;
-
-/// A cell from outside: one starting with `= + - @`, a tab or a carriage
-/// return gets a leading `'`, so that a spreadsheet never evaluates it.
-pub fn cell(text: &str) -> String {
-    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{text}")
-    } else {
-        text.to_owned()
-    }
-}
 
 /// An amount for a French spreadsheet (`-12,50`): written by us, not defused.
 fn fr(m: SignedMoney) -> String {

@@ -49,8 +49,38 @@ async fn cards_are_exported_posted_and_late_ones_listed() {
     let line = text.lines().find(|l| l.contains("Hugo")).unwrap();
     assert!(line.contains(";PR1:"), "{line}");
     assert!(line.contains(";'=Hugo;"), "a formula is defused: {line}");
+    // The ZIP: the same CSV and an SVG of each QR, named by the card number.
+    let z = region.get("/api/region/print-queue.zip").await;
+    assert_eq!(z.status, 200);
+    assert_eq!(z.content_type, "application/zip");
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(z.bytes.clone())).unwrap();
+    let mut inside = String::new();
+    std::io::Read::read_to_string(&mut archive.by_name("cartes.csv").unwrap(), &mut inside)
+        .unwrap();
+    assert_eq!(inside, text, "the archive's CSV is the CSV");
+    let number = line.split(';').next().unwrap().to_owned();
+    let mut svg = String::new();
+    std::io::Read::read_to_string(
+        &mut archive.by_name(&format!("qr/{number}.svg")).unwrap(),
+        &mut svg,
+    )
+    .unwrap();
+    assert!(svg.starts_with("<svg") || svg.starts_with("<?xml"), "{svg}");
+    assert_eq!(
+        archive.len(),
+        1 + text.lines().count() - 1,
+        "one SVG per card"
+    );
+    // The SVG draws the very code of the CSV line.
+    let qr_text = line.rsplit(';').next().unwrap();
+    assert_eq!(
+        passregion_core::qr::render_svg(qr_text, passregion_core::qr::QrUse::PrintedCard, 256)
+            .unwrap(),
+        svg
+    );
     // Not the youth's.
     assert_eq!(youth.get("/api/region/print-queue").await.status, 403);
+    assert_eq!(youth.get("/api/region/print-queue.zip").await.status, 403);
     // Eight days later, still not posted: late.
     app.advance(chrono::Duration::days(8));
     let region = app.region().await;

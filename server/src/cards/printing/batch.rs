@@ -1,6 +1,7 @@
 //! The card maker's batch: each queued card with the signed text of its
 //! printed QR, as a CSV (`;`, UTF-8 with a BOM, cells defused) and as a ZIP
-//! holding that CSV and one SVG QR per card (`qr/NUMERO.svg`), so that the
+//! holding that CSV (`cartes.csv`) and one SVG QR per card (`qr/NUMERO.svg`,
+//! named by the card's number), so that the
 //! card maker prints the codes as drawn here rather than encoding them again.
 
 use std::io::Write;
@@ -28,10 +29,7 @@ fn internal(what: &str) -> impl Fn(String) -> ServiceError + '_ {
 }
 
 /// Signs the printed QR of every queued card.
-pub fn sign_all(
-    queue: Vec<QueuedCard>,
-    issuer: &IssuerKey,
-) -> Result<Vec<Printed>, ServiceError> {
+pub fn sign_all(queue: Vec<QueuedCard>, issuer: &IssuerKey) -> Result<Vec<Printed>, ServiceError> {
     queue
         .into_iter()
         .map(|card| {
@@ -67,7 +65,6 @@ pub fn csv(batch: &[Printed]) -> Result<Vec<u8>, ServiceError> {
         "commune",
         "saison",
         "qr",
-        "qr_svg",
     ])
     .map_err(err)?;
     for p in batch {
@@ -82,7 +79,6 @@ pub fn csv(batch: &[Printed]) -> Result<Vec<u8>, ServiceError> {
             cell(&i.city),
             i.season.clone(),
             p.qr.clone(),
-            svg_name(&i.number),
         ])
         .map_err(err)?;
     }

@@ -1,18 +1,18 @@
-//! The Region's print queue: list, CSV export for the card maker (with each
-//! card's signed QR text), marking cards posted.
+//! The Region's print queue: list, the card maker's batch (CSV with each
+//! card's signed QR text, or a ZIP with an SVG of each QR too), marking
+//! cards posted.
 
 use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
-use passregion_core::credential::CardQr;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::accounts::session::Auth;
 use crate::accounts::{RegionDesk, region_desk};
 use crate::cards::model::{PostedRequest, PostedResponse, PrintItem};
-use crate::error::ServiceError;
+use crate::cards::printing::batch;
 use crate::state::AppState;
 use crate::web::extract::{Body, blocking, parse_json};
 use crate::web::problem::ApiError;
@@ -29,17 +29,22 @@ pub async fn print_queue(
     Ok(Json(queue.into_iter().map(|q| q.item).collect()))
 }
 
-fn csv_cell(v: &str) -> String {
-    let v = if v.starts_with(['=', '+', '-', '@']) {
-        format!("'{v}")
-    } else {
-        v.to_owned()
-    };
-    if v.contains([';', '"', '\n', '\r']) {
-        format!("\"{}\"", v.replace('"', "\"\""))
-    } else {
-        v
-    }
+/// The queue, each card with its signed printed QR.
+async fn signed_queue(s: &AppState) -> Result<Vec<batch::Printed>, ApiError> {
+    let (store, now) = (s.store.clone(), s.clock.now());
+    let queue = blocking(move || store.print_queue(now)).await?;
+    Ok(batch::sign_all(queue, &s.keys.issuer())?)
+}
+
+fn download(content_type: &'static str, filename: &'static str, body: Vec<u8>) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, content_type),
+            (header::CONTENT_DISPOSITION, filename),
+        ],
+        body,
+    )
+        .into_response()
 }
 
 /// The queue as a CSV for the card maker: one line per card with its
@@ -51,56 +56,30 @@ pub async fn print_queue_csv(
     Auth(p): Auth,
 ) -> Result<Response, ApiError> {
     region_desk(&p, RegionDesk::Instruction)?;
-    let (store, now) = (s.store.clone(), s.clock.now());
-    let queue = blocking(move || store.print_queue(now)).await?;
-    let issuer = s.keys.issuer();
-    let mut out = String::from(
-        "\u{feff}numero;prenom;nom;etablissement;adresse;code_postal;commune;saison;qr\r\n",
-    );
-    for q in queue {
-        let card_id = uuid::Uuid::parse_str(&q.item.card_id)
-            .map_err(|_| ServiceError::Internal("card id".into()))?;
-        let season = passregion_core::Season::starting(q.season_year)
-            .map_err(|_| ServiceError::Internal("season".into()))?;
-        let qr = CardQr {
-            card_id,
-            card_version: q.version,
-            season,
-        }
-        .sign(&issuer)
-        .map_err(|e| ServiceError::Internal(e.to_string()))?;
-        let i = &q.item;
-        let cells = [
-            i.number.as_str(),
-            &i.first_name,
-            &i.last_name,
-            &i.establishment,
-            &i.address,
-            &i.postal_code,
-            &i.city,
-            &i.season,
-            &qr,
-        ];
-        out.push_str(
-            &cells
-                .iter()
-                .map(|c| csv_cell(c))
-                .collect::<Vec<_>>()
-                .join(";"),
-        );
-        out.push_str("\r\n");
-    }
-    Ok((
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
-            (
-                header::CONTENT_DISPOSITION,
-                "attachment; filename=\"cartes-a-imprimer.csv\"",
-            ),
-        ],
-        out,
-    )
-        .into_response())
+    let body = batch::csv(&signed_queue(&s).await?)?;
+    Ok(download(
+        "text/csv; charset=utf-8",
+        "attachment; filename=\"cartes-a-imprimer.csv\"",
+        body,
+    ))
+}
+
+/// The queue as a ZIP for the card maker: `cartes.csv` and one SVG of each
+/// card's printed QR code, `qr/NUMERO.svg`.
+#[utoipa::path(get, path = "/api/region/print-queue.zip",
+    responses((status = 200, content_type = "application/zip")), security(("bearer" = [])))]
+pub async fn print_queue_zip(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+) -> Result<Response, ApiError> {
+    region_desk(&p, RegionDesk::Instruction)?;
+    let printed = signed_queue(&s).await?;
+    let body = blocking(move || batch::zip(&printed)).await?;
+    Ok(download(
+        "application/zip",
+        "attachment; filename=\"cartes-a-imprimer.zip\"",
+        body,
+    ))
 }
 
 /// Marks cards posted today (the youths see *expédiée le …*).
@@ -124,5 +103,6 @@ pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(print_queue))
         .routes(routes!(print_queue_csv))
+        .routes(routes!(print_queue_zip))
         .routes(routes!(mark_posted))
 }
