@@ -9,6 +9,8 @@ pub mod idempotency;
 pub mod keys;
 pub mod mail;
 pub mod pdf;
+pub mod pg;
+pub mod pg_error;
 pub mod sql;
 pub mod store;
 
