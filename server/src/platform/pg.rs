@@ -111,9 +111,16 @@ impl PgPool {
     /// starting together apply each migration once. Returns how many this
     /// call applied.
     pub fn migrate(&self) -> Result<usize, ServiceError> {
+        self.migrate_to(PG_MIGRATIONS.len())
+    }
+
+    /// `migrate` up to version `target` only (the migrated == fresh test
+    /// upgrades one version at a time, as successive releases do).
+    pub fn migrate_to(&self, target: usize) -> Result<usize, ServiceError> {
         let mut conn = self.get()?;
         check_collation(&mut conn)?;
         let latest = PG_MIGRATIONS.len() as i64;
+        let target = target.min(PG_MIGRATIONS.len());
         let mut applied = 0;
         loop {
             let mut tx = conn.transaction()?;
@@ -133,7 +140,10 @@ impl PgPool {
                     "database schema version {current} is newer than this server ({latest})"
                 )));
             }
-            let Some((name, sql)) = PG_MIGRATIONS.get(current as usize) else {
+            let next = PG_MIGRATIONS
+                .get(current as usize)
+                .filter(|_| (current as usize) < target);
+            let Some((name, sql)) = next else {
                 tx.commit()?;
                 return Ok(applied);
             };

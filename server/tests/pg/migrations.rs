@@ -51,6 +51,25 @@ fn migrations_applied_twice_are_applied_once() {
     assert_ne!(key, keys[0], "each database has its own key");
 }
 
+/// A database upgraded one version at a time (each release in turn) has the
+/// schema of a fresh one.
+#[test]
+fn a_database_migrated_step_by_step_equals_a_fresh_one() {
+    let Some(fresh) = test_db!() else { return };
+    fresh.pool(1).migrate().unwrap();
+    let Some(stepwise) = test_db!() else { return };
+    for v in 1..=PG_MIGRATIONS.len() {
+        // A new pool each time, as a restarted server.
+        assert_eq!(stepwise.pool(1).migrate_to(v).unwrap(), 1);
+        assert_eq!(stepwise.pool(1).version().unwrap(), v as i64);
+    }
+    assert_eq!(stepwise.pool(1).migrate().unwrap(), 0);
+    assert_eq!(
+        pg_schema(&mut stepwise.client()),
+        pg_schema(&mut fresh.client())
+    );
+}
+
 #[test]
 fn two_instances_starting_together_migrate_once() {
     let Some(db) = test_db!() else { return };

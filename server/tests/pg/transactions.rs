@@ -272,3 +272,32 @@ fn append_only_tables_refuse_changes_and_statistics_follow_transactions() {
         .is_err()
     );
 }
+
+/// PostgreSQL's message for a unique violation quotes the value (`Key
+/// (email)=(…) already exists`): the error keeps only its SQLSTATE and
+/// constraint, so no address reaches a log.
+#[test]
+fn errors_keep_no_personal_data() {
+    let Some(db) = test_db!() else { return };
+    let pool = db.pool(1);
+    pool.migrate().unwrap();
+    let insert = |tx: &mut r2d2_postgres::postgres::Transaction<'_>| {
+        tx.execute(
+            "INSERT INTO accounts (id, email, password_hash, role, display_name, created_at)
+             VALUES (gen_random_uuid()::text, 'secret.person@example.org', 'h', 'youth', 'S', 'x')",
+            &[],
+        )?;
+        Ok(())
+    };
+    pool.write(insert).unwrap();
+    let err = pool.write(insert).unwrap_err();
+    let shown = format!("{err} {err:?}");
+    assert!(!shown.contains("secret.person"), "{shown}");
+    match err {
+        ServiceError::Pg(e) => {
+            assert!(e.unique_violation());
+            assert_eq!(e.constraint.as_deref(), Some("accounts_email_key"));
+        }
+        other => panic!("{other:?}"),
+    }
+}
