@@ -83,12 +83,15 @@ impl std::fmt::Debug for PgPool {
 
 impl PgPool {
     /// Connects to `url` (`postgres://user:password@host:port/db`), with at
-    /// most `max_size` connections; fails if no connection can be made
-    /// within 10 s.
+    /// most `max_size` connections; fails at once if a connection cannot be
+    /// made (a wrong password, no such database).
     pub fn connect(url: &str, max_size: u32) -> Result<PgPool, ServiceError> {
         let config: postgres::Config = url
             .parse()
             .map_err(|_| ServiceError::Internal("invalid PostgreSQL URL".into()))?;
+        // One connection now tells a wrong URL or password at start (the pool
+        // itself connects lazily, and would retry until its timeout).
+        drop(config.connect(NoTls)?);
         let manager = PostgresConnectionManager::new(config, NoTls);
         let pool = r2d2::Pool::builder()
             .max_size(max_size.max(1))

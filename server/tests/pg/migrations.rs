@@ -104,6 +104,16 @@ fn two_instances_starting_together_migrate_once() {
 }
 
 #[test]
+fn a_wrong_password_or_database_is_refused_at_connect() {
+    let Some(db) = test_db!() else { return };
+    let wrong = db.url.replacen("://passregion:", "://passregion:wrong", 1);
+    assert_ne!(wrong, db.url, "the test cluster's user is passregion");
+    assert!(PgPool::connect(&wrong, 1).is_err());
+    assert!(PgPool::connect(&format!("{}_missing", db.url), 1).is_err());
+    assert!(PgPool::connect("not a url", 1).is_err());
+}
+
+#[test]
 fn a_database_of_a_newer_server_is_refused_unchanged() {
     let Some(db) = test_db!() else { return };
     let pool = db.pool(1);
