@@ -5,7 +5,9 @@
 #   over HTTP, the offline clients against it), a bounded fuzz run, the check
 #   that mobile/src/api-schema.ts matches the server's OpenAPI document, and
 #   the browser end-to-end tests of the apps in headless Chromium.
-# Needs: the Rust toolchain, Node.js/npm, Debian's chromium (see .ci/run).
+# Needs: the Rust toolchain, Node.js/npm, Debian's chromium and postgresql-15 (see .ci/run).
+# PASSREGION_TEST_DATABASE_URL set: the PostgreSQL tests use that cluster instead of a
+# throwaway one (scripts/pg-cluster.sh).
 # FUZZ_SECONDS=0 skips fuzzing; E2E=0, UNIFFI=0, TAURI=0 skip those parts.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,6 +18,13 @@ echo "== server shape (no import cycle, files under 600 lines)"
 python3 scripts/server-deps.py
 echo "== cargo clippy"
 cargo clippy --workspace --all-targets --all-features -- -D warnings
+if [ -z "${PASSREGION_TEST_DATABASE_URL:-}" ]; then
+  echo "== throwaway PostgreSQL cluster for the PostgreSQL engine's tests (ADR 0036)"
+  PG_DIR=$(mktemp -d)
+  trap 'scripts/pg-cluster.sh stop "$PG_DIR" || true; rm -rf "$PG_DIR"' EXIT
+  PASSREGION_TEST_DATABASE_URL=$(scripts/pg-cluster.sh start "$PG_DIR")
+  export PASSREGION_TEST_DATABASE_URL
+fi
 echo "== cargo test"
 cargo test --workspace --all-features
 if [ "${FUZZ_SECONDS:-30}" != "0" ]; then

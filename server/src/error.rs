@@ -33,6 +33,9 @@ pub enum ServiceError {
     /// SQLite failed.
     #[error("database error: {0}")]
     Db(#[from] rusqlite::Error),
+    /// PostgreSQL failed (its SQLSTATE only; ADR 0036).
+    #[error("database error: {0}")]
+    Pg(crate::platform::pg_error::PgError),
     /// The writer thread or the pool is gone (shutting down).
     #[error("storage unavailable")]
     Unavailable,
@@ -126,7 +129,7 @@ impl From<ServiceError> for ApiError {
         use StatusCode as H;
         match e {
             S::Partners(p) => partners::problem(p),
-            S::Db(_) | S::Internal(_) => {
+            S::Db(_) | S::Pg(_) | S::Internal(_) => {
                 tracing::error!(error = %e, "internal error");
                 ApiError::new(
                     H::INTERNAL_SERVER_ERROR,

@@ -1,13 +1,8 @@
 //! Storage of accounts and sessions.
 
-use passregion_core::status::ConventionStatus;
-
 use crate::accounts::error::AccountsError;
 
 use crate::platform::db::Cached;
-
-use crate::platform::sql::enum_from;
-use crate::platform::sql::parse_date;
 
 use chrono::DateTime;
 use chrono::Duration;
@@ -16,7 +11,6 @@ use passregion_core::PartnerCategory;
 use rusqlite::OptionalExtension;
 use rusqlite::params;
 
-use crate::accounts::model::AccountView;
 use crate::accounts::model::Principal;
 use crate::accounts::model::Role;
 use crate::error::ServiceError;
@@ -24,16 +18,7 @@ use crate::platform::sql::new_id;
 use crate::platform::sql::ts;
 use crate::platform::store::SqliteStore;
 
-/// A stored account, for login.
-#[derive(Debug, Clone)]
-pub struct AccountRecord {
-    /// The account as shown.
-    pub view: AccountView,
-    /// PHC string.
-    pub password_hash: String,
-    /// The address is confirmed (staff accounts, or the link followed).
-    pub email_verified: bool,
-}
+pub use crate::accounts::rows::AccountRecord;
 
 /// A new account.
 #[derive(Debug, Clone)]
@@ -169,27 +154,7 @@ impl AccountsRepo for SqliteStore {
                 },
             )
             .optional()?
-            .map(
-                |(id, email, role, name, pid, pcat, eid, hash, verified, prole, erole, rrole)| {
-                    Ok(AccountRecord {
-                        view: AccountView {
-                            id,
-                            email,
-                            role: Role::from_code(&role)
-                                .ok_or_else(|| ServiceError::Internal("bad role".into()))?,
-                            display_name: name,
-                            partner_id: pid,
-                            partner_category: pcat.as_deref().map(enum_from).transpose()?,
-                            establishment_id: eid,
-                            partner_role: prole.as_deref().map(enum_from).transpose()?,
-                            establishment_role: erole.as_deref().map(enum_from).transpose()?,
-                            region_role: rrole.as_deref().map(enum_from).transpose()?,
-                        },
-                        password_hash: hash,
-                        email_verified: verified,
-                    })
-                },
-            )
+            .map(crate::accounts::rows::account_record)
             .transpose()
         })
     }
@@ -246,45 +211,8 @@ impl AccountsRepo for SqliteStore {
                     },
                 )
                 .optional()?;
-            let Some((
-                (id, role, pid, pcat, pstatus, eid),
-                (suspended, ends, terminates, prole, erole, rrole),
-            )) = row
-            else {
-                return Ok(None);
-            };
-            let partner = match (pid, pcat) {
-                (Some(p), Some(cat)) => {
-                    // One rule for "may debit": the core's standing today.
-                    let facts = passregion_core::application::ConventionFacts {
-                        status: pstatus
-                            .as_deref()
-                            .and_then(ConventionStatus::parse)
-                            .unwrap_or(ConventionStatus::Pending),
-                        suspended: suspended.unwrap_or(false),
-                        ends_on: ends.as_deref().map(parse_date).transpose()?,
-                        terminates_on: terminates.as_deref().map(parse_date).transpose()?,
-                    };
-                    let today = passregion_core::season::region_date(now);
-                    Some((
-                        p,
-                        enum_from::<PartnerCategory>(&cat)?,
-                        passregion_core::application::standing(facts, today)
-                            == passregion_core::application::Standing::InForce,
-                    ))
-                }
-                _ => None,
-            };
-            Ok(Some(Principal {
-                account_id: id,
-                role: Role::from_code(&role)
-                    .ok_or_else(|| ServiceError::Internal("bad role".into()))?,
-                partner,
-                partner_role: prole.as_deref().map(enum_from).transpose()?,
-                establishment_id: eid,
-                establishment_role: erole.as_deref().map(enum_from).transpose()?,
-                region_role: rrole.as_deref().map(enum_from).transpose()?,
-            }))
+            row.map(|row| crate::accounts::rows::principal(row, now))
+                .transpose()
         })
     }
 

@@ -9,6 +9,7 @@ pub mod model;
 pub mod qr;
 pub mod refund;
 pub mod repo;
+pub mod repo_pg;
 pub mod service;
 pub mod transactions;
 

@@ -11,6 +11,8 @@ pub mod keys;
 pub mod mail;
 pub mod metrics;
 pub mod pdf;
+pub mod pg;
+pub mod pg_error;
 pub mod progress;
 pub mod spreadsheet;
 pub mod sql;

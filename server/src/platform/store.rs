@@ -1,4 +1,4 @@
-//! The SQLite storage handle every domain repository is implemented on.
+//! The storage handles every domain repository is implemented on: SQLite, and PostgreSQL (in progress, ADR 0036).
 
 use std::sync::Arc;
 
@@ -26,5 +26,35 @@ impl SqliteStore {
     /// The underlying database (tests, demo seeding).
     pub fn db(&self) -> &Arc<Db> {
         &self.db
+    }
+}
+
+/// The PostgreSQL implementation (ADR 0036), one per server instance; several
+/// instances share one database. In progress: it implements the
+/// repositories ported so far, not yet `state::Storage`.
+pub struct PgStore {
+    pub(crate) pool: crate::platform::pg::PgPool,
+    pub(crate) catalogues: Arc<Catalogues>,
+    #[allow(dead_code)]
+    pub(crate) policy: Policy,
+}
+
+impl PgStore {
+    /// Wraps a pool on a migrated database.
+    pub fn new(
+        pool: crate::platform::pg::PgPool,
+        catalogues: Arc<Catalogues>,
+        policy: Policy,
+    ) -> PgStore {
+        PgStore {
+            pool,
+            catalogues,
+            policy,
+        }
+    }
+
+    /// The pool (tests).
+    pub fn pool(&self) -> &crate::platform::pg::PgPool {
+        &self.pool
     }
 }

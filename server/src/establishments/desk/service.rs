@@ -98,7 +98,10 @@ pub(crate) fn summary(items: Vec<BulkItem>) -> BulkResult {
 fn fatal(e: &ServiceError) -> bool {
     matches!(
         e,
-        ServiceError::Db(_) | ServiceError::Internal(_) | ServiceError::Unavailable
+        ServiceError::Db(_)
+            | ServiceError::Pg(_)
+            | ServiceError::Internal(_)
+            | ServiceError::Unavailable
     )
 }
 

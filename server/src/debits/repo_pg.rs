@@ -1,0 +1,361 @@
+//! Debits on PostgreSQL (ADR 0036, in progress): the `DebitTx` of a PostgreSQL transaction, and the debit of an identified card with its balance head (the card row) locked, for several instances on one database.
+
+use std::cell::RefCell;
+
+use chrono::DateTime;
+use chrono::Utc;
+use passregion_core::Money;
+use passregion_core::PartnerCategory;
+use passregion_core::Profile;
+use passregion_core::Season;
+use passregion_core::ledger::MovementKind;
+use passregion_core::ledger::Totals;
+use passregion_core::status::BatchStatus;
+use passregion_core::status::ReimbursementStatus;
+use r2d2_postgres::postgres::Row;
+use r2d2_postgres::postgres::Transaction as PgTransaction;
+
+use crate::debits::card::CARD_COLS;
+use crate::debits::card::CardRow;
+use crate::debits::ledger::kind_code;
+use crate::debits::ledger::kind_from;
+use crate::debits::ledger::units_text;
+use crate::debits::model::Transaction;
+use crate::debits::qr::UsedQr;
+use crate::debits::service::DebitAt;
+use crate::debits::service::DebitTx;
+use crate::debits::service::NewDebit;
+use crate::debits::service::apply_debit;
+use crate::debits::transactions::TX_SELECT;
+use crate::debits::transactions::with_labels;
+use crate::error::ServiceError;
+use crate::platform::catalogues::Catalogues;
+use crate::platform::db::Outcome;
+use crate::platform::sql::enum_from;
+use crate::platform::sql::parse_date;
+use crate::platform::sql::parse_ts;
+use crate::platform::sql::ts;
+use crate::platform::store::PgStore;
+
+/// A PostgreSQL transaction seen through the `&self` storage traits of the
+/// rules (they never call one another re-entrantly).
+pub(crate) struct PgTx<'t, 'c> {
+    tx: RefCell<&'t mut PgTransaction<'c>>,
+}
+
+impl<'t, 'c> PgTx<'t, 'c> {
+    pub(crate) fn new(tx: &'t mut PgTransaction<'c>) -> PgTx<'t, 'c> {
+        PgTx {
+            tx: RefCell::new(tx),
+        }
+    }
+
+    pub(crate) fn with<T>(
+        &self,
+        f: impl FnOnce(&mut PgTransaction<'c>) -> Result<T, ServiceError>,
+    ) -> Result<T, ServiceError> {
+        let mut tx = self
+            .tx
+            .try_borrow_mut()
+            .map_err(|_| ServiceError::Internal("re-entrant storage call".into()))?;
+        f(&mut tx)
+    }
+}
+
+fn season_of(start: i64) -> Result<Season, ServiceError> {
+    i32::try_from(start)
+        .ok()
+        .and_then(|y| Season::starting(y).ok())
+        .ok_or_else(|| ServiceError::Internal("bad season".into()))
+}
+
+/// A card row read with [`CARD_COLS`].
+fn card_from(r: &Row) -> Result<CardRow, ServiceError> {
+    let status: String = r.try_get(4)?;
+    let public: String = r.try_get(5)?;
+    let track: Option<String> = r.try_get(6)?;
+    let birth: String = r.try_get(10)?;
+    Ok(CardRow {
+        id: r.try_get(0)?,
+        number: r.try_get(1)?,
+        establishment_id: r.try_get(2)?,
+        season: season_of(r.try_get(3)?)?,
+        status: passregion_core::CardStatus::from_code(&status)
+            .ok_or_else(|| ServiceError::Internal("bad status".into()))?,
+        profile: Profile {
+            public: enum_from(&public)?,
+            track: track.as_deref().map(enum_from).transpose()?,
+            disabled: r.try_get(7)?,
+        },
+        first_name: r.try_get(8)?,
+        last_name: r.try_get(9)?,
+        birth_date: parse_date(&birth)?,
+        status_reason: r.try_get(11)?,
+    })
+}
+
+/// Locks the card's row until the end of the transaction, and reads it.
+/// Every transaction that moves a card's balance takes this lock before it
+/// reads the ledger's totals: under READ COMMITTED the totals read after it
+/// include the movement of whoever held it (ADR 0036, decision 5).
+pub(crate) fn lock_card(
+    tx: &mut PgTransaction<'_>,
+    card_id: &str,
+) -> Result<Option<CardRow>, ServiceError> {
+    tx.query_opt(
+        &format!("SELECT {CARD_COLS} FROM cards WHERE id = $1 FOR UPDATE"),
+        &[&card_id],
+    )?
+    .as_ref()
+    .map(card_from)
+    .transpose()
+}
+
+/// The running totals of a card × season × avantage (its last ledger row).
+pub(crate) fn totals(
+    tx: &mut PgTransaction<'_>,
+    card_id: &str,
+    season: Season,
+    avantage: &str,
+) -> Result<Totals, ServiceError> {
+    let row = tx.query_opt(
+        "SELECT loaded_total, debited_total, refunded_total FROM ledger
+         WHERE card_id = $1 AND season = $2 AND avantage = $3 ORDER BY id DESC LIMIT 1",
+        &[&card_id, &i64::from(season.start_year()), &avantage],
+    )?;
+    Ok(match row {
+        Some(r) => Totals {
+            loaded: r.try_get(0)?,
+            debited: r.try_get(1)?,
+            refunded: r.try_get(2)?,
+        },
+        None => Totals::default(),
+    })
+}
+
+/// One ledger movement after `before` (read in this transaction, under the
+/// card's lock), with the running totals after it. Returns them.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn append_ledger_after(
+    tx: &mut PgTransaction<'_>,
+    card_id: &str,
+    season: Season,
+    avantage: &str,
+    unit_kind: passregion_core::debit::AvantageKind,
+    movement: MovementKind,
+    units: i64,
+    transaction_id: Option<&str>,
+    before: Totals,
+    now: DateTime<Utc>,
+) -> Result<Totals, ServiceError> {
+    let after = before
+        .apply(movement, units)
+        .map_err(|e| ServiceError::Internal(format!("ledger: {e}")))?;
+    tx.execute(
+        "INSERT INTO ledger (card_id, season, avantage, unit_kind, movement, units, transaction_id,
+         loaded_total, debited_total, refunded_total, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        &[
+            &card_id,
+            &i64::from(season.start_year()),
+            &avantage,
+            &kind_code(unit_kind),
+            &movement.code(),
+            &units,
+            &transaction_id,
+            &after.loaded,
+            &after.debited,
+            &after.refunded,
+            &ts(now),
+        ],
+    )?;
+    Ok(after)
+}
+
+/// A transaction row read with [`TX_SELECT`].
+fn tx_from(r: &Row) -> Result<Transaction, ServiceError> {
+    let kind = kind_from(&r.try_get::<_, String>(7)?)?;
+    let number: String = r.try_get(5)?;
+    let batch: Option<String> = r.try_get(15)?;
+    let batch = batch
+        .as_deref()
+        .map(|s| BatchStatus::parse(s).ok_or_else(|| ServiceError::Internal("bad batch".into())))
+        .transpose()?;
+    Ok(Transaction {
+        id: r.try_get(0)?,
+        seq: r.try_get(1)?,
+        kind: r.try_get(2)?,
+        partner_id: r.try_get(3)?,
+        partner_name: r.try_get(4)?,
+        card: format!("•••• {}", number.get(12..).unwrap_or("")),
+        avantage: r.try_get(6)?,
+        avantage_label: String::new(),
+        season: season_of(r.try_get(17)?)?.to_string(),
+        unit_kind: kind,
+        price: units_text(kind, r.try_get(8)?),
+        debited: units_text(kind, r.try_get(9)?),
+        reste_a_payer: units_text(kind, r.try_get(10)?),
+        balance_after: None,
+        reimbursed_amount: units_text(passregion_core::debit::AvantageKind::Credit, r.try_get(11)?),
+        refund_of: r.try_get(12)?,
+        refunded: r.try_get(13)?,
+        channel: r.try_get(14)?,
+        booking_id: r.try_get(18)?,
+        booking_label: r.try_get(19)?,
+        reimbursement_status: ReimbursementStatus::of_batch(batch).as_str().to_owned(),
+        created_at: parse_ts(&r.try_get::<_, String>(16)?)?,
+    })
+}
+
+impl DebitTx for PgTx<'_, '_> {
+    fn totals(
+        &self,
+        card_id: &str,
+        season: Season,
+        avantage: &str,
+    ) -> Result<Totals, ServiceError> {
+        self.with(|tx| totals(tx, card_id, season, avantage))
+    }
+
+    fn qr_used(&self, credential_id: &str, counter: u32) -> Result<bool, ServiceError> {
+        self.with(|tx| {
+            Ok(tx
+                .query_opt(
+                    "SELECT 1 FROM qr_uses WHERE credential_id = $1 AND counter = $2",
+                    &[&credential_id, &i64::from(counter)],
+                )?
+                .is_some())
+        })
+    }
+
+    fn insert_debit(&self, d: &NewDebit<'_>) -> Result<(), ServiceError> {
+        self.with(|tx| {
+            tx.execute(
+                "INSERT INTO transactions (id, kind, card_id, partner_id, account_id, season,
+                 avantage, unit_kind, price_units, units, reste_units, amount_cents, channel,
+                 created_at)
+                 VALUES ($1, 'debit', $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+                &[
+                    &d.id,
+                    &d.card.id,
+                    &d.at.partner_id,
+                    &d.at.account_id,
+                    &i64::from(d.card.season.start_year()),
+                    &d.avantage.code,
+                    &kind_code(d.avantage.kind),
+                    &d.price.units(),
+                    &d.outcome.debited.units(),
+                    &d.outcome.reste_a_payer.units(),
+                    &d.reimbursed.cents(),
+                    &d.at.channel,
+                    &ts(d.at.now),
+                ],
+            )?;
+            append_ledger_after(
+                tx,
+                &d.card.id,
+                d.card.season,
+                &d.avantage.code,
+                d.avantage.kind,
+                MovementKind::Debit,
+                d.outcome.debited.units(),
+                Some(&d.id),
+                d.before,
+                d.at.now,
+            )?;
+            if let Some(u) = d.used_qr {
+                tx.execute(
+                    "INSERT INTO qr_uses (credential_id, counter, transaction_id)
+                     VALUES ($1, $2, $3)",
+                    &[&u.credential_id, &i64::from(u.counter), &d.id],
+                )?;
+            }
+            Ok(())
+        })
+    }
+
+    fn transaction(&self, cats: &Catalogues, id: &str) -> Result<Transaction, ServiceError> {
+        self.with(|tx| {
+            let rows = tx.query(&format!("{TX_SELECT} WHERE t.id = $1"), &[&id])?;
+            let items = rows.iter().map(tx_from).collect::<Result<Vec<_>, _>>()?;
+            with_labels(cats, items)
+                .into_iter()
+                .next()
+                .ok_or(ServiceError::Internal("transaction not found".into()))
+        })
+    }
+}
+
+/// Debits an identified card in `tx`: its row locked first (the balance
+/// head), then the shared rule (`debits::service::apply_debit`).
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn debit_card(
+    tx: &mut PgTransaction<'_>,
+    cats: &Catalogues,
+    at: &DebitAt<'_>,
+    card_id: &str,
+    avantage: &str,
+    price: Option<Money>,
+    entries: Option<u32>,
+    used_qr: Option<&UsedQr>,
+) -> Result<Outcome<(Transaction, String)>, ServiceError> {
+    let Some(row) = lock_card(tx, card_id)? else {
+        return Err(ServiceError::NotFound("card"));
+    };
+    apply_debit(
+        &PgTx::new(tx),
+        cats,
+        at,
+        &row,
+        avantage,
+        price,
+        entries,
+        used_qr,
+    )
+}
+
+/// A partner's debit of an identified card.
+#[derive(Debug, Clone)]
+pub struct CardDebit {
+    /// The card.
+    pub card_id: String,
+    /// The partner, its category and the staff account debiting.
+    pub partner: (String, PartnerCategory, String),
+    /// Avantage code.
+    pub avantage: String,
+    /// Price (credit avantages).
+    pub price: Option<Money>,
+    /// Entries (entries avantages).
+    pub entries: Option<u32>,
+}
+
+impl PgStore {
+    /// Debits an identified card in one transaction (retried on conflicts).
+    /// The repository's `debit` adds the idempotency key, the card's
+    /// identification and the receipt around this same transaction.
+    pub fn debit_identified(
+        &self,
+        d: &CardDebit,
+        now: DateTime<Utc>,
+    ) -> Result<(Transaction, String), ServiceError> {
+        let at = DebitAt {
+            partner_id: &d.partner.0,
+            category: d.partner.1,
+            account_id: &d.partner.2,
+            channel: "web",
+            now,
+        };
+        self.pool.write_outcome(|tx| {
+            debit_card(
+                tx,
+                &self.catalogues,
+                &at,
+                &d.card_id,
+                &d.avantage,
+                d.price,
+                d.entries,
+                None,
+            )
+        })
+    }
+}
