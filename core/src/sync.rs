@@ -307,6 +307,16 @@ pub struct DirectoryEntry {
     pub active: bool,
 }
 
+/// A replaced card's current version (a new number and version after a loss).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CardVersion {
+    /// The card.
+    pub card_id: Uuid,
+    /// Its current version.
+    pub version: u32,
+}
+
 /// `GET /api/sync/pull?cursor=N`: what changed after the cursor.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -323,6 +333,10 @@ pub struct PullResponse {
     pub revoked_credentials: Vec<Uuid>,
     /// Card ids whose revocation was lifted.
     pub restored_cards: Vec<Uuid>,
+    /// Replaced cards (lost or stolen) and their current version: printed
+    /// codes of an earlier version are refused.
+    #[serde(default)]
+    pub card_versions: Vec<CardVersion>,
     /// The signed trust list (JSON), when it changed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub trust_list: Option<String>,

@@ -422,6 +422,17 @@ fn generate() -> Vec<(String, Vector)> {
             Some(reason),
         );
     }
+    // A card replaced after a loss: its printed code of an earlier version
+    // is refused, the current version's still verifies.
+    let mut v = base(
+        "card replaced since (version 3 in force)",
+        card_text.clone(),
+    );
+    v.deny_list.card_versions.insert(CARD_ID, 3);
+    push("card-replaced", v, Some(Reason::Revoked));
+    let mut v = base("card of the version in force", card_text.clone());
+    v.deny_list.card_versions.insert(CARD_ID, 2);
+    push("card-current-version", v, None);
     out
 }
 

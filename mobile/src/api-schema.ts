@@ -1967,6 +1967,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/region/print-queue.zip": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The queue as a ZIP for the card maker: `cartes.csv` and one SVG of each
+         *     card's printed QR code, `qr/NUMERO.svg`.
+         */
+        get: operations["print_queue_zip"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/region/print-queue/posted": {
         parameters: {
             query?: never;
@@ -3208,6 +3228,19 @@ export interface components {
             card_number?: string | null;
             /** @description Or the text read from the card's QR code. */
             qr?: string | null;
+        };
+        /** @description A replaced card's current version (a new number and version after a loss). */
+        CardVersion: {
+            /**
+             * Format: uuid
+             * @description The card.
+             */
+            card_id: string;
+            /**
+             * Format: int32
+             * @description Its current version.
+             */
+            version: number;
         };
         /** @description A card as its holder (or its établissement) sees it. */
         CardView: {
@@ -4523,6 +4556,11 @@ export interface components {
         };
         /** @description `GET /api/sync/pull?cursor=N`: what changed after the cursor. */
         PullResponse: {
+            /**
+             * @description Replaced cards (lost or stolen) and their current version: printed
+             *     codes of an earlier version are refused.
+             */
+            card_versions?: components["schemas"]["CardVersion"][];
             /**
              * Format: int64
              * @description Pass it back as `cursor` next time.
@@ -8730,6 +8768,25 @@ export interface operations {
                 };
                 content: {
                     "text/csv": unknown;
+                };
+            };
+        };
+    };
+    print_queue_zip: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/zip": unknown;
                 };
             };
         };

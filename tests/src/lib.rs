@@ -2,6 +2,8 @@
 //! a temporary data directory, and talks to it over HTTP.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+pub mod smtp;
+
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};

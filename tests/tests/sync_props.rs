@@ -285,6 +285,7 @@ impl Transport for FakeServer {
                 revoked_cards: vec![],
                 revoked_credentials: vec![],
                 restored_cards: vec![],
+                card_versions: vec![],
                 trust_list: None,
                 server_time: Utc::now(),
             })

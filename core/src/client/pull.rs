@@ -49,6 +49,13 @@ pub(crate) fn apply_page(api: &Api, page: &PullResponse) -> Result<bool, ClientE
                 [id.to_string()],
             )?;
         }
+        for v in &page.card_versions {
+            tx.execute(
+                "INSERT INTO card_versions (card_id, version) VALUES (?1, ?2)
+                 ON CONFLICT (card_id) DO UPDATE SET version = MAX(version, excluded.version)",
+                params![v.card_id.to_string(), v.version],
+            )?;
+        }
         for id in &page.restored_cards {
             tx.execute(
                 "DELETE FROM deny_list WHERE kind = 'card' AND id = ?1",

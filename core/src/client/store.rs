@@ -30,6 +30,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0004_card_body",
         include_str!("migrations/0004_card_body.sql"),
     ),
+    (
+        "0005_card_versions",
+        include_str!("migrations/0005_card_versions.sql"),
+    ),
 ];
 
 /// The schema version this build writes.

@@ -4,7 +4,7 @@
 //! (its `not_after` covers the cards printed with it), bump `version`, sign
 //! again with the root key. Cards already printed keep verifying.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -198,6 +198,10 @@ pub struct DenyList {
     /// Revoked app credential ids.
     #[serde(default)]
     pub credentials: BTreeSet<Uuid>,
+    /// The lowest valid version of a replaced card (lost or stolen): its
+    /// printed codes of an earlier version are refused.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub card_versions: BTreeMap<Uuid, u32>,
 }
 
 impl DenyList {

@@ -247,7 +247,12 @@ fn verify_card(
     let card_id = Uuid::from_bytes(r.take());
     let card_version = r.u32();
     let season = Season::starting(i32::from(r.u16())).map_err(|_| Reason::BadEncoding)?;
-    if deny.cards.contains(&card_id) {
+    if deny.cards.contains(&card_id)
+        || deny
+            .card_versions
+            .get(&card_id)
+            .is_some_and(|floor| card_version < *floor)
+    {
         return Err(Reason::Revoked);
     }
     Ok(VerifiedCard {

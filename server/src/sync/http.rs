@@ -141,6 +141,7 @@ pub async fn sync_pull(
         revoked_cards: page.revoked_cards,
         revoked_credentials: page.revoked_credentials,
         restored_cards: page.restored_cards,
+        card_versions: page.card_versions,
         trust_list: Some(s.keys.signed_json()),
         server_time: s.clock.now(),
     }))

@@ -38,6 +38,8 @@ pub struct ChangePage {
     pub restored_cards: Vec<Uuid>,
     /// Credentials to refuse.
     pub revoked_credentials: Vec<Uuid>,
+    /// Replaced cards and their current version.
+    pub card_versions: Vec<passregion_core::sync::CardVersion>,
 }
 
 /// Storage of the sync protocol.
@@ -158,6 +160,7 @@ impl SyncRepo for SqliteStore {
                 revoked_cards: Vec::new(),
                 restored_cards: Vec::new(),
                 revoked_credentials: Vec::new(),
+                card_versions: Vec::new(),
             };
             let mut partner_stmt = c.prepare_cached(
                 "SELECT id, name, category, address, city, postal_code, latitude, longitude, status
@@ -197,13 +200,21 @@ impl SyncRepo for SqliteStore {
                         }
                     }
                     "card" => {
-                        let blocked: bool = c.one(
-                            "SELECT status = ?2 OR EXISTS (SELECT 1 FROM card_flags f WHERE f.card_id = cards.id)
+                        let (blocked, version): (bool, u32) = c.one(
+                            "SELECT status = ?2 OR EXISTS (SELECT 1 FROM card_flags f WHERE f.card_id = cards.id),
+                                    version
                              FROM cards WHERE id = ?1",
                             [id.as_str(), passregion_core::CardStatus::Suspendue.code()],
-                            |r| r.get(0),
+                            |r| Ok((r.get(0)?, r.get(1)?)),
                         )?;
                         if let Ok(u) = Uuid::parse_str(&id) {
+                            // A replaced card: its older printed codes are refused.
+                            if version > 1 {
+                                page.card_versions.push(passregion_core::sync::CardVersion {
+                                    card_id: u,
+                                    version,
+                                });
+                            }
                             if blocked {
                                 page.revoked_cards.push(u);
                             } else {

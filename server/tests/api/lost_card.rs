@@ -58,6 +58,17 @@ async fn a_lost_card_is_replaced_and_its_old_codes_never_work_again() {
         "{}",
         pull.body
     );
+    // The card's new version too: devices refuse its older printed codes.
+    let id = card["id"].as_str().unwrap();
+    assert!(
+        pull.body["card_versions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|v| v["card_id"] == id && v["version"] == 2),
+        "{}",
+        pull.body
+    );
     // Received and activated: the new card works with what was left.
     let r = youth.post("/api/youth/card/activate", &json!({})).await;
     assert_eq!(r.status, 200, "{}", r.body);

@@ -96,6 +96,14 @@ pub(super) fn load_trust(c: &Connection) -> Result<(TrustList, DenyList), Client
             deny.credentials.insert(id);
         }
     }
+    let mut st = c.prepare_cached("SELECT card_id, version FROM card_versions")?;
+    let rows = st.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, u32>(1)?)))?;
+    for row in rows {
+        let (id, version) = row?;
+        if let Ok(id) = Uuid::parse_str(&id) {
+            deny.card_versions.insert(id, version);
+        }
+    }
     Ok((list, deny))
 }
 
