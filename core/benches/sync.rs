@@ -151,7 +151,7 @@ impl Transport for Fake {
             "/api/youth/card" => json(&CardView {
                 id: "c".into(),
                 number: "1234".into(),
-                status: "active".into(),
+                status: passregion_core::CardStatus::Active,
                 status_reason: None,
                 season: "2026-2027".into(),
                 valid_until: chrono::NaiveDate::from_ymd_opt(2027, 5, 31).unwrap(),

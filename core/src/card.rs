@@ -141,6 +141,7 @@ impl<'de> Deserialize<'de> for CardNumber {
 
 /// Where a card stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum CardStatus {
     /// Validated by the établissement and sent by post.

@@ -15,6 +15,21 @@ macro_rules! status_enum {
             $($(#[$vmeta])* #[serde(rename = $text)] $variant),+
         }
 
+        // By hand: the derive does not see the `serde(rename)` of a macro's
+        // literal, and the wire strings are what the schema must list.
+        #[cfg(feature = "openapi")]
+        impl utoipa::PartialSchema for $name {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                utoipa::openapi::schema::ObjectBuilder::new()
+                    .schema_type(utoipa::openapi::schema::Type::String)
+                    .enum_values(Some([$($text),+]))
+                    .into()
+            }
+        }
+
+        #[cfg(feature = "openapi")]
+        impl utoipa::ToSchema for $name {}
+
         impl $name {
             /// Every status.
             pub const ALL: &'static [$name] = &[$($name::$variant),+];

@@ -3006,7 +3006,7 @@ export interface components {
              *     to the bank), `rembourse` (paid) or `compense` (settled by
              *     offsetting: nothing to pay).
              */
-            status: string;
+            status: components["schemas"]["BatchStatus"];
             /**
              * @description Debits − refunds of the batch's own transactions (signed: negative
              *     when its refunds exceed its debits).
@@ -3019,6 +3019,8 @@ export interface components {
              */
             transactions: number;
         };
+        /** @enum {string} */
+        BatchStatus: "en_cours" | "en_cours_de_paiement" | "rembourse" | "compense";
         /** @description A batch left out of a payment run, and why. */
         BlockedBatch: {
             /** @description The batch. */
@@ -3049,8 +3051,8 @@ export interface components {
             partner_name: string;
             /** @description Moderation note. */
             reason: string | null;
-            /** @description `soumis`, `valide` or `refuse`. */
-            status: string;
+            /** @description Where its moderation stands. */
+            status: components["schemas"]["BonPlanStatus"];
             /** @description Title. */
             title: string;
             /**
@@ -3071,6 +3073,8 @@ export interface components {
              */
             valid_until?: string | null;
         };
+        /** @enum {string} */
+        BonPlanStatus: "soumis" | "valide" | "refuse";
         /** @description What a bulk action did with one item. */
         BulkItem: {
             /**
@@ -3174,8 +3178,8 @@ export interface components {
             reason: string | null;
             /** @description The card's season after it (`2027-2028`); `null` when not recorded. */
             season: string | null;
-            /** @description The card's status after it (`expediee`, `active`, `suspendue`). */
-            status: string;
+            /** @description The card's status after it. */
+            status: components["schemas"]["CardStatus"];
         };
         /** @description A card flagged for offline overspend, for the Region. */
         CardFlag: {
@@ -3206,7 +3210,7 @@ export interface components {
             /** @description Season label. */
             season: string;
             /** @description Card status. */
-            status: string;
+            status: components["schemas"]["CardStatus"];
             /** @description Whether it can be debited today. */
             usable: boolean;
         };
@@ -3229,6 +3233,11 @@ export interface components {
             /** @description Or the text read from the card's QR code. */
             qr?: string | null;
         };
+        /**
+         * @description Where a card stands.
+         * @enum {string}
+         */
+        CardStatus: "expediee" | "active" | "suspendue";
         /** @description A replaced card's current version (a new number and version after a loss). */
         CardVersion: {
             /**
@@ -3264,8 +3273,8 @@ export interface components {
             renewal: null | components["schemas"]["RenewalNotice"];
             /** @description Season label. */
             season: string;
-            /** @description `expediee`, `active` or `suspendue`. */
-            status: string;
+            /** @description Where the card stands. */
+            status: components["schemas"]["CardStatus"];
             /** @description Reason of a suspension. */
             status_reason: string | null;
             /**
@@ -3384,7 +3393,7 @@ export interface components {
              */
             service_date: string;
             /** @description `demandee`, `confirmee`, `refusee`, `expiree` or `annulee`. */
-            status: string;
+            status: components["schemas"]["CollectiveBookingStatus"];
             /** @description The status in French words. */
             status_label: string;
             /** @description Euro value asked for the whole booking (price × youths). */
@@ -3422,6 +3431,8 @@ export interface components {
              */
             service_date: string;
         };
+        /** @enum {string} */
+        CollectiveBookingStatus: "demandee" | "confirmee" | "refusee" | "expiree" | "annulee";
         /** @description `POST /api/partner/collective-bookings/{id}/decline`. */
         CollectiveDecision: {
             /** @description Why (optional, shown to the établissement). */
@@ -4032,8 +4043,8 @@ export interface components {
             number: string;
             /** @description Season label. */
             season: string;
-            /** @description `expediee`, `active` or `suspendue`. */
-            status: string;
+            /** @description Where the card stands. */
+            status: components["schemas"]["CardStatus"];
             /** @description Reason of a suspension. */
             status_reason: string | null;
         };
@@ -4185,10 +4196,12 @@ export interface components {
              */
             received_at: string;
             /** @description `applied`, `reused` (the same code paid elsewhere) or `rejected`. */
-            status: string;
+            status: components["schemas"]["OfflineDebitStatus"];
             /** @description The push of this debit raised the flag. */
             triggered: boolean;
         };
+        /** @enum {string} */
+        OfflineDebitStatus: "applied" | "reused" | "rejected";
         /** @description An order and its status. */
         Order: {
             /**
@@ -4222,8 +4235,8 @@ export interface components {
             reason: string | null;
             /** @description Season label (`2026-2027`). */
             season: string;
-            /** @description `en_attente`, `validee` or `refusee`. */
-            status: string;
+            /** @description Where the order stands. */
+            status: components["schemas"]["OrderStatus"];
             /** @description Track. */
             track: string | null;
         };
@@ -4266,6 +4279,8 @@ export interface components {
              */
             track?: string | null;
         };
+        /** @enum {string} */
+        OrderStatus: "en_attente" | "validee" | "refusee";
         /** @description A partner in the public directory. */
         Partner: {
             /** @description Street address. */
@@ -4495,7 +4510,7 @@ export interface components {
             /** @description Why it was rejected. */
             reason: string | null;
             /** @description `envoye`, `paye` or `rejete`. */
-            status: string;
+            status: components["schemas"]["TransferStatus"];
         };
         /**
          * @description Totals of the reimbursement batches, to reconcile with the accounting
@@ -5237,6 +5252,8 @@ export interface components {
              */
             next_cursor: number;
         };
+        /** @enum {string} */
+        TransferStatus: "envoye" | "paye" | "rejete";
         /** @description How fresh the published trust list is. */
         TrustListHealth: {
             /**

@@ -90,7 +90,7 @@ export const native = {
   // The published bons plans the phone keeps (only what the youth app shows of them).
   youthBonsPlans: (category?: string) =>
     call<Omit<BonPlan, 'partner_id' | 'status' | 'reason' | 'created_at'>[]>('youth_bons_plans', { category }).then((items) =>
-      items.map((b): BonPlan => ({ ...b, partner_id: '', status: 'publie', reason: null, created_at: '' })),
+      items.map((b): BonPlan => ({ ...b, partner_id: '', status: 'valide', reason: null, created_at: '' })),
     ),
   youthPartners: (query?: { category?: string; text?: string; near?: [number, number]; radius_km?: number; limit?: number }) =>
     call<Partner[]>('youth_partners', { query }),

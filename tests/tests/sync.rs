@@ -430,7 +430,12 @@ fn online_calls_read_the_servers_own_types() {
     let p = partner(dir.path(), "librairie", &server, &net);
     // Léa's order, validated (the client reads the server's Order).
     let orders = y.orders().unwrap();
-    assert!(orders.iter().any(|o| o.status == "validee"), "{orders:?}");
+    assert!(
+        orders
+            .iter()
+            .any(|o| o.status == passregion_core::status::OrderStatus::Validated),
+        "{orders:?}"
+    );
     // Her card as cached from the server's CardView.
     let card = y.card().unwrap().unwrap();
     assert_eq!(card.season.len(), "2026-2027".len());

@@ -24,8 +24,8 @@ pub struct BonPlan {
     pub title: String,
     /// Description.
     pub description: String,
-    /// `soumis`, `valide` or `refuse`.
-    pub status: String,
+    /// Where its moderation stands.
+    pub status: crate::status::BonPlanStatus,
     /// Moderation note.
     #[cfg_attr(feature = "openapi", schema(required))]
     pub reason: Option<String>,

@@ -45,8 +45,8 @@ pub struct Order {
     pub id: String,
     /// Season label (`2026-2027`).
     pub season: String,
-    /// `en_attente`, `validee` or `refusee`.
-    pub status: String,
+    /// Where the order stands.
+    pub status: crate::status::OrderStatus,
     /// Reason of a refusal.
     #[cfg_attr(feature = "openapi", schema(required))]
     pub reason: Option<String>,
@@ -121,8 +121,8 @@ pub struct CardView {
     pub id: String,
     /// Number to type on the partner web form.
     pub number: String,
-    /// `expediee`, `active` or `suspendue`.
-    pub status: String,
+    /// Where the card stands.
+    pub status: crate::CardStatus,
     /// Reason of a suspension.
     #[cfg_attr(feature = "openapi", schema(required))]
     pub status_reason: Option<String>,

@@ -71,7 +71,7 @@ pub struct CardInspection {
     /// Holder's first name and initial (to check identity at the counter).
     pub holder: String,
     /// Card status.
-    pub status: String,
+    pub status: crate::CardStatus,
     /// Season label.
     pub season: String,
     /// Whether it can be debited today.

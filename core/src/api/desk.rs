@@ -150,8 +150,8 @@ pub struct CardEvent {
     /// recorded before the desk (only its status is known).
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, required, example = "suspension"))]
     pub kind: Option<CardEventKind>,
-    /// The card's status after it (`expediee`, `active`, `suspendue`).
-    pub status: String,
+    /// The card's status after it.
+    pub status: crate::CardStatus,
     /// The card's season after it (`2027-2028`); `null` when not recorded.
     #[cfg_attr(feature = "openapi", schema(required))]
     pub season: Option<String>,

@@ -132,7 +132,7 @@ pub struct CollectiveBooking {
     #[cfg_attr(feature = "openapi", schema(value_type = String, format = Date))]
     pub service_date: NaiveDate,
     /// `demandee`, `confirmee`, `refusee`, `expiree` or `annulee`.
-    pub status: String,
+    pub status: crate::status::CollectiveBookingStatus,
     /// The status in French words.
     pub status_label: String,
     /// Until when the partner may confirm (end of the service day, Region time).

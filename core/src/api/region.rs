@@ -133,7 +133,7 @@ pub struct OfflineDebitLine {
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, required))]
     pub paid: Option<Money>,
     /// `applied`, `reused` (the same code paid elsewhere) or `rejected`.
-    pub status: String,
+    pub status: crate::status::OfflineDebitStatus,
     /// The server's French explanation when refused or partly guaranteed.
     #[cfg_attr(feature = "openapi", schema(required))]
     pub message: Option<String>,
@@ -305,8 +305,8 @@ pub struct LookupCard {
     pub card_id: String,
     /// Card number.
     pub number: String,
-    /// `expediee`, `active` or `suspendue`.
-    pub status: String,
+    /// Where the card stands.
+    pub status: crate::CardStatus,
     /// Reason of a suspension.
     #[cfg_attr(feature = "openapi", schema(required))]
     pub status_reason: Option<String>,

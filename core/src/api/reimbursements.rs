@@ -44,7 +44,7 @@ pub struct Batch {
     /// `en_cours` (to be paid), `en_cours_de_paiement` (in a transfer sent
     /// to the bank), `rembourse` (paid) or `compense` (settled by
     /// offsetting: nothing to pay).
-    pub status: String,
+    pub status: crate::status::BatchStatus,
     /// Created at.
     pub created_at: DateTime<Utc>,
     /// When it was recorded paid.
@@ -192,7 +192,7 @@ pub struct PaymentTransfer {
     #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub amount: SignedMoney,
     /// `envoye`, `paye` or `rejete`.
-    pub status: String,
+    pub status: crate::status::TransferStatus,
     /// The bank's reference once paid.
     #[cfg_attr(feature = "openapi", schema(required))]
     pub bank_reference: Option<String>,

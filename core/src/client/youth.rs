@@ -212,7 +212,7 @@ impl YouthClient {
                 params![
                     card.id,
                     card.number,
-                    card.status,
+                    card.status.code(),
                     card.season,
                     card.valid_until.to_string(),
                     now_text(),

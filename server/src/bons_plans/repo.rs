@@ -46,7 +46,7 @@ pub(crate) fn bon_plan_from_row(
             city: r.get(4)?,
             title: r.get(5)?,
             description: r.get(6)?,
-            status: r.get(7)?,
+            status: enum_from(&r.get::<_, String>(7)?)?,
             reason: r.get(8)?,
             valid_until: valid.as_deref().map(parse_date).transpose()?,
             created_at: parse_ts(&created)?,

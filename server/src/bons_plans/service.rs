@@ -133,7 +133,7 @@ pub(crate) fn moderate(
     m: &CheckedModeration,
 ) -> Result<BonPlan, ServiceError> {
     let plan = tx.bon_plan(id)?.ok_or(ServiceError::NotFound("Bon plan"))?;
-    if plan.status != BonPlanStatus::Submitted.as_str() {
+    if plan.status != BonPlanStatus::Submitted {
         return Err(ServiceError::Invalid {
             field: "id",
             message: "Ce bon plan a déjà été modéré.".into(),

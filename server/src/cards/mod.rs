@@ -42,7 +42,7 @@ pub(crate) fn card_view(
     Ok(CardView {
         id: card.id.clone(),
         number: card.number.clone(),
-        status: card.status.code().to_owned(),
+        status: card.status,
         status_reason: card.status_reason.clone(),
         season: card.season.to_string(),
         valid_until: card.season.last_day(),

@@ -49,7 +49,7 @@ pub(crate) fn order_from_row(
             season: Season::starting(season)
                 .map_err(|_| ServiceError::Internal("bad season".into()))?
                 .to_string(),
-            status: r.get(2)?,
+            status: enum_from(&r.get::<_, String>(2)?)?,
             reason: r.get(3)?,
             establishment_id: r.get(4)?,
             first_name: r.get(5)?,

@@ -293,7 +293,7 @@ pub(crate) fn decide_order(
     let order = tx
         .establishment_order(order_id, eid)?
         .ok_or(ServiceError::NotFound("Commande"))?;
-    if order.status != OrderStatus::Pending.as_str() {
+    if order.status != OrderStatus::Pending {
         return Err(ServiceError::Cards(CardsError::OrderAlreadyDecided));
     }
     let status = if d.validate {

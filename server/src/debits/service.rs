@@ -185,7 +185,7 @@ pub(crate) fn inspection(
     crate::debits::model::CardInspection {
         card_id: row.id.clone(),
         holder: row.holder(),
-        status: row.status.code().to_owned(),
+        status: row.status,
         season: row.season.to_string(),
         usable: usable.is_ok(),
         reason,

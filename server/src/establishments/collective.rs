@@ -383,7 +383,7 @@ impl CollectiveTx for Connection {
                         total: units_text(passregion_core::debit::AvantageKind::Credit, r.get(8)?),
                         label: r.get(9)?,
                         service_date,
-                        status: status.as_str().to_owned(),
+                        status,
                         status_label: status.label().to_owned(),
                         confirm_before: booking::confirm_before(service_date),
                         requested_by: r.get(12)?,

@@ -269,7 +269,8 @@ fn overspend(tx: &dyn AnomalyTx, f: FlagFacts) -> Result<Anomaly, ServiceError> 
     for d in &mut debits {
         // The flag is written in the same transaction as the evidence of
         // the debit whose push raised it, at the same instant.
-        d.triggered = d.received_at == f.at && d.status == "applied";
+        d.triggered = d.received_at == f.at
+            && d.status == passregion_core::status::OfflineDebitStatus::Applied;
     }
     let card = last4(&f.number);
     let mut a = blank(

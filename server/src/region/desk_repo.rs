@@ -137,7 +137,16 @@ impl AnomalyTx for Connection {
                         partner_name: r.get(4)?,
                         debited: money(r.get(5)?),
                         paid: r.get::<_, Option<i64>>(6)?.map(money),
-                        status: r.get(7)?,
+                        status: {
+                            let s = r.get::<_, String>(7)?;
+                            passregion_core::status::OfflineDebitStatus::parse(&s).ok_or(
+                                rusqlite::Error::InvalidColumnType(
+                                    7,
+                                    "status".into(),
+                                    rusqlite::types::Type::Text,
+                                ),
+                            )?
+                        },
                         message: serde_json::from_str::<serde_json::Value>(&r.get::<_, String>(8)?)
                             .ok()
                             .and_then(|v| v["message"].as_str().map(str::to_owned)),
@@ -397,7 +406,7 @@ impl LookupTx for Connection {
         Ok(Some(LookupCard {
             card_id: row.id,
             number: row.number,
-            status: row.status.code().to_owned(),
+            status: row.status,
             status_reason: row.status_reason,
             season: row.season.to_string(),
             first_name: row.first_name,

@@ -171,7 +171,7 @@ pub(crate) fn create_run(
             .batch(id)?
             .ok_or(ServiceError::NotFound("Lot de remboursement"))?;
         let batch_id = batch.id.clone();
-        match BatchStatus::parse(&batch.status) {
+        match Some(batch.status) {
             Some(BatchStatus::InProgress) => {}
             Some(BatchStatus::PaymentInProgress) => {
                 return Err(ReimbursementsError::AlreadyInRun { batch_id }.into());

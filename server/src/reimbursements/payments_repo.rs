@@ -85,7 +85,7 @@ fn transfer_from_row(
             partner_name: r.get(3)?,
             iban: passregion_core::application::masked_iban(&iban),
             amount: SignedMoney::from_cents(cents)?,
-            status: r.get(6)?,
+            status: crate::platform::sql::enum_from(&r.get::<_, String>(6)?)?,
             bank_reference: r.get(7)?,
             booked_on: booked.as_deref().map(parse_date).transpose()?,
             reason: r.get(9)?,

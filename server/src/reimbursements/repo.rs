@@ -57,7 +57,7 @@ pub(crate) fn batch_from_row(
             payable: payable?,
             carried_out: carried_out?,
             transactions: r.get(5)?,
-            status: r.get(6)?,
+            status: crate::platform::sql::enum_from(&r.get::<_, String>(6)?)?,
             created_at: parse_ts(&created)?,
             paid_at: paid.as_deref().map(parse_ts).transpose()?,
             paid_on: paid_on.as_deref().map(parse_date).transpose()?,

@@ -114,15 +114,13 @@ pub(crate) fn pay(
     let batch = tx
         .batch(id)?
         .ok_or(ServiceError::NotFound("Lot de remboursement"))?;
-    if batch.status == BatchStatus::Offset.as_str() {
+    if batch.status == BatchStatus::Offset {
         return Err(ServiceError::Invalid {
             field: "id",
             message: "Ce lot est soldé par compensation : il n'y a rien à payer.".into(),
         });
     }
-    if batch.status != BatchStatus::InProgress.as_str()
-        && batch.status != BatchStatus::PaymentInProgress.as_str()
-    {
+    if batch.status != BatchStatus::InProgress && batch.status != BatchStatus::PaymentInProgress {
         return Err(ServiceError::Invalid {
             field: "id",
             message: "Ce lot est déjà marqué comme remboursé.".into(),
@@ -213,7 +211,7 @@ mod tests {
                     payable: s.payable,
                     carried_out: s.carried_out,
                     transactions: count,
-                    status: b.status.as_str().to_owned(),
+                    status: b.status,
                     created_at: b.created_at,
                     paid_at: None,
                     paid_on: None,
@@ -241,7 +239,7 @@ mod tests {
         ) -> Result<(), ServiceError> {
             for b in self.batches.borrow_mut().iter_mut() {
                 if b.batch.id == id {
-                    b.batch.status = status.as_str().to_owned();
+                    b.batch.status = status;
                     b.batch.paid_at = Some(paid_at);
                 }
             }
@@ -282,7 +280,7 @@ mod tests {
         let payable = mine.iter().map(|b| b.payable.cents()).sum();
         let paid = mine
             .iter()
-            .filter(|b| b.status == BatchStatus::Paid.as_str())
+            .filter(|b| b.status == BatchStatus::Paid)
             .map(|b| b.payable.cents())
             .sum();
         let owed = m.owed(p).unwrap().cents;
@@ -331,7 +329,7 @@ mod tests {
                     Op::Close => {
                         for b in close(&m, now, now).unwrap() {
                             prop_assert!(!b.payable.is_negative());
-                            prop_assert_eq!(b.status == BatchStatus::Offset.as_str(), b.payable.is_zero());
+                            prop_assert_eq!(b.status == BatchStatus::Offset, b.payable.is_zero());
                             prop_assert_eq!(b.carried_from.is_some(), b.carried_in.is_negative());
                         }
                     }
@@ -340,12 +338,12 @@ mod tests {
                             let batches = m.batches.borrow();
                             (!batches.is_empty()).then(|| {
                                 let b = &batches[n % batches.len()].batch;
-                                (b.id.clone(), b.status.clone())
+                                (b.id.clone(), b.status)
                             })
                         };
                         if let Some((id, status)) = target {
                             let r = pay(&m, &id, now);
-                            prop_assert_eq!(r.is_ok(), status == BatchStatus::InProgress.as_str());
+                            prop_assert_eq!(r.is_ok(), status == BatchStatus::InProgress);
                         }
                     }
                 }

@@ -111,7 +111,7 @@ fn date(d: NaiveDate) -> String {
 /// "Remboursé le 03/12/2026 (référence BQ-1)", "En cours de paiement"…
 fn payment_status(s: &Statement) -> String {
     let b = &s.batch;
-    match BatchStatus::parse(&b.status) {
+    match Some(b.status) {
         Some(BatchStatus::Paid) => {
             let on = b.paid_on.map(date).unwrap_or_default();
             match &b.bank_reference {
@@ -381,7 +381,7 @@ pub fn statement_pdf(s: &Statement) -> Result<Vec<u8>, ServiceError> {
     let first = digest(&[&s.batch.id]);
     let state = digest(&[
         &s.batch.id,
-        &s.batch.status,
+        s.batch.status.as_str(),
         s.batch.bank_reference.as_deref().unwrap_or(""),
         s.batch.rejection_reason.as_deref().unwrap_or(""),
     ]);

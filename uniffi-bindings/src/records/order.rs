@@ -29,7 +29,7 @@ impl From<core::OrderStatus> for OrderStatus {
         OrderStatus {
             id: o.id,
             season: o.season,
-            status: o.status,
+            status: o.status.as_str().to_owned(),
             reason: o.reason,
             created_at: o.created_at.into(),
             decided_at: o.decided_at.map(Into::into),

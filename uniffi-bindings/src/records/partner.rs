@@ -134,7 +134,7 @@ impl From<core::Reimbursements> for Reimbursements {
                     payable: b.payable.to_string(),
                     carried_out: b.carried_out.to_string(),
                     transactions: b.transactions,
-                    status: b.status,
+                    status: b.status.as_str().to_owned(),
                     period_end: b.period_end.into(),
                 })
                 .collect(),

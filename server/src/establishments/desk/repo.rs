@@ -235,7 +235,8 @@ fn history(c: &Connection, card_id: &str) -> Result<Vec<CardEvent>, ServiceError
                         .ok_or_else(|| ServiceError::Internal("bad stored card event".into()))
                 })
                 .transpose()?,
-            status,
+            status: passregion_core::CardStatus::from_code(&status)
+                .ok_or_else(|| ServiceError::Internal("bad stored card status".into()))?,
             season: season
                 .map(|y| {
                     Season::starting(y)
