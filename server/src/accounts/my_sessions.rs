@@ -16,6 +16,27 @@ pub(crate) fn public_id(token_hash: &str) -> String {
     token_hash.chars().take(16).collect()
 }
 
+/// A session as listed: `current` when it is the caller's (`current`: its hash).
+pub(crate) fn session_view(
+    hash: String,
+    expires: &str,
+    current: &str,
+    ttl: Duration,
+) -> Result<SessionView, ServiceError> {
+    let expires_at = parse_ts(expires)?;
+    Ok(SessionView {
+        id: public_id(&hash),
+        opened_at: expires_at - ttl,
+        expires_at,
+        current: hash == current,
+    })
+}
+
+/// A listed id as typed (16 hex digits), or `None`: not one of ours.
+pub(crate) fn listed_id(id: &str) -> Option<&str> {
+    (id.len() == 16 && id.bytes().all(|b| b.is_ascii_hexdigit())).then_some(id)
+}
+
 /// Sessions of an account.
 pub trait MySessionsRepo: Send + Sync + 'static {
     /// The account's live sessions, newest first (`current`: the caller's hash).
@@ -51,22 +72,16 @@ impl MySessionsRepo for SqliteStore {
             let mut out = Vec::new();
             for row in rows {
                 let (hash, expires) = row?;
-                let expires_at = parse_ts(&expires)?;
-                out.push(SessionView {
-                    id: public_id(&hash),
-                    opened_at: expires_at - ttl,
-                    expires_at,
-                    current: hash == current,
-                });
+                out.push(session_view(hash, &expires, &current, ttl)?);
             }
             Ok(out)
         })
     }
 
     fn end_session(&self, account_id: &str, id: &str) -> Result<Option<String>, ServiceError> {
-        if id.len() != 16 || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
+        let Some(id) = listed_id(id) else {
             return Ok(None);
-        }
+        };
         let (account, id) = (account_id.to_owned(), id.to_owned());
         self.db.write(move |c| {
             let hash: Option<String> = {

@@ -48,10 +48,54 @@ pub(crate) fn card_holder(c: &Connection, card_id: &str) -> Result<Option<String
     .optional()?)
 }
 
+/// The outbox inside one engine's transaction: SQL only, no rule.
+pub(crate) trait OutboxTx {
+    /// Queues a mail, once per `dedupe_key`.
+    fn enqueue(
+        &self,
+        account_id: &str,
+        dedupe_key: &str,
+        subject: &str,
+        body: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), ServiceError>;
+    /// Holders of an active card of `season` with no end reminder queued yet
+    /// (at most 5000 a round).
+    fn unreminded_holders(&self, season: i64) -> Result<Vec<String>, ServiceError>;
+}
+
+impl OutboxTx for Connection {
+    fn enqueue(
+        &self,
+        account_id: &str,
+        dedupe_key: &str,
+        subject: &str,
+        body: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), ServiceError> {
+        enqueue(self, account_id, dedupe_key, subject, body, now)
+    }
+
+    fn unreminded_holders(&self, season: i64) -> Result<Vec<String>, ServiceError> {
+        let mut stmt = self.prepare_cached(
+            "SELECT k.account_id FROM cards k WHERE k.season = ?1 AND k.status = 'active'
+             AND NOT EXISTS (SELECT 1 FROM notification_outbox n WHERE n.dedupe_key = 'fin-de-saison:' || ?1 || ':' || k.account_id)
+             LIMIT 5000",
+        )?;
+        let rows = stmt.query_map([season], |r| r.get(0))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+}
+
+/// The key that tells a season's end reminder once per account.
+pub(crate) fn season_end_key(season: i64, account_id: &str) -> String {
+    format!("fin-de-saison:{season}:{account_id}")
+}
+
 /// Queues a reminder for every active card of the season that ends within
 /// `END_NOTICE_DAYS` (core rule `renewal::ends_soon`) (once per season and account).
 pub(crate) fn season_end_reminders(
-    c: &Connection,
+    tx: &dyn OutboxTx,
     now: DateTime<Utc>,
 ) -> Result<usize, ServiceError> {
     let season = passregion_core::Season::of_instant(now);
@@ -59,21 +103,13 @@ pub(crate) fn season_end_reminders(
     if !passregion_core::renewal::ends_soon(season, today) {
         return Ok(0);
     }
-    let accounts: Vec<String> = {
-        let mut stmt = c.prepare_cached(
-            "SELECT k.account_id FROM cards k WHERE k.season = ?1 AND k.status = 'active'
-             AND NOT EXISTS (SELECT 1 FROM notification_outbox n WHERE n.dedupe_key = 'fin-de-saison:' || ?1 || ':' || k.account_id)
-             LIMIT 5000",
-        )?;
-        let rows = stmt.query_map([season.start_year()], |r| r.get(0))?;
-        rows.collect::<Result<_, _>>()?
-    };
+    let year = i64::from(season.start_year());
+    let accounts = tx.unreminded_holders(year)?;
     let end = season.last_day().format("%d/%m/%Y");
     for a in &accounts {
-        enqueue(
-            c,
+        tx.enqueue(
             a,
-            &format!("fin-de-saison:{}:{a}", season.start_year()),
+            &season_end_key(year, a),
             "PASS'Région : la saison se termine bientôt",
             &format!(
                 "Bonjour,\n\nVotre PASS'Région est valable jusqu'au {end}. Utilisez vos avantages d'ici là.\n\nPour la saison prochaine, votre établissement doit revalider votre carte : vérifiez auprès de lui que vous êtes toujours inscrit(e)."
@@ -82,6 +118,29 @@ pub(crate) fn season_end_reminders(
         )?;
     }
     Ok(accounts.len())
+}
+
+/// A notice as the account reads it: the subject without the app's prefix.
+pub(crate) fn notice(
+    subject: &str,
+    body: String,
+    created_at: &str,
+) -> Result<crate::accounts::model::AccountNotice, ServiceError> {
+    Ok(crate::accounts::model::AccountNotice {
+        subject: subject.trim_start_matches("PASS'Région : ").to_owned(),
+        body,
+        created_at: crate::platform::sql::parse_ts(created_at)?,
+    })
+}
+
+/// Sends one mail and counts it; whether it went.
+pub(crate) fn deliver(mailer: &dyn Mailer, mail: &Mail) -> bool {
+    let ok = mailer.send(mail).is_ok();
+    crate::platform::metrics::notification(ok);
+    if !ok {
+        tracing::warn!("notification not sent; retried later");
+    }
+    ok
 }
 
 /// The outbox, for the background sender.
@@ -105,6 +164,19 @@ pub trait NotifyRepo: Send + Sync + 'static {
     /// Notifications not sent yet: (still to try, given up after
     /// [`MAX_ATTEMPTS`]) — the figures of `/metrics`.
     fn outbox_counts(&self) -> Result<(u64, u64), ServiceError>;
+    /// Sends what waits (at most [`BATCH`]), each notification once even
+    /// when several instances drain the outbox; returns how many were sent.
+    /// The default reads a batch, then records each send: right for one
+    /// process (SQLite); PostgreSQL claims each row under its lock.
+    fn send_pending(&self, mailer: &dyn Mailer, now: DateTime<Utc>) -> Result<usize, ServiceError> {
+        let mut sent = 0;
+        for (id, mail) in self.notifications_to_send()? {
+            let ok = deliver(mailer, &mail);
+            self.record_notification(id, ok, now)?;
+            sent += usize::from(ok);
+        }
+        Ok(sent)
+    }
 }
 
 impl NotifyRepo for SqliteStore {
@@ -155,11 +227,7 @@ impl NotifyRepo for SqliteStore {
             let mut out = Vec::new();
             for row in rows {
                 let (subject, body, at) = row?;
-                out.push(crate::accounts::model::AccountNotice {
-                    subject: subject.trim_start_matches("PASS'Région : ").to_owned(),
-                    body,
-                    created_at: crate::platform::sql::parse_ts(&at)?,
-                });
+                out.push(notice(&subject, body, &at)?);
             }
             Ok(out)
         })
@@ -201,16 +269,5 @@ pub fn send_pending(
     mailer: &dyn Mailer,
     now: DateTime<Utc>,
 ) -> Result<usize, ServiceError> {
-    let mut sent = 0;
-    for (id, mail) in store.notifications_to_send()? {
-        let ok = mailer.send(&mail).is_ok();
-        crate::platform::metrics::notification(ok);
-        store.record_notification(id, ok, now)?;
-        if ok {
-            sent += 1;
-        } else {
-            tracing::warn!("notification not sent; retried later");
-        }
-    }
-    Ok(sent)
+    store.send_pending(mailer, now)
 }

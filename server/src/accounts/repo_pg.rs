@@ -21,7 +21,7 @@ use crate::platform::store::PgStore;
 /// Serialises, across instances, the transactions that create an account
 /// for one address (case-insensitive, as the unique index): the second
 /// finds the first's account instead of failing on the index.
-fn lock_email(tx: &mut Transaction<'_>, email: &str) -> Result<(), ServiceError> {
+pub(crate) fn lock_email(tx: &mut Transaction<'_>, email: &str) -> Result<(), ServiceError> {
     tx.execute(
         "SELECT pg_advisory_xact_lock(hashtextextended('account:' || lower($1), 0))",
         &[&email],

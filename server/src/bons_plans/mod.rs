@@ -3,4 +3,5 @@
 pub mod http;
 pub mod model;
 pub mod repo;
+pub mod repo_pg;
 pub mod service;

@@ -31,30 +31,71 @@ pub(crate) const BON_PLAN_SELECT: &str =
     b.description, b.status, b.reason, b.valid_until, b.created_at
     FROM bons_plans b JOIN partners p ON p.id = b.partner_id";
 
+/// A row of [`BON_PLAN_SELECT`], as either engine reads it.
+pub(crate) struct BonPlanRow {
+    pub(crate) id: String,
+    pub(crate) partner_id: String,
+    pub(crate) partner_name: String,
+    pub(crate) category: String,
+    pub(crate) city: String,
+    pub(crate) title: String,
+    pub(crate) description: String,
+    pub(crate) status: String,
+    pub(crate) reason: Option<String>,
+    pub(crate) valid_until: Option<String>,
+    pub(crate) created_at: String,
+}
+
+impl BonPlanRow {
+    /// The bon plan of the row.
+    pub(crate) fn into_plan(self) -> Result<BonPlan, ServiceError> {
+        Ok(BonPlan {
+            id: self.id,
+            partner_id: self.partner_id,
+            partner_name: self.partner_name,
+            category: enum_from(&self.category)?,
+            city: self.city,
+            title: self.title,
+            description: self.description,
+            status: enum_from(&self.status)?,
+            reason: self.reason,
+            valid_until: self.valid_until.as_deref().map(parse_date).transpose()?,
+            created_at: parse_ts(&self.created_at)?,
+        })
+    }
+}
+
+/// The clause of the youths' list: published, of a partner in force on
+/// `$3`/`?3`, still valid, of category `?1` (all when empty); `?2` is the
+/// published status.
+pub(crate) fn published_clause() -> String {
+    format!(
+        "b.status = ?2 AND {} AND (b.valid_until IS NULL OR b.valid_until >= ?3)
+         AND (?1 = '' OR p.category = ?1)",
+        crate::partners::repo::in_force_sql("p", 3)
+    )
+}
+
 pub(crate) fn bon_plan_from_row(
     r: &rusqlite::Row<'_>,
 ) -> rusqlite::Result<Result<BonPlan, ServiceError>> {
-    let category: String = r.get(3)?;
-    let valid: Option<String> = r.get(9)?;
-    let created: String = r.get(10)?;
-    let build = || -> Result<BonPlan, ServiceError> {
-        Ok(BonPlan {
-            id: r.get(0)?,
-            partner_id: r.get(1)?,
-            partner_name: r.get(2)?,
-            category: enum_from(&category)?,
-            city: r.get(4)?,
-            title: r.get(5)?,
-            description: r.get(6)?,
-            status: enum_from(&r.get::<_, String>(7)?)?,
-            reason: r.get(8)?,
-            valid_until: valid.as_deref().map(parse_date).transpose()?,
-            created_at: parse_ts(&created)?,
-        })
+    let row = BonPlanRow {
+        id: r.get(0)?,
+        partner_id: r.get(1)?,
+        partner_name: r.get(2)?,
+        category: r.get(3)?,
+        city: r.get(4)?,
+        title: r.get(5)?,
+        description: r.get(6)?,
+        status: r.get(7)?,
+        reason: r.get(8)?,
+        valid_until: r.get(9)?,
+        created_at: r.get(10)?,
     };
-    Ok(build())
+    Ok(row.into_plan())
 }
 
+/// Bons plans matching `clause`, newest first (at most 500).
 pub(crate) fn bons_plans_where(
     conn: &Connection,
     clause: &str,
@@ -109,11 +150,7 @@ impl BonsPlansRepo for SqliteStore {
         let cat = category.map(|c| c.code().to_owned()).unwrap_or_default();
         let day = today.to_string();
         self.db.read(move |c| {
-            let clause = format!(
-                "b.status = ?2 AND {} AND (b.valid_until IS NULL OR b.valid_until >= ?3)
-                 AND (?1 = '' OR p.category = ?1)",
-                crate::partners::repo::in_force_sql("p", 3)
-            );
+            let clause = published_clause();
             bons_plans_where(
                 c,
                 &clause,

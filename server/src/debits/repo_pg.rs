@@ -1,7 +1,5 @@
 //! Debits on PostgreSQL (ADR 0036, in progress): the `DebitTx` of a PostgreSQL transaction, and the debit of an identified card with its balance head (the card row) locked, for several instances on one database.
 
-use std::cell::RefCell;
-
 use chrono::DateTime;
 use chrono::Utc;
 use passregion_core::Money;
@@ -37,30 +35,7 @@ use crate::platform::sql::parse_ts;
 use crate::platform::sql::ts;
 use crate::platform::store::PgStore;
 
-/// A PostgreSQL transaction seen through the `&self` storage traits of the
-/// rules (they never call one another re-entrantly).
-pub(crate) struct PgTx<'t, 'c> {
-    tx: RefCell<&'t mut PgTransaction<'c>>,
-}
-
-impl<'t, 'c> PgTx<'t, 'c> {
-    pub(crate) fn new(tx: &'t mut PgTransaction<'c>) -> PgTx<'t, 'c> {
-        PgTx {
-            tx: RefCell::new(tx),
-        }
-    }
-
-    pub(crate) fn with<T>(
-        &self,
-        f: impl FnOnce(&mut PgTransaction<'c>) -> Result<T, ServiceError>,
-    ) -> Result<T, ServiceError> {
-        let mut tx = self
-            .tx
-            .try_borrow_mut()
-            .map_err(|_| ServiceError::Internal("re-entrant storage call".into()))?;
-        f(&mut tx)
-    }
-}
+pub(crate) use crate::platform::pg::PgTx;
 
 fn season_of(start: i64) -> Result<Season, ServiceError> {
     i32::try_from(start)

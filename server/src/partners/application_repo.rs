@@ -2,22 +2,16 @@
 //! `partners::application` and `partners::convention`.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use passregion_core::application::DocumentKind;
 use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::error::ServiceError;
 use crate::partners::application::{ApplicationsTx, ConventionRow, DocumentRef, PartnerRow};
 use crate::partners::model::{ApplicationDocument, Cgp, PartnerNotice};
+use crate::partners::rows::{
+    self, CONVENTION_COLUMNS, ConventionRaw, DOCUMENT_COLUMNS, PARTNER_COLUMNS, PartnerRaw,
+};
 use crate::platform::db::Cached;
-use crate::platform::sql::{enum_from, new_id, parse_date, parse_ts, ts};
-
-fn opt_ts(v: Option<String>) -> Result<Option<DateTime<Utc>>, ServiceError> {
-    v.as_deref().map(parse_ts).transpose()
-}
-
-fn opt_date(v: Option<String>) -> Result<Option<NaiveDate>, ServiceError> {
-    v.as_deref().map(parse_date).transpose()
-}
+use crate::platform::sql::{new_id, parse_ts, ts};
 
 /// Writes of applications and conventions, inside the writer's transaction.
 pub(crate) trait ConventionsTx: ApplicationsTx {
@@ -77,102 +71,39 @@ pub(crate) trait ConventionsTx: ApplicationsTx {
     ) -> Result<(), ServiceError>;
 }
 
-const PARTNER_COLUMNS: &str = "id, name, category, siret, address, city, postal_code, latitude,
-    longitude, COALESCE(contact_name, ''), phone, iban, bic, status, submitted_at,
-    instruction_started_at, convention_signed_at, decision_reason, suspended_at,
-    suspension_reason, terminates_on, termination_reason, convention_ends_on";
-
 impl ApplicationsTx for Connection {
     fn partner_row(&self, id: &str) -> Result<Option<PartnerRow>, ServiceError> {
         let sql = format!("SELECT {PARTNER_COLUMNS} FROM partners WHERE id = ?1");
-        type Raw = (
-            (
-                String,
-                String,
-                String,
-                Option<String>,
-                String,
-                String,
-                String,
-            ),
-            (
-                f64,
-                f64,
-                String,
-                Option<String>,
-                Option<String>,
-                Option<String>,
-            ),
-            (
-                String,
-                Option<String>,
-                Option<String>,
-                Option<String>,
-                Option<String>,
-            ),
-            (
-                Option<String>,
-                Option<String>,
-                Option<String>,
-                Option<String>,
-            ),
-            Option<String>,
-        );
-        let raw: Option<Raw> = self
+        let raw = self
             .query_row(&sql, [id], |r| {
-                Ok((
-                    (
-                        r.get(0)?,
-                        r.get(1)?,
-                        r.get(2)?,
-                        r.get(3)?,
-                        r.get(4)?,
-                        r.get(5)?,
-                        r.get(6)?,
-                    ),
-                    (
-                        r.get(7)?,
-                        r.get(8)?,
-                        r.get(9)?,
-                        r.get(10)?,
-                        r.get(11)?,
-                        r.get(12)?,
-                    ),
-                    (r.get(13)?, r.get(14)?, r.get(15)?, r.get(16)?, r.get(17)?),
-                    (r.get(18)?, r.get(19)?, r.get(20)?, r.get(21)?),
-                    r.get(22)?,
-                ))
+                Ok(PartnerRaw {
+                    id: r.get(0)?,
+                    name: r.get(1)?,
+                    category: r.get(2)?,
+                    siret: r.get(3)?,
+                    address: r.get(4)?,
+                    city: r.get(5)?,
+                    postal_code: r.get(6)?,
+                    latitude: r.get(7)?,
+                    longitude: r.get(8)?,
+                    contact_name: r.get(9)?,
+                    phone: r.get(10)?,
+                    iban: r.get(11)?,
+                    bic: r.get(12)?,
+                    status: r.get(13)?,
+                    submitted_at: r.get(14)?,
+                    instruction_started_at: r.get(15)?,
+                    convention_signed_at: r.get(16)?,
+                    decision_reason: r.get(17)?,
+                    suspended_at: r.get(18)?,
+                    suspension_reason: r.get(19)?,
+                    terminates_on: r.get(20)?,
+                    termination_reason: r.get(21)?,
+                    convention_ends_on: r.get(22)?,
+                })
             })
             .optional()?;
-        let Some((a, b, c, d, ends)) = raw else {
-            return Ok(None);
-        };
-        Ok(Some(PartnerRow {
-            id: a.0,
-            name: a.1,
-            category: enum_from(&a.2)?,
-            siret: a.3,
-            address: a.4,
-            city: a.5,
-            postal_code: a.6,
-            latitude: b.0,
-            longitude: b.1,
-            contact_name: b.2,
-            phone: b.3,
-            iban: b.4,
-            bic: b.5,
-            status: passregion_core::status::ConventionStatus::parse(&c.0)
-                .ok_or_else(|| ServiceError::Internal("bad partner status".into()))?,
-            submitted_at: opt_ts(c.1)?,
-            instruction_started_at: opt_ts(c.2)?,
-            convention_signed_at: opt_ts(c.3)?,
-            decision_reason: c.4,
-            suspended_at: opt_ts(d.0)?,
-            suspension_reason: d.1,
-            terminates_on: opt_date(d.2)?,
-            termination_reason: d.3,
-            convention_ends_on: opt_date(ends)?,
-        }))
+        raw.map(PartnerRaw::into_row).transpose()
     }
 
     fn save_draft(&self, r: &PartnerRow) -> Result<(), ServiceError> {
@@ -200,37 +131,25 @@ impl ApplicationsTx for Connection {
     }
 
     fn documents(&self, partner_id: &str) -> Result<Vec<ApplicationDocument>, ServiceError> {
-        let mut stmt = self.prepare_cached(
-            "SELECT id, kind, filename, content_type, size_bytes, sha256, uploaded_at
+        let mut stmt = self.prepare_cached(&format!(
+            "SELECT {DOCUMENT_COLUMNS}
              FROM application_documents WHERE partner_id = ?1 AND removed_at IS NULL
-             ORDER BY uploaded_at, id",
-        )?;
+             ORDER BY uploaded_at, id"
+        ))?;
         let rows = stmt.query_map([partner_id], |r| {
             Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, String>(2)?,
-                r.get::<_, String>(3)?,
-                r.get::<_, i64>(4)?,
-                r.get::<_, String>(5)?,
-                r.get::<_, String>(6)?,
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
+                r.get(6)?,
             ))
         })?;
         let mut out = Vec::new();
         for row in rows {
-            let (id, kind, filename, content_type, size, sha256, at) = row?;
-            let kind = DocumentKind::parse(&kind)
-                .ok_or_else(|| ServiceError::Internal("bad document kind".into()))?;
-            out.push(ApplicationDocument {
-                id,
-                kind,
-                label: kind.label().to_owned(),
-                filename,
-                content_type,
-                size_bytes: u64::try_from(size).unwrap_or(0),
-                sha256,
-                uploaded_at: parse_ts(&at)?,
-            });
+            out.push(rows::document(row?)?);
         }
         Ok(out)
     }
@@ -302,56 +221,30 @@ impl ApplicationsTx for Connection {
     }
 
     fn latest_convention(&self, partner_id: &str) -> Result<Option<ConventionRow>, ServiceError> {
-        type Raw = (
-            String,
-            String,
-            String,
-            String,
-            String,
-            Option<String>,
-            Option<String>,
-            Option<String>,
-            u32,
-            bool,
-        );
-        let raw: Option<Raw> = self
+        let raw = self
             .query_row(
-                "SELECT id, cgp_version, starts_on, ends_on, document_sha256, signed_at,
-                 signed_document_sha256, signed_phone_masked, signature_attempts,
-                 origin = 'migrated'
-                 FROM conventions WHERE partner_id = ?1 ORDER BY created_at DESC, id DESC LIMIT 1",
+                &format!(
+                    "SELECT {CONVENTION_COLUMNS}
+                     FROM conventions WHERE partner_id = ?1 ORDER BY created_at DESC, id DESC LIMIT 1"
+                ),
                 [partner_id],
                 |r| {
-                    Ok((
-                        r.get(0)?,
-                        r.get(1)?,
-                        r.get(2)?,
-                        r.get(3)?,
-                        r.get(4)?,
-                        r.get(5)?,
-                        r.get(6)?,
-                        r.get(7)?,
-                        r.get(8)?,
-                        r.get(9)?,
-                    ))
+                    Ok(ConventionRaw {
+                        id: r.get(0)?,
+                        cgp_version: r.get(1)?,
+                        starts_on: r.get(2)?,
+                        ends_on: r.get(3)?,
+                        document_sha256: r.get(4)?,
+                        signed_at: r.get(5)?,
+                        signed_document_sha256: r.get(6)?,
+                        signed_phone_masked: r.get(7)?,
+                        signature_attempts: r.get(8)?,
+                        migrated: r.get(9)?,
+                    })
                 },
             )
             .optional()?;
-        raw.map(|r| {
-            Ok(ConventionRow {
-                id: r.0,
-                cgp_version: r.1,
-                starts_on: parse_date(&r.2)?,
-                ends_on: parse_date(&r.3)?,
-                document_sha256: r.4,
-                signed_at: opt_ts(r.5)?,
-                signed_document_sha256: r.6,
-                signed_phone_masked: r.7,
-                signature_attempts: r.8,
-                migrated: r.9,
-            })
-        })
-        .transpose()
+        raw.map(ConventionRaw::into_row).transpose()
     }
 
     fn notices(&self, partner_id: &str) -> Result<Vec<PartnerNotice>, ServiceError> {
@@ -386,15 +279,7 @@ fn one_cgp<P: rusqlite::Params>(
             Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
         })
         .optional()?;
-    raw.map(|(version, title, body, ends)| {
-        Ok(Cgp {
-            version,
-            title,
-            body,
-            convention_ends_on: parse_date(&ends)?,
-        })
-    })
-    .transpose()
+    raw.map(rows::cgp).transpose()
 }
 
 impl ConventionsTx for Connection {

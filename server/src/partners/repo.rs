@@ -40,23 +40,49 @@ pub(crate) fn in_force_sql(alias: &str, day: usize) -> String {
     )
 }
 
+/// The instants (`ts`) the season of `now` starts and the next one starts:
+/// the bons plans counted for a partner's activity are created in between.
+pub(crate) fn season_bounds(now: DateTime<Utc>) -> (String, String) {
+    let season = Season::of_instant(now);
+    let bound = |d: NaiveDate| ts(d.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc());
+    (bound(season.first_day()), bound(season.next().first_day()))
+}
+
+/// A partner as listed, from its row and its activity (bons plans this
+/// season, last debit).
+pub(crate) fn status_of(
+    row: crate::partners::application::PartnerRow,
+    (n, last): (u32, Option<DateTime<Utc>>),
+    today: NaiveDate,
+) -> PartnerStatus {
+    PartnerStatus {
+        stage: row.stage(),
+        standing: standing(row.convention_facts(), today),
+        partner_id: row.id,
+        name: row.name,
+        category: row.category,
+        city: row.city,
+        status: row.status.as_str().to_owned(),
+        convention_signed_at: row.convention_signed_at,
+        convention_ends_on: row.convention_ends_on,
+        decision_reason: row.decision_reason,
+        bons_plans_this_season: n,
+        meets_bons_plans_minimum: n >= MIN_BONS_PLANS_PER_SEASON,
+        last_activity_at: last,
+    }
+}
+
 /// Bons plans published this season and the last debit of a partner.
 pub(crate) fn activity(
     c: &Connection,
     partner_id: &str,
     now: DateTime<Utc>,
 ) -> Result<(u32, Option<DateTime<Utc>>), ServiceError> {
-    let season = Season::of_instant(now);
-    let bound = |d: NaiveDate| ts(d.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc());
+    let (from, until) = season_bounds(now);
     let n: u32 = c.one(
         "SELECT COUNT(*) FROM bons_plans WHERE partner_id = ?1 AND status = ?2
          AND created_at >= ?3 AND created_at < ?4",
-        params![
-            partner_id,
-            BonPlanStatus::Published.as_str(),
-            bound(season.first_day()),
-            bound(season.next().first_day())
-        ],
+        params![partner_id, BonPlanStatus::Published.as_str(), from, until],
         |r| r.get(0),
     )?;
     let last: Option<String> = c
@@ -89,22 +115,7 @@ pub(crate) fn statuses(
         let Some(row) = c.partner_row(&id)? else {
             continue;
         };
-        let (n, last) = activity(c, &id, now)?;
-        out.push(PartnerStatus {
-            stage: row.stage(),
-            standing: standing(row.convention_facts(), today),
-            partner_id: row.id,
-            name: row.name,
-            category: row.category,
-            city: row.city,
-            status: row.status.as_str().to_owned(),
-            convention_signed_at: row.convention_signed_at,
-            convention_ends_on: row.convention_ends_on,
-            decision_reason: row.decision_reason,
-            bons_plans_this_season: n,
-            meets_bons_plans_minimum: n >= MIN_BONS_PLANS_PER_SEASON,
-            last_activity_at: last,
-        });
+        out.push(status_of(row, activity(c, &id, now)?, today));
     }
     Ok(out)
 }
@@ -243,6 +254,30 @@ impl PartnersTx for Connection {
     }
 }
 
+/// The directory's query: partners in force on `?3`, whose name or city
+/// contains `?1` (lower case; ASCII letters compared ignoring case), of
+/// category `?2` (all when empty).
+pub(crate) fn directory_sql() -> String {
+    format!(
+        "SELECT id, name, category, address, city, postal_code, latitude, longitude
+         FROM partners p WHERE {in_force}
+         AND (lower(name) LIKE ?1 OR lower(city) LIKE ?1)
+         AND (?2 = '' OR category = ?2) ORDER BY name LIMIT 5000",
+        in_force = in_force_sql("p", 3)
+    )
+}
+
+/// The directory's pattern and category parameters.
+pub(crate) fn directory_args(
+    q: Option<&str>,
+    category: Option<PartnerCategory>,
+) -> (String, String) {
+    (
+        format!("%{}%", q.unwrap_or("").trim().to_lowercase()),
+        category.map(|c| c.code().to_owned()).unwrap_or_default(),
+    )
+}
+
 /// The partner directory.
 pub trait DirectoryRepo: Send + Sync + 'static {
     /// Validated partners (public directory).
@@ -261,16 +296,9 @@ impl DirectoryRepo for SqliteStore {
         category: Option<PartnerCategory>,
         today: NaiveDate,
     ) -> Result<Vec<Partner>, ServiceError> {
-        let pattern = format!("%{}%", q.unwrap_or("").trim().to_lowercase());
-        let cat = category.map(|c| c.code().to_owned()).unwrap_or_default();
+        let (pattern, cat) = directory_args(q, category);
         self.db.read(move |c| {
-            let sql = format!(
-                "SELECT id, name, category, address, city, postal_code, latitude, longitude
-                 FROM partners p WHERE {in_force}
-                 AND (lower(name) LIKE ?1 OR lower(city) LIKE ?1)
-                 AND (?2 = '' OR category = ?2) ORDER BY name LIMIT 5000",
-                in_force = in_force_sql("p", 3)
-            );
+            let sql = directory_sql();
             let mut stmt = c.prepare_cached(&sql)?;
             let rows = stmt.query_map(params![pattern, cat, today.to_string()], |r| {
                 let category: String = r.get(2)?;

@@ -4,8 +4,7 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use passregion_core::application::{DocumentKind, valid_bic, valid_iban};
-use passregion_core::partner::{MIN_BONS_PLANS_PER_SEASON, valid_siret};
+use passregion_core::application::DocumentKind;
 use passregion_core::season::region_date;
 
 use crate::accounts::model::Principal;
@@ -19,6 +18,7 @@ use crate::partners::model::{
 };
 use crate::partners::repo::{activity, statuses};
 use crate::partners::service::{self, own_partner};
+use crate::partners::store_rules as rules;
 use crate::platform::db::Cached;
 use crate::platform::files::DocumentStore;
 use crate::platform::sql::new_id;
@@ -163,45 +163,19 @@ pub trait PartnersRepo: Send + Sync + 'static {
     fn contacts(&self, partner_id: &str) -> Result<(Option<String>, Option<String>), ServiceError>;
 }
 
-fn current_version(c: &rusqlite::Connection) -> Result<Option<String>, ServiceError> {
-    Ok(c.current_cgp()?.map(|g| g.version))
-}
-
-/// A partner, or 404.
-fn row(c: &rusqlite::Connection, pid: &str) -> Result<application::PartnerRow, ServiceError> {
-    c.partner_row(pid)?
-        .ok_or(ServiceError::NotFound("Partenaire"))
-}
-
-/// The application as it stands now, under the current CGP.
-fn view_now(
-    c: &rusqlite::Connection,
-    pid: &str,
-    required: &RequiredDocuments,
-    now: DateTime<Utc>,
-) -> Result<ApplicationView, ServiceError> {
-    let cgp = current_version(c)?;
-    application::view(c, pid, required, cgp.as_deref(), region_date(now))
-}
-
-/// Applies checked fields to the partner, `allowed` saying whether they may
-/// change in its state (a draft, or a validated profile).
+/// Applies checked fields to the partner (`store_rules::edit`) in a write.
 fn edit(
     store: &SqliteStore,
     pid: String,
     draft: ApplicationDraft,
     pf: &PartnerFiles,
     now: DateTime<Utc>,
-    allowed: fn(&application::PartnerRow, &ApplicationDraft) -> Result<(), ServiceError>,
+    allowed: rules::Allowed,
 ) -> Result<ApplicationView, ServiceError> {
     let required = pf.required.clone();
-    store.db.write(move |c| {
-        let mut r = row(c, &pid)?;
-        allowed(&r, &draft)?;
-        application::apply_draft(&mut r, &draft)?;
-        c.save_draft(&r)?;
-        view_now(c, &pid, &required, now)
-    })
+    store
+        .db
+        .write(move |c| rules::edit(c, &pid, &draft, &required, now, allowed))
 }
 
 impl PartnersRepo for SqliteStore {
@@ -212,7 +186,8 @@ impl PartnersRepo for SqliteStore {
         now: DateTime<Utc>,
     ) -> Result<ApplicationView, ServiceError> {
         let (pid, required) = (partner_id.to_owned(), pf.required.clone());
-        self.db.read(move |c| view_now(c, &pid, &required, now))
+        self.db
+            .read(move |c| rules::view_now(c, &pid, &required, now))
     }
 
     fn save_draft(
@@ -245,14 +220,7 @@ impl PartnersRepo for SqliteStore {
         let pid = crate::accounts::partner_manager(who)?;
         let account = who.account_id.clone();
         self.db.write(move |c| {
-            application::editable(&row(c, &pid)?)?;
-            if c.documents(&pid)?.len() >= 20 {
-                return Err(ServiceError::Invalid {
-                    field: "file",
-                    message: "20 documents au plus par demande.".into(),
-                });
-            }
-            c.insert_document(&pid, &account, &doc)?;
+            rules::add_document(c, &pid, &account, &doc)?;
             Ok(doc)
         })
     }
@@ -265,46 +233,19 @@ impl PartnersRepo for SqliteStore {
     ) -> Result<(), ServiceError> {
         let pid = crate::accounts::partner_manager(who)?;
         let id = id.to_owned();
-        self.db.write(move |c| {
-            application::editable(&row(c, &pid)?)?;
-            if !c.remove_document(&pid, &id, now)? {
-                return Err(ServiceError::NotFound("Document"));
-            }
-            Ok(())
-        })
+        self.db
+            .write(move |c| rules::remove_document(c, &pid, &id, now))
     }
 
     fn document(&self, who: &Principal, id: &str) -> Result<DocumentRef, ServiceError> {
         let id = id.to_owned();
         let found = self.db.read(move |c| c.document_ref(&id))?;
-        let doc = found.ok_or(ServiceError::NotFound("Document"))?;
-        let allowed = match who.role {
-            // The instruction reads the application's documents, the
-            // finances the bank details' proofs.
-            crate::accounts::model::Role::Region => {
-                use crate::accounts::{RegionDesk, region_allows};
-                region_allows(who.region_role, RegionDesk::Instruction)
-                    || region_allows(who.region_role, RegionDesk::Finance)
-            }
-            crate::accounts::model::Role::Partner => {
-                own_partner(who).is_ok_and(|p| p == doc.partner_id)
-            }
-            _ => false,
-        };
-        // Another partner's document does not exist for the caller.
-        allowed
-            .then_some(doc)
-            .ok_or(ServiceError::NotFound("Document"))
+        rules::visible_document(who, found)
     }
 
     fn convention_pdf(&self, partner_id: &str) -> Result<String, ServiceError> {
         let pid = partner_id.to_owned();
-        self.db.read(move |c| {
-            let conv = c
-                .latest_convention(&pid)?
-                .ok_or(ServiceError::NotFound("Convention"))?;
-            Ok(conv.signed_document_sha256.unwrap_or(conv.document_sha256))
-        })
+        self.db.read(move |c| rules::convention_pdf(c, &pid))
     }
 
     fn cgp(&self) -> Result<Cgp, ServiceError> {
@@ -313,12 +254,7 @@ impl PartnersRepo for SqliteStore {
     }
 
     fn ensure_cgp(&self, cgp: Cgp, now: DateTime<Utc>) -> Result<(), ServiceError> {
-        self.db.write(move |c| {
-            if c.current_cgp()?.is_none() {
-                c.insert_cgp(&cgp, now)?;
-            }
-            Ok(())
-        })
+        self.db.write(move |c| rules::ensure_cgp(c, &cgp, now))
     }
 
     fn publish_cgp(&self, cgp: Cgp, now: DateTime<Utc>) -> Result<bool, ServiceError> {
@@ -342,13 +278,16 @@ impl PartnersRepo for SqliteStore {
         );
         let (files, required) = (pf.files.clone(), pf.required.clone());
         self.db.write(move |c| {
-            let today = region_date(now);
-            if renewal {
-                convention::renew(c, &pid, &account, &version, &files, today, now)?;
-            } else {
-                convention::submit(c, &pid, &account, &version, &required, &files, today, now)?;
-            }
-            service::new_code(c, &pid, &code, now)
+            let s = rules::Submission {
+                pid: &pid,
+                account: &account,
+                version: &version,
+                renewal,
+                code: &code,
+                files: &files,
+                required: &required,
+            };
+            rules::submit(c, &s, now)
         })
     }
 
@@ -409,8 +348,6 @@ impl PartnersRepo for SqliteStore {
     ) -> Result<RegionPartnerRecord, ServiceError> {
         let (pid, required) = (partner_id.to_owned(), pf.required.clone());
         self.db.read(move |c| {
-            let row = row(c, &pid)?;
-            let application = view_now(c, &pid, &required, now)?;
             let email: Option<String> = c
                 .one(
                     "SELECT email FROM accounts WHERE partner_id = ?1 ORDER BY created_at LIMIT 1",
@@ -418,22 +355,8 @@ impl PartnersRepo for SqliteStore {
                     |r| r.get(0),
                 )
                 .optional()?;
-            let (n, last) = activity(c, &pid, now)?;
-            Ok(RegionPartnerRecord {
-                application,
-                email: email.unwrap_or_default(),
-                siret_valid: row.siret.as_deref().and_then(valid_siret).is_some(),
-                iban_valid: row.iban.as_deref().and_then(valid_iban).is_some(),
-                bic_valid: row
-                    .bic
-                    .as_deref()
-                    .and_then(|b| valid_bic(b, row.iban.as_deref()))
-                    .is_some(),
-                iban: row.iban,
-                bons_plans_this_season: n,
-                bons_plans_minimum: MIN_BONS_PLANS_PER_SEASON,
-                last_activity_at: last,
-            })
+            let act = activity(c, &pid, now)?;
+            rules::region_record(c, &pid, &required, email, act, now)
         })
     }
 
@@ -493,33 +416,18 @@ impl PartnersRepo for SqliteStore {
         &self,
         now: DateTime<Utc>,
     ) -> Result<Vec<(String, String)>, ServiceError> {
-        let today = region_date(now);
-        let until = today + passregion_core::application::RENEWAL_WARNING;
+        let (today, until) = rules::renewal_days(now);
         self.db.write(move |c| {
             let due: Vec<(String, String)> = {
-                let sql = format!(
-                    "SELECT p.id, p.convention_ends_on FROM partners p WHERE {}
-                     AND p.terminates_on IS NULL AND p.convention_ends_on IS NOT NULL
-                     AND p.convention_ends_on <= ?2
-                     AND (p.renewal_reminded_for IS NULL OR p.renewal_reminded_for <> p.convention_ends_on)
-                     LIMIT 1000",
-                    crate::partners::repo::in_force_sql("p", 1)
-                );
-                let mut stmt = c.prepare(&sql)?;
-                let rows = stmt.query_map(
-                    rusqlite::params![today.to_string(), until.to_string()],
-                    |r| Ok((r.get(0)?, r.get(1)?)),
-                )?;
+                let mut stmt = c.prepare(&rules::due_renewals_sql())?;
+                let rows = stmt.query_map(rusqlite::params![today, until], |r| {
+                    Ok((r.get(0)?, r.get(1)?))
+                })?;
                 rows.collect::<Result<_, _>>()?
             };
             let mut out = Vec::with_capacity(due.len());
             for (pid, ends) in due {
-                let end = crate::platform::sql::parse_date(&ends)?;
-                let message = format!(
-                    "votre convention PASS'Région prend fin le {} : signez la nouvelle convention dans votre espace pour continuer à accepter la carte.",
-                    end.format("%d/%m/%Y")
-                );
-                c.add_notice(&pid, &format!("Votre convention {}", message.trim_start_matches("votre convention ")), now)?;
+                let message = rules::remind_renewal(c, &pid, &ends, now)?;
                 c.exec(
                     "UPDATE partners SET renewal_reminded_for = convention_ends_on WHERE id = ?1",
                     [&pid],

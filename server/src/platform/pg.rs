@@ -5,6 +5,7 @@
 //! runtime) and its `r2d2` pool fit them without bridging. Never call these
 //! functions from an async task: use `platform::run_blocking`.
 
+use std::cell::RefCell;
 use std::time::Duration;
 
 use chrono::Utc;
@@ -281,5 +282,30 @@ fn check_collation(conn: &mut PgConn) -> Result<(), ServiceError> {
         Err(ServiceError::Internal(format!(
             "database collation {collate} ({provider}) is not C: create the database with LOCALE_PROVIDER libc LC_COLLATE 'C' TEMPLATE template0"
         )))
+    }
+}
+
+/// A PostgreSQL transaction seen through the `&self` storage traits of the
+/// rules (they never call one another re-entrantly).
+pub(crate) struct PgTx<'t, 'c> {
+    tx: RefCell<&'t mut Transaction<'c>>,
+}
+
+impl<'t, 'c> PgTx<'t, 'c> {
+    pub(crate) fn new(tx: &'t mut Transaction<'c>) -> PgTx<'t, 'c> {
+        PgTx {
+            tx: RefCell::new(tx),
+        }
+    }
+
+    pub(crate) fn with<T>(
+        &self,
+        f: impl FnOnce(&mut Transaction<'c>) -> Result<T, ServiceError>,
+    ) -> Result<T, ServiceError> {
+        let mut tx = self
+            .tx
+            .try_borrow_mut()
+            .map_err(|_| ServiceError::Internal("re-entrant storage call".into()))?;
+        f(&mut tx)
     }
 }

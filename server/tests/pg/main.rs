@@ -10,4 +10,6 @@ mod support;
 mod accounts;
 mod debits;
 mod migrations;
+mod notify;
+mod partners;
 mod transactions;

@@ -7,6 +7,7 @@
 
 pub mod http;
 pub mod repo;
+pub mod repo_pg;
 
 use chrono::{DateTime, Utc};
 use passregion_core::application::{Standing, masked_iban, standing, valid_bic, valid_iban};

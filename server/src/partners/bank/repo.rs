@@ -12,7 +12,54 @@ use crate::platform::db::Cached;
 use crate::platform::sql::{parse_ts, ts};
 use crate::platform::store::SqliteStore;
 
-const SELECT: &str =
+/// A row of [`SELECT`] as either engine reads it.
+pub(crate) struct BankChangeRaw {
+    pub(crate) id: String,
+    pub(crate) partner_id: String,
+    pub(crate) partner_name: String,
+    pub(crate) iban: String,
+    pub(crate) bic: String,
+    pub(crate) current_iban: Option<String>,
+    pub(crate) phone: Option<String>,
+    pub(crate) code_hash: String,
+    pub(crate) code_expires_at: String,
+    pub(crate) attempts: i64,
+    pub(crate) created_at: String,
+    pub(crate) confirmed_at: Option<String>,
+    pub(crate) decision: Option<String>,
+    pub(crate) reason: Option<String>,
+}
+
+impl BankChangeRaw {
+    pub(crate) fn into_row(self) -> Result<BankChangeRow, ServiceError> {
+        Ok(BankChangeRow {
+            id: self.id,
+            partner_id: self.partner_id,
+            partner_name: self.partner_name,
+            iban: self.iban,
+            bic: self.bic,
+            current_iban: self.current_iban,
+            phone: self.phone,
+            code_hash: self.code_hash,
+            code_expires_at: parse_ts(&self.code_expires_at)?,
+            attempts: u32::try_from(self.attempts).unwrap_or(u32::MAX),
+            created_at: parse_ts(&self.created_at)?,
+            confirmed_at: self.confirmed_at.as_deref().map(parse_ts).transpose()?,
+            decision: self
+                .decision
+                .as_deref()
+                .map(|d| {
+                    BankChangeDecisionStatus::parse(d)
+                        .ok_or_else(|| ServiceError::Internal("bad decision".into()))
+                })
+                .transpose()?,
+            reason: self.reason,
+        })
+    }
+}
+
+/// The change rows with their partner's name, current IBAN and phone.
+pub(crate) const SELECT: &str =
     "SELECT c.id, c.partner_id, p.name, c.iban, c.bic, p.iban, p.phone, c.code_hash,
     c.code_expires_at, c.attempts, c.created_at, c.confirmed_at, c.decision, c.reason
     FROM bank_change_requests c JOIN partners p ON p.id = c.partner_id";
@@ -21,74 +68,27 @@ fn rows(c: &Connection, clause: &str, arg: &str) -> Result<Vec<BankChangeRow>, S
     let mut stmt = c.prepare_cached(&format!(
         "{SELECT} WHERE {clause} ORDER BY c.created_at DESC, c.id DESC LIMIT 500"
     ))?;
-    type Raw = (
-        (
-            String,
-            String,
-            String,
-            String,
-            String,
-            Option<String>,
-            Option<String>,
-        ),
-        (
-            String,
-            String,
-            u32,
-            String,
-            Option<String>,
-            Option<String>,
-            Option<String>,
-        ),
-    );
     let raw = stmt.query_map([arg], |r| {
-        Ok((
-            (
-                r.get(0)?,
-                r.get(1)?,
-                r.get(2)?,
-                r.get(3)?,
-                r.get(4)?,
-                r.get(5)?,
-                r.get(6)?,
-            ),
-            (
-                r.get(7)?,
-                r.get(8)?,
-                r.get(9)?,
-                r.get(10)?,
-                r.get(11)?,
-                r.get(12)?,
-                r.get(13)?,
-            ),
-        ))
+        Ok(BankChangeRaw {
+            id: r.get(0)?,
+            partner_id: r.get(1)?,
+            partner_name: r.get(2)?,
+            iban: r.get(3)?,
+            bic: r.get(4)?,
+            current_iban: r.get(5)?,
+            phone: r.get(6)?,
+            code_hash: r.get(7)?,
+            code_expires_at: r.get(8)?,
+            attempts: r.get(9)?,
+            created_at: r.get(10)?,
+            confirmed_at: r.get(11)?,
+            decision: r.get(12)?,
+            reason: r.get(13)?,
+        })
     })?;
     let mut out = Vec::new();
     for row in raw {
-        let (a, b): Raw = row?;
-        out.push(BankChangeRow {
-            id: a.0,
-            partner_id: a.1,
-            partner_name: a.2,
-            iban: a.3,
-            bic: a.4,
-            current_iban: a.5,
-            phone: a.6,
-            code_hash: b.0,
-            code_expires_at: parse_ts(&b.1)?,
-            attempts: b.2,
-            created_at: parse_ts(&b.3)?,
-            confirmed_at: b.4.as_deref().map(parse_ts).transpose()?,
-            decision: b
-                .5
-                .as_deref()
-                .map(|d| {
-                    BankChangeDecisionStatus::parse(d)
-                        .ok_or_else(|| ServiceError::Internal("bad decision".into()))
-                })
-                .transpose()?,
-            reason: b.6,
-        });
+        out.push(row?.into_row()?);
     }
     Ok(out)
 }

@@ -97,6 +97,27 @@ impl StaffRepo for SqliteStore {
     }
 }
 
+/// A partner's members (`?1`, not removed), or only `?2`, with their live
+/// invitation at `?3`; managers first (a member without a role sorts
+/// among them, on both engines).
+pub(crate) const MEMBERS_SQL: &str =
+    "SELECT a.id, a.display_name, CAST(a.email AS TEXT), a.partner_role,
+        a.email_verified_at IS NOT NULL, a.created_at,
+        (SELECT MAX(t.expires_at) FROM email_tokens t WHERE t.account_id = a.id
+          AND t.purpose = 'invitation' AND t.used_at IS NULL AND t.expires_at > ?3)
+ FROM accounts a
+ WHERE a.partner_id = ?1 AND a.role = 'partner' AND a.removed_at IS NULL
+   AND (a.id = ?2 OR ?2 IS NULL)
+ ORDER BY COALESCE(a.partner_role = 'cashier', FALSE), a.created_at, a.id";
+
+/// A partner's devices (`?1`), or only `?2`.
+pub(crate) const DEVICES_SQL: &str = "SELECT d.id, d.label, a.display_name, d.created_at,
+        (SELECT MAX(o.received_at) FROM offline_debits o WHERE o.device_id = d.id),
+        d.revoked_at
+ FROM partner_devices d JOIN accounts a ON a.id = d.account_id
+ WHERE d.partner_id = ?1 AND (d.id = ?2 OR ?2 IS NULL)
+ ORDER BY d.created_at, d.id";
+
 /// A partner's members (not removed), or only `account_id`.
 fn members(
     c: &Connection,
@@ -104,16 +125,7 @@ fn members(
     account_id: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<Vec<StaffMember>, ServiceError> {
-    let mut stmt = c.prepare_cached(
-        "SELECT a.id, a.display_name, a.email, a.partner_role, a.email_verified_at IS NOT NULL,
-                a.created_at,
-                (SELECT MAX(t.expires_at) FROM email_tokens t WHERE t.account_id = a.id
-                  AND t.purpose = 'invitation' AND t.used_at IS NULL AND t.expires_at > ?3)
-         FROM accounts a
-         WHERE a.partner_id = ?1 AND a.role = 'partner' AND a.removed_at IS NULL
-           AND (?2 IS NULL OR a.id = ?2)
-         ORDER BY a.partner_role = 'cashier', a.created_at, a.id",
-    )?;
+    let mut stmt = c.prepare_cached(MEMBERS_SQL)?;
     let rows = stmt.query_map(params![partner_id, account_id, ts(now)], |r| {
         Ok((
             r.get::<_, String>(0)?,
@@ -127,31 +139,49 @@ fn members(
     })?;
     let mut out = Vec::new();
     for row in rows {
-        let (account_id, display_name, email, role, confirmed, created, expires) = row?;
-        let role = match role.as_deref() {
-            // A partner account without a role may do what a cashier does.
-            None => PartnerRole::Cashier,
-            Some(r) => PartnerRole::parse(r)
-                .ok_or_else(|| ServiceError::Internal("bad stored partner role".into()))?,
-        };
-        out.push(StaffMember {
-            account_id,
-            display_name,
-            email,
-            role,
-            status: if confirmed {
-                StaffStatus::Active
-            } else {
-                StaffStatus::Invited
-            },
-            invitation_expires_at: match (confirmed, expires) {
-                (false, Some(e)) => Some(parse_ts(&e)?),
-                _ => None,
-            },
-            created_at: parse_ts(&created)?,
-        });
+        out.push(member_of(row?)?);
     }
     Ok(out)
+}
+
+/// A member from its row: id, name, e-mail, role, confirmed, created, the
+/// newest live invitation's expiry.
+pub(crate) type MemberRaw = (
+    String,
+    String,
+    String,
+    Option<String>,
+    bool,
+    String,
+    Option<String>,
+);
+
+/// The member of a [`MemberRaw`] row.
+pub(crate) fn member_of(
+    (account_id, display_name, email, role, confirmed, created, expires): MemberRaw,
+) -> Result<StaffMember, ServiceError> {
+    let role = match role.as_deref() {
+        // A partner account without a role may do what a cashier does.
+        None => PartnerRole::Cashier,
+        Some(r) => PartnerRole::parse(r)
+            .ok_or_else(|| ServiceError::Internal("bad stored partner role".into()))?,
+    };
+    Ok(StaffMember {
+        account_id,
+        display_name,
+        email,
+        role,
+        status: if confirmed {
+            StaffStatus::Active
+        } else {
+            StaffStatus::Invited
+        },
+        invitation_expires_at: match (confirmed, expires) {
+            (false, Some(e)) => Some(parse_ts(&e)?),
+            _ => None,
+        },
+        created_at: parse_ts(&created)?,
+    })
 }
 
 /// A partner's devices, or only `device_id`.
@@ -160,14 +190,7 @@ fn devices_of(
     partner_id: &str,
     device_id: Option<&str>,
 ) -> Result<Vec<DeviceView>, ServiceError> {
-    let mut stmt = c.prepare_cached(
-        "SELECT d.id, d.label, a.display_name, d.created_at,
-                (SELECT MAX(o.received_at) FROM offline_debits o WHERE o.device_id = d.id),
-                d.revoked_at
-         FROM partner_devices d JOIN accounts a ON a.id = d.account_id
-         WHERE d.partner_id = ?1 AND (?2 IS NULL OR d.id = ?2)
-         ORDER BY d.created_at, d.id",
-    )?;
+    let mut stmt = c.prepare_cached(DEVICES_SQL)?;
     let rows = stmt.query_map(params![partner_id, device_id], |r| {
         Ok((
             r.get::<_, String>(0)?,
@@ -180,17 +203,34 @@ fn devices_of(
     })?;
     let mut out = Vec::new();
     for row in rows {
-        let (id, label, enrolled_by, created, pushed, revoked) = row?;
-        out.push(DeviceView {
-            id,
-            label,
-            enrolled_by,
-            enrolled_at: parse_ts(&created)?,
-            last_push_at: pushed.as_deref().map(parse_ts).transpose()?,
-            revoked_at: revoked.as_deref().map(parse_ts).transpose()?,
-        });
+        out.push(device_of(row?)?);
     }
     Ok(out)
+}
+
+/// A device from its row: id, label, enrolled by, enrolled at, last push,
+/// revoked at.
+pub(crate) type DeviceRaw = (
+    String,
+    String,
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+);
+
+/// The device of a [`DeviceRaw`] row.
+pub(crate) fn device_of(
+    (id, label, enrolled_by, created, pushed, revoked): DeviceRaw,
+) -> Result<DeviceView, ServiceError> {
+    Ok(DeviceView {
+        id,
+        label,
+        enrolled_by,
+        enrolled_at: parse_ts(&created)?,
+        last_push_at: pushed.as_deref().map(parse_ts).transpose()?,
+        revoked_at: revoked.as_deref().map(parse_ts).transpose()?,
+    })
 }
 
 impl StaffTx for Connection {
