@@ -19,6 +19,7 @@ pub mod login;
 pub mod model;
 pub mod my_sessions;
 pub mod notify;
+pub(crate) mod notify_pg;
 pub mod password;
 pub mod region_roles;
 pub mod registration;

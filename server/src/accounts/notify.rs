@@ -48,6 +48,39 @@ pub(crate) fn card_holder(c: &Connection, card_id: &str) -> Result<Option<String
     .optional()?)
 }
 
+/// The outbox rows a transaction writes with what it tells (SQL only;
+/// SQLite here, PostgreSQL in `accounts/notify_pg.rs`).
+pub(crate) trait NotifyTx {
+    /// The holder's account of a card.
+    fn card_holder(&self, card_id: &str) -> Result<Option<String>, ServiceError>;
+    /// Queues a mail to an account, once per `dedupe_key`.
+    fn enqueue(
+        &self,
+        account_id: &str,
+        dedupe_key: &str,
+        subject: &str,
+        body: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), ServiceError>;
+}
+
+impl NotifyTx for Connection {
+    fn card_holder(&self, card_id: &str) -> Result<Option<String>, ServiceError> {
+        card_holder(self, card_id)
+    }
+
+    fn enqueue(
+        &self,
+        account_id: &str,
+        dedupe_key: &str,
+        subject: &str,
+        body: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), ServiceError> {
+        enqueue(self, account_id, dedupe_key, subject, body, now)
+    }
+}
+
 /// Queues a reminder for every active card of the season that ends within
 /// `END_NOTICE_DAYS` (core rule `renewal::ends_soon`) (once per season and account).
 pub(crate) fn season_end_reminders(

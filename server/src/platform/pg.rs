@@ -55,8 +55,10 @@ pub use crate::platform::pg_error::PgError;
 impl From<postgres::Error> for ServiceError {
     fn from(e: postgres::Error) -> ServiceError {
         let e = PgError::from(&e);
-        if e.code.is_none() {
-            // No answer from the server: nothing is known to have happened.
+        if e.code.is_none() || e.connection_lost() {
+            // No answer from the server, or the server ended the connection
+            // (a shutdown, a failover): nothing is known to have happened;
+            // the caller retries with the same idempotency key.
             tracing::warn!(error = %e, "PostgreSQL connection failed");
             return ServiceError::Unavailable;
         }

@@ -9,5 +9,7 @@ mod support;
 
 mod accounts;
 mod debits;
+mod debits_failover;
+mod debits_lookup;
 mod migrations;
 mod transactions;
