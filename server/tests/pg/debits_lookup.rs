@@ -265,6 +265,11 @@ fn a_dynamic_code_serves_one_debit_across_instances() {
     assert!(!stores[1].credential_usable("nope").unwrap());
     assert_eq!(stores[0].card_version("c1").unwrap(), Some(1));
     assert_eq!(stores[0].card_version("nope").unwrap(), None);
+    // A replaced card's version, as the other instance sees it at once.
+    db.client()
+        .batch_execute("UPDATE cards SET version = 2 WHERE id = 'c1'")
+        .unwrap();
+    assert_eq!(stores[1].card_version("c1").unwrap(), Some(2));
     // One code (counter 7) scanned by four counters at once, on two instances.
     let barrier = Arc::new(Barrier::new(4));
     let mut handles = Vec::new();
