@@ -48,9 +48,12 @@ pub(crate) fn card_holder(c: &Connection, card_id: &str) -> Result<Option<String
     .optional()?)
 }
 
-/// The outbox inside one engine's transaction: SQL only, no rule.
-pub(crate) trait OutboxTx {
-    /// Queues a mail, once per `dedupe_key`.
+/// The outbox rows a transaction writes with what it tells (SQL only, no
+/// rule; SQLite here, PostgreSQL in `accounts/notify_pg.rs`).
+pub(crate) trait NotifyTx {
+    /// The holder's account of a card.
+    fn card_holder(&self, card_id: &str) -> Result<Option<String>, ServiceError>;
+    /// Queues a mail to an account, once per `dedupe_key`.
     fn enqueue(
         &self,
         account_id: &str,
@@ -64,7 +67,11 @@ pub(crate) trait OutboxTx {
     fn unreminded_holders(&self, season: i64) -> Result<Vec<String>, ServiceError>;
 }
 
-impl OutboxTx for Connection {
+impl NotifyTx for Connection {
+    fn card_holder(&self, card_id: &str) -> Result<Option<String>, ServiceError> {
+        card_holder(self, card_id)
+    }
+
     fn enqueue(
         &self,
         account_id: &str,
@@ -95,7 +102,7 @@ pub(crate) fn season_end_key(season: i64, account_id: &str) -> String {
 /// Queues a reminder for every active card of the season that ends within
 /// `END_NOTICE_DAYS` (core rule `renewal::ends_soon`) (once per season and account).
 pub(crate) fn season_end_reminders(
-    tx: &dyn OutboxTx,
+    tx: &dyn NotifyTx,
     now: DateTime<Utc>,
 ) -> Result<usize, ServiceError> {
     let season = passregion_core::Season::of_instant(now);

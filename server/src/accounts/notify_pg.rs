@@ -7,7 +7,7 @@ use r2d2_postgres::postgres::Transaction;
 use crate::accounts::notify::BATCH;
 use crate::accounts::notify::MAX_ATTEMPTS;
 use crate::accounts::notify::NotifyRepo;
-use crate::accounts::notify::OutboxTx;
+use crate::accounts::notify::NotifyTx;
 use crate::accounts::notify::deliver;
 use crate::accounts::notify::notice;
 use crate::accounts::notify::season_end_reminders;
@@ -40,7 +40,16 @@ pub(crate) fn enqueue(
     Ok(())
 }
 
-impl OutboxTx for PgTx<'_, '_> {
+impl NotifyTx for PgTx<'_, '_> {
+    fn card_holder(&self, card_id: &str) -> Result<Option<String>, ServiceError> {
+        self.with(|tx| {
+            Ok(tx
+                .query_opt("SELECT account_id FROM cards WHERE id = $1", &[&card_id])?
+                .map(|r| r.try_get(0))
+                .transpose()?)
+        })
+    }
+
     fn enqueue(
         &self,
         account_id: &str,

@@ -147,6 +147,20 @@ pub(crate) fn balances(
     card: &CardRow,
     only_category: Option<PartnerCategory>,
 ) -> Result<Vec<Balance>, ServiceError> {
+    balances_with(catalogues, card, only_category, &mut |a| {
+        totals(conn, &card.id, card.season, a)
+    })
+}
+
+/// The card's balances of its season's catalogue (those loaded, of
+/// `only_category`), from the running totals `totals` reads for an
+/// avantage code: the one rule of every storage engine.
+pub(crate) fn balances_with(
+    catalogues: &Catalogues,
+    card: &CardRow,
+    only_category: Option<PartnerCategory>,
+    totals: &mut dyn FnMut(&str) -> Result<Totals, ServiceError>,
+) -> Result<Vec<Balance>, ServiceError> {
     let Some(cat) = catalogues.get(card.season) else {
         return Ok(Vec::new());
     };
@@ -155,7 +169,7 @@ pub(crate) fn balances(
         if only_category.is_some_and(|c| !a.allows(c)) {
             continue;
         }
-        let t = totals(conn, &card.id, card.season, &a.code)?;
+        let t = totals(&a.code)?;
         if t.loaded == 0 {
             continue;
         }

@@ -2,12 +2,15 @@
 
 pub mod card;
 pub mod error;
+pub(crate) mod flow;
 pub mod http;
 pub mod ledger;
 pub mod lookup;
+pub(crate) mod lookup_pg;
 pub mod model;
 pub mod qr;
 pub mod refund;
+pub(crate) mod refund_pg;
 pub mod repo;
 pub mod repo_pg;
 pub mod service;

@@ -3,12 +3,9 @@
 use crate::debits::service::{DebitTx, NewDebit};
 use crate::debits::transactions::{page, transactions_where, with_labels};
 use crate::platform::catalogues::Catalogues;
-use crate::platform::db::Outcome;
 use passregion_core::ledger::Totals;
 
 use crate::platform::db::Cached;
-
-use crate::debits::ledger::balances;
 
 use chrono::DateTime;
 use chrono::Utc;
@@ -24,20 +21,15 @@ use crate::accounts::require_role;
 use crate::debits::card::CardRef;
 use crate::debits::card::Channel;
 use crate::debits::ledger::kind_code;
-use crate::debits::lookup::identify;
 use crate::debits::model::CardInspection;
-use crate::debits::model::DebitReceipt;
 use crate::debits::model::DebitRequest;
 use crate::debits::model::RefundRequest;
 use crate::debits::model::Transaction;
 use crate::debits::model::TransactionPage;
-use crate::debits::service::DebitAt;
-use crate::debits::service::apply_debit;
 use crate::error::ServiceError;
 use crate::platform::idempotency::Idempotency;
 use crate::platform::idempotency::StoredResponse;
 use crate::platform::idempotency::idempotent;
-use crate::platform::idempotency::json_response;
 use crate::platform::sql::ts;
 use crate::platform::store::SqliteStore;
 
@@ -96,14 +88,7 @@ impl DebitsRepo for SqliteStore {
         let cats = self.catalogues.clone();
         let policy = self.policy.clone();
         self.db.write_outcome(move |c| {
-            let row = match identify(c, &card, &policy, now)? {
-                Outcome::Commit(r) => r,
-                Outcome::CommitAndRefuse(e) => return Ok(Outcome::CommitAndRefuse(e)),
-            };
-            let balances = balances(c, &cats, &row, Some(category))?;
-            Ok(Outcome::Commit(crate::debits::service::inspection(
-                &row, balances, now,
-            )))
+            crate::debits::flow::inspect(c, &cats, &policy, &card, category, now)
         })
     }
 
@@ -122,58 +107,17 @@ impl DebitsRepo for SqliteStore {
         let cats = self.catalogues.clone();
         let policy = self.policy.clone();
         self.db.write_outcome(move |c| {
+            let asked = crate::debits::flow::DebitAsked {
+                partner_id: &partner_id,
+                category,
+                account_id: &account,
+                card: &card,
+                req: &req,
+                channel,
+                now,
+            };
             idempotent(c, &idem, now, |c| {
-                let row = match identify(c, &card, &policy, now)? {
-                    Outcome::Commit(r) => r,
-                    Outcome::CommitAndRefuse(e) => return Ok(Outcome::CommitAndRefuse(e)),
-                };
-                let used_qr = match &card {
-                    CardRef::Scanned(crate::debits::qr::ScannedCard { used: Some(u), .. }) => {
-                        Some(u.clone())
-                    }
-                    _ => None,
-                };
-                let at = DebitAt {
-                    partner_id: &partner_id,
-                    category,
-                    account_id: &account,
-                    channel: match channel {
-                        Channel::Web => "web",
-                        Channel::Qr => "qr",
-                    },
-                    now,
-                };
-                let (tx, balance) = match apply_debit(
-                    c,
-                    &cats,
-                    &at,
-                    &row,
-                    &req.avantage,
-                    req.price,
-                    req.entries,
-                    used_qr.as_ref(),
-                )? {
-                    Outcome::Commit(v) => v,
-                    Outcome::CommitAndRefuse(e) => return Ok(Outcome::CommitAndRefuse(e)),
-                };
-                if let Some(holder) = crate::accounts::notify::card_holder(c, &row.id)? {
-                    crate::accounts::notify::enqueue(
-                        c,
-                        &holder,
-                        &format!("debit:{}", tx.id),
-                        "PASS'Région : reçu de votre achat",
-                        &crate::debits::receipt_text(&tx, &balance),
-                        now,
-                    )?;
-                }
-                Ok(Outcome::from(json_response(
-                    201,
-                    &DebitReceipt {
-                        transaction: tx,
-                        balance,
-                        holder: row.holder(),
-                    },
-                )))
+                crate::debits::flow::debit(c, &cats, &policy, &asked)
             })
         })
     }
@@ -206,10 +150,7 @@ impl DebitsRepo for SqliteStore {
                     req: &req,
                     now,
                 };
-                match crate::debits::refund::refund(c, &cats, window, &asked)? {
-                    Outcome::Commit(tx) => Ok(Outcome::from(json_response(201, &tx))),
-                    Outcome::CommitAndRefuse(e) => Ok(Outcome::CommitAndRefuse(e)),
-                }
+                crate::debits::flow::refund(c, &cats, window, &asked)
             })
         })
     }

@@ -13,29 +13,46 @@ use passregion_core::status::ReimbursementStatus;
 use r2d2_postgres::postgres::Row;
 use r2d2_postgres::postgres::Transaction as PgTransaction;
 
+use crate::accounts::model::Principal;
+use crate::accounts::model::Role;
+use crate::accounts::partner_of;
+use crate::accounts::require_role;
 use crate::debits::card::CARD_COLS;
+use crate::debits::card::CardRef;
 use crate::debits::card::CardRow;
+use crate::debits::card::Channel;
+use crate::debits::flow::DebitAsked;
 use crate::debits::ledger::kind_code;
 use crate::debits::ledger::kind_from;
 use crate::debits::ledger::units_text;
+use crate::debits::model::CardInspection;
+use crate::debits::model::DebitRequest;
+use crate::debits::model::RefundRequest;
 use crate::debits::model::Transaction;
+use crate::debits::model::TransactionPage;
 use crate::debits::qr::UsedQr;
+use crate::debits::refund::RefundAsked;
+use crate::debits::repo::DebitsRepo;
 use crate::debits::service::DebitAt;
 use crate::debits::service::DebitTx;
 use crate::debits::service::NewDebit;
 use crate::debits::service::apply_debit;
 use crate::debits::transactions::TX_SELECT;
+use crate::debits::transactions::page;
 use crate::debits::transactions::with_labels;
 use crate::error::ServiceError;
 use crate::platform::catalogues::Catalogues;
 use crate::platform::db::Outcome;
+use crate::platform::idempotency::Idempotency;
+use crate::platform::idempotency::StoredResponse;
+use crate::platform::idempotency::idempotent_on;
 use crate::platform::sql::enum_from;
 use crate::platform::sql::parse_date;
 use crate::platform::sql::parse_ts;
 use crate::platform::sql::ts;
 use crate::platform::store::PgStore;
 
-pub(crate) use crate::platform::pg::PgTx;
+pub(crate) use crate::platform::pg_tx::PgTx;
 
 fn season_of(start: i64) -> Result<Season, ServiceError> {
     i32::try_from(start)
@@ -45,7 +62,7 @@ fn season_of(start: i64) -> Result<Season, ServiceError> {
 }
 
 /// A card row read with [`CARD_COLS`].
-fn card_from(r: &Row) -> Result<CardRow, ServiceError> {
+pub(crate) fn card_from(r: &Row) -> Result<CardRow, ServiceError> {
     let status: String = r.try_get(4)?;
     let public: String = r.try_get(5)?;
     let track: Option<String> = r.try_get(6)?;
@@ -148,7 +165,7 @@ pub(crate) fn append_ledger_after(
 }
 
 /// A transaction row read with [`TX_SELECT`].
-fn tx_from(r: &Row) -> Result<Transaction, ServiceError> {
+pub(crate) fn tx_from(r: &Row) -> Result<Transaction, ServiceError> {
     let kind = kind_from(&r.try_get::<_, String>(7)?)?;
     let number: String = r.try_get(5)?;
     let batch: Option<String> = r.try_get(15)?;
@@ -331,6 +348,144 @@ impl PgStore {
                 d.entries,
                 None,
             )
+        })
+    }
+}
+
+/// Transactions matching `clause` (PostgreSQL placeholders), labelled.
+fn transactions_where(
+    tx: &mut PgTransaction<'_>,
+    cats: &Catalogues,
+    clause: &str,
+    args: &[&(dyn r2d2_postgres::postgres::types::ToSql + Sync)],
+) -> Result<Vec<Transaction>, ServiceError> {
+    let rows = tx.query(&format!("{TX_SELECT} WHERE {clause}"), args)?;
+    let items = rows.iter().map(tx_from).collect::<Result<Vec<_>, _>>()?;
+    Ok(with_labels(cats, items))
+}
+
+impl DebitsRepo for PgStore {
+    fn inspect_card(
+        &self,
+        who: &Principal,
+        card: CardRef,
+        now: DateTime<Utc>,
+    ) -> Result<CardInspection, ServiceError> {
+        let (_, category) = partner_of(who)?;
+        self.pool.write_outcome(|tx| {
+            crate::debits::flow::inspect(
+                &PgTx::new(tx),
+                &self.catalogues,
+                &self.policy,
+                &card,
+                category,
+                now,
+            )
+        })
+    }
+
+    /// One transaction: the key claimed (a concurrent first use of it
+    /// waits, then replays), the card identified and its row locked, the
+    /// debit, the receipt, the answer stored.
+    fn debit(
+        &self,
+        who: &Principal,
+        card: CardRef,
+        req: DebitRequest,
+        channel: Channel,
+        idem: Idempotency,
+        now: DateTime<Utc>,
+    ) -> Result<StoredResponse, ServiceError> {
+        let (partner_id, category) = partner_of(who)?;
+        let asked = DebitAsked {
+            partner_id,
+            category,
+            account_id: &who.account_id,
+            card: &card,
+            req: &req,
+            channel,
+            now,
+        };
+        self.pool.write_outcome(|tx| {
+            idempotent_on(&PgTx::new(tx), &idem, now, |tx| {
+                crate::debits::flow::debit(tx, &self.catalogues, &self.policy, &asked)
+            })
+        })
+    }
+
+    fn replayed_debit(&self, idem: &Idempotency) -> Result<Option<StoredResponse>, ServiceError> {
+        self.pool
+            .read(|tx| crate::platform::idempotency_pg::replayed(tx, idem))
+    }
+
+    fn refund(
+        &self,
+        who: &Principal,
+        transaction_id: &str,
+        req: RefundRequest,
+        idem: Idempotency,
+        now: DateTime<Utc>,
+    ) -> Result<StoredResponse, ServiceError> {
+        let (partner_id, _) = partner_of(who)?;
+        let asked = RefundAsked {
+            partner_id,
+            account_id: &who.account_id,
+            transaction_id,
+            req: &req,
+            now,
+        };
+        self.pool.write_outcome(|tx| {
+            idempotent_on(&PgTx::new(tx), &idem, now, |tx| {
+                crate::debits::flow::refund(tx, &self.catalogues, self.policy.refund, &asked)
+            })
+        })
+    }
+
+    fn partner_transactions(
+        &self,
+        who: &Principal,
+        after: i64,
+        limit: u32,
+    ) -> Result<TransactionPage, ServiceError> {
+        require_role(who, Role::Partner)?;
+        let pid = who
+            .partner
+            .as_ref()
+            .map(|p| p.0.clone())
+            .ok_or(ServiceError::Forbidden)?;
+        self.pool.read(|tx| {
+            let items = transactions_where(
+                tx,
+                &self.catalogues,
+                "t.partner_id = $1 AND t.seq > $2 ORDER BY t.seq LIMIT $3",
+                &[&pid, &after, &i64::from(limit)],
+            )?;
+            Ok(page(items, after))
+        })
+    }
+
+    fn my_transactions(&self, who: &Principal) -> Result<Vec<Transaction>, ServiceError> {
+        require_role(who, Role::Youth)?;
+        self.pool.read(|tx| {
+            transactions_where(
+                tx,
+                &self.catalogues,
+                "t.card_id = (SELECT id FROM cards WHERE account_id = $1)
+                 ORDER BY t.seq DESC LIMIT 500",
+                &[&who.account_id],
+            )
+        })
+    }
+
+    fn region_transactions(&self, after: i64, limit: u32) -> Result<TransactionPage, ServiceError> {
+        self.pool.read(|tx| {
+            let items = transactions_where(
+                tx,
+                &self.catalogues,
+                "t.seq > $1 ORDER BY t.seq LIMIT $2",
+                &[&after, &i64::from(limit)],
+            )?;
+            Ok(page(items, after))
         })
     }
 }

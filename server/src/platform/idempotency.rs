@@ -34,31 +34,83 @@ pub struct Idempotency {
     pub request_hash: String,
 }
 
+/// What the idempotency rule reads and writes in the transaction of the
+/// write it answers (SQL only; SQLite here, PostgreSQL in
+/// `platform/idempotency_pg.rs`).
+pub(crate) trait IdempotencyTx {
+    /// The record of `idem`'s key: its request hash and stored answer. On
+    /// an engine with several writers, it first waits for a concurrent
+    /// transaction using the same key, so that only one runs the write.
+    fn claim(&self, idem: &Idempotency) -> Result<Option<(String, StoredResponse)>, ServiceError>;
+    /// Stores the answer of `idem`'s key.
+    fn store(
+        &self,
+        idem: &Idempotency,
+        resp: &StoredResponse,
+        now: DateTime<Utc>,
+    ) -> Result<(), ServiceError>;
+}
+
 /// Runs an idempotent write: replays the stored answer of a known key, refuses
 /// a known key with another request, otherwise runs `op` and stores its answer
-/// in the same transaction.
+/// in the same transaction (the one rule, for every engine).
+pub(crate) fn idempotent_on<X: IdempotencyTx + ?Sized>(
+    tx: &X,
+    idem: &Idempotency,
+    now: DateTime<Utc>,
+    op: impl FnOnce(&X) -> Result<Outcome<StoredResponse>, ServiceError>,
+) -> Result<Outcome<StoredResponse>, ServiceError> {
+    if let Some((hash, stored)) = tx.claim(idem)? {
+        if hash == idem.request_hash {
+            return Ok(Outcome::Commit(stored));
+        }
+        return Ok(Outcome::CommitAndRefuse(ServiceError::IdempotencyMismatch));
+    }
+    let out = op(tx)?;
+    if let Outcome::Commit(resp) = &out {
+        tx.store(idem, resp, now)?;
+    }
+    Ok(out)
+}
+
+/// [`idempotent_on`] in a SQLite transaction (the single writer: no
+/// concurrent use of a key to wait for).
 pub(crate) fn idempotent(
     conn: &Connection,
     idem: &Idempotency,
     now: DateTime<Utc>,
     op: impl FnOnce(&Connection) -> Result<Outcome<StoredResponse>, ServiceError>,
 ) -> Result<Outcome<StoredResponse>, ServiceError> {
-    let existing: Option<(String, u16, String)> = conn
-        .query_row(
-            "SELECT request_hash, status, body FROM idempotency WHERE account_id = ?1 AND key = ?2",
-            params![idem.account_id, idem.key],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-        )
-        .optional()?;
-    if let Some((hash, status, body)) = existing {
-        if hash == idem.request_hash {
-            return Ok(Outcome::Commit(StoredResponse { status, body }));
-        }
-        return Ok(Outcome::CommitAndRefuse(ServiceError::IdempotencyMismatch));
+    idempotent_on(conn, idem, now, op)
+}
+
+impl IdempotencyTx for Connection {
+    fn claim(&self, idem: &Idempotency) -> Result<Option<(String, StoredResponse)>, ServiceError> {
+        Ok(self
+            .query_row(
+                "SELECT request_hash, status, body FROM idempotency
+                 WHERE account_id = ?1 AND key = ?2",
+                params![idem.account_id, idem.key],
+                |r| {
+                    Ok((
+                        r.get(0)?,
+                        StoredResponse {
+                            status: r.get(1)?,
+                            body: r.get(2)?,
+                        },
+                    ))
+                },
+            )
+            .optional()?)
     }
-    let out = op(conn)?;
-    if let Outcome::Commit(resp) = &out {
-        conn.exec(
+
+    fn store(
+        &self,
+        idem: &Idempotency,
+        resp: &StoredResponse,
+        now: DateTime<Utc>,
+    ) -> Result<(), ServiceError> {
+        self.exec(
             "INSERT INTO idempotency (account_id, key, request_hash, status, body, created_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             params![
@@ -70,8 +122,8 @@ pub(crate) fn idempotent(
                 ts(now)
             ],
         )?;
+        Ok(())
     }
-    Ok(out)
 }
 
 /// The stored answer of `idem`'s key when it was used for this same request

@@ -5,7 +5,6 @@
 //! runtime) and its `r2d2` pool fit them without bridging. Never call these
 //! functions from an async task: use `platform::run_blocking`.
 
-use std::cell::RefCell;
 use std::time::Duration;
 
 use chrono::Utc;
@@ -56,8 +55,10 @@ pub use crate::platform::pg_error::PgError;
 impl From<postgres::Error> for ServiceError {
     fn from(e: postgres::Error) -> ServiceError {
         let e = PgError::from(&e);
-        if e.code.is_none() {
-            // No answer from the server: nothing is known to have happened.
+        if e.code.is_none() || e.connection_lost() {
+            // No answer from the server, or the server ended the connection
+            // (a shutdown, a failover): nothing is known to have happened;
+            // the caller retries with the same idempotency key.
             tracing::warn!(error = %e, "PostgreSQL connection failed");
             return ServiceError::Unavailable;
         }
@@ -285,27 +286,5 @@ fn check_collation(conn: &mut PgConn) -> Result<(), ServiceError> {
     }
 }
 
-/// A PostgreSQL transaction seen through the `&self` storage traits of the
-/// rules (they never call one another re-entrantly).
-pub(crate) struct PgTx<'t, 'c> {
-    tx: RefCell<&'t mut Transaction<'c>>,
-}
-
-impl<'t, 'c> PgTx<'t, 'c> {
-    pub(crate) fn new(tx: &'t mut Transaction<'c>) -> PgTx<'t, 'c> {
-        PgTx {
-            tx: RefCell::new(tx),
-        }
-    }
-
-    pub(crate) fn with<T>(
-        &self,
-        f: impl FnOnce(&mut Transaction<'c>) -> Result<T, ServiceError>,
-    ) -> Result<T, ServiceError> {
-        let mut tx = self
-            .tx
-            .try_borrow_mut()
-            .map_err(|_| ServiceError::Internal("re-entrant storage call".into()))?;
-        f(&mut tx)
-    }
-}
+/// The transaction behind the rules' storage traits (in its own file).
+pub(crate) use crate::platform::pg_tx::PgTx;

@@ -26,6 +26,17 @@ impl PgError {
         )
     }
 
+    /// The connection is gone, or the server ended it: class 08
+    /// (connection exception) or 57P01-57P03 (the server shutting down or
+    /// starting, as in a failover).
+    pub fn connection_lost(&self) -> bool {
+        self.closed
+            || self
+                .code
+                .as_deref()
+                .is_some_and(|c| c.starts_with("08") || matches!(c, "57P01" | "57P02" | "57P03"))
+    }
+
     /// A unique constraint was violated.
     pub fn unique_violation(&self) -> bool {
         self.code.as_deref() == Some(SqlState::UNIQUE_VIOLATION.code())

@@ -35,7 +35,6 @@ impl SqliteStore {
 pub struct PgStore {
     pub(crate) pool: crate::platform::pg::PgPool,
     pub(crate) catalogues: Arc<Catalogues>,
-    #[allow(dead_code)]
     pub(crate) policy: Policy,
 }
 

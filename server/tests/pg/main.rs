@@ -9,6 +9,8 @@ mod support;
 
 mod accounts;
 mod debits;
+mod debits_failover;
+mod debits_lookup;
 mod migrations;
 mod notify;
 mod partners;

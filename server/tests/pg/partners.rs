@@ -208,7 +208,11 @@ fn two_instances_moderating_one_bon_plan_decide_once() {
             .query_one("SELECT status FROM bons_plans WHERE id = $1", &[&id])
             .unwrap()
             .get(0);
-        assert_eq!(stored, decided[0].status, "the answer is what is stored");
+        assert_eq!(
+            stored,
+            decided[0].status.as_str(),
+            "the answer is what is stored"
+        );
     }
 }
 
