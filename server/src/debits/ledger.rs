@@ -147,6 +147,19 @@ pub(crate) fn balances(
     card: &CardRow,
     only_category: Option<PartnerCategory>,
 ) -> Result<Vec<Balance>, ServiceError> {
+    balances_by(catalogues, card, only_category, |avantage| {
+        totals(conn, &card.id, card.season, avantage)
+    })
+}
+
+/// The card's balances of its season (the avantages loaded, of
+/// `only_category` when given), each read by `totals` (either engine).
+pub(crate) fn balances_by(
+    catalogues: &Catalogues,
+    card: &CardRow,
+    only_category: Option<PartnerCategory>,
+    mut totals: impl FnMut(&str) -> Result<Totals, ServiceError>,
+) -> Result<Vec<Balance>, ServiceError> {
     let Some(cat) = catalogues.get(card.season) else {
         return Ok(Vec::new());
     };
@@ -155,7 +168,7 @@ pub(crate) fn balances(
         if only_category.is_some_and(|c| !a.allows(c)) {
             continue;
         }
-        let t = totals(conn, &card.id, card.season, &a.code)?;
+        let t = totals(&a.code)?;
         if t.loaded == 0 {
             continue;
         }

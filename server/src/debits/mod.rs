@@ -4,6 +4,7 @@ pub mod card;
 pub mod error;
 pub mod http;
 pub mod ledger;
+pub mod ledger_pg;
 pub mod lookup;
 pub mod model;
 pub mod qr;

@@ -70,7 +70,7 @@ fn season_of(start: i64) -> Result<Season, ServiceError> {
 }
 
 /// A card row read with [`CARD_COLS`].
-fn card_from(r: &Row) -> Result<CardRow, ServiceError> {
+pub(crate) fn card_from(r: &Row) -> Result<CardRow, ServiceError> {
     let status: String = r.try_get(4)?;
     let public: String = r.try_get(5)?;
     let track: Option<String> = r.try_get(6)?;
