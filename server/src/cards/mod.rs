@@ -11,16 +11,20 @@ use crate::error::ServiceError;
 use crate::platform::catalogues::Catalogues;
 
 pub mod credentials;
+pub mod credentials_pg;
 pub mod error;
 pub mod http;
 pub mod import;
 pub mod import_repo;
 pub mod lost;
+pub(crate) mod mail_pg;
 pub mod model;
 pub mod orders;
+pub mod orders_pg;
 pub mod printing;
 pub mod privacy;
 pub mod repo;
+pub mod repo_pg;
 pub mod service;
 
 /// A change of a card by its établissement.
@@ -39,6 +43,28 @@ pub(crate) fn card_view(
     catalogues: &Catalogues,
     card: &CardRow,
 ) -> Result<CardView, ServiceError> {
+    let posted_at = conn
+        .query_row(
+            "SELECT posted_at FROM cards WHERE id = ?1",
+            [&card.id],
+            |r| r.get::<_, Option<String>>(0),
+        )
+        .optional()?
+        .flatten();
+    view_of(
+        card,
+        balances(conn, catalogues, card, None)?,
+        posted_at.as_deref(),
+    )
+}
+
+/// A card as the API shows it, from its row, balances and posting date
+/// (either engine).
+pub(crate) fn view_of(
+    card: &CardRow,
+    balances: Vec<crate::cards::model::Balance>,
+    posted_at: Option<&str>,
+) -> Result<CardView, ServiceError> {
     Ok(CardView {
         id: card.id.clone(),
         number: card.number.clone(),
@@ -49,20 +75,23 @@ pub(crate) fn card_view(
         first_name: card.first_name.clone(),
         last_name: card.last_name.clone(),
         establishment_id: card.establishment_id.clone(),
-        balances: balances(conn, catalogues, card, None)?,
-        posted_at: conn
-            .query_row(
-                "SELECT posted_at FROM cards WHERE id = ?1",
-                [&card.id],
-                |r| r.get::<_, Option<String>>(0),
-            )
-            .optional()?
-            .flatten()
-            .as_deref()
-            .map(crate::platform::sql::parse_ts)
-            .transpose()?,
+        balances,
+        posted_at: posted_at.map(crate::platform::sql::parse_ts).transpose()?,
         renewal: None,
     })
+}
+
+/// A view with the season's end notice on `now` (core rule).
+pub(crate) fn with_renewal(
+    mut view: CardView,
+    card: &CardRow,
+    now: chrono::DateTime<chrono::Utc>,
+) -> CardView {
+    view.renewal = passregion_core::renewal::renewal_notice(
+        card.season,
+        passregion_core::season::region_date(now),
+    );
+    view
 }
 
 /// [`card_view`] as the holder or her établissement sees it on `now`: with
@@ -73,10 +102,5 @@ pub(crate) fn card_view_on(
     card: &CardRow,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<CardView, ServiceError> {
-    let mut view = card_view(conn, catalogues, card)?;
-    view.renewal = passregion_core::renewal::renewal_notice(
-        card.season,
-        passregion_core::season::region_date(now),
-    );
-    Ok(view)
+    Ok(with_renewal(card_view(conn, catalogues, card)?, card, now))
 }

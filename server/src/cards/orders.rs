@@ -34,35 +34,90 @@ pub(crate) const ORDER_COLS: &str =
     "id, season, status, reason, establishment_id, first_name, last_name,
     birth_date, public, track, disabled, created_at, decided_at";
 
+/// An order row's values as stored (either engine), read with [`ORDER_COLS`].
+pub(crate) struct OrderCols {
+    pub(crate) id: String,
+    pub(crate) season: i64,
+    pub(crate) status: String,
+    pub(crate) reason: Option<String>,
+    pub(crate) establishment_id: String,
+    pub(crate) first_name: String,
+    pub(crate) last_name: String,
+    pub(crate) birth_date: String,
+    pub(crate) public: String,
+    pub(crate) track: Option<String>,
+    pub(crate) disabled: bool,
+    pub(crate) created_at: String,
+    pub(crate) decided_at: Option<String>,
+}
+
+impl OrderCols {
+    /// The order these values mean.
+    pub(crate) fn into_order(self) -> Result<Order, ServiceError> {
+        Ok(Order {
+            id: self.id,
+            season: i32::try_from(self.season)
+                .ok()
+                .and_then(|y| Season::starting(y).ok())
+                .ok_or_else(|| ServiceError::Internal("bad season".into()))?
+                .to_string(),
+            status: enum_from(&self.status)?,
+            reason: self.reason,
+            establishment_id: self.establishment_id,
+            first_name: self.first_name,
+            last_name: self.last_name,
+            birth_date: parse_date(&self.birth_date)?,
+            public: enum_from(&self.public)?,
+            track: self.track.as_deref().map(enum_from).transpose()?,
+            disabled: self.disabled,
+            created_at: parse_ts(&self.created_at)?,
+            decided_at: self.decided_at.as_deref().map(parse_ts).transpose()?,
+        })
+    }
+}
+
 pub(crate) fn order_from_row(
     r: &rusqlite::Row<'_>,
 ) -> rusqlite::Result<Result<Order, ServiceError>> {
-    let season: i32 = r.get(1)?;
-    let birth: String = r.get(7)?;
-    let public: String = r.get(8)?;
-    let track: Option<String> = r.get(9)?;
-    let created: String = r.get(11)?;
-    let decided: Option<String> = r.get(12)?;
-    let build = || -> Result<Order, ServiceError> {
-        Ok(Order {
-            id: r.get(0)?,
-            season: Season::starting(season)
-                .map_err(|_| ServiceError::Internal("bad season".into()))?
-                .to_string(),
-            status: enum_from(&r.get::<_, String>(2)?)?,
-            reason: r.get(3)?,
-            establishment_id: r.get(4)?,
-            first_name: r.get(5)?,
-            last_name: r.get(6)?,
-            birth_date: parse_date(&birth)?,
-            public: enum_from(&public)?,
-            track: track.as_deref().map(enum_from).transpose()?,
-            disabled: r.get::<_, i64>(10)? != 0,
-            created_at: parse_ts(&created)?,
-            decided_at: decided.as_deref().map(parse_ts).transpose()?,
-        })
-    };
-    Ok(build())
+    Ok(OrderCols {
+        id: r.get(0)?,
+        season: r.get(1)?,
+        status: r.get(2)?,
+        reason: r.get(3)?,
+        establishment_id: r.get(4)?,
+        first_name: r.get(5)?,
+        last_name: r.get(6)?,
+        birth_date: r.get(7)?,
+        public: r.get(8)?,
+        track: r.get(9)?,
+        disabled: r.get::<_, i64>(10)? != 0,
+        created_at: r.get(11)?,
+        decided_at: r.get(12)?,
+    }
+    .into_order())
+}
+
+/// The e-mail telling the youth the decision on her order: (subject, body).
+pub(crate) fn decision_mail(decision: &service::CheckedDecision) -> (String, String) {
+    match &decision.reason {
+        _ if decision.validate => (
+            "PASS'Région : votre commande est validée".to_owned(),
+            "Bonjour,\n\nVotre établissement a validé votre commande de PASS'Région. Votre carte est imprimée et vous sera envoyée sous une semaine : activez-la dès réception dans l'application.".to_owned(),
+        ),
+        Some(r) => (
+            "PASS'Région : votre commande est refusée".to_owned(),
+            format!("Bonjour,\n\nVotre établissement a refusé votre commande de PASS'Région : {r}\n\nVous pouvez en faire une nouvelle depuis l'application."),
+        ),
+        None => (
+            "PASS'Région : votre commande est refusée".to_owned(),
+            "Bonjour,\n\nVotre établissement a refusé votre commande de PASS'Région.".to_owned(),
+        ),
+    }
+}
+
+/// The dedupe key of the decision's e-mail.
+pub(crate) fn decision_mail_key(order_id: &str) -> String {
+    format!("commande:{order_id}")
 }
 
 pub(crate) fn orders_where(
@@ -154,21 +209,15 @@ impl OrdersRepo for SqliteStore {
                 [&order_id],
                 |r| r.get(0),
             )?;
-            let (subject, body) = match &decision.reason {
-                _ if decision.validate => (
-                    "PASS'Région : votre commande est validée".to_owned(),
-                    "Bonjour,\n\nVotre établissement a validé votre commande de PASS'Région. Votre carte est imprimée et vous sera envoyée sous une semaine : activez-la dès réception dans l'application.".to_owned(),
-                ),
-                Some(r) => (
-                    "PASS'Région : votre commande est refusée".to_owned(),
-                    format!("Bonjour,\n\nVotre établissement a refusé votre commande de PASS'Région : {r}\n\nVous pouvez en faire une nouvelle depuis l'application."),
-                ),
-                None => (
-                    "PASS'Région : votre commande est refusée".to_owned(),
-                    "Bonjour,\n\nVotre établissement a refusé votre commande de PASS'Région.".to_owned(),
-                ),
-            };
-            crate::accounts::notify::enqueue(c, &account, &format!("commande:{order_id}"), &subject, &body, now)?;
+            let (subject, body) = decision_mail(&decision);
+            crate::accounts::notify::enqueue(
+                c,
+                &account,
+                &decision_mail_key(&order_id),
+                &subject,
+                &body,
+                now,
+            )?;
             Ok(order)
         })
     }

@@ -5,6 +5,7 @@ pub mod error;
 pub(crate) mod flow;
 pub mod http;
 pub mod ledger;
+pub mod ledger_pg;
 pub mod lookup;
 pub(crate) mod lookup_pg;
 pub mod model;

@@ -8,6 +8,8 @@
 mod support;
 
 mod accounts;
+mod card_services;
+mod cards;
 mod debits;
 mod debits_failover;
 mod debits_lookup;

@@ -7,6 +7,7 @@
 //! (`expediee`) and activated on receipt like a first card.
 
 pub mod http;
+pub mod pg;
 
 use chrono::{DateTime, Utc};
 use passregion_core::CardNumber;
@@ -72,7 +73,8 @@ impl LostTx for Connection {
     }
 }
 
-/// Declares a card lost or stolen (see the module documentation). A card
+/// Declares a card lost or stolen (see the module documentation); the
+/// card is read (on PostgreSQL: locked) first. A card
 /// suspended by its établissement is not replaced here (the établissement
 /// decides).
 pub(crate) fn declare_lost(
@@ -118,6 +120,42 @@ pub(crate) fn declare_lost(
     Ok(())
 }
 
+/// The youth declares her own card lost or stolen; returns the card as
+/// replaced.
+pub(crate) fn youth_lost(
+    tx: &dyn LostTx,
+    cats: &crate::platform::catalogues::Catalogues,
+    account: &str,
+    stolen: bool,
+    now: DateTime<Utc>,
+) -> Result<crate::cards::model::CardView, ServiceError> {
+    let card = tx
+        .account_card(account)?
+        .ok_or(ServiceError::NotFound("Carte"))?;
+    declare_lost(tx, &card.id, stolen, account, now)?;
+    let card = tx.card(&card.id)?.ok_or(ServiceError::NotFound("Carte"))?;
+    tx.card_view(cats, &card)
+}
+
+/// The établissement `eid` declares one of its cards lost or stolen.
+pub(crate) fn establishment_lost(
+    tx: &dyn LostTx,
+    cats: &crate::platform::catalogues::Catalogues,
+    eid: &str,
+    card_id: &str,
+    stolen: bool,
+    by: &str,
+    now: DateTime<Utc>,
+) -> Result<crate::cards::model::CardView, ServiceError> {
+    // Another établissement's card does not exist for the caller.
+    tx.card(card_id)?
+        .filter(|k| k.establishment_id == eid)
+        .ok_or(ServiceError::NotFound("Carte"))?;
+    declare_lost(tx, card_id, stolen, by, now)?;
+    let card = tx.card(card_id)?.ok_or(ServiceError::NotFound("Carte"))?;
+    tx.card_view(cats, &card)
+}
+
 /// Lost cards, for the handlers.
 pub trait LostCardsRepo: Send + Sync + 'static {
     /// The youth's own card.
@@ -145,14 +183,8 @@ impl LostCardsRepo for crate::platform::store::SqliteStore {
         now: DateTime<Utc>,
     ) -> Result<crate::cards::model::CardView, ServiceError> {
         let (account, cats) = (who.account_id.clone(), self.catalogues.clone());
-        self.db.write(move |c| {
-            let card = c
-                .account_card(&account)?
-                .ok_or(ServiceError::NotFound("Carte"))?;
-            declare_lost(c, &card.id, stolen, &account, now)?;
-            let card = c.card(&card.id)?.ok_or(ServiceError::NotFound("Carte"))?;
-            c.card_view(&cats, &card)
-        })
+        self.db
+            .write(move |c| youth_lost(c, &cats, &account, stolen, now))
     }
 
     fn establishment_card_lost(
@@ -168,14 +200,7 @@ impl LostCardsRepo for crate::platform::store::SqliteStore {
             card_id.to_owned(),
             self.catalogues.clone(),
         );
-        self.db.write(move |c| {
-            // Another établissement's card does not exist for the caller.
-            c.card(&id)?
-                .filter(|k| k.establishment_id == eid)
-                .ok_or(ServiceError::NotFound("Carte"))?;
-            declare_lost(c, &id, stolen, &account, now)?;
-            let card = c.card(&id)?.ok_or(ServiceError::NotFound("Carte"))?;
-            c.card_view(&cats, &card)
-        })
+        self.db
+            .write(move |c| establishment_lost(c, &cats, &eid, &id, stolen, &account, now))
     }
 }

@@ -5,6 +5,7 @@
 
 pub mod batch;
 pub mod http;
+pub mod pg;
 
 use chrono::{DateTime, Duration, Utc};
 use rusqlite::params;
@@ -66,8 +67,8 @@ impl PrintRepo for SqliteStore {
                         r.get::<_, String>(5)?,
                         r.get::<_, String>(6)?,
                         r.get::<_, String>(7)?,
-                        r.get::<_, i32>(8)?,
-                        r.get::<_, u32>(9)?,
+                        r.get::<_, i64>(8)?,
+                        r.get::<_, i64>(9)?,
                         r.get::<_, String>(10)?,
                     ),
                 ))
@@ -76,11 +77,8 @@ impl PrintRepo for SqliteStore {
             for row in rows {
                 let ((id, number, first, last, etab), (address, pc, city, year, version, since)) =
                     row?;
-                let since = parse_ts(&since)?;
-                let season = passregion_core::Season::starting(year)
-                    .map_err(|_| ServiceError::Internal("season".into()))?;
-                out.push(QueuedCard {
-                    item: PrintItem {
+                out.push(queued(
+                    PrintItemCols {
                         card_id: id,
                         number,
                         first_name: first,
@@ -89,25 +87,19 @@ impl PrintRepo for SqliteStore {
                         address,
                         postal_code: pc,
                         city,
-                        season: season.to_string(),
-                        waiting_since: since,
-                        late: now - since > POSTING_DELAY,
+                        season_year: year,
+                        version,
+                        since,
                     },
-                    version,
-                    season_year: year,
-                });
+                    now,
+                )?);
             }
             Ok(out)
         })
     }
 
     fn mark_posted(&self, ids: Vec<String>, now: DateTime<Utc>) -> Result<u32, ServiceError> {
-        if ids.len() > MAX_POSTED_PER_CALL {
-            return Err(ServiceError::Invalid {
-                field: "card_ids",
-                message: format!("Au plus {MAX_POSTED_PER_CALL} cartes par envoi."),
-            });
-        }
+        check_posted(&ids)?;
         self.db.write(move |c| {
             let mut n = 0u32;
             for id in &ids {
@@ -119,19 +111,77 @@ impl PrintRepo for SqliteStore {
                 if changed == 1
                     && let Some(holder) = crate::accounts::notify::card_holder(c, id)?
                 {
-                    let date = passregion_core::season::region_date(now).format("%d/%m/%Y");
-                    crate::accounts::notify::enqueue(
-                        c,
-                        &holder,
-                        &format!("expediee:{id}:{}", ts(now)),
-                        "PASS'Région : votre carte est expédiée",
-                        &format!("Bonjour,\n\nVotre PASS'Région a été expédiée le {date}. Dès réception, activez-la dans l'application (« J'ai reçu ma carte »)."),
-                        now,
-                    )?;
+                    let (key, subject, body) = posted_mail(id, now);
+                    crate::accounts::notify::enqueue(c, &holder, &key, subject, &body, now)?;
                 }
                 n += u32::try_from(changed).unwrap_or(0);
             }
             Ok(n)
         })
     }
+}
+
+/// A queued card's values as stored (either engine).
+pub(crate) struct PrintItemCols {
+    pub(crate) card_id: String,
+    pub(crate) number: String,
+    pub(crate) first_name: String,
+    pub(crate) last_name: String,
+    pub(crate) establishment: String,
+    pub(crate) address: String,
+    pub(crate) postal_code: String,
+    pub(crate) city: String,
+    pub(crate) season_year: i64,
+    pub(crate) version: i64,
+    /// Since when it waits (its replacement, else its order's decision).
+    pub(crate) since: String,
+}
+
+/// A queued card, late when it waits more than [`POSTING_DELAY`] on `now`.
+pub(crate) fn queued(c: PrintItemCols, now: DateTime<Utc>) -> Result<QueuedCard, ServiceError> {
+    let since = parse_ts(&c.since)?;
+    let season_year =
+        i32::try_from(c.season_year).map_err(|_| ServiceError::Internal("season".into()))?;
+    let season = passregion_core::Season::starting(season_year)
+        .map_err(|_| ServiceError::Internal("season".into()))?;
+    Ok(QueuedCard {
+        item: PrintItem {
+            card_id: c.card_id,
+            number: c.number,
+            first_name: c.first_name,
+            last_name: c.last_name,
+            establishment: c.establishment,
+            address: c.address,
+            postal_code: c.postal_code,
+            city: c.city,
+            season: season.to_string(),
+            waiting_since: since,
+            late: now - since > POSTING_DELAY,
+        },
+        version: u32::try_from(c.version).map_err(|_| ServiceError::Internal("version".into()))?,
+        season_year,
+    })
+}
+
+/// Refuses more than [`MAX_POSTED_PER_CALL`] cards at once.
+pub(crate) fn check_posted(ids: &[String]) -> Result<(), ServiceError> {
+    if ids.len() > MAX_POSTED_PER_CALL {
+        return Err(ServiceError::Invalid {
+            field: "card_ids",
+            message: format!("Au plus {MAX_POSTED_PER_CALL} cartes par envoi."),
+        });
+    }
+    Ok(())
+}
+
+/// The e-mail telling the holder her card is posted: (dedupe key, subject, body).
+pub(crate) fn posted_mail(card_id: &str, now: DateTime<Utc>) -> (String, &'static str, String) {
+    let date = passregion_core::season::region_date(now).format("%d/%m/%Y");
+    (
+        format!("expediee:{card_id}:{}", ts(now)),
+        "PASS'Région : votre carte est expédiée",
+        format!(
+            "Bonjour,\n\nVotre PASS'Région a été expédiée le {date}. Dès réception, activez-la dans l'application (« J'ai reçu ma carte »)."
+        ),
+    )
 }

@@ -4,6 +4,7 @@
 //! removed, the ledger and transactions kept under pseudonymous ids.
 
 pub mod http;
+pub mod pg;
 
 use chrono::{DateTime, Utc};
 use passregion_core::Season;
@@ -65,13 +66,19 @@ impl PrivacyRepo for SqliteStore {
     }
 
     fn forget_expired_youths(&self, now: DateTime<Utc>, years: u32) -> Result<usize, ServiceError> {
-        let mut season = Season::of_instant(now);
-        for _ in 0..years {
-            season = season.previous();
-        }
-        let last_kept = i64::from(season.start_year());
+        let last_kept = last_kept_season(now, years);
         self.db.write(move |c| forget(c, last_kept, now))
     }
+}
+
+/// The first year of the oldest season whose youths keep their data:
+/// `years` seasons before `now`'s.
+pub(crate) fn last_kept_season(now: DateTime<Utc>, years: u32) -> i64 {
+    let mut season = Season::of_instant(now);
+    for _ in 0..years {
+        season = season.previous();
+    }
+    i64::from(season.start_year())
 }
 
 /// Youth accounts whose every card is of a season before `last_kept` (and
