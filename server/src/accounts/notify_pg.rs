@@ -40,14 +40,20 @@ pub(crate) fn enqueue(
     Ok(())
 }
 
+/// The holder's account of a card (the twin of `notify::card_holder`).
+pub(crate) fn card_holder(
+    tx: &mut Transaction<'_>,
+    card_id: &str,
+) -> Result<Option<String>, ServiceError> {
+    Ok(tx
+        .query_opt("SELECT account_id FROM cards WHERE id = $1", &[&card_id])?
+        .map(|r| r.try_get(0))
+        .transpose()?)
+}
+
 impl NotifyTx for PgTx<'_, '_> {
     fn card_holder(&self, card_id: &str) -> Result<Option<String>, ServiceError> {
-        self.with(|tx| {
-            Ok(tx
-                .query_opt("SELECT account_id FROM cards WHERE id = $1", &[&card_id])?
-                .map(|r| r.try_get(0))
-                .transpose()?)
-        })
+        self.with(|tx| card_holder(tx, card_id))
     }
 
     fn enqueue(

@@ -17,7 +17,6 @@ pub mod http;
 pub mod import;
 pub mod import_repo;
 pub mod lost;
-pub(crate) mod mail_pg;
 pub mod model;
 pub mod orders;
 pub mod orders_pg;

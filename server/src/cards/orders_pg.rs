@@ -8,7 +8,6 @@ use r2d2_postgres::postgres::Transaction;
 use r2d2_postgres::postgres::types::ToSql;
 
 use crate::accounts::model::Principal;
-use crate::cards::mail_pg;
 use crate::cards::model::Order;
 use crate::cards::model::OrderDecision;
 use crate::cards::model::OrderFilter;
@@ -116,7 +115,7 @@ impl OrdersRepo for PgStore {
                 .query_one("SELECT account_id FROM orders WHERE id = $1", &[&order_id])?
                 .try_get(0)?;
             let (subject, body) = decision_mail(&decision);
-            mail_pg::enqueue(
+            crate::accounts::notify_pg::enqueue(
                 tx,
                 &account,
                 &decision_mail_key(order_id),

@@ -3,7 +3,6 @@
 use chrono::DateTime;
 use chrono::Utc;
 
-use crate::cards::mail_pg;
 use crate::cards::printing::PrintItemCols;
 use crate::cards::printing::PrintRepo;
 use crate::cards::printing::QueuedCard;
@@ -62,10 +61,10 @@ impl PrintRepo for PgStore {
                     &[id, &ts(now)],
                 )?;
                 if changed == 1
-                    && let Some(holder) = mail_pg::card_holder(tx, id)?
+                    && let Some(holder) = crate::accounts::notify_pg::card_holder(tx, id)?
                 {
                     let (key, subject, body) = posted_mail(id, now);
-                    mail_pg::enqueue(tx, &holder, &key, subject, &body, now)?;
+                    crate::accounts::notify_pg::enqueue(tx, &holder, &key, subject, &body, now)?;
                 }
                 n += u32::try_from(changed).unwrap_or(0);
             }
