@@ -431,6 +431,16 @@ pub(crate) fn confirm_booking(
     Ok(Outcome::Commit(tx.booking_view(id, now)?))
 }
 
+/// What the confirmation did with one card, as the API shows it: debited
+/// (it has a transaction), refused (a refusal's code), or not yet decided.
+pub(crate) fn line_status(debited: bool, refused: bool) -> &'static str {
+    match (debited, refused) {
+        (true, _) => "debite",
+        (false, true) => "refuse",
+        (false, false) => "en_attente",
+    }
+}
+
 /// The booking's partner declines, or its établissement cancels, a booking
 /// still requested (with an optional reason). Nothing is debited.
 pub(crate) fn close_booking(

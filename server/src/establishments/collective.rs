@@ -421,11 +421,7 @@ impl CollectiveTx for Connection {
                     _ => None,
                 })
             };
-            let status = match (&transaction_id, &code) {
-                (Some(_), _) => "debite",
-                (None, Some(_)) => "refuse",
-                (None, None) => "en_attente",
-            };
+            let status = booking::line_status(transaction_id.is_some(), code.is_some());
             Ok(CollectiveLine {
                 card_id: r.get(0)?,
                 holder: r.get(1)?,
@@ -455,7 +451,7 @@ impl CollectiveTx for Connection {
     }
 }
 
-fn status_from(s: &str) -> Result<CollectiveBookingStatus, ServiceError> {
+pub(crate) fn status_from(s: &str) -> Result<CollectiveBookingStatus, ServiceError> {
     CollectiveBookingStatus::parse(s)
         .ok_or_else(|| ServiceError::Internal("bad booking status".into()))
 }

@@ -164,6 +164,24 @@ pub(crate) fn decide(
     tx.request_view(id)
 }
 
+/// The directory as a partner sees it: each référent with the partner's
+/// latest request for it (`requests` newest first).
+pub(crate) fn partner_referents(
+    rows: Vec<Referent>,
+    requests: Vec<ReferentRequest>,
+) -> Vec<PartnerReferent> {
+    let mut latest = std::collections::HashMap::new();
+    for q in requests {
+        latest.entry(q.referent_id.clone()).or_insert(q);
+    }
+    rows.into_iter()
+        .map(|r| {
+            let request = latest.remove(&r.id);
+            partner_referent(r, request)
+        })
+        .collect()
+}
+
 /// What a partner sees of a request: not who at the établissement decided.
 pub(crate) fn for_partner(mut view: ReferentRequest) -> ReferentRequest {
     view.decided_by = None;

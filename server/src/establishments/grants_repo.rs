@@ -21,7 +21,8 @@ use crate::platform::sql::select_all;
 use crate::platform::sql::ts;
 
 /// A request with its référent, établissement, partner and who did what.
-const VIEW: &str = "SELECT q.id, q.referent_id, r.name, r.theme, r.establishment_id, e.name,
+pub(crate) const VIEW: &str =
+    "SELECT q.id, q.referent_id, r.name, r.theme, r.establishment_id, e.name,
        q.partner_id, p.name, p.category, q.message, q.status, a.display_name, q.requested_at,
        d.display_name, q.decided_at, q.reason
      FROM referent_requests q
@@ -31,7 +32,7 @@ const VIEW: &str = "SELECT q.id, q.referent_id, r.name, r.theme, r.establishment
      JOIN accounts a ON a.id = q.requested_by
      LEFT JOIN accounts d ON d.id = q.decided_by";
 
-fn status_from(s: &str) -> Result<ReferentRequestStatus, ServiceError> {
+pub(crate) fn status_from(s: &str) -> Result<ReferentRequestStatus, ServiceError> {
     ReferentRequestStatus::parse(s)
         .ok_or_else(|| ServiceError::Internal("bad stored referent request status".into()))
 }

@@ -149,18 +149,7 @@ impl ReferentsRepo for SqliteStore {
                 grants_repo::partner_requests(c, &partner_id)?,
             ))
         })?;
-        // The latest request per référent (the list is newest first).
-        let mut latest = std::collections::HashMap::new();
-        for q in requests {
-            latest.entry(q.referent_id.clone()).or_insert(q);
-        }
-        Ok(rows
-            .into_iter()
-            .map(|r| {
-                let request = latest.remove(&r.id);
-                grants::partner_referent(r, request)
-            })
-            .collect())
+        Ok(grants::partner_referents(rows, requests))
     }
 
     fn request_referent(

@@ -13,6 +13,8 @@ mod cards;
 mod debits;
 mod debits_failover;
 mod debits_lookup;
+mod establishments;
+mod establishments_desk;
 mod migrations;
 mod notify;
 mod partners;

@@ -27,6 +27,7 @@
 
 pub mod error;
 pub mod http;
+pub mod pg;
 pub mod repo;
 pub mod service;
 pub mod staff;

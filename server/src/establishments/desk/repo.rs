@@ -17,7 +17,7 @@ use crate::cards::CardChange;
 use crate::cards::model::OrderDecision;
 use crate::cards::service::{CheckedChange, CheckedDecision, check_change, check_decision};
 use crate::error::ServiceError;
-use crate::establishments::desk::service::{self as desk, BULK_CHUNK, DeskTx, chunk_key};
+use crate::establishments::desk::service::{self as desk, DeskTx};
 use crate::establishments::desk::staff::{
     self, EstablishmentStaffTx, KnownAccount, NewStaffInvitation,
 };
@@ -28,7 +28,7 @@ use crate::platform::store::SqliteStore;
 
 /// Storage of the établissement's desk.
 pub trait DeskRepo: Send + Sync + 'static {
-    /// Validates or refuses orders of the caller's établissement, [`BULK_CHUNK`]
+    /// Validates or refuses orders of the caller's établissement, [`BULK_CHUNK`](crate::establishments::desk::service::BULK_CHUNK)
     /// per writer job, each in its own savepoint; idempotent per chunk.
     fn bulk_decide(
         &self,
@@ -38,7 +38,7 @@ pub trait DeskRepo: Send + Sync + 'static {
         now: DateTime<Utc>,
     ) -> Result<BulkResult, ServiceError>;
     /// Revalidates cards of the caller's établissement for the new season,
-    /// [`BULK_CHUNK`] per writer job, each in its own savepoint; idempotent
+    /// [`BULK_CHUNK`](crate::establishments::desk::service::BULK_CHUNK) per writer job, each in its own savepoint; idempotent
     /// per chunk.
     fn bulk_revalidate(
         &self,
@@ -88,20 +88,15 @@ impl SqliteStore {
             + Send
             + 'static,
     {
-        let mut items = Vec::with_capacity(ids.len());
-        for (i, part) in ids.chunks(BULK_CHUNK).enumerate() {
-            let (part, key, run) = (part.to_vec(), chunk_key(idem, i), chunk.clone());
-            let stored = self.db.write_outcome(move |c| {
+        desk::in_chunks(&ids, idem, |key, part| {
+            let run = chunk.clone();
+            self.db.write_outcome(move |c| {
                 idempotent(c, &key, now, |c| {
                     let items = run(c, &part)?;
                     Ok(Outcome::Commit(json_response(200, &items)?))
                 })
-            })?;
-            let part: Vec<BulkItem> = serde_json::from_str(&stored.body)
-                .map_err(|e| ServiceError::Internal(format!("stored bulk answer: {e}")))?;
-            items.extend(part);
-        }
-        Ok(desk::summary(items))
+            })
+        })
     }
 }
 
@@ -207,6 +202,37 @@ impl DeskRepo for SqliteStore {
 }
 
 /// A card's history, newest first (at most 500 changes).
+/// A card's history event from its stored values (both engines).
+pub(crate) fn history_event(
+    at: &str,
+    kind: Option<&str>,
+    status: &str,
+    season: Option<i32>,
+    reason: Option<String>,
+    by: Option<String>,
+) -> Result<CardEvent, ServiceError> {
+    Ok(CardEvent {
+        at: parse_ts(at)?,
+        kind: kind
+            .map(|k| {
+                CardEventKind::parse(k)
+                    .ok_or_else(|| ServiceError::Internal("bad stored card event".into()))
+            })
+            .transpose()?,
+        status: passregion_core::CardStatus::from_code(status)
+            .ok_or_else(|| ServiceError::Internal("bad stored card status".into()))?,
+        season: season
+            .map(|y| {
+                Season::starting(y)
+                    .map(|s| s.to_string())
+                    .map_err(|_| ServiceError::Internal("bad stored season".into()))
+            })
+            .transpose()?,
+        reason,
+        by,
+    })
+}
+
 fn history(c: &Connection, card_id: &str) -> Result<Vec<CardEvent>, ServiceError> {
     let mut stmt = c.prepare_cached(
         "SELECT e.at, e.kind, e.status, e.season, e.reason, a.display_name
@@ -226,29 +252,61 @@ fn history(c: &Connection, card_id: &str) -> Result<Vec<CardEvent>, ServiceError
     let mut out = Vec::new();
     for row in rows {
         let (at, kind, status, season, reason, by) = row?;
-        out.push(CardEvent {
-            at: parse_ts(&at)?,
-            kind: kind
-                .as_deref()
-                .map(|k| {
-                    CardEventKind::parse(k)
-                        .ok_or_else(|| ServiceError::Internal("bad stored card event".into()))
-                })
-                .transpose()?,
-            status: passregion_core::CardStatus::from_code(&status)
-                .ok_or_else(|| ServiceError::Internal("bad stored card status".into()))?,
-            season: season
-                .map(|y| {
-                    Season::starting(y)
-                        .map(|s| s.to_string())
-                        .map_err(|_| ServiceError::Internal("bad stored season".into()))
-                })
-                .transpose()?,
+        out.push(history_event(
+            &at,
+            kind.as_deref(),
+            &status,
+            season,
             reason,
             by,
-        });
+        )?);
     }
     Ok(out)
+}
+
+/// The query of an établissement's members (not removed), or only of
+/// `?2` (both engines; `?3`: now).
+pub(crate) const MEMBERS: &str = "SELECT a.id, a.display_name, a.email, a.establishment_role,
+                a.email_verified_at IS NOT NULL, a.created_at,
+                (SELECT MAX(t.expires_at) FROM email_tokens t WHERE t.account_id = a.id
+                  AND t.purpose = 'invitation' AND t.used_at IS NULL AND t.expires_at > ?3)
+         FROM accounts a
+         WHERE a.establishment_id = ?1 AND a.role = 'establishment' AND a.removed_at IS NULL
+           AND (?2 IS NULL OR a.id = ?2)
+         ORDER BY a.establishment_role = 'staff', a.created_at, a.id";
+
+/// A member from its stored values (both engines).
+pub(crate) fn member_from(
+    account_id: String,
+    display_name: String,
+    email: String,
+    role: Option<&str>,
+    confirmed: bool,
+    created: &str,
+    expires: Option<&str>,
+) -> Result<EstablishmentStaffMember, ServiceError> {
+    let role = match role {
+        // An établissement account without a role does what its staff do.
+        None => EstablishmentRole::Staff,
+        Some(r) => EstablishmentRole::parse(r)
+            .ok_or_else(|| ServiceError::Internal("bad stored establishment role".into()))?,
+    };
+    Ok(EstablishmentStaffMember {
+        account_id,
+        display_name,
+        email,
+        role,
+        status: if confirmed {
+            StaffStatus::Active
+        } else {
+            StaffStatus::Invited
+        },
+        invitation_expires_at: match (confirmed, expires) {
+            (false, Some(e)) => Some(parse_ts(e)?),
+            _ => None,
+        },
+        created_at: parse_ts(created)?,
+    })
 }
 
 /// An établissement's members (not removed), or only `account_id`.
@@ -258,16 +316,7 @@ fn members(
     account_id: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<Vec<EstablishmentStaffMember>, ServiceError> {
-    let mut stmt = c.prepare_cached(
-        "SELECT a.id, a.display_name, a.email, a.establishment_role,
-                a.email_verified_at IS NOT NULL, a.created_at,
-                (SELECT MAX(t.expires_at) FROM email_tokens t WHERE t.account_id = a.id
-                  AND t.purpose = 'invitation' AND t.used_at IS NULL AND t.expires_at > ?3)
-         FROM accounts a
-         WHERE a.establishment_id = ?1 AND a.role = 'establishment' AND a.removed_at IS NULL
-           AND (?2 IS NULL OR a.id = ?2)
-         ORDER BY a.establishment_role = 'staff', a.created_at, a.id",
-    )?;
+    let mut stmt = c.prepare_cached(MEMBERS)?;
     let rows = stmt.query_map(params![establishment_id, account_id, ts(now)], |r| {
         Ok((
             r.get::<_, String>(0)?,
@@ -282,28 +331,15 @@ fn members(
     let mut out = Vec::new();
     for row in rows {
         let (account_id, display_name, email, role, confirmed, created, expires) = row?;
-        let role = match role.as_deref() {
-            // An établissement account without a role does what its staff do.
-            None => EstablishmentRole::Staff,
-            Some(r) => EstablishmentRole::parse(r)
-                .ok_or_else(|| ServiceError::Internal("bad stored establishment role".into()))?,
-        };
-        out.push(EstablishmentStaffMember {
+        out.push(member_from(
             account_id,
             display_name,
             email,
-            role,
-            status: if confirmed {
-                StaffStatus::Active
-            } else {
-                StaffStatus::Invited
-            },
-            invitation_expires_at: match (confirmed, expires) {
-                (false, Some(e)) => Some(parse_ts(&e)?),
-                _ => None,
-            },
-            created_at: parse_ts(&created)?,
-        });
+            role.as_deref(),
+            confirmed,
+            &created,
+            expires.as_deref(),
+        )?);
     }
     Ok(out)
 }

@@ -23,6 +23,7 @@ use crate::error::ServiceError;
 use crate::establishments::desk::error::DeskError;
 use crate::platform::catalogues::Catalogues;
 use crate::platform::idempotency::Idempotency;
+use crate::platform::idempotency::StoredResponse;
 use crate::platform::sql::sha256_hex;
 use crate::web::problem::ApiError;
 
@@ -78,6 +79,25 @@ pub(crate) fn check_ids(field: &'static str, ids: &[String]) -> Result<(), Servi
         }
     }
     Ok(())
+}
+
+/// Runs a bulk call chunk by chunk: `job` runs one chunk of [`BULK_CHUNK`]
+/// ids in its own idempotent write (under the chunk's key, [`chunk_key`])
+/// and returns the stored answer; the items are gathered in order and
+/// counted.
+pub(crate) fn in_chunks(
+    ids: &[String],
+    idem: &Idempotency,
+    mut job: impl FnMut(Idempotency, Vec<String>) -> Result<StoredResponse, ServiceError>,
+) -> Result<BulkResult, ServiceError> {
+    let mut items = Vec::with_capacity(ids.len());
+    for (i, part) in ids.chunks(BULK_CHUNK).enumerate() {
+        let stored = job(chunk_key(idem, i), part.to_vec())?;
+        let part: Vec<BulkItem> = serde_json::from_str(&stored.body)
+            .map_err(|e| ServiceError::Internal(format!("stored bulk answer: {e}")))?;
+        items.extend(part);
+    }
+    Ok(summary(items))
 }
 
 /// Counts the items done and refused.
