@@ -78,6 +78,34 @@ fn entry(
     });
 }
 
+/// The instants that bound the days `from..=to` (Region time), or why not.
+pub(crate) fn span(
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<(DateTime<Utc>, DateTime<Utc>), ServiceError> {
+    if to < from || to - from > Duration::days(MAX_DAYS) {
+        return Err(ServiceError::Invalid {
+            field: "to",
+            message: "La période va du premier au dernier jour, 366 jours au plus.".into(),
+        });
+    }
+    match (midnight(from), to.succ_opt().and_then(midnight)) {
+        (Some(s), Some(e)) => Ok((s, e)),
+        _ => Err(ServiceError::Invalid {
+            field: "from",
+            message: "Dates hors limites.".into(),
+        }),
+    }
+}
+
+/// A batch closed in the span, per avantage: (batch id, closed at, partner
+/// name, avantage, season, net cents), ordered by closing, batch, avantage.
+pub(crate) type ClosingRow = (String, String, String, String, i32, i64);
+/// A payment, or a return of a payment, booked in the span: (batch id,
+/// event, cents, reverses a payment, reference, booked on, partner name),
+/// ordered by booking then event.
+pub(crate) type BankRow = (String, String, i64, bool, Option<String>, String, String);
+
 /// The journal of `from..=to` as CSV bytes.
 pub(crate) fn journal(
     c: &Connection,
@@ -85,22 +113,7 @@ pub(crate) fn journal(
     from: NaiveDate,
     to: NaiveDate,
 ) -> Result<String, ServiceError> {
-    if to < from || to - from > Duration::days(MAX_DAYS) {
-        return Err(ServiceError::Invalid {
-            field: "to",
-            message: "La période va du premier au dernier jour, 366 jours au plus.".into(),
-        });
-    }
-    let (start, end) = match (midnight(from), to.succ_opt().and_then(midnight)) {
-        (Some(s), Some(e)) => (s, e),
-        _ => {
-            return Err(ServiceError::Invalid {
-                field: "from",
-                message: "Dates hors limites.".into(),
-            });
-        }
-    };
-    let mut lines = Vec::new();
+    let (start, end) = span(from, to)?;
     let mut stmt = c.prepare(
         "SELECT b.id, b.created_at, p.name, t.avantage, t.season, SUM(t.amount_cents)
          FROM reimbursement_batches b JOIN partners p ON p.id = b.partner_id
@@ -109,18 +122,50 @@ pub(crate) fn journal(
          WHERE b.created_at >= ?1 AND b.created_at < ?2
          GROUP BY b.id, t.avantage ORDER BY b.created_at, b.id, t.avantage",
     )?;
-    let rows = stmt.query_map([ts(start), ts(end)], |r| {
-        Ok((
-            r.get::<_, String>(0)?,
-            r.get::<_, String>(1)?,
-            r.get::<_, String>(2)?,
-            r.get::<_, String>(3)?,
-            r.get::<_, i32>(4)?,
-            r.get::<_, i64>(5)?,
-        ))
-    })?;
-    for row in rows {
-        let (batch, created, partner, avantage, season, cents) = row?;
+    let closings = stmt
+        .query_map([ts(start), ts(end)], |r| {
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
+            ))
+        })?
+        .collect::<Result<Vec<ClosingRow>, _>>()?;
+    let mut stmt = c.prepare(
+        "SELECT e.batch_id, e.event, e.amount_cents, e.reverses_payment, e.reference, e.booked_on, p.name
+         FROM payment_events e JOIN reimbursement_batches b ON b.id = e.batch_id
+         JOIN partners p ON p.id = b.partner_id
+         WHERE (e.event IN ('paye', 'paye_manuellement') OR e.reverses_payment = 1)
+           AND e.booked_on >= ?1 AND e.booked_on <= ?2
+         ORDER BY e.booked_on, e.id",
+    )?;
+    let bank = stmt
+        .query_map([from.to_string(), to.to_string()], |r| {
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
+                r.get(6)?,
+            ))
+        })?
+        .collect::<Result<Vec<BankRow>, _>>()?;
+    render(cats, closings, bank)
+}
+
+/// The journal's CSV from its rows (the one rule for both engines).
+pub(crate) fn render(
+    cats: &Catalogues,
+    closings: Vec<ClosingRow>,
+    bank: Vec<BankRow>,
+) -> Result<String, ServiceError> {
+    let mut lines = Vec::new();
+    for (batch, created, partner, avantage, season, cents) in closings {
         if cents == 0 {
             continue;
         }
@@ -146,27 +191,7 @@ pub(crate) fn journal(
             },
         );
     }
-    let mut stmt = c.prepare(
-        "SELECT e.batch_id, e.event, e.amount_cents, e.reverses_payment, e.reference, e.booked_on, p.name
-         FROM payment_events e JOIN reimbursement_batches b ON b.id = e.batch_id
-         JOIN partners p ON p.id = b.partner_id
-         WHERE (e.event IN ('paye', 'paye_manuellement') OR e.reverses_payment = 1)
-           AND e.booked_on >= ?1 AND e.booked_on <= ?2
-         ORDER BY e.booked_on, e.id",
-    )?;
-    let rows = stmt.query_map([from.to_string(), to.to_string()], |r| {
-        Ok((
-            r.get::<_, String>(0)?,
-            r.get::<_, String>(1)?,
-            r.get::<_, i64>(2)?,
-            r.get::<_, bool>(3)?,
-            r.get::<_, Option<String>>(4)?,
-            r.get::<_, String>(5)?,
-            r.get::<_, String>(6)?,
-        ))
-    })?;
-    for row in rows {
-        let (batch, event, cents, reverses, reference, booked, partner) = row?;
+    for (batch, event, cents, reverses, reference, booked, partner) in bank {
         let returned = reverses && event == "rejete";
         entry(
             &mut lines,

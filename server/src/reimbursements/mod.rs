@@ -12,15 +12,19 @@ pub mod camt;
 pub mod error;
 pub mod http;
 pub mod journal;
+pub mod journal_pg;
 pub mod model;
 pub mod pain001;
 pub mod payments;
 pub mod payments_repo;
+pub mod payments_repo_pg;
 pub mod payout_check;
 pub mod repo;
+pub mod repo_pg;
 pub mod service;
 pub mod statement;
 pub mod statement_pdf;
+pub mod statement_pg;
 
 /// The most recent reimbursement boundary (00:00 Region time on one of `days`)
 /// at or before `now`.

@@ -47,23 +47,35 @@ pub(crate) fn payee(
     let Some((name, iban, bic, pending)) = row else {
         return Err(ServiceError::NotFound("Partenaire"));
     };
+    Ok(payee_of(name, iban, bic, pending))
+}
+
+/// The rule of [`payee`] on a partner's stored bank details (both engines):
+/// no payout while a change waits for approval, nor without a valid IBAN
+/// (and BIC, when given).
+pub(crate) fn payee_of(
+    name: String,
+    iban: Option<String>,
+    bic: Option<String>,
+    pending: Option<String>,
+) -> Result<Payee, String> {
     if pending.is_some() {
-        return Ok(Err(PENDING_BANK_DETAILS.into()));
+        return Err(PENDING_BANK_DETAILS.into());
     }
     let Some(iban) = iban
         .as_deref()
         .and_then(passregion_core::application::valid_iban)
     else {
-        return Ok(Err(MISSING_BANK_DETAILS.into()));
+        return Err(MISSING_BANK_DETAILS.into());
     };
     let bic = match bic.as_deref().filter(|b| !b.trim().is_empty()) {
         None => None,
         Some(b) => match passregion_core::application::valid_bic(b, Some(&iban)) {
             Some(b) => Some(b),
-            None => return Ok(Err(MISSING_BANK_DETAILS.into())),
+            None => return Err(MISSING_BANK_DETAILS.into()),
         },
     };
-    Ok(Ok(Payee { name, iban, bic }))
+    Ok(Payee { name, iban, bic })
 }
 
 const TRANSFER_SELECT: &str = "SELECT t.batch_id, t.end_to_end_id, b.partner_id, p.name,

@@ -5,7 +5,7 @@
 //! `en_cours` when something is payable, else `compense`; a batch
 //! `en_cours` is paid once (`en_cours` → `rembourse`). Writes go through
 //! the storage-only `ReimbursementsTx` trait, implemented for SQLite in
-//! `reimbursements/repo.rs`.
+//! `reimbursements/repo.rs` and for PostgreSQL in `reimbursements/repo_pg.rs`.
 
 use chrono::DateTime;
 use chrono::Utc;

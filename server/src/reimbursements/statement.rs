@@ -9,6 +9,7 @@ use passregion_core::SignedMoney;
 use passregion_core::season::REGION_TZ;
 use rusqlite::Connection;
 
+use crate::debits::model::Transaction;
 use crate::debits::transactions::{transactions_where, with_labels};
 use crate::error::ServiceError;
 use crate::platform::catalogues::Catalogues;
@@ -16,35 +17,30 @@ use crate::platform::db::Cached;
 use crate::platform::sql::parse_ts;
 use crate::reimbursements::model::{AvantageTotal, Batch, Statement};
 
-/// The statement of `batch` (already checked visible to the caller).
-pub(crate) fn build(
-    c: &Connection,
+/// What a statement is made of, as read by an engine (SQLite below,
+/// PostgreSQL in `payments_repo_pg.rs`); [`assemble`] makes the statement.
+pub(crate) struct StatementRows {
+    /// The batch's transactions, in order, not yet labelled.
+    pub(crate) lines: Vec<Transaction>,
+    /// Per avantage (in order): lines, Σ debits (cents ≥ 0), Σ refunds (≤ 0).
+    pub(crate) avantages: Vec<(String, i64, i64, i64)>,
+    /// End of the partner's batch before this one.
+    pub(crate) period_start: Option<DateTime<Utc>>,
+    /// End of the period of the batch the deficit carried in comes from.
+    pub(crate) carried_from_period_end: Option<DateTime<Utc>>,
+    pub(crate) siret: Option<String>,
+}
+
+/// The statement of `batch` from its rows (the one rule for both engines).
+pub(crate) fn assemble(
     cats: &Catalogues,
     batch: Batch,
+    rows: StatementRows,
 ) -> Result<Statement, ServiceError> {
-    let lines = with_labels(
-        cats,
-        transactions_where(c, "i.batch_id = ?1 ORDER BY t.seq", &[&batch.id])?,
-    );
-    let mut stmt = c.prepare_cached(
-        "SELECT t.avantage, COUNT(*),
-           COALESCE(SUM(CASE WHEN t.amount_cents > 0 THEN t.amount_cents END), 0),
-           COALESCE(SUM(CASE WHEN t.amount_cents < 0 THEN t.amount_cents END), 0)
-         FROM transactions t JOIN reimbursement_items i ON i.transaction_id = t.id
-         WHERE i.batch_id = ?1 GROUP BY t.avantage ORDER BY t.avantage",
-    )?;
-    let rows = stmt.query_map([&batch.id], |r| {
-        Ok((
-            r.get::<_, String>(0)?,
-            r.get::<_, i64>(1)?,
-            r.get::<_, i64>(2)?,
-            r.get::<_, i64>(3)?,
-        ))
-    })?;
+    let lines = with_labels(cats, rows.lines);
     let mut avantages = Vec::new();
     let (mut debits, mut refunds) = (0i64, 0i64);
-    for row in rows {
-        let (avantage, count, plus, minus) = row?;
+    for (avantage, count, plus, minus) in rows.avantages {
         debits += plus;
         refunds += minus;
         let avantage_label = lines
@@ -60,6 +56,37 @@ pub(crate) fn build(
             net: SignedMoney::from_cents(plus + minus)?,
         });
     }
+    Ok(Statement {
+        batch,
+        siret: rows.siret,
+        period_start: rows.period_start,
+        carried_from_period_end: rows.carried_from_period_end,
+        lines,
+        avantages,
+        debits: SignedMoney::from_cents(debits)?,
+        refunds: SignedMoney::from_cents(refunds)?,
+    })
+}
+
+/// The statement of `batch` (already checked visible to the caller).
+pub(crate) fn build(
+    c: &Connection,
+    cats: &Catalogues,
+    batch: Batch,
+) -> Result<Statement, ServiceError> {
+    let lines = transactions_where(c, "i.batch_id = ?1 ORDER BY t.seq", &[&batch.id])?;
+    let mut stmt = c.prepare_cached(
+        "SELECT t.avantage, COUNT(*),
+           COALESCE(SUM(CASE WHEN t.amount_cents > 0 THEN t.amount_cents END), 0),
+           COALESCE(SUM(CASE WHEN t.amount_cents < 0 THEN t.amount_cents END), 0)
+         FROM transactions t JOIN reimbursement_items i ON i.transaction_id = t.id
+         WHERE i.batch_id = ?1 GROUP BY t.avantage ORDER BY t.avantage",
+    )?;
+    let avantages = stmt
+        .query_map([&batch.id], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
     let instant =
         |sql: &str, arg: &dyn rusqlite::ToSql| -> Result<Option<DateTime<Utc>>, ServiceError> {
             let v: Option<String> = c.one(sql, [arg], |r| r.get(0))?;
@@ -87,16 +114,14 @@ pub(crate) fn build(
         [&batch.partner_id],
         |r| r.get(0),
     )?;
-    Ok(Statement {
-        batch,
-        siret,
-        period_start,
-        carried_from_period_end,
+    let rows = StatementRows {
         lines,
         avantages,
-        debits: SignedMoney::from_cents(debits)?,
-        refunds: SignedMoney::from_cents(refunds)?,
-    })
+        period_start,
+        carried_from_period_end,
+        siret,
+    };
+    assemble(cats, batch, rows)
 }
 
 /// The French words of a channel.

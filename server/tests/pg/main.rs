@@ -18,4 +18,5 @@ mod establishments_desk;
 mod migrations;
 mod notify;
 mod partners;
+mod reimbursements;
 mod transactions;
