@@ -17,4 +17,5 @@ mod migrations;
 mod notify;
 mod partners;
 mod region;
+mod region_desk;
 mod transactions;

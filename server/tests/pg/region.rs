@@ -24,7 +24,7 @@ use passregion_server::stats::StatsRepo;
 use crate::support::TestDb;
 use crate::test_db;
 
-fn instance(db: &TestDb) -> PgStore {
+pub fn instance(db: &TestDb) -> PgStore {
     let pool = db.pool(4);
     pool.migrate().unwrap();
     PgStore::new(
@@ -34,7 +34,7 @@ fn instance(db: &TestDb) -> PgStore {
     )
 }
 
-fn t0() -> DateTime<Utc> {
+pub fn t0() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 2, 9, 0, 0).unwrap()
 }
 
@@ -220,7 +220,7 @@ fn two_instances_removing_the_two_last_admins_keep_one() {
 /// Rows of a region with two départements (69, 974), written on either
 /// engine: cards and orders of several statuses, debits and refunds over
 /// two months, three channels, two partners, a flag, bons plans.
-const STATS_SEED: &str = "
+pub const STATS_SEED: &str = "
     INSERT INTO establishments VALUES ('e1', 'Lycée du Parc', 'lycee', 'Lyon', '69006');
     INSERT INTO establishments VALUES ('e2', 'Lycée Leconte', 'lycee', 'Saint-Denis', '97400');
     INSERT INTO partners (id, name, category, address, city, postal_code, latitude, longitude,
@@ -267,8 +267,22 @@ const STATS_SEED: &str = "
            ('b3', 'p2', 'T', 'D', 'valide', '2025-10-01T00:00:00.000000Z');
 ";
 
-/// (id, kind, card, partner, avantage, cents, channel, at, refund_of)
-const MOVES: [(&str, &str, &str, &str, &str, i64, &str, &str, Option<&str>); 9] = [
+/// A transaction: (id, kind, card, partner, avantage, cents, channel, at,
+/// refund_of).
+pub type Move<'a> = (
+    &'a str,
+    &'a str,
+    &'a str,
+    &'a str,
+    &'a str,
+    i64,
+    &'a str,
+    &'a str,
+    Option<&'a str>,
+);
+
+/// The transactions of `STATS_SEED`.
+pub const MOVES: [Move<'static>; 9] = [
     (
         "t1",
         "debit",
@@ -370,7 +384,7 @@ const MOVES: [(&str, &str, &str, &str, &str, i64, &str, &str, Option<&str>); 9] 
     ),
 ];
 
-fn move_sql(m: &(&str, &str, &str, &str, &str, i64, &str, &str, Option<&str>)) -> String {
+pub fn move_sql(m: &Move<'_>) -> String {
     let (id, kind, card, partner, avantage, cents, channel, at, refund_of) = m;
     let season = &at[..4];
     let refund_of = refund_of.map_or("NULL".to_owned(), |r| format!("'{r}'"));
