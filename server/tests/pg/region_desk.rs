@@ -7,14 +7,16 @@ use std::sync::Arc;
 use std::sync::Barrier;
 
 use chrono::{DateTime, TimeZone, Utc};
-use passregion_core::api::region::Anomaly;
+use passregion_core::api::region::{Anomaly, AnomalyKind};
 use passregion_server::config::{Policy, load_catalogues};
 use passregion_server::error::ServiceError;
 use passregion_server::platform::db::Db;
+use passregion_server::platform::sql::sha256_hex;
 use passregion_server::platform::store::{PgStore, SqliteStore};
 use passregion_server::region::error::RegionError;
 use passregion_server::region::lookup::LookupKey;
 use passregion_server::region::repo::RegionRepo;
+use passregion_server::web::limits::SpentKey;
 use serde_json::Value;
 
 use crate::region::{MOVES, STATS_SEED, instance, move_sql};
@@ -51,6 +53,24 @@ const DESK_SEED: &str = "
     VALUES ('rb1', 'p1', '2026-10-16T00:00:00.000000Z', 800, 0, 800, 0, 'en_cours',
             '2026-10-16T00:00:00.000000Z');
     INSERT INTO reimbursement_items (transaction_id, batch_id) VALUES ('t1', 'rb1');
+    INSERT INTO accounts (id, email, password_hash, role, display_name, partner_id, created_at,
+                          partner_role)
+    VALUES ('pa2', 'caisse@example.org', 'h', 'partner', 'Caisse', 'p2',
+            '2026-09-01T00:00:00.000000Z', 'manager');
+    INSERT INTO partner_devices (id, partner_id, account_id, public_key, label, created_at)
+    VALUES ('d1', 'p2', 'pa2', 'pk', 'Caisse 1', '2026-09-01T00:00:00.000000Z');
+    INSERT INTO app_credentials (id, card_id, device_public_key, allowance_cents, per_tx_max_cents,
+                                 max_count, issued_at, expires_at)
+    VALUES ('cr1', 'c3', 'pk', 5000, 2000, 10, '2026-09-02T00:00:00.000000Z',
+            '2026-12-01T00:00:00.000000Z');
+    INSERT INTO offline_debits (id, device_id, seq, prev_hash, hash, body_hash, credential_id,
+                                counter, debited_cents, status, result, transaction_id, received_at)
+    VALUES ('od1', 'd1', 1, '0', 'x1', 'b1', 'cr1', 1, 900, 'rejected',
+            '{\"message\": \"Signature invalide\"}', NULL, '2026-10-04T00:00:00.000000Z'),
+           ('od2', 'd1', 2, 'x1', 'x2', 'b2', 'cr1', 2, 1200, 'applied', '{}', 't7',
+            '2026-10-05T00:00:00.000000Z');
+    INSERT INTO known_devices (token_hash, account_id, created_at, last_used_at)
+    VALUES ('dev-hash', 'pa2', '2026-09-01T00:00:00.000000Z', '2026-09-01T00:00:00.000000Z');
 ";
 
 fn now() -> DateTime<Utc> {
@@ -87,13 +107,37 @@ fn already_handled(e: &ServiceError) -> bool {
     matches!(e, ServiceError::Region(RegionError::AlreadyHandled))
 }
 
+/// Budgets spent now (in memory): a login by e-mail (any case), from a
+/// known device, card searches of an account, and an address no account has.
+fn locks() -> Vec<SpentKey> {
+    let spent = |key: String| SpentKey {
+        key,
+        first_failure: now() - chrono::Duration::minutes(5),
+        failures: 10,
+        until: now() + chrono::Duration::minutes(10),
+    };
+    vec![
+        spent(format!("login-mail:{}", sha256_hex(b"caisse@example.org"))),
+        spent(format!("login-mail:{}", sha256_hex(b"nobody@example.org"))),
+        spent("login-device:dev-hash".into()),
+        spent("card-account:pa2".into()),
+    ]
+}
+
 #[test]
 fn the_desk_answers_as_on_sqlite() {
     let Some(db) = test_db!() else { return };
     let (pg, sqlite, _dir) = both(&db);
 
     // Anomalies: the same items, ids and texts.
-    let on_pg = pg.anomalies(vec![], None, None, now()).unwrap();
+    let on_pg = pg.anomalies(locks(), None, None, now()).unwrap();
+    let accounts: Vec<Option<&str>> = on_pg
+        .iter()
+        .filter(|a| a.kind == AnomalyKind::CompteVerrouille)
+        .map(|a| a.account_id.as_deref())
+        .collect();
+    assert_eq!(accounts.len(), 4);
+    assert_eq!(accounts.iter().filter(|a| **a == Some("pa2")).count(), 3);
     let kinds: Vec<&str> = on_pg.iter().map(|a| a.id.as_str()).collect();
     assert!(kinds.contains(&"carte_verrouillee:1"), "{kinds:?}");
     assert!(kinds.contains(&"carte_verrouillee:2"), "{kinds:?}");
@@ -103,9 +147,27 @@ fn the_desk_answers_as_on_sqlite() {
             .any(|k| k.starts_with("horaire_inhabituel:p2:")),
         "the debit at 00:30 in Paris: {kinds:?}"
     );
+    let flag = on_pg
+        .iter()
+        .find(|a| a.id == "depassement_hors_ligne:1")
+        .expect("the overspend flag");
+    let lines: Vec<(&str, bool, Option<&str>)> = flag
+        .offline_debits
+        .iter()
+        .map(|d| (d.id.as_str(), d.triggered, d.message.as_deref()))
+        .collect();
+    assert_eq!(
+        lines,
+        vec![
+            ("od2", true, None),
+            ("od1", false, Some("Signature invalide"))
+        ],
+        "newest first, the one that raised the flag marked"
+    );
+    assert_eq!(flag.partner_name.as_deref(), Some("Cinéma"));
     assert_eq!(
         json(&on_pg),
-        json(&sqlite.anomalies(vec![], None, None, now()).unwrap())
+        json(&sqlite.anomalies(locks(), None, None, now()).unwrap())
     );
 
     // Handled once, with its note, on both; listed as handled.
