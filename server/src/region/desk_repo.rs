@@ -7,6 +7,8 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
 
+use crate::cards::model::Balance;
+use crate::debits::card::CardRow;
 use crate::error::ServiceError;
 use crate::platform::catalogues::Catalogues;
 use crate::platform::db::Cached;
@@ -14,16 +16,15 @@ use crate::platform::sql::{parse_ts, sha256_hex, ts};
 use crate::region::anomalies::{
     AccountRef, AnomalyTx, FlagFacts, HandlingTx, LockoutFacts, PartnerActivity, TimedDebit,
 };
-use crate::region::lookup::{AuditTx, LookupKey, LookupTx};
-use crate::region::model::{
-    AnomalyHandling, AnomalyKind, LedgerLine, LookupCard, OfflineDebitLine,
-};
+use crate::region::lookup::{AuditTx, LedgerRow, LookupKey, LookupTx, SupportHolder};
+use crate::region::model::{AnomalyHandling, AnomalyKind, OfflineDebitLine};
 
 fn money(cents: i64) -> passregion_core::Money {
     passregion_core::Money::from_cents(cents.max(0)).unwrap_or_default()
 }
 
-const FLAG_SELECT: &str = "SELECT f.id, f.card_id, c.number, f.reason, f.amount_cents, f.created_at
+pub(crate) const FLAG_SELECT: &str =
+    "SELECT f.id, f.card_id, c.number, f.reason, f.amount_cents, f.created_at
      FROM card_flags f JOIN cards c ON c.id = f.card_id";
 
 fn flag_from(r: &rusqlite::Row<'_>) -> rusqlite::Result<(FlagFacts, String)> {
@@ -52,7 +53,8 @@ fn with_at<T>(
         .collect()
 }
 
-const LOCK_SELECT: &str = "SELECT l.id, l.card_id, c.number, l.locked_at, l.locked_until, l.lockout
+pub(crate) const LOCK_SELECT: &str =
+    "SELECT l.id, l.card_id, c.number, l.locked_at, l.locked_until, l.lockout
      FROM number_lockouts l LEFT JOIN cards c ON c.id = l.card_id";
 
 fn lock_from(r: &rusqlite::Row<'_>) -> rusqlite::Result<Result<LockoutFacts, ServiceError>> {
@@ -117,15 +119,7 @@ impl AnomalyTx for Connection {
     ) -> Result<Vec<OfflineDebitLine>, ServiceError> {
         let rows = collect(
             self,
-            "SELECT o.id, o.device_id, d.label, d.partner_id, p.name, o.debited_cents,
-               t.amount_cents, o.status, o.result, o.received_at
-             FROM app_credentials a
-             JOIN offline_debits o ON o.credential_id = a.id
-             JOIN partner_devices d ON d.id = o.device_id
-             JOIN partners p ON p.id = d.partner_id
-             LEFT JOIN transactions t ON t.id = o.transaction_id
-             WHERE a.card_id = ?1 AND o.received_at <= ?2
-             ORDER BY o.received_at DESC, o.id DESC LIMIT ?3",
+            OFFLINE_DEBITS_SQL,
             &[&card_id, &ts(until), &limit],
             |r| {
                 Ok((
@@ -147,9 +141,7 @@ impl AnomalyTx for Connection {
                                 ),
                             )?
                         },
-                        message: serde_json::from_str::<serde_json::Value>(&r.get::<_, String>(8)?)
-                            .ok()
-                            .and_then(|v| v["message"].as_str().map(str::to_owned)),
+                        message: result_message(&r.get::<_, String>(8)?),
                         received_at: DateTime::<Utc>::MIN_UTC,
                         triggered: false,
                     },
@@ -245,20 +237,16 @@ impl AnomalyTx for Connection {
         if hashes.is_empty() {
             return Ok(out);
         }
-        let mut stmt = self.prepare_cached("SELECT id, email, display_name FROM accounts")?;
+        let mut stmt = self.prepare_cached(ACCOUNTS_SQL)?;
         let mut rows = stmt.query([])?;
         while let Some(r) = rows.next()? {
             let email: String = r.get(1)?;
-            let h = sha256_hex(email.trim().to_lowercase().as_bytes());
-            if hashes.contains(&h) {
-                out.insert(
-                    h,
-                    AccountRef {
-                        id: r.get(0)?,
-                        name: r.get(2)?,
-                    },
-                );
-            }
+            keep_if_hashed(&mut out, hashes, &email, || {
+                Ok(AccountRef {
+                    id: r.get(0)?,
+                    name: r.get(2)?,
+                })
+            })?;
         }
         Ok(out)
     }
@@ -269,9 +257,7 @@ impl AnomalyTx for Connection {
     ) -> Result<HashMap<String, AccountRef>, ServiceError> {
         let mut out = HashMap::new();
         for h in hashes {
-            let sql = "SELECT a.id, a.display_name FROM known_devices k
-                       JOIN accounts a ON a.id = k.account_id WHERE k.token_hash = ?1";
-            if let Some(a) = account_ref(self, sql, h)? {
+            if let Some(a) = account_ref(self, DEVICE_ACCOUNT_SQL, h)? {
                 out.insert(h.clone(), a);
             }
         }
@@ -281,8 +267,7 @@ impl AnomalyTx for Connection {
     fn accounts_by_id(&self, ids: &[String]) -> Result<HashMap<String, AccountRef>, ServiceError> {
         let mut out = HashMap::new();
         for id in ids {
-            let sql = "SELECT id, display_name FROM accounts WHERE id = ?1";
-            if let Some(a) = account_ref(self, sql, id)? {
+            if let Some(a) = account_ref(self, ACCOUNT_SQL, id)? {
                 out.insert(id.clone(), a);
             }
         }
@@ -293,13 +278,9 @@ impl AnomalyTx for Connection {
         let mut out = HashMap::new();
         for id in ids {
             let row: Option<(String, String, String, String)> = self
-                .one(
-                    "SELECT h.account_id, a.display_name, h.handled_at, h.note
-                     FROM anomaly_handlings h JOIN accounts a ON a.id = h.account_id
-                     WHERE h.anomaly_id = ?1",
-                    [id],
-                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
-                )
+                .one(HANDLING_SQL, [id], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+                })
                 .optional()?;
             if let Some((by_account_id, by_name, at, note)) = row {
                 out.insert(
@@ -327,15 +308,68 @@ impl HandlingTx for Connection {
         now: DateTime<Utc>,
     ) -> Result<bool, ServiceError> {
         let n = self.exec(
-            "INSERT INTO anomaly_handlings (anomaly_id, kind, account_id, note, handled_at)
-             VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (anomaly_id) DO NOTHING",
+            INSERT_HANDLING_SQL,
             params![anomaly_id, kind.code(), account_id, note, ts(now)],
         )?;
         Ok(n == 1)
     }
 }
 
-fn like_pattern(text: &str) -> String {
+/// The card's offline debits (`?1`) received up to `?2`, newest first, at
+/// most `?3` (both engines).
+pub(crate) const OFFLINE_DEBITS_SQL: &str = "SELECT o.id, o.device_id, d.label, d.partner_id,
+       p.name, o.debited_cents, t.amount_cents, o.status, o.result, o.received_at
+ FROM app_credentials a
+ JOIN offline_debits o ON o.credential_id = a.id
+ JOIN partner_devices d ON d.id = o.device_id
+ JOIN partners p ON p.id = d.partner_id
+ LEFT JOIN transactions t ON t.id = o.transaction_id
+ WHERE a.card_id = ?1 AND o.received_at <= ?2
+ ORDER BY o.received_at DESC, o.id DESC LIMIT ?3";
+
+/// Every account: id, e-mail, name (both engines).
+pub(crate) const ACCOUNTS_SQL: &str = "SELECT id, CAST(email AS TEXT), display_name FROM accounts";
+
+/// The account of a known device's token hash (both engines).
+pub(crate) const DEVICE_ACCOUNT_SQL: &str = "SELECT a.id, a.display_name FROM known_devices k
+ JOIN accounts a ON a.id = k.account_id WHERE k.token_hash = ?1";
+
+/// An account by id (both engines).
+pub(crate) const ACCOUNT_SQL: &str = "SELECT id, display_name FROM accounts WHERE id = ?1";
+
+/// The handling of an anomaly (both engines).
+pub(crate) const HANDLING_SQL: &str = "SELECT h.account_id, a.display_name, h.handled_at, h.note
+ FROM anomaly_handlings h JOIN accounts a ON a.id = h.account_id WHERE h.anomaly_id = ?1";
+
+/// Appends a handling unless the anomaly has one (both engines).
+pub(crate) const INSERT_HANDLING_SQL: &str =
+    "INSERT INTO anomaly_handlings (anomaly_id, kind, account_id, note, handled_at)
+     VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (anomaly_id) DO NOTHING";
+
+/// The message of an offline debit's stored result.
+pub(crate) fn result_message(result: &str) -> Option<String> {
+    serde_json::from_str::<serde_json::Value>(result)
+        .ok()
+        .and_then(|v| v["message"].as_str().map(str::to_owned))
+}
+
+/// Adds the account of `email` when the SHA-256 of its lower-case form is
+/// one of `hashes` (the login budget's key).
+pub(crate) fn keep_if_hashed(
+    out: &mut HashMap<String, AccountRef>,
+    hashes: &[String],
+    email: &str,
+    account: impl FnOnce() -> Result<AccountRef, ServiceError>,
+) -> Result<(), ServiceError> {
+    let h = sha256_hex(email.trim().to_lowercase().as_bytes());
+    if hashes.contains(&h) {
+        out.insert(h, account()?);
+    }
+    Ok(())
+}
+
+/// The `LIKE` pattern of a name's part (`\` escapes), both engines.
+pub(crate) fn like_pattern(text: &str) -> String {
     let escaped: String = text
         .chars()
         .flat_map(|c| match c {
@@ -382,100 +416,57 @@ impl LookupTx for Connection {
         }
     }
 
-    fn card_for_support(
-        &self,
-        cats: &Catalogues,
-        card_id: &str,
-    ) -> Result<Option<LookupCard>, ServiceError> {
-        let Some(row) = crate::debits::card::card_by(self, "id", card_id)? else {
-            return Ok(None);
-        };
-        let (email, account_id, establishment_name, flagged): (String, String, String, bool) =
-            self.one(
-                "SELECT a.email, a.id, e.name, EXISTS (SELECT 1 FROM card_flags f WHERE f.card_id = c.id)
-                 FROM cards c JOIN accounts a ON a.id = c.account_id
-                 JOIN establishments e ON e.id = c.establishment_id WHERE c.id = ?1",
-                [card_id],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
-            )?;
-        let balances = crate::debits::ledger::balances(self, cats, &row, None)?;
-        let max = crate::region::LOOKUP_LEDGER_MAX;
-        let mut ledger = ledger_lines(self, cats, card_id, max + 1)?;
-        let ledger_truncated = ledger.len() as i64 > max;
-        ledger.truncate(usize::try_from(max).unwrap_or(usize::MAX));
-        Ok(Some(LookupCard {
-            card_id: row.id,
-            number: row.number,
-            status: row.status,
-            status_reason: row.status_reason,
-            season: row.season.to_string(),
-            first_name: row.first_name,
-            last_name: row.last_name,
-            birth_date: row.birth_date,
-            email,
-            account_id,
-            establishment_id: row.establishment_id,
-            establishment_name,
-            flagged,
-            balances,
-            ledger,
-            ledger_truncated,
-        }))
+    fn card(&self, card_id: &str) -> Result<Option<CardRow>, ServiceError> {
+        crate::debits::card::card_by(self, "id", card_id)
+    }
+
+    fn holder(&self, card_id: &str) -> Result<SupportHolder, ServiceError> {
+        Ok(self.one(HOLDER_SQL, [card_id], |r| {
+            Ok(SupportHolder {
+                email: r.get(0)?,
+                account_id: r.get(1)?,
+                establishment_name: r.get(2)?,
+                flagged: r.get(3)?,
+            })
+        })?)
+    }
+
+    fn balances(&self, cats: &Catalogues, card: &CardRow) -> Result<Vec<Balance>, ServiceError> {
+        crate::debits::ledger::balances(self, cats, card, None)
+    }
+
+    fn ledger_rows(&self, card_id: &str, limit: i64) -> Result<Vec<LedgerRow>, ServiceError> {
+        collect(self, LEDGER_ROWS_SQL, &[&card_id, &limit], |r| {
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
+                r.get(6)?,
+                r.get(7)?,
+                r.get(8)?,
+                r.get(9)?,
+                r.get(10)?,
+            ))
+        })
     }
 }
 
-fn ledger_lines(
-    conn: &Connection,
-    cats: &Catalogues,
-    card_id: &str,
-    limit: i64,
-) -> Result<Vec<LedgerLine>, ServiceError> {
-    use crate::debits::ledger::{kind_from, units_text};
-    #[allow(clippy::type_complexity)]
-    let rows: Vec<(i64, String, i32, String, String, String, i64, i64, Option<String>, Option<String>, Option<String>)> =
-        collect(
-            conn,
-            "SELECT l.id, l.created_at, l.season, l.avantage, l.unit_kind, l.movement, l.units,
-               l.loaded_total - l.debited_total + l.refunded_total, l.transaction_id, p.name, t.channel
-             FROM ledger l LEFT JOIN transactions t ON t.id = l.transaction_id
-             LEFT JOIN partners p ON p.id = t.partner_id
-             WHERE l.card_id = ?1 ORDER BY l.id DESC LIMIT ?2",
-            &[&card_id, &limit],
-            |r| {
-                Ok((
-                    r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?,
-                    r.get(7)?, r.get(8)?, r.get(9)?, r.get(10)?,
-                ))
-            },
-        )?;
-    rows.into_iter()
-        .map(
-            |(id, at, season, avantage, kind, movement, units, left, tx, partner, channel)| {
-                let kind = kind_from(&kind)?;
-                let season = passregion_core::Season::starting(season)
-                    .map_err(|_| ServiceError::Internal("bad season".into()))?;
-                let label = cats
-                    .get(season)
-                    .and_then(|c| c.avantage(&avantage))
-                    .map_or_else(|| avantage.clone(), |a| a.label.clone());
-                Ok(LedgerLine {
-                    id,
-                    at: parse_ts(&at)?,
-                    season: season.to_string(),
-                    avantage,
-                    avantage_label: label,
-                    unit_kind: kind,
-                    movement,
-                    units: units_text(kind, units),
-                    balance_after: units_text(kind, left),
-                    transaction_id: tx,
-                    partner_name: partner,
-                    channel,
-                })
-            },
-        )
-        .collect()
-}
+/// A card's holder (`?1`: the card), on both engines.
+pub(crate) const HOLDER_SQL: &str = "SELECT CAST(a.email AS TEXT), a.id, e.name,
+       EXISTS (SELECT 1 FROM card_flags f WHERE f.card_id = c.id)
+ FROM cards c JOIN accounts a ON a.id = c.account_id
+ JOIN establishments e ON e.id = c.establishment_id WHERE c.id = ?1";
+
+/// A card's ledger rows (`?1`), newest first, at most `?2`; both engines.
+pub(crate) const LEDGER_ROWS_SQL: &str = "SELECT l.id, l.created_at, l.season, l.avantage,
+       l.unit_kind, l.movement, l.units, l.loaded_total - l.debited_total + l.refunded_total,
+       l.transaction_id, p.name, t.channel
+ FROM ledger l LEFT JOIN transactions t ON t.id = l.transaction_id
+ LEFT JOIN partners p ON p.id = t.partner_id
+ WHERE l.card_id = ?1 ORDER BY l.id DESC LIMIT ?2";
 
 impl AuditTx for Connection {
     fn append_audit(

@@ -7,9 +7,11 @@
 use chrono::{DateTime, Utc};
 use passregion_core::card::CARD_NUMBER_LEN;
 
+use crate::cards::model::Balance;
+use crate::debits::card::CardRow;
 use crate::error::ServiceError;
 use crate::platform::catalogues::Catalogues;
-use crate::region::model::{LookupAuditEntry, LookupCard, LookupResult};
+use crate::region::model::{LedgerLine, LookupAuditEntry, LookupCard, LookupResult};
 use crate::region::{LOOKUP_MAX_RESULTS, LOOKUP_MIN_CHARS};
 
 /// A query, as read.
@@ -104,19 +106,113 @@ pub fn query_hash(key: &str, q: &LookupKey) -> String {
     crate::platform::sql::sha256_hex(material.as_bytes())
 }
 
-/// What a look-up reads (SQL only; `desk_repo.rs`).
+/// A card's holder as support sees it.
+#[derive(Debug, Clone)]
+pub(crate) struct SupportHolder {
+    pub(crate) email: String,
+    pub(crate) account_id: String,
+    pub(crate) establishment_name: String,
+    /// The card has an overspend flag.
+    pub(crate) flagged: bool,
+}
+
+/// A ledger row as read: id, instant, season, avantage, unit kind,
+/// movement, units, balance after, transaction, partner's name, channel.
+pub(crate) type LedgerRow = (
+    i64,
+    String,
+    i32,
+    String,
+    String,
+    String,
+    i64,
+    i64,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+);
+
+/// What a look-up reads (SQL only; `desk_repo.rs`, `desk_pg.rs`).
 pub(crate) trait LookupTx {
     /// The audit key.
     fn audit_key(&self) -> Result<String, ServiceError>;
     /// The ids of the cards matching, at most `limit` (names: by last and
     /// first name).
     fn matching_cards(&self, key: &LookupKey, limit: usize) -> Result<Vec<String>, ServiceError>;
-    /// A card with its holder, balances and ledger (newest first).
-    fn card_for_support(
-        &self,
-        cats: &Catalogues,
-        card_id: &str,
-    ) -> Result<Option<LookupCard>, ServiceError>;
+    /// A card.
+    fn card(&self, card_id: &str) -> Result<Option<CardRow>, ServiceError>;
+    /// The card's holder, établissement and flag.
+    fn holder(&self, card_id: &str) -> Result<SupportHolder, ServiceError>;
+    /// The card's balances.
+    fn balances(&self, cats: &Catalogues, card: &CardRow) -> Result<Vec<Balance>, ServiceError>;
+    /// The card's ledger rows, newest first, at most `limit`.
+    fn ledger_rows(&self, card_id: &str, limit: i64) -> Result<Vec<LedgerRow>, ServiceError>;
+}
+
+/// A card with its holder, balances and ledger (newest first, at most
+/// `LOOKUP_LEDGER_MAX` lines).
+pub(crate) fn card_for_support(
+    tx: &dyn LookupTx,
+    cats: &Catalogues,
+    card_id: &str,
+) -> Result<Option<LookupCard>, ServiceError> {
+    let Some(row) = tx.card(card_id)? else {
+        return Ok(None);
+    };
+    let holder = tx.holder(card_id)?;
+    let balances = tx.balances(cats, &row)?;
+    let max = crate::region::LOOKUP_LEDGER_MAX;
+    let mut ledger = tx
+        .ledger_rows(card_id, max + 1)?
+        .into_iter()
+        .map(|r| ledger_line(cats, r))
+        .collect::<Result<Vec<_>, _>>()?;
+    let ledger_truncated = ledger.len() as i64 > max;
+    ledger.truncate(usize::try_from(max).unwrap_or(usize::MAX));
+    Ok(Some(LookupCard {
+        card_id: row.id,
+        number: row.number,
+        status: row.status,
+        status_reason: row.status_reason,
+        season: row.season.to_string(),
+        first_name: row.first_name,
+        last_name: row.last_name,
+        birth_date: row.birth_date,
+        email: holder.email,
+        account_id: holder.account_id,
+        establishment_id: row.establishment_id,
+        establishment_name: holder.establishment_name,
+        flagged: holder.flagged,
+        balances,
+        ledger,
+        ledger_truncated,
+    }))
+}
+
+fn ledger_line(cats: &Catalogues, row: LedgerRow) -> Result<LedgerLine, ServiceError> {
+    use crate::debits::ledger::{kind_from, units_text};
+    let (id, at, season, avantage, kind, movement, units, left, tx, partner, channel) = row;
+    let kind = kind_from(&kind)?;
+    let season = passregion_core::Season::starting(season)
+        .map_err(|_| ServiceError::Internal("bad season".into()))?;
+    let label = cats
+        .get(season)
+        .and_then(|c| c.avantage(&avantage))
+        .map_or_else(|| avantage.clone(), |a| a.label.clone());
+    Ok(LedgerLine {
+        id,
+        at: crate::platform::sql::parse_ts(&at)?,
+        season: season.to_string(),
+        avantage,
+        avantage_label: label,
+        unit_kind: kind,
+        movement,
+        units: units_text(kind, units),
+        balance_after: units_text(kind, left),
+        transaction_id: tx,
+        partner_name: partner,
+        channel,
+    })
 }
 
 /// What an audit writes (SQL only; `desk_repo.rs`).
@@ -145,7 +241,7 @@ pub(crate) fn find(
     ids.truncate(LOOKUP_MAX_RESULTS);
     let mut cards = Vec::with_capacity(ids.len());
     for id in &ids {
-        if let Some(card) = tx.card_for_support(cats, id)? {
+        if let Some(card) = card_for_support(tx, cats, id)? {
             cards.push(card);
         }
     }

@@ -5,13 +5,16 @@
 //! the bounds of the look-up and of the lists are here (ADR 0028).
 
 pub mod anomalies;
+pub mod desk_pg;
 pub mod desk_repo;
 pub mod error;
 pub mod http;
+pub mod ledger_check;
 pub mod lookup;
 pub mod model;
 pub mod pages;
 pub mod repo;
+pub mod repo_pg;
 pub mod staff;
 
 /// At most this many anomalies of each kind are listed (the most recent).

@@ -1,5 +1,6 @@
-//! The SQL of the Region's cursor-paged reads: the look-up audit and the
-//! live transaction feed, newest first.
+//! The Region's cursor-paged reads: the look-up audit and the live
+//! transaction feed, newest first. The paging is decided once here, over
+//! [`PagesTx`] (SQL for SQLite below, for PostgreSQL in `desk_pg.rs`).
 
 use rusqlite::Connection;
 
@@ -12,32 +13,37 @@ use crate::platform::sql::parse_ts;
 use crate::region::desk_repo::collect;
 use crate::region::model::{FeedPage, LookupAuditPage};
 
+/// An audit row: id, instant, account, its name, kind, hash, results, the
+/// cards' ids (JSON).
+pub(crate) type AuditRow = (i64, String, String, String, String, String, i64, String);
+
+/// The audit's page, on both engines (`?1` before, `?2` limit).
+pub(crate) const AUDIT_SQL: &str = "SELECT l.id, l.at, l.account_id, a.display_name, l.query_kind,
+        l.query_hash, l.results, l.card_ids
+ FROM lookup_audit l JOIN accounts a ON a.id = l.account_id
+ WHERE l.id < ?1 ORDER BY l.id DESC LIMIT ?2";
+
+/// What the pages read (SQL only).
+pub(crate) trait PagesTx {
+    /// Audit entries older than `before`, newest first, at most `limit`.
+    fn audit_rows(&self, before: i64, limit: u32) -> Result<Vec<AuditRow>, ServiceError>;
+    /// An audit entry older than `id` exists.
+    fn audit_older(&self, id: i64) -> Result<bool, ServiceError>;
+    /// The oldest `limit` transactions newer than `after`, oldest first.
+    fn feed_newer(&self, after: i64, limit: u32) -> Result<Vec<Transaction>, ServiceError>;
+    /// The newest `limit` transactions older than `before`, newest first.
+    fn feed_older(&self, before: i64, limit: u32) -> Result<Vec<Transaction>, ServiceError>;
+    /// A transaction older (`older`) or newer than `seq` exists.
+    fn transaction_beyond(&self, older: bool, seq: i64) -> Result<bool, ServiceError>;
+}
+
 /// A page of the audit, newest first, older than `before`.
 pub(crate) fn audit_page(
-    conn: &Connection,
+    tx: &dyn PagesTx,
     before: Option<i64>,
     limit: u32,
 ) -> Result<LookupAuditPage, ServiceError> {
-    let before = before.unwrap_or(i64::MAX);
-    let rows = collect(
-        conn,
-        "SELECT l.id, l.at, l.account_id, a.display_name, l.query_kind, l.query_hash, l.results, l.card_ids
-         FROM lookup_audit l JOIN accounts a ON a.id = l.account_id
-         WHERE l.id < ?1 ORDER BY l.id DESC LIMIT ?2",
-        &[&before, &limit],
-        |r| {
-            Ok((
-                r.get::<_, i64>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, String>(2)?,
-                r.get::<_, String>(3)?,
-                r.get::<_, String>(4)?,
-                r.get::<_, String>(5)?,
-                r.get::<_, i64>(6)?,
-                r.get::<_, String>(7)?,
-            ))
-        },
-    )?;
+    let rows = tx.audit_rows(before.unwrap_or(i64::MAX), limit)?;
     let mut items = Vec::with_capacity(rows.len());
     for (id, at, account_id, name, kind, hash, results, ids) in rows {
         items.push(crate::region::lookup::audit_entry(
@@ -52,15 +58,7 @@ pub(crate) fn audit_page(
         ));
     }
     let older_cursor = match items.last() {
-        Some(last)
-            if older_exists(
-                conn,
-                "SELECT EXISTS (SELECT 1 FROM lookup_audit WHERE id < ?1)",
-                last.id,
-            )? =>
-        {
-            Some(last.id)
-        }
+        Some(last) if tx.audit_older(last.id)? => Some(last.id),
         _ => None,
     };
     Ok(LookupAuditPage {
@@ -69,47 +67,32 @@ pub(crate) fn audit_page(
     })
 }
 
-fn older_exists(conn: &Connection, sql: &str, cursor: i64) -> Result<bool, ServiceError> {
-    Ok(conn.one(sql, [cursor], |r| r.get(0))?)
-}
-
 /// A page of the live feed: older than `before` (newest first), or the
 /// oldest `limit` newer than `after` (given newest first too).
 pub(crate) fn feed_page(
-    conn: &Connection,
+    tx: &dyn PagesTx,
     cats: &Catalogues,
     before: Option<i64>,
     after: Option<i64>,
     limit: u32,
 ) -> Result<FeedPage, ServiceError> {
-    let exists_older = "SELECT EXISTS (SELECT 1 FROM transactions WHERE seq < ?1)";
-    let exists_newer = "SELECT EXISTS (SELECT 1 FROM transactions WHERE seq > ?1)";
     match after {
         Some(after) => {
-            let mut items: Vec<Transaction> = transactions_where(
-                conn,
-                "t.seq > ?1 ORDER BY t.seq ASC LIMIT ?2",
-                &[&after, &limit],
-            )?;
+            let mut items = tx.feed_newer(after, limit)?;
             items.reverse();
             let newest = items.first().map_or(after, |t| t.seq);
             Ok(FeedPage {
                 items: with_labels(cats, items),
                 older_cursor: None,
                 newest_cursor: newest,
-                more_newer: older_exists(conn, exists_newer, newest)?,
+                more_newer: tx.transaction_beyond(false, newest)?,
             })
         }
         None => {
-            let before = before.unwrap_or(i64::MAX);
-            let items = transactions_where(
-                conn,
-                "t.seq < ?1 ORDER BY t.seq DESC LIMIT ?2",
-                &[&before, &limit],
-            )?;
+            let items = tx.feed_older(before.unwrap_or(i64::MAX), limit)?;
             let newest = items.first().map_or(0, |t| t.seq);
             let older_cursor = match items.last() {
-                Some(last) if older_exists(conn, exists_older, last.seq)? => Some(last.seq),
+                Some(last) if tx.transaction_beyond(true, last.seq)? => Some(last.seq),
                 _ => None,
             };
             Ok(FeedPage {
@@ -119,5 +102,52 @@ pub(crate) fn feed_page(
                 more_newer: false,
             })
         }
+    }
+}
+
+impl PagesTx for Connection {
+    fn audit_rows(&self, before: i64, limit: u32) -> Result<Vec<AuditRow>, ServiceError> {
+        collect(self, AUDIT_SQL, &[&before, &limit], |r| {
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
+                r.get(6)?,
+                r.get(7)?,
+            ))
+        })
+    }
+
+    fn audit_older(&self, id: i64) -> Result<bool, ServiceError> {
+        let sql = "SELECT EXISTS (SELECT 1 FROM lookup_audit WHERE id < ?1)";
+        Ok(self.one(sql, [id], |r| r.get(0))?)
+    }
+
+    fn feed_newer(&self, after: i64, limit: u32) -> Result<Vec<Transaction>, ServiceError> {
+        transactions_where(
+            self,
+            "t.seq > ?1 ORDER BY t.seq ASC LIMIT ?2",
+            &[&after, &limit],
+        )
+    }
+
+    fn feed_older(&self, before: i64, limit: u32) -> Result<Vec<Transaction>, ServiceError> {
+        transactions_where(
+            self,
+            "t.seq < ?1 ORDER BY t.seq DESC LIMIT ?2",
+            &[&before, &limit],
+        )
+    }
+
+    fn transaction_beyond(&self, older: bool, seq: i64) -> Result<bool, ServiceError> {
+        let sql = if older {
+            "SELECT EXISTS (SELECT 1 FROM transactions WHERE seq < ?1)"
+        } else {
+            "SELECT EXISTS (SELECT 1 FROM transactions WHERE seq > ?1)"
+        };
+        Ok(self.one(sql, [seq], |r| r.get(0))?)
     }
 }

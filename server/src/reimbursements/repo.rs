@@ -105,35 +105,16 @@ fn owed(conn: &Connection, partner_id: &str) -> Result<Owed, ServiceError> {
 /// (payable ≥ 0, carries ≤ 0, `compense` exactly when nothing is payable);
 /// for each partner `Σ payable − owed = Σ (debits − refunds)` of its batched
 /// transactions, with `owed ≥ 0`. Returns the number of batches checked and
-/// what does not reconcile.
-pub(crate) fn reconcile(conn: &Connection) -> Result<(i64, Vec<String>), ServiceError> {
+/// what does not reconcile (the transfers are checked by
+/// `payout_check::reconcile_transfers`). The rows are read by the ledger
+/// check of each engine (`region/ledger_check.rs`).
+pub(crate) fn reconcile(
+    batches: Vec<BatchCheckRow>,
+    partners: Vec<PartnerCheckRow>,
+) -> (i64, Vec<String>) {
     let mut problems = Vec::new();
-    let mut stmt = conn.prepare(
-        "SELECT b.id, b.status, b.total_cents, b.carried_in_cents, b.payable_cents,
-           b.carried_out_cents,
-           COALESCE((SELECT SUM(t.amount_cents) FROM reimbursement_items i
-             JOIN transactions t ON t.id = i.transaction_id WHERE i.batch_id = b.id), 0),
-           (SELECT COUNT(*) FROM reimbursement_items i JOIN transactions t ON t.id = i.transaction_id
-             WHERE i.batch_id = b.id AND t.partner_id <> b.partner_id)
-         FROM reimbursement_batches b",
-    )?;
-    let rows = stmt.query_map([], |r| {
-        Ok((
-            r.get::<_, String>(0)?,
-            r.get::<_, String>(1)?,
-            [
-                r.get::<_, i64>(2)?,
-                r.get(3)?,
-                r.get(4)?,
-                r.get(5)?,
-                r.get(6)?,
-                r.get(7)?,
-            ],
-        ))
-    })?;
     let mut checked = 0;
-    for row in rows {
-        let (id, status, [total, carried_in, payable, carried_out, lines, foreign]) = row?;
+    for (id, status, [total, carried_in, payable, carried_out, lines, foreign]) in batches {
         checked += 1;
         if total != lines {
             problems.push(format!(
@@ -162,33 +143,43 @@ pub(crate) fn reconcile(conn: &Connection) -> Result<(i64, Vec<String>), Service
             ));
         }
     }
-    let mut stmt = conn.prepare(
-        "SELECT b.partner_id, SUM(b.payable_cents), SUM(b.carried_in_cents - b.carried_out_cents),
-           (SELECT COALESCE(SUM(t.amount_cents), 0) FROM transactions t
-             JOIN reimbursement_items i ON i.transaction_id = t.id WHERE t.partner_id = b.partner_id)
-         FROM reimbursement_batches b GROUP BY b.partner_id",
-    )?;
-    let rows = stmt.query_map([], |r| {
-        Ok((
-            r.get::<_, String>(0)?,
-            r.get::<_, i64>(1)?,
-            r.get::<_, i64>(2)?,
-            r.get::<_, i64>(3)?,
-        ))
-    })?;
-    for row in rows {
-        let (partner, payable, owed, net) = row?;
+    for (partner, payable, owed, net) in partners {
         if owed < 0 || payable - owed != net {
             problems.push(format!(
                 "partner {partner}: payable {payable} − owed {owed} ≠ debits − refunds {net}"
             ));
         }
     }
-    problems.extend(crate::reimbursements::payout_check::reconcile_transfers(
-        conn,
-    )?);
-    Ok((checked, problems))
+    (checked, problems)
 }
+
+/// A row of [`BATCH_CHECK_SQL`]: id, status, and total, carried in,
+/// payable, carried out, the sum of its transactions, its transactions of
+/// another partner.
+pub(crate) type BatchCheckRow = (String, String, [i64; 6]);
+
+/// Every batch with the figures [`reconcile`] checks (both engines).
+pub(crate) const BATCH_CHECK_SQL: &str =
+    "SELECT b.id, b.status, b.total_cents, b.carried_in_cents, b.payable_cents,
+       b.carried_out_cents,
+       CAST(COALESCE((SELECT SUM(t.amount_cents) FROM reimbursement_items i
+         JOIN transactions t ON t.id = i.transaction_id WHERE i.batch_id = b.id), 0) AS BIGINT),
+       (SELECT COUNT(*) FROM reimbursement_items i JOIN transactions t ON t.id = i.transaction_id
+         WHERE i.batch_id = b.id AND t.partner_id <> b.partner_id)
+     FROM reimbursement_batches b";
+
+/// A row of [`PARTNER_CHECK_SQL`]: partner, Σ payable, owed, Σ of its
+/// batched transactions.
+pub(crate) type PartnerCheckRow = (String, i64, i64, i64);
+
+/// Each partner's batches against its batched transactions (both engines).
+pub(crate) const PARTNER_CHECK_SQL: &str =
+    "SELECT b.partner_id, CAST(SUM(b.payable_cents) AS BIGINT),
+       CAST(SUM(b.carried_in_cents - b.carried_out_cents) AS BIGINT),
+       CAST((SELECT COALESCE(SUM(t.amount_cents), 0) FROM transactions t
+         JOIN reimbursement_items i ON i.transaction_id = t.id
+         WHERE t.partner_id = b.partner_id) AS BIGINT)
+     FROM reimbursement_batches b GROUP BY b.partner_id";
 
 /// Storage and rules of reimbursement batches.
 pub trait ReimbursementsRepo: Send + Sync + 'static {

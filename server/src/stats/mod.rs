@@ -8,6 +8,7 @@
 pub mod csv;
 pub mod http;
 pub mod repo;
+pub mod repo_pg;
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -40,19 +41,25 @@ impl StatsRepo for SqliteStore {
         season: Season,
         departement: Option<String>,
     ) -> Result<RegionStats, ServiceError> {
-        let labels: HashMap<String, String> = self
-            .catalogues
-            .get(season)
-            .map(|c| {
-                c.avantages
-                    .iter()
-                    .map(|a| (a.code.clone(), a.label.clone()))
-                    .collect()
-            })
-            .unwrap_or_default();
+        let labels = avantage_labels(&self.catalogues, season);
         self.db
             .read(move |c| build(c, season, departement.as_deref(), &labels))
     }
+}
+
+/// The labels of the season's avantages, by code.
+pub(crate) fn avantage_labels(
+    cats: &crate::platform::catalogues::Catalogues,
+    season: Season,
+) -> HashMap<String, String> {
+    cats.get(season)
+        .map(|c| {
+            c.avantages
+                .iter()
+                .map(|a| (a.code.clone(), a.label.clone()))
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 fn money(cents: i64) -> Result<SignedMoney, ServiceError> {
@@ -131,14 +138,15 @@ fn count_into<'a>(
     })
 }
 
-fn build(
-    c: &rusqlite::Connection,
+/// Every figure, from what `c` reads (either engine).
+pub(crate) fn build(
+    c: &dyn repo::StatsTx,
     season: Season,
     dep: Option<&str>,
     labels: &HashMap<String, String>,
 ) -> Result<RegionStats, ServiceError> {
     let year = season.start_year();
-    let etabs = repo::establishments(c)?;
+    let etabs = c.establishments()?;
     let dep_of = |id: &str| {
         etabs
             .get(id)
@@ -153,7 +161,7 @@ fn build(
     let (mut by_public, mut by_track, mut by_dep, mut by_etab) =
         (Counts::new(), Counts::new(), Counts::new(), Counts::new());
     for orders in [true, false] {
-        for g in repo::groups(c, orders, year)? {
+        for g in c.groups(orders, year)? {
             let d = dep_of(&g.establishment_id);
             if dep.is_some_and(|want| want != d) {
                 continue;
@@ -195,7 +203,7 @@ fn build(
         BTreeMap::<(String, String), (i64, i64)>::new(),
         BTreeMap::<(String, String), (i64, i64)>::new(),
     );
-    for l in repo::spend(c, year, dep)? {
+    for l in c.spend(year, dep)? {
         by_av
             .entry(l.avantage.clone())
             .or_default()
@@ -228,7 +236,7 @@ fn build(
                 .collect()
         };
 
-    let used = repo::uptake(c, year, dep)?;
+    let used = c.uptake(year, dep)?;
     let mut avantages: Vec<String> = labels.keys().cloned().collect();
     avantages.extend(by_av.keys().cloned());
     avantages.sort();
@@ -261,7 +269,7 @@ fn build(
 
     let mut flagged = std::collections::BTreeSet::new();
     let (mut nflags, mut flag_cents) = (0i64, 0i64);
-    for (card, d, cents) in repo::flags(c, year)? {
+    for (card, d, cents) in c.flags(year)? {
         if dep.is_some_and(|want| want != d) {
             continue;
         }
@@ -270,7 +278,8 @@ fn build(
         flagged.insert(card);
     }
 
-    let top_partners = repo::top_partners(c, year, dep, TOP_PARTNERS)?
+    let top_partners = c
+        .top_partners(year, dep, TOP_PARTNERS)?
         .into_iter()
         .map(|p| {
             Ok(TopPartner {
@@ -286,7 +295,8 @@ fn build(
 
     let from = format!("{}T00:00:00", season.first_day());
     let to = format!("{}T00:00:00", season.next().first_day());
-    let mut bons_plans: Vec<PartnerBonsPlans> = repo::bons_plans(c, &from, &to)?
+    let mut bons_plans: Vec<PartnerBonsPlans> = c
+        .bons_plans(&from, &to)?
         .into_iter()
         .filter(|b| dep.is_none_or(|want| want == b.departement))
         .map(|b| PartnerBonsPlans {

@@ -65,6 +65,61 @@ pub struct BonsPlansLine {
     pub validated: i64,
 }
 
+/// What the statistics read (SQL only): the free functions below on
+/// SQLite, `repo_pg.rs` on PostgreSQL. The figures are built from them once,
+/// in `stats::build`.
+pub(crate) trait StatsTx {
+    /// Every établissement.
+    fn establishments(&self) -> Result<HashMap<String, Establishment>, ServiceError>;
+    /// Cards or orders of a season, grouped.
+    fn groups(&self, orders: bool, season: i32) -> Result<Vec<Group>, ServiceError>;
+    /// The season's lines of `stats_spend` (of one département).
+    fn spend(&self, season: i32, dep: Option<&str>) -> Result<Vec<SpendLine>, ServiceError>;
+    /// Cards with at least one debit, per avantage.
+    fn uptake(&self, season: i32, dep: Option<&str>) -> Result<HashMap<String, i64>, ServiceError>;
+    /// The `limit` partners with the largest net spend.
+    fn top_partners(
+        &self,
+        season: i32,
+        dep: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<PartnerLine>, ServiceError>;
+    /// Flags on the season's cards: (card, département, cents).
+    fn flags(&self, season: i32) -> Result<Vec<(String, String, i64)>, ServiceError>;
+    /// Validated partners and their bons plans validated and created in
+    /// `[from, to)`.
+    fn bons_plans(&self, from: &str, to: &str) -> Result<Vec<BonsPlansLine>, ServiceError>;
+}
+
+impl StatsTx for Connection {
+    fn establishments(&self) -> Result<HashMap<String, Establishment>, ServiceError> {
+        establishments(self)
+    }
+    fn groups(&self, orders: bool, season: i32) -> Result<Vec<Group>, ServiceError> {
+        groups(self, orders, season)
+    }
+    fn spend(&self, season: i32, dep: Option<&str>) -> Result<Vec<SpendLine>, ServiceError> {
+        spend(self, season, dep)
+    }
+    fn uptake(&self, season: i32, dep: Option<&str>) -> Result<HashMap<String, i64>, ServiceError> {
+        uptake(self, season, dep)
+    }
+    fn top_partners(
+        &self,
+        season: i32,
+        dep: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<PartnerLine>, ServiceError> {
+        top_partners(self, season, dep, limit)
+    }
+    fn flags(&self, season: i32) -> Result<Vec<(String, String, i64)>, ServiceError> {
+        flags(self, season)
+    }
+    fn bons_plans(&self, from: &str, to: &str) -> Result<Vec<BonsPlansLine>, ServiceError> {
+        bons_plans(self, from, to)
+    }
+}
+
 /// Every établissement.
 pub fn establishments(c: &Connection) -> Result<HashMap<String, Establishment>, ServiceError> {
     let mut stmt = c.prepare_cached("SELECT id, name, postal_code FROM establishments")?;

@@ -19,4 +19,6 @@ mod migrations;
 mod notify;
 mod partners;
 mod reimbursements;
+mod region;
+mod region_desk;
 mod transactions;

@@ -13,6 +13,7 @@
 
 pub mod http;
 pub mod repo;
+pub mod repo_pg;
 pub mod service;
 
 use std::sync::Arc;

@@ -67,55 +67,75 @@ impl RegionStaffRepo for SqliteStore {
     }
 }
 
+/// The Region's agents (not removed), or only `?1`; `?2` is now. The same
+/// SQL on both engines (`staff/repo_pg.rs`).
+pub(crate) const MEMBERS_SQL: &str =
+    "SELECT a.id, a.display_name, CAST(a.email AS TEXT), a.region_role,
+        a.email_verified_at IS NOT NULL, a.created_at,
+        (SELECT MAX(t.expires_at) FROM email_tokens t WHERE t.account_id = a.id
+          AND t.purpose = 'invitation' AND t.used_at IS NULL AND t.expires_at > ?2)
+ FROM accounts a
+ WHERE a.role = 'region' AND a.removed_at IS NULL AND (a.id = ?1 OR ?1 IS NULL)
+ ORDER BY a.region_role <> 'admin', a.created_at, a.id";
+
+/// A row of [`MEMBERS_SQL`]: id, name, e-mail, role, confirmed, created,
+/// the pending invitation's expiry.
+pub(crate) type MemberRow = (
+    String,
+    String,
+    String,
+    Option<String>,
+    bool,
+    String,
+    Option<String>,
+);
+
+/// The agent of a row of [`MEMBERS_SQL`]; `None` for a Region account
+/// without a role (it has no desk to manage).
+pub(crate) fn member_of(row: MemberRow) -> Result<Option<RegionStaffMember>, ServiceError> {
+    let (account_id, display_name, email, role, confirmed, created, expires) = row;
+    let Some(role) = role.as_deref().and_then(RegionRole::parse) else {
+        return Ok(None);
+    };
+    Ok(Some(RegionStaffMember {
+        account_id,
+        display_name,
+        email,
+        role,
+        status: if confirmed {
+            StaffStatus::Active
+        } else {
+            StaffStatus::Invited
+        },
+        invitation_expires_at: match (confirmed, expires) {
+            (false, Some(e)) => Some(parse_ts(&e)?),
+            _ => None,
+        },
+        created_at: parse_ts(&created)?,
+    }))
+}
+
 /// The Region's agents (not removed), or only `account_id`.
 fn members(
     c: &Connection,
     account_id: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<Vec<RegionStaffMember>, ServiceError> {
-    let mut stmt = c.prepare_cached(
-        "SELECT a.id, a.display_name, a.email, a.region_role,
-                a.email_verified_at IS NOT NULL, a.created_at,
-                (SELECT MAX(t.expires_at) FROM email_tokens t WHERE t.account_id = a.id
-                  AND t.purpose = 'invitation' AND t.used_at IS NULL AND t.expires_at > ?2)
-         FROM accounts a
-         WHERE a.role = 'region' AND a.removed_at IS NULL AND (?1 IS NULL OR a.id = ?1)
-         ORDER BY a.region_role <> 'admin', a.created_at, a.id",
-    )?;
+    let mut stmt = c.prepare_cached(MEMBERS_SQL)?;
     let rows = stmt.query_map(params![account_id, ts(now)], |r| {
         Ok((
-            r.get::<_, String>(0)?,
-            r.get::<_, String>(1)?,
-            r.get::<_, String>(2)?,
-            r.get::<_, Option<String>>(3)?,
-            r.get::<_, bool>(4)?,
-            r.get::<_, String>(5)?,
-            r.get::<_, Option<String>>(6)?,
+            r.get(0)?,
+            r.get(1)?,
+            r.get(2)?,
+            r.get(3)?,
+            r.get(4)?,
+            r.get(5)?,
+            r.get(6)?,
         ))
     })?;
     let mut out = Vec::new();
     for row in rows {
-        let (account_id, display_name, email, role, confirmed, created, expires) = row?;
-        let Some(role) = role.as_deref().and_then(RegionRole::parse) else {
-            // A Region account without a role has no desk to manage.
-            continue;
-        };
-        out.push(RegionStaffMember {
-            account_id,
-            display_name,
-            email,
-            role,
-            status: if confirmed {
-                StaffStatus::Active
-            } else {
-                StaffStatus::Invited
-            },
-            invitation_expires_at: match (confirmed, expires) {
-                (false, Some(e)) => Some(parse_ts(&e)?),
-                _ => None,
-            },
-            created_at: parse_ts(&created)?,
-        });
+        out.extend(member_of(row?)?);
     }
     Ok(out)
 }
