@@ -16,4 +16,5 @@ mod debits_lookup;
 mod migrations;
 mod notify;
 mod partners;
+mod sync;
 mod transactions;
