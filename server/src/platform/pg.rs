@@ -22,7 +22,8 @@ use crate::platform::sql::ts;
 /// The numbered PostgreSQL migrations; a database's version is the number of
 /// rows of `schema_migrations` (its position in this list). `0001` is
 /// SQLite's schema up to `0024_notification_outbox`; every later SQLite
-/// migration gets its twin here (`0002` = `0025`, `0003` = `0026`).
+/// migration gets its twin here (`0002` = `0025`, `0003` = `0026`); `0004`
+/// is PostgreSQL's own (the change log written in commit order).
 pub const PG_MIGRATIONS: &[(&str, &str)] = &[
     (
         "0001_init",
@@ -35,6 +36,10 @@ pub const PG_MIGRATIONS: &[(&str, &str)] = &[
     (
         "0003_imports",
         include_str!("../../migrations/postgres/0003_imports.sql"),
+    ),
+    (
+        "0004_change_log_order",
+        include_str!("../../migrations/postgres/0004_change_log_order.sql"),
     ),
 ];
 

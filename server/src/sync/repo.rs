@@ -42,6 +42,91 @@ pub struct ChangePage {
     pub card_versions: Vec<passregion_core::sync::CardVersion>,
 }
 
+/// A partner row of the change feed, as both engines read it.
+pub(crate) struct FeedPartner {
+    pub(crate) id: String,
+    pub(crate) name: String,
+    pub(crate) category: String,
+    pub(crate) address: String,
+    pub(crate) city: String,
+    pub(crate) postal_code: String,
+    pub(crate) latitude: f64,
+    pub(crate) longitude: f64,
+    pub(crate) status: String,
+}
+
+impl ChangePage {
+    /// A page after `cursor` of the `rows` changes read with `limit`.
+    pub(crate) fn empty(cursor: i64, rows: usize, limit: u32) -> ChangePage {
+        ChangePage {
+            cursor,
+            more: rows as u32 == limit,
+            partners: Vec::new(),
+            revoked_cards: Vec::new(),
+            restored_cards: Vec::new(),
+            revoked_credentials: Vec::new(),
+            card_versions: Vec::new(),
+        }
+    }
+
+    /// A changed partner: listed, active while its convention is validated.
+    pub(crate) fn partner(&mut self, p: FeedPartner) -> Result<(), ServiceError> {
+        self.partners.push(DirectoryEntry {
+            id: p.id,
+            name: p.name,
+            category: crate::platform::sql::enum_from(&p.category)?,
+            address: p.address,
+            city: p.city,
+            postal_code: p.postal_code,
+            latitude: p.latitude,
+            longitude: p.longitude,
+            active: p.status == ConventionStatus::Validated.as_str(),
+        });
+        Ok(())
+    }
+
+    /// A changed card: refused while suspended or flagged, restored
+    /// otherwise; a replaced card's version refuses its older codes.
+    pub(crate) fn card(&mut self, id: &str, blocked: bool, version: u32) {
+        let Ok(u) = Uuid::parse_str(id) else { return };
+        if version > 1 {
+            self.card_versions.push(passregion_core::sync::CardVersion {
+                card_id: u,
+                version,
+            });
+        }
+        if blocked {
+            self.revoked_cards.push(u);
+        } else {
+            self.restored_cards.push(u);
+        }
+    }
+
+    /// A revoked credential.
+    pub(crate) fn credential(&mut self, id: &str) {
+        if let Ok(u) = Uuid::parse_str(id) {
+            self.revoked_credentials.push(u);
+        }
+    }
+}
+
+/// An overspend flag as the Region sees it (the card's last four digits).
+pub(crate) fn card_flag(
+    card_id: String,
+    number: &str,
+    reason: String,
+    amount: i64,
+    created: &str,
+) -> Result<CardFlag, ServiceError> {
+    Ok(CardFlag {
+        card_id,
+        card: format!("•••• {}", number.get(12..).unwrap_or("")),
+        reason,
+        amount: Money::from_cents(amount.max(0))?,
+        created_at: crate::platform::sql::parse_ts(created)?,
+    })
+}
+
 /// Storage of the sync protocol.
 pub trait SyncRepo: Send + Sync + 'static {
     /// Enrols a partner phone; returns the device id.
@@ -153,15 +238,7 @@ impl SyncRepo for SqliteStore {
                 let rows = stmt.query_map(params![cursor, limit], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
                 rows.collect::<Result<_, _>>()?
             };
-            let mut page = ChangePage {
-                cursor,
-                more: rows.len() as u32 == limit,
-                partners: Vec::new(),
-                revoked_cards: Vec::new(),
-                restored_cards: Vec::new(),
-                revoked_credentials: Vec::new(),
-                card_versions: Vec::new(),
-            };
+            let mut page = ChangePage::empty(cursor, rows.len(), limit);
             let mut partner_stmt = c.prepare_cached(
                 "SELECT id, name, category, address, city, postal_code, latitude, longitude, status
                  FROM partners WHERE id = ?1",
@@ -172,31 +249,21 @@ impl SyncRepo for SqliteStore {
                     "partner" => {
                         let p = partner_stmt
                             .query_row([&id], |r| {
-                                Ok((
-                                    r.get::<_, String>(0)?,
-                                    r.get::<_, String>(1)?,
-                                    r.get::<_, String>(2)?,
-                                    r.get::<_, String>(3)?,
-                                    r.get::<_, String>(4)?,
-                                    r.get::<_, String>(5)?,
-                                    r.get::<_, f64>(6)?,
-                                    r.get::<_, f64>(7)?,
-                                    r.get::<_, String>(8)?,
-                                ))
+                                Ok(FeedPartner {
+                                    id: r.get(0)?,
+                                    name: r.get(1)?,
+                                    category: r.get(2)?,
+                                    address: r.get(3)?,
+                                    city: r.get(4)?,
+                                    postal_code: r.get(5)?,
+                                    latitude: r.get(6)?,
+                                    longitude: r.get(7)?,
+                                    status: r.get(8)?,
+                                })
                             })
                             .optional()?;
-                        if let Some((id, name, cat, address, city, postal_code, lat, lon, status)) = p {
-                            page.partners.push(DirectoryEntry {
-                                id,
-                                name,
-                                category: crate::platform::sql::enum_from(&cat)?,
-                                address,
-                                city,
-                                postal_code,
-                                latitude: lat,
-                                longitude: lon,
-                                active: status == ConventionStatus::Validated.as_str(),
-                            });
+                        if let Some(p) = p {
+                            page.partner(p)?;
                         }
                     }
                     "card" => {
@@ -207,26 +274,9 @@ impl SyncRepo for SqliteStore {
                             [id.as_str(), passregion_core::CardStatus::Suspendue.code()],
                             |r| Ok((r.get(0)?, r.get(1)?)),
                         )?;
-                        if let Ok(u) = Uuid::parse_str(&id) {
-                            // A replaced card: its older printed codes are refused.
-                            if version > 1 {
-                                page.card_versions.push(passregion_core::sync::CardVersion {
-                                    card_id: u,
-                                    version,
-                                });
-                            }
-                            if blocked {
-                                page.revoked_cards.push(u);
-                            } else {
-                                page.restored_cards.push(u);
-                            }
-                        }
+                        page.card(&id, blocked, version);
                     }
-                    _ => {
-                        if let Ok(u) = Uuid::parse_str(&id) {
-                            page.revoked_credentials.push(u);
-                        }
-                    }
+                    _ => page.credential(&id),
                 }
             }
             Ok(page)
@@ -251,13 +301,7 @@ impl SyncRepo for SqliteStore {
             let mut out = Vec::new();
             for row in rows {
                 let (card_id, number, reason, amount, created) = row?;
-                out.push(CardFlag {
-                    card_id,
-                    card: format!("•••• {}", number.get(12..).unwrap_or("")),
-                    reason,
-                    amount: Money::from_cents(amount.max(0))?,
-                    created_at: crate::platform::sql::parse_ts(&created)?,
-                });
+                out.push(card_flag(card_id, &number, reason, amount, &created)?);
             }
             Ok(out)
         })

@@ -72,6 +72,13 @@ pub enum PushItem {
 /// implementation is in `sync/apply.rs`. The ledger totals and consumed QR
 /// codes are read through [`DebitTx`].
 pub(crate) trait SyncTx: DebitTx {
+    /// Takes the locks that serialise the decision on `item` pushed by
+    /// `partner_id` with any other instance's (ADR 0036): nothing on SQLite
+    /// (one writer); on PostgreSQL, in this order, the card's row and the
+    /// partner's row.
+    fn lock_item(&self, _item: &CheckedItem, _partner_id: &str) -> Result<(), ServiceError> {
+        Ok(())
+    }
     /// Inserts an enrolled device.
     fn insert_device(&self, device: &NewDevice) -> Result<(), ServiceError>;
     /// Opens the savepoint of one item.
@@ -335,6 +342,10 @@ pub(crate) fn apply_offline(
                         }
                         r
                     }
+                    // A conflict with another transaction (PostgreSQL's
+                    // deadlock or serialization failure) ends the whole
+                    // transaction, which runs again: never a rejected item.
+                    Err(e) if aborts_transaction(&e) => return Err(e),
                     Err(e) => {
                         tx.rollback_savepoint()?;
                         tracing::error!(error = %e, "offline item failed");
@@ -350,6 +361,11 @@ pub(crate) fn apply_offline(
         results.push(r);
     }
     Ok(results)
+}
+
+/// An error that must end the transaction rather than the item alone.
+fn aborts_transaction(e: &ServiceError) -> bool {
+    matches!(e, ServiceError::Pg(p) if p.retryable())
 }
 
 /// Stores the evidence of an item with its result.
@@ -445,6 +461,7 @@ pub(crate) fn apply_one(
 ) -> Result<ItemResult, ServiceError> {
     let id = it.item.id;
     let (partner_id, category) = (who.partner_id.as_str(), who.category);
+    tx.lock_item(it, partner_id)?;
     // Idempotency: the same id again.
     if let Some((hash, result)) = tx.stored_item(id)? {
         if hash != it.body_hash {

@@ -21,4 +21,5 @@ mod partners;
 mod reimbursements;
 mod region;
 mod region_desk;
+mod sync;
 mod transactions;
