@@ -2,8 +2,10 @@
 //! checked by calling them directly (no HTTP). `storage_contract_tests!`
 //! instantiates the whole suite for one implementation of `app::Storage`
 //! (like matrix-rust-sdk's `statestore_integration_tests!`); it is invoked for
-//! SQLite at the bottom of this file, and a new engine gets the same tests by
-//! one more invocation.
+//! SQLite and for PostgreSQL (ADR 0036) at the bottom of this file. The
+//! PostgreSQL run takes a fresh database per test on the cluster of
+//! `PASSREGION_TEST_DATABASE_URL` (the test command starts a throwaway one);
+//! without it, each PostgreSQL test prints SKIPPED and passes.
 //!
 //! Errors are compared by their public code (`email_deja_utilise`…), the
 //! stable part of an error, rather than by the internal enum.
@@ -20,22 +22,23 @@ pub trait Fixtures: Send + Sync {
 
 /// Instantiates the storage contract for one engine.
 ///
-/// `$factory` is a closure `|| -> (Arc<dyn Storage>, Box<dyn Fixtures>)`
-/// returning a fresh, empty store; the fixtures also keep whatever the store
-/// needs alive (a temporary directory…).
+/// `$factory` is a closure `|| -> Option<(Arc<dyn Storage>, Box<dyn Fixtures>)>`
+/// returning a fresh, empty store (`None`: the engine is not available here,
+/// the test is skipped loudly); the fixtures also keep whatever the store
+/// needs alive (a temporary directory, a database…).
 macro_rules! storage_contract_tests {
     ($name:ident, $factory:expr) => {
         mod $name {
             #[allow(unused_imports)]
             use super::*;
 
-            fn backend() -> super::contract::Backend {
-                let factory: fn() -> (
+            fn backend() -> Option<super::contract::Backend> {
+                let factory: fn() -> Option<(
                     std::sync::Arc<dyn passregion_server::state::Storage>,
                     Box<dyn super::Fixtures>,
-                ) = $factory;
-                let (store, fixtures) = factory();
-                super::contract::Backend { store, fixtures }
+                )> = $factory;
+                let (store, fixtures) = factory()?;
+                Some(super::contract::Backend { store, fixtures })
             }
 
             storage_contract_tests!(@tests
@@ -61,7 +64,9 @@ macro_rules! storage_contract_tests {
         $(
             #[test]
             fn $test() {
-                super::contract::$test(backend());
+                if let Some(backend) = backend() {
+                    super::contract::$test(backend);
+                }
             }
         )*
     };
@@ -1154,4 +1159,54 @@ mod sqlite_fixtures {
     }
 }
 
-storage_contract_tests!(sqlite, || sqlite_fixtures::sqlite());
+storage_contract_tests!(sqlite, || Some(sqlite_fixtures::sqlite()));
+
+/// A fresh database per test (`support::TestDb`, shared with the
+/// PostgreSQL engine's own tests).
+#[path = "pg/support.rs"]
+#[allow(dead_code)] // its schema helpers serve the PostgreSQL engine's own tests
+mod support;
+
+mod pg_fixtures {
+    use std::sync::Arc;
+
+    use passregion_server::config::Policy;
+    use passregion_server::config::load_catalogues;
+    use passregion_server::platform::store::PgStore;
+
+    use super::Fixtures;
+    use super::Storage;
+    use super::support::TestDb;
+
+    struct PgFixtures {
+        db: TestDb,
+    }
+
+    impl Fixtures for PgFixtures {
+        fn establishment(&self, id: &str, name: &str) {
+            self.db
+                .client()
+                .execute(
+                    "INSERT INTO establishments (id, name, kind, city, postal_code)
+                     VALUES ($1, $2, 'lycee', 'Lyon', '69002') ON CONFLICT DO NOTHING",
+                    &[&id, &name],
+                )
+                .unwrap();
+        }
+    }
+
+    /// A fresh, migrated PostgreSQL store, or `None` (said) without a cluster.
+    pub fn postgres() -> Option<(Arc<dyn Storage>, Box<dyn Fixtures>)> {
+        let db = TestDb::new("storage_contract::postgres")?;
+        let pool = db.pool(4);
+        pool.migrate().unwrap();
+        let store = Arc::new(PgStore::new(
+            pool,
+            Arc::new(load_catalogues(&[]).unwrap()),
+            Policy::default(),
+        ));
+        Some((store, Box::new(PgFixtures { db })))
+    }
+}
+
+storage_contract_tests!(postgres, pg_fixtures::postgres);
