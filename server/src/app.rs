@@ -21,6 +21,8 @@ use crate::config::Config;
 use crate::config::Policy;
 use crate::config::load_catalogues;
 use crate::platform::db::Db;
+use crate::platform::store::EngineHealth;
+use crate::platform::store::PgStore;
 use crate::platform::store::SqliteStore;
 use crate::state::{AppState, Storage};
 use crate::web::limits::FailureWindow;
@@ -32,7 +34,7 @@ pub struct Server {
     guard: crate::web::limits::RequestGuard,
     /// The state (for tests and tools).
     pub state: AppState,
-    db: Arc<Db>,
+    engine: Arc<dyn EngineHealth>,
     listener: tokio::net::TcpListener,
     web_dir: Option<PathBuf>,
     reimbursement_days: Vec<u32>,
@@ -61,10 +63,6 @@ impl Server {
         crate::platform::private_dir(&config.data_dir)
             .with_context(|| format!("cannot create {}", config.data_dir.display()))?;
         let catalogues = Arc::new(load_catalogues(&config.catalogues)?);
-        let db_path = config.data_dir.join("passregion.db");
-        crate::platform::private_file(&db_path)
-            .with_context(|| format!("cannot create {}", db_path.display()))?;
-        let db = Arc::new(Db::open(&db_path).context("cannot open the database")?);
         let partner_caps = passregion_core::sync::PartnerCaps {
             per_transaction_max: passregion_core::Money::from_cents(config.partner_per_tx_cents)
                 .map_err(|e| anyhow::anyhow!("--partner-per-tx-cents: {e}"))?,
@@ -93,14 +91,14 @@ impl Server {
             )
             .map_err(|e| anyhow::anyhow!(e))?,
         };
-        let store = Arc::new(SqliteStore::new(
-            db.clone(),
-            catalogues.clone(),
-            policy.clone(),
-        ));
+        let (store, db, engine) = open_storage(&config, &catalogues, &policy).await?;
         let now = clock.now();
-        let summary = if config.demo {
-            let store = store.clone();
+        let summary = if let Some(db) = db.as_ref().filter(|_| config.demo) {
+            let store = Arc::new(SqliteStore::new(
+                db.clone(),
+                catalogues.clone(),
+                policy.clone(),
+            ));
             let (n, class) = (config.demo_youths, config.demo_ampere_youths);
             tokio::task::spawn_blocking(move || {
                 crate::demo::desk_class::seed_with_class(&store, n, class, now)
@@ -116,7 +114,6 @@ impl Server {
             now,
         )?);
         {
-            use crate::partners::store::PartnersRepo;
             let (store, cgp) = (store.clone(), crate::partners::cgp::default_cgp(now));
             tokio::task::spawn_blocking(move || store.ensure_cgp(cgp, now))
                 .await
@@ -195,6 +192,7 @@ impl Server {
             sessions: Arc::new(SessionCache::default()),
             passwords: Arc::new(crate::accounts::password::PasswordWork::for_this_machine()),
             db: db.clone(),
+            engine: engine.clone(),
             disk: crate::platform::disk::DiskWatch {
                 dir: config.data_dir.clone(),
                 threshold_bytes: config.min_free_disk_mib.saturating_mul(1024 * 1024),
@@ -216,7 +214,7 @@ impl Server {
                     std::time::Duration::from_millis(config.request_timeout_ms.max(1)),
                 ),
                 state,
-                db,
+                engine,
                 listener,
                 web_dir: config.web_dir,
                 cors_origins: config.cors_origins,
@@ -279,10 +277,48 @@ impl Server {
         .with_graceful_shutdown(shutdown)
         .await?;
         ticker.abort();
-        let db = self.db.clone();
-        tokio::task::spawn_blocking(move || db.close()).await?;
+        let engine = self.engine.clone();
+        tokio::task::spawn_blocking(move || engine.close()).await?;
         Ok(())
     }
+}
+
+/// The storage of the configuration: PostgreSQL with `--database-url`
+/// (migrated at start, under an advisory lock: instances starting together
+/// migrate once), else the SQLite file `DATA_DIR/passregion.db`. Returns the
+/// store, the SQLite handle (`None` on PostgreSQL) and the engine's health.
+async fn open_storage(
+    config: &Config,
+    catalogues: &Arc<crate::platform::catalogues::Catalogues>,
+    policy: &Policy,
+) -> anyhow::Result<(Arc<dyn Storage>, Option<Arc<Db>>, Arc<dyn EngineHealth>)> {
+    if let Some(url) = &config.database_url {
+        anyhow::ensure!(
+            !config.demo,
+            "--demo uses the embedded SQLite database: drop --database-url to run the demo"
+        );
+        let (url, size) = (url.clone(), config.database_pool);
+        let pool = tokio::task::spawn_blocking(move || {
+            let pool = crate::platform::pg::PgPool::connect(&url, size)?;
+            pool.migrate()?;
+            Ok::<_, crate::error::ServiceError>(pool)
+        })
+        .await
+        .context("PostgreSQL setup failed")?
+        .map_err(|e| anyhow::anyhow!("cannot open the PostgreSQL database: {e}"))?;
+        let store = Arc::new(PgStore::new(pool, catalogues.clone(), policy.clone()));
+        return Ok((store.clone(), None, store));
+    }
+    let db_path = config.data_dir.join("passregion.db");
+    crate::platform::private_file(&db_path)
+        .with_context(|| format!("cannot create {}", db_path.display()))?;
+    let db = Arc::new(Db::open(&db_path).context("cannot open the database")?);
+    let store = Arc::new(SqliteStore::new(
+        db.clone(),
+        catalogues.clone(),
+        policy.clone(),
+    ));
+    Ok((store, Some(db.clone()), db))
 }
 
 /// The Content-Security-Policy of everything served (the web apps and the

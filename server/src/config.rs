@@ -226,6 +226,15 @@ pub struct Config {
         default_value_t = 600_000
     )]
     pub collective_per_day_cents: i64,
+    /// Run on PostgreSQL (ADR 0036) instead of the embedded SQLite file:
+    /// `postgres://user:password@host:5432/passregion`. Several instances may
+    /// share one database (keep the root key offline and `DATA_DIR/keys` on a
+    /// path they share). The demo, the CSV imports and `backup` use SQLite only.
+    #[arg(long, env = "PASSREGION_DATABASE_URL", global = true)]
+    pub database_url: Option<String>,
+    /// Connections of this instance's PostgreSQL pool.
+    #[arg(long, env = "PASSREGION_DATABASE_POOL", default_value_t = 16)]
+    pub database_pool: u32,
     /// Run the clock from this instant instead of now (tests and demos of
     /// season changes); it then advances in real time.
     #[arg(long, env = "PASSREGION_START_TIME")]

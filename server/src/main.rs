@@ -294,6 +294,13 @@ fn main() -> std::process::ExitCode {
             .to_pretty_json()
             .map(|json| println!("{json}"))
             .map_err(Into::into),
+        Some(Command::Backup { .. } | Command::Restore { .. })
+            if cli.config.database_url.is_some() =>
+        {
+            Err(anyhow::anyhow!(
+                "backup et restore portent sur la base SQLite intégrée : avec PostgreSQL, utilisez pg_dump et pg_restore (docs/operations.md)"
+            ))
+        }
         Some(Command::Backup { out }) => passregion_server::platform::backup::backup(
             &cli.config.data_dir.join("passregion.db"),
             &out,

@@ -49,7 +49,7 @@ pub fn init(
         !name.is_empty() && name.chars().count() <= 80,
         "nom de l'administrateur invalide (1 à 80 caractères)"
     );
-    let store = open_store(config)?;
+    let store = open_accounts(config)?;
     ServerKeys::load_or_create(&config.data_dir, now)?;
     anyhow::ensure!(
         !store
@@ -105,8 +105,33 @@ pub fn init(
     })
 }
 
-/// The data directory (0700) and its database, migrated.
+/// The accounts of the configured engine for `init`: PostgreSQL with
+/// `--database-url` (migrated), else the SQLite file.
+fn open_accounts(config: &Config) -> anyhow::Result<Box<dyn AccountsRepo>> {
+    let Some(url) = &config.database_url else {
+        return Ok(Box::new(open_store(config)?));
+    };
+    crate::platform::private_dir(&config.data_dir)
+        .with_context(|| format!("cannot create {}", config.data_dir.display()))?;
+    let pool = crate::platform::pg::PgPool::connect(url, 2)
+        .and_then(|p| p.migrate().map(|_| p))
+        .map_err(|e| anyhow::anyhow!("cannot open the PostgreSQL database: {e}"))?;
+    let catalogues = std::sync::Arc::new(load_catalogues(&config.catalogues)?);
+    Ok(Box::new(crate::platform::store::PgStore::new(
+        pool,
+        catalogues,
+        Policy::default(),
+    )))
+}
+
+/// The data directory (0700) and its SQLite database, migrated. The CSV
+/// imports run on SQLite only for now: with `--database-url` they refuse
+/// rather than fill a file the server does not read.
 fn open_store(config: &Config) -> anyhow::Result<SqliteStore> {
+    anyhow::ensure!(
+        config.database_url.is_none(),
+        "cette commande n'utilise encore que la base SQLite intégrée : elle n'est pas disponible avec --database-url (PostgreSQL)"
+    );
     crate::platform::private_dir(&config.data_dir)
         .with_context(|| format!("cannot create {}", config.data_dir.display()))?;
     let db_path = config.data_dir.join("passregion.db");

@@ -54,8 +54,11 @@ pub struct AppState {
     pub budgets: Arc<crate::web::limits::Budgets>,
     /// Reverse proxies whose forwarding headers give the client address.
     pub trusted_proxies: crate::web::limits::TrustedProxies,
-    /// The database (for `/health`: the writer thread).
-    pub db: Arc<crate::platform::db::Db>,
+    /// The SQLite database (`None` on PostgreSQL): its writer thread, for
+    /// tests and tools.
+    pub db: Option<Arc<crate::platform::db::Db>>,
+    /// The storage engine's liveness (for `/health`).
+    pub engine: Arc<dyn crate::platform::store::EngineHealth>,
     /// The disk of the data directory (for `/health`).
     pub disk: crate::platform::disk::DiskWatch,
     /// Bounded password hashing (login, registration, applications).

@@ -126,6 +126,13 @@ impl PgPool {
         Ok(self.pool.get()?)
     }
 
+    /// Whether a connection of the pool answers (`/health`).
+    pub fn ping(&self) -> bool {
+        self.pool
+            .get()
+            .is_ok_and(|mut c| c.simple_query("SELECT 1").is_ok())
+    }
+
     /// Brings the database to the latest schema, one numbered migration per
     /// transaction, each under a transaction-scoped advisory lock: instances
     /// starting together apply each migration once. Returns how many this

@@ -57,3 +57,28 @@ impl PgStore {
         &self.pool
     }
 }
+
+/// Whether a storage engine can serve (`/health`), and its orderly close.
+pub trait EngineHealth: Send + Sync {
+    /// SQLite: the writer thread runs; PostgreSQL: a connection answers.
+    fn alive(&self) -> bool;
+    /// Closes after the queued writes (SQLite's writer); nothing to do on
+    /// PostgreSQL (the pool's connections close when dropped).
+    fn close(&self) {}
+}
+
+impl EngineHealth for Db {
+    fn alive(&self) -> bool {
+        self.writer_alive()
+    }
+
+    fn close(&self) {
+        Db::close(self)
+    }
+}
+
+impl EngineHealth for PgStore {
+    fn alive(&self) -> bool {
+        self.pool.ping()
+    }
+}

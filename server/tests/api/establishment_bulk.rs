@@ -223,10 +223,10 @@ async fn a_bulk_call_carries_at_most_1000_ids_each_once() {
     assert_eq!(r.status, 403);
 
     // 1000: accepted, applied 100 per writer job.
-    let jobs = app.state.db.write_jobs();
+    let jobs = app.db().write_jobs();
     let r = revalidate(&head, "full", &ids).await;
     assert_eq!(r.status, 200, "{}", r.body);
-    assert_eq!(app.state.db.write_jobs() - jobs, 10);
+    assert_eq!(app.db().write_jobs() - jobs, 10);
     assert_eq!(
         (r.body["done"].as_u64(), r.body["refused"].as_u64()),
         (Some(1), Some(999))
@@ -244,8 +244,7 @@ async fn a_retried_bulk_call_answers_the_same_and_does_nothing_twice() {
         ids.push(c["id"].as_str().unwrap().to_owned());
     }
     let events = |app: &TestApp| {
-        app.state
-            .db
+        app.db()
             .read(|c| {
                 Ok(c.query_row(
                     "SELECT COUNT(*) FROM card_status_events WHERE kind = 'revalidation'",
@@ -257,8 +256,7 @@ async fn a_retried_bulk_call_answers_the_same_and_does_nothing_twice() {
     };
     // The second chunk fails once (storage): the first stays applied.
     let failing = ids[120].clone();
-    app.state
-        .db
+    app.db()
         .write(move |c| {
             c.execute_batch(&format!(
                 "CREATE TRIGGER fail_once BEFORE UPDATE ON cards WHEN NEW.id = '{failing}'
@@ -270,8 +268,7 @@ async fn a_retried_bulk_call_answers_the_same_and_does_nothing_twice() {
     let r = revalidate(&head, "new-season", &ids).await;
     assert_eq!(r.status, 500, "{}", r.body);
     assert_eq!(events(&app), 100);
-    app.state
-        .db
+    app.db()
         .write(|c| Ok(c.execute_batch("DROP TRIGGER fail_once")?))
         .unwrap();
 

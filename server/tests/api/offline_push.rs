@@ -365,9 +365,9 @@ async fn pushed_in_chunks(chunk: usize) -> ChunkedRun {
     let last = items[498].clone();
     items.push(last);
 
-    let before = app.state.db.write_jobs();
+    let before = app.db().write_jobs();
     let results = push(&partner, &items).await;
-    let jobs = app.state.db.write_jobs() - before;
+    let jobs = app.db().write_jobs() - before;
     assert_eq!(results.len(), items.len());
     for (r, item) in results.iter().zip(&items) {
         assert_eq!(r["id"], item.id.to_string(), "in order");

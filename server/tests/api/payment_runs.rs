@@ -148,7 +148,7 @@ async fn run(region: &Client, key: &str, ids: &[&str]) -> Resp {
 /// Runs one statement on the database (what the partners' bank-details
 /// change would have written).
 async fn sql(app: &TestApp, statement: &'static str, arg: &str) {
-    let (db, arg) = (app.state.db.clone(), arg.to_owned());
+    let (db, arg) = (app.db(), arg.to_owned());
     tokio::task::spawn_blocking(move || {
         db.write(move |c| {
             c.execute(statement, [arg])?;

@@ -218,6 +218,14 @@ impl TestApp {
         self.clock.set(instant(rfc3339));
     }
 
+    /// The SQLite database of this app (the harness runs on SQLite).
+    pub fn db(&self) -> std::sync::Arc<passregion_server::platform::db::Db> {
+        self.state
+            .db
+            .clone()
+            .expect("the in-process harness runs on SQLite")
+    }
+
     /// A client with no session.
     pub fn client(&self) -> Client {
         Client {
@@ -361,7 +369,7 @@ impl TestApp {
             uuid::Uuid::new_v4()
         );
         let store = self.store().clone();
-        let (db, now, hash) = (self.state.db.clone(), self.now(), password_hash());
+        let (db, now, hash) = (self.db(), self.now(), password_hash());
         let (name, email2) = (name.to_owned(), email.clone());
         tokio::task::spawn_blocking(move || {
             let pid = uuid::Uuid::now_v7().to_string();

@@ -15,7 +15,7 @@ async fn seed_cards(app: &TestApp, names: &[(&str, &str)]) -> Vec<(String, Strin
         .iter()
         .map(|(f, l)| ((*f).to_owned(), (*l).to_owned()))
         .collect();
-    let db = app.state.db.clone();
+    let db = app.db();
     let now = passregion_server::platform::sql::ts(app.now());
     tokio::task::spawn_blocking(move || {
         db.write(move |c| {
@@ -178,7 +178,7 @@ async fn the_look_up_is_for_the_region_only_and_every_look_up_is_audited() {
         .await;
     assert_eq!(r.body["items"][0]["id"], items[0]["id"]);
     // Append-only.
-    let db = app.state.db.clone();
+    let db = app.db();
     let refused = tokio::task::spawn_blocking(move || {
         db.write(|c| Ok(c.execute("DELETE FROM lookup_audit", [])?))
     })
@@ -186,7 +186,7 @@ async fn the_look_up_is_for_the_region_only_and_every_look_up_is_audited() {
     .unwrap();
     assert!(refused.is_err());
     // A look-up whose audit cannot be written shows nothing.
-    let db = app.state.db.clone();
+    let db = app.db();
     tokio::task::spawn_blocking(move || {
         db.write(|c| {
             c.execute_batch(
@@ -232,7 +232,7 @@ async fn a_name_look_up_returns_at_most_20_cards() {
         .await;
     let p = me(&partner).await;
     let (db, pid, acc) = (
-        app.state.db.clone(),
+        app.db(),
         p["partner_id"].as_str().unwrap().to_owned(),
         p["account_id"].as_str().unwrap().to_owned(),
     );
@@ -296,10 +296,7 @@ async fn the_feed_pages_past_50_pages_of_100_and_polls_what_is_new() {
     let p = me(&partner).await;
     // 5 050 rows through the storage layer (one write job).
     const SEEDED: usize = 5_050;
-    let (db, card_id) = (
-        app.state.db.clone(),
-        card["id"].as_str().unwrap().to_owned(),
-    );
+    let (db, card_id) = (app.db(), card["id"].as_str().unwrap().to_owned());
     let (partner_id, account) = (
         p["partner_id"].as_str().unwrap().to_owned(),
         p["account_id"].as_str().unwrap().to_owned(),
