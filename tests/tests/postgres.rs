@@ -2,7 +2,10 @@
 //! instances on one database, sharing the data directory's keys with the
 //! root key offline. Requests are spread across both: what one writes, the
 //! other serves at once (accounts, sessions, links, orders, cards); the
-//! commands that still use SQLite only refuse `--database-url`.
+//! commands that still use SQLite only refuse `--database-url`. A partner
+//! applies and signs through the API, then debits spread over both instances
+//! while one is killed are each applied once (retried on the survivor with
+//! their idempotency keys).
 //! Needs `PASSREGION_TEST_DATABASE_URL` (the test command starts a throwaway
 //! cluster); without it the test says SKIPPED and passes.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -248,4 +251,259 @@ async fn two_instances_on_one_postgres_database_serve_one_region() {
         .await
         .unwrap();
     assert!(text.contains("passregion_notifications_pending"), "{text}");
+}
+
+/// A bookshop that applied on `server`, signed with the SMS code and was
+/// validated by `region`: its manager's client.
+async fn partner_in_force(server: &TestServer, region: &Client, dir: &std::path::Path) -> Client {
+    let email = "gerant@parc.example";
+    let r = server
+        .client()
+        .post(
+            "/api/partners/applications",
+            &json!({"name": "Librairie du Parc", "category": "librairie", "contact_name": "Mme Blanc",
+                    "email": email, "password": "gerant-secret-1"}),
+        )
+        .await;
+    assert_eq!(r.status, 202, "{}", r.body);
+    let token = verification_token(dir, email).expect("a confirmation link");
+    let r = server
+        .client()
+        .post("/api/auth/verify-email", &json!({"token": token}))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let mut c = server.client();
+    c.token = Some(r.body["token"].as_str().unwrap().to_owned());
+    let r = c
+        .put(
+            "/api/partner/application",
+            &json!({"siret": "73282932000074", "address": "3 rue du Parc", "city": "Lyon",
+                    "postal_code": "69006", "latitude": 45.77, "longitude": 4.85,
+                    "phone": "06 12 34 56 78", "iban": "FR76 3000 6000 0112 3456 7890 189", "bic": "AGRIFRPP"}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let pdf =
+        b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
+            .to_vec();
+    let mut jpeg = vec![0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10];
+    jpeg.extend_from_slice(b"JFIF\0\x01\x01\0\0\x01\0\x01\0\0");
+    jpeg.extend_from_slice(&[0xFF, 0xD9]);
+    for (kind, name, bytes) in [("kbis_statuts", "kbis.pdf", pdf), ("rib", "rib.jpg", jpeg)] {
+        let r = c
+            .post_raw(
+                &format!("/api/partner/application/documents?kind={kind}&filename={name}"),
+                "application/octet-stream",
+                bytes,
+            )
+            .await;
+        assert_eq!(r.status, 201, "{}", r.body);
+    }
+    let version = server.client().get("/api/cgp").await.body["version"].clone();
+    let r = c
+        .post(
+            "/api/partner/application/submit",
+            &json!({"cgp_version": version}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let log = std::fs::read_to_string(dir.join("sms-outbox.log")).unwrap();
+    let code = log
+        .lines()
+        .last()
+        .unwrap()
+        .split_whitespace()
+        .find(|w| w.len() == 7 && w.ends_with('.') && w[..6].bytes().all(|b| b.is_ascii_digit()))
+        .map(|w| w[..6].to_owned())
+        .expect("a code in the SMS");
+    let r = c
+        .post("/api/partner/convention/sign", &json!({"code": code}))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let pid = r.body["partner_id"].as_str().unwrap().to_owned();
+    let r = region
+        .post(
+            &format!("/api/region/partners/{pid}/decision"),
+            &json!({"validate": true}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    login(server, email, "gerant-secret-1").await
+}
+
+/// POSTs a debit with its key; `None` when the instance cannot be reached
+/// (killed) or answers 503 (the client then retries with the same key).
+async fn try_debit(
+    http: &reqwest::Client,
+    server: &str,
+    token: &str,
+    key: &str,
+    body: &serde_json::Value,
+) -> Option<(u16, serde_json::Value)> {
+    let r = http
+        .post(format!("{server}/api/partner/debits"))
+        .bearer_auth(token)
+        .header("Idempotency-Key", key)
+        .json(body)
+        .send()
+        .await
+        .ok()?;
+    let status = r.status().as_u16();
+    if status == 503 {
+        return None;
+    }
+    Some((status, r.json().await.unwrap_or_default()))
+}
+
+#[tokio::test]
+async fn debits_spread_over_two_instances_one_killed_are_each_applied_once() {
+    let Some(db) = Database::new() else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("data");
+    let url = db.url.as_str();
+    let init = Command::new(binary("passregion-server"))
+        .args(["init", "--admin-email", "admin@region.example.fr"])
+        .args(["--database-url", url, "--root-key-out"])
+        .arg(tmp.path().join("root.pk8"))
+        .arg("--data-dir")
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert!(init.status.success());
+    let admin_token =
+        passregion_tests::smtp::token_in(&String::from_utf8_lossy(&init.stdout)).unwrap();
+    off_runtime(|| {
+        Pg::connect(url, NoTls)
+            .unwrap()
+            .execute(
+                "INSERT INTO establishments (id, name, kind, city, postal_code)
+                 VALUES ('0690026D', 'Lycée Ampère', 'lycee', 'Lyon', '69002')",
+                &[],
+            )
+            .unwrap()
+    });
+    let a = TestServer::start_without_demo(&dir, &["--database-url", url]);
+    let mut b = TestServer::start_without_demo(&dir, &["--database-url", url]);
+    a.client()
+        .post(
+            "/api/auth/password-reset/confirm",
+            &json!({"token": admin_token, "password": "admin-secret-1"}),
+        )
+        .await;
+    let region = login(&a, "admin@region.example.fr", "admin-secret-1").await;
+    region
+        .post(
+            "/api/region/establishments/0690026D/staff",
+            &json!({"email": "chef@ampere.example", "display_name": "Mme Durand", "role": "head"}),
+        )
+        .await;
+    let token = verification_token(&dir, "chef@ampere.example").unwrap();
+    b.client()
+        .post(
+            "/api/auth/invitation/accept",
+            &json!({"token": token, "password": "chef-secret-1"}),
+        )
+        .await;
+    let head = login(&b, "chef@ampere.example", "chef-secret-1").await;
+    let partner = partner_in_force(&b, &on(&b, &region), &dir).await;
+    // A youth with an active card (15 € of lecture loisir).
+    b.client()
+        .post(
+            "/api/auth/register",
+            &json!({"email": "ines@exemple.fr", "password": "ines-secret-1", "display_name": "Inès"}),
+        )
+        .await;
+    let confirm = verification_token(&dir, "ines@exemple.fr").unwrap();
+    a.client()
+        .post("/api/auth/verify-email", &json!({"token": confirm}))
+        .await;
+    let youth = login(&a, "ines@exemple.fr", "ines-secret-1").await;
+    let mut order = order_body("Inès", "2010-03-14");
+    order["establishment_id"] = json!("0690026D");
+    let id = youth.post("/api/youth/orders", &order).await.body["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    head.post(
+        &format!("/api/establishment/orders/{id}/decision"),
+        &json!({"validate": true}),
+    )
+    .await;
+    let card = youth
+        .post("/api/youth/card/activate", &json!({}))
+        .await
+        .body;
+    let number = card["number"].as_str().unwrap().replace(' ', "");
+    assert_eq!(
+        passregion_tests::remaining(&card, "lecture_loisir"),
+        "15.00"
+    );
+
+    // 12 debits of 1 €, half sent to each instance: 4 at once, then b is
+    // killed (those still in flight on it are answered or lost), then 8 more.
+    // A debit whose instance is gone is retried on the other with the same
+    // key, as the apps do.
+    let http = reqwest::Client::new();
+    let token = partner.token.clone().unwrap();
+    let body = json!({"card_number": number, "birth_date": "2010-03-14", "avantage": "lecture_loisir", "price": "1"});
+    let (ua, ub) = (a.base.clone(), b.base.clone());
+    let send = |i: usize| {
+        let (http, token, body) = (http.clone(), token.clone(), body.clone());
+        let (first, other) = if i.is_multiple_of(2) {
+            (ub.clone(), ua.clone())
+        } else {
+            (ua.clone(), ub.clone())
+        };
+        tokio::spawn(async move {
+            let key = format!("burst-{i}");
+            let mut tries = 0;
+            for _ in 0..20 {
+                for server in [&first, &other] {
+                    tries += 1;
+                    if let Some(answer) = try_debit(&http, server, &token, &key, &body).await {
+                        return (key, answer, tries);
+                    }
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
+            panic!("{key}: no instance answered");
+        })
+    };
+    let mut tasks: Vec<_> = (0..4).map(send).collect();
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    b.kill();
+    tasks.extend((4..12).map(send));
+    let (mut acknowledged, mut retried) = (Vec::new(), 0);
+    for t in tasks {
+        let (key, (status, answer), tries) = t.await.unwrap();
+        assert_eq!(status, 201, "{key}: {answer}");
+        acknowledged.push(answer["id"].as_str().unwrap().to_owned());
+        retried += usize::from(tries > 1);
+    }
+    // The debits sent to b after its death went to a, with their keys.
+    assert!(retried >= 4, "{retried} retried");
+    // Every acknowledged debit is in the ledger once, and nothing else.
+    acknowledged.sort();
+    acknowledged.dedup();
+    assert_eq!(acknowledged.len(), 12, "one transaction per key");
+    let card = on(&a, &youth).get("/api/youth/card").await.body;
+    assert_eq!(passregion_tests::remaining(&card, "lecture_loisir"), "3.00");
+    let mine = on(&a, &partner)
+        .get("/api/partner/transactions?after=0&limit=100")
+        .await;
+    let listed = mine.body["items"]
+        .as_array()
+        .or_else(|| mine.body.as_array())
+        .map(Vec::len);
+    assert_eq!(listed, Some(12), "{}", mine.body);
+    // A retry of an acknowledged key on the surviving instance replays it.
+    let again = try_debit(&http, &ua, &token, "burst-0", &body)
+        .await
+        .unwrap();
+    assert_eq!(again.0, 201);
+    let card = on(&a, &youth).get("/api/youth/card").await.body;
+    assert_eq!(passregion_tests::remaining(&card, "lecture_loisir"), "3.00");
+    let check = on(&a, &region).get("/api/region/ledger/check").await;
+    assert_eq!(check.body["inconsistencies"], json!([]), "{}", check.body);
+    assert_eq!(check.body["orphans"], 0, "{}", check.body);
 }
