@@ -99,7 +99,7 @@ mod tests {
     proptest! {
         #[test]
         fn a_card_is_told_exactly_when_its_season_is_near_its_end_or_over(
-            year in 2001i32..2190, card_offset in -2i32..=2, day in 0i64..365
+            year in 2003i32..2190, card_offset in -2i32..=2, day in 0i64..365
         ) {
             let today = Season::starting(year).unwrap().first_day() + chrono::Duration::days(day);
             let current = Season::of_date(today);
