@@ -507,3 +507,73 @@ async fn debits_spread_over_two_instances_one_killed_are_each_applied_once() {
     assert_eq!(check.body["inconsistencies"], json!([]), "{}", check.body);
     assert_eq!(check.body["orphans"], 0, "{}", check.body);
 }
+
+/// The trust list an instance publishes: (version, issuer key count).
+async fn published(server: &TestServer) -> (u64, usize) {
+    use passregion_core::credential::{PublicKey, SignedTrustList};
+    let root = server.client().get("/api/trust-root").await;
+    let root = PublicKey::from_base64(root.body["root_public_key"].as_str().unwrap()).unwrap();
+    let text = reqwest::get(server.url("/api/trust-list"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let list = SignedTrustList::from_json(&text)
+        .unwrap()
+        .verify(&root, 0)
+        .unwrap();
+    (list.version, list.keys.len())
+}
+
+#[tokio::test]
+async fn a_key_rotated_in_the_shared_directory_is_published_by_both_instances() {
+    let Some(db) = Database::new() else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("data");
+    let root_key = tmp.path().join("root.pk8");
+    let url = db.url.as_str();
+    let run = |args: &[&str]| {
+        let out = Command::new(binary("passregion-server"))
+            .args(args)
+            .arg("--data-dir")
+            .arg(&dir)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    run(&[
+        "init",
+        "--admin-email",
+        "admin@region.example.fr",
+        "--database-url",
+        url,
+        "--root-key-out",
+        root_key.to_str().unwrap(),
+    ]);
+    let a = TestServer::start_without_demo(&dir, &["--database-url", url]);
+    let b = TestServer::start_without_demo(&dir, &["--database-url", url]);
+    let before = published(&a).await;
+    assert_eq!(published(&b).await, before, "one list for both");
+    assert_eq!(before.1, 1);
+    // The operator rotates the issuer key and signs the next list with the
+    // root key kept offline, on the directory both instances share.
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    run(&["rotate-issuer-key"]);
+    run(&["sign-trust-list", "--root-key", root_key.to_str().unwrap()]);
+    // Each instance picks it up at its next minute's check.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(150);
+    let (mut seen_a, mut seen_b) = (before, before);
+    while (seen_a.1 < 2 || seen_b.1 < 2) && std::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+        seen_a = published(&a).await;
+        seen_b = published(&b).await;
+    }
+    assert_eq!(seen_a.1, 2, "a publishes the old and the new issuer keys");
+    assert_eq!(seen_a, seen_b, "both publish the same list");
+    assert!(seen_a.0 > before.0, "a newer version");
+}
