@@ -87,3 +87,35 @@ pub(crate) async fn new_secrets(
         expires_at: link.expires_at,
     })
 }
+
+/// Ends the unused links of an account (a new invitation replaces them).
+pub(crate) fn void_tokens(
+    c: &rusqlite::Connection,
+    account_id: &str,
+    now: DateTime<Utc>,
+) -> Result<(), ServiceError> {
+    use crate::platform::db::Cached;
+    c.exec(
+        "UPDATE email_tokens SET used_at = ?2 WHERE account_id = ?1 AND used_at IS NULL",
+        rusqlite::params![account_id, crate::platform::sql::ts(now)],
+    )?;
+    Ok(())
+}
+
+/// Stores an invitation link (its hash) for an account.
+pub(crate) fn insert_token(
+    c: &rusqlite::Connection,
+    account_id: &str,
+    token_hash: &str,
+    created_at: DateTime<Utc>,
+    expires_at: DateTime<Utc>,
+) -> Result<(), ServiceError> {
+    use crate::platform::db::Cached;
+    use crate::platform::sql::ts;
+    c.exec(
+        "INSERT INTO email_tokens (token_hash, account_id, purpose, created_at, expires_at)
+         VALUES (?1, ?2, 'invitation', ?3, ?4)",
+        rusqlite::params![token_hash, account_id, ts(created_at), ts(expires_at)],
+    )?;
+    Ok(())
+}

@@ -15,6 +15,7 @@ use crate::error::ServiceError;
 pub mod error;
 pub mod http;
 pub mod invitation;
+pub(crate) mod invitation_pg;
 pub mod login;
 pub mod model;
 pub mod my_sessions;

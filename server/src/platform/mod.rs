@@ -11,6 +11,7 @@ pub(crate) mod idempotency_pg;
 pub mod keys;
 pub mod mail;
 pub mod metrics;
+pub mod migrations;
 pub mod pdf;
 pub mod pg;
 pub mod pg_error;

@@ -29,4 +29,16 @@ impl<'t, 'c> PgTx<'t, 'c> {
             .map_err(|_| ServiceError::Internal("re-entrant storage call".into()))?;
         f(&mut tx)
     }
+
+    /// Runs one statement (its row count unused).
+    pub(crate) fn exec(
+        &self,
+        sql: &str,
+        args: &[&(dyn r2d2_postgres::postgres::types::ToSql + Sync)],
+    ) -> Result<(), ServiceError> {
+        self.with(|t| {
+            t.execute(sql, args)?;
+            Ok(())
+        })
+    }
 }

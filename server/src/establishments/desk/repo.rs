@@ -414,25 +414,17 @@ impl EstablishmentStaffTx for Connection {
     }
 
     fn void_tokens(&self, account_id: &str, now: DateTime<Utc>) -> Result<(), ServiceError> {
-        self.exec(
-            "UPDATE email_tokens SET used_at = ?2 WHERE account_id = ?1 AND used_at IS NULL",
-            params![account_id, ts(now)],
-        )?;
-        Ok(())
+        crate::accounts::invitation::void_tokens(self, account_id, now)
     }
 
     fn insert_token(&self, account_id: &str, inv: &NewStaffInvitation) -> Result<(), ServiceError> {
-        self.exec(
-            "INSERT INTO email_tokens (token_hash, account_id, purpose, created_at, expires_at)
-             VALUES (?1, ?2, 'invitation', ?3, ?4)",
-            params![
-                inv.token_hash,
-                account_id,
-                ts(inv.created_at),
-                ts(inv.expires_at)
-            ],
-        )?;
-        Ok(())
+        crate::accounts::invitation::insert_token(
+            self,
+            account_id,
+            &inv.token_hash,
+            inv.created_at,
+            inv.expires_at,
+        )
     }
 
     fn establishment_name(&self, id: &str) -> Result<String, ServiceError> {

@@ -46,17 +46,6 @@ fn rows(
     .collect()
 }
 
-fn exec(
-    tx: &PgTx<'_, '_>,
-    sql: &str,
-    args: &[&(dyn r2d2_postgres::postgres::types::ToSql + Sync)],
-) -> Result<(), ServiceError> {
-    tx.with(|t| {
-        t.execute(sql, args)?;
-        Ok(())
-    })
-}
-
 impl BankTx for PgTx<'_, '_> {
     fn open_change(&self, partner_id: &str) -> Result<Option<BankChangeRow>, ServiceError> {
         self.with(|tx| {
@@ -73,8 +62,7 @@ impl BankTx for PgTx<'_, '_> {
     }
 
     fn insert_change(&self, c: &NewChange) -> Result<(), ServiceError> {
-        exec(
-            self,
+        self.exec(
             "INSERT INTO bank_change_requests (id, partner_id, requested_by, iban, bic, code_hash,
              code_expires_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
             &[
@@ -91,21 +79,18 @@ impl BankTx for PgTx<'_, '_> {
     }
 
     fn count_change_attempt(&self, id: &str) -> Result<(), ServiceError> {
-        exec(
-            self,
+        self.exec(
             "UPDATE bank_change_requests SET attempts = attempts + 1 WHERE id = $1",
             &[&id],
         )
     }
 
     fn confirm_change(&self, c: &BankChangeRow, now: DateTime<Utc>) -> Result<(), ServiceError> {
-        exec(
-            self,
+        self.exec(
             "UPDATE bank_change_requests SET confirmed_at = $2 WHERE id = $1",
             &[&c.id, &ts(now)],
         )?;
-        exec(
-            self,
+        self.exec(
             "UPDATE partners SET bank_details_pending_since = $2 WHERE id = $1",
             &[&c.partner_id, &ts(now)],
         )
@@ -119,22 +104,18 @@ impl BankTx for PgTx<'_, '_> {
         by: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<(), ServiceError> {
-        exec(
-            self,
-            "UPDATE bank_change_requests SET decision = $2, reason = $3, decided_by = $4, decided_at = $5
+        self.exec("UPDATE bank_change_requests SET decision = $2, reason = $3, decided_by = $4, decided_at = $5
              WHERE id = $1 AND decision IS NULL",
             &[&c.id, &decision.as_str(), &reason, &by, &ts(now)],
         )?;
         if decision == BankChangeDecisionStatus::Approved {
-            exec(
-                self,
+            self.exec(
                 "UPDATE partners SET iban = $2, bic = $3 WHERE id = $1",
                 &[&c.partner_id, &c.iban, &c.bic],
             )?;
         }
         if decision != BankChangeDecisionStatus::Replaced {
-            exec(
-                self,
+            self.exec(
                 "UPDATE partners SET bank_details_pending_since = NULL WHERE id = $1",
                 &[&c.partner_id],
             )?;

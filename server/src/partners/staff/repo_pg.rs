@@ -54,17 +54,6 @@ fn devices_of(
         .collect()
 }
 
-fn exec(
-    tx: &PgTx<'_, '_>,
-    sql: &str,
-    args: &[&(dyn r2d2_postgres::postgres::types::ToSql + Sync)],
-) -> Result<(), ServiceError> {
-    tx.with(|t| {
-        t.execute(sql, args)?;
-        Ok(())
-    })
-}
-
 impl StaffTx for PgTx<'_, '_> {
     fn account_by_email(&self, email: &str) -> Result<Option<ExistingAccount>, ServiceError> {
         self.with(|tx| {
@@ -89,8 +78,7 @@ impl StaffTx for PgTx<'_, '_> {
     }
 
     fn insert_invited(&self, id: &str, inv: &NewInvitation) -> Result<(), ServiceError> {
-        exec(
-            self,
+        self.exec(
             "INSERT INTO accounts (id, email, password_hash, role, display_name, partner_id,
              partner_role, created_at) VALUES ($1, $2, $3, 'partner', $4, $5, $6, $7)",
             &[
@@ -106,8 +94,7 @@ impl StaffTx for PgTx<'_, '_> {
     }
 
     fn reset_invited(&self, id: &str, inv: &NewInvitation) -> Result<(), ServiceError> {
-        exec(
-            self,
+        self.exec(
             "UPDATE accounts SET password_hash = $2, display_name = $3, partner_role = $4,
              email_verified_at = NULL, removed_at = NULL WHERE id = $1",
             &[
@@ -117,28 +104,20 @@ impl StaffTx for PgTx<'_, '_> {
                 &inv.role.as_str(),
             ],
         )?;
-        exec(self, "DELETE FROM sessions WHERE account_id = $1", &[&id])
+        self.exec("DELETE FROM sessions WHERE account_id = $1", &[&id])
     }
 
     fn void_tokens(&self, account_id: &str, now: DateTime<Utc>) -> Result<(), ServiceError> {
-        exec(
-            self,
-            "UPDATE email_tokens SET used_at = $2 WHERE account_id = $1 AND used_at IS NULL",
-            &[&account_id, &ts(now)],
-        )
+        crate::accounts::invitation_pg::void_tokens(self, account_id, now)
     }
 
     fn insert_invitation(&self, account_id: &str, inv: &NewInvitation) -> Result<(), ServiceError> {
-        exec(
+        crate::accounts::invitation_pg::insert_token(
             self,
-            "INSERT INTO email_tokens (token_hash, account_id, purpose, created_at, expires_at)
-             VALUES ($1, $2, 'invitation', $3, $4)",
-            &[
-                &inv.token_hash,
-                &account_id,
-                &ts(inv.created_at),
-                &ts(inv.expires_at),
-            ],
+            account_id,
+            &inv.token_hash,
+            inv.created_at,
+            inv.expires_at,
         )
     }
 
@@ -188,24 +167,18 @@ impl StaffTx for PgTx<'_, '_> {
         password_hash: &str,
         now: DateTime<Utc>,
     ) -> Result<(), ServiceError> {
-        exec(
-            self,
+        self.exec(
             "UPDATE accounts SET password_hash = $2, email_verified_at = $3 WHERE id = $1",
             &[&account_id, &password_hash, &ts(now)],
         )
     }
 
     fn remove_member(&self, account_id: &str, now: DateTime<Utc>) -> Result<(), ServiceError> {
-        exec(
-            self,
+        self.exec(
             "UPDATE accounts SET removed_at = $2 WHERE id = $1",
             &[&account_id, &ts(now)],
         )?;
-        exec(
-            self,
-            "DELETE FROM sessions WHERE account_id = $1",
-            &[&account_id],
-        )
+        self.exec("DELETE FROM sessions WHERE account_id = $1", &[&account_id])
     }
 
     fn device(
@@ -221,8 +194,7 @@ impl StaffTx for PgTx<'_, '_> {
     }
 
     fn revoke_device(&self, device_id: &str, now: DateTime<Utc>) -> Result<(), ServiceError> {
-        exec(
-            self,
+        self.exec(
             "UPDATE partner_devices SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL",
             &[&device_id, &ts(now)],
         )

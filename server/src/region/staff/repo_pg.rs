@@ -11,7 +11,6 @@ use chrono::{DateTime, Utc};
 use passregion_core::api::region_staff::RegionStaffMember;
 use passregion_core::status::RegionRole;
 use r2d2_postgres::postgres::Transaction;
-use r2d2_postgres::postgres::types::ToSql;
 
 use crate::error::ServiceError;
 use crate::partners::repo_pg::pg_sql;
@@ -50,13 +49,6 @@ fn members(
         ))?);
     }
     Ok(out)
-}
-
-fn exec(tx: &PgTx<'_, '_>, sql: &str, args: &[&(dyn ToSql + Sync)]) -> Result<(), ServiceError> {
-    tx.with(|t| {
-        t.execute(sql, args)?;
-        Ok(())
-    })
 }
 
 impl RegionStaffRepo for PgStore {
@@ -122,8 +114,7 @@ impl RegionStaffTx for PgTx<'_, '_> {
     }
 
     fn insert_invited(&self, id: &str, inv: &NewRegionInvitation) -> Result<(), ServiceError> {
-        exec(
-            self,
+        self.exec(
             "INSERT INTO accounts (id, email, password_hash, role, display_name, region_role,
              created_at) VALUES ($1, $2, $3, 'region', $4, $5, $6)",
             &[
@@ -138,8 +129,7 @@ impl RegionStaffTx for PgTx<'_, '_> {
     }
 
     fn reset_invited(&self, id: &str, inv: &NewRegionInvitation) -> Result<(), ServiceError> {
-        exec(
-            self,
+        self.exec(
             "UPDATE accounts SET password_hash = $2, display_name = $3, region_role = $4,
              email_verified_at = NULL, removed_at = NULL WHERE id = $1",
             &[
@@ -149,15 +139,11 @@ impl RegionStaffTx for PgTx<'_, '_> {
                 &inv.role.as_str(),
             ],
         )?;
-        exec(self, "DELETE FROM sessions WHERE account_id = $1", &[&id])
+        self.exec("DELETE FROM sessions WHERE account_id = $1", &[&id])
     }
 
     fn void_tokens(&self, account_id: &str, now: DateTime<Utc>) -> Result<(), ServiceError> {
-        exec(
-            self,
-            "UPDATE email_tokens SET used_at = $2 WHERE account_id = $1 AND used_at IS NULL",
-            &[&account_id, &ts(now)],
-        )
+        crate::accounts::invitation_pg::void_tokens(self, account_id, now)
     }
 
     fn insert_token(
@@ -165,16 +151,12 @@ impl RegionStaffTx for PgTx<'_, '_> {
         account_id: &str,
         inv: &NewRegionInvitation,
     ) -> Result<(), ServiceError> {
-        exec(
+        crate::accounts::invitation_pg::insert_token(
             self,
-            "INSERT INTO email_tokens (token_hash, account_id, purpose, created_at, expires_at)
-             VALUES ($1, $2, 'invitation', $3, $4)",
-            &[
-                &inv.token_hash,
-                &account_id,
-                &ts(inv.created_at),
-                &ts(inv.expires_at),
-            ],
+            account_id,
+            &inv.token_hash,
+            inv.created_at,
+            inv.expires_at,
         )
     }
 
@@ -199,28 +181,18 @@ impl RegionStaffTx for PgTx<'_, '_> {
     }
 
     fn set_role(&self, account_id: &str, role: RegionRole) -> Result<(), ServiceError> {
-        exec(
-            self,
+        self.exec(
             "UPDATE accounts SET region_role = $2 WHERE id = $1",
             &[&account_id, &role.as_str()],
         )?;
-        exec(
-            self,
-            "DELETE FROM sessions WHERE account_id = $1",
-            &[&account_id],
-        )
+        self.exec("DELETE FROM sessions WHERE account_id = $1", &[&account_id])
     }
 
     fn remove_member(&self, account_id: &str, now: DateTime<Utc>) -> Result<(), ServiceError> {
-        exec(
-            self,
+        self.exec(
             "UPDATE accounts SET removed_at = $2 WHERE id = $1",
             &[&account_id, &ts(now)],
         )?;
-        exec(
-            self,
-            "DELETE FROM sessions WHERE account_id = $1",
-            &[&account_id],
-        )
+        self.exec("DELETE FROM sessions WHERE account_id = $1", &[&account_id])
     }
 }
