@@ -21,6 +21,8 @@ use crate::config::Config;
 use crate::config::Policy;
 use crate::config::load_catalogues;
 use crate::platform::db::Db;
+use crate::platform::keys::ServerKeys;
+use crate::platform::keys::SigningLock;
 use crate::platform::store::EngineHealth;
 use crate::platform::store::PgStore;
 use crate::platform::store::SqliteStore;
@@ -91,7 +93,7 @@ impl Server {
             )
             .map_err(|e| anyhow::anyhow!(e))?,
         };
-        let (store, db, engine) = open_storage(&config, &catalogues, &policy).await?;
+        let (store, db, engine, shared_keys) = open_storage(&config, &catalogues, &policy).await?;
         let now = clock.now();
         let summary = if let Some(db) = db.as_ref().filter(|_| config.demo) {
             let store = Arc::new(SqliteStore::new(
@@ -109,10 +111,17 @@ impl Server {
         } else {
             None
         };
-        let keys = Arc::new(crate::platform::keys::ServerKeys::load_or_create(
-            &config.data_dir,
-            now,
-        )?);
+        let keys = {
+            let data_dir = config.data_dir.clone();
+            Arc::new(
+                tokio::task::spawn_blocking(move || match shared_keys {
+                    Some(lock) => ServerKeys::load_shared(&data_dir, now, lock),
+                    None => ServerKeys::load_or_create(&data_dir, now),
+                })
+                .await
+                .context("key loading failed")??,
+            )
+        };
         {
             let (store, cgp) = (store.clone(), crate::partners::cgp::default_cgp(now));
             tokio::task::spawn_blocking(move || store.ensure_cgp(cgp, now))
@@ -286,12 +295,13 @@ impl Server {
 /// The storage of the configuration: PostgreSQL with `--database-url`
 /// (migrated at start, under an advisory lock: instances starting together
 /// migrate once), else the SQLite file `DATA_DIR/passregion.db`. Returns the
-/// store, the SQLite handle (`None` on PostgreSQL) and the engine's health.
+/// store, the SQLite handle (`None` on PostgreSQL), the engine's health and,
+/// on PostgreSQL, the lock the instances sharing `DATA_DIR/keys` take.
 async fn open_storage(
     config: &Config,
     catalogues: &Arc<crate::platform::catalogues::Catalogues>,
     policy: &Policy,
-) -> anyhow::Result<(Arc<dyn Storage>, Option<Arc<Db>>, Arc<dyn EngineHealth>)> {
+) -> anyhow::Result<OpenStorage> {
     if let Some(url) = &config.database_url {
         anyhow::ensure!(
             !config.demo,
@@ -307,7 +317,7 @@ async fn open_storage(
         .context("PostgreSQL setup failed")?
         .map_err(|e| anyhow::anyhow!("cannot open the PostgreSQL database: {e}"))?;
         let store = Arc::new(PgStore::new(pool, catalogues.clone(), policy.clone()));
-        return Ok((store.clone(), None, store));
+        return Ok((store.clone(), None, store.clone(), Some(store)));
     }
     let db_path = config.data_dir.join("passregion.db");
     crate::platform::private_file(&db_path)
@@ -318,8 +328,16 @@ async fn open_storage(
         catalogues.clone(),
         policy.clone(),
     ));
-    Ok((store, Some(db.clone()), db))
+    Ok((store, Some(db.clone()), db, None))
 }
+
+/// What [`open_storage`] opens.
+type OpenStorage = (
+    Arc<dyn Storage>,
+    Option<Arc<Db>>,
+    Arc<dyn EngineHealth>,
+    Option<Arc<dyn SigningLock>>,
+);
 
 /// The Content-Security-Policy of everything served (the web apps and the
 /// API): scripts only from this origin (no inline script, no eval), API calls

@@ -9,8 +9,11 @@ use crate::state::AppState;
 /// shows on `/health` once the list gets stale.
 pub fn renew_trust_list(state: &AppState, now: chrono::DateTime<chrono::Utc>) {
     match state.keys.renew_if_due(now) {
-        Ok(true) => tracing::info!("trust list renewed"),
-        Ok(false) => {}
+        Ok(crate::platform::keys::Renewal::Signed) => tracing::info!("trust list signed"),
+        Ok(crate::platform::keys::Renewal::Adopted) => {
+            tracing::info!("trust list adopted (signed elsewhere)")
+        }
+        Ok(crate::platform::keys::Renewal::Unchanged) => {}
         Err(e) => tracing::error!(error = %e, "trust list renewal failed"),
     }
 }

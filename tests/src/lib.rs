@@ -2,6 +2,7 @@
 //! a temporary data directory, and talks to it over HTTP.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+pub mod pg;
 pub mod smtp;
 
 use std::io::{BufRead, BufReader};
@@ -27,6 +28,23 @@ pub fn binary(name: &str) -> PathBuf {
         path.display()
     );
     path
+}
+
+/// The server binary the tests start: `passregion-server` (SQLite), or with
+/// `PASSREGION_TEST_ENGINE=postgres` the `passregion-cluster` launcher (two
+/// instances on one PostgreSQL database behind a round-robin balancer, on
+/// the cluster of `PASSREGION_TEST_DATABASE_URL`).
+pub fn server_binary() -> PathBuf {
+    if on_postgres() {
+        binary("passregion-cluster")
+    } else {
+        binary("passregion-server")
+    }
+}
+
+/// Whether the tests run the server on PostgreSQL (`PASSREGION_TEST_ENGINE=postgres`).
+pub fn on_postgres() -> bool {
+    std::env::var("PASSREGION_TEST_ENGINE").is_ok_and(|e| e == "postgres")
 }
 
 /// A running server process.
@@ -85,12 +103,18 @@ impl TestServer {
         s
     }
 
+    /// Starts a server on `dir` with `args` (no demo unless asked), its log
+    /// at `level` kept in [`TestServer::logs`].
+    pub fn start_logged_in(dir: &Path, args: &[&str], level: &str) -> TestServer {
+        TestServer::launch_with(dir, args, Some(level))
+    }
+
     fn launch(dir: &Path, args: &[&str]) -> TestServer {
         TestServer::launch_with(dir, args, None)
     }
 
     fn launch_with(dir: &Path, args: &[&str], logged: Option<&str>) -> TestServer {
-        let mut child = Command::new(binary("passregion-server"))
+        let mut child = Command::new(server_binary())
             .arg("--data-dir")
             .arg(dir)
             .args(["--bind", "127.0.0.1:0"])
@@ -148,6 +172,28 @@ impl TestServer {
             let _ = c.kill();
             let _ = c.wait();
         }
+    }
+
+    /// On PostgreSQL ([`on_postgres`]), kills instance `n` (0 or 1) of the
+    /// cluster at once, as a crash: the balancer sends the next requests to
+    /// the other one. Returns whether there was a cluster to do it on.
+    /// (A plain blocking request: callable from sync and async tests.)
+    pub fn kill_instance(&self, n: usize) -> bool {
+        use std::io::{Read, Write};
+        if !on_postgres() {
+            return false;
+        }
+        let addr = self.base.trim_start_matches("http://");
+        let Ok(mut s) = std::net::TcpStream::connect(addr) else {
+            return false;
+        };
+        let req = format!(
+            "POST /__cluster/kill?instance={n} HTTP/1.1\r\nHost: {addr}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+        );
+        let mut answer = String::new();
+        s.write_all(req.as_bytes()).is_ok()
+            && s.read_to_string(&mut answer).is_ok()
+            && answer.starts_with("HTTP/1.1 204")
     }
 
     /// The server process's peak resident memory (`VmHWM`), in KiB.
@@ -225,6 +271,15 @@ pub struct Client {
 }
 
 impl Client {
+    /// This client's session, used on `server` (another instance).
+    pub fn on(&self, server: &TestServer) -> Client {
+        Client {
+            base: server.base.clone(),
+            http: self.http.clone(),
+            token: self.token.clone(),
+        }
+    }
+
     async fn send(&self, rb: reqwest::RequestBuilder) -> Resp {
         let rb = match &self.token {
             Some(t) => rb.bearer_auth(t),

@@ -12,64 +12,10 @@
 
 use std::process::Command;
 
+use passregion_tests::pg::{Database, off_runtime};
 use passregion_tests::{Client, TestServer, binary, order_body, verification_token};
 use r2d2_postgres::postgres::{Client as Pg, NoTls};
 use serde_json::json;
-
-/// Runs `f` on a thread of its own: the synchronous PostgreSQL client may
-/// not run on the test's async runtime.
-fn off_runtime<T: Send>(f: impl FnOnce() -> T + Send) -> T {
-    std::thread::scope(|s| s.spawn(f).join().unwrap())
-}
-
-/// A database made for this test on the cluster, dropped at the end.
-struct Database {
-    admin: String,
-    name: String,
-    url: String,
-}
-
-impl Database {
-    fn new() -> Option<Database> {
-        let Ok(admin) = std::env::var("PASSREGION_TEST_DATABASE_URL") else {
-            eprintln!("SKIPPED postgres: PASSREGION_TEST_DATABASE_URL is unset");
-            return None;
-        };
-        let name = format!("s_{}", uuid::Uuid::new_v4().simple());
-        off_runtime(|| {
-            Pg::connect(&admin, NoTls)
-                .unwrap()
-                .batch_execute(&format!(
-                    "CREATE DATABASE {name} TEMPLATE template0 ENCODING 'UTF8'
-                     LOCALE_PROVIDER libc LC_COLLATE 'C' LC_CTYPE 'C'"
-                ))
-                .unwrap()
-        });
-        let (base, query) = admin.split_once('?').unwrap_or((&admin, ""));
-        let host_end = base.find("://").map_or(0, |i| i + 3);
-        let slash = base[host_end..]
-            .find('/')
-            .map_or(base.len(), |j| host_end + j);
-        let mut url = format!("{}/{name}", &base[..slash]);
-        if !query.is_empty() {
-            url = format!("{url}?{query}");
-        }
-        Some(Database { admin, name, url })
-    }
-}
-
-impl Drop for Database {
-    fn drop(&mut self) {
-        off_runtime(|| {
-            if let Ok(mut c) = Pg::connect(&self.admin, NoTls) {
-                let _ = c.batch_execute(&format!(
-                    "DROP DATABASE IF EXISTS {} WITH (FORCE)",
-                    self.name
-                ));
-            }
-        });
-    }
-}
 
 async fn login(server: &TestServer, email: &str, password: &str) -> Client {
     let r = server
@@ -85,16 +31,11 @@ async fn login(server: &TestServer, email: &str, password: &str) -> Client {
     c
 }
 
-/// `client`'s session, used on `server` (the other instance).
-fn on(server: &TestServer, client: &Client) -> Client {
-    let mut c = server.client();
-    c.token = client.token.clone();
-    c
-}
-
 #[tokio::test]
 async fn two_instances_on_one_postgres_database_serve_one_region() {
-    let Some(db) = Database::new() else { return };
+    let Some(db) = Database::new("postgres") else {
+        return;
+    };
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("data");
     let media = tmp.path().join("root.pk8");
@@ -167,7 +108,7 @@ async fn two_instances_on_one_postgres_database_serve_one_region() {
     let region = login(&b, "admin@region.example.fr", "admin-secret-1").await;
     assert_eq!(region.get("/api/me").await.body["region_role"], "admin");
     // The session works on both instances.
-    assert_eq!(on(&a, &region).get("/api/me").await.status, 200);
+    assert_eq!(region.on(&a).get("/api/me").await.status, 200);
 
     // A head of établissement invited on one, accepted on the other.
     let r = region
@@ -210,7 +151,7 @@ async fn two_instances_on_one_postgres_database_serve_one_region() {
     assert_eq!(r.status, 201, "{}", r.body);
     let id = r.body["id"].as_str().unwrap().to_owned();
     // The same order twice, on the other instance: refused.
-    let again = on(&a, &youth).post("/api/youth/orders", &order).await;
+    let again = youth.on(&a).post("/api/youth/orders", &order).await;
     assert_eq!(again.status, 409, "{}", again.body);
     let r = head
         .post(
@@ -219,11 +160,11 @@ async fn two_instances_on_one_postgres_database_serve_one_region() {
         )
         .await;
     assert_eq!(r.status, 200, "{}", r.body);
-    let card = on(&a, &youth).get("/api/youth/card").await;
+    let card = youth.on(&a).get("/api/youth/card").await;
     assert_eq!(card.status, 200, "{}", card.body);
     assert_eq!(card.body["status"], "expediee");
     // The Region sees it in its print queue from either instance.
-    let queue = on(&a, &region).get("/api/region/print-queue").await;
+    let queue = region.on(&a).get("/api/region/print-queue").await;
     assert_eq!(
         queue.body.as_array().map(Vec::len),
         Some(1),
@@ -240,7 +181,7 @@ async fn two_instances_on_one_postgres_database_serve_one_region() {
         "/api/region/partners",
         "/api/region/staff",
     ] {
-        let r = on(&a, &region).get(path).await;
+        let r = region.on(&a).get(path).await;
         assert_eq!(r.status, 200, "{path}: {}", r.body);
     }
     // /metrics (this machine) counts the outbox from the database.
@@ -357,7 +298,9 @@ async fn try_debit(
 
 #[tokio::test]
 async fn debits_spread_over_two_instances_one_killed_are_each_applied_once() {
-    let Some(db) = Database::new() else { return };
+    let Some(db) = Database::new("postgres") else {
+        return;
+    };
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("data");
     let url = db.url.as_str();
@@ -405,7 +348,7 @@ async fn debits_spread_over_two_instances_one_killed_are_each_applied_once() {
         )
         .await;
     let head = login(&b, "chef@ampere.example", "chef-secret-1").await;
-    let partner = partner_in_force(&b, &on(&b, &region), &dir).await;
+    let partner = partner_in_force(&b, &region.on(&b), &dir).await;
     // A youth with an active card (15 € of lecture loisir).
     b.client()
         .post(
@@ -486,9 +429,10 @@ async fn debits_spread_over_two_instances_one_killed_are_each_applied_once() {
     acknowledged.sort();
     acknowledged.dedup();
     assert_eq!(acknowledged.len(), 12, "one transaction per key");
-    let card = on(&a, &youth).get("/api/youth/card").await.body;
+    let card = youth.on(&a).get("/api/youth/card").await.body;
     assert_eq!(passregion_tests::remaining(&card, "lecture_loisir"), "3.00");
-    let mine = on(&a, &partner)
+    let mine = partner
+        .on(&a)
         .get("/api/partner/transactions?after=0&limit=100")
         .await;
     let listed = mine.body["items"]
@@ -501,9 +445,9 @@ async fn debits_spread_over_two_instances_one_killed_are_each_applied_once() {
         .await
         .unwrap();
     assert_eq!(again.0, 201);
-    let card = on(&a, &youth).get("/api/youth/card").await.body;
+    let card = youth.on(&a).get("/api/youth/card").await.body;
     assert_eq!(passregion_tests::remaining(&card, "lecture_loisir"), "3.00");
-    let check = on(&a, &region).get("/api/region/ledger/check").await;
+    let check = region.on(&a).get("/api/region/ledger/check").await;
     assert_eq!(check.body["inconsistencies"], json!([]), "{}", check.body);
     assert_eq!(check.body["orphans"], 0, "{}", check.body);
 }
@@ -528,7 +472,9 @@ async fn published(server: &TestServer) -> (u64, usize) {
 
 #[tokio::test]
 async fn a_key_rotated_in_the_shared_directory_is_published_by_both_instances() {
-    let Some(db) = Database::new() else { return };
+    let Some(db) = Database::new("postgres") else {
+        return;
+    };
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("data");
     let root_key = tmp.path().join("root.pk8");

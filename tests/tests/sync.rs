@@ -18,7 +18,7 @@ use passregion_core::client::{
 use passregion_core::clock::SystemClock;
 use passregion_core::credential::Reason;
 use passregion_core::sync::{ItemStatus, OfflineDebit, PushRequest, PushResponse};
-use passregion_tests::TestServer;
+use passregion_tests::{TestServer, on_postgres};
 
 const PASSWORD: &str = "demo1234";
 
@@ -29,6 +29,8 @@ struct Faulty {
     /// Forward the next N pushes, then drop their answers (committed, lost).
     lose_push_answers: AtomicUsize,
     pushes: AtomicUsize,
+    /// Run once, as the first push leaves.
+    on_first_push: std::sync::Mutex<Option<Box<dyn FnOnce() + Send>>>,
 }
 
 impl Faulty {
@@ -38,6 +40,7 @@ impl Faulty {
             offline: AtomicBool::new(false),
             lose_push_answers: AtomicUsize::new(0),
             pushes: AtomicUsize::new(0),
+            on_first_push: std::sync::Mutex::new(None),
         })
     }
 }
@@ -48,6 +51,9 @@ impl Transport for Faulty {
             return Err(TransportError::Connect);
         }
         let is_push = req.path().starts_with("/api/sync/push");
+        if is_push && let Some(f) = self.on_first_push.lock().unwrap().take() {
+            f();
+        }
         let r = self.inner.send(req)?;
         if is_push {
             self.pushes.fetch_add(1, Ordering::SeqCst);
@@ -456,4 +462,69 @@ fn online_calls_read_the_servers_own_types() {
     let h = y.history(5).unwrap();
     let line = h.iter().find(|t| t.id == r.id).unwrap();
     assert!(line.created_at.ends_with('Z'), "{}", line.created_at);
+}
+
+#[test]
+fn offline_debits_pushed_while_an_instance_dies_apply_once() {
+    // On PostgreSQL the server is two instances behind a balancer, and one
+    // dies while the queue is pushed, one debit per transaction; on SQLite
+    // the one process stays (its crash is the restart test above).
+    let dir = tempfile::tempdir().unwrap();
+    let server = Arc::new(TestServer::start(
+        2,
+        &["--push-chunk", "1", "--offline-max-count", "10"],
+    ));
+    let net = Faulty::new();
+    let y = youth(dir.path(), &server, &net);
+    let p = partner(dir.path(), "librairie", &server, &net);
+    let before = remaining(&y, "lecture_loisir");
+    net.offline.store(true, Ordering::SeqCst);
+    for _ in 0..8 {
+        let qr = y.current_qr(Utc::now()).unwrap();
+        let r = p.debit(&qr, "lecture_loisir", money("1.00")).unwrap();
+        assert_eq!(r.status, DebitStatus::PendingSync);
+    }
+    net.offline.store(false, Ordering::SeqCst);
+    let killed = Arc::new(AtomicBool::new(false));
+    {
+        let (server, killed) = (server.clone(), killed.clone());
+        *net.on_first_push.lock().unwrap() = Some(Box::new(move || {
+            std::thread::spawn(move || {
+                std::thread::sleep(Duration::from_millis(15));
+                killed.store(server.kill_instance(1), Ordering::SeqCst);
+            });
+        }));
+    }
+    // The app syncs again until its queue is empty, as it does on its timer.
+    let mut applied = 0;
+    for _ in 0..20 {
+        if let Ok(r) = p.sync() {
+            applied += r.applied;
+        }
+        if p.pending_count().unwrap() == 0 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(p.pending_count().unwrap(), 0, "the queue drains");
+    assert!(applied <= 8, "{applied} applied");
+    assert_eq!(
+        remaining(&y, "lecture_loisir"),
+        before.checked_sub(money("8.00")).unwrap(),
+        "each debit applied once"
+    );
+    let offline = y
+        .history(50)
+        .unwrap()
+        .into_iter()
+        .filter(|h| h.channel == "offline")
+        .count();
+    assert_eq!(offline, 8);
+    std::thread::sleep(Duration::from_millis(50));
+    assert_eq!(
+        killed.load(Ordering::SeqCst),
+        on_postgres(),
+        "instance 1 died"
+    );
+    assert_ledger_ok(&server);
 }

@@ -42,6 +42,30 @@ pub const SIGNED_LIST_FILE: &str = "trust-list.json";
 /// issuer key stays trusted by offline apps).
 pub const MAX_OFFLINE_VALIDITY: Duration = Duration::days(365);
 
+/// Lets one instance at a time touch the keys when several share
+/// `DATA_DIR/keys` (PostgreSQL, ADR 0036): a database advisory lock.
+pub trait SigningLock: Send + Sync {
+    /// Runs `f` holding the lock: waits for it when `wait`, otherwise
+    /// returns `Ok(false)` at once when another instance holds it.
+    fn exclusive(
+        &self,
+        wait: bool,
+        f: &mut dyn FnMut() -> anyhow::Result<()>,
+    ) -> anyhow::Result<bool>;
+}
+
+/// What a renewal check did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Renewal {
+    /// The published list stays.
+    Unchanged,
+    /// This server signed a new list.
+    Signed,
+    /// This server now publishes a newer list signed elsewhere (offline, or
+    /// by another instance sharing the keys).
+    Adopted,
+}
+
 /// Who signs the trust list.
 enum Signer {
     /// The root key is on this server: the list is signed again by itself.
@@ -64,6 +88,10 @@ pub struct ServerKeys {
     /// `rotate-issuer-key` is published and used without a restart).
     dir: PathBuf,
     published: std::sync::RwLock<std::sync::Arc<Published>>,
+    /// Instances sharing the keys directory: with the root key here, the
+    /// one that signs writes the list to [`SIGNED_LIST_FILE`] under this
+    /// lock, and the others publish that same list.
+    shared: Option<std::sync::Arc<dyn SigningLock>>,
 }
 
 /// What is published at one time.
@@ -147,6 +175,33 @@ impl ServerKeys {
     /// directory that already has keys, the server refuses to start rather
     /// than make a new root that no app trusts.
     pub fn load_or_create(data_dir: &Path, now: DateTime<Utc>) -> anyhow::Result<ServerKeys> {
+        Self::load(data_dir, now, None)
+    }
+
+    /// Like [`ServerKeys::load_or_create`] for instances sharing
+    /// `DATA_DIR/keys` (PostgreSQL): loaded under `lock`, so that the first
+    /// instance alone creates the keys. With the root key here, every
+    /// instance publishes the one list of [`SIGNED_LIST_FILE`], and its
+    /// renewal is signed by one instance and adopted by the others within a
+    /// minute (ADR 0036).
+    pub fn load_shared(
+        data_dir: &Path,
+        now: DateTime<Utc>,
+        lock: std::sync::Arc<dyn SigningLock>,
+    ) -> anyhow::Result<ServerKeys> {
+        let mut keys = None;
+        lock.exclusive(true, &mut || {
+            keys = Some(Self::load(data_dir, now, Some(lock.clone()))?);
+            Ok(())
+        })?;
+        keys.ok_or_else(|| anyhow::anyhow!("the keys were not loaded"))
+    }
+
+    fn load(
+        data_dir: &Path,
+        now: DateTime<Utc>,
+        shared: Option<std::sync::Arc<dyn SigningLock>>,
+    ) -> anyhow::Result<ServerKeys> {
         let dir = data_dir.join("keys");
         crate::platform::private_dir(&dir)
             .with_context(|| format!("cannot create {}", dir.display()))?;
@@ -157,7 +212,7 @@ impl ServerKeys {
         let signer = if root_path.exists() {
             Signer::Online(read_root(&root_path)?)
         } else if list_path.exists() {
-            Signer::Offline(list_path)
+            Signer::Offline(list_path.clone())
         } else if known_public.is_some() || !issuer_files(&dir)?.is_empty() {
             anyhow::bail!(
                 "the root key is not in {} and no trust list was signed in advance: \
@@ -189,7 +244,20 @@ impl ServerKeys {
                 if issuer_files(&dir)?.is_empty() {
                     Self::rotate_issuer(data_dir, now)?;
                 }
-                Self::publish(root, &dir, now)?
+                let adopted = shared
+                    .as_ref()
+                    .and_then(|_| Self::load_signed(&list_path, &root_public, &dir, 0).ok())
+                    .filter(|p| !Self::due(&dir, p, now).unwrap_or(true));
+                match adopted {
+                    Some(p) => p,
+                    None => {
+                        let p = Self::publish(root, &dir, now)?;
+                        if shared.is_some() {
+                            write_secret(&list_path, p.signed.to_json().as_bytes())?;
+                        }
+                        p
+                    }
+                }
             }
             Signer::Offline(path) => {
                 let p = Self::load_signed(path, &root_public, &dir, 0)?;
@@ -211,6 +279,7 @@ impl ServerKeys {
             root_public,
             dir,
             published: std::sync::RwLock::new(std::sync::Arc::new(published)),
+            shared,
         })
     }
 
@@ -339,24 +408,85 @@ impl ServerKeys {
     }
 
     /// Signs the trust list again when it is [`TRUST_LIST_RENEWAL`] old or
-    /// when an issuer key was added since (key rotation). Returns whether it
+    /// when an issuer key was added since (key rotation). Returns what it
     /// did. The version grows with the signing instant, so apps never take
     /// the new list for a rollback.
-    pub fn renew_if_due(&self, now: DateTime<Utc>) -> anyhow::Result<bool> {
+    pub fn renew_if_due(&self, now: DateTime<Utc>) -> anyhow::Result<Renewal> {
         let current = self.current();
         let root = match &self.signer {
             Signer::Online(root) => root,
-            Signer::Offline(path) => return self.reload_signed(path, &current),
+            Signer::Offline(path) => {
+                return Ok(if self.reload_signed(path, &current)? {
+                    Renewal::Adopted
+                } else {
+                    Renewal::Unchanged
+                });
+            }
         };
-        let on_disk = issuer_files(&self.dir)?.len();
-        let due = now - current.trust.issued_at >= TRUST_LIST_RENEWAL
-            || on_disk != current.trust.keys.len();
+        let Some(lock) = &self.shared else {
+            if !self.signs_now(&current, now)? {
+                return Ok(Renewal::Unchanged);
+            }
+            self.replace(Self::publish(root, &self.dir, now)?);
+            return Ok(Renewal::Signed);
+        };
+        // Several instances: publish what another one signed, and sign only
+        // when still due, one instance at a time (the others adopt it at
+        // their next check).
+        let mut outcome = Renewal::Unchanged;
+        if self.adopt_newer()? {
+            outcome = Renewal::Adopted;
+        }
+        if !self.signs_now(&self.current(), now)? {
+            return Ok(outcome);
+        }
+        lock.exclusive(false, &mut || {
+            if self.adopt_newer()? {
+                outcome = Renewal::Adopted;
+            }
+            if self.signs_now(&self.current(), now)? {
+                let p = Self::publish(root, &self.dir, now)?;
+                write_secret(
+                    &self.dir.join(SIGNED_LIST_FILE),
+                    p.signed.to_json().as_bytes(),
+                )?;
+                self.replace(p);
+                outcome = Renewal::Signed;
+            }
+            Ok(())
+        })?;
+        Ok(outcome)
+    }
+
+    /// Whether `p` must be signed again: [`TRUST_LIST_RENEWAL`] old, or an
+    /// issuer key was added or removed in `dir`.
+    fn due(dir: &Path, p: &Published, now: DateTime<Utc>) -> anyhow::Result<bool> {
+        Ok(now - p.trust.issued_at >= TRUST_LIST_RENEWAL
+            || issuer_files(dir)?.len() != p.trust.keys.len())
+    }
+
+    /// Due, and `now` would make a newer version.
+    fn signs_now(&self, current: &Published, now: DateTime<Utc>) -> anyhow::Result<bool> {
         let newer = u64::try_from(now.timestamp()).unwrap_or(0) > current.trust.version;
-        if !due || !newer {
+        Ok(newer && Self::due(&self.dir, current, now)?)
+    }
+
+    /// Publishes the list of [`SIGNED_LIST_FILE`] when another instance
+    /// wrote a newer one (an unreadable or older file is left for the next
+    /// signing to replace).
+    fn adopt_newer(&self) -> anyhow::Result<bool> {
+        let path = self.dir.join(SIGNED_LIST_FILE);
+        if !path.exists() {
             return Ok(false);
         }
-        self.replace(Self::publish(root, &self.dir, now)?);
-        Ok(true)
+        let min = self.current().trust.version.saturating_add(1);
+        match Self::load_signed(&path, &self.root_public, &self.dir, min) {
+            Ok(next) => {
+                self.replace(next);
+                Ok(true)
+            }
+            Err(_) => Ok(false),
+        }
     }
 
     /// Without the root key: publishes the list of [`SIGNED_LIST_FILE`] when

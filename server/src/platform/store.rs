@@ -82,3 +82,30 @@ impl EngineHealth for PgStore {
         self.pool.ping()
     }
 }
+
+/// The advisory lock key of the keys directory ("PRkeys"): one instance at a
+/// time creates keys or signs the trust list.
+const KEYS_LOCK: i64 = 0x5052_6b65_7973;
+
+impl crate::platform::keys::SigningLock for PgStore {
+    fn exclusive(
+        &self,
+        wait: bool,
+        f: &mut dyn FnMut() -> anyhow::Result<()>,
+    ) -> anyhow::Result<bool> {
+        let mut conn = self.pool.get().map_err(|e| anyhow::anyhow!("{e}"))?;
+        let mut tx = conn.transaction()?;
+        let held: bool = if wait {
+            tx.execute("SELECT pg_advisory_xact_lock($1)", &[&KEYS_LOCK])?;
+            true
+        } else {
+            tx.query_one("SELECT pg_try_advisory_xact_lock($1)", &[&KEYS_LOCK])?
+                .try_get(0)?
+        };
+        if held {
+            f()?;
+        }
+        tx.commit()?;
+        Ok(held)
+    }
+}

@@ -15,6 +15,7 @@ mod debits_failover;
 mod debits_lookup;
 mod establishments;
 mod establishments_desk;
+mod keys;
 mod migrations;
 mod notify;
 mod partners;
