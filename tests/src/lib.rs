@@ -109,12 +109,50 @@ impl TestServer {
         TestServer::launch_with(dir, args, Some(level))
     }
 
+    /// Starts `instances` demo instances on one new PostgreSQL database
+    /// behind the `passregion-cluster` balancer (whatever the engine switch
+    /// says; the cluster of `PASSREGION_TEST_DATABASE_URL`).
+    pub fn start_cluster(youths: usize, instances: usize, extra: &[&str]) -> TestServer {
+        let tmp = tempfile::Builder::new()
+            .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o700))
+            .tempdir()
+            .unwrap();
+        let youths = youths.to_string();
+        let mut args = vec!["--demo", "--demo-youths", youths.as_str()];
+        args.extend_from_slice(extra);
+        let mut cmd = Command::new(binary("passregion-cluster"));
+        cmd.env("PASSREGION_CLUSTER_INSTANCES", instances.to_string());
+        let mut s = TestServer::spawn(cmd, tmp.path(), &args, None);
+        s._tmp = Some(tmp);
+        s
+    }
+
+    /// The instances' own addresses (a cluster), or this server's.
+    pub async fn instance_urls(&self) -> Vec<String> {
+        let listed = reqwest::get(self.url("/__cluster")).await.ok();
+        let rows: Option<Vec<Value>> = match listed {
+            Some(r) if r.status().is_success() => r.json().await.ok(),
+            _ => None,
+        };
+        match rows {
+            Some(rows) => rows
+                .iter()
+                .filter_map(|r| r["url"].as_str().map(str::to_owned))
+                .collect(),
+            None => vec![self.base.clone()],
+        }
+    }
+
     fn launch(dir: &Path, args: &[&str]) -> TestServer {
         TestServer::launch_with(dir, args, None)
     }
 
     fn launch_with(dir: &Path, args: &[&str], logged: Option<&str>) -> TestServer {
-        let mut child = Command::new(server_binary())
+        TestServer::spawn(Command::new(server_binary()), dir, args, logged)
+    }
+
+    fn spawn(mut cmd: Command, dir: &Path, args: &[&str], logged: Option<&str>) -> TestServer {
+        let mut child = cmd
             .arg("--data-dir")
             .arg(dir)
             .args(["--bind", "127.0.0.1:0"])
@@ -271,6 +309,15 @@ pub struct Client {
 }
 
 impl Client {
+    /// This client's session, used on the server at `base` (`http://…`).
+    pub fn at(&self, base: &str) -> Client {
+        Client {
+            base: base.to_owned(),
+            http: self.http.clone(),
+            token: self.token.clone(),
+        }
+    }
+
     /// This client's session, used on `server` (another instance).
     pub fn on(&self, server: &TestServer) -> Client {
         Client {

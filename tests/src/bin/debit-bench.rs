@@ -1,9 +1,15 @@
-//! Online debit benchmark: starts the release server on a temporary data
-//! directory, creates youths with active cards, then drives QR debits over
-//! HTTP from concurrent clients and prints debits/s and p50/p99 latency, next
-//! to the raw rate of the same durable SQLite work measured in the same run.
+//! Online debit benchmark: for each storage set-up in turn (SQLite; then, on
+//! PostgreSQL, one instance and two instances on one database, ADR 0036),
+//! starts the release server on a temporary data directory, creates youths
+//! with active cards, drives QR debits over HTTP from concurrent clients
+//! (spread over the instances, each client on one) and prints debits/s,
+//! p50/p99 latency, overdrafts and lost or doubled debits; then the raw rate
+//! of the same durable SQLite work, measured in the same run.
 //!
-//! `cargo build --release -p passregion-server && cargo run --release -p passregion-tests --bin debit-bench -- [clients] [seconds]`
+//! `cargo build --release -p passregion-server -p passregion-tests && target/release/debit-bench [clients] [seconds] [sqlite,pg1,pg2]`
+//!
+//! PostgreSQL runs on the cluster of `PASSREGION_TEST_DATABASE_URL`, or on a
+//! throwaway one started with `scripts/pg-cluster.sh` for the run.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
 
 use std::sync::Arc;
@@ -50,29 +56,43 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[i.min(sorted.len() - 1)]
 }
 
-#[tokio::main]
-async fn main() {
-    let args: Vec<String> = std::env::args().collect();
-    let clients: usize = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(64);
-    let seconds: u64 = args.get(2).and_then(|a| a.parse().ok()).unwrap_or(10);
-    let server = TestServer::start(0, &[]);
-    println!(
-        "server {} (release build expected), {clients} clients, {seconds} s",
-        server.base
-    );
+/// What one set-up measured.
+struct Measured {
+    name: &'static str,
+    acknowledged: usize,
+    rate: f64,
+    p50: Duration,
+    p99: Duration,
+    errors: u64,
+    overdrafts: usize,
+    lost_or_doubled: i64,
+    ledger_ok: bool,
+}
+
+/// Drives `clients` concurrent debit loops for `seconds` on `server` (its
+/// instances' own addresses, each client on one), then checks the ledger.
+async fn measure(
+    name: &'static str,
+    server: &TestServer,
+    clients: usize,
+    seconds: u64,
+) -> Measured {
     let etab = server.login("ampere@demo.passregion.fr").await;
     let mut cards = Vec::new();
     for i in 0..clients {
-        let (_, card) = youth_with_card(&server, &etab, &format!("Bench{i}")).await;
-        cards.push(card["qr"].as_str().unwrap().to_owned());
+        let (youth, card) = youth_with_card(server, &etab, &format!("Bench{i}")).await;
+        cards.push((youth, card["qr"].as_str().unwrap().to_owned()));
     }
-    let partner = Arc::new(server.login("librairie@demo.passregion.fr").await);
+    let urls = server.instance_urls().await;
+    let partner = server.login("librairie@demo.passregion.fr").await;
     let deadline = Instant::now() + Duration::from_secs(seconds);
     let start = Instant::now();
     let tasks: Vec<_> = cards
-        .into_iter()
-        .map(|qr| {
-            let partner = partner.clone();
+        .iter()
+        .enumerate()
+        .map(|(i, (_, qr))| {
+            let partner = Arc::new(partner.at(&urls[i % urls.len()]));
+            let qr = qr.clone();
             tokio::spawn(async move {
                 let mut latencies = Vec::new();
                 let mut errors = 0u64;
@@ -93,30 +113,139 @@ async fn main() {
         .collect();
     let mut all = Vec::new();
     let mut errors = 0;
+    let mut per_card = Vec::new();
     for t in tasks {
         let (l, e) = t.await.unwrap();
+        per_card.push(l.len());
         all.extend(l);
         errors += e;
     }
     let elapsed = start.elapsed().as_secs_f64();
     all.sort();
-    let rate = all.len() as f64 / elapsed;
-    println!(
-        "online debits: {} acknowledged in {elapsed:.1} s = {rate:.0} debits/s; p50 {:.1} ms, p99 {:.1} ms; {errors} errors",
-        all.len(),
-        percentile(&all, 0.50).as_secs_f64() * 1000.0,
-        percentile(&all, 0.99).as_secs_f64() * 1000.0,
-    );
+    // Each card's balance is its loaded credit minus exactly its acknowledged
+    // debits: a lost debit leaves it higher, a doubled one lower; none is
+    // ever below zero (an overdraft).
+    let (mut lost_or_doubled, mut overdrafts) = (0i64, 0usize);
+    for ((youth, _), acked) in cards.iter().zip(&per_card) {
+        let card = youth.get("/api/youth/card").await.body;
+        let b = card["balances"]
+            .as_array()
+            .and_then(|b| b.iter().find(|b| b["avantage"] == "manuels_scolaires"))
+            .cloned()
+            .unwrap_or_default();
+        let cents = |v: &serde_json::Value| -> i64 {
+            let s = v.as_str().unwrap_or("0");
+            let (e, c) = s.split_once('.').unwrap_or((s, "0"));
+            e.parse::<i64>().unwrap_or(0) * 100
+                + format!("{c:0<2}")[..2].parse::<i64>().unwrap_or(0)
+        };
+        let (loaded, left) = (cents(&b["loaded"]), cents(&b["remaining"]));
+        overdrafts += usize::from(left < 0);
+        lost_or_doubled += ((loaded - left) - *acked as i64).abs();
+    }
     let region = server.login("region@demo.passregion.fr").await;
     let check = region.get("/api/region/ledger/check").await;
-    println!(
-        "ledger check: {} lines, inconsistencies {}, orphans {}",
-        check.body["lines_checked"], check.body["inconsistencies"], check.body["orphans"]
+    let ledger_ok = check.body["inconsistencies"] == json!([]) && check.body["orphans"] == 0;
+    Measured {
+        name,
+        acknowledged: all.len(),
+        rate: all.len() as f64 / elapsed,
+        p50: percentile(&all, 0.50),
+        p99: percentile(&all, 0.99),
+        errors,
+        overdrafts,
+        lost_or_doubled,
+        ledger_ok,
+    }
+}
+
+/// Runs the bench again in a child process with a throwaway PostgreSQL
+/// cluster (`scripts/pg-cluster.sh`) in its environment, and stops it.
+fn with_throwaway_cluster() -> ! {
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/pg-cluster.sh");
+    let dir = std::env::temp_dir().join(format!("debit-bench-pg-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = std::process::Command::new(&script)
+        .arg("start")
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
     );
-    drop(server);
+    let url = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+    let status = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(std::env::args().skip(1))
+        .env(passregion_tests::pg::URL_VAR, url)
+        .status();
+    let _ = std::process::Command::new(&script)
+        .arg("stop")
+        .arg(&dir)
+        .status();
+    let _ = std::fs::remove_dir_all(&dir);
+    std::process::exit(status.ok().and_then(|s| s.code()).unwrap_or(1));
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let clients: usize = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(64);
+    let seconds: u64 = args.get(2).and_then(|a| a.parse().ok()).unwrap_or(10);
+    let setups = args
+        .get(3)
+        .cloned()
+        .unwrap_or_else(|| "sqlite,pg1,pg2".into());
+    let setups: Vec<&str> = setups.split(',').collect();
+    if setups.iter().any(|s| s.starts_with("pg"))
+        && std::env::var(passregion_tests::pg::URL_VAR).is_err()
+    {
+        with_throwaway_cluster();
+    }
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    println!("{clients} clients, {seconds} s per set-up (release build expected)");
+    let mut results = Vec::new();
+    for setup in setups {
+        let (name, server) = match setup {
+            "sqlite" => ("SQLite, 1 process", TestServer::start(0, &[])),
+            "pg1" => (
+                "PostgreSQL, 1 instance",
+                TestServer::start_cluster(0, 1, &[]),
+            ),
+            "pg2" => (
+                "PostgreSQL, 2 instances",
+                TestServer::start_cluster(0, 2, &[]),
+            ),
+            other => panic!("unknown set-up {other} (sqlite, pg1, pg2)"),
+        };
+        let m = runtime.block_on(measure(name, &server, clients, seconds));
+        println!(
+            "{:<24} {:>7} acknowledged = {:>6.0} debits/s; p50 {:>5.1} ms, p99 {:>5.1} ms; {} errors, {} overdrafts, {} lost or doubled, ledger {}",
+            m.name,
+            m.acknowledged,
+            m.rate,
+            m.p50.as_secs_f64() * 1000.0,
+            m.p99.as_secs_f64() * 1000.0,
+            m.errors,
+            m.overdrafts,
+            m.lost_or_doubled,
+            if m.ledger_ok { "green" } else { "RED" }
+        );
+        results.push(m);
+        drop(server);
+    }
+    if let (Some(sqlite), Some(pg2)) = (
+        results.iter().find(|m| m.name.starts_with("SQLite")),
+        results.iter().find(|m| m.name.ends_with("2 instances")),
+    ) {
+        println!(
+            "PostgreSQL with 2 instances: {:.0} % of SQLite's acknowledged debits/s (target >= 60 %), p99 {:.1} ms (target < 50 ms)",
+            100.0 * pg2.rate / sqlite.rate,
+            pg2.p99.as_secs_f64() * 1000.0
+        );
+    }
     let raw = raw_sqlite_rate(5.0);
     println!(
-        "raw SQLite (select + insert per durable transaction, WAL, synchronous=FULL): {raw:.0} tx/s; HTTP debits reach {:.0} % of it",
-        100.0 * rate / raw
+        "raw SQLite (select + insert per durable transaction, WAL, synchronous=FULL): {raw:.0} tx/s"
     );
 }
