@@ -12,10 +12,11 @@ use chrono::{DateTime, Duration, Utc};
 
 use crate::accounts::model::Role;
 use crate::accounts::password::{hash_password, new_token};
-use crate::accounts::repo::{AccountsRepo, NewAccount};
+use crate::accounts::repo::NewAccount;
 use crate::config::{Config, Policy, load_catalogues};
 use crate::platform::csv_import::LineError;
 use crate::platform::db::Db;
+use crate::platform::imports::ImportStore;
 use crate::platform::keys::{ROOT_KEY_FILE, SIGNED_LIST_FILE, ServerKeys};
 use crate::platform::mail::Mail;
 use crate::platform::sql::sha256_hex;
@@ -105,42 +106,38 @@ pub fn init(
     })
 }
 
-/// The accounts of the configured engine for `init`: PostgreSQL with
-/// `--database-url` (migrated), else the SQLite file.
-fn open_accounts(config: &Config) -> anyhow::Result<Box<dyn AccountsRepo>> {
-    let Some(url) = &config.database_url else {
-        return Ok(Box::new(open_store(config)?));
-    };
-    crate::platform::private_dir(&config.data_dir)
-        .with_context(|| format!("cannot create {}", config.data_dir.display()))?;
-    let pool = crate::platform::pg::PgPool::connect(url, 2)
-        .and_then(|p| p.migrate().map(|_| p))
-        .map_err(|e| anyhow::anyhow!("cannot open the PostgreSQL database: {e}"))?;
-    let catalogues = std::sync::Arc::new(load_catalogues(&config.catalogues)?);
-    Ok(Box::new(crate::platform::store::PgStore::new(
-        pool,
-        catalogues,
-        Policy::default(),
-    )))
+/// The accounts of the configured engine for `init`.
+fn open_accounts(config: &Config) -> anyhow::Result<std::sync::Arc<dyn ImportStore>> {
+    open_store(config)
 }
 
-/// The data directory (0700) and its SQLite database, migrated. The CSV
-/// imports run on SQLite only for now: with `--database-url` they refuse
-/// rather than fill a file the server does not read.
-fn open_store(config: &Config) -> anyhow::Result<SqliteStore> {
-    anyhow::ensure!(
-        config.database_url.is_none(),
-        "cette commande n'utilise encore que la base SQLite intégrée : elle n'est pas disponible avec --database-url (PostgreSQL)"
-    );
+/// The configured engine, for `init` and the imports: PostgreSQL with
+/// `--database-url` (migrated), else the data directory's (0700) SQLite
+/// database, migrated.
+fn open_store(config: &Config) -> anyhow::Result<std::sync::Arc<dyn ImportStore>> {
     crate::platform::private_dir(&config.data_dir)
         .with_context(|| format!("cannot create {}", config.data_dir.display()))?;
+    let catalogues = std::sync::Arc::new(load_catalogues(&config.catalogues)?);
+    if let Some(url) = &config.database_url {
+        let pool = crate::platform::pg::PgPool::connect(url, 2)
+            .and_then(|p| p.migrate().map(|_| p))
+            .map_err(|e| anyhow::anyhow!("cannot open the PostgreSQL database: {e}"))?;
+        return Ok(std::sync::Arc::new(crate::platform::store::PgStore::new(
+            pool,
+            catalogues,
+            Policy::default(),
+        )));
+    }
     let db_path = config.data_dir.join("passregion.db");
     crate::platform::private_file(&db_path)?;
     let db = std::sync::Arc::new(
         Db::open(&db_path).map_err(|e| anyhow::anyhow!("cannot open the database: {e}"))?,
     );
-    let catalogues = std::sync::Arc::new(load_catalogues(&config.catalogues)?);
-    Ok(SqliteStore::new(db, catalogues, Policy::default()))
+    Ok(std::sync::Arc::new(SqliteStore::new(
+        db,
+        catalogues,
+        Policy::default(),
+    )))
 }
 
 /// Signs a 30-day trust list with the root key, then moves the key to `out`
@@ -175,7 +172,6 @@ pub fn import_establishments(
     text: &str,
     dry_run: bool,
 ) -> anyhow::Result<Result<(usize, usize), Vec<LineError>>> {
-    use crate::establishments::repo::EstablishmentsRepo;
     let rows = match crate::establishments::import::parse(text) {
         Ok(rows) => rows,
         Err(errors) => return Ok(Err(errors)),
@@ -243,14 +239,9 @@ fn refused(line: usize, email: &str, e: crate::error::ServiceError) -> String {
 }
 
 /// The établissements' UAIs.
-fn establishment_ids(store: &SqliteStore) -> anyhow::Result<std::collections::HashSet<String>> {
+fn establishment_ids(store: &dyn ImportStore) -> anyhow::Result<std::collections::HashSet<String>> {
     store
-        .db()
-        .read(|c| {
-            let mut stmt = c.prepare("SELECT id FROM establishments")?;
-            let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
-            Ok(rows.collect::<Result<_, _>>()?)
-        })
+        .establishment_ids()
         .map_err(|e| anyhow::anyhow!("{e}"))
 }
 
@@ -264,8 +255,8 @@ pub fn import_staff(
     dry_run: bool,
     progress: &dyn Fn(usize, usize),
 ) -> anyhow::Result<StaffImport> {
-    let store = std::sync::Arc::new(open_store(config)?);
-    let ids = establishment_ids(&store)?;
+    let store = open_store(config)?;
+    let ids = establishment_ids(&*store)?;
     let rows = match crate::establishments::staff_import::parse(text, &|u| ids.contains(u)) {
         Ok(rows) => rows,
         Err(errors) => return Ok(Err(errors)),
@@ -315,14 +306,13 @@ pub fn import_partners(
     dry_run: bool,
     progress: &dyn Fn(usize, usize),
 ) -> anyhow::Result<StaffImport> {
-    use crate::partners::import_repo::siret_known;
-    let store = std::sync::Arc::new(open_store(config)?);
+    let store = open_store(config)?;
     let now = chrono::Utc::now();
     // A read that fails counts as a conflict: the line is refused.
     let rows = match crate::partners::import::parse(
         text,
         passregion_core::season::region_date(now),
-        &|s| siret_known(&store, s).unwrap_or(true),
+        &|s| store.siret_known(s).unwrap_or(true),
         &|e| !matches!(store.account_by_email(e), Ok(None)),
     ) {
         Ok(rows) => rows,
@@ -332,7 +322,6 @@ pub fn import_partners(
         return Ok(Ok((rows.len(), Vec::new())));
     }
     {
-        use crate::partners::store::PartnersRepo;
         store
             .ensure_cgp(crate::partners::cgp::default_cgp(now), now)
             .map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -341,7 +330,8 @@ pub fn import_partners(
         config.data_dir.join("documents"),
         config.max_document_mib.max(1) * 1024 * 1024,
     ));
-    let ids = crate::partners::import_repo::import_partners(&store, rows.clone(), files, now)
+    let ids = store
+        .import_partners(rows.clone(), files, now)
         .map_err(|e| anyhow::anyhow!("{}", crate::platform::csv_import::message(e)))?;
     let inviting = Inviting::new(config)?;
     let (total, mut refused_lines) = (rows.len(), Vec::new());
@@ -391,21 +381,21 @@ pub fn import_cards(
     progress: &dyn Fn(usize, usize),
 ) -> anyhow::Result<CardImport> {
     use crate::cards::import::EmailState;
-    let store = std::sync::Arc::new(open_store(config)?);
+    let store = open_store(config)?;
     let now = chrono::Utc::now();
     let season = passregion_core::Season::of_instant(now);
-    let catalogue = store
-        .catalogues
+    let catalogues = load_catalogues(&config.catalogues)?;
+    let catalogue = catalogues
         .get(season)
         .cloned()
         .ok_or_else(|| anyhow::anyhow!("aucun catalogue pour la saison {season}"))?;
-    let ids = establishment_ids(&store)?;
+    let ids = establishment_ids(&*store)?;
     let rows = match crate::cards::import::parse(
         text,
         &catalogue,
         passregion_core::season::region_date(now),
         &|u| ids.contains(u),
-        &|e| crate::cards::import_repo::email_state(&store, e).unwrap_or(EmailState::Taken),
+        &|e| store.card_email_state(e).unwrap_or(EmailState::Taken),
     ) {
         Ok(rows) => rows,
         Err(errors) => return Ok(Err(errors)),
@@ -423,8 +413,7 @@ pub fn import_cards(
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     let (total, mut done, mut created) = (rows.len(), 0, 0);
     for chunk in rows.chunks(CARD_CHUNK) {
-        let invited = crate::cards::import_repo::import_chunk(
-            &store,
+        let invited = store.import_card_chunk(
             chunk.to_vec(),
             placeholder.clone(),
             season,

@@ -54,6 +54,27 @@ impl Database {
         })
     }
 
+    /// One value of a query on the database (e.g. a count).
+    pub fn scalar(&self, sql: &str) -> i64 {
+        off_runtime(|| {
+            Pg::connect(&self.url, NoTls)
+                .unwrap()
+                .query_one(sql, &[])
+                .unwrap()
+                .get(0)
+        })
+    }
+
+    /// Runs statements on the database.
+    pub fn execute(&self, sql: &str) {
+        off_runtime(|| {
+            Pg::connect(&self.url, NoTls)
+                .unwrap()
+                .batch_execute(sql)
+                .unwrap()
+        })
+    }
+
     /// The first column of the rows of `sql`, as 64-bit integers.
     pub fn ints(&self, sql: &str) -> Vec<i64> {
         off_runtime(|| {

@@ -3,7 +3,9 @@
 //! and nothing is imported; a dry run writes nothing; the imported
 //! partner's manager is invited and, its convention in force, debits an
 //! imported card whose balances are the opening amounts; running the same
-//! file again changes nothing; the Region's ledger check stays green.
+//! file again changes nothing; the Region's ledger check stays green. On
+//! both engines: SQLite, and PostgreSQL with `--database-url` (needs
+//! `PASSREGION_TEST_DATABASE_URL`, else SKIPPED).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::Path;
@@ -12,9 +14,12 @@ use std::process::{Command, Output};
 use passregion_tests::{TestServer, binary, mails_to, remaining, verification_token};
 use serde_json::json;
 
-fn run(dir: &Path, args: &[&str]) -> Output {
+/// Runs a command of the binary on the data directory, on the engine of
+/// `engine` (`[]`: SQLite; `["--database-url", url]`: PostgreSQL).
+fn run(dir: &Path, engine: &[&str], args: &[&str]) -> Output {
     Command::new(binary("passregion-server"))
         .args(args)
+        .args(engine)
         .arg("--data-dir")
         .arg(dir)
         .output()
@@ -37,6 +42,21 @@ fn card_line(email: &str, first: &str, uai: &str, old: &str, lecture: &str) -> S
 
 #[tokio::test]
 async fn partners_and_cards_of_a_previous_system_are_imported_once() {
+    scenario(&[]).await;
+}
+
+#[tokio::test]
+async fn partners_and_cards_of_a_previous_system_are_imported_once_on_postgres() {
+    let Some(db) = passregion_tests::pg::Database::new("imports on PostgreSQL") else {
+        return;
+    };
+    scenario(&["--database-url", &db.url]).await;
+    // The cards are in the PostgreSQL database.
+    assert_eq!(db.scalar("SELECT COUNT(*) FROM card_imports"), 2);
+}
+
+/// The whole migration, on the engine of `engine` (the same outputs).
+async fn scenario(engine: &[&str]) {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("data");
     let init = Command::new(binary("passregion-server"))
@@ -47,6 +67,7 @@ async fn partners_and_cards_of_a_previous_system_are_imported_once() {
             "--data-dir",
         ])
         .arg(&dir)
+        .args(engine)
         .output()
         .unwrap();
     assert!(init.status.success(), "{}", text(&init.stderr));
@@ -67,6 +88,7 @@ async fn partners_and_cards_of_a_previous_system_are_imported_once() {
     assert!(
         run(
             &dir,
+            engine,
             &["import-establishments", "--file", etabs.to_str().unwrap()]
         )
         .status
@@ -88,7 +110,7 @@ async fn partners_and_cards_of_a_previous_system_are_imported_once() {
         ),
     )
     .unwrap();
-    let out = run(&dir, &["import-partners", "--file", partners_arg]);
+    let out = run(&dir, engine, &["import-partners", "--file", partners_arg]);
     let err = text(&out.stderr);
     assert!(!out.status.success());
     assert!(err.contains("ligne 3 : Le SIRET"), "{err}");
@@ -102,6 +124,7 @@ async fn partners_and_cards_of_a_previous_system_are_imported_once() {
     std::fs::write(&partners, format!("{PARTNERS}{PARC}")).unwrap();
     let out = run(
         &dir,
+        engine,
         &["import-partners", "--file", partners_arg, "--dry-run"],
     );
     assert!(
@@ -110,7 +133,7 @@ async fn partners_and_cards_of_a_previous_system_are_imported_once() {
         text(&out.stderr)
     );
     assert!(mails_to(&dir, "gerant@parc.example").is_empty());
-    let out = run(&dir, &["import-partners", "--file", partners_arg]);
+    let out = run(&dir, engine, &["import-partners", "--file", partners_arg]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(text(&out.stdout).contains("1 partenaire(s) importé(s)"));
     assert!(
@@ -120,7 +143,7 @@ async fn partners_and_cards_of_a_previous_system_are_imported_once() {
     );
     let manager_token = verification_token(&dir, "gerant@parc.example").expect("an invitation");
     // The same file again: its SIRET is known now.
-    let out = run(&dir, &["import-partners", "--file", partners_arg]);
+    let out = run(&dir, engine, &["import-partners", "--file", partners_arg]);
     assert!(!out.status.success());
     assert!(text(&out.stderr).contains("ligne 2 : SIRET 73282932000074 déjà connu"));
     assert_eq!(mails_to(&dir, "gerant@parc.example").len(), 1);
@@ -142,7 +165,7 @@ async fn partners_and_cards_of_a_previous_system_are_imported_once() {
         ),
     )
     .unwrap();
-    let out = run(&dir, &["import-cards", "--file", cards_arg]);
+    let out = run(&dir, engine, &["import-cards", "--file", cards_arg]);
     let err = text(&out.stderr);
     assert!(!out.status.success());
     assert!(
@@ -152,10 +175,14 @@ async fn partners_and_cards_of_a_previous_system_are_imported_once() {
     assert!(err.contains("ligne 5 : établissement inconnu"), "{err}");
     assert!(mails_to(&dir, "zoe@exemple.fr").is_empty());
     std::fs::write(&cards, format!("{CARDS}{zoe}{leo}")).unwrap();
-    let out = run(&dir, &["import-cards", "--file", cards_arg, "--dry-run"]);
+    let out = run(
+        &dir,
+        engine,
+        &["import-cards", "--file", cards_arg, "--dry-run"],
+    );
     assert!(text(&out.stdout).contains("2 carte(s) à importer, 0 déjà importée(s)"));
     assert!(mails_to(&dir, "zoe@exemple.fr").is_empty());
-    let out = run(&dir, &["import-cards", "--file", cards_arg]);
+    let out = run(&dir, engine, &["import-cards", "--file", cards_arg]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(text(&out.stdout).contains("2 carte(s) créée(s), 0 déjà importée(s)"));
     assert!(
@@ -164,12 +191,12 @@ async fn partners_and_cards_of_a_previous_system_are_imported_once() {
         text(&out.stderr)
     );
     // Again: nothing created, nobody mailed twice.
-    let out = run(&dir, &["import-cards", "--file", cards_arg]);
+    let out = run(&dir, engine, &["import-cards", "--file", cards_arg]);
     assert!(text(&out.stdout).contains("0 carte(s) créée(s), 2 déjà importée(s)"));
     assert_eq!(mails_to(&dir, "zoe@exemple.fr").len(), 1);
     let youth_token = verification_token(&dir, "zoe@exemple.fr").expect("an invitation");
 
-    let server = TestServer::start_without_demo(&dir, &[]);
+    let server = TestServer::start_without_demo(&dir, engine);
     let s = &server;
     let accept = |token: String, password: &'static str| {
         let anon = s.client();
@@ -249,9 +276,9 @@ async fn partners_and_cards_of_a_previous_system_are_imported_once() {
     drop(server);
 
     // After the debits, the same file again restores nothing.
-    let out = run(&dir, &["import-cards", "--file", cards_arg]);
+    let out = run(&dir, engine, &["import-cards", "--file", cards_arg]);
     assert!(text(&out.stdout).contains("0 carte(s) créée(s), 2 déjà importée(s)"));
-    let server = TestServer::start_without_demo(&dir, &[]);
+    let server = TestServer::start_without_demo(&dir, engine);
     let r = server
         .client()
         .post(

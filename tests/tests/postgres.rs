@@ -2,7 +2,7 @@
 //! instances on one database, sharing the data directory's keys with the
 //! root key offline. Requests are spread across both: what one writes, the
 //! other serves at once (accounts, sessions, links, orders, cards); the
-//! commands that still use SQLite only refuse `--database-url`. A partner
+//! établissements are imported with `--database-url`. A partner
 //! applies and signs through the API, then debits spread over both instances
 //! while one is killed are each applied once (retried on the survivor with
 //! their idempotency keys).
@@ -62,33 +62,31 @@ async fn two_instances_on_one_postgres_database_serve_one_region() {
         !dir.join("passregion.db").exists(),
         "no SQLite file on PostgreSQL"
     );
-    // The SQLite-only commands refuse rather than fill a file nobody reads.
+    // The établissement, imported into the PostgreSQL database (no SQLite
+    // file made).
     let etabs = tmp.path().join("etablissements.csv");
     std::fs::write(
         &etabs,
         "uai;nom;type;commune;code_postal\n0690026D;Lycée Ampère;lycee;Lyon;69002\n",
     )
     .unwrap();
-    let refused = Command::new(binary("passregion-server"))
+    let imported = Command::new(binary("passregion-server"))
         .args(["import-establishments", "--database-url", url, "--file"])
         .arg(&etabs)
         .arg("--data-dir")
         .arg(&dir)
         .output()
         .unwrap();
-    assert!(!refused.status.success());
-    assert!(String::from_utf8_lossy(&refused.stderr).contains("--database-url"));
-    // The établissement, as the national directory would give it.
-    off_runtime(|| {
-        Pg::connect(url, NoTls)
-            .unwrap()
-            .execute(
-                "INSERT INTO establishments (id, name, kind, city, postal_code)
-                 VALUES ('0690026D', 'Lycée Ampère', 'lycee', 'Lyon', '69002')",
-                &[],
-            )
-            .unwrap()
-    });
+    assert!(
+        imported.status.success(),
+        "{}",
+        String::from_utf8_lossy(&imported.stderr)
+    );
+    assert!(!dir.join("passregion.db").exists());
+    assert_eq!(
+        db.scalar("SELECT COUNT(*) FROM establishments WHERE id = '0690026D'"),
+        1
+    );
 
     let a = TestServer::start_without_demo(&dir, &["--database-url", url]);
     let b = TestServer::start_without_demo(&dir, &["--database-url", url]);

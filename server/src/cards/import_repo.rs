@@ -23,27 +23,149 @@ use crate::platform::db::Cached;
 use crate::platform::sql::{new_id, random_u64, ts};
 use crate::platform::store::SqliteStore;
 
+/// The statements of a card import, per engine (`Connection` here,
+/// `PgTx` in `import_repo_pg.rs`); the rules of a chunk are
+/// [`import_chunk_with`], once.
+pub(crate) trait CardImportTx: OrdersTx {
+    /// What the e-mail of a line already is.
+    fn email_state(&self, email: &str) -> Result<EmailState, ServiceError>;
+    /// The youth's account, an unusable password until the invitation.
+    fn insert_youth(
+        &self,
+        id: &str,
+        email: &str,
+        password_hash: &str,
+        display_name: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), ServiceError>;
+    /// Records the import of a card (its key, the old number).
+    fn record_import(
+        &self,
+        card_id: &str,
+        key: &str,
+        season: Season,
+        previous_number: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<(), ServiceError>;
+    /// Appends one `opening` ledger row.
+    fn append_opening(
+        &self,
+        card_id: &str,
+        season: Season,
+        avantage: &str,
+        kind: passregion_core::debit::AvantageKind,
+        units: i64,
+        now: DateTime<Utc>,
+    ) -> Result<(), ServiceError>;
+    /// Stores an invitation link's token hash.
+    fn insert_invitation(
+        &self,
+        token_hash: &str,
+        account_id: &str,
+        now: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+    ) -> Result<(), ServiceError>;
+}
+
 /// What the e-mail of a line already is.
 pub fn email_state(store: &SqliteStore, email: &str) -> Result<EmailState, ServiceError> {
     let email = email.to_owned();
-    store.db().read(move |c| state_of(c, &email))
+    store.db().read(move |c| c.email_state(&email))
 }
 
-fn state_of(c: &Connection, email: &str) -> Result<EmailState, ServiceError> {
-    let found: Option<bool> = c
-        .one(
-            "SELECT EXISTS (SELECT 1 FROM card_imports i JOIN cards k ON k.id = i.card_id
-               WHERE k.account_id = a.id AND i.import_key = a.email)
-             FROM accounts a WHERE a.email = ?1",
-            [email],
-            |r| r.get(0),
-        )
-        .optional()?;
-    Ok(match found {
+impl CardImportTx for Connection {
+    fn email_state(&self, email: &str) -> Result<EmailState, ServiceError> {
+        let found: Option<bool> = self
+            .one(
+                "SELECT EXISTS (SELECT 1 FROM card_imports i JOIN cards k ON k.id = i.card_id
+                   WHERE k.account_id = a.id AND i.import_key = a.email)
+                 FROM accounts a WHERE a.email = ?1",
+                [email],
+                |r| r.get(0),
+            )
+            .optional()?;
+        Ok(state_from(found))
+    }
+
+    fn insert_youth(
+        &self,
+        id: &str,
+        email: &str,
+        password_hash: &str,
+        display_name: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), ServiceError> {
+        self.exec(
+            "INSERT INTO accounts (id, email, password_hash, role, display_name, created_at)
+             VALUES (?1, ?2, ?3, 'youth', ?4, ?5)",
+            params![id, email, password_hash, display_name, ts(now)],
+        )?;
+        Ok(())
+    }
+
+    fn record_import(
+        &self,
+        card_id: &str,
+        key: &str,
+        season: Season,
+        previous_number: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<(), ServiceError> {
+        self.exec(
+            "INSERT INTO card_imports (card_id, import_key, season, previous_number, imported_at)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![card_id, key, season.start_year(), previous_number, ts(now)],
+        )?;
+        Ok(())
+    }
+
+    fn append_opening(
+        &self,
+        card_id: &str,
+        season: Season,
+        avantage: &str,
+        kind: passregion_core::debit::AvantageKind,
+        units: i64,
+        now: DateTime<Utc>,
+    ) -> Result<(), ServiceError> {
+        crate::debits::ledger::append_ledger(
+            self,
+            card_id,
+            season,
+            avantage,
+            kind,
+            MovementKind::Opening,
+            units,
+            None,
+            now,
+        )?;
+        Ok(())
+    }
+
+    fn insert_invitation(
+        &self,
+        token_hash: &str,
+        account_id: &str,
+        now: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+    ) -> Result<(), ServiceError> {
+        self.exec(
+            "INSERT INTO email_tokens (token_hash, account_id, purpose, created_at, expires_at)
+             VALUES (?1, ?2, 'invitation', ?3, ?4)",
+            params![token_hash, account_id, ts(now), ts(expires_at)],
+        )?;
+        Ok(())
+    }
+}
+
+/// The state of an e-mail from "is the account's card imported under this
+/// key" (`None`: no account).
+pub(crate) fn state_from(found: Option<bool>) -> EmailState {
+    match found {
         None => EmailState::Free,
         Some(true) => EmailState::Imported,
         Some(false) => EmailState::Taken,
-    })
+    }
 }
 
 /// A youth to invite, once its card is stored.
@@ -68,46 +190,54 @@ pub fn import_chunk(
     season: Season,
     now: DateTime<Utc>,
 ) -> Result<Vec<YouthInvitation>, ServiceError> {
-    store.db().write(move |c| {
-        let mut invited = Vec::new();
-        for row in rows {
-            match state_of(c, &row.email)? {
-                EmailState::Imported => continue,
-                EmailState::Taken => {
-                    return Err(ServiceError::Invalid {
-                        field: "email",
-                        message: format!(
-                            "ligne {} : adresse e-mail déjà utilisée par un compte",
-                            row.line
-                        ),
-                    });
-                }
-                EmailState::Free => {}
+    store
+        .db()
+        .write(move |c| import_chunk_with(c, &rows, &placeholder_hash, season, now))
+}
+
+/// The rules of one chunk, inside the caller's transaction: a line
+/// imported before is skipped, an e-mail taken meanwhile refuses the chunk.
+pub(crate) fn import_chunk_with(
+    tx: &dyn CardImportTx,
+    rows: &[CardImportRow],
+    placeholder_hash: &str,
+    season: Season,
+    now: DateTime<Utc>,
+) -> Result<Vec<YouthInvitation>, ServiceError> {
+    let mut invited = Vec::new();
+    for row in rows {
+        match tx.email_state(&row.email)? {
+            EmailState::Imported => continue,
+            EmailState::Taken => {
+                return Err(ServiceError::Invalid {
+                    field: "email",
+                    message: format!(
+                        "ligne {} : adresse e-mail déjà utilisée par un compte",
+                        row.line
+                    ),
+                });
             }
-            invited.push(import_one(c, row, &placeholder_hash, season, now)?);
+            EmailState::Free => {}
         }
-        Ok(invited)
-    })
+        invited.push(import_one(tx, row.clone(), placeholder_hash, season, now)?);
+    }
+    Ok(invited)
 }
 
 fn import_one(
-    c: &Connection,
+    tx: &dyn CardImportTx,
     row: CardImportRow,
     placeholder_hash: &str,
     season: Season,
     now: DateTime<Utc>,
 ) -> Result<YouthInvitation, ServiceError> {
     let account_id = new_id();
-    c.exec(
-        "INSERT INTO accounts (id, email, password_hash, role, display_name, created_at)
-         VALUES (?1, ?2, ?3, 'youth', ?4, ?5)",
-        params![
-            account_id,
-            row.email,
-            placeholder_hash,
-            format!("{} {}", row.first_name, row.last_name),
-            ts(now)
-        ],
+    tx.insert_youth(
+        &account_id,
+        &row.email,
+        placeholder_hash,
+        &format!("{} {}", row.first_name, row.last_name),
+        now,
     )?;
     let order_id = new_id();
     let order = NewOrder {
@@ -124,7 +254,7 @@ fn import_one(
         status: OrderStatus::Validated,
         created_at: now,
     };
-    if !c.insert_order(&order, &order_id)? {
+    if !tx.insert_order(&order, &order_id)? {
         return Err(ServiceError::Internal("imported order refused".into()));
     }
     // A new number from the platform's generator; never the old one.
@@ -146,41 +276,23 @@ fn import_one(
         birth_date: row.birth_date,
         status_reason: None,
     };
-    if !c.insert_card(&card, &account_id, &order_id, now)? {
+    if !tx.insert_card(&card, &account_id, &order_id, now)? {
         return Err(ServiceError::Internal("imported card refused".into()));
     }
-    c.exec(
-        "INSERT INTO card_imports (card_id, import_key, season, previous_number, imported_at)
-         VALUES (?1, ?2, ?3, ?4, ?5)",
-        params![
-            card.id,
-            row.email,
-            season.start_year(),
-            row.previous_number,
-            ts(now)
-        ],
+    tx.record_import(
+        &card.id,
+        &row.email,
+        season,
+        row.previous_number.as_deref(),
+        now,
     )?;
     for (avantage, kind, units) in &row.balances {
         if *units > 0 {
-            crate::debits::ledger::append_ledger(
-                c,
-                &card.id,
-                season,
-                avantage,
-                *kind,
-                MovementKind::Opening,
-                *units,
-                None,
-                now,
-            )?;
+            tx.append_opening(&card.id, season, avantage, *kind, *units, now)?;
         }
     }
     let link = crate::accounts::invitation::new_link(now);
-    c.exec(
-        "INSERT INTO email_tokens (token_hash, account_id, purpose, created_at, expires_at)
-         VALUES (?1, ?2, 'invitation', ?3, ?4)",
-        params![link.token_hash, account_id, ts(now), ts(link.expires_at)],
-    )?;
+    tx.insert_invitation(&link.token_hash, &account_id, now, link.expires_at)?;
     Ok(YouthInvitation {
         email: row.email,
         first_name: row.first_name,

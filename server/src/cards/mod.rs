@@ -16,6 +16,7 @@ pub mod error;
 pub mod http;
 pub mod import;
 pub mod import_repo;
+pub mod import_repo_pg;
 pub mod lost;
 pub mod model;
 pub mod orders;

@@ -12,6 +12,7 @@ pub mod error;
 pub mod http;
 pub mod import;
 pub mod import_repo;
+pub mod import_repo_pg;
 pub mod model;
 pub mod region;
 pub mod repo;

@@ -8,6 +8,7 @@ pub mod disk;
 pub mod files;
 pub mod idempotency;
 pub(crate) mod idempotency_pg;
+pub mod imports;
 pub mod keys;
 pub mod mail;
 pub mod metrics;
