@@ -93,17 +93,15 @@ impl Server {
             )
             .map_err(|e| anyhow::anyhow!(e))?,
         };
-        let (store, db, engine, shared_keys) = open_storage(&config, &catalogues, &policy).await?;
+        let (demo_store, db, engine, shared_keys) =
+            open_storage(&config, &catalogues, &policy).await?;
+        let store = demo_store.clone();
         let now = clock.now();
-        let summary = if let Some(db) = db.as_ref().filter(|_| config.demo) {
-            let store = Arc::new(SqliteStore::new(
-                db.clone(),
-                catalogues.clone(),
-                policy.clone(),
-            ));
+        let summary = if config.demo {
+            let store = demo_store;
             let (n, class) = (config.demo_youths, config.demo_ampere_youths);
             tokio::task::spawn_blocking(move || {
-                crate::demo::desk_class::seed_with_class(&store, n, class, now)
+                crate::demo::desk_class::seed_with_class(&*store, n, class, now)
             })
             .await
             .context("demo seeding failed")?
@@ -295,18 +293,15 @@ impl Server {
 /// The storage of the configuration: PostgreSQL with `--database-url`
 /// (migrated at start, under an advisory lock: instances starting together
 /// migrate once), else the SQLite file `DATA_DIR/passregion.db`. Returns the
-/// store, the SQLite handle (`None` on PostgreSQL), the engine's health and,
-/// on PostgreSQL, the lock the instances sharing `DATA_DIR/keys` take.
+/// store (with the demo's seeding), the SQLite handle (`None` on
+/// PostgreSQL), the engine's health and, on PostgreSQL, the lock the
+/// instances sharing `DATA_DIR/keys` take.
 async fn open_storage(
     config: &Config,
     catalogues: &Arc<crate::platform::catalogues::Catalogues>,
     policy: &Policy,
 ) -> anyhow::Result<OpenStorage> {
     if let Some(url) = &config.database_url {
-        anyhow::ensure!(
-            !config.demo,
-            "--demo uses the embedded SQLite database: drop --database-url to run the demo"
-        );
         let (url, size) = (url.clone(), config.database_pool);
         let pool = tokio::task::spawn_blocking(move || {
             let pool = crate::platform::pg::PgPool::connect(&url, size)?;
@@ -333,7 +328,7 @@ async fn open_storage(
 
 /// What [`open_storage`] opens.
 type OpenStorage = (
-    Arc<dyn Storage>,
+    Arc<dyn crate::demo::DemoStore>,
     Option<Arc<Db>>,
     Arc<dyn EngineHealth>,
     Option<Arc<dyn SigningLock>>,

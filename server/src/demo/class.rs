@@ -14,23 +14,18 @@ use passregion_core::season::region_date;
 
 use crate::accounts::model::Principal;
 use crate::accounts::model::Role;
-use crate::accounts::repo::AccountsRepo;
 use crate::accounts::repo::NewAccount;
 use crate::cards::model::OrderDecision;
 use crate::cards::model::OrderRequest;
-use crate::cards::orders::OrdersRepo;
-use crate::cards::repo::CardsRepo;
 use crate::debits::card::CardRef;
 use crate::debits::card::Channel;
 use crate::debits::model::DebitRequest;
-use crate::debits::repo::DebitsRepo;
+use crate::demo::DemoStore;
 use crate::error::ServiceError;
 use crate::establishments::grants::ReferentAction;
 use crate::establishments::model::ReferentRequestInput;
-use crate::establishments::repo::ReferentsRepo;
 use crate::platform::idempotency::Idempotency;
 use crate::platform::sql::sha256_hex;
-use crate::platform::store::SqliteStore;
 
 /// The class of 1re B at Lycée Ampère; the last one has no cinema entry left.
 pub(crate) const CLASS: [(&str, &str); 13] = [
@@ -57,7 +52,7 @@ pub(crate) fn class_email(k: usize) -> String {
 /// Seeds the class of 1re B: orders validated by `staff` (Lycée Ampère),
 /// cards activated; `cinema` debits all the cinema entries of the last one.
 pub(crate) fn seed_class(
-    store: &SqliteStore,
+    store: &dyn DemoStore,
     staff: &Principal,
     cinema: Option<&Principal>,
     password_hash: &str,
@@ -148,7 +143,7 @@ pub(crate) fn seed_class(
 /// établissement's sport référent, granted; the first bookshop's for the
 /// first établissement's culture référent, waiting.
 pub(crate) fn seed_referent_requests(
-    store: &SqliteStore,
+    store: &dyn DemoStore,
     etab_staff: &[Principal],
     partners: &[(Principal, PartnerCategory)],
     now: DateTime<Utc>,

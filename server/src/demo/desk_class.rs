@@ -13,16 +13,17 @@
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use passregion_core::season::region_date;
 use passregion_core::{Public, Season, Track};
-use rusqlite::params;
 
 use crate::accounts::model::{Principal, Role};
 use crate::cards::model::{OrderDecision, OrderRequest};
 use crate::cards::service;
+use crate::demo::DemoStore;
 use crate::demo::data::{FIRST_NAMES, LAST_NAMES};
+use crate::demo::repo::DemoClassTx;
 use crate::demo::{DemoSummary, principal};
 use crate::error::ServiceError;
-use crate::platform::sql::{new_id, ts};
-use crate::platform::store::SqliteStore;
+use crate::platform::catalogues::Catalogues;
+use crate::platform::sql::new_id;
 
 /// The établissement of the class.
 const AMPERE: &str = "etab-ampere";
@@ -33,7 +34,7 @@ const PENDING: usize = 6;
 /// Seeds the demo region (see [`crate::demo::seed`]) and, when it was
 /// created by this start, a class of `class` youths at Lycée Ampère.
 pub fn seed_with_class(
-    store: &SqliteStore,
+    store: &dyn DemoStore,
     youths: usize,
     class: usize,
     now: DateTime<Utc>,
@@ -53,12 +54,23 @@ pub(crate) fn too_old_next_season(i: usize, n: usize) -> bool {
 
 /// Seeds the class in one write job.
 pub(crate) fn seed_class(
-    store: &SqliteStore,
+    store: &dyn DemoStore,
     n: usize,
     now: DateTime<Utc>,
 ) -> Result<(), ServiceError> {
     let hash = crate::accounts::password::hash_password(crate::demo::DEMO_PASSWORD)
         .map_err(|e| ServiceError::Internal(e.to_string()))?;
+    store.demo_seed_class(n, hash, now)
+}
+
+/// The class's rules, inside one transaction of the engine.
+pub(crate) fn seed_class_with(
+    tx: &dyn DemoClassTx,
+    cats: &Catalogues,
+    n: usize,
+    hash: &str,
+    now: DateTime<Utc>,
+) -> Result<(), ServiceError> {
     let today = region_date(now);
     let season = Season::of_date(today);
     let days_in = (today - season.first_day()).num_days();
@@ -66,72 +78,60 @@ pub(crate) fn seed_class(
     // 25 until 31 May, 26 on the first day of the next season.
     let turns_26 = NaiveDate::from_ymd_opt(season.next().start_year() - 26, 6, 1)
         .ok_or_else(|| ServiceError::Internal("demo birth date".into()))?;
-    let cats = store.catalogues.clone();
-    store.db().write(move |c| {
-        let head = c.query_row(
-            "SELECT id FROM accounts WHERE establishment_id = ?1 AND establishment_role = 'head'
-             ORDER BY created_at LIMIT 1",
-            [AMPERE],
-            |r| r.get::<_, String>(0),
+    let head = tx.head_of(AMPERE)?;
+    let head = Principal {
+        establishment_id: Some(AMPERE.to_owned()),
+        establishment_role: Some(passregion_core::status::EstablishmentRole::Head),
+        ..principal(&head, Role::Establishment)
+    };
+    let validate = service::check_decision(
+        &head,
+        OrderDecision {
+            validate: true,
+            reason: None,
+        },
+    )?;
+    for i in 0..n + PENDING {
+        let first = FIRST_NAMES[(i * 5 + 3) % FIRST_NAMES.len()];
+        let last = LAST_NAMES[(i * 11 + i / 7) % LAST_NAMES.len()];
+        let id = new_id();
+        tx.insert_youth(
+            &id,
+            &format!("classe{i:03}@demo.passregion.fr"),
+            hash,
+            &format!("{first} {last}"),
+            ordered,
         )?;
-        let head = Principal {
-            establishment_id: Some(AMPERE.to_owned()),
-            establishment_role: Some(passregion_core::status::EstablishmentRole::Head),
-            ..principal(&head, Role::Establishment)
+        let birth = if i < n && too_old_next_season(i, n) {
+            turns_26
+        } else {
+            let age = 15 + (i % 4) as i64;
+            today - Duration::days(age * 365 + (i as i64 * 37) % 300 + 10)
         };
-        let validate = service::check_decision(
-            &head,
-            OrderDecision {
-                validate: true,
-                reason: None,
+        let order = service::check_order(
+            &principal(&id, Role::Youth),
+            OrderRequest {
+                first_name: first.to_owned(),
+                last_name: last.to_owned(),
+                birth_date: birth,
+                public: Public::Lyceen,
+                track: Some([Track::Seconde, Track::Premiere, Track::Terminale][i % 3]),
+                disabled: i % 29 == 11,
+                establishment_id: AMPERE.to_owned(),
+                address: format!("{} rue de la Charité", 1 + i % 120),
+                postal_code: "69002".into(),
+                city: "Lyon".into(),
             },
+            ordered,
         )?;
-        for i in 0..n + PENDING {
-            let first = FIRST_NAMES[(i * 5 + 3) % FIRST_NAMES.len()];
-            let last = LAST_NAMES[(i * 11 + i / 7) % LAST_NAMES.len()];
-            let id = new_id();
-            c.execute(
-                "INSERT INTO accounts (id, email, password_hash, role, display_name, created_at,
-                 email_verified_at) VALUES (?1, ?2, ?3, 'youth', ?4, ?5, ?5)",
-                params![
-                    id,
-                    format!("classe{i:03}@demo.passregion.fr"),
-                    hash,
-                    format!("{first} {last}"),
-                    ts(ordered)
-                ],
-            )?;
-            let birth = if i < n && too_old_next_season(i, n) {
-                turns_26
-            } else {
-                let age = 15 + (i % 4) as i64;
-                today - Duration::days(age * 365 + (i as i64 * 37) % 300 + 10)
-            };
-            let order = service::check_order(
-                &principal(&id, Role::Youth),
-                OrderRequest {
-                    first_name: first.to_owned(),
-                    last_name: last.to_owned(),
-                    birth_date: birth,
-                    public: Public::Lyceen,
-                    track: Some([Track::Seconde, Track::Premiere, Track::Terminale][i % 3]),
-                    disabled: i % 29 == 11,
-                    establishment_id: AMPERE.to_owned(),
-                    address: format!("{} rue de la Charité", 1 + i % 120),
-                    postal_code: "69002".into(),
-                    city: "Lyon".into(),
-                },
-                ordered,
-            )?;
-            let order = service::create_order(c, &order)?;
-            if i >= n {
-                continue;
-            }
-            service::decide_order(c, &cats, &order.id, &validate, ordered)?;
-            service::activate_card(c, &cats, &id)?;
+        let order = service::create_order(tx, &order)?;
+        if i >= n {
+            continue;
         }
-        Ok(())
-    })
+        service::decide_order(tx, cats, &order.id, &validate, ordered)?;
+        service::activate_card(tx, cats, &id)?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

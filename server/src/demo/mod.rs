@@ -1,12 +1,6 @@
 //! The demo region: établissements, youths, partners, bons plans and some
 //! history; a class to book for and référent requests (`class.rs`).
 
-use crate::accounts::repo::AccountsRepo;
-use crate::bons_plans::repo::BonsPlansRepo;
-use crate::cards::orders::OrdersRepo;
-use crate::cards::repo::CardsRepo;
-use crate::debits::repo::DebitsRepo;
-
 use chrono::DateTime;
 use chrono::Duration;
 use chrono::NaiveDate;
@@ -19,7 +13,6 @@ use passregion_core::season::region_date;
 use rand::Rng;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
-use rusqlite::params;
 
 use crate::accounts::model::Principal;
 use crate::accounts::model::Role;
@@ -36,16 +29,18 @@ use crate::demo::data::ESTABLISHMENTS;
 use crate::demo::data::FIRST_NAMES;
 use crate::demo::data::LAST_NAMES;
 use crate::demo::data::PARTNER_NAMES;
+use crate::demo::repo::{DemoCandidate, DemoPartner};
+pub use crate::demo::repo::{DemoRepo, DemoStore};
 use crate::error::ServiceError;
 use crate::platform::idempotency::Idempotency;
 use crate::platform::sql::sha256_hex;
-use crate::platform::sql::ts;
-use crate::platform::store::SqliteStore;
 
 mod class;
 mod data;
 pub mod desk_class;
 mod region_staff;
+pub mod repo;
+mod repo_pg;
 
 /// The password of every demo account.
 pub const DEMO_PASSWORD: &str = "demo1234";
@@ -73,22 +68,32 @@ pub(crate) fn principal(account_id: &str, role: Role) -> Principal {
 }
 
 /// Whether the database has no account yet.
-pub(crate) fn is_empty(store: &SqliteStore) -> Result<bool, ServiceError> {
-    store.db().read(|c| {
-        let n: i64 = c.query_row("SELECT COUNT(*) FROM accounts", [], |r| r.get(0))?;
-        Ok(n == 0)
-    })
+pub(crate) fn is_empty(store: &dyn DemoStore) -> Result<bool, ServiceError> {
+    store.demo_is_empty()
 }
 
 /// Seeds the demo region when the database is empty.
+/// Instances started together on one database seed it once (the check and
+/// the seeding under `DemoRepo::with_seed_lock`); the others find it seeded.
 pub fn seed(
-    store: &SqliteStore,
+    store: &dyn DemoStore,
     youths: usize,
     now: DateTime<Utc>,
 ) -> Result<Option<DemoSummary>, ServiceError> {
-    if !is_empty(store)? {
-        return existing_summary(store).map(Some);
-    }
+    store.with_seed_lock(&mut || {
+        if !is_empty(store)? {
+            return existing_summary(store).map(Some);
+        }
+        seed_empty(store, youths, now).map(Some)
+    })
+}
+
+/// Seeds an empty database.
+fn seed_empty(
+    store: &dyn DemoStore,
+    youths: usize,
+    now: DateTime<Utc>,
+) -> Result<DemoSummary, ServiceError> {
     let mut rng = StdRng::seed_from_u64(2017);
     let hash = crate::accounts::password::hash_password(DEMO_PASSWORD)
         .map_err(|e| ServiceError::Internal(e.to_string()))?;
@@ -99,15 +104,7 @@ pub fn seed(
     let ago = |d: i64| now - Duration::days(d.min(days_in));
 
     // Établissements and their staff.
-    store.db().write(|c| {
-        for (id, name, kind, city, cp) in ESTABLISHMENTS {
-            c.execute(
-                "INSERT INTO establishments (id, name, kind, city, postal_code) VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![id, name, kind, city, cp],
-            )?;
-        }
-        Ok(())
-    })?;
+    store.demo_insert_establishments(ESTABLISHMENTS)?;
     let mut etab_staff = Vec::new();
     for (id, name, _, _, _) in ESTABLISHMENTS {
         let email = format!("{}@demo.passregion.fr", id.trim_start_matches("etab-"));
@@ -151,22 +148,16 @@ pub fn seed(
                     "Pasteur"
                 ][seq % 5]
             );
-            let (pid2, name2, city2, cp2, street2) = (
-                pid.clone(),
-                (*name).to_owned(),
-                city.to_owned(),
-                cp.to_owned(),
-                street.clone(),
-            );
-            let code = category.code().to_owned();
-            store.db().write(move |c| {
-                c.execute(
-                    "INSERT INTO partners (id, name, category, address, city, postal_code, latitude, longitude,
-                     status, convention_signed_at, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?10, ?9, ?9)",
-                    params![pid2, name2, code, street2, city2, cp2, lat, lon, ts(now - Duration::days(200)),
-                        passregion_core::status::ConventionStatus::Validated.as_str()],
-                )?;
-                Ok(())
+            store.demo_insert_partner(DemoPartner {
+                id: pid.clone(),
+                name: (*name).to_owned(),
+                category: category.code().to_owned(),
+                address: street,
+                city: city.to_owned(),
+                postal_code: cp.to_owned(),
+                latitude: lat,
+                longitude: lon,
+                signed_at: now - Duration::days(200),
             })?;
             let email = if i == 0 {
                 format!("{}@demo.passregion.fr", category.code().replace('_', "-"))
@@ -221,32 +212,14 @@ pub fn seed(
     // the Region's decision. And the établissements' thematic referents.
     {
         use crate::establishments::model::Referent;
-        use crate::establishments::repo::ReferentsRepo;
         let email = "candidature@demo.passregion.fr".to_owned();
-        let (pid, aid, hash2, at) = (
-            crate::platform::sql::new_id(),
-            crate::platform::sql::new_id(),
-            hash.clone(),
-            ts(ago(3)),
-        );
-        let signed = ts(now);
-        store.db().write(move |c| {
-            c.execute(
-                "INSERT INTO partners (id, name, category, address, city, postal_code, latitude,
-                 longitude, status, created_at, siret, phone, contact_name, iban, bic,
-                 submitted_at, convention_signed_at)
-                 VALUES (?1, 'Cinéma Les Alizés', 'cinema', '214 avenue Franklin-Roosevelt', 'Bron',
-                 '69500', 45.7386, 4.9128, 'pending', ?2, '73282932000074', '+33611223344',
-                 'Karim Benali', 'FR7630006000011234567890189', 'AGRIFRPP', ?2, ?3)",
-                params![pid, at, signed],
-            )?;
-            c.execute(
-                "INSERT INTO accounts (id, email, password_hash, role, display_name, partner_id,
-                 created_at, email_verified_at, partner_role)
-                 VALUES (?1, ?2, ?3, 'partner', 'Karim Benali', ?4, ?5, ?5, 'manager')",
-                params![aid, "candidature@demo.passregion.fr", hash2, pid, at],
-            )?;
-            Ok(())
+        store.demo_insert_candidate(DemoCandidate {
+            partner_id: crate::platform::sql::new_id(),
+            account_id: crate::platform::sql::new_id(),
+            email: email.clone(),
+            password_hash: hash.clone(),
+            applied_at: ago(3),
+            signed_at: now,
         })?;
         logins.push(("Partenaire candidat (convention signée)".to_owned(), email));
         for (staff, (theme, name)) in etab_staff.iter().zip([
@@ -383,15 +356,7 @@ pub fn seed(
     }
 
     // Some history: debits at partners, one refund.
-    let cards: Vec<(String, String)> = store.db().read(|c| {
-        let mut stmt = c.prepare(
-            "SELECT id, number FROM cards WHERE status = ?1 ORDER BY created_at LIMIT 80 OFFSET 1",
-        )?;
-        let rows = stmt.query_map([passregion_core::CardStatus::Active.code()], |r| {
-            Ok((r.get(0)?, r.get(1)?))
-        })?;
-        Ok(rows.collect::<Result<Vec<_>, _>>()?)
-    })?;
+    let cards = store.demo_active_cards(80)?;
     for (i, (card_id, _)) in cards.iter().enumerate() {
         let (partner, category) = &partners[i % partners.len()];
         let (avantage, price, entries) = match category {
@@ -457,15 +422,15 @@ pub fn seed(
         ));
     }
     class::seed_referent_requests(store, &etab_staff, &partners, now)?;
-    Ok(Some(DemoSummary {
+    Ok(DemoSummary {
         created: true,
         logins,
         featured_card: featured,
-    }))
+    })
 }
 
 /// The demo logins of a database seeded by an earlier start.
-pub(crate) fn existing_summary(store: &SqliteStore) -> Result<DemoSummary, ServiceError> {
+pub(crate) fn existing_summary(store: &dyn DemoStore) -> Result<DemoSummary, ServiceError> {
     let mut wanted: Vec<(String, String)> = vec![
         ("Jeune".into(), "lea@demo.passregion.fr".into()),
         ("Établissement".into(), "ampere@demo.passregion.fr".into()),
@@ -487,36 +452,24 @@ pub(crate) fn existing_summary(store: &SqliteStore) -> Result<DemoSummary, Servi
         "Partenaire candidat (en instruction)".into(),
         "candidature@demo.passregion.fr".into(),
     ));
-    store.db().read(move |c| {
-        let mut logins = Vec::new();
-        for (role, email) in wanted {
-            let exists: bool = c
-                .query_row("SELECT 1 FROM accounts WHERE email = ?1", [&email], |_| {
-                    Ok(true)
-                })
-                .unwrap_or(false);
-            if exists {
-                logins.push((role, email));
-            }
-        }
-        let featured = c
-            .query_row(
-                "SELECT c.number, c.birth_date FROM cards c JOIN accounts a ON a.id = c.account_id
-                 WHERE a.email = 'lea@demo.passregion.fr'",
-                [],
-                |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)),
-            )
-            .ok()
-            .and_then(|(n, b)| {
-                NaiveDate::parse_from_str(&b, "%Y-%m-%d")
-                    .ok()
-                    .map(|d| (n, d))
-            });
-        Ok(DemoSummary {
-            created: false,
-            logins,
-            featured_card: featured,
-        })
+    let emails: Vec<String> = wanted.iter().map(|(_, e)| e.clone()).collect();
+    let exists = store.demo_accounts_exist(&emails)?;
+    let logins = wanted
+        .into_iter()
+        .zip(exists)
+        .filter_map(|(login, exists)| exists.then_some(login))
+        .collect();
+    let featured = store
+        .demo_card_of("lea@demo.passregion.fr")?
+        .and_then(|(n, b)| {
+            NaiveDate::parse_from_str(&b, "%Y-%m-%d")
+                .ok()
+                .map(|d| (n, d))
+        });
+    Ok(DemoSummary {
+        created: false,
+        logins,
+        featured_card: featured,
     })
 }
 

@@ -2,12 +2,11 @@
 //! login, `region@demo.passregion.fr`, stays the administrator.
 
 use passregion_core::status::RegionRole;
-use rusqlite::params;
 
 use crate::accounts::model::Role;
-use crate::accounts::repo::{AccountsRepo, NewAccount};
+use crate::accounts::repo::NewAccount;
+use crate::demo::DemoStore;
 use crate::error::ServiceError;
-use crate::platform::store::SqliteStore;
 
 /// (role, e-mail, name) of the demo's agents.
 pub(crate) const AGENTS: [(RegionRole, &str, &str); 3] = [
@@ -34,7 +33,10 @@ pub(crate) fn login_label(role: RegionRole) -> String {
 }
 
 /// Creates the demo's agents; returns their logins.
-pub(crate) fn seed(store: &SqliteStore, hash: &str) -> Result<Vec<(String, String)>, ServiceError> {
+pub(crate) fn seed(
+    store: &dyn DemoStore,
+    hash: &str,
+) -> Result<Vec<(String, String)>, ServiceError> {
     let mut logins = Vec::new();
     for (role, email, name) in AGENTS {
         let id = store.create_account(NewAccount {
@@ -45,13 +47,7 @@ pub(crate) fn seed(store: &SqliteStore, hash: &str) -> Result<Vec<(String, Strin
             partner_id: None,
             establishment_id: None,
         })?;
-        store.db().write(move |c| {
-            c.execute(
-                "UPDATE accounts SET region_role = ?2 WHERE id = ?1",
-                params![id, role.as_str()],
-            )?;
-            Ok(())
-        })?;
+        store.demo_set_region_role(&id, role)?;
         logins.push((login_label(role), email.to_owned()));
     }
     Ok(logins)
