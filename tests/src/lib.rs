@@ -47,6 +47,21 @@ pub fn on_postgres() -> bool {
     std::env::var("PASSREGION_TEST_ENGINE").is_ok_and(|e| e == "postgres")
 }
 
+/// How many server instances [`TestServer::start`] runs: the cluster's on
+/// PostgreSQL (`PASSREGION_CLUSTER_INSTANCES`, 2 by default), else 1. The
+/// failure budgets are per instance (docs/security.md): the tests of their
+/// bounds multiply by this.
+pub fn instances() -> usize {
+    if !on_postgres() {
+        return 1;
+    }
+    std::env::var("PASSREGION_CLUSTER_INSTANCES")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(2usize)
+        .max(1)
+}
+
 /// A running server process.
 pub struct TestServer {
     /// `http://127.0.0.1:PORT`.

@@ -7,7 +7,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use passregion_tests::TestServer;
-use passregion_tests::pg_db::Database;
+use passregion_tests::pg::Database;
 use serde_json::json;
 
 /// Demo youths asked per instance.

@@ -119,7 +119,9 @@ async fn jobs_ticking_on_two_instances_at_once_run_once() {
     for log in [&la, &lb] {
         assert!(!log.contains("background task failed"), "{log}");
     }
-    // Both show the partner the same batch, and the ledger is consistent.
+    // Both show the partner the same batch, and the ledger is consistent
+    // (a new session: the old one ended with the days gone by).
+    let partner = a.login("librairie@demo.passregion.fr").await;
     let mine = partner.on(&a).get("/api/partner/reimbursements").await;
     assert_eq!(mine.status, 200, "{}", mine.body);
     assert_eq!(

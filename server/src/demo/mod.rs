@@ -45,6 +45,10 @@ mod repo_pg;
 /// The password of every demo account.
 pub const DEMO_PASSWORD: &str = "demo1234";
 
+/// The featured youth of the demo (the README's login): her card keeps its
+/// whole credit (the seeded history is on the other cards).
+pub const FEATURED_YOUTH: &str = "lea@demo.passregion.fr";
+
 /// Demo logins printed at start.
 pub struct DemoSummary {
     /// Whether the demo data was created by this start (else it was already there).
@@ -254,7 +258,7 @@ fn seed_empty(
         let first = FIRST_NAMES[n % FIRST_NAMES.len()];
         let last = LAST_NAMES[(n * 7 + n / 3) % LAST_NAMES.len()];
         let email = if n == 0 {
-            "lea@demo.passregion.fr".to_owned()
+            FEATURED_YOUTH.to_owned()
         } else {
             format!("jeune{n:03}@demo.passregion.fr")
         };
@@ -356,7 +360,7 @@ fn seed_empty(
     }
 
     // Some history: debits at partners, one refund.
-    let cards = store.demo_active_cards(80)?;
+    let cards = store.demo_active_cards(FEATURED_YOUTH, 80)?;
     for (i, (card_id, _)) in cards.iter().enumerate() {
         let (partner, category) = &partners[i % partners.len()];
         let (avantage, price, entries) = match category {
@@ -432,7 +436,7 @@ fn seed_empty(
 /// The demo logins of a database seeded by an earlier start.
 pub(crate) fn existing_summary(store: &dyn DemoStore) -> Result<DemoSummary, ServiceError> {
     let mut wanted: Vec<(String, String)> = vec![
-        ("Jeune".into(), "lea@demo.passregion.fr".into()),
+        ("Jeune".into(), FEATURED_YOUTH.into()),
         ("Établissement".into(), "ampere@demo.passregion.fr".into()),
     ];
     for (role, email, _) in region_staff::AGENTS {
@@ -459,13 +463,11 @@ pub(crate) fn existing_summary(store: &dyn DemoStore) -> Result<DemoSummary, Ser
         .zip(exists)
         .filter_map(|(login, exists)| exists.then_some(login))
         .collect();
-    let featured = store
-        .demo_card_of("lea@demo.passregion.fr")?
-        .and_then(|(n, b)| {
-            NaiveDate::parse_from_str(&b, "%Y-%m-%d")
-                .ok()
-                .map(|d| (n, d))
-        });
+    let featured = store.demo_card_of(FEATURED_YOUTH)?.and_then(|(n, b)| {
+        NaiveDate::parse_from_str(&b, "%Y-%m-%d")
+            .ok()
+            .map(|d| (n, d))
+    });
     Ok(DemoSummary {
         created: false,
         logins,

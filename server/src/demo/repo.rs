@@ -101,8 +101,13 @@ pub trait DemoRepo: Send + Sync {
     fn demo_insert_candidate(&self, c: DemoCandidate) -> Result<(), ServiceError>;
     /// Gives an agent its Region role.
     fn demo_set_region_role(&self, account_id: &str, role: RegionRole) -> Result<(), ServiceError>;
-    /// (id, number) of active cards, oldest first, the first one skipped.
-    fn demo_active_cards(&self, limit: i64) -> Result<Vec<(String, String)>, ServiceError>;
+    /// (id, number) of active cards, oldest first, but the card of the
+    /// account `except_email` (the featured youth keeps her full credit).
+    fn demo_active_cards(
+        &self,
+        except_email: &str,
+        limit: i64,
+    ) -> Result<Vec<(String, String)>, ServiceError>;
     /// Which of these e-mails have an account.
     fn demo_accounts_exist(&self, emails: &[String]) -> Result<Vec<bool>, ServiceError>;
     /// The card number and birth date (`YYYY-MM-DD`) of the account `email`.
@@ -240,13 +245,23 @@ impl DemoRepo for SqliteStore {
         })
     }
 
-    fn demo_active_cards(&self, limit: i64) -> Result<Vec<(String, String)>, ServiceError> {
+    fn demo_active_cards(
+        &self,
+        except_email: &str,
+        limit: i64,
+    ) -> Result<Vec<(String, String)>, ServiceError> {
         self.db().read(|c| {
             let mut stmt = c.prepare(
-                "SELECT id, number FROM cards WHERE status = ?1 ORDER BY created_at LIMIT ?2 OFFSET 1",
+                "SELECT c.id, c.number FROM cards c JOIN accounts a ON a.id = c.account_id
+                  WHERE c.status = ?1 AND a.email <> ?2
+                  ORDER BY c.created_at, c.number LIMIT ?3",
             )?;
             let rows = stmt.query_map(
-                params![passregion_core::CardStatus::Active.code(), limit],
+                params![
+                    passregion_core::CardStatus::Active.code(),
+                    except_email,
+                    limit
+                ],
                 |r| Ok((r.get(0)?, r.get(1)?)),
             )?;
             Ok(rows.collect::<Result<Vec<_>, _>>()?)

@@ -148,13 +148,18 @@ impl DemoRepo for PgStore {
         })
     }
 
-    fn demo_active_cards(&self, limit: i64) -> Result<Vec<(String, String)>, ServiceError> {
+    fn demo_active_cards(
+        &self,
+        except_email: &str,
+        limit: i64,
+    ) -> Result<Vec<(String, String)>, ServiceError> {
         let active = passregion_core::CardStatus::Active.code();
         self.pool.read(|tx| {
             tx.query(
-                "SELECT id, number FROM cards WHERE status = $1 ORDER BY created_at, id
-                 LIMIT $2 OFFSET 1",
-                &[&active, &limit],
+                "SELECT c.id, c.number FROM cards c JOIN accounts a ON a.id = c.account_id
+                  WHERE c.status = $1 AND a.email <> $2
+                  ORDER BY c.created_at, c.number LIMIT $3",
+                &[&active, &except_email, &limit],
             )?
             .iter()
             .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))

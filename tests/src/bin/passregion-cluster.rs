@@ -114,8 +114,18 @@ fn database(data_dir: &Path) -> Result<String, String> {
         ))
         .map_err(|e| format!("base non créée : {e}"))?;
     let url = passregion_tests::pg::with_database(&admin, &name);
-    std::fs::create_dir_all(data_dir).map_err(|e| e.to_string())?;
-    std::fs::write(&file, &url).map_err(|e| e.to_string())?;
+    // The data directory is the server user's only, as the server makes it.
+    std::os::unix::fs::DirBuilderExt::mode(std::fs::DirBuilder::new().recursive(true), 0o700)
+        .create(data_dir)
+        .map_err(|e| e.to_string())?;
+    // It holds the database's password: the server user's only.
+    let mut f = std::os::unix::fs::OpenOptionsExt::mode(
+        std::fs::OpenOptions::new().write(true).create_new(true),
+        0o600,
+    )
+    .open(&file)
+    .map_err(|e| e.to_string())?;
+    std::io::Write::write_all(&mut f, url.as_bytes()).map_err(|e| e.to_string())?;
     Ok(url)
 }
 
