@@ -178,7 +178,7 @@ async fn key_rotation_keeps_printed_cards_working() {
         let (_, card) = youth_with_card(&server, &etab, "Sarah").await;
         old_qr = card["qr"].as_str().unwrap().to_owned();
     }
-    let status = std::process::Command::new(passregion_tests::binary("passregion-server"))
+    let status = std::process::Command::new(passregion_tests::server_binary())
         .arg("rotate-issuer-key")
         .arg("--data-dir")
         .arg(dir.path())

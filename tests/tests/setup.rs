@@ -5,11 +5,11 @@
 
 use std::process::Command;
 
-use passregion_tests::{TestServer, binary};
+use passregion_tests::{TestServer, server_binary};
 use serde_json::json;
 
 fn init(dir: &std::path::Path, extra: &[&str]) -> std::process::Output {
-    Command::new(binary("passregion-server"))
+    Command::new(server_binary())
         .arg("init")
         .arg("--data-dir")
         .arg(dir)
@@ -115,7 +115,7 @@ async fn establishments_are_imported_from_the_national_directory_csv() {
     assert!(init(&dir, &[]).status.success());
     let csv = tmp.path().join("etablissements.csv");
     let import = |extra: &[&str]| {
-        Command::new(binary("passregion-server"))
+        Command::new(server_binary())
             .arg("import-establishments")
             .arg("--data-dir")
             .arg(&dir)
@@ -176,7 +176,7 @@ async fn establishment_staff_are_imported_and_invited_by_email() {
     let dir = tmp.path().join("data");
     assert!(init(&dir, &[]).status.success());
     let run = |args: &[&str]| {
-        Command::new(binary("passregion-server"))
+        Command::new(server_binary())
             .args(args)
             .arg("--data-dir")
             .arg(&dir)
