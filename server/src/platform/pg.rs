@@ -86,7 +86,35 @@ fn retryable(e: &ServiceError) -> bool {
 /// A pool of connections to one PostgreSQL database.
 #[derive(Clone)]
 pub struct PgPool {
-    pool: r2d2::Pool<PostgresConnectionManager<NoTls>>,
+    pool: std::sync::Arc<PoolOwner>,
+}
+
+/// The pool, closed off the async runtime when its last clone goes away.
+/// Closing a connection blocks on the client's own runtime, which panics on
+/// a thread that drives async tasks: the store is dropped there when the
+/// server stops (`Server::run` ends inside `main`'s `block_on`) or fails to
+/// start after the database was opened (a bad `--faq`, no trust list): a
+/// panic in place of the error.
+struct PoolOwner(Option<r2d2::Pool<PostgresConnectionManager<NoTls>>>);
+
+impl std::ops::Deref for PoolOwner {
+    type Target = r2d2::Pool<PostgresConnectionManager<NoTls>>;
+
+    fn deref(&self) -> &Self::Target {
+        // Only `drop` takes the pool out.
+        self.0.as_ref().unwrap_or_else(|| unreachable!())
+    }
+}
+
+impl Drop for PoolOwner {
+    fn drop(&mut self) {
+        let Some(pool) = self.0.take() else { return };
+        if tokio::runtime::Handle::try_current().is_ok() {
+            // A plain thread: it is outside any runtime, and joined so that
+            // the connections are closed when the store is gone.
+            let _ = std::thread::spawn(move || drop(pool)).join();
+        }
+    }
 }
 
 impl std::fmt::Debug for PgPool {
@@ -118,7 +146,9 @@ impl PgPool {
             // replaced, not handed to a repository.
             .test_on_check_out(true)
             .build(manager)?;
-        Ok(PgPool { pool })
+        Ok(PgPool {
+            pool: std::sync::Arc::new(PoolOwner(Some(pool))),
+        })
     }
 
     /// A connection of the pool.
