@@ -12,14 +12,20 @@
 //!
 //! Setup goes through the HTTP API where the API offers it (register, order,
 //! validate, activate) and through the storage traits otherwise (staff
-//! accounts, validated partners); the one thing neither offers, an
-//! établissement row, is inserted with SQL into the database file.
+//! accounts); what neither offers (an établissement row, a validated
+//! partner) is inserted with SQL ([`TestApp::exec_sql`]).
+//!
+//! The engine is SQLite, or PostgreSQL with `PASSREGION_TEST_ENGINE=postgres`
+//! (a database per app on the cluster of `PASSREGION_TEST_DATABASE_URL`): see
+//! [`engine`].
 //!
 //! The clock does not move by itself: the server's 30-second session cache
 //! and failure windows only expire with [`TestApp::advance`]. Nothing of
 //! `Server::run` is here (background ticks, body limit, CORS, security
 //! headers); `tests/tests/` checks those on the real binary.
 #![allow(clippy::unwrap_used, clippy::expect_used, dead_code)]
+
+mod engine;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -50,6 +56,13 @@ use passregion_server::state::Storage;
 use serde_json::Value;
 use serde_json::json;
 use tower::ServiceExt;
+
+use self::engine::Backing;
+pub use self::engine::Engine;
+pub use self::engine::SqlArg;
+use self::engine::SqlTarget;
+pub use self::engine::Statement;
+use crate::sql_args;
 
 /// The password of every account the builders create.
 pub const PASSWORD: &str = "motdepasse";
@@ -104,11 +117,8 @@ impl TestAppBuilder {
 
     /// Builds the server state (database, keys, demo if asked) and its router.
     pub async fn build(self) -> TestApp {
-        let tmp = tempfile::Builder::new()
-            .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o700))
-            .tempdir()
-            .unwrap();
-        let data_dir = tmp.path().to_owned();
+        let backing = Arc::new(Backing::new(Engine::from_env()).await);
+        let data_dir = backing.data_dir();
         let mut args: Vec<String> = vec![
             "passregion-server".into(),
             "--data-dir".into(),
@@ -116,26 +126,28 @@ impl TestAppBuilder {
             "--bind".into(),
             "127.0.0.1:0".into(),
         ];
+        args.extend(backing.storage_args());
         if let Some(n) = self.demo {
             args.extend(["--demo".into(), "--demo-youths".into(), n.to_string()]);
         }
         args.extend(self.flags);
-        let config = parse_config(&args);
         let clock = Arc::new(FixedClock::new(self.at));
-        let (server, _) = Server::build_with_clock(config, clock.clone())
-            .await
-            .unwrap();
-        let state = server.state.clone();
-        TestApp {
-            router: passregion_server::router::router(state.clone()),
-            state,
-            clock,
-            db_path: data_dir.join("passregion.db"),
-            data_dir,
-            args,
-            _tmp: Arc::new(tmp),
-        }
+        TestApp::start(args, clock, backing).await.unwrap()
     }
+}
+
+/// Whether a test of the demo's data cannot run on this run's engine (the
+/// demo seeder is SQLite's only, for now; the server refuses `--demo` with
+/// `--database-url`); if so, prints that `test` is skipped. The one line to
+/// remove from such a test once the seeder runs on PostgreSQL:
+/// `if no_demo_seeder("…") { return; }`.
+pub fn no_demo_seeder(test: &str) -> bool {
+    let engine = Engine::from_env();
+    let skipped = engine != Engine::Sqlite;
+    if skipped {
+        eprintln!("SKIPPED {test} on {engine:?} (the demo seeder runs on SQLite only)");
+    }
+    skipped
 }
 
 /// The server configuration from command-line style arguments (defaults as
@@ -153,13 +165,13 @@ pub struct TestApp {
     pub state: AppState,
     /// The clock: only moves with [`TestApp::advance`] and [`TestApp::set_time`].
     pub clock: Arc<FixedClock>,
-    /// The data directory (database, keys, SMS outbox).
+    /// The data directory (keys, SMS outbox; SQLite's database).
     pub data_dir: PathBuf,
     router: Router,
-    db_path: PathBuf,
     /// The command line it was built with (for [`TestApp::restart`]).
     args: Vec<String>,
-    _tmp: Arc<tempfile::TempDir>,
+    /// The data directory and database, kept by every restart.
+    backing: Arc<Backing>,
 }
 
 impl TestApp {
@@ -172,35 +184,56 @@ impl TestApp {
         }
     }
 
-    /// A new server on the same data directory, flags and clock, as after a
-    /// restart (or why it refused to start).
-    pub async fn restart(&self) -> anyhow::Result<TestApp> {
-        let config = parse_config(&self.args);
-        let (server, _) = Server::build_with_clock(config, self.clock.clone()).await?;
+    /// The server state of `args` (or why it refused to start) and its router.
+    async fn start(
+        args: Vec<String>,
+        clock: Arc<FixedClock>,
+        backing: Arc<Backing>,
+    ) -> anyhow::Result<TestApp> {
+        let config = parse_config(&args);
+        let (server, _) = Server::build_with_clock(config, clock.clone()).await?;
         let state = server.state.clone();
         Ok(TestApp {
             router: passregion_server::router::router(state.clone()),
             state,
-            clock: self.clock.clone(),
-            data_dir: self.data_dir.clone(),
-            db_path: self.db_path.clone(),
-            args: self.args.clone(),
-            _tmp: self._tmp.clone(),
+            clock,
+            data_dir: backing.data_dir(),
+            args,
+            backing,
         })
+    }
+
+    /// A new server on the same data directory, database, flags and clock,
+    /// as after a restart (or why it refused to start).
+    pub async fn restart(&self) -> anyhow::Result<TestApp> {
+        TestApp::start(self.args.clone(), self.clock.clone(), self.backing.clone()).await
     }
 
     /// A client of this server with the session of `other` (a client of the
     /// server before a restart).
     pub fn same_session(&self, other: &Client) -> Client {
         Client {
-            router: self.router.clone(),
             token: other.token.clone(),
+            ..self.client()
         }
     }
 
     /// The storage behind the handlers.
     pub fn store(&self) -> &Arc<dyn Storage> {
         &self.state.store
+    }
+
+    /// Calls the storage traits on a blocking thread, as the handlers do
+    /// (PostgreSQL's synchronous client never runs on the runtime's thread):
+    /// `app.with_store(move |s| s.payouts_held(&pid)).await`.
+    pub async fn with_store<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&dyn Storage) -> T + Send + 'static,
+    ) -> T {
+        let store = self.store().clone();
+        tokio::task::spawn_blocking(move || f(&*store))
+            .await
+            .unwrap()
     }
 
     /// The server's current time.
@@ -218,12 +251,60 @@ impl TestApp {
         self.clock.set(instant(rfc3339));
     }
 
-    /// The SQLite database of this app (the harness runs on SQLite).
+    /// The engine this app runs on.
+    pub fn engine(&self) -> Engine {
+        self.backing.engine
+    }
+
+    /// Whether this app runs on SQLite; otherwise prints that `test` (about
+    /// `what` of SQLite) is skipped: `if !app.engine_is_sqlite("…", "…") { return; }`.
+    pub fn engine_is_sqlite(&self, test: &str, what: &str) -> bool {
+        let sqlite = self.engine() == Engine::Sqlite;
+        if !sqlite {
+            eprintln!(
+                "SKIPPED {test} on {:?} ({what} is SQLite specific)",
+                self.engine()
+            );
+        }
+        sqlite
+    }
+
+    /// The SQLite database of this app: only for what is SQLite's own (its
+    /// single writer's jobs), after [`TestApp::engine_is_sqlite`].
     pub fn db(&self) -> std::sync::Arc<passregion_server::platform::db::Db> {
         self.state
             .db
             .clone()
-            .expect("the in-process harness runs on SQLite")
+            .expect("app.db() is SQLite's: check app.engine_is_sqlite() first")
+    }
+
+    fn sql(&self) -> SqlTarget {
+        self.backing.target(self.state.db.clone())
+    }
+
+    /// Runs one statement (SQLite's `?1` placeholders, SQL both engines
+    /// accept) on this app's database; the rows it changed.
+    pub async fn exec_sql(&self, sql: &str, args: Vec<SqlArg>) -> anyhow::Result<u64> {
+        self.exec_sql_all(vec![(sql.to_owned(), args)]).await
+    }
+
+    /// Runs statements in one transaction (all or nothing); the rows they changed.
+    pub async fn exec_sql_all(&self, statements: Vec<Statement>) -> anyhow::Result<u64> {
+        self.sql().execute(statements).await
+    }
+
+    /// Runs the script written for this app's engine (DDL differs: triggers).
+    pub async fn exec_script(&self, sqlite: &str, postgres: &str) -> anyhow::Result<()> {
+        let script = match self.engine() {
+            Engine::Sqlite => sqlite,
+            Engine::Postgres => postgres,
+        };
+        self.sql().batch(script).await
+    }
+
+    /// The count (or any integer) that `query` returns.
+    pub async fn sql_count(&self, query: &str) -> i64 {
+        self.sql().query_i64(query).await.unwrap()
     }
 
     /// A client with no session.
@@ -317,20 +398,12 @@ impl TestApp {
         postal_code: &str,
     ) -> Client {
         // Neither the API nor the storage traits create établissements (the
-        // Region's list is seeded): one row, straight into the database file.
-        let path = self.db_path.clone();
-        let row = [id, name, kind, city, postal_code].map(str::to_owned);
-        tokio::task::spawn_blocking(move || {
-            let conn = rusqlite::Connection::open(path).unwrap();
-            conn.busy_timeout(std::time::Duration::from_secs(10))
-                .unwrap();
-            conn.execute(
-                "INSERT OR IGNORE INTO establishments (id, name, kind, city, postal_code)
-                 VALUES (?1, ?2, ?3, ?4, ?5)",
-                rusqlite::params_from_iter(row),
-            )
-            .unwrap();
-        })
+        // Region's list is seeded): one row, straight into the database.
+        self.exec_sql(
+            "INSERT INTO establishments (id, name, kind, city, postal_code)
+             VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT DO NOTHING",
+            sql_args![id, name, kind, city, postal_code],
+        )
         .await
         .unwrap();
         let email = format!(
@@ -368,44 +441,38 @@ impl TestApp {
             category.code().replace('_', "-"),
             uuid::Uuid::new_v4()
         );
-        let store = self.store().clone();
-        let (db, now, hash) = (self.db(), self.now(), password_hash());
-        let (name, email2) = (name.to_owned(), email.clone());
-        tokio::task::spawn_blocking(move || {
-            let pid = uuid::Uuid::now_v7().to_string();
-            let pid2 = pid.clone();
-            db.write(move |c| {
-                c.execute(
-                    "INSERT INTO partners (id, name, category, address, city, postal_code, latitude,
-                     longitude, status, convention_signed_at, created_at, siret, phone, contact_name,
-                     iban, bic, submitted_at) VALUES (?1, ?2, ?3, '1 rue des Tests', 'Lyon', '69001',
-                     ?4, ?5, 'validated', ?6, ?6, '73282932000074', '+33612345678', 'Accueil',
-                     'FR7630006000011234567890189', 'AGRIFRPP', ?6)",
-                    rusqlite::params![
-                        pid2,
-                        name,
-                        category.code(),
-                        latitude,
-                        longitude,
-                        passregion_server::platform::sql::ts(now)
-                    ],
-                )?;
-                Ok(())
-            })
-            .unwrap();
-            store
-                .create_account(passregion_server::accounts::repo::NewAccount {
-                    email: email2,
-                    password_hash: hash,
-                    role: Role::Partner,
-                    display_name: "Accueil".into(),
-                    partner_id: Some(pid),
-                    establishment_id: None,
-                })
-                .unwrap();
-        })
+        let pid = uuid::Uuid::now_v7().to_string();
+        let now = passregion_server::platform::sql::ts(self.now());
+        self.exec_sql(
+            "INSERT INTO partners (id, name, category, address, city, postal_code, latitude,
+             longitude, status, convention_signed_at, created_at, siret, phone, contact_name,
+             iban, bic, submitted_at) VALUES (?1, ?2, ?3, '1 rue des Tests', 'Lyon', '69001',
+             ?4, ?5, 'validated', ?6, ?6, '73282932000074', '+33612345678', 'Accueil',
+             'FR7630006000011234567890189', 'AGRIFRPP', ?6)",
+            sql_args![
+                pid.as_str(),
+                name,
+                category.code(),
+                latitude,
+                longitude,
+                now
+            ],
+        )
         .await
         .unwrap();
+        let store = self.store().clone();
+        let account = NewAccount {
+            email: email.clone(),
+            password_hash: password_hash(),
+            role: Role::Partner,
+            display_name: "Accueil".into(),
+            partner_id: Some(pid),
+            establishment_id: None,
+        };
+        tokio::task::spawn_blocking(move || store.create_account(account))
+            .await
+            .unwrap()
+            .unwrap();
         self.login(&email).await
     }
 
