@@ -36,7 +36,7 @@ async fn a_bank_change_is_confirmed_by_sms_then_approved_by_the_region() {
     assert_eq!(r.body["iban"], "FR14 •••• •••• 2606");
     // Not confirmed: the Region has nothing to decide, payouts go on.
     assert_eq!(region.get("/api/region/bank-changes").await.body, json!([]));
-    assert!(!app.store().payouts_held(&pid).unwrap());
+    assert!(!held(&app, &pid).await);
     let code = app.last_sms_code();
     let wrong = format!("{:06}", (code.parse::<u32>().unwrap() + 1) % 1_000_000);
     let r = manager
@@ -49,7 +49,7 @@ async fn a_bank_change_is_confirmed_by_sms_then_approved_by_the_region() {
     assert_eq!(r.status, 200, "{}", r.body);
     assert!(r.body["confirmed_at"].is_string());
     // Confirmed: payouts are held, another request waits.
-    assert!(app.store().payouts_held(&pid).unwrap());
+    assert!(held(&app, &pid).await);
     let r = manager.post("/api/partner/bank-details", &new_iban).await;
     assert_eq!(r.code(), "changement_bancaire_en_attente", "{}", r.body);
     // The Region sees the whole IBANs, refuses without a reason: no.
@@ -71,7 +71,7 @@ async fn a_bank_change_is_confirmed_by_sms_then_approved_by_the_region() {
         )
         .await;
     assert_eq!(r.body["decision"], "approuvee", "{}", r.body);
-    assert!(!app.store().payouts_held(&pid).unwrap());
+    assert!(!held(&app, &pid).await);
     let v = manager.get("/api/partner/application").await;
     assert_eq!(v.body["iban"], "FR14 •••• •••• 2606");
     assert!(
@@ -122,7 +122,7 @@ async fn a_refused_bank_change_keeps_the_old_account() {
         )
         .await;
     assert_eq!(r.body["decision"], "refusee", "{}", r.body);
-    assert!(!app.store().payouts_held(&pid).unwrap());
+    assert!(!held(&app, &pid).await);
     let v = manager.get("/api/partner/application").await;
     assert_eq!(v.body["iban"], "FR76 •••• •••• 0189");
     let changes = manager.get("/api/partner/bank-details/changes").await.body;
@@ -208,4 +208,10 @@ async fn a_bank_change_waiting_for_the_region_holds_the_payment_run() {
         .await;
     let text = String::from_utf8(xml.bytes).unwrap();
     assert!(text.contains("FR1420041010050500013M02606"), "{text}");
+}
+
+/// Whether the partner's payouts are held (the storage traits).
+async fn held(app: &TestApp, pid: &str) -> bool {
+    let pid = pid.to_owned();
+    app.with_store(move |s| s.payouts_held(&pid)).await.unwrap()
 }

@@ -81,11 +81,8 @@ async fn a_youth_is_told_of_her_order_her_card_and_each_debit() {
     );
     // The season's end: told once, from a month before 31 May.
     app.set_time("2027-05-02T09:00:00Z");
-    assert!(app.store().queue_season_end_reminders(app.now()).unwrap() >= 1);
-    assert_eq!(
-        app.store().queue_season_end_reminders(app.now()).unwrap(),
-        0
-    );
+    assert!(queue_reminders(&app).await >= 1);
+    assert_eq!(queue_reminders(&app).await, 0);
     flush(&app).await;
     assert_eq!(count("saison se termine"), 1);
 }
@@ -165,4 +162,12 @@ async fn the_card_tells_its_season_end_and_then_that_it_needs_revalidating() {
         .await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(renewal(youth).await, json!(null));
+}
+
+/// Queues the season's end reminders due now (the storage traits).
+async fn queue_reminders(app: &TestApp) -> usize {
+    let now = app.now();
+    app.with_store(move |s| s.queue_season_end_reminders(now))
+        .await
+        .unwrap()
 }

@@ -148,16 +148,7 @@ async fn run(region: &Client, key: &str, ids: &[&str]) -> Resp {
 /// Runs one statement on the database (what the partners' bank-details
 /// change would have written).
 async fn sql(app: &TestApp, statement: &'static str, arg: &str) {
-    let (db, arg) = (app.db(), arg.to_owned());
-    tokio::task::spawn_blocking(move || {
-        db.write(move |c| {
-            c.execute(statement, [arg])?;
-            Ok(())
-        })
-    })
-    .await
-    .unwrap()
-    .unwrap();
+    app.exec_sql(statement, vec![arg.into()]).await.unwrap();
 }
 
 /// An amount as the PDF shows it (its fonts have no U+2212 minus sign nor

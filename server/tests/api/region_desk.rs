@@ -172,12 +172,9 @@ async fn an_offline_overspend_from_a_push_is_on_the_desk_and_is_handled_once() {
         422
     );
     // Handlings are append-only in the database.
-    let db = app.db();
-    let refused = tokio::task::spawn_blocking(move || {
-        db.write(|c| Ok(c.execute("UPDATE anomaly_handlings SET note = 'x'", [])?))
-    })
-    .await
-    .unwrap();
+    let refused = app
+        .exec_sql("UPDATE anomaly_handlings SET note = 'x'", vec![])
+        .await;
     assert!(refused.is_err());
 }
 

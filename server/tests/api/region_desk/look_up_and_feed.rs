@@ -7,6 +7,7 @@ use serde_json::json;
 
 use super::{debit, me, urlencode};
 use crate::common::TestApp;
+use crate::sql_args;
 
 /// Youths with cards straight into the database (the look-up's bounds need
 /// many), named `first last`.
@@ -15,44 +16,38 @@ async fn seed_cards(app: &TestApp, names: &[(&str, &str)]) -> Vec<(String, Strin
         .iter()
         .map(|(f, l)| ((*f).to_owned(), (*l).to_owned()))
         .collect();
-    let db = app.db();
     let now = passregion_server::platform::sql::ts(app.now());
-    tokio::task::spawn_blocking(move || {
-        db.write(move |c| {
-            let mut out = Vec::new();
-            for (first, last) in &names {
-                let (account, order, card) = (
-                    uuid::Uuid::now_v7().to_string(),
-                    uuid::Uuid::now_v7().to_string(),
-                    uuid::Uuid::now_v7().to_string(),
-                );
-                let seed = uuid::Uuid::new_v4().as_u128() as u64;
-                let number = CardNumber::generate(|| seed).as_str().to_owned();
-                c.execute(
-                    "INSERT INTO accounts (id, email, password_hash, role, display_name, created_at, email_verified_at)
-                     VALUES (?1, ?2, 'x', 'youth', ?3, ?4, ?4)",
-                    rusqlite::params![account, format!("seed-{account}@example.org"), first, now],
-                )?;
-                c.execute(
-                    "INSERT INTO orders (id, account_id, season, establishment_id, public, disabled, first_name,
-                     last_name, birth_date, address, postal_code, city, status, created_at)
-                     VALUES (?1, ?2, 2026, 'etab-ampere', 'lyceen', 0, ?3, ?4, '2010-03-14', '1 rue', '69001', 'Lyon', 'validee', ?5)",
-                    rusqlite::params![order, account, first, last, now],
-                )?;
-                c.execute(
-                    "INSERT INTO cards (id, number, account_id, order_id, establishment_id, season, status, public,
-                     disabled, first_name, last_name, birth_date, created_at)
-                     VALUES (?1, ?2, ?3, ?4, 'etab-ampere', 2026, 'active', 'lyceen', 0, ?5, ?6, '2010-03-14', ?7)",
-                    rusqlite::params![card, number, account, order, first, last, now],
-                )?;
-                out.push((card, number));
-            }
-            Ok(out)
-        })
-    })
-    .await
-    .unwrap()
-    .unwrap()
+    let mut out = Vec::new();
+    let mut statements = Vec::new();
+    for (first, last) in &names {
+        let (account, order, card) = (
+            uuid::Uuid::now_v7().to_string(),
+            uuid::Uuid::now_v7().to_string(),
+            uuid::Uuid::now_v7().to_string(),
+        );
+        let seed = uuid::Uuid::new_v4().as_u128() as u64;
+        let number = CardNumber::generate(|| seed).as_str().to_owned();
+        statements.push((
+            "INSERT INTO accounts (id, email, password_hash, role, display_name, created_at, email_verified_at)
+             VALUES (?1, ?2, 'x', 'youth', ?3, ?4, ?4)".to_owned(),
+            sql_args![&account, format!("seed-{account}@example.org"), first, &now],
+        ));
+        statements.push((
+            "INSERT INTO orders (id, account_id, season, establishment_id, public, disabled, first_name,
+             last_name, birth_date, address, postal_code, city, status, created_at)
+             VALUES (?1, ?2, 2026, 'etab-ampere', 'lyceen', FALSE, ?3, ?4, '2010-03-14', '1 rue', '69001', 'Lyon', 'validee', ?5)".to_owned(),
+            sql_args![&order, &account, first, last, &now],
+        ));
+        statements.push((
+            "INSERT INTO cards (id, number, account_id, order_id, establishment_id, season, status, public,
+             disabled, first_name, last_name, birth_date, created_at)
+             VALUES (?1, ?2, ?3, ?4, 'etab-ampere', 2026, 'active', 'lyceen', FALSE, ?5, ?6, '2010-03-14', ?7)".to_owned(),
+            sql_args![&card, &number, &account, &order, first, last, &now],
+        ));
+        out.push((card, number));
+    }
+    app.exec_sql_all(statements).await.unwrap();
+    out
 }
 
 #[tokio::test]
@@ -178,26 +173,18 @@ async fn the_look_up_is_for_the_region_only_and_every_look_up_is_audited() {
         .await;
     assert_eq!(r.body["items"][0]["id"], items[0]["id"]);
     // Append-only.
-    let db = app.db();
-    let refused = tokio::task::spawn_blocking(move || {
-        db.write(|c| Ok(c.execute("DELETE FROM lookup_audit", [])?))
-    })
-    .await
-    .unwrap();
+    let refused = app.exec_sql("DELETE FROM lookup_audit", vec![]).await;
     assert!(refused.is_err());
     // A look-up whose audit cannot be written shows nothing.
-    let db = app.db();
-    tokio::task::spawn_blocking(move || {
-        db.write(|c| {
-            c.execute_batch(
-                "CREATE TRIGGER no_audit BEFORE INSERT ON lookup_audit
-                 BEGIN SELECT RAISE(ABORT, 'audit down'); END;",
-            )?;
-            Ok(())
-        })
-    })
+    app.exec_script(
+        "CREATE TRIGGER no_audit BEFORE INSERT ON lookup_audit
+         BEGIN SELECT RAISE(ABORT, 'audit down'); END;",
+        "CREATE FUNCTION no_audit() RETURNS trigger LANGUAGE plpgsql AS
+         $$ BEGIN RAISE EXCEPTION 'audit down'; END $$;
+         CREATE TRIGGER no_audit BEFORE INSERT ON lookup_audit
+         FOR EACH ROW EXECUTE FUNCTION no_audit();",
+    )
     .await
-    .unwrap()
     .unwrap();
     let r = region.get(&format!("/api/region/lookup?q={number}")).await;
     assert_eq!(r.status, 500);
@@ -231,42 +218,36 @@ async fn a_name_look_up_returns_at_most_20_cards() {
         .partner(PartnerCategory::Librairie, "Librairie du Parc")
         .await;
     let p = me(&partner).await;
-    let (db, pid, acc) = (
-        app.db(),
+    let (pid, acc) = (
         p["partner_id"].as_str().unwrap().to_owned(),
         p["account_id"].as_str().unwrap().to_owned(),
     );
     let now = passregion_server::platform::sql::ts(app.now());
-    let cid = card_id.clone();
-    tokio::task::spawn_blocking(move || {
-        db.write(move |c| {
-            c.execute(
-                "INSERT INTO ledger (card_id, season, avantage, unit_kind, movement, units, transaction_id,
-                 loaded_total, debited_total, refunded_total, created_at)
-                 VALUES (?1, 2026, 'lecture_loisir', 'credit', 'load', 100000, NULL, 100000, 0, 0, ?2)",
-                rusqlite::params![cid, now],
-            )?;
-            for i in 1..=LEDGER_ROWS {
-                let tx = uuid::Uuid::now_v7().to_string();
-                c.execute(
-                    "INSERT INTO transactions (id, kind, card_id, partner_id, account_id, season, avantage,
-                     unit_kind, price_units, units, reste_units, amount_cents, channel, created_at)
-                     VALUES (?1, 'debit', ?2, ?3, ?4, 2026, 'lecture_loisir', 'credit', 1, 1, 0, 1, 'web', ?5)",
-                    rusqlite::params![tx, cid, pid, acc, now],
-                )?;
-                c.execute(
-                    "INSERT INTO ledger (card_id, season, avantage, unit_kind, movement, units, transaction_id,
-                     loaded_total, debited_total, refunded_total, created_at)
-                     VALUES (?1, 2026, 'lecture_loisir', 'credit', 'debit', 1, ?2, 100000, ?3, 0, ?4)",
-                    rusqlite::params![cid, tx, i, now],
-                )?;
-            }
-            Ok(())
-        })
-    })
-    .await
-    .unwrap()
-    .unwrap();
+    let mut statements = vec![(
+        "INSERT INTO ledger (card_id, season, avantage, unit_kind, movement, units, transaction_id,
+         loaded_total, debited_total, refunded_total, created_at)
+         VALUES (?1, 2026, 'lecture_loisir', 'credit', 'load', 100000, NULL, 100000, 0, 0, ?2)"
+            .to_owned(),
+        sql_args![&card_id, &now],
+    )];
+    for i in 1..=LEDGER_ROWS {
+        let tx = uuid::Uuid::now_v7().to_string();
+        statements.push((
+            "INSERT INTO transactions (id, kind, card_id, partner_id, account_id, season, avantage,
+             unit_kind, price_units, units, reste_units, amount_cents, channel, created_at)
+             VALUES (?1, 'debit', ?2, ?3, ?4, 2026, 'lecture_loisir', 'credit', 1, 1, 0, 1, 'web', ?5)"
+                .to_owned(),
+            sql_args![&tx, &card_id, &pid, &acc, &now],
+        ));
+        statements.push((
+            "INSERT INTO ledger (card_id, season, avantage, unit_kind, movement, units, transaction_id,
+             loaded_total, debited_total, refunded_total, created_at)
+             VALUES (?1, 2026, 'lecture_loisir', 'credit', 'debit', 1, ?2, 100000, ?3, 0, ?4)"
+                .to_owned(),
+            sql_args![&card_id, &tx, i, &now],
+        ));
+    }
+    app.exec_sql_all(statements).await.unwrap();
     const LEDGER_ROWS: i64 = 200;
     let r = region
         .get(&format!("/api/region/lookup?card_id={card_id}"))
@@ -296,34 +277,30 @@ async fn the_feed_pages_past_50_pages_of_100_and_polls_what_is_new() {
     let p = me(&partner).await;
     // 5 050 rows through the storage layer (one write job).
     const SEEDED: usize = 5_050;
-    let (db, card_id) = (app.db(), card["id"].as_str().unwrap().to_owned());
+    let card_id = card["id"].as_str().unwrap().to_owned();
     let (partner_id, account) = (
         p["partner_id"].as_str().unwrap().to_owned(),
         p["account_id"].as_str().unwrap().to_owned(),
     );
     let now = passregion_server::platform::sql::ts(app.now());
-    tokio::task::spawn_blocking(move || {
-        db.write(move |c| {
-            let mut stmt = c.prepare(
+    let statements = (0..SEEDED)
+        .map(|_| {
+            (
                 "INSERT INTO transactions (id, kind, card_id, partner_id, account_id, season, avantage,
                  unit_kind, price_units, units, reste_units, amount_cents, channel, created_at)
-                 VALUES (?1, 'debit', ?2, ?3, ?4, 2026, 'lecture_loisir', 'credit', 1, 1, 0, 1, 'web', ?5)",
-            )?;
-            for _ in 0..SEEDED {
-                stmt.execute(rusqlite::params![
+                 VALUES (?1, 'debit', ?2, ?3, ?4, 2026, 'lecture_loisir', 'credit', 1, 1, 0, 1, 'web', ?5)"
+                    .to_owned(),
+                sql_args![
                     uuid::Uuid::now_v7().to_string(),
-                    card_id,
-                    partner_id,
-                    account,
-                    now
-                ])?;
-            }
-            Ok(())
+                    &card_id,
+                    &partner_id,
+                    &account,
+                    &now
+                ],
+            )
         })
-    })
-    .await
-    .unwrap()
-    .unwrap();
+        .collect();
+    app.exec_sql_all(statements).await.unwrap();
     let region = app.region().await;
     // Newest first, 100 a page, down to the first row.
     let first = region.get("/api/region/feed?limit=100").await;
