@@ -75,11 +75,12 @@ impl TestDb {
 impl Drop for TestDb {
     fn drop(&mut self) {
         if let Ok(mut admin) = Client::connect(&self.admin_url, NoTls) {
-            let _ = admin.batch_execute(&format!(
-                "DROP DATABASE IF EXISTS {0} WITH (FORCE);
-                 DROP DATABASE IF EXISTS {0}_other WITH (FORCE);",
-                self.name
-            ));
+            // One statement per query: several in one string run as one
+            // transaction block, which DROP DATABASE refuses.
+            for name in [self.name.clone(), format!("{}_other", self.name)] {
+                let _ =
+                    admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+            }
         }
     }
 }
