@@ -304,12 +304,13 @@ fn main() -> std::process::ExitCode {
             .to_pretty_json()
             .map(|json| println!("{json}"))
             .map_err(Into::into),
-        Some(Command::Backup { .. } | Command::Restore { .. })
-            if cli.config.database_url.is_some() =>
-        {
-            Err(anyhow::anyhow!(
-                "backup et restore portent sur la base SQLite intégrée : avec PostgreSQL, utilisez pg_dump et pg_restore (docs/operations.md)"
-            ))
+        Some(Command::Backup { out }) if let Some(url) = &cli.config.database_url => {
+            passregion_server::platform::backup_pg::backup(url, &out)
+                .map(|()| eprintln!("sauvegarde PostgreSQL écrite : {}", out.display()))
+        }
+        Some(Command::Restore { from }) if let Some(url) = &cli.config.database_url => {
+            passregion_server::platform::backup_pg::restore(url, &from)
+                .map(|()| eprintln!("base PostgreSQL restaurée depuis {}", from.display()))
         }
         Some(Command::Backup { out }) => passregion_server::platform::backup::backup(
             &cli.config.data_dir.join("passregion.db"),

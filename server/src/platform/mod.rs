@@ -1,6 +1,7 @@
 //! Infrastructure with no domain knowledge: the SQLite writer and readers, migrations, SQL helpers, idempotent writes, the signing keys, the free disk space, the document store, text for PDFs and the storage handle.
 
 pub mod backup;
+pub mod backup_pg;
 pub mod catalogues;
 pub mod csv_import;
 pub mod db;
