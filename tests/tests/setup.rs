@@ -110,9 +110,24 @@ async fn a_region_installs_without_the_demo_and_its_administrator_gets_in() {
 
 #[tokio::test]
 async fn establishments_are_imported_from_the_national_directory_csv() {
+    establishments_imported(&[]).await;
+}
+
+#[tokio::test]
+async fn establishments_are_imported_from_the_national_directory_csv_on_postgres() {
+    let Some(db) = passregion_tests::pg_db::Database::new("establishments import on PostgreSQL")
+    else {
+        return;
+    };
+    establishments_imported(&["--database-url", &db.url]).await;
+    assert_eq!(db.scalar("SELECT COUNT(*) FROM establishments"), 2);
+}
+
+/// The établissements' import on the engine of `engine` (`[]`: SQLite).
+async fn establishments_imported(engine: &[&str]) {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("data");
-    assert!(init(&dir, &[]).status.success());
+    assert!(init(&dir, engine).status.success());
     let csv = tmp.path().join("etablissements.csv");
     let import = |extra: &[&str]| {
         Command::new(server_binary())
@@ -122,6 +137,7 @@ async fn establishments_are_imported_from_the_national_directory_csv() {
             .arg("--file")
             .arg(&csv)
             .args(extra)
+            .args(engine)
             .output()
             .unwrap()
     };
@@ -147,7 +163,7 @@ async fn establishments_are_imported_from_the_national_directory_csv() {
     let out = import(&["--dry-run"]);
     assert!(out.status.success());
     assert!(String::from_utf8_lossy(&out.stdout).contains("2 établissement(s) à importer"));
-    let server = TestServer::start_without_demo(&dir, &[]);
+    let server = TestServer::start_without_demo(&dir, engine);
     let found = server.client().get("/api/establishments?q=ampère").await;
     assert_eq!(
         found.body.as_array().unwrap().len(),
@@ -163,7 +179,7 @@ async fn establishments_are_imported_from_the_national_directory_csv() {
     assert!(
         String::from_utf8_lossy(&out.stdout).contains("0 établissement(s) ajouté(s), 2 mis à jour")
     );
-    let server = TestServer::start_without_demo(&dir, &[]);
+    let server = TestServer::start_without_demo(&dir, engine);
     let found = server.client().get("/api/establishments?q=ampère").await;
     let list = found.body.as_array().unwrap();
     assert_eq!(list.len(), 1, "{}", found.body);
@@ -172,12 +188,30 @@ async fn establishments_are_imported_from_the_national_directory_csv() {
 
 #[tokio::test]
 async fn establishment_staff_are_imported_and_invited_by_email() {
+    staff_imported(&[]).await;
+}
+
+#[tokio::test]
+async fn establishment_staff_are_imported_and_invited_by_email_on_postgres() {
+    let Some(db) = passregion_tests::pg_db::Database::new("staff import on PostgreSQL") else {
+        return;
+    };
+    staff_imported(&["--database-url", &db.url]).await;
+    assert_eq!(
+        db.scalar("SELECT COUNT(*) FROM accounts WHERE establishment_id = '0690026D'"),
+        2
+    );
+}
+
+/// The staff's import on the engine of `engine` (`[]`: SQLite).
+async fn staff_imported(engine: &[&str]) {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("data");
-    assert!(init(&dir, &[]).status.success());
+    assert!(init(&dir, engine).status.success());
     let run = |args: &[&str]| {
         Command::new(server_binary())
             .args(args)
+            .args(engine)
             .arg("--data-dir")
             .arg(&dir)
             .output()
@@ -223,7 +257,7 @@ async fn establishment_staff_are_imported_and_invited_by_email() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("… 2/2 invitation(s)"));
     let token = passregion_tests::verification_token(&dir, "chef@ampere.example").expect("a link");
     // The head accepts and gets its établissement's desk.
-    let server = TestServer::start_without_demo(&dir, &[]);
+    let server = TestServer::start_without_demo(&dir, engine);
     let r = server
         .client()
         .post(
