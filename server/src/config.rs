@@ -229,7 +229,8 @@ pub struct Config {
     /// Run on PostgreSQL (ADR 0036) instead of the embedded SQLite file:
     /// `postgres://user:password@host:5432/passregion`. Several instances may
     /// share one database (keep the root key offline and `DATA_DIR/keys` on a
-    /// path they share). The demo, the CSV imports and `backup` use SQLite only.
+    /// path they share). The demo, the CSV imports and `backup`/`restore`
+    /// (`pg_dump`/`pg_restore`) run on it too.
     #[arg(long, env = "PASSREGION_DATABASE_URL", global = true)]
     pub database_url: Option<String>,
     /// Connections of this instance's PostgreSQL pool.
