@@ -108,7 +108,7 @@ async fn a_backup_taken_during_a_debit_burst_restores_to_a_consistent_ledger() {
 /// dropped, each time brought back by `restore`; the password never shown.
 #[tokio::test]
 async fn a_postgres_backup_brings_back_the_data_after_a_change_or_a_drop() {
-    let Some(db) = passregion_tests::pg_db::Database::new("backup on PostgreSQL") else {
+    let Some(db) = passregion_tests::pg::Database::new("backup on PostgreSQL") else {
         return;
     };
     let url = db.url.as_str();

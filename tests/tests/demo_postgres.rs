@@ -77,3 +77,28 @@ async fn two_instances_started_together_with_the_demo_on_postgres_seed_it_once()
         (YOUTHS + 13 + CLASS + 6) as i64
     );
 }
+
+/// A start that fails after the PostgreSQL pool is open (here: the port is
+/// taken) reports its error and exits with status 1; the pool's clients
+/// are not closed on the async runtime (that aborted the process, the
+/// error unreported).
+#[test]
+fn a_start_that_fails_on_postgres_reports_its_error() {
+    let Some(db) = Database::new("failed start on PostgreSQL") else {
+        return;
+    };
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port();
+    let tmp = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new(passregion_tests::binary("passregion-server"))
+        .arg("--data-dir")
+        .arg(tmp.path().join("data"))
+        .args(["--database-url", &db.url, "--demo", "--demo-youths", "2"])
+        .args(["--bind", &format!("127.0.0.1:{port}")])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("cannot listen on"), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+}

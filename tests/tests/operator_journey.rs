@@ -18,7 +18,9 @@ use passregion_core::Money;
 use passregion_core::client::{PartnerClient, ReqwestTransport, YouthClient};
 use passregion_core::clock::SystemClock;
 use passregion_tests::smtp::SmtpSink;
-use passregion_tests::{Client, TestServer, order_body, remaining, server_binary, verification_token};
+use passregion_tests::{
+    Client, TestServer, order_body, remaining, server_binary, verification_token,
+};
 use serde_json::json;
 
 fn run(dir: &Path, args: &[&str]) -> Output {

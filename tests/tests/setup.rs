@@ -115,7 +115,7 @@ async fn establishments_are_imported_from_the_national_directory_csv() {
 
 #[tokio::test]
 async fn establishments_are_imported_from_the_national_directory_csv_on_postgres() {
-    let Some(db) = passregion_tests::pg_db::Database::new("establishments import on PostgreSQL")
+    let Some(db) = passregion_tests::pg::Database::new("establishments import on PostgreSQL")
     else {
         return;
     };
@@ -193,7 +193,7 @@ async fn establishment_staff_are_imported_and_invited_by_email() {
 
 #[tokio::test]
 async fn establishment_staff_are_imported_and_invited_by_email_on_postgres() {
-    let Some(db) = passregion_tests::pg_db::Database::new("staff import on PostgreSQL") else {
+    let Some(db) = passregion_tests::pg::Database::new("staff import on PostgreSQL") else {
         return;
     };
     staff_imported(&["--database-url", &db.url]).await;
