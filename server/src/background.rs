@@ -5,16 +5,19 @@ use chrono::Duration;
 use crate::reimbursements::last_boundary;
 use crate::state::AppState;
 
-/// Signs the trust list again when due (ADR 0010): a failure is logged and
-/// shows on `/health` once the list gets stale.
-pub fn renew_trust_list(state: &AppState, now: chrono::DateTime<chrono::Utc>) {
-    match state.keys.renew_if_due(now) {
-        Ok(crate::platform::keys::Renewal::Signed) => tracing::info!("trust list signed"),
-        Ok(crate::platform::keys::Renewal::Adopted) => {
-            tracing::info!("trust list adopted (signed elsewhere)")
-        }
-        Ok(crate::platform::keys::Renewal::Unchanged) => {}
-        Err(e) => tracing::error!(error = %e, "trust list renewal failed"),
+/// Signs the trust list again when due (ADR 0010), or adopts the one another
+/// instance signed (ADR 0036): off the async threads, as it may take the
+/// database's lock. A failure is logged and shows on `/health` once the
+/// list gets stale.
+pub async fn renew_trust_list(state: &AppState, now: chrono::DateTime<chrono::Utc>) {
+    use crate::platform::keys::Renewal;
+    let keys = state.keys.clone();
+    match tokio::task::spawn_blocking(move || keys.renew_if_due(now)).await {
+        Ok(Ok(Renewal::Signed)) => tracing::info!("trust list signed"),
+        Ok(Ok(Renewal::Adopted)) => tracing::info!("trust list adopted (signed elsewhere)"),
+        Ok(Ok(Renewal::Unchanged)) => {}
+        Ok(Err(e)) => tracing::error!(error = %e, "trust list renewal failed"),
+        Err(e) => tracing::error!(error = %e, "trust list renewal task failed"),
     }
 }
 
@@ -54,7 +57,7 @@ pub(crate) async fn background(state: AppState, days: Vec<u32>) {
         tick.tick().await;
         crate::platform::metrics::upkeep();
         let now = state.clock.now();
-        renew_trust_list(&state, now);
+        renew_trust_list(&state, now).await;
         renewal_reminders(&state, now).await;
         send_notifications(&state, now).await;
         let store = state.store.clone();

@@ -11,13 +11,13 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
-use passregion_tests::{TestServer, binary, mails_to, remaining, verification_token};
+use passregion_tests::{TestServer, mails_to, remaining, server_binary, verification_token};
 use serde_json::json;
 
 /// Runs a command of the binary on the data directory, on the engine of
 /// `engine` (`[]`: SQLite; `["--database-url", url]`: PostgreSQL).
 fn run(dir: &Path, engine: &[&str], args: &[&str]) -> Output {
-    Command::new(binary("passregion-server"))
+    Command::new(server_binary())
         .args(args)
         .args(engine)
         .arg("--data-dir")
@@ -59,7 +59,7 @@ async fn partners_and_cards_of_a_previous_system_are_imported_once_on_postgres()
 async fn scenario(engine: &[&str]) {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("data");
-    let init = Command::new(binary("passregion-server"))
+    let init = Command::new(server_binary())
         .args([
             "init",
             "--admin-email",

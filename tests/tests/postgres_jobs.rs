@@ -4,7 +4,9 @@
 //! both are restarted together past a reimbursement boundary: one batch per
 //! partner, each debit in it once, one instance logs the closing, neither
 //! logs a failure. The keys directory is shared with the root key online:
-//! both publish the one list of `keys/trust-list.json`.
+//! both publish the one list of `keys/trust-list.json`, and a key rotated
+//! there is signed in by one instance and adopted by the other (a minute's
+//! tick: the test takes about 70 s).
 //! Needs `PASSREGION_TEST_DATABASE_URL`; without it the test says SKIPPED.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -131,10 +133,45 @@ async fn jobs_ticking_on_two_instances_at_once_run_once() {
     let region = a.login("region@demo.passregion.fr").await;
     let check = region.get("/api/region/ledger/check").await;
     assert_eq!(check.body["inconsistencies"], json!([]), "{}", check.body);
-    // The root key is online and shared: both publish the one list.
+    // The root key is online and shared: both publish the one list. A key
+    // rotated in the shared directory is signed into it by one instance at
+    // its next tick (under the database's lock, off the async threads), and
+    // the other adopts it.
     let list = |s: &TestServer| {
         let c = s.client();
         async move { c.get("/api/trust-list").await.body }
     };
     assert_eq!(list(&a).await, list(&b).await);
+    let before = list(&a).await;
+    let rotate = std::process::Command::new(passregion_tests::binary("passregion-server"))
+        .arg("rotate-issuer-key")
+        .arg("--data-dir")
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert!(
+        rotate.status.success(),
+        "{}",
+        String::from_utf8_lossy(&rotate.stderr)
+    );
+    let mut lists = (before.clone(), before.clone());
+    for _ in 0..150 {
+        lists = (list(&a).await, list(&b).await);
+        if lists.0 != before && lists.1 != before {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    }
+    assert_ne!(
+        lists.0,
+        before,
+        "a publishes the new list\n{}\n{}",
+        log_of(&a),
+        log_of(&b)
+    );
+    assert_eq!(lists.0, lists.1, "both publish the same list");
+    let (la, lb) = (log_of(&a), log_of(&b));
+    let signed = la.matches("trust list signed").count() + lb.matches("trust list signed").count();
+    assert_eq!(signed, 1, "one instance signed\n{la}\n{lb}");
+    assert!(!format!("{la}{lb}").contains("panicked"), "{la}\n{lb}");
 }

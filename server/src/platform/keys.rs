@@ -431,8 +431,9 @@ impl ServerKeys {
             return Ok(Renewal::Signed);
         };
         // Several instances: publish what another one signed, and sign only
-        // when still due, one instance at a time (the others adopt it at
-        // their next check).
+        // when still due, one instance at a time: one that finds the lock
+        // taken waits (the signing takes milliseconds), then adopts the list
+        // just written instead of signing one of its own.
         let mut outcome = Renewal::Unchanged;
         if self.adopt_newer()? {
             outcome = Renewal::Adopted;
@@ -440,7 +441,7 @@ impl ServerKeys {
         if !self.signs_now(&self.current(), now)? {
             return Ok(outcome);
         }
-        lock.exclusive(false, &mut || {
+        lock.exclusive(true, &mut || {
             if self.adopt_newer()? {
                 outcome = Renewal::Adopted;
             }

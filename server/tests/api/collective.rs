@@ -447,11 +447,6 @@ async fn the_caps_per_booking_and_per_establishment_and_day_hold() {
 /// confirmation debits 12 and reports the last with its reason.
 #[tokio::test]
 async fn the_demo_class_booked_at_the_cinema_debits_twelve_and_reports_one() {
-    if crate::common::no_demo_seeder(
-        "collective::the_demo_class_booked_at_the_cinema_debits_twelve_and_reports_one",
-    ) {
-        return;
-    }
     let app = TestApp::init().demo(2).build().await;
     let etab = app
         .login_with("ampere@demo.passregion.fr", "demo1234")

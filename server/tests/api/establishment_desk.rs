@@ -429,11 +429,6 @@ async fn the_desk_migration_makes_existing_accounts_heads_and_keeps_the_history(
 
 #[tokio::test]
 async fn the_demo_class_of_lycee_ampere_has_three_too_old_for_next_season() {
-    if crate::common::no_demo_seeder(
-        "establishment_desk::the_demo_class_of_lycee_ampere_has_three_too_old_for_next_season",
-    ) {
-        return;
-    }
     let app = TestApp::init()
         .at("2027-04-20T08:00:00Z")
         .demo(1)

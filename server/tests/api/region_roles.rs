@@ -340,9 +340,6 @@ async fn a_removed_or_moved_agent_loses_its_access_at_once() {
 
 #[tokio::test]
 async fn the_demo_has_one_agent_per_region_role() {
-    if crate::common::no_demo_seeder("region_roles::the_demo_has_one_agent_per_region_role") {
-        return;
-    }
     let app = TestApp::init().demo(1).build().await;
     for (email, role) in [
         ("region@demo.passregion.fr", "admin"),

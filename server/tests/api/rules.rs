@@ -460,9 +460,6 @@ async fn seasons_expire_and_revalidation_loads_the_next_one() {
 /// (`Server::run`): they stay in `tests/tests/server_api.rs`.
 #[tokio::test]
 async fn public_endpoints_openapi_and_bons_plans() {
-    if crate::common::no_demo_seeder("rules::public_endpoints_openapi_and_bons_plans") {
-        return;
-    }
     let app = TestApp::init().demo(2).build().await;
     let c = app.client();
     let h = c.get("/health").await;

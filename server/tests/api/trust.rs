@@ -33,7 +33,7 @@ async fn the_trust_list_is_renewed_before_it_lapses() {
     let mut versions = vec![v0];
     for day in 1..=40 {
         app.advance(Duration::days(1));
-        renew_trust_list(&app.state, app.now());
+        renew_trust_list(&app.state, app.now()).await;
         let h = app.get("/health").await;
         assert_eq!(h.status, 200, "day {day}: {}", h.body);
         assert_eq!(h.body["trust_list"]["stale"], false, "day {day}");
@@ -66,7 +66,7 @@ async fn a_list_that_is_not_renewed_shows_on_health() {
     assert_eq!(h.body["trust_list"]["stale"], true);
     assert_eq!(h.body["writer"], true);
     // One tick renews it.
-    renew_trust_list(&app.state, app.now());
+    renew_trust_list(&app.state, app.now()).await;
     let h = app.get("/health").await;
     assert_eq!((h.status, h.body["status"].as_str()), (200, Some("ok")));
 }
@@ -92,6 +92,23 @@ async fn the_root_key_can_stay_offline() {
     let media = tempfile::tempdir().unwrap();
     let root = media.path().join("root.pk8");
     std::fs::rename(keys.join("root.pk8"), &root).unwrap();
+    let list = keys.join("trust-list.json");
+    if app.engine() != crate::common::Engine::Sqlite {
+        // Instances sharing the keys (PostgreSQL, ADR 0036) wrote the list
+        // they signed with the root key online: without it, that very list
+        // goes on being published (until a new one is signed offline).
+        let published = app.get("/api/trust-list").await.body;
+        let server = app.restart().await.unwrap();
+        let h = server.get("/health").await;
+        assert_eq!(
+            h.body["trust_list"]["automatic_renewal"], false,
+            "{}",
+            h.body
+        );
+        assert_eq!(server.get("/api/trust-list").await.body, published);
+        drop(server);
+        std::fs::remove_file(&list).unwrap();
+    }
     // Without a list signed in advance the server refuses to start (rather
     // than make a root key that no app trusts).
     let refused = app.restart().await.err().expect("refused to start");
@@ -104,7 +121,6 @@ async fn the_root_key_can_stay_offline() {
     let stranger = media.path().join("other.pk8");
     let other = RootKey::generate(&ring::rand::SystemRandom::new()).unwrap();
     std::fs::write(&stranger, other.to_pkcs8()).unwrap();
-    let list = keys.join("trust-list.json");
     let wrong = ServerKeys::sign_trust_list(
         &app.data_dir,
         &stranger,
@@ -176,7 +192,7 @@ async fn the_root_key_can_stay_offline() {
     // The server cannot renew the list by itself: 47 days later (13 left),
     // `/health` says a new signature is needed before it expires.
     server.advance(Duration::days(47));
-    renew_trust_list(&server.state, server.now());
+    renew_trust_list(&server.state, server.now()).await;
     let h = server.get("/health").await;
     assert_eq!(
         (h.status, h.body["status"].as_str()),
@@ -198,7 +214,7 @@ async fn the_root_key_can_stay_offline() {
         Duration::days(60),
     )
     .unwrap();
-    renew_trust_list(&server.state, server.now());
+    renew_trust_list(&server.state, server.now()).await;
     let h = server.get("/health").await;
     assert_eq!(
         (h.status, h.body["status"].as_str()),

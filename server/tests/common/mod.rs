@@ -128,20 +128,6 @@ impl TestAppBuilder {
     }
 }
 
-/// Whether a test of the demo's data cannot run on this run's engine (the
-/// demo seeder is SQLite's only, for now; the server refuses `--demo` with
-/// `--database-url`); if so, prints that `test` is skipped. The one line to
-/// remove from such a test once the seeder runs on PostgreSQL:
-/// `if no_demo_seeder("…") { return; }`.
-pub fn no_demo_seeder(test: &str) -> bool {
-    let engine = Engine::from_env();
-    let skipped = engine != Engine::Sqlite;
-    if skipped {
-        eprintln!("SKIPPED {test} on {engine:?} (the demo seeder runs on SQLite only)");
-    }
-    skipped
-}
-
 /// The server configuration from command-line style arguments (defaults as
 /// for the binary).
 pub fn parse_config(args: &[String]) -> Config {

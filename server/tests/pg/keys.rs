@@ -102,12 +102,18 @@ fn a_renewal_due_on_every_instance_is_signed_once_and_adopted_by_the_others() {
     });
     let signed = outcomes.iter().filter(|o| **o == Renewal::Signed).count();
     assert_eq!(signed, 1, "{outcomes:?}");
-    // The next check (a minute later), everyone publishes that one list.
+    // The others waited for the lock and adopted it in the same check.
+    let adopted = outcomes.iter().filter(|o| **o == Renewal::Adopted).count();
+    assert_eq!(adopted, 2, "{outcomes:?}");
+    // The next check (a minute later), nothing changes.
     let outcomes: Vec<_> = keys
         .iter()
         .map(|k| k.renew_if_due(later + Duration::minutes(1)).unwrap())
         .collect();
-    assert!(!outcomes.contains(&Renewal::Signed), "{outcomes:?}");
+    assert!(
+        outcomes.iter().all(|o| *o == Renewal::Unchanged),
+        "{outcomes:?}"
+    );
     let json = keys[0].signed_json();
     assert!(keys.iter().all(|k| k.signed_json() == json));
     assert!(keys[0].trust().version > first);
