@@ -196,7 +196,11 @@ impl Server {
                 config.trusted_proxies.clone(),
             )),
             session_ttl: policy.session_ttl,
-            sessions: Arc::new(SessionCache::default()),
+            sessions: Arc::new(SessionCache::with_ttl(Duration::seconds(
+                config
+                    .session_cache_seconds
+                    .unwrap_or(if config.database_url.is_some() { 0 } else { 30 }),
+            ))),
             passwords: Arc::new(crate::accounts::password::PasswordWork::for_this_machine()),
             db: db.clone(),
             engine: engine.clone(),

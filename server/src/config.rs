@@ -161,6 +161,13 @@ pub struct Config {
     /// Session lifetime in hours.
     #[arg(long, default_value_t = 12)]
     pub session_hours: i64,
+    /// How long a resolved session is kept in this instance's memory, in
+    /// seconds (a change of role or of a partner's status made through
+    /// another instance is seen within it). Default: 30 on SQLite (one
+    /// process, which forgets the entries it changes), 0 on PostgreSQL
+    /// (every request reads its session from the shared database).
+    #[arg(long, env = "PASSREGION_SESSION_CACHE_SECONDS")]
+    pub session_cache_seconds: Option<i64>,
     /// Days of the month (Region time) on which reimbursement batches close.
     #[arg(long, env = "PASSREGION_REIMBURSEMENT_DAYS", value_delimiter = ',', default_values_t = [1u32, 16])]
     pub reimbursement_days: Vec<u32>,

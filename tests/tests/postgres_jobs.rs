@@ -175,3 +175,46 @@ async fn jobs_ticking_on_two_instances_at_once_run_once() {
     assert_eq!(signed, 1, "one instance signed\n{la}\n{lb}");
     assert!(!format!("{la}{lb}").contains("panicked"), "{la}\n{lb}");
 }
+
+/// What one instance changes holds at once on the other (sessions are read
+/// from the shared database on PostgreSQL: `--session-cache-seconds` is 0
+/// there): a partner suspended through one is refused on the other at its
+/// next request, and a logout on one ends the session on both.
+#[tokio::test]
+async fn a_suspension_and_a_logout_hold_on_both_instances_at_once() {
+    let Some(db) = Database::new("postgres_jobs sessions") else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("data");
+    let a = TestServer::start_in(&dir, 2, &["--database-url", &db.url]);
+    let b = TestServer::start_in(&dir, 2, &["--database-url", &db.url]);
+    let etab = a.login("ampere@demo.passregion.fr").await;
+    let (_youth, card) = youth_with_card(&a, &etab, "Nina").await;
+    let body = json!({"card_number": card["number"], "birth_date": "2010-03-14",
+                      "avantage": "lecture_loisir", "price": "1"});
+    // The partner debits on b: its session is now resolved there.
+    let partner = b.login("librairie@demo.passregion.fr").await;
+    assert_eq!(partner.debit(&body).await.status, 201);
+    let partner_id = partner.get("/api/me").await.body["partner_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // The Region suspends it on a; its next debit on b is refused at once.
+    let region = a.login("region@demo.passregion.fr").await;
+    let r = region
+        .post(
+            &format!("/api/region/partners/{partner_id}/suspend"),
+            &json!({"reason": "Contrôle en cours"}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let refused = partner.debit(&body).await;
+    assert_eq!(refused.status, 403, "{}", refused.body);
+    // A logout on a ends the session on b too.
+    let youth = b.login("lea@demo.passregion.fr").await;
+    assert_eq!(youth.get("/api/youth/card").await.status, 200);
+    let out = youth.on(&a).post("/api/auth/logout", &json!({})).await;
+    assert_eq!(out.status, 204, "{}", out.body);
+    assert_eq!(youth.get("/api/youth/card").await.status, 401);
+}
