@@ -21,8 +21,12 @@ if [ ! -x "${PASSREGION_OFFLINE_PARTNER:-$ROOT/target/debug/passregion-offline-p
   exit 2
 fi
 
-(cd "$ROOT/mobile" && npm ci --no-audit --no-fund && npm run build)
-(cd "$HERE" && npm ci --no-audit --no-fund)
+# E2E_SKIP_BUILD=1: the frontend and the test packages are already built (a
+# second pass, e.g. on two instances: PASSREGION_SERVER=…/passregion-cluster).
+if [ "${E2E_SKIP_BUILD:-0}" != 1 ]; then
+  (cd "$ROOT/mobile" && npm ci --no-audit --no-fund && npm run build)
+  (cd "$HERE" && npm ci --no-audit --no-fund)
+fi
 cd "$HERE"
 # node's spec reporter prints each test and the summary (tests/pass/fail);
 # the exit status is non-zero when a test fails.

@@ -57,5 +57,6 @@ def test_debits_spread_over_two_instances_one_killed_apply_once(tmp_path, server
     assert len(set(done)) == 8, "one transaction per debit"
     youth.sync()
     assert cents(remaining(youth)) == before - 800, "each debit applied once"
+    partner.sync()
     txs = {t.id for t in partner.transactions(50)}
     assert set(done) <= txs
