@@ -73,7 +73,7 @@ pub(crate) async fn background(state: AppState, days: Vec<u32>) {
             if forgotten > 0 {
                 tracing::info!(forgotten, "personal data removed (retention)");
             }
-            let loaded = store.load_due_seasons(now)?;
+            let loaded = store.load_due_seasons(now, crate::cards::service::LOADING_BATCH)?;
             if loaded > 0 {
                 tracing::info!(loaded, "season avantages loaded");
             }

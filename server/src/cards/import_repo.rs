@@ -351,7 +351,12 @@ mod tests {
         );
         // Neither the season's loading nor a change of the card loads the
         // avantages it had used up before.
-        assert_eq!(store.load_due_seasons(now).unwrap(), 0);
+        assert_eq!(
+            store
+                .load_due_seasons(now, crate::cards::service::LOADING_BATCH)
+                .unwrap(),
+            0
+        );
         let loaded = store
             .db()
             .write(move |c| {

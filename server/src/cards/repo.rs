@@ -54,8 +54,10 @@ pub trait CardsRepo: Send + Sync + 'static {
         change: CardChange,
         now: DateTime<Utc>,
     ) -> Result<CardView, ServiceError>;
-    /// Loads the avantages of every card whose season has started and is not loaded yet.
-    fn load_due_seasons(&self, now: DateTime<Utc>) -> Result<usize, ServiceError>;
+    /// Loads the avantages of every card whose season has started and is not
+    /// loaded yet, `batch` cards per transaction
+    /// ([`service::LOADING_BATCH`] in the background job).
+    fn load_due_seasons(&self, now: DateTime<Utc>, batch: usize) -> Result<usize, ServiceError>;
 }
 
 impl CardsRepo for SqliteStore {
@@ -118,10 +120,12 @@ impl CardsRepo for SqliteStore {
             .write(move |c| service::change_card(c, &cats, &card_id, change, now))
     }
 
-    fn load_due_seasons(&self, now: DateTime<Utc>) -> Result<usize, ServiceError> {
-        let cats = self.catalogues.clone();
-        self.db
-            .write(move |c| service::load_due_seasons(c, &cats, now))
+    fn load_due_seasons(&self, now: DateTime<Utc>, batch: usize) -> Result<usize, ServiceError> {
+        service::load_in_batches(|after| {
+            let cats = self.catalogues.clone();
+            self.db
+                .write(move |c| service::load_due_batch(c, &cats, now, &after, batch))
+        })
     }
 }
 
@@ -222,15 +226,25 @@ impl CardsTx for Connection {
         Ok(())
     }
 
-    fn cards_to_load(&self, season: Season) -> Result<Vec<CardRow>, ServiceError> {
+    fn cards_to_load(
+        &self,
+        season: Season,
+        after: &str,
+        limit: usize,
+    ) -> Result<Vec<CardRow>, ServiceError> {
         let sql = format!(
-            "SELECT {CARD_COLS} FROM cards c WHERE season = ?1 AND NOT EXISTS (
+            "SELECT {CARD_COLS} FROM cards c WHERE season = ?1 AND c.id > ?2 AND NOT EXISTS (
                SELECT 1 FROM ledger l WHERE l.card_id = c.id AND l.season = c.season
                AND l.movement IN ('load', 'opening'))
-             AND NOT EXISTS (SELECT 1 FROM card_imports i WHERE i.card_id = c.id AND i.season = c.season)"
+             AND NOT EXISTS (SELECT 1 FROM card_imports i WHERE i.card_id = c.id AND i.season = c.season)
+             ORDER BY c.id LIMIT ?3"
         );
         let mut stmt = self.prepare(&sql)?;
-        let rows = stmt.query_map([season.start_year()], card_from_row)?;
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let rows = stmt.query_map(
+            rusqlite::params![season.start_year(), after, limit],
+            card_from_row,
+        )?;
         let mut cards = Vec::new();
         for r in rows {
             cards.push(r??);

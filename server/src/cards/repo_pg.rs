@@ -156,14 +156,17 @@ impl CardsRepo for PgStore {
         })
     }
 
-    fn load_due_seasons(&self, now: DateTime<Utc>) -> Result<usize, ServiceError> {
-        self.pool.write(|tx| {
-            // One instance loads per tick; the others skip it. A card loaded
-            // meanwhile by its établissement is seen under its row lock.
-            if !try_job_lock(tx, SEASON_LOADING_LOCK)? {
-                return Ok(0);
-            }
-            service::load_due_seasons(&PgTx::new(tx), &self.catalogues, now)
+    fn load_due_seasons(&self, now: DateTime<Utc>, batch: usize) -> Result<usize, ServiceError> {
+        service::load_in_batches(|after| {
+            self.pool.write(|tx| {
+                // One instance loads each batch; another one holding the lock
+                // ends this tick (it loads the rest). A card loaded meanwhile
+                // by its établissement is seen under its row lock.
+                if !try_job_lock(tx, SEASON_LOADING_LOCK)? {
+                    return Ok((0, None));
+                }
+                service::load_due_batch(&PgTx::new(tx), &self.catalogues, now, &after, batch)
+            })
         })
     }
 }
@@ -288,15 +291,21 @@ impl CardsTx for PgTx<'_, '_> {
 
     /// The cards to load, each locked in id order (one order for every
     /// loader: no deadlock), re-read after its lock.
-    fn cards_to_load(&self, season: Season) -> Result<Vec<CardRow>, ServiceError> {
+    fn cards_to_load(
+        &self,
+        season: Season,
+        after: &str,
+        limit: usize,
+    ) -> Result<Vec<CardRow>, ServiceError> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         self.with(|tx| {
             let ids = tx.query(
-                "SELECT c.id FROM cards c WHERE c.season = $1 AND NOT EXISTS (
+                "SELECT c.id FROM cards c WHERE c.season = $1 AND c.id > $2 AND NOT EXISTS (
                    SELECT 1 FROM ledger l WHERE l.card_id = c.id AND l.season = c.season
                    AND l.movement IN ('load', 'opening'))
                  AND NOT EXISTS (SELECT 1 FROM card_imports i WHERE i.card_id = c.id AND i.season = c.season)
-                 ORDER BY c.id",
-                &[&i64::from(season.start_year())],
+                 ORDER BY c.id LIMIT $3",
+                &[&i64::from(season.start_year()), &after, &limit],
             )?;
             let mut cards = Vec::with_capacity(ids.len());
             for r in &ids {

@@ -123,8 +123,14 @@ pub(crate) trait CardsTx: SeasonTx {
     /// Revokes every app credential of a card still in force (partners pull
     /// the revocation; offline debits scanned after it are refused at push).
     fn revoke_card_credentials(&self, id: &str, now: DateTime<Utc>) -> Result<(), ServiceError>;
-    /// Cards of `season` whose avantages are not loaded yet.
-    fn cards_to_load(&self, season: Season) -> Result<Vec<CardRow>, ServiceError>;
+    /// At most `limit` cards of `season` whose avantages are not loaded yet,
+    /// in id order after `after` (locked on PostgreSQL).
+    fn cards_to_load(
+        &self,
+        season: Season,
+        after: &str,
+        limit: usize,
+    ) -> Result<Vec<CardRow>, ServiceError>;
     /// A card as the API shows it (with its balances).
     fn card_view(&self, cats: &Catalogues, card: &CardRow) -> Result<CardView, ServiceError>;
 }
@@ -496,14 +502,45 @@ pub(crate) fn change_card(
 }
 
 /// Loads the avantages of every card of the current season not loaded yet.
-pub(crate) fn load_due_seasons(
+/// Cards loaded per transaction by the season's loading job: at the rentrée
+/// thousands of cards are due at once, and each transaction holds its cards
+/// (their row locks on PostgreSQL, the writer on SQLite) while debits wait.
+pub const LOADING_BATCH: usize = 200;
+
+/// Loads one batch of the cards due (at most `batch`, in id order after
+/// `after`): how many avantages it loaded, and where the next batch starts
+/// (`None`: nothing left).
+pub(crate) fn load_due_batch(
     tx: &dyn CardsTx,
     cats: &Catalogues,
     now: DateTime<Utc>,
-) -> Result<usize, ServiceError> {
+    after: &str,
+    batch: usize,
+) -> Result<(usize, Option<String>), ServiceError> {
+    let batch = batch.max(1);
+    let cards = tx.cards_to_load(Season::of_instant(now), after, batch)?;
     let mut n = 0;
-    for card in tx.cards_to_load(Season::of_instant(now))? {
-        n += load_season(tx, cats, &card, now)?;
+    for card in &cards {
+        n += load_season(tx, cats, card, now)?;
     }
-    Ok(n)
+    let next = cards
+        .last()
+        .filter(|_| cards.len() == batch)
+        .map(|c| c.id.clone());
+    Ok((n, next))
+}
+
+/// Runs `batch_tx` (one batch in one transaction) until no card is left.
+pub(crate) fn load_in_batches(
+    mut batch_tx: impl FnMut(String) -> Result<(usize, Option<String>), ServiceError>,
+) -> Result<usize, ServiceError> {
+    let (mut total, mut after) = (0, String::new());
+    loop {
+        let (n, next) = batch_tx(after)?;
+        total += n;
+        match next {
+            Some(id) => after = id,
+            None => return Ok(total),
+        }
+    }
 }

@@ -219,11 +219,13 @@ impl SyncRepo for SqliteStore {
         let mut items = items.into_iter().peekable();
         while items.peek().is_some() {
             let part: Vec<PushItem> = items.by_ref().take(chunk).collect();
+            let scanned = service::scanned_at(&part);
             let (cats, pusher) = (self.catalogues.clone(), pusher.clone());
-            results.extend(
-                self.db
-                    .write(move |c| service::apply_offline(c, &cats, &pusher, part, now))?,
-            );
+            let done = self
+                .db
+                .write(move |c| service::apply_offline(c, &cats, &pusher, part, now))?;
+            service::count_chunk(&scanned, &done, now);
+            results.extend(done);
         }
         Ok(results)
     }

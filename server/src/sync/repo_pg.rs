@@ -82,7 +82,7 @@ impl SyncRepo for PgStore {
         let chunk = self.policy.push_chunk.max(1);
         let mut results = Vec::with_capacity(items.len());
         for part in items.chunks(chunk) {
-            results.extend(self.pool.write(|tx| {
+            let done = self.pool.write(|tx| {
                 service::apply_offline(
                     &PgTx::new(tx),
                     &self.catalogues,
@@ -90,7 +90,9 @@ impl SyncRepo for PgStore {
                     part.to_vec(),
                     now,
                 )
-            })?);
+            })?;
+            service::count_chunk(&service::scanned_at(part), &done, now);
+            results.extend(done);
         }
         Ok(results)
     }

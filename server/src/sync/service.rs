@@ -337,9 +337,6 @@ pub(crate) fn apply_offline(
                 match apply_one(tx, cats, who, &it, now) {
                     Ok(r) => {
                         tx.release_savepoint()?;
-                        if r.status == ItemStatus::Applied {
-                            crate::platform::metrics::sync_lag(now - it.item.scanned_at);
-                        }
                         r
                     }
                     // A conflict with another transaction (PostgreSQL's
@@ -354,13 +351,40 @@ pub(crate) fn apply_offline(
                 }
             }
         };
-        // A duplicate was counted when it was applied.
-        if r.status != ItemStatus::Duplicate {
-            crate::platform::metrics::debit("offline", r.code.as_deref());
-        }
         results.push(r);
     }
     Ok(results)
+}
+
+/// When each checked item of a chunk was scanned, by id (for [`count_chunk`]).
+pub(crate) fn scanned_at(
+    items: &[PushItem],
+) -> std::collections::HashMap<uuid::Uuid, DateTime<Utc>> {
+    items
+        .iter()
+        .filter_map(|i| match i {
+            PushItem::Checked(it) => Some((it.item.id, it.item.scanned_at)),
+            PushItem::Refused(_) => None,
+        })
+        .collect()
+}
+
+/// Counts a chunk's results once it is committed (a chunk run again after a
+/// conflict is counted once): each offline debit by outcome, and the sync
+/// lag of each one applied. A duplicate was counted when it was applied.
+pub(crate) fn count_chunk(
+    scanned: &std::collections::HashMap<uuid::Uuid, DateTime<Utc>>,
+    results: &[ItemResult],
+    now: DateTime<Utc>,
+) {
+    for r in results.iter().filter(|r| r.status != ItemStatus::Duplicate) {
+        crate::platform::metrics::debit("offline", r.code.as_deref());
+        if r.status == ItemStatus::Applied
+            && let Some(at) = scanned.get(&r.id)
+        {
+            crate::platform::metrics::sync_lag(now - *at);
+        }
+    }
 }
 
 /// An error that must end the transaction rather than the item alone.

@@ -2,6 +2,7 @@
 //! under the card's row lock while debits run, app credentials (one live
 //! per card), the print queue and the retention job.
 
+use passregion_server::cards::service::LOADING_BATCH;
 use std::sync::Arc;
 use std::sync::Barrier;
 
@@ -37,7 +38,7 @@ fn a_lost_card_replacement_racing_debits_keeps_the_balance_exact() {
     let mut c = db.client();
     c.batch_execute(BASE).unwrap();
     let card = seed_card(&mut c, 1, 2026, "active");
-    stores[0].load_due_seasons(t0()).unwrap();
+    stores[0].load_due_seasons(t0(), LOADING_BATCH).unwrap();
     let old_number: String = c
         .query_one("SELECT number FROM cards WHERE id = $1", &[&card])
         .unwrap()
@@ -156,7 +157,7 @@ fn credentials_registered_from_two_instances_leave_one_live() {
     let mut c = db.client();
     c.batch_execute(BASE).unwrap();
     let card = seed_card(&mut c, 1, 2026, "active");
-    stores[0].load_due_seasons(t0()).unwrap();
+    stores[0].load_due_seasons(t0(), LOADING_BATCH).unwrap();
     let y = youth(1);
     let (id, version, season) = stores[0].card_qr_data(&y, None).unwrap();
     assert_eq!(

@@ -3,6 +3,7 @@
 //! background job (the lost cards, credentials, print queue and retention
 //! are in `card_services.rs`, with these fixtures).
 
+use passregion_server::cards::service::LOADING_BATCH;
 use std::sync::Arc;
 use std::sync::Barrier;
 
@@ -259,7 +260,7 @@ fn an_order_is_decided_once_and_its_card_loaded_activated_and_listed() {
     assert_eq!(listed[0].id, active.id);
     assert_eq!(remaining(&listed[0], "lecture_loisir"), "15.00");
     // The season's job finds nothing more to load: the decision loaded it.
-    assert_eq!(store.load_due_seasons(t0()).unwrap(), 0);
+    assert_eq!(store.load_due_seasons(t0(), LOADING_BATCH).unwrap(), 0);
 }
 
 #[test]
@@ -269,7 +270,7 @@ fn cards_are_suspended_reactivated_and_revalidated_by_their_establishment() {
     let mut c = db.client();
     c.batch_execute(BASE).unwrap();
     let card = seed_card(&mut c, 1, 2026, "active");
-    assert!(store.load_due_seasons(t0()).unwrap() > 0);
+    assert!(store.load_due_seasons(t0(), LOADING_BATCH).unwrap() > 0);
     let y = youth(1);
     store
         .register_credential(&y, "k".into(), OfflineDefaults::default(), t0())
@@ -312,8 +313,8 @@ fn cards_are_suspended_reactivated_and_revalidated_by_their_establishment() {
         .unwrap();
     assert_eq!(next.season, "2027-2028");
     let autumn = Utc.with_ymd_and_hms(2027, 9, 10, 10, 0, 0).unwrap();
-    assert!(store.load_due_seasons(autumn).unwrap() > 0);
-    assert_eq!(store.load_due_seasons(autumn).unwrap(), 0);
+    assert!(store.load_due_seasons(autumn, LOADING_BATCH).unwrap() > 0);
+    assert_eq!(store.load_due_seasons(autumn, LOADING_BATCH).unwrap(), 0);
     assert_eq!(
         count(
             &mut c,
@@ -468,7 +469,8 @@ fn concurrent_season_loading_on_two_instances_loads_each_avantage_once() {
                 let (store, barrier) = (s.clone(), barrier.clone());
                 std::thread::spawn(move || {
                     barrier.wait();
-                    store.load_due_seasons(t0())
+                    // Small batches: the two instances' transactions interleave.
+                    store.load_due_seasons(t0(), 7)
                 })
             })
             .collect();
