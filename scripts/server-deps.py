@@ -12,7 +12,7 @@ import os, re, sys
 
 ROOT = 'server/src'
 LIMIT = 600
-TOP = {'app.rs', 'router.rs', 'background.rs', 'main.rs', 'lib.rs', 'setup.rs', 'demo/mod.rs', 'demo/data.rs', 'demo/desk_class.rs'}
+TOP = {'app.rs', 'router.rs', 'background.rs', 'main.rs', 'lib.rs', 'setup.rs', 'demo/mod.rs', 'demo/data.rs', 'demo/desk_class.rs', 'demo/class.rs', 'demo/region_staff.rs'}
 # The shared handler state: only the HTTP ring (each domain's http.rs, the
 # extractors) and the composition root may use it.
 STATE = 'state.rs'

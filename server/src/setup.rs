@@ -16,7 +16,12 @@ use crate::accounts::repo::NewAccount;
 use crate::config::{Config, Policy, load_catalogues};
 use crate::platform::csv_import::LineError;
 use crate::platform::db::Db;
-use crate::platform::imports::ImportStore;
+use crate::platform::imports::ImportsRepo;
+
+/// A storage engine the import commands run on.
+pub trait ImportStore: crate::state::Storage + ImportsRepo {}
+
+impl<T: crate::state::Storage + ImportsRepo> ImportStore for T {}
 use crate::platform::keys::{ROOT_KEY_FILE, SIGNED_LIST_FILE, ServerKeys};
 use crate::platform::mail::Mail;
 use crate::platform::sql::sha256_hex;

@@ -33,7 +33,7 @@ const PENDING: usize = 6;
 
 /// Seeds the demo region (see [`crate::demo::seed`]) and, when it was
 /// created by this start, a class of `class` youths at Lycée Ampère.
-pub fn seed_with_class(
+pub(crate) fn seed_with_class(
     store: &dyn DemoStore,
     youths: usize,
     class: usize,
@@ -60,7 +60,9 @@ pub(crate) fn seed_class(
 ) -> Result<(), ServiceError> {
     let hash = crate::accounts::password::hash_password(crate::demo::DEMO_PASSWORD)
         .map_err(|e| ServiceError::Internal(e.to_string()))?;
-    store.demo_seed_class(n, hash, now)
+    store.demo_seed_class(Box::new(move |tx, cats| {
+        seed_class_with(tx, cats, n, &hash, now)
+    }))
 }
 
 /// The class's rules, inside one transaction of the engine.

@@ -29,8 +29,14 @@ use crate::demo::data::ESTABLISHMENTS;
 use crate::demo::data::FIRST_NAMES;
 use crate::demo::data::LAST_NAMES;
 use crate::demo::data::PARTNER_NAMES;
+pub(crate) use crate::demo::repo::DemoRepo;
+pub use crate::demo::repo::DemoSummary;
 use crate::demo::repo::{DemoCandidate, DemoPartner};
-pub use crate::demo::repo::{DemoRepo, DemoStore};
+
+/// A storage engine the demo is seeded on.
+pub(crate) trait DemoStore: crate::state::Storage + DemoRepo {}
+
+impl<T: crate::state::Storage + DemoRepo> DemoStore for T {}
 use crate::error::ServiceError;
 use crate::platform::idempotency::Idempotency;
 use crate::platform::sql::sha256_hex;
@@ -48,16 +54,6 @@ pub const DEMO_PASSWORD: &str = "demo1234";
 /// The featured youth of the demo (the README's login): her card keeps its
 /// whole credit (the seeded history is on the other cards).
 pub const FEATURED_YOUTH: &str = "lea@demo.passregion.fr";
-
-/// Demo logins printed at start.
-pub struct DemoSummary {
-    /// Whether the demo data was created by this start (else it was already there).
-    pub created: bool,
-    /// (role, e-mail) pairs worth trying.
-    pub logins: Vec<(String, String)>,
-    /// The featured youth's card number and birth date (for the web debit form).
-    pub featured_card: Option<(String, NaiveDate)>,
-}
 
 pub(crate) fn principal(account_id: &str, role: Role) -> Principal {
     Principal {
@@ -79,7 +75,7 @@ pub(crate) fn is_empty(store: &dyn DemoStore) -> Result<bool, ServiceError> {
 /// Seeds the demo region when the database is empty.
 /// Instances started together on one database seed it once (the check and
 /// the seeding under `DemoRepo::with_seed_lock`); the others find it seeded.
-pub fn seed(
+pub(crate) fn seed(
     store: &dyn DemoStore,
     youths: usize,
     now: DateTime<Utc>,

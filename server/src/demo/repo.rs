@@ -10,8 +10,8 @@ use passregion_core::status::RegionRole;
 use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::cards::service::{CardsTx, OrdersTx};
-use crate::demo::DemoSummary;
 use crate::error::ServiceError;
+use crate::platform::catalogues::Catalogues;
 use crate::platform::sql::ts;
 use crate::platform::store::SqliteStore;
 
@@ -80,7 +80,7 @@ pub(crate) trait DemoClassTx: OrdersTx + CardsTx {
 }
 
 /// The demo's storage calls, per engine.
-pub trait DemoRepo: Send + Sync {
+pub(crate) trait DemoRepo: Send + Sync {
     /// Runs `f` (check and seed) so that instances starting together on one
     /// database seed once: PostgreSQL holds an advisory lock meanwhile;
     /// SQLite's file has one server.
@@ -112,19 +112,24 @@ pub trait DemoRepo: Send + Sync {
     fn demo_accounts_exist(&self, emails: &[String]) -> Result<Vec<bool>, ServiceError>;
     /// The card number and birth date (`YYYY-MM-DD`) of the account `email`.
     fn demo_card_of(&self, email: &str) -> Result<Option<(String, String)>, ServiceError>;
-    /// Runs the class's rules in one transaction (`desk_class::seed_class_with`).
-    fn demo_seed_class(
-        &self,
-        n: usize,
-        password_hash: String,
-        now: DateTime<Utc>,
-    ) -> Result<(), ServiceError>;
+    /// Runs the class's rules (`desk_class::seed_class_with`) in one
+    /// transaction.
+    fn demo_seed_class(&self, rules: ClassRules) -> Result<(), ServiceError>;
 }
 
-/// A storage engine the demo is seeded on.
-pub trait DemoStore: crate::state::Storage + DemoRepo {}
+/// The class's rules, run by [`DemoRepo::demo_seed_class`] in one transaction.
+pub(crate) type ClassRules =
+    Box<dyn Fn(&dyn DemoClassTx, &Catalogues) -> Result<(), ServiceError> + Send + Sync>;
 
-impl<T: crate::state::Storage + DemoRepo> DemoStore for T {}
+/// Demo logins printed at start.
+pub struct DemoSummary {
+    /// Whether the demo data was created by this start (else it was already there).
+    pub created: bool,
+    /// (role, e-mail) pairs worth trying.
+    pub logins: Vec<(String, String)>,
+    /// The featured youth's card number and birth date (for the web debit form).
+    pub featured_card: Option<(String, chrono::NaiveDate)>,
+}
 
 impl DemoClassTx for Connection {
     fn head_of(&self, establishment_id: &str) -> Result<String, ServiceError> {
@@ -295,15 +300,8 @@ impl DemoRepo for SqliteStore {
         })
     }
 
-    fn demo_seed_class(
-        &self,
-        n: usize,
-        password_hash: String,
-        now: DateTime<Utc>,
-    ) -> Result<(), ServiceError> {
+    fn demo_seed_class(&self, rules: ClassRules) -> Result<(), ServiceError> {
         let cats = self.catalogues.clone();
-        self.db().write(move |c| {
-            crate::demo::desk_class::seed_class_with(c, &cats, n, &password_hash, now)
-        })
+        self.db().write(move |c| rules(c, &cats))
     }
 }

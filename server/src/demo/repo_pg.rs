@@ -5,8 +5,9 @@
 use chrono::{DateTime, Utc};
 use passregion_core::status::RegionRole;
 
-use crate::demo::DemoSummary;
-use crate::demo::repo::{DemoCandidate, DemoClassTx, DemoEstablishment, DemoPartner, DemoRepo};
+use crate::demo::repo::{
+    ClassRules, DemoCandidate, DemoClassTx, DemoEstablishment, DemoPartner, DemoRepo, DemoSummary,
+};
 use crate::error::ServiceError;
 use crate::platform::pg_tx::PgTx;
 use crate::platform::sql::ts;
@@ -192,20 +193,8 @@ impl DemoRepo for PgStore {
         })
     }
 
-    fn demo_seed_class(
-        &self,
-        n: usize,
-        password_hash: String,
-        now: DateTime<Utc>,
-    ) -> Result<(), ServiceError> {
-        self.pool.write(|tx| {
-            crate::demo::desk_class::seed_class_with(
-                &PgTx::new(tx),
-                &self.catalogues,
-                n,
-                &password_hash,
-                now,
-            )
-        })
+    fn demo_seed_class(&self, rules: ClassRules) -> Result<(), ServiceError> {
+        self.pool
+            .write(|tx| rules(&PgTx::new(tx), &self.catalogues))
     }
 }

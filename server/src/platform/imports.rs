@@ -41,11 +41,6 @@ pub trait ImportsRepo: Send + Sync {
     ) -> Result<Vec<String>, ServiceError>;
 }
 
-/// A storage engine the import commands run on.
-pub trait ImportStore: crate::state::Storage + ImportsRepo {}
-
-impl<T: crate::state::Storage + ImportsRepo> ImportStore for T {}
-
 impl ImportsRepo for SqliteStore {
     fn establishment_ids(&self) -> Result<HashSet<String>, ServiceError> {
         self.db().read(|c| {

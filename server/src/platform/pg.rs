@@ -41,6 +41,10 @@ pub const PG_MIGRATIONS: &[(&str, &str)] = &[
         "0004_change_log_order",
         include_str!("../../migrations/postgres/0004_change_log_order.sql"),
     ),
+    (
+        "0005_stats_shards",
+        include_str!("../../migrations/postgres/0005_stats_shards.sql"),
+    ),
 ];
 
 /// The advisory lock key that serialises migrations across instances
