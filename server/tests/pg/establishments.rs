@@ -36,6 +36,7 @@ use crate::cards::staff;
 use crate::cards::t0;
 use crate::cards::youth;
 use crate::support::TestDb;
+use crate::support::at_once;
 use crate::test_db;
 
 /// The staff `a2` of partner `p1` (a bookshop, convention in force).
@@ -401,23 +402,6 @@ fn a_booking_debits_nothing_until_confirmed_then_each_youth_once() {
     assert_eq!(debited(&mut c, "c2"), (1000, 1000));
     assert_eq!(store.bookings(&staff(1), t0()).unwrap().len(), 3);
     assert!(store.bookings(&staff(2), t0()).unwrap().is_empty());
-}
-
-/// Runs `f(i)` for `i` in `0..n` on `n` threads released together.
-fn at_once<T: Send>(n: usize, f: impl Fn(usize) -> T + Sync) -> Vec<T> {
-    let barrier = Barrier::new(n);
-    std::thread::scope(|s| {
-        let hs: Vec<_> = (0..n)
-            .map(|i| {
-                let (barrier, f) = (&barrier, &f);
-                s.spawn(move || {
-                    barrier.wait();
-                    f(i)
-                })
-            })
-            .collect();
-        hs.into_iter().map(|h| h.join().unwrap()).collect()
-    })
 }
 
 #[test]

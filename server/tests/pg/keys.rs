@@ -4,7 +4,6 @@
 //! lock, then adopted by the others.
 
 use std::sync::Arc;
-use std::sync::Barrier;
 
 use chrono::Duration;
 use chrono::TimeZone;
@@ -17,6 +16,7 @@ use passregion_server::platform::keys::SigningLock;
 use passregion_server::platform::store::PgStore;
 
 use crate::support::TestDb;
+use crate::support::at_once;
 use crate::test_db;
 
 fn instance(db: &TestDb) -> Arc<dyn SigningLock> {
@@ -39,30 +39,13 @@ fn issuer_files(dir: &std::path::Path) -> usize {
         .count()
 }
 
-/// Runs `f` on `n` threads released together.
-fn together<T: Send>(n: usize, f: impl Fn(usize) -> T + Sync) -> Vec<T> {
-    let barrier = Barrier::new(n);
-    std::thread::scope(|s| {
-        let handles: Vec<_> = (0..n)
-            .map(|i| {
-                let (barrier, f) = (&barrier, &f);
-                s.spawn(move || {
-                    barrier.wait();
-                    f(i)
-                })
-            })
-            .collect();
-        handles.into_iter().map(|h| h.join().unwrap()).collect()
-    })
-}
-
 #[test]
 fn instances_starting_together_create_one_set_of_keys_and_publish_one_list() {
     let Some(db) = test_db!() else { return };
     let dir = tempfile::tempdir().unwrap();
     let now = Utc.with_ymd_and_hms(2026, 11, 2, 9, 0, 0).unwrap();
     let locks: Vec<_> = (0..3).map(|_| instance(&db)).collect();
-    let keys = together(3, |i| {
+    let keys = at_once(3, |i| {
         ServerKeys::load_shared(
             dir.path(),
             now + Duration::seconds(i as i64),
@@ -95,7 +78,7 @@ fn a_renewal_due_on_every_instance_is_signed_once_and_adopted_by_the_others() {
     // A week later every instance finds the list due, at the same moment
     // (and each at a second of its own: each would sign a different list).
     let later = now + Duration::days(8);
-    let outcomes = together(3, |i| {
+    let outcomes = at_once(3, |i| {
         keys[i]
             .renew_if_due(later + Duration::seconds(i as i64))
             .unwrap()
@@ -121,7 +104,7 @@ fn a_renewal_due_on_every_instance_is_signed_once_and_adopted_by_the_others() {
     // A key rotated in the shared directory: signed once, seen by all.
     ServerKeys::rotate_issuer(dir.path(), later + Duration::minutes(2)).unwrap();
     let at = later + Duration::minutes(3);
-    let outcomes = together(3, |i| keys[i].renew_if_due(at).unwrap());
+    let outcomes = at_once(3, |i| keys[i].renew_if_due(at).unwrap());
     assert_eq!(
         outcomes.iter().filter(|o| **o == Renewal::Signed).count(),
         1,

@@ -220,7 +220,8 @@ fn append_only_tables_refuse_changes_and_statistics_follow_transactions() {
     );
     let spend: Vec<(String, String, i64, i64)> = c
         .query(
-            "SELECT departement, month, n, amount_cents FROM stats_spend ORDER BY month",
+            "SELECT departement, month, SUM(n)::BIGINT, SUM(amount_cents)::BIGINT FROM stats_spend
+             GROUP BY departement, month ORDER BY month",
             &[],
         )
         .unwrap()
@@ -236,14 +237,15 @@ fn append_only_tables_refuse_changes_and_statistics_follow_transactions() {
     );
     let partner: (i64, i64, i64) = c
         .query_one(
-            "SELECT debits, refunds, amount_cents FROM stats_partner",
+            "SELECT SUM(debits)::BIGINT, SUM(refunds)::BIGINT, SUM(amount_cents)::BIGINT
+             FROM stats_partner",
             &[],
         )
         .map(|r| (r.get(0), r.get(1), r.get(2)))
         .unwrap();
     assert_eq!(partner, (1, 1, 0));
     let uptake: i64 = c
-        .query_one("SELECT cards FROM stats_uptake", &[])
+        .query_one("SELECT SUM(cards)::BIGINT FROM stats_uptake", &[])
         .unwrap()
         .get(0);
     assert_eq!(uptake, 1);
