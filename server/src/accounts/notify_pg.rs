@@ -15,6 +15,7 @@ use crate::error::ServiceError;
 use crate::platform::mail::Mail;
 use crate::platform::mail::Mailer;
 use crate::platform::pg::PgTx;
+use crate::platform::pg_cache::CachedQueries;
 use crate::platform::sql::ts;
 use crate::platform::store::PgStore;
 
@@ -32,7 +33,7 @@ pub(crate) fn enqueue(
     body: &str,
     now: DateTime<Utc>,
 ) -> Result<(), ServiceError> {
-    tx.execute(
+    tx.execute_cached(
         "INSERT INTO notification_outbox (account_id, dedupe_key, subject, body, created_at)
          VALUES ($1, $2, $3, $4, $5) ON CONFLICT (dedupe_key) DO NOTHING",
         &[&account_id, &dedupe_key, &subject, &body, &ts(now)],
@@ -69,7 +70,7 @@ impl NotifyTx for PgTx<'_, '_> {
 
     fn unreminded_holders(&self, season: i64) -> Result<Vec<String>, ServiceError> {
         self.with(|tx| {
-            let rows = tx.query(
+            let rows = tx.query_cached(
                 "SELECT k.account_id FROM cards k WHERE k.season = $1 AND k.status = 'active'
                  AND NOT EXISTS (SELECT 1 FROM notification_outbox n
                      WHERE n.dedupe_key = 'fin-de-saison:' || $1::text || ':' || k.account_id)
@@ -89,7 +90,7 @@ fn record(
     sent: bool,
     now: DateTime<Utc>,
 ) -> Result<(), ServiceError> {
-    tx.execute(
+    tx.execute_cached(
         "UPDATE notification_outbox SET attempts = attempts + 1,
          sent_at = CASE WHEN $2 THEN $3 ELSE sent_at END WHERE id = $1",
         &[&id, &sent, &ts(now)],
@@ -118,7 +119,7 @@ impl NotifyRepo for PgStore {
 
     fn notifications_to_send(&self) -> Result<Vec<(i64, Mail)>, ServiceError> {
         self.pool.read(|tx| {
-            let rows = tx.query(
+            let rows = tx.query_cached(
                 &format!(
                     "SELECT n.id, a.email::text, n.subject, n.body FROM notification_outbox n
                      JOIN accounts a ON a.id = n.account_id WHERE {DUE} ORDER BY n.id LIMIT $2"
@@ -134,7 +135,7 @@ impl NotifyRepo for PgStore {
         account_id: &str,
     ) -> Result<Vec<crate::accounts::model::AccountNotice>, ServiceError> {
         self.pool.read(|tx| {
-            let rows = tx.query(
+            let rows = tx.query_cached(
                 "SELECT subject, body, created_at FROM notification_outbox WHERE account_id = $1
                  ORDER BY id DESC LIMIT 50",
                 &[&account_id],
@@ -156,7 +157,7 @@ impl NotifyRepo for PgStore {
 
     fn outbox_counts(&self) -> Result<(u64, u64), ServiceError> {
         self.pool.read(|tx| {
-            let r = tx.query_one(
+            let r = tx.query_one_cached(
                 "SELECT COUNT(*) FILTER (WHERE n.attempts < $1), COUNT(*) FILTER (WHERE n.attempts >= $1)
                  FROM notification_outbox n JOIN accounts a ON a.id = n.account_id
                  WHERE n.sent_at IS NULL AND a.email_verified_at IS NOT NULL
@@ -179,7 +180,7 @@ impl NotifyRepo for PgStore {
             // made instead of sending again.
             let mut tried: Option<(i64, bool)> = None;
             let claimed = self.pool.write(|tx| {
-                let Some(r) = tx.query_opt(
+                let Some(r) = tx.query_opt_cached(
                     &format!(
                         "SELECT n.id, a.email::text, n.subject, n.body FROM notification_outbox n
                          JOIN accounts a ON a.id = n.account_id WHERE {DUE} AND n.id > $2

@@ -14,6 +14,7 @@ use crate::accounts::repo::AccountRecord;
 use crate::accounts::repo::AccountsRepo;
 use crate::accounts::repo::NewAccount;
 use crate::error::ServiceError;
+use crate::platform::pg_cache::CachedQueries;
 use crate::platform::sql::new_id;
 use crate::platform::sql::ts;
 use crate::platform::store::PgStore;
@@ -22,7 +23,7 @@ use crate::platform::store::PgStore;
 /// for one address (case-insensitive, as the unique index): the second
 /// finds the first's account instead of failing on the index.
 pub(crate) fn lock_email(tx: &mut Transaction<'_>, email: &str) -> Result<(), ServiceError> {
-    tx.execute(
+    tx.execute_cached(
         "SELECT pg_advisory_xact_lock(hashtextextended('account:' || lower($1), 0))",
         &[&email],
     )?;
@@ -33,7 +34,7 @@ impl AccountsRepo for PgStore {
     fn account_by_email(&self, email: &str) -> Result<Option<AccountRecord>, ServiceError> {
         let email = email.trim();
         self.pool.read(|tx| {
-            tx.query_opt(
+            tx.query_opt_cached(
                 "SELECT a.id, a.email::text, a.role, a.display_name, a.partner_id, p.category,
                         a.establishment_id, a.password_hash, a.email_verified_at IS NOT NULL,
                         a.partner_role, a.establishment_role, a.region_role
@@ -68,7 +69,7 @@ impl AccountsRepo for PgStore {
         expires_at: DateTime<Utc>,
     ) -> Result<(), ServiceError> {
         self.pool.write(|tx| {
-            tx.execute(
+            tx.execute_cached(
                 "INSERT INTO sessions (token_hash, account_id, expires_at) VALUES ($1, $2, $3)",
                 &[&token_hash, &account_id, &ts(expires_at)],
             )?;
@@ -82,7 +83,7 @@ impl AccountsRepo for PgStore {
         now: DateTime<Utc>,
     ) -> Result<Option<Principal>, ServiceError> {
         self.pool.read(|tx| {
-            let Some(r) = tx.query_opt(
+            let Some(r) = tx.query_opt_cached(
                 "SELECT a.id, a.role, a.partner_id, p.category, p.status, a.establishment_id,
                  p.suspended_at IS NOT NULL, p.convention_ends_on, p.terminates_on,
                  a.partner_role, a.establishment_role, a.region_role
@@ -118,14 +119,14 @@ impl AccountsRepo for PgStore {
 
     fn delete_session(&self, token_hash: String) -> Result<(), ServiceError> {
         self.pool.write(|tx| {
-            tx.execute("DELETE FROM sessions WHERE token_hash = $1", &[&token_hash])?;
+            tx.execute_cached("DELETE FROM sessions WHERE token_hash = $1", &[&token_hash])?;
             Ok(())
         })
     }
 
     fn known_device(&self, token_hash: &str) -> Result<Option<String>, ServiceError> {
         self.pool.read(|tx| {
-            tx.query_opt(
+            tx.query_opt_cached(
                 "SELECT account_id FROM known_devices WHERE token_hash = $1",
                 &[&token_hash],
             )?
@@ -141,7 +142,7 @@ impl AccountsRepo for PgStore {
         now: DateTime<Utc>,
     ) -> Result<(), ServiceError> {
         self.pool.write(|tx| {
-            tx.execute(
+            tx.execute_cached(
                 "INSERT INTO known_devices (token_hash, account_id, created_at, last_used_at)
                  VALUES ($1, $2, $3, $3)
                  ON CONFLICT (token_hash) DO UPDATE SET last_used_at = excluded.last_used_at
@@ -166,7 +167,7 @@ impl AccountsRepo for PgStore {
             lock_email(tx, email)?;
             // Staff accounts (an invitation not yet accepted, a removed
             // member) are taken as well: a registration never takes them over.
-            let found = tx.query_opt(
+            let found = tx.query_opt_cached(
                 "SELECT id, email_verified_at IS NOT NULL OR role <> 'youth' OR removed_at IS NOT NULL
                  FROM accounts WHERE email = $1",
                 &[&email],
@@ -180,7 +181,7 @@ impl AccountsRepo for PgStore {
                     let id = new_id();
                     match &partner {
                         None => {
-                            tx.execute(
+                            tx.execute_cached(
                                 "INSERT INTO accounts (id, email, password_hash, role, display_name,
                                  created_at) VALUES ($1, $2, $3, 'youth', $4, $5)",
                                 &[&id, &email, &password_hash, &display_name, &ts(now)],
@@ -189,13 +190,13 @@ impl AccountsRepo for PgStore {
                         // A draft structure, pinned in Lyon until placed on the map.
                         Some((structure, category)) => {
                             let pid = new_id();
-                            tx.execute(
+                            tx.execute_cached(
                                 "INSERT INTO partners (id, name, category, address, city, postal_code,
                                  latitude, longitude, status, created_at, contact_name)
                                  VALUES ($1, $2, $3, '', '', '', 45.7640, 4.8357, 'pending', $4, $5)",
                                 &[&pid, structure, &category.code(), &ts(now), &display_name],
                             )?;
-                            tx.execute(
+                            tx.execute_cached(
                                 "INSERT INTO accounts (id, email, password_hash, role, display_name,
                                  partner_id, created_at, partner_role)
                                  VALUES ($1, $2, $3, 'partner', $4, $5, $6, 'manager')",
@@ -206,7 +207,7 @@ impl AccountsRepo for PgStore {
                     id
                 }
             };
-            tx.execute(
+            tx.execute_cached(
                 "INSERT INTO email_tokens (token_hash, account_id, purpose, password_hash,
                  display_name, created_at, expires_at)
                  VALUES ($1, $2, 'verification', $3, $4, $5, $6)",
@@ -231,7 +232,7 @@ impl AccountsRepo for PgStore {
         self.pool.write(|tx| {
             // The token row is locked: two instances following one link
             // confirm once.
-            let Some(r) = tx.query_opt(
+            let Some(r) = tx.query_opt_cached(
                 "SELECT t.account_id, a.email::text, t.password_hash, t.display_name,
                         a.email_verified_at IS NOT NULL
                  FROM email_tokens t JOIN accounts a ON a.id = t.account_id
@@ -251,16 +252,16 @@ impl AccountsRepo for PgStore {
             let hash: Option<String> = r.try_get(2)?;
             let name: Option<String> = r.try_get(3)?;
             if let (Some(hash), Some(name)) = (hash, name) {
-                tx.execute(
+                tx.execute_cached(
                     "UPDATE accounts SET password_hash = $2, display_name = $3 WHERE id = $1",
                     &[&account_id, &hash, &name],
                 )?;
             }
-            tx.execute(
+            tx.execute_cached(
                 "UPDATE email_tokens SET used_at = $2 WHERE token_hash = $1",
                 &[&token_hash, &ts(now)],
             )?;
-            tx.execute(
+            tx.execute_cached(
                 "UPDATE accounts SET email_verified_at = $2 WHERE id = $1",
                 &[&account_id, &ts(now)],
             )?;
@@ -276,7 +277,7 @@ impl AccountsRepo for PgStore {
         now: DateTime<Utc>,
     ) -> Result<bool, ServiceError> {
         self.pool.write(|tx| {
-            let n = tx.execute(
+            let n = tx.execute_cached(
                 "INSERT INTO email_tokens (token_hash, account_id, purpose, created_at, expires_at)
                  SELECT $1, id, 'reinitialisation', $2, $3 FROM accounts
                  WHERE email = $4 AND email_verified_at IS NOT NULL AND removed_at IS NULL",
@@ -294,7 +295,7 @@ impl AccountsRepo for PgStore {
     ) -> Result<Option<String>, ServiceError> {
         self.pool.write(|tx| {
             // Locked: a link used on two instances at once sets one password.
-            let Some(r) = tx.query_opt(
+            let Some(r) = tx.query_opt_cached(
                 "SELECT account_id FROM email_tokens WHERE token_hash = $1
                  AND purpose = 'reinitialisation' AND used_at IS NULL AND expires_at > $2
                  FOR UPDATE",
@@ -305,7 +306,7 @@ impl AccountsRepo for PgStore {
             };
             let account: String = r.try_get(0)?;
             // This link and every other reset link of the account stop working.
-            tx.execute(
+            tx.execute_cached(
                 "UPDATE email_tokens SET used_at = $2
                  WHERE (token_hash = $1 OR (account_id = $3 AND purpose = 'reinitialisation'))
                    AND used_at IS NULL",
@@ -318,7 +319,7 @@ impl AccountsRepo for PgStore {
 
     fn password_hash_of(&self, account_id: &str) -> Result<Option<String>, ServiceError> {
         self.pool.read(|tx| {
-            tx.query_opt(
+            tx.query_opt_cached(
                 "SELECT password_hash FROM accounts WHERE id = $1",
                 &[&account_id],
             )?
@@ -364,7 +365,7 @@ impl AccountsRepo for PgStore {
             let id = new_id();
             // A partner's first account (demo, setup) is its manager; an
             // établissement's, its head.
-            tx.execute(
+            tx.execute_cached(
                 "INSERT INTO accounts (id, email, password_hash, role, display_name, partner_id,
                  establishment_id, created_at, email_verified_at, partner_role, establishment_role,
                  region_role)
@@ -389,19 +390,20 @@ impl AccountsRepo for PgStore {
 
     fn prune(&self, now: DateTime<Utc>, keep: Duration) -> Result<usize, ServiceError> {
         self.pool.write(|tx| {
-            let sessions = tx.execute("DELETE FROM sessions WHERE expires_at < $1", &[&ts(now)])?;
-            let keys = tx.execute(
+            let sessions =
+                tx.execute_cached("DELETE FROM sessions WHERE expires_at < $1", &[&ts(now)])?;
+            let keys = tx.execute_cached(
                 "DELETE FROM idempotency WHERE created_at < $1",
                 &[&ts(now - keep)],
             )?;
             // Birth-date guards of numbers not tried for a while (and not locked).
-            let guards = tx.execute(
+            let guards = tx.execute_cached(
                 "DELETE FROM number_guards WHERE updated_at < $1
                  AND (locked_until IS NULL OR locked_until < $2)",
                 &[&ts(now - keep), &ts(now)],
             )?;
             // Devices not seen for a year.
-            let devices = tx.execute(
+            let devices = tx.execute_cached(
                 "DELETE FROM known_devices WHERE last_used_at < $1",
                 &[&ts(now - Duration::days(365))],
             )?;
@@ -418,7 +420,7 @@ fn replace_password(
     hash: &str,
     keep: &str,
 ) -> Result<(), ServiceError> {
-    tx.execute(
+    tx.execute_cached(
         "UPDATE accounts SET password_hash = $2 WHERE id = $1",
         &[&account_id, &hash],
     )?;
@@ -432,7 +434,7 @@ fn end_sessions_but(
     account_id: &str,
     keep: &str,
 ) -> Result<usize, ServiceError> {
-    let n = tx.execute(
+    let n = tx.execute_cached(
         "DELETE FROM sessions WHERE account_id = $1 AND token_hash <> $2",
         &[&account_id, &keep],
     )?;

@@ -9,6 +9,7 @@ use crate::debits::lookup::CardLookupTx;
 use crate::debits::lookup::NumberGuard;
 use crate::debits::repo_pg::card_from;
 use crate::error::ServiceError;
+use crate::platform::pg_cache::CachedQueries;
 use crate::platform::pg_tx::PgTx;
 use crate::platform::sql::parse_ts;
 use crate::platform::sql::ts;
@@ -24,7 +25,7 @@ impl PgTx<'_, '_> {
     /// 0036 decision 5), read again after whoever held it.
     fn card_locked(&self, column: &str, value: &str) -> Result<Option<CardRow>, ServiceError> {
         self.with(|tx| {
-            tx.query_opt(
+            tx.query_opt_cached(
                 &format!("SELECT {CARD_COLS} FROM cards WHERE {column} = $1 FOR UPDATE"),
                 &[&value],
             )?
@@ -46,7 +47,7 @@ impl CardLookupTx for PgTx<'_, '_> {
 
     fn card_of_retired_number(&self, number: &str) -> Result<Option<CardRow>, ServiceError> {
         self.with(|tx| {
-            tx.query_opt(
+            tx.query_opt_cached(
                 &format!(
                     "SELECT {CARD_COLS} FROM cards WHERE id =
                      (SELECT card_id FROM retired_card_numbers WHERE number = $1)"
@@ -65,11 +66,11 @@ impl CardLookupTx for PgTx<'_, '_> {
     /// the same instant on two instances count twice, never once.
     fn guard(&self, number_hash: &str) -> Result<NumberGuard, ServiceError> {
         self.with(|tx| {
-            tx.execute(
+            tx.execute_cached(
                 "SELECT pg_advisory_xact_lock(hashtextextended('number:' || $1, 0))",
                 &[&number_hash],
             )?;
-            let Some(r) = tx.query_opt(
+            let Some(r) = tx.query_opt_cached(
                 "SELECT failed_attempts, locked_until, lockouts FROM number_guards
                  WHERE number_hash = $1 FOR UPDATE",
                 &[&number_hash],
@@ -93,7 +94,7 @@ impl CardLookupTx for PgTx<'_, '_> {
         now: DateTime<Utc>,
     ) -> Result<(), ServiceError> {
         self.with(|tx| {
-            tx.execute(
+            tx.execute_cached(
                 "INSERT INTO number_guards (number_hash, failed_attempts, locked_until, lockouts,
                  updated_at) VALUES ($1, $2, $3, $4, $5)
                  ON CONFLICT (number_hash) DO UPDATE SET failed_attempts = excluded.failed_attempts,
@@ -119,7 +120,7 @@ impl CardLookupTx for PgTx<'_, '_> {
         now: DateTime<Utc>,
     ) -> Result<(), ServiceError> {
         self.with(|tx| {
-            tx.execute(
+            tx.execute_cached(
                 "INSERT INTO number_lockouts (number_hash, card_id, locked_at, locked_until, lockout)
                  VALUES ($1, $2, $3, $4, $5)",
                 &[
@@ -138,7 +139,7 @@ impl CardLookupTx for PgTx<'_, '_> {
 impl crate::debits::qr::CredentialState for PgStore {
     fn card_version(&self, card_id: &str) -> Result<Option<u32>, ServiceError> {
         self.pool.read(|tx| {
-            tx.query_opt("SELECT version FROM cards WHERE id = $1", &[&card_id])?
+            tx.query_opt_cached("SELECT version FROM cards WHERE id = $1", &[&card_id])?
                 .map(|r| {
                     u32::try_from(r.try_get::<_, i64>(0)?)
                         .map_err(|_| ServiceError::Internal("bad card version".into()))

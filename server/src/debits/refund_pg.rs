@@ -13,6 +13,7 @@ use crate::debits::repo_pg::totals;
 use crate::debits::repo_pg::tx_from;
 use crate::debits::transactions::TX_SELECT;
 use crate::error::ServiceError;
+use crate::platform::pg_cache::CachedQueries;
 use crate::platform::pg_tx::PgTx;
 use crate::platform::sql::ts;
 
@@ -26,7 +27,7 @@ impl RefundTx for PgTx<'_, '_> {
         partner_id: &str,
     ) -> Result<Option<StoredDebit>, ServiceError> {
         self.with(|tx| {
-            let Some(card) = tx.query_opt(
+            let Some(card) = tx.query_opt_cached(
                 "SELECT card_id FROM transactions WHERE id = $1 AND partner_id = $2",
                 &[&id, &partner_id],
             )?
@@ -35,14 +36,14 @@ impl RefundTx for PgTx<'_, '_> {
             };
             let card_id: String = card.try_get(0)?;
             lock_card(tx, &card_id)?;
-            let Some(row) = tx.query_opt(
+            let Some(row) = tx.query_opt_cached(
                 &format!("{TX_SELECT} WHERE t.id = $1 AND t.partner_id = $2"),
                 &[&id, &partner_id],
             )?
             else {
                 return Ok(None);
             };
-            let stored = tx.query_one(
+            let stored = tx.query_one_cached(
                 "SELECT season, units, amount_cents FROM transactions WHERE id = $1",
                 &[&id],
             )?;
@@ -60,7 +61,7 @@ impl RefundTx for PgTx<'_, '_> {
     fn insert_refund(&self, r: &NewRefund<'_>) -> Result<Totals, ServiceError> {
         let original = &r.original.transaction;
         self.with(|tx| {
-            tx.execute(
+            tx.execute_cached(
                 "INSERT INTO transactions (id, kind, card_id, partner_id, account_id, season,
                  avantage, unit_kind, price_units, units, reste_units, amount_cents, refund_of,
                  channel, created_at)

@@ -46,6 +46,7 @@ use crate::platform::db::Outcome;
 use crate::platform::idempotency::Idempotency;
 use crate::platform::idempotency::StoredResponse;
 use crate::platform::idempotency::idempotent_on;
+use crate::platform::pg_cache::CachedQueries;
 use crate::platform::sql::enum_from;
 use crate::platform::sql::parse_date;
 use crate::platform::sql::parse_ts;
@@ -94,7 +95,7 @@ pub(crate) fn lock_card(
     tx: &mut PgTransaction<'_>,
     card_id: &str,
 ) -> Result<Option<CardRow>, ServiceError> {
-    tx.query_opt(
+    tx.query_opt_cached(
         &format!("SELECT {CARD_COLS} FROM cards WHERE id = $1 FOR UPDATE"),
         &[&card_id],
     )?
@@ -110,7 +111,7 @@ pub(crate) fn totals(
     season: Season,
     avantage: &str,
 ) -> Result<Totals, ServiceError> {
-    let row = tx.query_opt(
+    let row = tx.query_opt_cached(
         "SELECT loaded_total, debited_total, refunded_total FROM ledger
          WHERE card_id = $1 AND season = $2 AND avantage = $3 ORDER BY id DESC LIMIT 1",
         &[&card_id, &i64::from(season.start_year()), &avantage],
@@ -143,7 +144,7 @@ pub(crate) fn append_ledger_after(
     let after = before
         .apply(movement, units)
         .map_err(|e| ServiceError::Internal(format!("ledger: {e}")))?;
-    tx.execute(
+    tx.execute_cached(
         "INSERT INTO ledger (card_id, season, avantage, unit_kind, movement, units, transaction_id,
          loaded_total, debited_total, refunded_total, created_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
@@ -222,7 +223,7 @@ impl DebitTx for PgTx<'_, '_> {
 
     fn insert_debit(&self, d: &NewDebit<'_>) -> Result<(), ServiceError> {
         self.with(|tx| {
-            tx.execute(
+            tx.execute_cached(
                 "INSERT INTO transactions (id, kind, card_id, partner_id, account_id, season,
                  avantage, unit_kind, price_units, units, reste_units, amount_cents, channel,
                  created_at)
@@ -256,7 +257,7 @@ impl DebitTx for PgTx<'_, '_> {
                 d.at.now,
             )?;
             if let Some(u) = d.used_qr {
-                tx.execute(
+                tx.execute_cached(
                     "INSERT INTO qr_uses (credential_id, counter, transaction_id)
                      VALUES ($1, $2, $3)",
                     &[&u.credential_id, &i64::from(u.counter), &d.id],
@@ -268,7 +269,7 @@ impl DebitTx for PgTx<'_, '_> {
 
     fn transaction(&self, cats: &Catalogues, id: &str) -> Result<Transaction, ServiceError> {
         self.with(|tx| {
-            let rows = tx.query(&format!("{TX_SELECT} WHERE t.id = $1"), &[&id])?;
+            let rows = tx.query_cached(&format!("{TX_SELECT} WHERE t.id = $1"), &[&id])?;
             let items = rows.iter().map(tx_from).collect::<Result<Vec<_>, _>>()?;
             with_labels(cats, items)
                 .into_iter()
@@ -359,7 +360,7 @@ fn transactions_where(
     clause: &str,
     args: &[&(dyn r2d2_postgres::postgres::types::ToSql + Sync)],
 ) -> Result<Vec<Transaction>, ServiceError> {
-    let rows = tx.query(&format!("{TX_SELECT} WHERE {clause}"), args)?;
+    let rows = tx.query_cached(&format!("{TX_SELECT} WHERE {clause}"), args)?;
     let items = rows.iter().map(tx_from).collect::<Result<Vec<_>, _>>()?;
     Ok(with_labels(cats, items))
 }

@@ -9,6 +9,7 @@ use crate::error::ServiceError;
 use crate::platform::idempotency::Idempotency;
 use crate::platform::idempotency::IdempotencyTx;
 use crate::platform::idempotency::StoredResponse;
+use crate::platform::pg_cache::CachedQueries;
 use crate::platform::pg_tx::PgTx;
 use crate::platform::sql::ts;
 
@@ -28,11 +29,11 @@ impl IdempotencyTx for PgTx<'_, '_> {
     /// COMMITTED: a new snapshot per statement), finds its answer.
     fn claim(&self, idem: &Idempotency) -> Result<Option<(String, StoredResponse)>, ServiceError> {
         self.with(|tx| {
-            tx.execute(
+            tx.execute_cached(
                 "SELECT pg_advisory_xact_lock(hashtextextended('idempotency:' || $1 || ':' || $2, 0))",
                 &[&idem.account_id, &idem.key],
             )?;
-            tx.query_opt(
+            tx.query_opt_cached(
                 "SELECT request_hash, status, body FROM idempotency
                  WHERE account_id = $1 AND key = $2",
                 &[&idem.account_id, &idem.key],
@@ -49,7 +50,7 @@ impl IdempotencyTx for PgTx<'_, '_> {
         now: DateTime<Utc>,
     ) -> Result<(), ServiceError> {
         self.with(|tx| {
-            tx.execute(
+            tx.execute_cached(
                 "INSERT INTO idempotency (account_id, key, request_hash, status, body, created_at)
                  VALUES ($1, $2, $3, $4, $5, $6)",
                 &[
@@ -72,7 +73,7 @@ pub(crate) fn replayed(
     tx: &mut Transaction<'_>,
     idem: &Idempotency,
 ) -> Result<Option<StoredResponse>, ServiceError> {
-    tx.query_opt(
+    tx.query_opt_cached(
         "SELECT status, body FROM idempotency
          WHERE account_id = $1 AND key = $2 AND request_hash = $3",
         &[&idem.account_id, &idem.key, &idem.request_hash],

@@ -16,6 +16,7 @@ pub mod metrics;
 pub mod migrations;
 pub mod pdf;
 pub mod pg;
+pub mod pg_cache;
 pub mod pg_error;
 pub(crate) mod pg_tx;
 pub mod progress;

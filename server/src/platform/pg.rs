@@ -9,6 +9,8 @@ use std::time::Duration;
 
 use chrono::Utc;
 use r2d2_postgres::PostgresConnectionManager;
+
+use crate::platform::pg_cache::PgManager;
 use r2d2_postgres::postgres;
 use r2d2_postgres::postgres::IsolationLevel;
 use r2d2_postgres::postgres::NoTls;
@@ -57,7 +59,7 @@ const MIGRATION_LOCK: i64 = 0x5052_6d69_6772;
 pub const MAX_ATTEMPTS: u32 = 5;
 
 /// A pooled connection.
-pub type PgConn = r2d2::PooledConnection<PostgresConnectionManager<NoTls>>;
+pub type PgConn = r2d2::PooledConnection<PgManager>;
 
 pub use crate::platform::pg_error::PgError;
 
@@ -99,10 +101,10 @@ pub struct PgPool {
 /// server stops (`Server::run` ends inside `main`'s `block_on`) or fails to
 /// start after the database was opened (a bad `--faq`, no trust list): a
 /// panic in place of the error.
-struct PoolOwner(Option<r2d2::Pool<PostgresConnectionManager<NoTls>>>);
+struct PoolOwner(Option<r2d2::Pool<PgManager>>);
 
 impl std::ops::Deref for PoolOwner {
-    type Target = r2d2::Pool<PostgresConnectionManager<NoTls>>;
+    type Target = r2d2::Pool<PgManager>;
 
     fn deref(&self) -> &Self::Target {
         // Only `drop` takes the pool out.
@@ -141,7 +143,7 @@ impl PgPool {
         // One connection now tells a wrong URL or password at start (the pool
         // itself connects lazily, and would retry until its timeout).
         drop(config.connect(NoTls)?);
-        let manager = PostgresConnectionManager::new(config, NoTls);
+        let manager = PgManager(PostgresConnectionManager::new(config, NoTls));
         let pool = r2d2::Pool::builder()
             .max_size(max_size.max(1))
             .min_idle(Some(0))
@@ -277,9 +279,22 @@ impl PgPool {
         &self,
         isolation: IsolationLevel,
         read_only: bool,
-        mut f: impl FnMut(&mut Transaction<'_>) -> Result<Outcome<T>, ServiceError>,
+        f: impl FnMut(&mut Transaction<'_>) -> Result<Outcome<T>, ServiceError>,
     ) -> Result<T, ServiceError> {
         let mut conn = self.get()?;
+        let id = conn.id();
+        crate::platform::pg_cache::on_connection(id, || {
+            self.attempts(&mut conn, isolation, read_only, f)
+        })
+    }
+
+    fn attempts<T>(
+        &self,
+        conn: &mut PgConn,
+        isolation: IsolationLevel,
+        read_only: bool,
+        mut f: impl FnMut(&mut Transaction<'_>) -> Result<Outcome<T>, ServiceError>,
+    ) -> Result<T, ServiceError> {
         let mut attempt = 1;
         loop {
             let mut tx = conn

@@ -26,6 +26,7 @@ use crate::debits::repo_pg::lock_card;
 use crate::error::ServiceError;
 use crate::partners::repo_pg::lock_partner;
 use crate::platform::pg::PgTx;
+use crate::platform::pg_cache::CachedQueries;
 use crate::platform::sql::parse_ts;
 use crate::platform::sql::ts;
 use crate::sync::service::CheckedItem;
@@ -44,7 +45,7 @@ impl SyncTx for PgTx<'_, '_> {
 
     fn insert_device(&self, d: &NewDevice) -> Result<(), ServiceError> {
         self.with(|tx| {
-            tx.execute(
+            tx.execute_cached(
                 "INSERT INTO partner_devices (id, partner_id, account_id, public_key, label,
                  created_at) VALUES ($1, $2, $3, $4, $5, $6)",
                 &[
@@ -74,7 +75,7 @@ impl SyncTx for PgTx<'_, '_> {
 
     fn stored_item(&self, id: Uuid) -> Result<Option<(String, String)>, ServiceError> {
         self.with(|tx| {
-            let row = tx.query_opt(
+            let row = tx.query_opt_cached(
                 "SELECT body_hash, result FROM offline_debits WHERE id = $1",
                 &[&id.to_string()],
             )?;
@@ -84,7 +85,7 @@ impl SyncTx for PgTx<'_, '_> {
 
     fn device_partner(&self, device_id: &str) -> Result<Option<(String, bool)>, ServiceError> {
         self.with(|tx| {
-            let row = tx.query_opt(
+            let row = tx.query_opt_cached(
                 "SELECT partner_id, revoked_at IS NOT NULL FROM partner_devices WHERE id = $1",
                 &[&device_id],
             )?;
@@ -99,7 +100,7 @@ impl SyncTx for PgTx<'_, '_> {
         applied_only: bool,
     ) -> Result<Option<(String, String)>, ServiceError> {
         self.with(|tx| {
-            let row = tx.query_opt(
+            let row = tx.query_opt_cached(
                 "SELECT prev_hash, hash FROM offline_debits WHERE device_id = $1 AND seq = $2
                  AND (NOT $3 OR status = $4) ORDER BY status = $4 DESC LIMIT 1",
                 &[
@@ -124,7 +125,7 @@ impl SyncTx for PgTx<'_, '_> {
         partner_id: &str,
     ) -> Result<(i64, u32), ServiceError> {
         self.with(|tx| {
-            let row = tx.query_opt(
+            let row = tx.query_opt_cached(
                 "SELECT cents, count FROM offline_spent
                  WHERE credential_id = $1 AND partner_id = $2",
                 &[&credential_id, &partner_id],
@@ -144,7 +145,7 @@ impl SyncTx for PgTx<'_, '_> {
         t: &NewOfflineTransaction<'_>,
     ) -> Result<(), ServiceError> {
         self.with(|tx| {
-            tx.execute(
+            tx.execute_cached(
                 "INSERT INTO transactions (id, kind, card_id, partner_id, account_id, season,
                  avantage, unit_kind, price_units, units, reste_units, amount_cents, channel,
                  created_at)
@@ -199,7 +200,7 @@ impl SyncTx for PgTx<'_, '_> {
         transaction_id: &str,
     ) -> Result<(), ServiceError> {
         self.with(|tx| {
-            tx.execute(
+            tx.execute_cached(
                 "INSERT INTO qr_uses (credential_id, counter, transaction_id) VALUES ($1, $2, $3)",
                 &[&credential_id, &i64::from(counter), &transaction_id],
             )?;
@@ -214,7 +215,7 @@ impl SyncTx for PgTx<'_, '_> {
         cents: i64,
     ) -> Result<(), ServiceError> {
         self.with(|tx| {
-            tx.execute(
+            tx.execute_cached(
                 "INSERT INTO offline_spent (credential_id, partner_id, cents, count)
                  VALUES ($1, $2, $3, 1)
                  ON CONFLICT (credential_id, partner_id) DO UPDATE SET
@@ -245,7 +246,7 @@ impl SyncTx for PgTx<'_, '_> {
         now: DateTime<Utc>,
     ) -> Result<(), ServiceError> {
         self.with(|tx| {
-            tx.execute(
+            tx.execute_cached(
                 "INSERT INTO card_flags (card_id, reason, amount_cents, created_at)
                  VALUES ($1, $2, $3, $4)",
                 &[&card_id, &reason, &amount_cents, &ts(now)],
@@ -260,7 +261,7 @@ impl SyncTx for PgTx<'_, '_> {
         now: DateTime<Utc>,
     ) -> Result<(), ServiceError> {
         self.with(|tx| {
-            tx.execute(
+            tx.execute_cached(
                 "UPDATE app_credentials SET revoked_at = $2
                  WHERE card_id = $1 AND revoked_at IS NULL",
                 &[&card_id, &ts(now)],
@@ -342,7 +343,7 @@ impl SyncTx for PgTx<'_, '_> {
     fn insert_offline_record(&self, o: &OfflineRecord<'_>) -> Result<(), ServiceError> {
         let it = o.item;
         self.with(|tx| {
-            tx.execute(
+            tx.execute_cached(
                 "INSERT INTO offline_debits (id, device_id, seq, prev_hash, hash, body_hash,
                  credential_id, counter, debited_cents, status, result, transaction_id,
                  received_at)

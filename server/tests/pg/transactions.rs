@@ -303,3 +303,44 @@ fn errors_keep_no_personal_data() {
         other => panic!("{other:?}"),
     }
 }
+
+/// A statement run through the transaction helpers is prepared once per
+/// connection (ADR 0036, *Speed*), not on every call; a new connection (a
+/// failover) prepares it again.
+#[test]
+fn a_cached_statement_is_prepared_once_per_connection() {
+    use passregion_server::platform::pg_cache::CachedQueries;
+    let Some(db) = test_db!() else { return };
+    let pool = db.pool(1);
+    pool.migrate().unwrap();
+    let prepared = |pool: &passregion_server::platform::pg::PgPool| -> i64 {
+        pool.write(|tx| {
+            for i in 0..10_i64 {
+                let n: i64 = tx.query_one_cached("SELECT $1::BIGINT + 1", &[&i])?.get(0);
+                assert_eq!(n, i + 1);
+            }
+            Ok(tx
+                .query_one(
+                    "SELECT COUNT(*) FROM pg_prepared_statements
+                     WHERE statement = 'SELECT $1::BIGINT + 1'",
+                    &[],
+                )?
+                .get::<_, i64>(0))
+        })
+        .unwrap()
+    };
+    assert_eq!(prepared(&pool), 1, "ten calls, one statement");
+    assert_eq!(
+        prepared(&pool),
+        1,
+        "the next transaction on the connection reuses it"
+    );
+    // Every connection cut: the pool's next one prepares it again.
+    db.client()
+        .batch_execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+             WHERE datname = current_database() AND pid <> pg_backend_pid()",
+        )
+        .unwrap();
+    assert_eq!(prepared(&pool), 1);
+}
