@@ -6,7 +6,7 @@
 //! p50/p99 latency, overdrafts and lost or doubled debits; then the raw rate
 //! of the same durable SQLite work, measured in the same run.
 //!
-//! `cargo build --release -p passregion-server -p passregion-tests && target/release/debit-bench [clients] [seconds] [sqlite,pg1,pg2]`
+//! `cargo build --release -p passregion-server -p passregion-tests && target/release/debit-bench [clients] [seconds] [sqlite,pg1,pg2] [bookshops, 1–6]`
 //!
 //! PostgreSQL runs on the cluster of `PASSREGION_TEST_DATABASE_URL`, or on a
 //! throwaway one started with `scripts/pg-cluster.sh` for the run.
@@ -76,6 +76,7 @@ async fn measure(
     server: &TestServer,
     clients: usize,
     seconds: u64,
+    partners_count: usize,
 ) -> Measured {
     let etab = server.login("ampere@demo.passregion.fr").await;
     let mut cards = Vec::new();
@@ -84,14 +85,22 @@ async fn measure(
         cards.push((youth, card["qr"].as_str().unwrap().to_owned()));
     }
     let urls = server.instance_urls().await;
-    let partner = server.login("librairie@demo.passregion.fr").await;
+    // The demo's bookshops: librairie@, librairie-2@ … librairie-6@.
+    let mut partners = Vec::new();
+    for k in 0..partners_count.clamp(1, 6) {
+        let email = match k {
+            0 => "librairie@demo.passregion.fr".to_owned(),
+            k => format!("librairie-{}@demo.passregion.fr", k + 1),
+        };
+        partners.push(server.login(&email).await);
+    }
     let deadline = Instant::now() + Duration::from_secs(seconds);
     let start = Instant::now();
     let tasks: Vec<_> = cards
         .iter()
         .enumerate()
         .map(|(i, (_, qr))| {
-            let partner = Arc::new(partner.at(&urls[i % urls.len()]));
+            let partner = Arc::new(partners[i % partners.len()].at(&urls[i % urls.len()]));
             let qr = qr.clone();
             tokio::spawn(async move {
                 let mut latencies = Vec::new();
@@ -197,13 +206,17 @@ fn main() {
         .cloned()
         .unwrap_or_else(|| "sqlite,pg1,pg2".into());
     let setups: Vec<&str> = setups.split(',').collect();
+    let partners: usize = args.get(4).and_then(|a| a.parse().ok()).unwrap_or(1);
     if setups.iter().any(|s| s.starts_with("pg"))
         && std::env::var(passregion_tests::pg::URL_VAR).is_err()
     {
         with_throwaway_cluster();
     }
     let runtime = tokio::runtime::Runtime::new().unwrap();
-    println!("{clients} clients, {seconds} s per set-up (release build expected)");
+    println!(
+        "{clients} clients, {seconds} s per set-up, {} bookshop(s) (release build expected)",
+        partners.clamp(1, 6)
+    );
     let mut results = Vec::new();
     for setup in setups {
         let (name, server) = match setup {
@@ -218,7 +231,7 @@ fn main() {
             ),
             other => panic!("unknown set-up {other} (sqlite, pg1, pg2)"),
         };
-        let m = runtime.block_on(measure(name, &server, clients, seconds));
+        let m = runtime.block_on(measure(name, &server, clients, seconds, partners));
         println!(
             "{:<24} {:>7} acknowledged = {:>6.0} debits/s; p50 {:>5.1} ms, p99 {:>5.1} ms; {} errors, {} overdrafts, {} lost or doubled, ledger {}",
             m.name,
