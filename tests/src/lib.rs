@@ -274,13 +274,18 @@ impl TestServer {
         }
     }
 
-    /// A client logged in with a demo account.
+    /// A client logged in with a demo account (password `demo1234`).
     pub async fn login(&self, email: &str) -> Client {
+        self.login_with(email, "demo1234").await
+    }
+
+    /// A client logged in with `email` and `password`.
+    pub async fn login_with(&self, email: &str, password: &str) -> Client {
         let mut c = self.client();
         let r = c
             .post(
                 "/api/auth/login",
-                &json!({"email": email, "password": "demo1234"}),
+                &json!({"email": email, "password": password}),
             )
             .await;
         assert_eq!(r.status, 200, "login {email}: {}", r.body);

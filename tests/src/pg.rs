@@ -31,16 +31,7 @@ impl Database {
             return None;
         };
         let name = format!("s_{}", uuid::Uuid::new_v4().simple());
-        off_runtime(|| {
-            Pg::connect(&admin, NoTls)
-                .unwrap()
-                .batch_execute(&format!(
-                    "CREATE DATABASE {name} TEMPLATE template0 ENCODING 'UTF8'
-                     LOCALE_PROVIDER libc LC_COLLATE 'C' LC_CTYPE 'C'"
-                ))
-                .unwrap()
-        });
-        let url = with_database(&admin, &name);
+        let url = off_runtime(|| create_database(&admin, &name)).unwrap();
         Some(Database { admin, name, url })
     }
 
@@ -89,8 +80,18 @@ impl Database {
     }
 }
 
+/// Creates the database `name` on the cluster of `admin` with the byte-order
+/// collation the server requires; returns its URL.
+pub fn create_database(admin: &str, name: &str) -> Result<String, r2d2_postgres::postgres::Error> {
+    Pg::connect(admin, NoTls)?.batch_execute(&format!(
+        "CREATE DATABASE {name} TEMPLATE template0 ENCODING 'UTF8'
+         LOCALE_PROVIDER libc LC_COLLATE 'C' LC_CTYPE 'C'"
+    ))?;
+    Ok(with_database(admin, name))
+}
+
 /// `admin` with its database name replaced by `name` (query kept).
-pub fn with_database(admin: &str, name: &str) -> String {
+fn with_database(admin: &str, name: &str) -> String {
     let (base, query) = admin.split_once('?').unwrap_or((admin, ""));
     let host_end = base.find("://").map_or(0, |i| i + 3);
     let slash = base[host_end..]

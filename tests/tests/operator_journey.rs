@@ -50,20 +50,6 @@ async fn accept_invitation(server: &TestServer, token: &str, password: &str) -> 
     c
 }
 
-async fn login(server: &TestServer, email: &str, password: &str) -> Client {
-    let r = server
-        .client()
-        .post(
-            "/api/auth/login",
-            &json!({"email": email, "password": password}),
-        )
-        .await;
-    assert_eq!(r.status, 200, "{email}: {}", r.body);
-    let mut c = server.client();
-    c.token = Some(r.body["token"].as_str().unwrap().to_owned());
-    c
-}
-
 fn transport() -> Arc<ReqwestTransport> {
     Arc::new(ReqwestTransport::new(Duration::from_secs(10)).unwrap())
 }
@@ -130,7 +116,9 @@ async fn a_region_runs_a_youth_from_install_to_a_replaced_card() {
         )
         .await;
     assert_eq!(r.status, 200, "{}", r.body);
-    let region = login(&server, "admin@region.example.fr", "admin-secret-1").await;
+    let region = server
+        .login_with("admin@region.example.fr", "admin-secret-1")
+        .await;
 
     // The head of établissement, invited by the Region through the SMTP relay.
     let r = region
@@ -160,7 +148,9 @@ async fn a_region_runs_a_youth_from_install_to_a_replaced_card() {
         )
         .await;
     assert_eq!(r.status, 200, "{}", r.body);
-    let head = login(&server, "chef@ampere.example", "chef-secret-2").await;
+    let head = server
+        .login_with("chef@ampere.example", "chef-secret-2")
+        .await;
     let manager = accept_invitation(&server, &manager_token, "gerant-secret-1").await;
     drop(manager);
 
@@ -179,7 +169,7 @@ async fn a_region_runs_a_youth_from_install_to_a_replaced_card() {
         .post("/api/auth/verify-email", &json!({"token": confirm}))
         .await;
     assert_eq!(r.status, 200, "{}", r.body);
-    let youth = login(&server, "ines@exemple.fr", "ines-secret-1").await;
+    let youth = server.login_with("ines@exemple.fr", "ines-secret-1").await;
     let mut order = order_body("Inès", "2010-03-14");
     order["establishment_id"] = json!("0690026D");
     let r = youth.post("/api/youth/orders", &order).await;
@@ -242,7 +232,9 @@ async fn a_region_runs_a_youth_from_install_to_a_replaced_card() {
 
     // A first debit, by card number and birth date.
     let debit = |number: &str| json!({"card_number": number, "birth_date": "2010-03-14", "avantage": "lecture_loisir", "price": "4"});
-    let cashier = login(&server, "gerant@parc.example", "gerant-secret-1").await;
+    let cashier = server
+        .login_with("gerant@parc.example", "gerant-secret-1")
+        .await;
     let r = cashier.debit(&debit(&old_number)).await;
     assert_eq!(r.status, 201, "{}", r.body);
     let left = Money::parse(&before)

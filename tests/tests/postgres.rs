@@ -17,20 +17,6 @@ use passregion_tests::{Client, TestServer, binary, order_body, verification_toke
 use r2d2_postgres::postgres::{Client as Pg, NoTls};
 use serde_json::json;
 
-async fn login(server: &TestServer, email: &str, password: &str) -> Client {
-    let r = server
-        .client()
-        .post(
-            "/api/auth/login",
-            &json!({"email": email, "password": password}),
-        )
-        .await;
-    assert_eq!(r.status, 200, "{email}: {}", r.body);
-    let mut c = server.client();
-    c.token = Some(r.body["token"].as_str().unwrap().to_owned());
-    c
-}
-
 #[tokio::test]
 async fn two_instances_on_one_postgres_database_serve_one_region() {
     let Some(db) = Database::new("postgres") else {
@@ -103,7 +89,9 @@ async fn two_instances_on_one_postgres_database_serve_one_region() {
         )
         .await;
     assert_eq!(r.status, 200, "{}", r.body);
-    let region = login(&b, "admin@region.example.fr", "admin-secret-1").await;
+    let region = b
+        .login_with("admin@region.example.fr", "admin-secret-1")
+        .await;
     assert_eq!(region.get("/api/me").await.body["region_role"], "admin");
     // The session works on both instances.
     assert_eq!(region.on(&a).get("/api/me").await.status, 200);
@@ -125,7 +113,7 @@ async fn two_instances_on_one_postgres_database_serve_one_region() {
         )
         .await;
     assert_eq!(r.status, 200, "{}", r.body);
-    let head = login(&a, "chef@ampere.example", "chef-secret-1").await;
+    let head = a.login_with("chef@ampere.example", "chef-secret-1").await;
 
     // A youth registers on b, confirms on a, orders on b; the head validates on a.
     let r = b
@@ -142,7 +130,7 @@ async fn two_instances_on_one_postgres_database_serve_one_region() {
         .post("/api/auth/verify-email", &json!({"token": confirm}))
         .await;
     assert_eq!(r.status, 200, "{}", r.body);
-    let youth = login(&b, "ines@exemple.fr", "ines-secret-1").await;
+    let youth = b.login_with("ines@exemple.fr", "ines-secret-1").await;
     let mut order = order_body("Inès", "2010-03-14");
     order["establishment_id"] = json!("0690026D");
     let r = youth.post("/api/youth/orders", &order).await;
@@ -267,7 +255,7 @@ async fn partner_in_force(server: &TestServer, region: &Client, dir: &std::path:
         )
         .await;
     assert_eq!(r.status, 200, "{}", r.body);
-    login(server, email, "gerant-secret-1").await
+    server.login_with(email, "gerant-secret-1").await
 }
 
 /// POSTs a debit with its key; `None` when the instance cannot be reached
@@ -331,7 +319,9 @@ async fn debits_spread_over_two_instances_one_killed_are_each_applied_once() {
             &json!({"token": admin_token, "password": "admin-secret-1"}),
         )
         .await;
-    let region = login(&a, "admin@region.example.fr", "admin-secret-1").await;
+    let region = a
+        .login_with("admin@region.example.fr", "admin-secret-1")
+        .await;
     region
         .post(
             "/api/region/establishments/0690026D/staff",
@@ -345,7 +335,7 @@ async fn debits_spread_over_two_instances_one_killed_are_each_applied_once() {
             &json!({"token": token, "password": "chef-secret-1"}),
         )
         .await;
-    let head = login(&b, "chef@ampere.example", "chef-secret-1").await;
+    let head = b.login_with("chef@ampere.example", "chef-secret-1").await;
     let partner = partner_in_force(&b, &region.on(&b), &dir).await;
     // A youth with an active card (15 € of lecture loisir).
     b.client()
@@ -358,7 +348,7 @@ async fn debits_spread_over_two_instances_one_killed_are_each_applied_once() {
     a.client()
         .post("/api/auth/verify-email", &json!({"token": confirm}))
         .await;
-    let youth = login(&a, "ines@exemple.fr", "ines-secret-1").await;
+    let youth = a.login_with("ines@exemple.fr", "ines-secret-1").await;
     let mut order = order_body("Inès", "2010-03-14");
     order["establishment_id"] = json!("0690026D");
     let id = youth.post("/api/youth/orders", &order).await.body["id"]

@@ -104,16 +104,8 @@ fn database(data_dir: &Path) -> Result<String, String> {
     }
     let admin = std::env::var(URL_VAR).map_err(|_| format!("{URL_VAR} n'est pas défini"))?;
     let name = format!("c_{}", uuid::Uuid::new_v4().simple());
-    let mut client =
-        r2d2_postgres::postgres::Client::connect(&admin, r2d2_postgres::postgres::NoTls)
-            .map_err(|e| format!("grappe PostgreSQL injoignable : {e}"))?;
-    client
-        .batch_execute(&format!(
-            "CREATE DATABASE {name} TEMPLATE template0 ENCODING 'UTF8'
-             LOCALE_PROVIDER libc LC_COLLATE 'C' LC_CTYPE 'C'"
-        ))
+    let url = passregion_tests::pg::create_database(&admin, &name)
         .map_err(|e| format!("base non créée : {e}"))?;
-    let url = passregion_tests::pg::with_database(&admin, &name);
     // The data directory is the server user's only, as the server makes it.
     std::os::unix::fs::DirBuilderExt::mode(std::fs::DirBuilder::new().recursive(true), 0o700)
         .create(data_dir)
