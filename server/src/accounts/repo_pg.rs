@@ -82,8 +82,9 @@ impl AccountsRepo for PgStore {
         token_hash: &str,
         now: DateTime<Utc>,
     ) -> Result<Option<Principal>, ServiceError> {
-        self.pool.read(|tx| {
-            let Some(r) = tx.query_opt_cached(
+        // Every authenticated request: one statement, no transaction.
+        self.pool.read_one(|c| {
+            let Some(r) = c.query_opt_cached(
                 "SELECT a.id, a.role, a.partner_id, p.category, p.status, a.establishment_id,
                  p.suspended_at IS NOT NULL, p.convention_ends_on, p.terminates_on,
                  a.partner_role, a.establishment_role, a.region_role

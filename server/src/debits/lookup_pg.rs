@@ -138,8 +138,8 @@ impl CardLookupTx for PgTx<'_, '_> {
 
 impl crate::debits::qr::CredentialState for PgStore {
     fn card_version(&self, card_id: &str) -> Result<Option<u32>, ServiceError> {
-        self.pool.read(|tx| {
-            tx.query_opt_cached("SELECT version FROM cards WHERE id = $1", &[&card_id])?
+        self.pool.read_one(|c| {
+            c.query_opt_cached("SELECT version FROM cards WHERE id = $1", &[&card_id])?
                 .map(|r| {
                     u32::try_from(r.try_get::<_, i64>(0)?)
                         .map_err(|_| ServiceError::Internal("bad card version".into()))
@@ -149,15 +149,14 @@ impl crate::debits::qr::CredentialState for PgStore {
     }
 
     fn credential_usable(&self, credential_id: &str) -> Result<bool, ServiceError> {
-        self.pool.read(|tx| {
-            Ok(tx
-                .query_opt(
-                    "SELECT revoked_at IS NULL FROM app_credentials WHERE id = $1",
-                    &[&credential_id],
-                )?
-                .map(|r| r.try_get::<_, bool>(0))
-                .transpose()?
-                .unwrap_or(false))
+        self.pool.read_one(|c| {
+            Ok(c.query_opt_cached(
+                "SELECT revoked_at IS NULL FROM app_credentials WHERE id = $1",
+                &[&credential_id],
+            )?
+            .map(|r| r.try_get::<_, bool>(0))
+            .transpose()?
+            .unwrap_or(false))
         })
     }
 }

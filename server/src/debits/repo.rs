@@ -248,7 +248,11 @@ impl DebitTx for rusqlite::Connection {
             .is_some())
     }
 
-    fn insert_debit(&self, d: &NewDebit<'_>) -> Result<(), ServiceError> {
+    fn insert_debit(
+        &self,
+        cats: &Catalogues,
+        d: &NewDebit<'_>,
+    ) -> Result<Transaction, ServiceError> {
         self.exec(
             "INSERT INTO transactions (id, kind, card_id, partner_id, account_id, season, avantage,
                  unit_kind, price_units, units, reste_units, amount_cents, channel, created_at)
@@ -287,7 +291,7 @@ impl DebitTx for rusqlite::Connection {
                 params![u.credential_id, u.counter, d.id],
             )?;
         }
-        Ok(())
+        self.transaction(cats, &d.id)
     }
 
     fn transaction(&self, cats: &Catalogues, id: &str) -> Result<Transaction, ServiceError> {

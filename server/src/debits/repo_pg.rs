@@ -221,13 +221,36 @@ impl DebitTx for PgTx<'_, '_> {
         })
     }
 
-    fn insert_debit(&self, d: &NewDebit<'_>) -> Result<(), ServiceError> {
+    /// One statement (one round trip): the transaction, its ledger row, and
+    /// the transaction read back as [`TX_SELECT`] shows it (a new debit has
+    /// no refund, batch or booking yet). The ledger row's foreign key to the
+    /// transaction is checked at the end of the statement, once both exist.
+    fn insert_debit(
+        &self,
+        cats: &Catalogues,
+        d: &NewDebit<'_>,
+    ) -> Result<Transaction, ServiceError> {
+        let after = d
+            .before
+            .apply(MovementKind::Debit, d.outcome.debited.units())
+            .map_err(|e| ServiceError::Internal(format!("ledger: {e}")))?;
         self.with(|tx| {
-            tx.execute_cached(
-                "INSERT INTO transactions (id, kind, card_id, partner_id, account_id, season,
-                 avantage, unit_kind, price_units, units, reste_units, amount_cents, channel,
-                 created_at)
-                 VALUES ($1, 'debit', $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+            let row = tx.query_one_cached(
+                "WITH t AS (
+                     INSERT INTO transactions (id, kind, card_id, partner_id, account_id, season,
+                     avantage, unit_kind, price_units, units, reste_units, amount_cents, channel,
+                     created_at)
+                     VALUES ($1, 'debit', $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+                     RETURNING *
+                 ), l AS (
+                     INSERT INTO ledger (card_id, season, avantage, unit_kind, movement, units,
+                     transaction_id, loaded_total, debited_total, refunded_total, created_at)
+                     VALUES ($2, $5, $6, $7, 'debit', $9, $1, $14, $15, $16, $13)
+                 )
+                 SELECT t.id, t.seq, t.kind, t.partner_id, p.name, c.number, t.avantage,
+                 t.unit_kind, t.price_units, t.units, t.reste_units, t.amount_cents, t.refund_of,
+                 FALSE, t.channel, NULL::TEXT, t.created_at, t.season, NULL::TEXT, NULL::TEXT
+                 FROM t JOIN partners p ON p.id = t.partner_id JOIN cards c ON c.id = t.card_id",
                 &[
                     &d.id,
                     &d.card.id,
@@ -242,19 +265,10 @@ impl DebitTx for PgTx<'_, '_> {
                     &d.reimbursed.cents(),
                     &d.at.channel,
                     &ts(d.at.now),
+                    &after.loaded,
+                    &after.debited,
+                    &after.refunded,
                 ],
-            )?;
-            append_ledger_after(
-                tx,
-                &d.card.id,
-                d.card.season,
-                &d.avantage.code,
-                d.avantage.kind,
-                MovementKind::Debit,
-                d.outcome.debited.units(),
-                Some(&d.id),
-                d.before,
-                d.at.now,
             )?;
             if let Some(u) = d.used_qr {
                 tx.execute_cached(
@@ -263,7 +277,10 @@ impl DebitTx for PgTx<'_, '_> {
                     &[&u.credential_id, &i64::from(u.counter), &d.id],
                 )?;
             }
-            Ok(())
+            with_labels(cats, vec![tx_from(&row)?])
+                .into_iter()
+                .next()
+                .ok_or(ServiceError::Internal("transaction not written".into()))
         })
     }
 
@@ -416,7 +433,7 @@ impl DebitsRepo for PgStore {
 
     fn replayed_debit(&self, idem: &Idempotency) -> Result<Option<StoredResponse>, ServiceError> {
         self.pool
-            .read(|tx| crate::platform::idempotency_pg::replayed(tx, idem))
+            .read_one(|c| crate::platform::idempotency_pg::replayed(c, idem))
     }
 
     fn refund(

@@ -56,8 +56,14 @@ pub(crate) trait DebitTx {
     -> Result<Totals, ServiceError>;
     /// Whether a dynamic QR (credential + counter) already served a debit.
     fn qr_used(&self, credential_id: &str, counter: u32) -> Result<bool, ServiceError>;
-    /// Writes the transaction, its ledger row and the consumed QR.
-    fn insert_debit(&self, debit: &NewDebit<'_>) -> Result<(), ServiceError>;
+    /// Writes the transaction, its ledger row and the consumed QR; returns
+    /// the transaction as the API shows it (`transaction`), which an engine
+    /// may read back with the write itself.
+    fn insert_debit(
+        &self,
+        cats: &Catalogues,
+        debit: &NewDebit<'_>,
+    ) -> Result<Transaction, ServiceError>;
     /// A transaction as the API shows it.
     fn transaction(&self, cats: &Catalogues, id: &str) -> Result<Transaction, ServiceError>;
 }
@@ -159,8 +165,7 @@ pub(crate) fn apply_debit(
         before,
         used_qr,
     };
-    tx.insert_debit(&debit)?;
-    let mut shown = tx.transaction(cats, &debit.id)?;
+    let mut shown = tx.insert_debit(cats, &debit)?;
     let balance = units_text(avantage.kind, debit.outcome.new_balance.units());
     shown.balance_after = Some(balance.clone());
     Ok(Outcome::Commit((shown, balance)))

@@ -3,7 +3,6 @@
 use chrono::DateTime;
 use chrono::Utc;
 use r2d2_postgres::postgres::Row;
-use r2d2_postgres::postgres::Transaction;
 
 use crate::error::ServiceError;
 use crate::platform::idempotency::Idempotency;
@@ -70,7 +69,7 @@ impl IdempotencyTx for PgTx<'_, '_> {
 /// `idempotency::replayed` on PostgreSQL: the stored answer of `idem`'s key
 /// for this same request, if any.
 pub(crate) fn replayed(
-    tx: &mut Transaction<'_>,
+    tx: &mut impl r2d2_postgres::postgres::GenericClient,
     idem: &Idempotency,
 ) -> Result<Option<StoredResponse>, ServiceError> {
     tx.query_opt_cached(

@@ -25,7 +25,8 @@ use crate::platform::sql::ts;
 /// rows of `schema_migrations` (its position in this list). `0001` is
 /// SQLite's schema up to `0024_notification_outbox`; every later SQLite
 /// migration gets its twin here (`0002` = `0025`, `0003` = `0026`); `0004`
-/// is PostgreSQL's own (the change log written in commit order).
+/// is PostgreSQL's own (the change log written in commit order), as are `0005`
+/// (the statistics' shards) and `0006` (the ledger's head in one index seek).
 pub const PG_MIGRATIONS: &[(&str, &str)] = &[
     (
         "0001_init",
@@ -46,6 +47,10 @@ pub const PG_MIGRATIONS: &[(&str, &str)] = &[
     (
         "0005_stats_shards",
         include_str!("../../migrations/postgres/0005_stats_shards.sql"),
+    ),
+    (
+        "0006_ledger_head",
+        include_str!("../../migrations/postgres/0006_ledger_head.sql"),
     ),
 ];
 
@@ -148,9 +153,9 @@ impl PgPool {
             .max_size(max_size.max(1))
             .min_idle(Some(0))
             .connection_timeout(Duration::from_secs(10))
-            // A connection broken by a failover is found at check-out and
-            // replaced, not handed to a repository.
-            .test_on_check_out(true)
+            // A connection broken by a failover fails its first statement
+            // and is replaced then (`PgPool::run`, `PgPool::read_one`).
+            .test_on_check_out(false)
             .build(manager)?;
         Ok(PgPool {
             pool: std::sync::Arc::new(PoolOwner(Some(pool))),
@@ -275,17 +280,69 @@ impl PgPool {
         })
     }
 
+    /// Runs `f` on a connection of the pool outside any transaction: for a
+    /// read of one statement (one snapshot by itself), without the two
+    /// round trips of `BEGIN` and `COMMIT`. Run again on another connection
+    /// if this one turns out lost (a failover): a read is safe to repeat.
+    pub fn read_one<T>(
+        &self,
+        mut f: impl FnMut(&mut postgres::Client) -> Result<T, ServiceError>,
+    ) -> Result<T, ServiceError> {
+        let mut lost = 0;
+        loop {
+            let mut conn = self.get()?;
+            let result =
+                crate::platform::pg_cache::on_connection(conn.statements(), || f(&mut conn));
+            match result {
+                // A connection failure (`From<postgres::Error>`): no other
+                // cause is possible once the connection is checked out.
+                Err(ServiceError::Unavailable) if lost < self.stale_retries() => {
+                    conn.mark_lost();
+                    lost += 1;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    /// How many lost connections a call may meet before it gives up: the
+    /// pool's size (every idle connection may have been cut at once), and
+    /// one more.
+    fn stale_retries(&self) -> u32 {
+        self.pool.max_size() + 1
+    }
+
     fn run<T>(
         &self,
         isolation: IsolationLevel,
         read_only: bool,
-        f: impl FnMut(&mut Transaction<'_>) -> Result<Outcome<T>, ServiceError>,
+        mut f: impl FnMut(&mut Transaction<'_>) -> Result<Outcome<T>, ServiceError>,
     ) -> Result<T, ServiceError> {
-        let mut conn = self.get()?;
-        let id = conn.id();
-        crate::platform::pg_cache::on_connection(id, || {
-            self.attempts(&mut conn, isolation, read_only, f)
-        })
+        // Connections are not tested at check-out (one more round trip per
+        // transaction): one cut by a failover fails its `BEGIN`, before
+        // anything was sent that could commit, and the call goes on with
+        // another connection.
+        let mut lost = 0;
+        loop {
+            let mut conn = self.get()?;
+            let result = crate::platform::pg_cache::on_connection(conn.statements(), || {
+                self.attempts(&mut conn, isolation, read_only, &mut f)
+            });
+            match result {
+                Err(Run::Begin(e)) if e.connection_lost() && lost < self.stale_retries() => {
+                    conn.mark_lost();
+                    lost += 1;
+                }
+                Err(Run::Begin(e)) => return Err(ServiceError::Pg(e)),
+                Err(Run::Failed(e)) => {
+                    if conn.is_closed() {
+                        conn.mark_lost();
+                    }
+                    return Err(e);
+                }
+                Ok(v) => return Ok(v),
+            }
+        }
     }
 
     fn attempts<T>(
@@ -294,21 +351,26 @@ impl PgPool {
         isolation: IsolationLevel,
         read_only: bool,
         mut f: impl FnMut(&mut Transaction<'_>) -> Result<Outcome<T>, ServiceError>,
-    ) -> Result<T, ServiceError> {
+    ) -> Result<T, Run> {
         let mut attempt = 1;
         loop {
-            let mut tx = conn
+            let mut tx = match conn
                 .build_transaction()
                 .isolation_level(isolation)
                 .read_only(read_only)
-                .start()?;
+                .start()
+            {
+                Ok(tx) => tx,
+                Err(e) if attempt == 1 => return Err(Run::Begin((&e).into())),
+                Err(e) => return Err(Run::Failed(e.into())),
+            };
             let result = match f(&mut tx) {
                 // Dropping `tx` rolls back.
                 Err(e) => Err(e),
                 Ok(outcome) => tx.commit().map(|()| outcome).map_err(ServiceError::from),
             };
             match result {
-                Ok(outcome) => return outcome.into_result(),
+                Ok(outcome) => return outcome.into_result().map_err(Run::Failed),
                 Err(e) if retryable(&e) && attempt < MAX_ATTEMPTS => {
                     attempt += 1;
                     // A short, growing, jittered pause lets the other
@@ -319,12 +381,19 @@ impl PgPool {
                 }
                 Err(e) if retryable(&e) => {
                     tracing::warn!(error = %e, attempts = attempt, "transaction kept conflicting");
-                    return Err(ServiceError::Unavailable);
+                    return Err(Run::Failed(ServiceError::Unavailable));
                 }
-                Err(e) => return Err(e),
+                Err(e) => return Err(Run::Failed(e)),
             }
         }
     }
+}
+
+/// How a transaction of [`PgPool::run`] failed: at its first `BEGIN`
+/// (nothing sent yet: another connection may run it), or afterwards.
+enum Run {
+    Begin(crate::platform::pg_error::PgError),
+    Failed(ServiceError),
 }
 
 /// Refuses a database whose collation is not byte order: the SQLite code

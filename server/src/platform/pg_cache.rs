@@ -3,40 +3,74 @@
 //! call that passes SQL text: one more round trip, and the statement parsed
 //! and planned each time. [`cached`] prepares a statement once per
 //! connection and hands the same one back afterwards, as `prepare_cached`
-//! does for SQLite. The pool's connections carry an id ([`PgManager`]); the
-//! transaction helpers of `pg.rs` say which connection the current thread is
-//! on ([`on_connection`]); each thread keeps the statements it prepared, by
-//! connection (a statement belongs to the connection it was prepared on).
+//! does for SQLite. Each pooled connection ([`CachedClient`]) owns its
+//! statements; the transaction helpers of `pg.rs` say which connection the
+//! current thread is on ([`on_connection`]), whichever blocking thread that
+//! is (a statement belongs to the connection it was prepared on, not to a
+//! thread).
 
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
-use postgres::{Client, NoTls, Statement, Transaction};
+use postgres::{Client, GenericClient, NoTls, Statement};
 use r2d2_postgres::PostgresConnectionManager;
 
-/// Most statements a thread keeps (over every connection it ran on); past
-/// it the thread's cache starts again (connections replaced after a failover
-/// leave theirs behind).
-const MAX_CACHED: usize = 4096;
+/// Most statements a connection keeps; past it its cache starts again.
+const MAX_CACHED: usize = 512;
 
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 
-thread_local! {
-    static CURRENT: Cell<u64> = const { Cell::new(0) };
-    static CACHE: RefCell<HashMap<u64, HashMap<String, Statement>>> = RefCell::new(HashMap::new());
+/// The statements prepared on one connection, by SQL text.
+#[derive(Clone, Default)]
+pub struct Statements(Arc<Mutex<HashMap<String, Statement>>>);
+
+impl Statements {
+    fn get(&self, sql: &str) -> Option<Statement> {
+        // A poisoned map is only a cache: it is read as it stands.
+        let map = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        map.get(sql).cloned()
+    }
+
+    fn insert(&self, sql: &str, st: Statement) {
+        let mut map = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        if map.len() >= MAX_CACHED {
+            map.clear();
+        }
+        map.insert(sql.to_owned(), st);
+    }
 }
 
-/// A pooled connection: the client and an id of its own.
+thread_local! {
+    static CURRENT: RefCell<Option<Statements>> = const { RefCell::new(None) };
+}
+
+/// A pooled connection: the client, an id of its own, its prepared
+/// statements, and whether it was seen to be lost (then the pool drops it
+/// rather than handing it out again).
 pub struct CachedClient {
     client: Client,
     id: u64,
+    statements: Statements,
+    lost: AtomicBool,
 }
 
 impl CachedClient {
-    /// This connection's id (for [`on_connection`]).
+    /// This connection's id.
     pub fn id(&self) -> u64 {
         self.id
+    }
+
+    /// This connection's statements (for [`on_connection`]).
+    pub fn statements(&self) -> Statements {
+        self.statements.clone()
+    }
+
+    /// Marks the connection as lost (a failover ended it): the pool closes
+    /// it when it comes back instead of handing it out again.
+    pub fn mark_lost(&self) {
+        self.lost.store(true, Ordering::Relaxed);
     }
 }
 
@@ -54,7 +88,7 @@ impl std::ops::DerefMut for CachedClient {
     }
 }
 
-/// `r2d2_postgres`'s manager, each connection given an id.
+/// `r2d2_postgres`'s manager, each connection given an id and a cache.
 pub struct PgManager(pub PostgresConnectionManager<NoTls>);
 
 impl r2d2_postgres::r2d2::ManageConnection for PgManager {
@@ -65,6 +99,8 @@ impl r2d2_postgres::r2d2::ManageConnection for PgManager {
         Ok(CachedClient {
             client: self.0.connect()?,
             id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
+            statements: Statements::default(),
+            lost: AtomicBool::new(false),
         })
     }
 
@@ -73,42 +109,35 @@ impl r2d2_postgres::r2d2::ManageConnection for PgManager {
     }
 
     fn has_broken(&self, conn: &mut CachedClient) -> bool {
-        self.0.has_broken(&mut conn.client)
+        conn.lost.load(Ordering::Relaxed) || self.0.has_broken(&mut conn.client)
     }
 }
 
-/// Runs `f` saying that this thread's transactions are on connection `id`.
-pub(crate) fn on_connection<T>(id: u64, f: impl FnOnce() -> T) -> T {
-    let before = CURRENT.with(|c| c.replace(id));
+/// Runs `f` saying that this thread's statements go to the connection that
+/// owns `statements`.
+pub(crate) fn on_connection<T>(statements: Statements, f: impl FnOnce() -> T) -> T {
+    let before = CURRENT.with(|c| c.replace(Some(statements)));
     let out = f();
-    CURRENT.with(|c| c.set(before));
+    CURRENT.with(|c| *c.borrow_mut() = before);
     out
 }
 
-/// `sql` prepared on the current transaction's connection, once per
-/// connection (outside the transaction helpers, prepared each time).
-pub fn cached(tx: &mut Transaction<'_>, sql: &str) -> Result<Statement, postgres::Error> {
-    let id = CURRENT.with(Cell::get);
-    if id == 0 {
-        return tx.prepare(sql);
-    }
-    let hit = CACHE.with(|c| c.borrow().get(&id).and_then(|m| m.get(sql)).cloned());
-    if let Some(st) = hit {
+/// `sql` prepared on the current connection, once per connection (outside
+/// the pool's helpers, prepared each time).
+pub fn cached<C: GenericClient>(client: &mut C, sql: &str) -> Result<Statement, postgres::Error> {
+    let Some(statements) = CURRENT.with(|c| c.borrow().clone()) else {
+        return client.prepare(sql);
+    };
+    if let Some(st) = statements.get(sql) {
         return Ok(st);
     }
-    let st = tx.prepare(sql)?;
-    CACHE.with(|c| {
-        let mut c = c.borrow_mut();
-        if c.values().map(HashMap::len).sum::<usize>() >= MAX_CACHED {
-            c.clear();
-        }
-        c.entry(id).or_default().insert(sql.to_owned(), st.clone());
-    });
+    let st = client.prepare(sql)?;
+    statements.insert(sql, st.clone());
     Ok(st)
 }
 
-/// The statement calls of a transaction, through [`cached`]: the same
-/// signatures as `Transaction`'s, SQL text in.
+/// The statement calls of a transaction or a connection, through
+/// [`cached`]: the same signatures as `Transaction`'s, SQL text in.
 pub trait CachedQueries {
     /// `Transaction::execute` of a cached statement.
     fn execute_cached(
@@ -136,7 +165,7 @@ pub trait CachedQueries {
     ) -> Result<Option<postgres::Row>, postgres::Error>;
 }
 
-impl CachedQueries for Transaction<'_> {
+impl<C: GenericClient> CachedQueries for C {
     fn execute_cached(
         &mut self,
         sql: &str,

@@ -343,4 +343,61 @@ fn a_cached_statement_is_prepared_once_per_connection() {
         )
         .unwrap();
     assert_eq!(prepared(&pool), 1);
+    // The statements belong to the connection, not to the thread that
+    // prepared them: the blocking threads that take turns on it reuse them.
+    for _ in 0..4 {
+        let pool = pool.clone();
+        let n = std::thread::spawn(move || prepared(&pool)).join().unwrap();
+        assert_eq!(n, 1, "prepared again on another thread");
+    }
+    // A read of one statement (no transaction) uses them too.
+    let n: i64 = pool
+        .read_one(|c| {
+            let n: i64 = c
+                .query_one_cached("SELECT $1::BIGINT + 1", &[&1_i64])?
+                .get(0);
+            assert_eq!(n, 2);
+            Ok(c.query_one(
+                "SELECT COUNT(*) FROM pg_prepared_statements
+                 WHERE statement = 'SELECT $1::BIGINT + 1'",
+                &[],
+            )?
+            .get(0))
+        })
+        .unwrap();
+    assert_eq!(n, 1);
+}
+
+/// A connection cut while idle in the pool (a failover, an administrator)
+/// is not tested at check-out: its `BEGIN` fails, before anything could
+/// commit, and the call goes on with a new connection, unnoticed by the
+/// caller; a read of one statement likewise.
+#[test]
+fn a_cut_idle_connection_is_replaced_without_an_error() {
+    let Some(db) = test_db!() else { return };
+    let pool = db.pool(3);
+    pool.migrate().unwrap();
+    let pid = |pool: &passregion_server::platform::pg::PgPool| -> i32 {
+        pool.write(|tx| Ok(tx.query_one("SELECT pg_backend_pid()", &[])?.get(0)))
+            .unwrap()
+    };
+    let cut = || {
+        db.client()
+            .batch_execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+                 WHERE datname = current_database() AND pid <> pg_backend_pid()",
+            )
+            .unwrap();
+        // The server ends them asynchronously.
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    };
+    let first = pid(&pool);
+    cut();
+    let second = pid(&pool);
+    assert_ne!(first, second, "a new connection");
+    cut();
+    let read: i32 = pool
+        .read_one(|c| Ok(c.query_one("SELECT pg_backend_pid()", &[])?.get(0)))
+        .unwrap();
+    assert_ne!(read, second);
 }
