@@ -51,8 +51,16 @@ pub(crate) fn card_holder(c: &Connection, card_id: &str) -> Result<Option<String
 /// The outbox rows a transaction writes with what it tells (SQL only, no
 /// rule; SQLite here, PostgreSQL in `accounts/notify_pg.rs`).
 pub(crate) trait NotifyTx {
-    /// The holder's account of a card.
-    fn card_holder(&self, card_id: &str) -> Result<Option<String>, ServiceError>;
+    /// Queues a mail to the holder of a card (nothing for an unknown card),
+    /// once per `dedupe_key`.
+    fn enqueue_to_holder(
+        &self,
+        card_id: &str,
+        dedupe_key: &str,
+        subject: &str,
+        body: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), ServiceError>;
     /// Queues a mail to an account, once per `dedupe_key`.
     fn enqueue(
         &self,
@@ -68,8 +76,18 @@ pub(crate) trait NotifyTx {
 }
 
 impl NotifyTx for Connection {
-    fn card_holder(&self, card_id: &str) -> Result<Option<String>, ServiceError> {
-        card_holder(self, card_id)
+    fn enqueue_to_holder(
+        &self,
+        card_id: &str,
+        dedupe_key: &str,
+        subject: &str,
+        body: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), ServiceError> {
+        match card_holder(self, card_id)? {
+            Some(holder) => enqueue(self, &holder, dedupe_key, subject, body, now),
+            None => Ok(()),
+        }
     }
 
     fn enqueue(

@@ -53,8 +53,25 @@ pub(crate) fn card_holder(
 }
 
 impl NotifyTx for PgTx<'_, '_> {
-    fn card_holder(&self, card_id: &str) -> Result<Option<String>, ServiceError> {
-        self.with(|tx| card_holder(tx, card_id))
+    /// One statement: the holder read and the mail queued together.
+    fn enqueue_to_holder(
+        &self,
+        card_id: &str,
+        dedupe_key: &str,
+        subject: &str,
+        body: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), ServiceError> {
+        self.with(|tx| {
+            tx.execute_cached(
+                "INSERT INTO notification_outbox (account_id, dedupe_key, subject, body, created_at)
+                 SELECT account_id, $2, $3, $4, $5 FROM cards
+                 WHERE id = $1
+                 ON CONFLICT (dedupe_key) DO NOTHING",
+                &[&card_id, &dedupe_key, &subject, &body, &ts(now)],
+            )?;
+            Ok(())
+        })
     }
 
     fn enqueue(

@@ -112,15 +112,13 @@ pub(crate) fn debit<X: CardDebitTx>(
         Outcome::Commit(v) => v,
         Outcome::CommitAndRefuse(e) => return Ok(Outcome::CommitAndRefuse(e)),
     };
-    if let Some(holder) = tx.card_holder(&row.id)? {
-        tx.enqueue(
-            &holder,
-            &format!("debit:{}", t.id),
-            "PASS'Région : reçu de votre achat",
-            &crate::debits::receipt_text(&t, &balance),
-            asked.now,
-        )?;
-    }
+    tx.enqueue_to_holder(
+        &row.id,
+        &format!("debit:{}", t.id),
+        "PASS'Région : reçu de votre achat",
+        &crate::debits::receipt_text(&t, &balance),
+        asked.now,
+    )?;
     Ok(Outcome::from(json_response(
         201,
         &DebitReceipt {

@@ -70,6 +70,16 @@ impl TestDb {
     pub fn client(&self) -> Client {
         Client::connect(&self.url, NoTls).unwrap()
     }
+
+    /// Ends every other connection to this database, as a failover does.
+    pub fn cut_connections(&self) {
+        self.client()
+            .batch_execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+                 WHERE datname = current_database() AND pid <> pg_backend_pid()",
+            )
+            .unwrap();
+    }
 }
 
 impl Drop for TestDb {

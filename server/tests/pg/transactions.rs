@@ -336,12 +336,7 @@ fn a_cached_statement_is_prepared_once_per_connection() {
         "the next transaction on the connection reuses it"
     );
     // Every connection cut: the pool's next one prepares it again.
-    db.client()
-        .batch_execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
-             WHERE datname = current_database() AND pid <> pg_backend_pid()",
-        )
-        .unwrap();
+    db.cut_connections();
     assert_eq!(prepared(&pool), 1);
     // The statements belong to the connection, not to the thread that
     // prepared them: the blocking threads that take turns on it reuse them.
@@ -382,12 +377,7 @@ fn a_cut_idle_connection_is_replaced_without_an_error() {
             .unwrap()
     };
     let cut = || {
-        db.client()
-            .batch_execute(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
-                 WHERE datname = current_database() AND pid <> pg_backend_pid()",
-            )
-            .unwrap();
+        db.cut_connections();
         // The server ends them asynchronously.
         std::thread::sleep(std::time::Duration::from_millis(200));
     };
