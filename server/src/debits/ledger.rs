@@ -103,6 +103,18 @@ pub(crate) fn append_ledger(
     )
 }
 
+/// The running totals after one movement on `before` (a movement that the
+/// ledger's own checks would refuse is an internal error: the rule decided it).
+pub(crate) fn totals_after(
+    before: Totals,
+    movement: MovementKind,
+    units: i64,
+) -> Result<Totals, ServiceError> {
+    before
+        .apply(movement, units)
+        .map_err(|e| ServiceError::Internal(format!("ledger: {e}")))
+}
+
 /// [`append_ledger`] when the caller has just read the totals (same transaction).
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn append_ledger_after(
@@ -117,9 +129,7 @@ pub(crate) fn append_ledger_after(
     before: Totals,
     now: DateTime<Utc>,
 ) -> Result<Totals, ServiceError> {
-    let after = before
-        .apply(movement, units)
-        .map_err(|e| ServiceError::Internal(format!("ledger: {e}")))?;
+    let after = totals_after(before, movement, units)?;
     conn.exec(
         "INSERT INTO ledger (card_id, season, avantage, unit_kind, movement, units, transaction_id,
          loaded_total, debited_total, refunded_total, created_at)

@@ -141,9 +141,7 @@ pub(crate) fn append_ledger_after(
     before: Totals,
     now: DateTime<Utc>,
 ) -> Result<Totals, ServiceError> {
-    let after = before
-        .apply(movement, units)
-        .map_err(|e| ServiceError::Internal(format!("ledger: {e}")))?;
+    let after = crate::debits::ledger::totals_after(before, movement, units)?;
     tx.execute_cached(
         "INSERT INTO ledger (card_id, season, avantage, unit_kind, movement, units, transaction_id,
          loaded_total, debited_total, refunded_total, created_at)
@@ -230,10 +228,11 @@ impl DebitTx for PgTx<'_, '_> {
         cats: &Catalogues,
         d: &NewDebit<'_>,
     ) -> Result<Transaction, ServiceError> {
-        let after = d
-            .before
-            .apply(MovementKind::Debit, d.outcome.debited.units())
-            .map_err(|e| ServiceError::Internal(format!("ledger: {e}")))?;
+        let after = crate::debits::ledger::totals_after(
+            d.before,
+            MovementKind::Debit,
+            d.outcome.debited.units(),
+        )?;
         self.with(|tx| {
             let row = tx.query_one_cached(
                 "WITH t AS (

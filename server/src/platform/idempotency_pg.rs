@@ -69,10 +69,10 @@ impl IdempotencyTx for PgTx<'_, '_> {
 /// `idempotency::replayed` on PostgreSQL: the stored answer of `idem`'s key
 /// for this same request, if any.
 pub(crate) fn replayed(
-    tx: &mut impl r2d2_postgres::postgres::GenericClient,
+    c: &mut impl r2d2_postgres::postgres::GenericClient,
     idem: &Idempotency,
 ) -> Result<Option<StoredResponse>, ServiceError> {
-    tx.query_opt_cached(
+    c.query_opt_cached(
         "SELECT status, body FROM idempotency
          WHERE account_id = $1 AND key = $2 AND request_hash = $3",
         &[&idem.account_id, &idem.key, &idem.request_hash],

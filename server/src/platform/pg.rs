@@ -334,12 +334,9 @@ impl PgPool {
                     lost += 1;
                 }
                 Err(Run::Begin(e)) => return Err(ServiceError::Pg(e)),
-                Err(Run::Failed(e)) => {
-                    if conn.is_closed() {
-                        conn.mark_lost();
-                    }
-                    return Err(e);
-                }
+                // A connection closed meanwhile is dropped by the pool
+                // (`has_broken`).
+                Err(Run::Failed(e)) => return Err(e),
                 Ok(v) => return Ok(v),
             }
         }

@@ -11,7 +11,7 @@
 
 use std::cell::RefCell;
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use postgres::{Client, GenericClient, NoTls, Statement};
@@ -19,8 +19,6 @@ use r2d2_postgres::PostgresConnectionManager;
 
 /// Most statements a connection keeps; past it its cache starts again.
 const MAX_CACHED: usize = 512;
-
-static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 
 /// The statements prepared on one connection, by SQL text.
 #[derive(Clone, Default)]
@@ -46,22 +44,16 @@ thread_local! {
     static CURRENT: RefCell<Option<Statements>> = const { RefCell::new(None) };
 }
 
-/// A pooled connection: the client, an id of its own, its prepared
-/// statements, and whether it was seen to be lost (then the pool drops it
-/// rather than handing it out again).
+/// A pooled connection: the client, its prepared statements, and whether
+/// it was seen to be lost (then the pool drops it rather than handing it out
+/// again).
 pub struct CachedClient {
     client: Client,
-    id: u64,
     statements: Statements,
     lost: AtomicBool,
 }
 
 impl CachedClient {
-    /// This connection's id.
-    pub fn id(&self) -> u64 {
-        self.id
-    }
-
     /// This connection's statements (for [`on_connection`]).
     pub fn statements(&self) -> Statements {
         self.statements.clone()
@@ -88,7 +80,7 @@ impl std::ops::DerefMut for CachedClient {
     }
 }
 
-/// `r2d2_postgres`'s manager, each connection given an id and a cache.
+/// `r2d2_postgres`'s manager, each connection given its statement cache.
 pub struct PgManager(pub PostgresConnectionManager<NoTls>);
 
 impl r2d2_postgres::r2d2::ManageConnection for PgManager {
@@ -98,7 +90,6 @@ impl r2d2_postgres::r2d2::ManageConnection for PgManager {
     fn connect(&self) -> Result<CachedClient, postgres::Error> {
         Ok(CachedClient {
             client: self.0.connect()?,
-            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
             statements: Statements::default(),
             lost: AtomicBool::new(false),
         })
