@@ -377,6 +377,7 @@ mod contract {
             self.store.debit(
                 partner,
                 CardRef::Scanned(ScannedCard {
+                    card_version: None,
                     card_id: card_id.to_owned(),
                     used: None,
                 }),

@@ -275,6 +275,7 @@ fn import_one(
         last_name: row.last_name.clone(),
         birth_date: row.birth_date,
         status_reason: None,
+        version: 1,
     };
     if !tx.insert_card(&card, &account_id, &order_id, now)? {
         return Err(ServiceError::Internal("imported card refused".into()));

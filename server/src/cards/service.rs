@@ -329,6 +329,7 @@ pub(crate) fn decide_order(
             last_name: order.last_name.clone(),
             birth_date: order.birth_date,
             status_reason: None,
+            version: 1,
         };
         if !tx.insert_card(&card, &account, order_id, now)? {
             return Err(ServiceError::Cards(CardsError::DuplicateOrder));

@@ -35,7 +35,10 @@ pub enum CardRef {
     Scanned(crate::debits::qr::ScannedCard),
     /// A printed card's verified QR (its card id) + the birth date the
     /// holder gave: checked like a typed number, with the same lockout.
-    Printed(String, NaiveDate),
+    /// The version is the one the code was printed with: an earlier print
+    /// of a replaced card is refused in the debit's transaction, read with
+    /// the card's row.
+    Printed(String, u32, NaiveDate),
 }
 
 /// A card row.
@@ -51,6 +54,8 @@ pub(crate) struct CardRow {
     pub(crate) last_name: String,
     pub(crate) birth_date: NaiveDate,
     pub(crate) status_reason: Option<String>,
+    /// Bumped when the card is replaced: the version its codes carry.
+    pub(crate) version: u32,
 }
 
 impl CardRow {
@@ -63,7 +68,7 @@ impl CardRow {
 
 pub(crate) const CARD_COLS: &str =
     "id, number, establishment_id, season, status, public, track, disabled,
-    first_name, last_name, birth_date, status_reason";
+    first_name, last_name, birth_date, status_reason, version";
 
 pub(crate) fn card_from_row(
     r: &rusqlite::Row<'_>,
@@ -91,6 +96,7 @@ pub(crate) fn card_from_row(
             last_name: r.get(9)?,
             birth_date: parse_date(&birth)?,
             status_reason: r.get(11)?,
+            version: r.get(12)?,
         })
     };
     Ok(build())

@@ -64,12 +64,15 @@ pub async fn resolve(
             check_online_scan_time(scanned_at, now)?;
             let text = text.clone();
             let scanned = run_blocking(move || qr.resolve(&text, now)).await?;
-            match (scanned.used.is_some(), birth) {
+            match (scanned.used.is_some(), scanned.card_version, birth) {
                 // A dynamic app code proves the holder's phone.
-                (true, _) => Ok((CardRef::Scanned(scanned), Channel::Qr)),
+                (true, _, _) => Ok((CardRef::Scanned(scanned), Channel::Qr)),
                 // A printed code can be photocopied: the birth date too.
-                (false, Some(birth)) => Ok((CardRef::Printed(scanned.card_id, birth), Channel::Qr)),
-                (false, None) => Err(ServiceError::Debits(DebitsError::BirthDateRequired)),
+                (false, Some(version), Some(birth)) => Ok((
+                    CardRef::Printed(scanned.card_id, version, birth),
+                    Channel::Qr,
+                )),
+                (false, _, _) => Err(ServiceError::Debits(DebitsError::BirthDateRequired)),
             }
         }
         (None, Some(number), Some(birth)) => {
@@ -212,7 +215,11 @@ pub(crate) trait CardLookupTx {
     /// The card a retired number (declared lost or stolen) belonged to.
     fn card_of_retired_number(&self, number: &str) -> Result<Option<CardRow>, ServiceError>;
     /// The guard of a (hashed) number; the default when it has none.
-    fn guard(&self, number_hash: &str) -> Result<NumberGuard, ServiceError>;
+    /// `card_locked`: the transaction already holds the lock of the card
+    /// this number belongs to (a printed code's card, read with
+    /// [`Self::card_by_id`]), which every other look-up of a current number
+    /// takes first: an engine with several writers needs no other lock.
+    fn guard(&self, number_hash: &str, card_locked: bool) -> Result<NumberGuard, ServiceError>;
     /// Stores the guard of a (hashed) number.
     fn set_guard(
         &self,
@@ -261,12 +268,16 @@ pub(crate) fn identify(
             {
                 return refuse(DebitsError::CardReplaced);
             }
-            check_birth_date(tx, number.as_str(), row, *birth, policy, now)
+            // Not `card_locked`, even when the number is a card's: a typed
+            // number goes the same way whether it is real or not.
+            check_birth_date(tx, number.as_str(), row, *birth, false, policy, now)
         }
-        CardRef::Printed(card_id, birth) => match tx.card_by_id(card_id)? {
+        CardRef::Printed(card_id, version, birth) => match tx.card_by_id(card_id)? {
+            // An earlier print of a replaced card.
+            Some(row) if row.version != *version => refuse(DebitsError::CardReplaced),
             Some(row) => {
                 let number = row.number.clone();
-                check_birth_date(tx, &number, Some(row), *birth, policy, now)
+                check_birth_date(tx, &number, Some(row), *birth, true, policy, now)
             }
             None => refuse(DebitsError::Qr("unknown card".into())),
         },
@@ -280,12 +291,13 @@ fn check_birth_date(
     number: &str,
     row: Option<CardRow>,
     birth: chrono::NaiveDate,
+    card_locked: bool,
     policy: &Policy,
     now: DateTime<Utc>,
 ) -> Result<Outcome<CardRow>, ServiceError> {
     let refuse = |e: DebitsError| Ok(Outcome::CommitAndRefuse(ServiceError::Debits(e)));
     let hash = crate::platform::sql::sha256_hex(number.as_bytes());
-    let guard = tx.guard(&hash)?;
+    let guard = tx.guard(&hash, card_locked)?;
     if guard.locked_until.is_some_and(|t| t > now) {
         return refuse(DebitsError::CardLocked);
     }

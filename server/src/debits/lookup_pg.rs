@@ -63,13 +63,18 @@ impl CardLookupTx for PgTx<'_, '_> {
     /// Serialises, across instances, the look-ups of one number (real or
     /// not, so with no card row to lock): a transaction-scoped advisory lock
     /// on its hash, then the guard's row locked. Two wrong birth dates at
-    /// the same instant on two instances count twice, never once.
-    fn guard(&self, number_hash: &str) -> Result<NumberGuard, ServiceError> {
+    /// the same instant on two instances count twice, never once. A printed
+    /// code's look-up (`card_locked`) already holds its card's row lock,
+    /// which a typed look-up of that card's number takes before this
+    /// advisory lock (`card_by_number`): the advisory lock is skipped.
+    fn guard(&self, number_hash: &str, card_locked: bool) -> Result<NumberGuard, ServiceError> {
         self.with(|tx| {
-            tx.execute_cached(
-                "SELECT pg_advisory_xact_lock(hashtextextended('number:' || $1, 0))",
-                &[&number_hash],
-            )?;
+            if !card_locked {
+                tx.execute_cached(
+                    "SELECT pg_advisory_xact_lock(hashtextextended('number:' || $1, 0))",
+                    &[&number_hash],
+                )?;
+            }
             let Some(r) = tx.query_opt_cached(
                 "SELECT failed_attempts, locked_until, lockouts FROM number_guards
                  WHERE number_hash = $1 FOR UPDATE",
@@ -137,17 +142,6 @@ impl CardLookupTx for PgTx<'_, '_> {
 }
 
 impl crate::debits::qr::CredentialState for PgStore {
-    fn card_version(&self, card_id: &str) -> Result<Option<u32>, ServiceError> {
-        self.pool.read_one(|c| {
-            c.query_opt_cached("SELECT version FROM cards WHERE id = $1", &[&card_id])?
-                .map(|r| {
-                    u32::try_from(r.try_get::<_, i64>(0)?)
-                        .map_err(|_| ServiceError::Internal("bad card version".into()))
-                })
-                .transpose()
-        })
-    }
-
     fn credential_usable(&self, credential_id: &str) -> Result<bool, ServiceError> {
         self.pool.read_one(|c| {
             Ok(c.query_opt_cached(

@@ -33,15 +33,17 @@ pub struct ScannedCard {
     pub card_id: String,
     /// For a dynamic app QR: the counter the debit consumes.
     pub used: Option<UsedQr>,
+    /// For a printed code: the card version it was printed with (checked
+    /// against the card's row in the debit's transaction).
+    pub card_version: Option<u32>,
 }
 
 /// What the verifier needs from storage: whether an app credential was
-/// issued here and is not revoked.
+/// issued here and is not revoked. (A printed code's card version is checked
+/// in the debit's transaction, `debits::lookup::identify`.)
 pub trait CredentialState: Send + Sync + 'static {
     /// Whether the credential exists and is not revoked.
     fn credential_usable(&self, credential_id: &str) -> Result<bool, ServiceError>;
-    /// The card's current version (bumped when it is replaced).
-    fn card_version(&self, card_id: &str) -> Result<Option<u32>, ServiceError>;
 }
 
 /// Turns the text read from a QR code into a card.
@@ -100,20 +102,11 @@ pub fn verify_at(
 impl QrResolver for CredentialResolver {
     fn resolve(&self, text: &str, now: DateTime<Utc>) -> Result<ScannedCard, ServiceError> {
         match verify_at(&self.keys, text, now)? {
-            Verified::Card(c) => {
-                let id = c.card_id.to_string();
-                // An earlier print of a replaced card is refused.
-                match self.store.card_version(&id)? {
-                    Some(v) if v != c.card_version => {
-                        return Err(ServiceError::Debits(DebitsError::CardReplaced));
-                    }
-                    _ => {}
-                }
-                Ok(ScannedCard {
-                    card_id: id,
-                    used: None,
-                })
-            }
+            Verified::Card(c) => Ok(ScannedCard {
+                card_id: c.card_id.to_string(),
+                used: None,
+                card_version: Some(c.card_version),
+            }),
             Verified::App(a) => {
                 let id = a.credential_id.to_string();
                 // Only credentials this server issued, and not revoked.
@@ -127,6 +120,7 @@ impl QrResolver for CredentialResolver {
                         counter: a.counter,
                         expires_at: a.expires_at,
                     }),
+                    card_version: None,
                 })
             }
         }

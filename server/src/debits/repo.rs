@@ -203,16 +203,6 @@ impl DebitsRepo for SqliteStore {
 }
 
 impl crate::debits::qr::CredentialState for SqliteStore {
-    fn card_version(&self, card_id: &str) -> Result<Option<u32>, ServiceError> {
-        let id = card_id.to_owned();
-        self.db.read(move |c| {
-            Ok(c.one("SELECT version FROM cards WHERE id = ?1", [id], |r| {
-                r.get::<_, u32>(0)
-            })
-            .optional()?)
-        })
-    }
-
     fn credential_usable(&self, credential_id: &str) -> Result<bool, ServiceError> {
         let id = credential_id.to_owned();
         self.db.read(move |c| {
@@ -406,7 +396,11 @@ impl crate::debits::lookup::CardLookupTx for rusqlite::Connection {
         }
     }
 
-    fn guard(&self, number_hash: &str) -> Result<crate::debits::lookup::NumberGuard, ServiceError> {
+    fn guard(
+        &self,
+        number_hash: &str,
+        _card_locked: bool,
+    ) -> Result<crate::debits::lookup::NumberGuard, ServiceError> {
         let row: Option<(i64, Option<String>, u32)> = self
             .one(
                 "SELECT failed_attempts, locked_until, lockouts FROM number_guards

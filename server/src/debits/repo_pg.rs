@@ -84,6 +84,8 @@ pub(crate) fn card_from(r: &Row) -> Result<CardRow, ServiceError> {
         last_name: r.try_get(9)?,
         birth_date: parse_date(&birth)?,
         status_reason: r.try_get(11)?,
+        version: u32::try_from(r.try_get::<_, i64>(12)?)
+            .map_err(|_| ServiceError::Internal("bad card version".into()))?,
     })
 }
 

@@ -114,6 +114,7 @@ pub(crate) fn seed_class(
             store.debit(
                 cinema,
                 CardRef::Scanned(crate::debits::qr::ScannedCard {
+                    card_version: None,
                     card_id: card.id.clone(),
                     used: None,
                 }),

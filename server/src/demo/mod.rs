@@ -401,6 +401,7 @@ fn seed_empty(
         let _ = store.debit(
             partner,
             CardRef::Scanned(crate::debits::qr::ScannedCard {
+                card_version: None,
                 card_id: card_id.clone(),
                 used: None,
             }),

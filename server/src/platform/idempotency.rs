@@ -40,8 +40,13 @@ pub struct Idempotency {
 pub(crate) trait IdempotencyTx {
     /// The record of `idem`'s key: its request hash and stored answer. On
     /// an engine with several writers, it first waits for a concurrent
-    /// transaction using the same key, so that only one runs the write.
-    fn claim(&self, idem: &Idempotency) -> Result<Option<(String, StoredResponse)>, ServiceError>;
+    /// transaction using the same key, so that only one runs the write
+    /// (PostgreSQL: by inserting the key's row, answer to come).
+    fn claim(
+        &self,
+        idem: &Idempotency,
+        now: DateTime<Utc>,
+    ) -> Result<Option<(String, StoredResponse)>, ServiceError>;
     /// Stores the answer of `idem`'s key.
     fn store(
         &self,
@@ -49,6 +54,12 @@ pub(crate) trait IdempotencyTx {
         resp: &StoredResponse,
         now: DateTime<Utc>,
     ) -> Result<(), ServiceError>;
+    /// Gives the key back when the write was refused (its refusal commits,
+    /// but is not its answer: a retry runs again). Nothing to do on an
+    /// engine whose claim writes nothing.
+    fn release(&self, _idem: &Idempotency) -> Result<(), ServiceError> {
+        Ok(())
+    }
 }
 
 /// Runs an idempotent write: replays the stored answer of a known key, refuses
@@ -60,15 +71,16 @@ pub(crate) fn idempotent_on<X: IdempotencyTx + ?Sized>(
     now: DateTime<Utc>,
     op: impl FnOnce(&X) -> Result<Outcome<StoredResponse>, ServiceError>,
 ) -> Result<Outcome<StoredResponse>, ServiceError> {
-    if let Some((hash, stored)) = tx.claim(idem)? {
+    if let Some((hash, stored)) = tx.claim(idem, now)? {
         if hash == idem.request_hash {
             return Ok(Outcome::Commit(stored));
         }
         return Ok(Outcome::CommitAndRefuse(ServiceError::IdempotencyMismatch));
     }
     let out = op(tx)?;
-    if let Outcome::Commit(resp) = &out {
-        tx.store(idem, resp, now)?;
+    match &out {
+        Outcome::Commit(resp) => tx.store(idem, resp, now)?,
+        Outcome::CommitAndRefuse(_) => tx.release(idem)?,
     }
     Ok(out)
 }
@@ -85,7 +97,11 @@ pub(crate) fn idempotent(
 }
 
 impl IdempotencyTx for Connection {
-    fn claim(&self, idem: &Idempotency) -> Result<Option<(String, StoredResponse)>, ServiceError> {
+    fn claim(
+        &self,
+        idem: &Idempotency,
+        _now: DateTime<Utc>,
+    ) -> Result<Option<(String, StoredResponse)>, ServiceError> {
         Ok(self
             .query_row(
                 "SELECT request_hash, status, body FROM idempotency

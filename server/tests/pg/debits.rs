@@ -448,6 +448,7 @@ pub fn seed_credential(db: &TestDb) {
 /// Card `c1` designated by the app's dynamic code `counter` of `cred1`.
 pub fn scanned(counter: u32) -> CardRef {
     CardRef::Scanned(ScannedCard {
+        card_version: None,
         card_id: "c1".into(),
         used: Some(UsedQr {
             credential_id: "cred1".into(),
