@@ -163,6 +163,7 @@ test('the Region sees the offline overspend on the Fraud tab and marks it handle
   const panel = region.getByTestId('anomaly-panel');
   await panel.waitFor();
   const debits = panel.getByTestId('offline-debits').locator('tbody tr');
+  await debits.nth(1).waitFor();
   assert.equal(await debits.count(), 2, 'both devices');
   assert.equal(await debits.filter({ hasText: 'a déclenché le signalement' }).count(), 1);
   assert.match(await panel.textContent(), /codes de l'application révoqués/);
