@@ -3,7 +3,8 @@
 //! starts the release server on a temporary data directory, creates youths
 //! with active cards, drives QR debits over HTTP from concurrent clients
 //! (spread over the instances, each client on one) and prints debits/s,
-//! p50/p99 latency, overdrafts and lost or doubled debits; then the raw rate
+//! p50/p99 latency, overdrafts and lost or doubled debits, and the CPU each
+//! kind of process (servers, PostgreSQL, the clients) spent per debit; then the raw rate
 //! of the same durable SQLite work, measured in the same run.
 //!
 //! `cargo build --release -p passregion-server -p passregion-tests && target/release/debit-bench [clients] [seconds] [sqlite,pg1,pg2] [bookshops, 1–6]`
@@ -56,6 +57,54 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[i.min(sorted.len() - 1)]
 }
 
+/// CPU seconds used so far (user + system) by the processes of this machine,
+/// by kind: the server's (`passregion-…`), PostgreSQL's (`postgres`), and this
+/// bench's own (its clients). Read from `/proc`: Linux only, zeros elsewhere.
+fn cpu_seconds() -> [f64; 3] {
+    let ticks: f64 = std::process::Command::new("getconf")
+        .arg("CLK_TCK")
+        .output()
+        .ok()
+        .and_then(|o| String::from_utf8(o.stdout).ok())
+        .and_then(|s| s.trim().parse().ok())
+        .unwrap_or(100.0);
+    let me = std::process::id().to_string();
+    let mut sums = [0.0; 3];
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return sums;
+    };
+    for entry in dir.flatten() {
+        let pid = entry.file_name().to_string_lossy().into_owned();
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+            continue;
+        };
+        let (Some(open), Some(close)) = (stat.find('('), stat.rfind(')')) else {
+            continue;
+        };
+        let comm = &stat[open + 1..close];
+        let fields: Vec<&str> = stat[close + 1..].split_whitespace().collect();
+        let used = |i: usize| {
+            fields
+                .get(i)
+                .and_then(|v| v.parse::<f64>().ok())
+                .unwrap_or(0.0)
+        };
+        // After the command: state (0) … utime (11), stime (12).
+        let cpu = (used(11) + used(12)) / ticks;
+        let kind = if pid == me {
+            2
+        } else if comm.starts_with("passregion-") {
+            0
+        } else if comm == "postgres" {
+            1
+        } else {
+            continue;
+        };
+        sums[kind] += cpu;
+    }
+    sums
+}
+
 /// What one set-up measured.
 struct Measured {
     name: &'static str,
@@ -67,6 +116,8 @@ struct Measured {
     overdrafts: usize,
     lost_or_doubled: i64,
     ledger_ok: bool,
+    /// CPU milliseconds per acknowledged debit: servers, PostgreSQL, clients.
+    cpu_ms: [f64; 3],
 }
 
 /// Drives `clients` concurrent debit loops for `seconds` on `server` (its
@@ -95,6 +146,7 @@ async fn measure(
         partners.push(server.login(&email).await);
     }
     let deadline = Instant::now() + Duration::from_secs(seconds);
+    let cpu_before = cpu_seconds();
     let start = Instant::now();
     let tasks: Vec<_> = cards
         .iter()
@@ -130,6 +182,9 @@ async fn measure(
         errors += e;
     }
     let elapsed = start.elapsed().as_secs_f64();
+    let cpu_after = cpu_seconds();
+    let per_debit = |k: usize| 1000.0 * (cpu_after[k] - cpu_before[k]) / all.len().max(1) as f64;
+    let cpu_ms = [per_debit(0), per_debit(1), per_debit(2)];
     all.sort();
     // Each card's balance is its loaded credit minus exactly its acknowledged
     // debits: a lost debit leaves it higher, a doubled one lower; none is
@@ -165,6 +220,7 @@ async fn measure(
         overdrafts,
         lost_or_doubled,
         ledger_ok,
+        cpu_ms,
     }
 }
 
@@ -243,6 +299,10 @@ fn main() {
             m.overdrafts,
             m.lost_or_doubled,
             if m.ledger_ok { "green" } else { "RED" }
+        );
+        println!(
+            "{:<24} CPU per debit: server {:.2} ms, PostgreSQL {:.2} ms, bench clients {:.2} ms",
+            "", m.cpu_ms[0], m.cpu_ms[1], m.cpu_ms[2]
         );
         results.push(m);
         drop(server);
