@@ -70,8 +70,13 @@ pub use crate::platform::pg_error::PgError;
 
 impl From<postgres::Error> for ServiceError {
     fn from(e: postgres::Error) -> ServiceError {
-        let e = PgError::from(&e);
-        if e.code.is_none() || e.connection_lost() {
+        PgError::from(&e).into()
+    }
+}
+
+impl From<PgError> for ServiceError {
+    fn from(e: PgError) -> ServiceError {
+        if no_answer(&e) {
             // No answer from the server, or the server ended the connection
             // (a shutdown, a failover): nothing is known to have happened;
             // the caller retries with the same idempotency key.
@@ -80,6 +85,12 @@ impl From<postgres::Error> for ServiceError {
         }
         ServiceError::Pg(e)
     }
+}
+
+/// The connection failed (no SQLSTATE: an I/O error, a reset) or the server
+/// ended it.
+fn no_answer(e: &PgError) -> bool {
+    e.code.is_none() || e.connection_lost()
 }
 
 impl From<r2d2::Error> for ServiceError {
@@ -329,11 +340,13 @@ impl PgPool {
                 self.attempts(&mut conn, isolation, read_only, &mut f)
             });
             match result {
-                Err(Run::Begin(e)) if e.connection_lost() && lost < self.stale_retries() => {
+                // A `BEGIN` without an answer (an I/O error as well as a
+                // connection the server ended) sent nothing that could commit.
+                Err(Run::Begin(e)) if no_answer(&e) && lost < self.stale_retries() => {
                     conn.mark_lost();
                     lost += 1;
                 }
-                Err(Run::Begin(e)) => return Err(ServiceError::Pg(e)),
+                Err(Run::Begin(e)) => return Err(e.into()),
                 // A connection closed meanwhile is dropped by the pool
                 // (`has_broken`).
                 Err(Run::Failed(e)) => return Err(e),
