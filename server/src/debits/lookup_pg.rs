@@ -8,6 +8,7 @@ use crate::debits::card::CardRow;
 use crate::debits::lookup::CardLookupTx;
 use crate::debits::lookup::NumberGuard;
 use crate::debits::repo_pg::card_from;
+use crate::debits::repo_pg::lock_card;
 use crate::error::ServiceError;
 use crate::platform::pg_cache::CachedQueries;
 use crate::platform::pg_tx::PgTx;
@@ -19,30 +20,25 @@ fn lockouts(v: i64) -> Result<u32, ServiceError> {
     u32::try_from(v).map_err(|_| ServiceError::Internal("bad lockouts".into()))
 }
 
-impl PgTx<'_, '_> {
-    /// The card whose `column` is `value`, its row locked until the end of
-    /// the transaction: the card a debit then moves (its balance head, ADR
-    /// 0036 decision 5), read again after whoever held it.
-    fn card_locked(&self, column: &str, value: &str) -> Result<Option<CardRow>, ServiceError> {
+impl CardLookupTx for PgTx<'_, '_> {
+    /// The card's row locked until the end of the transaction: the card a
+    /// debit then moves (its balance head, ADR 0036 decision 5), read again
+    /// after whoever held it.
+    fn card_by_id(&self, id: &str) -> Result<Option<CardRow>, ServiceError> {
+        self.with(|tx| lock_card(tx, id))
+    }
+
+    /// Locked as [`Self::card_by_id`].
+    fn card_by_number(&self, number: &str) -> Result<Option<CardRow>, ServiceError> {
         self.with(|tx| {
             tx.query_opt_cached(
-                &format!("SELECT {CARD_COLS} FROM cards WHERE {column} = $1 FOR UPDATE"),
-                &[&value],
+                &format!("SELECT {CARD_COLS} FROM cards WHERE number = $1 FOR UPDATE"),
+                &[&number],
             )?
             .as_ref()
             .map(card_from)
             .transpose()
         })
-    }
-}
-
-impl CardLookupTx for PgTx<'_, '_> {
-    fn card_by_id(&self, id: &str) -> Result<Option<CardRow>, ServiceError> {
-        self.card_locked("id", id)
-    }
-
-    fn card_by_number(&self, number: &str) -> Result<Option<CardRow>, ServiceError> {
-        self.card_locked("number", number)
     }
 
     fn card_of_retired_number(&self, number: &str) -> Result<Option<CardRow>, ServiceError> {

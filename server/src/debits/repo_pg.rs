@@ -213,7 +213,7 @@ impl DebitTx for PgTx<'_, '_> {
     fn qr_used(&self, credential_id: &str, counter: u32) -> Result<bool, ServiceError> {
         self.with(|tx| {
             Ok(tx
-                .query_opt(
+                .query_opt_cached(
                     "SELECT 1 FROM qr_uses WHERE credential_id = $1 AND counter = $2",
                     &[&credential_id, &i64::from(counter)],
                 )?
