@@ -403,11 +403,8 @@ mod tests {
 
         #[test]
         fn any_single_digit_typo_is_caught(seed in any::<u64>(), pos in 0usize..16, delta in 1u8..10) {
-            let mut x = seed;
-            let n = CardNumber::generate(|| {
-                x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
-                x
-            });
+            let mut state = seed;
+            let n = CardNumber::generate(|| splitmix64(&mut state));
             let mut b = n.as_str().as_bytes().to_vec();
             b[pos] = b'0' + (b[pos] - b'0' + delta) % 10;
             let s = String::from_utf8(b).unwrap();
