@@ -3,7 +3,7 @@
 #   formatting, clippy (warnings are errors), the Rust tests of the whole
 #   workspace (unit, property, conformance vectors, the real server binary
 #   over HTTP, the offline clients against it), a bounded fuzz run, the check
-#   that mobile/src/api-schema.ts matches the server's OpenAPI document, and
+#   that mobile/src/api-schema/ matches the server's OpenAPI document, and
 #   the browser end-to-end tests of the apps in headless Chromium; then the
 #   API suite, the spawned-binary tests, the browser and the Python journeys
 #   again on PostgreSQL, the last three on two instances (ADR 0036).

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Generates mobile/src/api-schema.ts (the TypeScript types of the server's
-# API) from the server's OpenAPI document, with openapi-typescript.
+# Generates mobile/src/api-schema/ (the TypeScript types of the server's
+# API, one file per topic: split-api-types.py) from the server's OpenAPI
+# document, with openapi-typescript.
 #
-#   mobile/scripts/gen-api-types.sh           regenerate src/api-schema.ts
-#   mobile/scripts/gen-api-types.sh --check   fail if src/api-schema.ts is
+#   mobile/scripts/gen-api-types.sh           regenerate src/api-schema/
+#   mobile/scripts/gen-api-types.sh --check   fail if src/api-schema/ is
 #                                             not what the server generates
 #
 # The document comes from `passregion-server openapi` (the same document as
@@ -16,7 +17,7 @@
 set -euo pipefail
 MOBILE="$(cd "$(dirname "$0")/.." && pwd)"
 ROOT="$(cd "$MOBILE/.." && pwd)"
-OUT="$MOBILE/src/api-schema.ts"
+OUT="$MOBILE/src/api-schema"
 GEN="$MOBILE/tools/api-gen/node_modules/openapi-typescript/bin/cli.js"
 
 check=0
@@ -49,41 +50,37 @@ fi
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
 "$server" openapi >"$tmp/openapi.json"
+# The app names the JSON bodies through components["schemas"], never through
+# paths: the types are generated from the schemas alone.
+python3 -c 'import json, sys; d = json.load(open(sys.argv[1])); d["paths"] = {}; json.dump(d, open(sys.argv[2], "w"))' \
+  "$tmp/openapi.json" "$tmp/schemas.json"
 # Run from the empty temp dir so no stray redocly.yaml is picked up; its
 # progress lines are shown only when it fails.
-if ! (cd "$tmp" && node "$GEN" openapi.json --output types.ts >"$tmp/gen.log" 2>&1); then
+if ! (cd "$tmp" && node "$GEN" schemas.json --output types.ts >"$tmp/gen.log" 2>&1); then
   cat "$tmp/gen.log" >&2
   echo "FAIL: openapi-typescript could not convert the server's OpenAPI document." >&2
   exit 1
 fi
-{
-  echo "// GENERATED FILE, DO NOT EDIT. The types of the server's API, generated"
-  echo "// from its OpenAPI document (\`passregion-server openapi\`) by openapi-typescript:"
-  echo "//   mobile/scripts/gen-api-types.sh"
-  echo "// CI fails when it is out of date (mobile/scripts/gen-api-types.sh --check)."
-  echo "// Name the types through the aliases of src/api.ts."
-  echo
-  cat "$tmp/types.ts"
-} >"$tmp/api-schema.ts"
+python3 "$MOBILE/scripts/split-api-types.py" "$tmp/types.ts" "$tmp/openapi.json" "$tmp/api-schema"
 
 if [ "$check" = 1 ]; then
-  if [ ! -f "$OUT" ]; then
-    echo "FAIL: mobile/src/api-schema.ts is missing; run mobile/scripts/gen-api-types.sh and commit it." >&2
+  if [ ! -d "$OUT" ]; then
+    echo "FAIL: mobile/src/api-schema/ is missing; run mobile/scripts/gen-api-types.sh and commit it." >&2
     exit 1
   fi
-  if ! diff -u --label "committed mobile/src/api-schema.ts" --label "generated from $server" \
-    "$OUT" "$tmp/api-schema.ts" >"$tmp/diff"; then
+  if ! diff -ru "$OUT" "$tmp/api-schema" >"$tmp/diff"; then
     head -n 200 "$tmp/diff" >&2
     lines=$(wc -l <"$tmp/diff")
     [ "$lines" -le 200 ] || echo "... ($lines diff lines in all)" >&2
     echo >&2
-    echo "FAIL: mobile/src/api-schema.ts is out of date with the server's OpenAPI document." >&2
+    echo "FAIL: mobile/src/api-schema/ is out of date with the server's OpenAPI document ($server)." >&2
     echo "      Run mobile/scripts/gen-api-types.sh (after cargo build -p passregion-server)" >&2
-    echo "      and commit the result; never edit the generated file by hand." >&2
+    echo "      and commit the result; never edit the generated files by hand." >&2
     exit 1
   fi
-  echo "mobile/src/api-schema.ts is up to date with the server's OpenAPI document."
+  echo "mobile/src/api-schema/ is up to date with the server's OpenAPI document."
 else
-  cp "$tmp/api-schema.ts" "$OUT"
-  echo "wrote mobile/src/api-schema.ts"
+  rm -rf "$OUT"
+  cp -r "$tmp/api-schema" "$OUT"
+  echo "wrote mobile/src/api-schema/"
 fi

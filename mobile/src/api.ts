@@ -3,7 +3,7 @@ import type { components } from './api-schema';
 import { apiBase } from './config';
 
 // The API's types are generated from the server's OpenAPI document into
-// ./api-schema.ts (scripts/gen-api-types.sh; never edit that file). These
+// ./api-schema/ (scripts/gen-api-types.sh; never edit those files). These
 // aliases keep the names the app uses. A field the server always sends is
 // required in the schema, `T | null` when it may be empty; only fields it
 // leaves out when empty are optional (`?`).
